@@ -1,0 +1,34 @@
+// nst's exceptions. Every message names what was being read or computed, what was expected and
+// what was found, so a user can act on it without a debugger.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace nst {
+
+// Base of everything nst throws.
+class error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// A tensor of the wrong shape reached a layer, loss or optimizer.
+class shape_error : public error {
+public:
+    using error::error;
+};
+
+// An argument outside its documented domain (unknown layer name, non-positive size, ...).
+class invalid_argument : public error {
+public:
+    using error::error;
+};
+
+// A file could not be read or written, or its content is not what it claims to be.
+class io_error : public error {
+public:
+    using error::error;
+};
+
+}  // namespace nst
