@@ -1,0 +1,90 @@
+// 3x3 convolution, stride 1, zero "same" padding, with bias: VGG's only convolution.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include "detail/conv3x3_gemm.hpp"
+#include "layer_shape.hpp"
+
+namespace nst {
+
+// A layer is a small value type with:
+//   value_type, kind, in_channels/out_channels (0 = any),
+//   backward_needs_input / backward_needs_output (which activations the net must keep),
+//   output_shape(in), forward(x, y), backward(x, y, dy, in_shape) -> dx.
+// Weights are frozen: backward returns only the gradient with respect to the input.
+template <class T, std::size_t In, std::size_t Out> class conv3x3 {
+    static_assert(In > 0 && Out > 0, "conv3x3 needs positive channel counts");
+
+public:
+    using value_type = T;
+    static constexpr const char* kind = "conv3x3";
+    static constexpr std::size_t in_channels = In;
+    static constexpr std::size_t out_channels = Out;
+    static constexpr bool backward_needs_input = false;
+    static constexpr bool backward_needs_output = false;
+
+    // Zero weights and bias until set_weights is called.
+    conv3x3() : weights_(xt::zeros<T>({Out, In, std::size_t(3), std::size_t(3)})), bias_(xt::zeros<T>({Out})) {
+        pack();
+    }
+
+    // requires: weights is Out x In x 3 x 3 (PyTorch's order: out, in, row, column), bias has Out
+    // elements; throws shape_error naming both shapes otherwise.
+    void set_weights(tensor4<T> weights, tensor1<T> bias) {
+        const std::array<std::size_t, 4> expected{Out, In, 3, 3};
+        if (!std::equal(expected.begin(), expected.end(), weights.shape().begin()))
+            throw shape_error("conv3x3: expected weights " + shape_string(expected) + ", got " +
+                              shape_string(weights.shape()));
+        if (bias.size() != Out)
+            throw shape_error("conv3x3: expected bias of " + std::to_string(Out) +
+                              " elements, got " + shape_string(bias.shape()));
+        weights_ = std::move(weights);
+        bias_ = std::move(bias);
+        pack();
+    }
+    const tensor4<T>& weights() const { return weights_; }
+    const tensor1<T>& bias() const { return bias_; }
+
+    static shape3 output_shape(const shape3& in) { return {Out, in[1], in[2]}; }
+
+    void forward(const tensor3<T>& x, tensor3<T>& y) const {
+        require_activation(x, In, kind);
+        y.resize({Out, x.shape(1), x.shape(2)});
+        detail::conv3x3_same(x.data(), In, x.shape(1), x.shape(2), forward_.data(), bias_.data(),
+                             false, y.data(), Out);
+    }
+
+    tensor3<T> backward(const tensor3<T>&, const tensor3<T>&, tensor3<T>&& dy,
+                        const shape3& in_shape) const {
+        require_activation(dy, Out, std::string(kind) + " backward");
+        tensor3<T> dx = xt::empty<T>(in_shape);
+        detail::conv3x3_same(dy.data(), Out, in_shape[1], in_shape[2], backward_.data(),
+                             static_cast<const T*>(nullptr), false, dx.data(), In);
+        return dx;
+    }
+
+private:
+    // GEMM layouts: forward_ is Out x (9 In) with column tap*In+ci = W[co][ci][tap];
+    // backward_ is In x (9 Out) with column tap*Out+co = W[co][ci][8-tap] (kernel rotated 180
+    // degrees, channels swapped: the adjoint of the forward convolution).
+    void pack() {
+        forward_ = xt::empty<T>({Out, 9 * In});
+        backward_ = xt::empty<T>({In, 9 * Out});
+        for (std::size_t co = 0; co < Out; ++co)
+            for (std::size_t ci = 0; ci < In; ++ci)
+                for (std::size_t tap = 0; tap < 9; ++tap) {
+                    const T w = weights_(co, ci, tap / 3, tap % 3);
+                    forward_(co, tap * In + ci) = w;
+                    backward_(ci, (8 - tap) * Out + co) = w;
+                }
+    }
+
+    tensor4<T> weights_;
+    tensor1<T> bias_;
+    tensor2<T> forward_, backward_;
+};
+
+}  // namespace nst

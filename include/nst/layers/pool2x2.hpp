@@ -1,0 +1,85 @@
+// 2x2 pooling with stride 2, average (the paper's choice for style transfer) or max (VGG's).
+// Odd heights/widths drop the last row/column, as Keras' "valid" and PyTorch's default do.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "layer_shape.hpp"
+
+namespace nst {
+
+enum class pooling { average, max };
+
+inline const char* to_string(pooling p) { return p == pooling::average ? "avg" : "max"; }
+
+template <class T, pooling Mode> class pool2x2 {
+public:
+    using value_type = T;
+    static constexpr const char* kind = Mode == pooling::average ? "avgpool2x2" : "maxpool2x2";
+    static constexpr std::size_t in_channels = 0;
+    static constexpr std::size_t out_channels = 0;
+    static constexpr bool backward_needs_input = Mode == pooling::max;  // where the max was
+    static constexpr bool backward_needs_output = false;
+
+    static shape3 output_shape(const shape3& in) { return {in[0], in[1] / 2, in[2] / 2}; }
+
+    void forward(const tensor3<T>& x, tensor3<T>& y) const {
+        require_activation(x, 0, kind);
+        const shape3 s = output_shape(shape_of(x));
+        if (s[1] == 0 || s[2] == 0)
+            throw shape_error(std::string(kind) + ": input " + shape_string(x.shape()) +
+                              " is smaller than the 2 x 2 window");
+        y.resize(s);
+        const std::size_t w = x.shape(2);
+        for (std::size_t c = 0; c < s[0]; ++c)
+            for (std::size_t i = 0; i < s[1]; ++i) {
+                const T* r0 = &x(c, 2 * i, 0);
+                const T* r1 = r0 + w;
+                T* dst = &y(c, i, 0);
+                for (std::size_t j = 0; j < s[2]; ++j) {
+                    const T a = r0[2 * j], b = r0[2 * j + 1], d = r1[2 * j], e = r1[2 * j + 1];
+                    if constexpr (Mode == pooling::average)
+                        dst[j] = T(0.25) * (a + b + d + e);
+                    else
+                        dst[j] = std::max(std::max(a, b), std::max(d, e));
+                }
+            }
+    }
+
+    // Average: each input of a window gets a quarter of its gradient. Max: the first maximal
+    // input of the window gets all of it (ties broken the way forward scanned).
+    tensor3<T> backward(const tensor3<T>& x, const tensor3<T>&, tensor3<T>&& dy,
+                        const shape3& in_shape) const {
+        const shape3 s = output_shape(in_shape);
+        if (shape_of(dy) != s)
+            throw shape_error(std::string(kind) + " backward: expected gradient " +
+                              shape_string(s) + ", got " + shape_string(dy.shape()));
+        tensor3<T> dx = xt::zeros<T>(in_shape);
+        const std::size_t w = in_shape[2];
+        for (std::size_t c = 0; c < s[0]; ++c)
+            for (std::size_t i = 0; i < s[1]; ++i) {
+                T* g0 = &dx(c, 2 * i, 0);
+                T* g1 = g0 + w;
+                const T* src = &dy(c, i, 0);
+                for (std::size_t j = 0; j < s[2]; ++j) {
+                    if constexpr (Mode == pooling::average) {
+                        const T q = T(0.25) * src[j];
+                        g0[2 * j] = q; g0[2 * j + 1] = q; g1[2 * j] = q; g1[2 * j + 1] = q;
+                    } else {
+                        const T* r0 = &x(c, 2 * i, 0);
+                        const T* r1 = r0 + w;
+                        T* cells[4] = {&g0[2 * j], &g0[2 * j + 1], &g1[2 * j], &g1[2 * j + 1]};
+                        const T vals[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
+                        std::size_t best = 0;
+                        for (std::size_t t = 1; t < 4; ++t)
+                            if (vals[t] > vals[best]) best = t;
+                        *cells[best] = src[j];
+                    }
+                }
+            }
+        return dx;
+    }
+};
+
+}  // namespace nst

@@ -1,0 +1,209 @@
+// Composition: a list of layer types becomes one network type, fixed at compile time.
+//
+//   using tiny = nst::sequential<nst::conv3x3<float, 3, 8>, nst::relu<float>>;
+//   tiny net({"conv", "relu"});
+//   net.forward(image);                    // runs every layer (or up to a given one)
+//   const auto& f = net.output("relu");    // any kept layer's output, by name or index
+//   net.add_gradient("relu", dloss_df);    // inject dL/d(output) at any number of layers;
+//   auto dimage = net.backward();          //   they accumulate into one reverse pass
+//
+// Memory: by default every layer's output is kept so it can be read after forward. A caller
+// that knows which outputs it reads (a loss objective) calls keep_only(...): then an output is
+// kept only when read or when a backward pass needs it, roughly halving activation memory.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "layer_shape.hpp"
+
+namespace nst {
+
+template <class First, class... Rest> class sequential {
+public:
+    using value_type = typename First::value_type;
+    static_assert((std::is_same_v<value_type, typename Rest::value_type> && ...),
+                  "all layers of a sequential network must share one scalar type");
+    static constexpr std::size_t size = 1 + sizeof...(Rest);
+    using layers_tuple = std::tuple<First, Rest...>;
+    template <std::size_t I> using layer_type = std::tuple_element_t<I, layers_tuple>;
+    using tensor = tensor3<value_type>;
+
+    // Layer names default to "layer0", "layer1", ...
+    sequential() {
+        for (std::size_t i = 0; i < size; ++i) names_[i] = "layer" + std::to_string(i);
+        keep_.fill(true);
+    }
+    explicit sequential(const std::array<std::string, size>& names) : names_(names) {
+        keep_.fill(true);
+    }
+
+    template <std::size_t I> layer_type<I>& layer() { return std::get<I>(layers_); }
+    template <std::size_t I> const layer_type<I>& layer() const { return std::get<I>(layers_); }
+
+    // Calls f(layer, index, name) for every layer, in order.
+    template <class F> void for_each_layer(F&& f) {
+        for_each_index([&](auto i) { f(std::get<i>(layers_), std::size_t(i), names_[i]); });
+    }
+    template <class F> void for_each_layer(F&& f) const {
+        for_each_index([&](auto i) { f(std::get<i>(layers_), std::size_t(i), names_[i]); });
+    }
+
+    const std::array<std::string, size>& names() const { return names_; }
+    const std::string& name(std::size_t index) const { return names_.at(index); }
+
+    // Index of a layer by name; throws invalid_argument listing the valid names.
+    std::size_t index_of(std::string_view name) const {
+        for (std::size_t i = 0; i < size; ++i)
+            if (names_[i] == name) return i;
+        std::string known;
+        for (const auto& n : names_) known += (known.empty() ? "" : ", ") + n;
+        throw invalid_argument("unknown layer name '" + std::string(name) +
+                               "'; this network has: " + known);
+    }
+
+    // Keep (after the next forward) only the outputs of these layers plus what backward needs.
+    void keep_only(const std::vector<std::size_t>& indices) {
+        keep_.fill(false);
+        for (std::size_t i : indices) keep_.at(i) = true;
+    }
+    void keep_all() { keep_.fill(true); }
+
+    // Runs layers 0..last on x (C x H x W) and returns the output of layer `last`.
+    // Layers after `last` are not computed. Clears gradients injected before.
+    const tensor& forward(const tensor& x, std::size_t last = size - 1) {
+        if (last >= size)
+            throw invalid_argument("forward: layer index " + std::to_string(last) +
+                                   " is past the last layer (" + std::to_string(size - 1) + ")");
+        require_activation(x, First::in_channels, "input to layer '" + names_[0] + "'");
+        last_ = std::ptrdiff_t(last);
+        for (auto& o : outputs_) o = tensor();
+        for (auto& g : injected_) g = tensor();
+        input_shape_ = shape_of(x);
+        if constexpr (First::backward_needs_input) input_ = x;
+        for_each_index([&](auto i) {
+            if (i > last) return;
+            const tensor& in = i == 0 ? x : outputs_[i - 1];
+            shapes_in_[i] = shape_of(in);
+            try {
+                std::get<i>(layers_).forward(in, outputs_[i]);
+            } catch (const shape_error& e) {
+                throw shape_error("layer '" + names_[i] + "': " + e.what());
+            }
+            if (i > 0 && !needed(i - 1)) outputs_[i - 1] = tensor();
+        });
+        return outputs_[last];
+    }
+
+    // Output of a layer computed by the last forward.
+    const tensor& output(std::size_t index) const {
+        if (index >= size)
+            throw invalid_argument("output: layer index " + std::to_string(index) +
+                                   " out of range");
+        if (std::ptrdiff_t(index) > last_ || outputs_[index].size() == 0)
+            throw invalid_argument("output of layer '" + names_[index] +
+                                   "' is not available: run forward through it first" +
+                                   (keep_[index] ? "" : " and keep it (keep_only/keep_all)"));
+        return outputs_[index];
+    }
+    const tensor& output(std::string_view name) const { return output(index_of(name)); }
+    template <std::size_t I> const tensor& output() const { return output(I); }
+
+    // Adds dL/d(output of layer index) for the next backward; several calls accumulate.
+    void add_gradient(std::size_t index, const tensor& gradient) {
+        if (index >= size || std::ptrdiff_t(index) > last_)
+            throw invalid_argument("add_gradient: layer " +
+                                   (index < size ? "'" + names_[index] + "'"
+                                                 : "index " + std::to_string(index)) +
+                                   " was not computed by the last forward");
+        const shape3 expected = output_shape_at(index);
+        if (shape_of(gradient) != expected)
+            throw shape_error("add_gradient at layer '" + names_[index] + "': expected " +
+                              shape_string(expected) + ", got " +
+                              shape_string(gradient.shape()));
+        if (injected_[index].size() == 0)
+            injected_[index] = gradient;
+        else
+            injected_[index] += gradient;
+    }
+    void add_gradient(std::string_view name, const tensor& gradient) {
+        add_gradient(index_of(name), gradient);
+    }
+
+    // Reverse pass from the deepest injected gradient to the input. Returns dL/dx for the x of
+    // the last forward (zeros if nothing was injected) and consumes the injected gradients.
+    tensor backward() {
+        std::ptrdiff_t top = -1;
+        for (std::ptrdiff_t i = 0; i <= last_; ++i)
+            if (injected_[i].size() != 0) top = std::ptrdiff_t(i);
+        if (last_ < 0) throw invalid_argument("backward: no forward pass has been run");
+        if (top < 0) return xt::zeros<value_type>(input_shape_);
+        tensor g;
+        for_each_index_reverse([&](auto i) {
+            if (std::ptrdiff_t(i) > top) return;
+            if (injected_[i].size() != 0) {
+                if (g.size() == 0)
+                    g = std::move(injected_[i]);
+                else
+                    g += injected_[i];
+                injected_[i] = tensor();
+            }
+            const tensor& in = i == 0 ? input_ : outputs_[i - 1];
+            g = std::get<i>(layers_).backward(in, outputs_[i], std::move(g), shapes_in_[i]);
+        });
+        return g;
+    }
+
+private:
+    // Whether output i must survive the forward pass.
+    bool needed(std::size_t i) const {
+        return keep_[i] || needs_output_[i] || (i + 1 < size && needs_input_[i + 1]);
+    }
+    shape3 output_shape_at(std::size_t i) const {
+        shape3 s{};
+        for_each_index([&](auto j) {
+            if (j == i) s = std::tuple_element_t<j, layers_tuple>::output_shape(shapes_in_[j]);
+        });
+        return s;
+    }
+
+    // f(std::integral_constant<size_t, i>) for i = 0..size-1 (or reversed): the index is a
+    // constant expression, so f can reach the layer of that index with std::get.
+    template <class F, std::size_t... I>
+    static void for_each_index(F&& f, std::index_sequence<I...>) {
+        (f(std::integral_constant<std::size_t, I>{}), ...);
+    }
+    template <class F> static void for_each_index(F&& f) {
+        for_each_index(f, std::make_index_sequence<size>{});
+    }
+    template <class F, std::size_t... I>
+    static void for_each_index_reverse(F&& f, std::index_sequence<I...>) {
+        (f(std::integral_constant<std::size_t, size - 1 - I>{}), ...);
+    }
+    template <class F> static void for_each_index_reverse(F&& f) {
+        for_each_index_reverse(f, std::make_index_sequence<size>{});
+    }
+
+    static constexpr std::array<bool, size> needs_input_{First::backward_needs_input,
+                                                         Rest::backward_needs_input...};
+    static constexpr std::array<bool, size> needs_output_{First::backward_needs_output,
+                                                          Rest::backward_needs_output...};
+
+    layers_tuple layers_;
+    std::array<std::string, size> names_;
+    std::array<bool, size> keep_{};
+    std::array<tensor, size> outputs_;
+    std::array<tensor, size> injected_;
+    std::array<shape3, size> shapes_in_{};
+    shape3 input_shape_{};
+    tensor input_;
+    std::ptrdiff_t last_ = -1;  // deepest layer of the last forward; -1 before any
+};
+
+}  // namespace nst

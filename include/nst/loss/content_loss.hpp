@@ -1,0 +1,53 @@
+// Content loss: how far a layer's activations F are from the content image's P.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "../core/error.hpp"
+#include "../core/tensor.hpp"
+
+namespace nst {
+
+enum class content_normalization {
+    half_sum_squares,  // 1/2 sum (F - P)^2: the paper's equation (1). Default.
+    mean_squared,      // sum (F - P)^2 / (C H W): Keras/TensorFlow tutorials.
+};
+
+template <class T> class content_loss {
+public:
+    explicit content_loss(tensor3<T> target,
+                          content_normalization norm = content_normalization::half_sum_squares)
+        : target_(std::move(target)), norm_(norm) {
+        if (target_.size() == 0) throw shape_error("content_loss: empty target activations");
+    }
+
+    // Returns the loss at activations f and writes dLoss/df into df.
+    T operator()(const tensor3<T>& f, tensor3<T>& df) const {
+        if (f.shape() != target_.shape())
+            throw shape_error("content_loss: activations " + shape_string(f.shape()) +
+                              " do not match the content target " +
+                              shape_string(target_.shape()));
+        df.resize(f.shape());
+        const T* a = f.data();
+        const T* p = target_.data();
+        T* g = df.data();
+        const std::size_t n = f.size();
+        const T scale = norm_ == content_normalization::half_sum_squares ? T(1) : T(2) / T(n);
+        double sum = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const T d = a[i] - p[i];
+            sum += double(d) * d;
+            g[i] = scale * d;
+        }
+        return T(norm_ == content_normalization::half_sum_squares ? 0.5 * sum : sum / double(n));
+    }
+
+    const tensor3<T>& target() const { return target_; }
+
+private:
+    tensor3<T> target_;
+    content_normalization norm_;
+};
+
+}  // namespace nst

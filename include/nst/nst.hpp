@@ -1,0 +1,20 @@
+// nst: neural style transfer on the CPU (Gatys, Ecker & Bethge 2015). Include this one header.
+#pragma once
+
+#include "core/error.hpp"
+#include "core/tensor.hpp"
+#include "core/threads.hpp"
+#include "core/version.hpp"
+
+#include "layers/conv3x3.hpp"
+#include "layers/pool2x2.hpp"
+#include "layers/relu.hpp"
+#include "layers/sequential.hpp"
+
+#include "models/vgg19.hpp"
+
+#include "loss/content_loss.hpp"
+#include "loss/gram.hpp"
+#include "loss/objective.hpp"
+#include "loss/style_loss.hpp"
+#include "loss/total_variation_loss.hpp"

@@ -1,0 +1,73 @@
+// Helpers shared by the test programs: random networks, shared-data lookup with a clean skip.
+#pragma once
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include <nst/nst.hpp>
+
+#include "gradient_check.hpp"
+
+namespace nst::test {
+
+// He-initialised random weights for every conv3x3 of a network (keeps activations O(1) deep
+// into VGG19 so gradient checks exercise every layer).
+template <class Net> void randomize_weights(Net& net, std::mt19937& rng) {
+    net.for_each_layer([&](auto& layer, std::size_t, const std::string&) {
+        using L = std::decay_t<decltype(layer)>;
+        if constexpr (std::string_view(L::kind) == "conv3x3") {
+            using T = typename L::value_type;
+            const T s = T(std::sqrt(6.0 / (9.0 * L::in_channels)));
+            layer.set_weights(
+                random_tensor<T, 4>({L::out_channels, L::in_channels, 3, 3}, rng, -s, s),
+                random_tensor<T, 1>({L::out_channels}, rng, T(-0.1), T(0.1)));
+        }
+    });
+}
+
+// Copies conv weights between two networks of the same layout but different scalar types.
+template <class To, class From> void copy_weights(To& to, const From& from) {
+    to.for_each_layer([&](auto& layer, std::size_t index, const std::string&) {
+        using L = std::decay_t<decltype(layer)>;
+        if constexpr (std::string_view(L::kind) == "conv3x3") {
+            using T = typename L::value_type;
+            from.for_each_layer([&](const auto& source, std::size_t j, const std::string&) {
+                using S = std::decay_t<decltype(source)>;
+                if constexpr (std::string_view(S::kind) == "conv3x3") {
+                    if (j == index)
+                        layer.set_weights(xt::cast<T>(source.weights()),
+                                          xt::cast<T>(source.bias()));
+                }
+            });
+        }
+    });
+}
+
+// Folder with the shared data (weights/, images/) or "" when absent.
+inline std::string shared_data_dir() {
+    if (const char* env = std::getenv("NST_DATA_DIR")) return env;
+    const std::string dir = NST_TEST_DATA_DIR;
+    return std::filesystem::exists(dir + "/weights/vgg19_imagenet_notop.h5") ? dir : "";
+}
+
+// Ends the test process with ctest's "skipped" code (77, see tests/CMakeLists.txt) and a reason.
+[[noreturn]] inline void skip(const std::string& why) {
+    std::printf("SKIPPED: %s\n", why.c_str());
+    std::fflush(stdout);
+    std::_Exit(77);
+}
+
+inline std::string require_shared_data() {
+    const std::string dir = shared_data_dir();
+    if (dir.empty())
+        skip("shared data not found at " + std::string(NST_TEST_DATA_DIR) +
+             " (set NST_DATA_DIR or the CMake cache variable NST_DATA_DIR)");
+    return dir;
+}
+
+}  // namespace nst::test
