@@ -1,0 +1,63 @@
+// Ready-made optimizer callbacks (the contract is in state.hpp). Each is a small value type
+// usable with any nst optimizer, scalar type and tensor rank. Callbacks run between iterations,
+// so a stop request takes effect after the current iteration (for L-BFGS: its line search).
+#pragma once
+
+#include <atomic>
+#include <vector>
+
+#include "state.hpp"
+
+namespace nst {
+
+/*!
+    ensures
+        - stops the run at the first iteration (0 included) reached when at least `seconds` of
+          wall time have passed since minimize() started. stop_after_seconds{0} stops at once.
+!*/
+struct stop_after_seconds {
+    double seconds;
+
+    template <class T, class X> bool operator()(const iteration_state<T, X>& state) const {
+        return state.elapsed_seconds < seconds;
+    }
+};
+
+/*!
+    requires
+        - the flag outlives the run (the callback keeps a reference)
+    ensures
+        - stops the run at the first iteration (0 included) at which flag is true; setting the
+          flag from another thread or a signal handler (lock-free atomic) is the intended use,
+          e.g. to end a long stylisation cleanly on Ctrl-C and keep the current image
+!*/
+class stop_flag {
+public:
+    explicit stop_flag(const std::atomic<bool>& flag) : flag_(&flag) {}
+
+    template <class T, class X> bool operator()(const iteration_state<T, X>&) const {
+        return !flag_->load(std::memory_order_relaxed);
+    }
+
+private:
+    const std::atomic<bool>* flag_;  // a pointer keeps the callback copy-assignable
+};
+
+/*!
+    requires
+        - losses outlives the run (the callback keeps a reference)
+    ensures
+        - appends state.loss to losses at every callback, starting with the loss at iteration 0,
+          so after a run losses.size() grows by result.iterations + 1; never stops the run
+!*/
+template <class T> class record_history {
+public:
+    explicit record_history(std::vector<T>& losses) : losses_(&losses) {}
+
+    template <class X> void operator()(const iteration_state<T, X>& state) const { losses_->push_back(state.loss); }
+
+private:
+    std::vector<T>* losses_;
+};
+
+}  // namespace nst

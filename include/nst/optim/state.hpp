@@ -1,0 +1,70 @@
+// What an optimizer tells its callbacks after each iteration, and the callback contract.
+//
+// A callback is any object `cb` such that `cb(state)` compiles for a
+// `const iteration_state<T, X>&` and returns either void or something convertible to bool.
+// Returning false asks the optimizer to stop; void means "never stops the run".
+// Lambdas with `const auto&` parameters, function objects and function pointers all qualify.
+//
+// When callbacks run (same rule for every nst optimizer):
+//   - once at iteration 0, after the starting point has been evaluated and before any step, so a
+//     history or progress display also sees the starting loss;
+//   - then once after every accepted step (iteration 1, 2, ...), with x and gradient at the new
+//     point. Line-search trial points are never reported.
+//   - every callback is called each time, in the order given, even if an earlier one already
+//     asked to stop; the run stops if any of them returned false.
+// A stop requested at iteration k ends the run with iterations == k and x at that point.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <type_traits>
+
+namespace nst {
+
+template <class T, class X> struct iteration_state {
+    std::size_t iteration;   // accepted steps so far (0 = the starting point)
+    T loss;                  // f(x)
+    const X& x;              // the current point; valid only during the callback
+    const X& gradient;       // grad f(x); valid only during the callback
+    T gradient_norm;         // Euclidean norm of gradient
+    std::size_t evaluations; // calls of f so far, including line-search trials
+    double elapsed_seconds;  // wall time since minimize() started
+};
+
+/*!
+    requires
+        - cb(state) is valid and returns void or a type convertible to bool
+    ensures
+        - calls cb(state) once
+        - returns false if cb returned false, true otherwise (always true for void callbacks)
+!*/
+template <class Callback, class State> bool invoke_callback(Callback& cb, const State& state) {
+    static_assert(std::is_invocable_v<Callback&, const State&>,
+                  "an nst optimizer callback must be invocable as cb(const iteration_state<T, X>&)");
+    using result = std::invoke_result_t<Callback&, const State&>;
+    if constexpr (std::is_void_v<result>) {
+        std::invoke(cb, state);
+        return true;
+    } else {
+        static_assert(std::is_convertible_v<result, bool>,
+                      "an nst optimizer callback must return void or something convertible to bool");
+        return static_cast<bool>(std::invoke(cb, state));
+    }
+}
+
+/*!
+    requires
+        - each callback satisfies the contract of invoke_callback
+    ensures
+        - calls every callback once, in order, with state (no short-circuit)
+        - returns true if the run should continue, i.e. no callback returned false
+!*/
+template <class State, class... Callbacks>
+bool invoke_callbacks(const State& state, Callbacks&&... callbacks) {
+    (void)state;  // unused when there are no callbacks
+    bool keep_going = true;
+    ((keep_going = invoke_callback(callbacks, state) && keep_going), ...);
+    return keep_going;
+}
+
+}  // namespace nst
