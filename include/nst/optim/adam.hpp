@@ -1,0 +1,183 @@
+// Adam (Kingma & Ba 2015, arXiv:1412.6980, algorithm 1, with bias correction): the optimizer of
+// the TensorFlow style-transfer tutorial. A fixed-step first-order method: one evaluation of f
+// per iteration, no line search, and the loss need not decrease monotonically.
+// Memory: 4 * n elements besides x (gradient, two moment estimates, the previous x).
+//
+// Usage (#include <nst/optim/optim.hpp>):
+//     nst::adam<float>::options o;
+//     o.learning_rate = 2.0;   // in x's units: roughly the per-element step size
+//     nst::adam<float> solver(o);
+//     auto result = solver.minimize(objective, image);
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "result.hpp"
+#include "state.hpp"
+#include "vector_ops.hpp"
+
+namespace nst {
+
+template <class T> class adam {
+    static_assert(std::is_floating_point_v<T>, "nst::adam<T>: T must be float, double or long double");
+
+public:
+    struct options {
+        double learning_rate = 1e-3;  // alpha: the step taken per element is about this size
+        double beta1 = 0.9;           // decay of the first-moment (mean) estimate
+        double beta2 = 0.999;         // decay of the second-moment (uncentred variance) estimate
+        double epsilon = 1e-8;        // added to sqrt(v_hat) so flat elements do not blow up
+        std::size_t max_iterations = 1000;
+        // Converged when |grad f(x)| <= gradient_tolerance * max(1, |x|), as for nst::lbfgs.
+        // 0 disables the test.
+        double gradient_tolerance = 1e-5;
+    };
+
+    /*!
+        ensures
+            - constructs a solver with default options
+    !*/
+    adam() = default;
+
+    /*!
+        requires
+            - opts.learning_rate > 0, 0 <= opts.beta1 < 1, 0 <= opts.beta2 < 1
+            - opts.epsilon >= 0, opts.gradient_tolerance >= 0
+        ensures
+            - constructs a solver that uses opts
+        throws
+            - nst::invalid_argument if a requirement on opts does not hold
+    !*/
+    explicit adam(const options& opts) : opts_(opts) { validate(opts_); }
+
+    const options& get_options() const { return opts_; }
+
+    /*!
+        requires
+            - X, f and callbacks as for nst::lbfgs<T>::minimize (f gets a zero-filled gradient)
+        ensures
+            - runs up to max_iterations Adam updates starting from x, updating x in place. Each
+              iteration updates x from the gradient at the current point, then evaluates f at
+              the new point, so result.evaluations == result.iterations + 1 (+ 1 more when
+              the run ends with non_finite_value).
+            - callbacks are invoked at iteration 0 and after every update (see state.hpp)
+            - on return x is the LAST iterate, not necessarily the one with the lowest loss;
+              result.loss and result.gradient_norm describe it
+            - moment estimates start from zero on every call (a call is a fresh run)
+            - stop_reason: converged_gradient, max_iterations, stopped_by_callback or
+              non_finite_value (f returned NaN/inf after an update; x is put back to the last
+              point with a finite loss and gradient)
+        throws
+            - nst::invalid_argument if x is empty, or if the loss or gradient at the starting
+              point is not finite
+            - nst::shape_error if f changes the size of the gradient
+            - whatever f or a callback throws
+    !*/
+    template <class F, class X, class... Callbacks>
+    optim_result<T> minimize(F&& f, X& x, Callbacks&&... callbacks) const;
+
+private:
+    static void validate(const options& o) {
+        auto fail = [](const std::string& what) { throw invalid_argument("nst::adam options: " + what); };
+        if (!(o.learning_rate > 0.0)) fail("learning_rate must be > 0");
+        if (!(o.beta1 >= 0.0 && o.beta1 < 1.0)) fail("beta1 must be in [0, 1)");
+        if (!(o.beta2 >= 0.0 && o.beta2 < 1.0)) fail("beta2 must be in [0, 1)");
+        if (!(o.epsilon >= 0.0)) fail("epsilon must be >= 0");
+        if (!(o.gradient_tolerance >= 0.0)) fail("gradient_tolerance must be >= 0");
+    }
+
+    options opts_;
+};
+
+template <class T>
+template <class F, class X, class... Callbacks>
+optim_result<T> adam<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const {
+    namespace od = optim_detail;
+    static_assert(std::is_same_v<od::element_t<X>, T>,
+                  "nst::adam<T>::minimize: the elements of x must have type T");
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    const auto seconds = [&] { return std::chrono::duration<double>(clock::now() - start).count(); };
+
+    const std::size_t n = x.size();
+    if (n == 0) throw invalid_argument("nst::adam::minimize: x is empty (nothing to optimise)");
+
+    optim_result<T> result;
+    X gradient = x;  // same shape as x
+    T* g = gradient.data();
+    T loss{};
+    auto evaluate = [&] {
+        std::fill(g, g + n, T(0));
+        loss = static_cast<T>(f(static_cast<const X&>(x), gradient));
+        ++result.evaluations;
+        g = gradient.data();  // `gradient = expr` in f may have swapped in a new buffer
+        if (gradient.size() != n)
+            throw shape_error("nst::adam::minimize: f resized the gradient from " + std::to_string(n) +
+                              " to " + std::to_string(gradient.size()) + " elements");
+        return std::isfinite(loss) && od::all_finite(g, n);
+    };
+
+    if (!evaluate())
+        throw invalid_argument("nst::adam::minimize: the loss or gradient at the starting point is not "
+                               "finite (loss = " + std::to_string(loss) + ")");
+    double gnorm = od::norm(g, n);
+
+    auto finish = [&](stop_reason reason) {
+        result.loss = loss;
+        result.gradient_norm = static_cast<T>(gnorm);
+        result.reason = reason;
+        result.elapsed_seconds = seconds();
+        return result;
+    };
+    auto should_stop = [&](stop_reason* reason) {
+        const iteration_state<T, X> state{result.iterations, loss, x, gradient, static_cast<T>(gnorm),
+                                          result.evaluations, seconds()};
+        if (!invoke_callbacks(state, callbacks...)) return *reason = stop_reason::stopped_by_callback, true;
+        if (gnorm == 0.0 || gnorm <= opts_.gradient_tolerance * std::max(1.0, od::norm(x.data(), n)))
+            return *reason = stop_reason::converged_gradient, true;
+        return false;
+    };
+
+    stop_reason reason = stop_reason::max_iterations;
+    if (should_stop(&reason)) return finish(reason);
+
+    std::vector<T> m(n, T(0)), v(n, T(0));
+    std::vector<T> x_prev(n);  // to step back if f leaves its domain
+    const T beta1 = static_cast<T>(opts_.beta1), beta2 = static_cast<T>(opts_.beta2);
+    double beta1_power = 1.0, beta2_power = 1.0;
+    while (result.iterations < opts_.max_iterations) {
+        beta1_power *= opts_.beta1;
+        beta2_power *= opts_.beta2;
+        // x -= lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - beta1^t) and
+        // v_hat = v / (1 - beta2^t); the corrections are folded into two scalars.
+        const T step = static_cast<T>(opts_.learning_rate / (1.0 - beta1_power));
+        const T inv_sqrt_correction2 = static_cast<T>(1.0 / std::sqrt(1.0 - beta2_power));
+        const T eps = static_cast<T>(opts_.epsilon);
+        T* xd = x.data();
+        std::copy(xd, xd + n, x_prev.begin());
+        for (std::size_t i = 0; i < n; ++i) {
+            m[i] = beta1 * m[i] + (T(1) - beta1) * g[i];
+            v[i] = beta2 * v[i] + (T(1) - beta2) * g[i] * g[i];
+            xd[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_correction2 + eps);
+        }
+        const T loss_prev = loss;
+        if (!evaluate()) {
+            std::copy(x_prev.begin(), x_prev.end(), x.data());
+            loss = loss_prev;  // gnorm still describes x_prev
+            return finish(stop_reason::non_finite_value);
+        }
+        ++result.iterations;
+        gnorm = od::norm(g, n);
+        if (should_stop(&reason)) return finish(reason);
+    }
+    return finish(stop_reason::max_iterations);
+}
+
+}  // namespace nst
