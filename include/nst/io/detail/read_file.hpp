@@ -1,0 +1,46 @@
+// Reads a whole file into memory, reporting why it could not (errno), so image decoders can
+// work from memory and still name the real cause (missing, permission denied, a directory...).
+#pragma once
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "../../core/error.hpp"
+
+namespace nst::detail {
+
+// "cannot read <what> 'path': reason" as an io_error.
+inline io_error read_error(const std::string& what, const std::string& path, const std::string& reason) {
+    return io_error("cannot read " + what + " '" + path + "': " + reason);
+}
+
+/*  requires: nothing (any path); `what` names the kind of file in messages ("image", ...)
+    ensures:  returns the file's bytes; throws io_error naming the file and the system's reason
+              (e.g. "No such file or directory", "Is a directory") when it cannot be read. */
+inline std::vector<unsigned char> read_file_bytes(const std::string& path,
+                                                  const std::string& what = "file") {
+    struct closer {
+        void operator()(std::FILE* f) const { std::fclose(f); }
+    };
+    errno = 0;
+    std::unique_ptr<std::FILE, closer> file(std::fopen(path.c_str(), "rb"));
+    if (!file) throw read_error(what, path, std::strerror(errno));
+
+    std::vector<unsigned char> bytes;
+    unsigned char buffer[1 << 16];
+    for (;;) {
+        const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
+        bytes.insert(bytes.end(), buffer, buffer + n);
+        if (n < sizeof buffer) break;
+    }
+    // fopen succeeds on a directory on Linux; the read then fails with EISDIR.
+    if (std::ferror(file.get())) throw read_error(what, path, std::strerror(errno));
+    return bytes;
+}
+
+}  // namespace nst::detail
