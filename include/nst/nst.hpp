@@ -13,6 +13,9 @@
 
 #include "models/vgg19.hpp"
 
+#include "io/image.hpp"
+#include "io/preprocess.hpp"
+
 #include "loss/content_loss.hpp"
 #include "loss/gram.hpp"
 #include "loss/objective.hpp"
