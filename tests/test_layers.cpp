@@ -316,3 +316,30 @@ TEST_CASE("VGG19 in float and double agree to float precision", "[vgg19]") {
     const double scale = xt::amax(xt::abs(gd))();
     REQUIRE(xt::amax(xt::abs(xt::cast<double>(gf) - gd))() < 1e-3 * scale);
 }
+
+TEST_CASE("L-BFGS and Adam lower the VGG19 style-transfer loss on a tiny image", "[vgg19][optim]") {
+    std::mt19937 rng(12);
+    vgg19<float> net;
+    test::randomize_weights(net, rng);
+    auto obj = vgg_objective(net, rng, 32);
+    const tensor3<float> start = xt::cast<float>(random_tensor<double, 3>({3, 32, 32}, rng, -50, 50));
+    tensor3<float> grad;
+    const float initial = obj(start, grad);
+
+    tensor3<float> x = start;
+    lbfgs<float>::options lo;
+    lo.max_iterations = 10;
+    const auto lr = lbfgs<float>(lo).minimize(obj, x);
+    CAPTURE(to_string(lr.reason), initial, lr.loss);
+    REQUIRE(lr.iterations >= 1);
+    REQUIRE(lr.loss < 0.5f * initial);
+    REQUIRE(obj(x, grad) == Approx(lr.loss).epsilon(1e-4));  // x holds the reported point
+
+    x = start;
+    adam<float>::options ao;
+    ao.max_iterations = 10;
+    ao.learning_rate = 1.0;  // pixels are 0..255-scaled
+    const auto ar = adam<float>(ao).minimize(obj, x);
+    CAPTURE(to_string(ar.reason), ar.loss);
+    REQUIRE(ar.loss < initial);
+}
