@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include "detail/conv3x3_gemm.hpp"
+#include "detail/conv3x3_engine.hpp"
 #include "layer_shape.hpp"
 
 namespace nst {
@@ -53,38 +53,25 @@ public:
     void forward(const tensor3<T>& x, tensor3<T>& y) const {
         require_activation(x, In, kind);
         y.resize({Out, x.shape(1), x.shape(2)});
-        detail::conv3x3_same(x.data(), In, x.shape(1), x.shape(2), forward_.data(), bias_.data(),
-                             false, y.data(), Out);
+        engine_.forward(x.data(), x.shape(1), x.shape(2), bias_.data(), false, y.data());
     }
 
     tensor3<T> backward(const tensor3<T>&, const tensor3<T>&, tensor3<T>&& dy,
                         const shape3& in_shape) const {
         require_activation(dy, Out, std::string(kind) + " backward");
         tensor3<T> dx = xt::empty<T>(in_shape);
-        detail::conv3x3_same(dy.data(), Out, in_shape[1], in_shape[2], backward_.data(),
-                             static_cast<const T*>(nullptr), false, dx.data(), In);
+        engine_.backward(dy.data(), in_shape[1], in_shape[2], dx.data());
         return dx;
     }
 
 private:
-    // GEMM layouts: forward_ is Out x (9 In) with column tap*In+ci = W[co][ci][tap];
-    // backward_ is In x (9 Out) with column tap*Out+co = W[co][ci][8-tap] (kernel rotated 180
-    // degrees, channels swapped: the adjoint of the forward convolution).
-    void pack() {
-        forward_ = xt::empty<T>({Out, 9 * In});
-        backward_ = xt::empty<T>({In, 9 * Out});
-        for (std::size_t co = 0; co < Out; ++co)
-            for (std::size_t ci = 0; ci < In; ++ci)
-                for (std::size_t tap = 0; tap < 9; ++tap) {
-                    const T w = weights_(co, ci, tap / 3, tap % 3);
-                    forward_(co, tap * In + ci) = w;
-                    backward_(ci, (8 - tap) * Out + co) = w;
-                }
-    }
+    // Weights packed for the forward pass and for its adjoint (the backward pass), in the
+    // layout of whichever kernel this scalar type and instruction set use (conv3x3_engine.hpp).
+    void pack() { engine_.pack(weights_.data(), In, Out); }
 
     tensor4<T> weights_;
     tensor1<T> bias_;
-    tensor2<T> forward_, backward_;
+    detail::conv3x3_engine<T> engine_;
 };
 
 }  // namespace nst

@@ -27,6 +27,25 @@
 
 namespace nst::detail {
 
+// Packs W (c_out x c_in x 3 x 3, PyTorch order) into the GEMM layout conv3x3_same reads.
+// adjoint == false: the forward convolution, c_out x (9 c_in), column tap*c_in+ci = W[co][ci][tap].
+// adjoint == true: the backward-to-input convolution, c_in x (9 c_out), column tap*c_out+co =
+//   W[co][ci][8-tap] (kernel rotated by 180 degrees, channels swapped: the forward's adjoint).
+// packed needs 9 * c_in * c_out elements.
+template <class T>
+void conv3x3_gemm_pack(const T* weights, std::size_t c_in, std::size_t c_out, bool adjoint,
+                       T* packed) {
+    for (std::size_t co = 0; co < c_out; ++co)
+        for (std::size_t ci = 0; ci < c_in; ++ci)
+            for (std::size_t tap = 0; tap < 9; ++tap) {
+                const T w = weights[(co * c_in + ci) * 9 + tap];
+                if (adjoint)
+                    packed[ci * 9 * c_out + (8 - tap) * c_out + co] = w;
+                else
+                    packed[co * 9 * c_in + tap * c_in + ci] = w;
+            }
+}
+
 // Rows per band so that one thread's im2col buffer stays near `budget` elements, and the bands
 // give every thread work.
 inline std::size_t band_rows(std::size_t in_channels, std::size_t height, std::size_t width,

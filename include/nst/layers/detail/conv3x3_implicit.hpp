@@ -1,0 +1,216 @@
+// The fast float path of the 3x3 "same" convolution: an implicit GEMM with nst's own
+// register-blocked SIMD micro-kernel (conv3x3_microkernel.hpp), so its speed does not depend on
+// which kernels the BLAS library picked at start-up.
+//
+// Structure (as conv3x3_gemm.hpp, minus the im2col copy): the image is cut into bands of output
+// rows; per band a thread copies the rows it needs into a zero-bordered slab of padded width
+// W+2. The GEMM "output channels x (9 * input channels) times (9 * input channels) x pixels"
+// then runs with pixels read straight from the slab. Blocking, innermost first:
+//   micro-tile  MR output channels x NT pixels, accumulated over a block of input channels
+//               (registers);
+//   co blocks   all output channels for one pixel tile (the tile's slab rows stay in L1);
+//   pixel tiles the whole band (the weight block of the channel block stays in L2);
+//   channel blocks, then bands (one band per thread at a time, from an OpenMP loop).
+// The epilogue drops the two junk columns per row, adds the bias and applies the optional ReLU.
+// Every buffer is per thread and bounded (band_rows), whatever the image size.
+//
+// Weights are packed once per layer (conv3x3_implicit_pack): forward, or the adjoint (channels
+// swapped, kernel rotated by 180 degrees) so the same routine computes the backward pass.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "conv3x3_microkernel.hpp"
+#include "simd_float.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace nst::detail {
+
+// True when this translation unit was compiled with an instruction set the kernel supports.
+inline constexpr bool conv3x3_implicit_available = NST_SIMD_FLOAT_WIDTH > 0;
+
+#if NST_SIMD_FLOAT_WIDTH == 16
+inline constexpr int conv3x3_mr = 8;  // output channels per micro-tile
+inline constexpr int conv3x3_nv = 3;  // vectors of pixels per micro-tile
+#elif NST_SIMD_FLOAT_WIDTH == 8
+inline constexpr int conv3x3_mr = 6;
+inline constexpr int conv3x3_nv = 2;
+#else
+inline constexpr int conv3x3_mr = 1;
+inline constexpr int conv3x3_nv = 1;
+#endif
+
+// Floats needed for the packed weights of a conv with c_in inputs and c_out outputs.
+inline std::size_t conv3x3_implicit_packed_size(std::size_t c_in, std::size_t c_out) {
+    const std::size_t mr = conv3x3_mr;
+    return (c_out + mr - 1) / mr * mr * c_in * 9;
+}
+
+// Packs W (c_out x c_in x 3 x 3, PyTorch order) for conv3x3_implicit.
+// adjoint == false: the forward convolution c_in -> c_out; packed needs
+//   conv3x3_implicit_packed_size(c_in, c_out) floats.
+// adjoint == true: the backward-to-input convolution c_out -> c_in (W transposed in channels,
+//   rotated by 180 degrees); packed needs conv3x3_implicit_packed_size(c_out, c_in) floats.
+// Layout: block of MR outputs, input channel, tap, output within the block; outputs past the
+// end are zero.
+template <class T>
+void conv3x3_implicit_pack(const T* weights, std::size_t c_in, std::size_t c_out, bool adjoint,
+                           float* packed) {
+    const std::size_t mr = conv3x3_mr;
+    const std::size_t ins = adjoint ? c_out : c_in, outs = adjoint ? c_in : c_out;
+    const std::size_t outs_padded = (outs + mr - 1) / mr * mr;
+    for (std::size_t o = 0; o < outs_padded; ++o)
+        for (std::size_t i = 0; i < ins; ++i)
+            for (std::size_t tap = 0; tap < 9; ++tap) {
+                float v = 0;
+                if (o < outs)
+                    v = adjoint ? float(weights[(i * c_in + o) * 9 + (8 - tap)])
+                                : float(weights[(o * c_in + i) * 9 + tap]);
+                packed[(((o / mr) * ins + i) * 9 + tap) * mr + o % mr] = v;
+            }
+}
+
+#if NST_SIMD_FLOAT_WIDTH > 0
+
+// Per-thread scratch, 64-byte aligned.
+struct aligned_floats {
+    struct release {
+        void operator()(float* p) const { std::free(p); }
+    };
+    explicit aligned_floats(std::size_t n) {
+        const std::size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+        data.reset(static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64)));
+        if (!data) throw std::bad_alloc();
+    }
+    std::unique_ptr<float[], release> data;
+};
+
+// Blocking of one call, derived from the layer shape and the thread count.
+struct conv3x3_implicit_plan {
+    std::size_t padded_width;    // W + 2: the slab's row stride
+    std::size_t rows;            // output rows per band
+    std::size_t tile;            // pixels per micro-tile (NV * vector width)
+    std::size_t channel_block;   // input channels per pass over the band
+    std::size_t channel_stride;  // floats between two channels of the slab
+    std::size_t band_stride;     // floats between two output channels of the band buffer
+    std::size_t out_padded;      // output channels rounded up to MR
+    int threads;
+
+    // rows_per_band and channels_per_block override the automatic choice when nonzero (tests
+    // use this to exercise several bands and channel blocks on small images).
+    conv3x3_implicit_plan(std::size_t c_in, std::size_t c_out, std::size_t h, std::size_t w,
+                          int thread_count, std::size_t rows_per_band = 0,
+                          std::size_t channels_per_block = 0) {
+        const std::size_t mr = conv3x3_mr;
+        threads = std::max(thread_count, 1);
+        padded_width = w + 2;
+        tile = std::size_t(conv3x3_nv) * simd_float::width;
+        out_padded = (c_out + mr - 1) / mr * mr;
+        // Slab + band buffer near 1 MB per thread (about L2), and at least two bands a thread.
+        const std::size_t budget = std::size_t(1) << 18;
+        const std::size_t per_row = (c_in + out_padded) * padded_width;
+        const std::size_t fair = (h + 2 * std::size_t(threads) - 1) / (2 * std::size_t(threads));
+        rows = std::max<std::size_t>(1, std::min({budget / per_row, fair, h}));
+        if (rows_per_band) rows = std::min(rows_per_band, h);
+        // The packed weights of a channel block for all outputs fit in L2 with room to spare,
+        // and the tile's slab rows for the block stay within L1.
+        channel_block = std::clamp<std::size_t>((std::size_t(1) << 16) / (9 * out_padded), 4, 32);
+        if (channels_per_block) channel_block = channels_per_block;
+        channel_block = std::min(channel_block, c_in);
+        // The last tile reads up to tile + 1 floats past the band's last padded row.
+        channel_stride = ((rows + 2) * padded_width + tile + 2 + 15) / 16 * 16;
+        // An odd number of cache lines between channels spreads them over the L1 sets.
+        if ((channel_stride / 16) % 2 == 0) channel_stride += 16;
+        band_stride = (rows * padded_width + tile - 1) / tile * tile;
+    }
+};
+
+// out (c_out x h x w) = act(conv(in (c_in x h x w)) + bias), act = ReLU when relu is set.
+// requires: packed from conv3x3_implicit_pack for (c_in, c_out) (or the adjoint packing for a
+//   backward pass), bias null or c_out values; in and out do not overlap.
+//   plan was made for the same c_in, c_out, h, w.
+inline void conv3x3_implicit(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
+                             const float* packed, const float* bias, bool relu, float* out,
+                             std::size_t c_out, const conv3x3_implicit_plan& plan) {
+    constexpr int MR = conv3x3_mr, NV = conv3x3_nv;
+    const int threads = plan.threads;
+    const std::size_t wp = plan.padded_width, cs = plan.channel_stride, ldc = plan.band_stride;
+    const std::size_t bands = (h + plan.rows - 1) / plan.rows;
+    const std::size_t co_blocks = plan.out_padded / MR;
+
+#pragma omp parallel num_threads(threads)
+    {
+        aligned_floats slab_buffer(c_in * cs), band_buffer(plan.out_padded * ldc);
+        float* const slab = slab_buffer.data.get();
+        float* const band = band_buffer.data.get();
+
+#pragma omp for schedule(dynamic)
+        for (std::ptrdiff_t b = 0; b < std::ptrdiff_t(bands); ++b) {
+            const std::size_t r0 = std::size_t(b) * plan.rows;
+            const std::size_t nr = std::min(plan.rows, h - r0);
+            const std::size_t tiles = (nr * wp + plan.tile - 1) / plan.tile;
+
+            // Slab: input rows r0-1 .. r0+nr, one zero column each side, zeros past the end.
+            for (std::size_t ci = 0; ci < c_in; ++ci) {
+                float* s = slab + ci * cs;
+                std::memset(s, 0, cs * sizeof(float));
+                for (std::size_t yy = 0; yy < nr + 2; ++yy) {
+                    const std::ptrdiff_t y = std::ptrdiff_t(r0 + yy) - 1;
+                    if (y < 0 || y >= std::ptrdiff_t(h)) continue;
+                    std::memcpy(s + yy * wp + 1, in + (ci * h + std::size_t(y)) * w,
+                                w * sizeof(float));
+                }
+            }
+
+            for (std::size_t c0 = 0; c0 < c_in; c0 += plan.channel_block) {
+                const std::size_t nc = std::min(plan.channel_block, c_in - c0);
+                for (std::size_t t = 0; t < tiles; ++t) {
+                    const float* src = slab + c0 * cs + t * plan.tile;
+                    for (std::size_t m = 0; m < co_blocks; ++m)
+                        conv3x3_microkernel<MR, MR, NV>(packed + (m * c_in + c0) * 9 * MR, src,
+                                                        cs, wp, nc,
+                                                        band + m * MR * ldc + t * plan.tile, ldc,
+                                                        c0 > 0);
+                }
+            }
+
+            // Epilogue: drop the junk columns, add the bias, apply the activation.
+            for (std::size_t co = 0; co < c_out; ++co) {
+                const float bo = bias ? bias[co] : 0.0f;
+                for (std::size_t y = 0; y < nr; ++y) {
+                    const float* src = band + co * ldc + y * wp;
+                    float* dst = out + (co * h + r0 + y) * w;
+                    if (relu)
+                        for (std::size_t x = 0; x < w; ++x) dst[x] = std::max(src[x] + bo, 0.0f);
+                    else
+                        for (std::size_t x = 0; x < w; ++x) dst[x] = src[x] + bo;
+                }
+            }
+        }
+    }
+}
+
+// As above with the automatic blocking for the current OpenMP thread count.
+inline void conv3x3_implicit(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
+                             const float* packed, const float* bias, bool relu, float* out,
+                             std::size_t c_out) {
+#ifdef _OPENMP
+    const int threads = omp_get_max_threads();
+#else
+    const int threads = 1;
+#endif
+    conv3x3_implicit(in, c_in, h, w, packed, bias, relu, out, c_out,
+                     conv3x3_implicit_plan(c_in, c_out, h, w, threads));
+}
+
+#endif
+
+}  // namespace nst::detail

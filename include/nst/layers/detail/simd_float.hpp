@@ -1,0 +1,48 @@
+// The few float vector operations nst's own kernels need, for the widest instruction set the
+// translation unit is compiled for (chosen at compile time: -mavx512f, or -mavx2 -mfma, or
+// -march=native). When neither is enabled, NST_SIMD_FLOAT_WIDTH is 0 and callers use their
+// portable path.
+//
+// Caveat (as with any header-only SIMD library): compile every translation unit of one program
+// with the same instruction-set flags, or inline functions with different bodies get merged.
+#pragma once
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+#endif
+
+namespace nst::detail {
+
+#if defined(__AVX512F__)
+#define NST_SIMD_FLOAT_WIDTH 16
+struct simd_float {
+    using reg = __m512;
+    static constexpr int width = 16;
+    static reg zero() { return _mm512_setzero_ps(); }
+    static reg broadcast(const float* p) { return _mm512_set1_ps(*p); }
+    static reg broadcast(float v) { return _mm512_set1_ps(v); }
+    static reg loadu(const float* p) { return _mm512_loadu_ps(p); }
+    static void storeu(float* p, reg v) { _mm512_storeu_ps(p, v); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+    static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
+    static reg max(reg a, reg b) { return _mm512_max_ps(a, b); }
+};
+#elif defined(__AVX2__) && defined(__FMA__)
+#define NST_SIMD_FLOAT_WIDTH 8
+struct simd_float {
+    using reg = __m256;
+    static constexpr int width = 8;
+    static reg zero() { return _mm256_setzero_ps(); }
+    static reg broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+    static reg broadcast(float v) { return _mm256_set1_ps(v); }
+    static reg loadu(const float* p) { return _mm256_loadu_ps(p); }
+    static void storeu(float* p, reg v) { _mm256_storeu_ps(p, v); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+    static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
+    static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
+};
+#else
+#define NST_SIMD_FLOAT_WIDTH 0
+#endif
+
+}  // namespace nst::detail

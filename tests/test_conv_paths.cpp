@@ -1,0 +1,194 @@
+// The fast float convolution (nst's own SIMD implicit GEMM, conv3x3_implicit.hpp) against the
+// plain reference path (im2col + BLAS, conv3x3_gemm.hpp), forward and backward, on every VGG19
+// layer shape and on odd sizes; plus checks that do not trust either path (the backward is the
+// adjoint of the forward; a float layer's gradient matches finite differences).
+//
+// Tolerance: max |fast - reference| <= 1e-5 * max |reference| (float32 sums of up to
+// 9 * 512 = 4608 products, accumulated in a different order by the two paths).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "test_helpers.hpp"
+
+using namespace nst;
+
+namespace {
+
+constexpr double path_tolerance = 1e-5;
+
+std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo = -1, float hi = 1) {
+    std::uniform_real_distribution<float> dist(lo, hi);
+    std::vector<float> v(n);
+    for (auto& x : v) x = dist(rng);
+    return v;
+}
+
+// max |a - b| / max |b|
+double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
+    REQUIRE(a.size() == b.size());
+    double diff = 0, scale = 1e-30;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
+        scale = std::max(scale, std::abs(double(b[i])));
+    }
+    return diff / scale;
+}
+
+// One convolution problem: weights W (c_out x c_in x 3 x 3), bias, an input x (c_in x h x w)
+// and an output gradient dy (c_out x h x w).
+struct conv_case {
+    std::size_t c_in, c_out, h, w;
+    std::vector<float> weights, bias, x, dy;
+    conv_case(std::size_t ci, std::size_t co, std::size_t hh, std::size_t ww, std::mt19937& rng)
+        : c_in(ci), c_out(co), h(hh), w(ww) {
+        const float s = std::sqrt(6.0f / (9.0f * float(ci)));  // He-like: outputs stay O(1)
+        weights = random_floats(co * ci * 9, rng, -s, s);
+        bias = random_floats(co, rng);
+        x = random_floats(ci * hh * ww, rng);
+        dy = random_floats(co * hh * ww, rng);
+    }
+};
+
+// Reference path: forward (adjoint == false) or backward (adjoint == true).
+std::vector<float> reference(const conv_case& c, bool adjoint, bool relu) {
+    std::vector<float> packed(9 * c.c_in * c.c_out);
+    detail::conv3x3_gemm_pack(c.weights.data(), c.c_in, c.c_out, adjoint, packed.data());
+    const std::size_t in = adjoint ? c.c_out : c.c_in, out = adjoint ? c.c_in : c.c_out;
+    std::vector<float> y(out * c.h * c.w);
+    detail::conv3x3_same(adjoint ? c.dy.data() : c.x.data(), in, c.h, c.w, packed.data(),
+                         adjoint ? nullptr : c.bias.data(), relu, y.data(), out);
+    return y;
+}
+
+#if NST_SIMD_FLOAT_WIDTH > 0
+// Fast path; rows and channel_block of 0 choose the automatic blocking.
+std::vector<float> fast(const conv_case& c, bool adjoint, bool relu, std::size_t rows = 0,
+                        std::size_t channel_block = 0, int threads = num_threads()) {
+    std::vector<float> packed(adjoint ? detail::conv3x3_implicit_packed_size(c.c_out, c.c_in)
+                                      : detail::conv3x3_implicit_packed_size(c.c_in, c.c_out));
+    detail::conv3x3_implicit_pack(c.weights.data(), c.c_in, c.c_out, adjoint, packed.data());
+    const std::size_t in = adjoint ? c.c_out : c.c_in, out = adjoint ? c.c_in : c.c_out;
+    std::vector<float> y(out * c.h * c.w);
+    const detail::conv3x3_implicit_plan plan(in, out, c.h, c.w, threads, rows, channel_block);
+    detail::conv3x3_implicit(adjoint ? c.dy.data() : c.x.data(), in, c.h, c.w, packed.data(),
+                             adjoint ? nullptr : c.bias.data(), relu, y.data(), out, plan);
+    return y;
+}
+
+void require_paths_agree(const conv_case& c, std::size_t rows = 0, std::size_t channel_block = 0,
+                         int threads = num_threads()) {
+    CAPTURE(c.c_in, c.c_out, c.h, c.w, rows, channel_block, threads);
+    for (bool relu : {false, true}) {
+        CAPTURE(relu);
+        REQUIRE(relative_difference(fast(c, false, relu, rows, channel_block, threads),
+                                    reference(c, false, relu)) < path_tolerance);
+    }
+    REQUIRE(relative_difference(fast(c, true, false, rows, channel_block, threads),
+                                reference(c, true, false)) < path_tolerance);
+}
+#endif
+
+}  // namespace
+
+#if NST_SIMD_FLOAT_WIDTH > 0
+
+TEST_CASE("fast conv equals the reference path on every VGG19 layer shape", "[conv][paths]") {
+    std::mt19937 rng(41);
+    const std::size_t shapes[][2] = {{3, 64},    {64, 64},   {64, 128},  {128, 128},
+                                     {128, 256}, {256, 256}, {256, 512}, {512, 512}};
+    for (const auto& s : shapes) require_paths_agree(conv_case(s[0], s[1], 12, 9, rng));
+}
+
+TEST_CASE("fast conv equals the reference path on odd sizes", "[conv][paths]") {
+    std::mt19937 rng(42);
+    // Heights and widths around and between vector widths (8, 16) and tile widths (16, 48).
+    const std::size_t sizes[][2] = {{1, 1}, {3, 5}, {7, 7}, {5, 17}, {4, 33}, {2, 16},
+                                    {1, 47}, {9, 1}, {3, 48}, {2, 63}};
+    for (const auto& s : sizes) {
+        require_paths_agree(conv_case(5, 7, s[0], s[1], rng));
+        require_paths_agree(conv_case(19, 3, s[0], s[1], rng));
+    }
+}
+
+TEST_CASE("fast conv is independent of its blocking and thread count", "[conv][paths]") {
+    std::mt19937 rng(43);
+    // Several bands (one or two rows each) and channel blocks that do not divide the channel
+    // count exercise the accumulation across blocks and the band edges.
+    const conv_case c(37, 20, 11, 13, rng);
+    for (std::size_t rows : {1, 2, 5})
+        for (std::size_t block : {1, 4, 16})
+            for (int threads : {1, 2}) require_paths_agree(c, rows, block, threads);
+}
+
+TEST_CASE("fast conv backward is the adjoint of its forward", "[conv][paths]") {
+    // <conv(x), dy> == <x, conv^T(dy)> without bias: checks the backward packing without the
+    // reference path. Sums in double; float products give ~1e-6 relative error.
+    std::mt19937 rng(44);
+    for (const auto& s : {std::array<std::size_t, 4>{3, 64, 6, 7},
+                          std::array<std::size_t, 4>{64, 3, 5, 17},
+                          std::array<std::size_t, 4>{40, 24, 9, 9}}) {
+        conv_case c(s[0], s[1], s[2], s[3], rng);
+        std::fill(c.bias.begin(), c.bias.end(), 0.0f);
+        const auto y = fast(c, false, false), dx = fast(c, true, false);
+        double lhs = 0, rhs = 0, scale = 0;
+        for (std::size_t i = 0; i < y.size(); ++i) {
+            lhs += double(y[i]) * c.dy[i];
+            scale += std::abs(double(y[i]) * c.dy[i]);
+        }
+        for (std::size_t i = 0; i < dx.size(); ++i) rhs += double(dx[i]) * c.x[i];
+        CAPTURE(s[0], s[1], s[2], s[3], lhs, rhs);
+        REQUIRE(std::abs(lhs - rhs) < 1e-5 * scale);
+    }
+}
+
+TEST_CASE("float conv3x3 layer runs the fast path and its gradient matches finite differences",
+          "[conv][paths][gradient]") {
+    REQUIRE(detail::conv3x3_engine<float>::uses_own_kernel);
+    std::mt19937 rng(45);
+    conv3x3<float, 6, 10> conv;
+    conv.set_weights(test::random_tensor<float, 4>({10, 6, 3, 3}, rng),
+                     test::random_tensor<float, 1>({10}, rng));
+    const auto x0 = test::random_tensor<float, 3>({6, 7, 19}, rng);
+    const auto r = test::random_tensor<float, 3>({10, 7, 19}, rng);
+    tensor3<float> y;
+    conv.forward(x0, y);
+    tensor3<float> dy = r;
+    const tensor3<float> dx = conv.backward(x0, y, std::move(dy), shape_of(x0));
+    // L(x) = sum(r * conv(x)) is linear in x, so a large step has no truncation error and the
+    // float rounding of the differences stays small: 1e-3 relative is a float-level check.
+    std::function<double(const tensor3<float>&)> f = [&](const tensor3<float>& x) {
+        tensor3<float> out;
+        conv.forward(x, out);
+        double s = 0;
+        for (std::size_t i = 0; i < out.size(); ++i) s += double(out.data()[i]) * r.data()[i];
+        return s;
+    };
+    double worst = 0, scale = 1e-30;
+    tensor3<float> x = x0;
+    for (std::size_t i = 0; i < x.size(); i += 7) {
+        const float keep = x.data()[i];
+        x.data()[i] = keep + 0.5f;
+        const double up = f(x);
+        x.data()[i] = keep - 0.5f;
+        const double down = f(x);
+        x.data()[i] = keep;
+        const double numeric = (up - down) / 1.0;
+        worst = std::max(worst, std::abs(numeric - double(dx.data()[i])));
+        scale = std::max(scale, std::abs(numeric));
+    }
+    REQUIRE(worst < 1e-3 * scale);
+}
+
+#else
+
+TEST_CASE("fast conv path", "[conv][paths]") {
+    WARN("compiled without AVX-512 or AVX2+FMA: conv3x3 uses the reference path only "
+         "(configure with -DNST_NATIVE=ON)");
+    REQUIRE_FALSE(detail::conv3x3_engine<float>::uses_own_kernel);
+}
+
+#endif
