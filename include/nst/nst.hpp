@@ -14,6 +14,7 @@
 #include "models/vgg19.hpp"
 
 #include "io/image.hpp"
+#include "io/keras_weights.hpp"
 #include "io/preprocess.hpp"
 
 #include "loss/content_loss.hpp"
