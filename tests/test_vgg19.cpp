@@ -160,21 +160,38 @@ file_spec tiny_vgg_file() {
 using tiny_net = sequential<conv3x3<double, 3, 4>, relu<double>, conv3x3<double, 4, 4>>;
 tiny_net make_tiny_net() { return tiny_net({"conv1_1", "relu1_1", "conv1_2"}); }
 
-// Whether a loaded conv layer holds exactly the stored_value pattern (after the transposition).
-template <class Layer> bool holds_stored_pattern(const Layer& layer) {
+// Largest relative deviation of a loaded conv layer from the stored_value pattern (after the
+// transposition); 0 when it holds the pattern exactly.
+template <class Layer> double pattern_error(const Layer& layer) {
     const auto& w = layer.weights();
     const std::vector<hsize_t> dims{3, 3, Layer::in_channels, Layer::out_channels};
+    double worst = 0;
+    auto update = [&](double actual, double expected) {
+        worst = std::max(worst, std::abs(actual - expected) / std::abs(expected));
+    };
     for (std::size_t co = 0; co < Layer::out_channels; ++co) {
-        if (layer.bias()(co) != stored_value({Layer::out_channels}, co)) return false;
+        update(layer.bias()(co), stored_value({Layer::out_channels}, co));
         for (std::size_t ci = 0; ci < Layer::in_channels; ++ci)
             for (std::size_t ky = 0; ky < 3; ++ky)
                 for (std::size_t kx = 0; kx < 3; ++kx) {
                     const std::size_t flat =
                         ((ky * 3 + kx) * Layer::in_channels + ci) * Layer::out_channels + co;
-                    if (w(co, ci, ky, kx) != stored_value(dims, flat)) return false;
+                    update(w(co, ci, ky, kx), stored_value(dims, flat));
                 }
     }
-    return true;
+    return worst;
+}
+template <class Layer> bool holds_stored_pattern(const Layer& layer) {
+    return pattern_error(layer) == 0.0;
+}
+
+// IEEE half precision as h5py stores numpy.float16 (HDF5 has no predefined half type).
+h5::handle float16_type() {
+    h5::handle t = h5::checked(H5Tcopy(H5T_IEEE_F32LE), H5Tclose, "float16");
+    REQUIRE(H5Tset_fields(t, 15, 10, 5, 0, 10) >= 0);
+    REQUIRE(H5Tset_size(t, 2) >= 0);
+    REQUIRE(H5Tset_ebias(t, 15) >= 0);
+    return t;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,7 +342,7 @@ TEST_CASE("vgg19 weights: keras_vgg_layer_name maps nst names to Keras' block na
 }
 
 TEST_CASE("vgg19 weights: the Keras loader reads generated files (fixed and variable-length "
-          "names, old layout, float64)", "[io][keras]") {
+          "names, old layout, float64, float16)", "[io][keras]") {
     const temp_dir tmp;
     SECTION("newer Keras: fixed-length names, datasets in a sub-group") {
         const std::string path = tmp.file("fixed.h5");
@@ -380,6 +397,19 @@ TEST_CASE("vgg19 weights: the Keras loader reads generated files (fixed and vari
         sequential<conv3x3<float, 3, 4>> float_net({"conv1_1"});
         REQUIRE(load_vgg19_weights(float_net, path) == 1);  // a truncated network: 1 of 2
         REQUIRE(holds_stored_pattern(float_net.layer<0>()));
+    }
+    SECTION("float16 datasets are converted (to half precision's accuracy)") {
+        const std::string path = tmp.file("float16.h5");
+        const h5::handle half = float16_type();
+        file_spec spec = tiny_vgg_file();
+        for (auto& layer : spec.layers)
+            for (auto& w : layer.weights) w.file_type = half;
+        write_keras_file(path, spec);
+        REQUIRE(keras_weight_file(path).contents()[1].weights[0].dtype == "float16");
+        tiny_net net = make_tiny_net();
+        REQUIRE(load_vgg19_weights(net, path) == 2);
+        REQUIRE(pattern_error(net.layer<2>()) > 0);  // really stored in half precision
+        REQUIRE(pattern_error(net.layer<2>()) < 1.0 / 1024);
     }
 }
 
