@@ -1,0 +1,14 @@
+// The whole library in a few lines: stylize_minimal CONTENT STYLE OUTPUT.PNG [WEIGHTS.h5]
+// (weights default to $NST_WEIGHTS or Keras' cache ~/.keras/models/...notop.h5).
+#include <cstdio>
+#include <nst/nst.hpp>
+
+int main(int argc, char** argv) {
+    if (argc < 4) return std::fprintf(stderr, "usage: %s CONTENT STYLE OUTPUT.png [WEIGHTS]\n", argv[0]), 2;
+    nst::stylize_options options;          // 512 px, 500 L-BFGS iterations, the paper's layers
+    options.iterations = 100;
+    if (argc > 4) options.weights = argv[4];
+    auto result = nst::stylize(nst::load_image(argv[1]), {nst::load_image(argv[2])}, options,
+                               [](const nst::stylize_progress& p) { std::printf("%zu %g\n", p.iteration, p.loss); });
+    nst::save_image(result.output, argv[3]);
+}
