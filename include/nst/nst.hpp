@@ -22,3 +22,5 @@
 #include "loss/objective.hpp"
 #include "loss/style_loss.hpp"
 #include "loss/total_variation_loss.hpp"
+
+#include "style_transfer.hpp"
