@@ -1,10 +1,12 @@
-// The fast float convolution (nst's own SIMD implicit GEMM, conv3x3_implicit.hpp) against the
-// plain reference path (im2col + BLAS, conv3x3_gemm.hpp), forward and backward, on every VGG19
-// layer shape and on odd sizes; plus checks that do not trust either path (the backward is the
-// adjoint of the forward; a float layer's gradient matches finite differences).
+// The fast float convolutions (nst's own SIMD kernels: implicit GEMM, conv3x3_implicit.hpp, and
+// Winograd F(4x4, 3x3), conv3x3_winograd.hpp) against the plain reference path (im2col + BLAS,
+// conv3x3_gemm.hpp), forward and backward, on every VGG19 layer shape and on odd sizes; plus
+// checks that do not trust the reference (the backward is the adjoint of the forward; a float
+// layer's gradient matches finite differences).
 //
-// Tolerance: max |fast - reference| <= 1e-5 * max |reference| (float32 sums of up to
-// 9 * 512 = 4608 products, accumulated in a different order by the two paths).
+// Tolerances, as max |fast - reference| / max |reference|:
+//   implicit GEMM 1e-5 (float32 sums of up to 9 * 512 = 4608 products in another order);
+//   Winograd 1e-4 (its transforms amplify float rounding; ~2e-5 measured on VGG19 shapes).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -19,6 +21,7 @@ using namespace nst;
 namespace {
 
 constexpr double path_tolerance = 1e-5;
+constexpr double winograd_tolerance = 1e-4;
 
 std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo = -1, float hi = 1) {
     std::uniform_real_distribution<float> dist(lo, hi);
@@ -79,6 +82,32 @@ std::vector<float> fast(const conv_case& c, bool adjoint, bool relu, std::size_t
     return y;
 }
 
+// Winograd; tiles_per_block of 0 chooses the automatic blocking.
+std::vector<float> winograd(const conv_case& c, bool adjoint, bool relu,
+                            std::size_t tiles_per_block = 0, int threads = num_threads()) {
+    std::vector<float> packed(adjoint ? detail::conv3x3_implicit_packed_size(c.c_out, c.c_in)
+                                      : detail::conv3x3_implicit_packed_size(c.c_in, c.c_out));
+    detail::conv3x3_implicit_pack(c.weights.data(), c.c_in, c.c_out, adjoint, packed.data());
+    const std::size_t in = adjoint ? c.c_out : c.c_in, out = adjoint ? c.c_in : c.c_out;
+    std::vector<float> y(out * c.h * c.w);
+    const detail::conv3x3_winograd_plan plan(in, out, c.h, c.w, threads, tiles_per_block);
+    detail::conv3x3_winograd(adjoint ? c.dy.data() : c.x.data(), in, c.h, c.w, packed.data(),
+                             adjoint ? nullptr : c.bias.data(), relu, y.data(), out, plan);
+    return y;
+}
+
+void require_winograd_agrees(const conv_case& c, std::size_t tiles_per_block = 0,
+                             int threads = num_threads()) {
+    CAPTURE(c.c_in, c.c_out, c.h, c.w, tiles_per_block, threads);
+    for (bool relu : {false, true}) {
+        CAPTURE(relu);
+        REQUIRE(relative_difference(winograd(c, false, relu, tiles_per_block, threads),
+                                    reference(c, false, relu)) < winograd_tolerance);
+    }
+    REQUIRE(relative_difference(winograd(c, true, false, tiles_per_block, threads),
+                                reference(c, true, false)) < winograd_tolerance);
+}
+
 void require_paths_agree(const conv_case& c, std::size_t rows = 0, std::size_t channel_block = 0,
                          int threads = num_threads()) {
     CAPTURE(c.c_in, c.c_out, c.h, c.w, rows, channel_block, threads);
@@ -100,7 +129,11 @@ TEST_CASE("fast conv equals the reference path on every VGG19 layer shape", "[co
     std::mt19937 rng(41);
     const std::size_t shapes[][2] = {{3, 64},    {64, 64},   {64, 128},  {128, 128},
                                      {128, 256}, {256, 256}, {256, 512}, {512, 512}};
-    for (const auto& s : shapes) require_paths_agree(conv_case(s[0], s[1], 12, 9, rng));
+    for (const auto& s : shapes) {
+        const conv_case c(s[0], s[1], 12, 9, rng);
+        require_paths_agree(c);
+        require_winograd_agrees(c);
+    }
 }
 
 TEST_CASE("fast conv equals the reference path on odd sizes", "[conv][paths]") {
@@ -109,9 +142,27 @@ TEST_CASE("fast conv equals the reference path on odd sizes", "[conv][paths]") {
     const std::size_t sizes[][2] = {{1, 1}, {3, 5}, {7, 7}, {5, 17}, {4, 33}, {2, 16},
                                     {1, 47}, {9, 1}, {3, 48}, {2, 63}};
     for (const auto& s : sizes) {
-        require_paths_agree(conv_case(5, 7, s[0], s[1], rng));
-        require_paths_agree(conv_case(19, 3, s[0], s[1], rng));
+        const conv_case a(5, 7, s[0], s[1], rng), b(19, 3, s[0], s[1], rng);
+        require_paths_agree(a);
+        require_paths_agree(b);
+        require_winograd_agrees(a);
+        require_winograd_agrees(b);
     }
+}
+
+TEST_CASE("Winograd conv equals the reference path across tile blocks and image edges",
+          "[conv][paths][winograd]") {
+    std::mt19937 rng(46);
+    // Widths of 64+ put 16 tiles in one tile row (the vector load path); others mix rows and
+    // edges. Blocks of 16..48 tiles give several tasks and partial GEMM tiles.
+    const std::size_t sizes[][2] = {{8, 64}, {9, 70}, {4, 131}, {13, 29}, {6, 66}};
+    for (const auto& s : sizes) {
+        const conv_case c(11, 13, s[0], s[1], rng);
+        for (std::size_t block : {0, 16, 48})
+            for (int threads : {1, 2}) require_winograd_agrees(c, block, threads);
+    }
+    // Few tiles, many outputs: the outputs are split between tasks.
+    require_winograd_agrees(conv_case(24, 40, 8, 8, rng), 0, 2);
 }
 
 TEST_CASE("fast conv is independent of its blocking and thread count", "[conv][paths]") {
@@ -126,22 +177,25 @@ TEST_CASE("fast conv is independent of its blocking and thread count", "[conv][p
 
 TEST_CASE("fast conv backward is the adjoint of its forward", "[conv][paths]") {
     // <conv(x), dy> == <x, conv^T(dy)> without bias: checks the backward packing without the
-    // reference path. Sums in double; float products give ~1e-6 relative error.
+    // reference path, for both own kernels. Sums in double of float results.
     std::mt19937 rng(44);
     for (const auto& s : {std::array<std::size_t, 4>{3, 64, 6, 7},
                           std::array<std::size_t, 4>{64, 3, 5, 17},
                           std::array<std::size_t, 4>{40, 24, 9, 9}}) {
         conv_case c(s[0], s[1], s[2], s[3], rng);
         std::fill(c.bias.begin(), c.bias.end(), 0.0f);
-        const auto y = fast(c, false, false), dx = fast(c, true, false);
-        double lhs = 0, rhs = 0, scale = 0;
-        for (std::size_t i = 0; i < y.size(); ++i) {
-            lhs += double(y[i]) * c.dy[i];
-            scale += std::abs(double(y[i]) * c.dy[i]);
+        for (bool use_winograd : {false, true}) {
+            const auto y = use_winograd ? winograd(c, false, false) : fast(c, false, false);
+            const auto dx = use_winograd ? winograd(c, true, false) : fast(c, true, false);
+            double lhs = 0, rhs = 0, scale = 0;
+            for (std::size_t i = 0; i < y.size(); ++i) {
+                lhs += double(y[i]) * c.dy[i];
+                scale += std::abs(double(y[i]) * c.dy[i]);
+            }
+            for (std::size_t i = 0; i < dx.size(); ++i) rhs += double(dx[i]) * c.x[i];
+            CAPTURE(s[0], s[1], s[2], s[3], use_winograd, lhs, rhs);
+            REQUIRE(std::abs(lhs - rhs) < (use_winograd ? 1e-4 : 1e-5) * scale);
         }
-        for (std::size_t i = 0; i < dx.size(); ++i) rhs += double(dx[i]) * c.x[i];
-        CAPTURE(s[0], s[1], s[2], s[3], lhs, rhs);
-        REQUIRE(std::abs(lhs - rhs) < 1e-5 * scale);
     }
 }
 
@@ -181,6 +235,35 @@ TEST_CASE("float conv3x3 layer runs the fast path and its gradient matches finit
         scale = std::max(scale, std::abs(numeric));
     }
     REQUIRE(worst < 1e-3 * scale);
+}
+
+TEST_CASE("VGG19 float input gradient through the own kernels matches the double reference",
+          "[conv][paths][vgg19]") {
+    // At 128 x 128 conv2_2 (128 channels, 64 x 64) runs Winograd, the other layers the implicit
+    // GEMM; the double network runs the reference path, whose gradient test_layers checks
+    // against finite differences.
+    REQUIRE(detail::conv3x3_engine<float>::prefer_winograd(128, 128, 64, 64));
+    std::mt19937 rng(47);
+    vgg19<double> dnet;
+    test::randomize_weights(dnet, rng);
+    vgg19<float> fnet;
+    test::copy_weights(fnet, dnet);
+    const auto x = test::random_tensor<double, 3>({3, 128, 128}, rng, -50, 50);
+    const std::size_t deepest = dnet.index_of("conv5_1");
+    dnet.forward(x, deepest);
+    fnet.forward(xt::cast<float>(x), deepest);
+    for (const char* name : {"relu2_2", "relu4_2", "conv5_1"}) {
+        const auto r = test::random_tensor<double, 3>(shape_of(dnet.output(dnet.index_of(name))),
+                                                      rng);
+        dnet.add_gradient(name, r);
+        fnet.add_gradient(name, tensor3<float>(xt::cast<float>(r)));
+    }
+    const tensor3<double> gd = dnet.backward();
+    const tensor3<float> gf = fnet.backward();
+    const double scale = xt::amax(xt::abs(gd))();
+    const double error = xt::amax(xt::abs(xt::cast<double>(gf) - gd))() / scale;
+    CAPTURE(error);
+    REQUIRE(error < 1e-4);  // ~3e-6 measured
 }
 
 #else

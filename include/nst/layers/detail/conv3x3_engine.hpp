@@ -1,8 +1,10 @@
-// Chooses, at compile time, how a conv3x3 layer computes: nst's own SIMD implicit GEMM
-// (conv3x3_implicit.hpp) for float when the translation unit is compiled with AVX-512 or
-// AVX2+FMA, otherwise the portable im2col + BLAS routine (conv3x3_gemm.hpp), which also stays
-// the reference the tests compare the fast path against. Both directions use the same routine
-// with differently packed weights (forward, and its adjoint for the backward pass).
+// Chooses how a conv3x3 layer computes. At compile time: for float, when the translation unit
+// is compiled with AVX-512 or AVX2+FMA, nst's own SIMD kernels; otherwise the portable
+// im2col + BLAS routine (conv3x3_gemm.hpp), which also stays the reference the tests compare
+// the fast kernels against. At run time, per call, between the two own kernels:
+// Winograd F(4x4, 3x3) (conv3x3_winograd.hpp, 4x fewer multiplies, transforms that pay off with
+// enough channels and tiles) or the implicit GEMM (conv3x3_implicit.hpp). Both directions use
+// the same routines with differently packed weights (forward, and its adjoint for backward).
 #pragma once
 
 #include <cstddef>
@@ -11,6 +13,7 @@
 
 #include "conv3x3_gemm.hpp"
 #include "conv3x3_implicit.hpp"
+#include "conv3x3_winograd.hpp"
 
 namespace nst::detail {
 
@@ -48,6 +51,14 @@ public:
         run(dy, c_out_, h, w, backward_.data(), nullptr, false, dx, c_in_);
     }
 
+    // Winograd where it measured faster on a 2-core AVX-512 machine: at least 128 channels on
+    // both sides (the GEMMs dominate the transforms) and at least 256 tiles, e.g. 64 x 64 (so
+    // transforming the weights on every call is amortised).
+    static bool prefer_winograd(std::size_t c_in, std::size_t c_out, std::size_t h,
+                                std::size_t w) {
+        return c_in >= 128 && c_out >= 128 && ((h + 3) / 4) * ((w + 3) / 4) >= 256;
+    }
+
 private:
     using packed_type = std::conditional_t<uses_own_kernel, float, T>;
 
@@ -55,8 +66,11 @@ private:
                     const packed_type* packed, const T* bias, bool relu, T* out,
                     std::size_t c_out) {
         if constexpr (uses_own_kernel) {
-#if NST_SIMD_FLOAT_WIDTH > 0  // (conv3x3_implicit exists only then)
-            conv3x3_implicit(in, c_in, h, w, packed, bias, relu, out, c_out);
+#if NST_SIMD_FLOAT_WIDTH > 0  // (the own kernels exist only then)
+            if (prefer_winograd(c_in, c_out, h, w))
+                conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out);
+            else
+                conv3x3_implicit(in, c_in, h, w, packed, bias, relu, out, c_out);
 #endif
         } else {
             conv3x3_same(in, c_in, h, w, packed, bias, relu, out, c_out);

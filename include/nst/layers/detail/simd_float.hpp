@@ -25,7 +25,15 @@ struct simd_float {
     static void storeu(float* p, reg v) { _mm512_storeu_ps(p, v); }
     static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
     static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
-    static reg max(reg a, reg b) { return _mm512_max_ps(a, b); }
+    static reg sub(reg a, reg b) { return _mm512_sub_ps(a, b); }
+    // (the zero-masked form: GCC 12 warns on _mm512_max_ps's undefined pass-through operand)
+    static reg max(reg a, reg b) { return _mm512_maskz_max_ps(__mmask16(0xFFFF), a, b); }
+    // lane i = base[offsets[i]], or 0 where offsets[i] < 0.
+    static reg gather_or_zero(const float* base, const int* offsets) {
+        const __m512i idx = _mm512_loadu_si512(offsets);
+        const __mmask16 live = _mm512_cmpge_epi32_mask(idx, _mm512_setzero_si512());
+        return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, idx, base, 4);
+    }
 };
 #elif defined(__AVX2__) && defined(__FMA__)
 #define NST_SIMD_FLOAT_WIDTH 8
@@ -39,7 +47,14 @@ struct simd_float {
     static void storeu(float* p, reg v) { _mm256_storeu_ps(p, v); }
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
     static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
+    static reg sub(reg a, reg b) { return _mm256_sub_ps(a, b); }
     static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
+    // lane i = base[offsets[i]], or 0 where offsets[i] < 0.
+    static reg gather_or_zero(const float* base, const int* offsets) {
+        const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offsets));
+        const __m256 live = _mm256_castsi256_ps(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(-1)));
+        return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx, live, 4);
+    }
 };
 #else
 #define NST_SIMD_FLOAT_WIDTH 0

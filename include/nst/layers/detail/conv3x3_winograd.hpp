@@ -1,0 +1,347 @@
+// Winograd F(4x4, 3x3) for the 3x3 "same" convolution (Lavin & Gray 2015, "Fast Algorithms for
+// Convolutional Neural Networks"): each 4x4 block of outputs comes from a 6x6 input patch with
+// 36 multiplies per (input, output) channel pair instead of 144, so the GEMM work drops 4x; the
+// transforms are O(channels x pixels).
+//
+//   Y = A^T [ (G g G^T) (.) (B^T d B) ] A      (elementwise product (.), per channel pair)
+//
+// With the 36 transformed positions p the products become 36 independent GEMMs
+//   M[p] (c_out x tiles) = U[p] (c_out x c_in) * V[p] (c_in x tiles),
+// run with nst's own register-blocked micro-kernel (gemm_microkernel.hpp).
+//
+// Per call: U is transformed from the weights packed for conv3x3_implicit (so a layer keeps
+// one packing), then tiles are processed in blocks: input transform -> 36 GEMMs -> output
+// transform (bias and optional ReLU fused), each phase split over the OpenMP threads.
+//
+// Precision: the transforms (points 0, +-1, +-2, infinity) amplify float rounding; results agree
+// with the direct convolution to ~1e-4 relative to the largest output (see test_conv_paths.cpp),
+// ample for style transfer, but the direct paths remain for exact comparisons.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "conv3x3_implicit.hpp"
+#include "gemm_microkernel.hpp"
+#include "simd_float.hpp"
+
+namespace nst::detail {
+
+#if NST_SIMD_FLOAT_WIDTH > 0
+
+// Blocking of one Winograd call. The work is cut into independent tasks (a block of tiles x a
+// range of output channels), each run start to finish by one thread with its own buffers:
+// input transform of its tiles, the 36 GEMMs for its outputs, output transform. Threads meet
+// only once, after the filter transform, which keeps them busy on a shared, noisy machine.
+struct conv3x3_winograd_plan {
+    std::size_t tiles_h, tiles_w, tiles;  // 4x4 output tiles covering the image
+    std::size_t block;                    // tiles per task (a multiple of the vector width)
+    std::size_t blocks;                   // tile blocks
+    std::size_t out_padded;               // output channels rounded up to MR
+    std::size_t out_split;                // output channels per task (a multiple of MR)
+    std::size_t splits;                   // output ranges
+    int threads;
+
+    // tiles_per_block overrides the automatic choice when nonzero (tests use it to exercise
+    // several blocks and partial GEMM tiles on small images).
+    conv3x3_winograd_plan(std::size_t c_in, std::size_t c_out, std::size_t h, std::size_t w,
+                          int thread_count, std::size_t tiles_per_block = 0) {
+        const std::size_t mr = conv3x3_mr, lanes = simd_float::width;
+        const std::size_t t = std::size_t(std::max(thread_count, 1));
+        threads = int(t);
+        tiles_h = (h + 3) / 4;
+        tiles_w = (w + 3) / 4;
+        tiles = tiles_h * tiles_w;
+        out_padded = (c_out + mr - 1) / mr * mr;
+        const auto round_up = [](std::size_t n, std::size_t m) { return (n + m - 1) / m * m; };
+        // A task's V (36 x c_in x block) and M (36 x c_out x block) stay near 16 MB.
+        const std::size_t budget = std::size_t(1) << 22;
+        std::size_t most = std::max(lanes, budget / (36 * (c_in + out_padded)) / lanes * lanes);
+        if (tiles_per_block) most = round_up(tiles_per_block, lanes);
+        blocks = (tiles + most - 1) / most;
+        if (blocks < 4 * t) blocks = round_up(blocks, t);  // few blocks: an equal share each
+        block = round_up((tiles + blocks - 1) / blocks, lanes);
+        blocks = (tiles + block - 1) / block;
+        // Too few blocks to keep every thread busy: split the outputs too.
+        const std::size_t out_blocks = out_padded / mr;
+        const std::size_t want = blocks < 2 * t ? (2 * t + blocks - 1) / blocks : 1;
+        out_split = (out_blocks + std::min(want, out_blocks) - 1) / std::min(want, out_blocks) * mr;
+        splits = (out_padded + out_split - 1) / out_split;
+    }
+};
+
+namespace winograd_f43 {
+
+// U = G g G^T for one block of MR output channels: g[tap * MR + r] -> u[p * stride + r].
+template <int MR> inline void filter_transform(const float* g, float* u, std::size_t stride) {
+    constexpr float G[6][3] = {{1.0f / 4, 0, 0},
+                               {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                               {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                               {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                               {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                               {0, 0, 1}};
+    float t[6][3][MR];
+    for (int a = 0; a < 6; ++a)
+        for (int kx = 0; kx < 3; ++kx)
+            for (int r = 0; r < MR; ++r)
+                t[a][kx][r] = G[a][0] * g[(0 + kx) * MR + r] + G[a][1] * g[(3 + kx) * MR + r] +
+                              G[a][2] * g[(6 + kx) * MR + r];
+    for (int a = 0; a < 6; ++a)
+        for (int b = 0; b < 6; ++b)
+            for (int r = 0; r < MR; ++r)
+                u[(a * 6 + b) * stride + r] =
+                    t[a][0][r] * G[b][0] + t[a][1][r] * G[b][1] + t[a][2][r] * G[b][2];
+}
+
+// B^T x for six vectors (one column or row of a 6x6 patch), in place into y.
+template <class V, class R> inline void input_1d(const R* x, R* y) {
+    const R four = V::broadcast(4.0f), two = V::broadcast(2.0f);
+    // y0 = 4 x0 - 5 x2 + x4
+    y[0] = V::fmadd(four, x[0], V::fmadd(V::broadcast(-5.0f), x[2], x[4]));
+    // y1 = -4 (x1 + x2) + x3 + x4 ; y2 = 4 (x1 - x2) - x3 + x4
+    const R s12 = V::add(x[1], x[2]), d12 = V::sub(x[1], x[2]);
+    y[1] = V::fmadd(V::broadcast(-4.0f), s12, V::add(x[3], x[4]));
+    y[2] = V::fmadd(four, d12, V::sub(x[4], x[3]));
+    // y3 = 2 (x3 - x1) + x4 - x2 ; y4 = 2 (x1 - x3) + x4 - x2
+    const R d31 = V::sub(x[3], x[1]), d42 = V::sub(x[4], x[2]);
+    y[3] = V::fmadd(two, d31, d42);
+    y[4] = V::fmadd(V::broadcast(-2.0f), d31, d42);
+    // y5 = 4 x1 - 5 x3 + x5
+    y[5] = V::fmadd(four, x[1], V::fmadd(V::broadcast(-5.0f), x[3], x[5]));
+}
+
+// A^T m for six vectors -> four.
+template <class V, class R> inline void output_1d(const R* m, R* o) {
+    const R s12 = V::add(m[1], m[2]), d12 = V::sub(m[1], m[2]);
+    const R s34 = V::add(m[3], m[4]), d34 = V::sub(m[3], m[4]);
+    o[0] = V::add(V::add(m[0], s12), s34);
+    o[1] = V::fmadd(V::broadcast(2.0f), d34, d12);
+    o[2] = V::fmadd(V::broadcast(4.0f), s34, s12);
+    o[3] = V::add(V::fmadd(V::broadcast(8.0f), d34, d12), m[5]);
+}
+
+}  // namespace winograd_f43
+
+// The 6x6 input patches of one vector of tiles (lane = tile), channel after channel. Where each
+// patch element sits in a channel is the same for every channel, so it is worked out once.
+template <class V> class patch_loader {
+public:
+    using R = typename V::reg;
+    static constexpr int W = V::width;
+
+    // Tiles first .. first + count - 1 (count <= W) of an image h x w cut into tiles_w tiles
+    // per row.
+    patch_loader(std::size_t first, std::size_t count, std::size_t tiles_w, std::size_t h,
+                 std::size_t w)
+        : h_(std::ptrdiff_t(h)), w_(std::ptrdiff_t(w)) {
+        const std::size_t ti = first / tiles_w;
+        one_row_ = count == std::size_t(W) && (first + W - 1) / tiles_w == ti;
+        y0_ = std::ptrdiff_t(4 * ti) - 1;
+        x0_ = std::ptrdiff_t(4 * (first % tiles_w)) - 1;
+        if (one_row_ && W == 16) return;
+        one_row_ = false;
+        for (int lane = 0; lane < W; ++lane) {
+            const bool live = std::size_t(lane) < count;
+            const std::size_t t = first + std::size_t(lane);
+            const std::ptrdiff_t y0 = live ? std::ptrdiff_t(4 * (t / tiles_w)) - 1 : 0;
+            const std::ptrdiff_t x0 = live ? std::ptrdiff_t(4 * (t % tiles_w)) - 1 : 0;
+            for (int a = 0; a < 6; ++a)
+                for (int b = 0; b < 6; ++b) {
+                    const std::ptrdiff_t y = y0 + a, x = x0 + b;
+                    const bool inside = live && y >= 0 && y < h_ && x >= 0 && x < w_;
+                    where_[a][b][lane] = inside ? int(y * w_ + x) : -1;
+                }
+        }
+    }
+
+    void load(const float* channel, R (&d)[6][6]) const {
+#if NST_SIMD_FLOAT_WIDTH == 16
+        if (one_row_) return load_row_windows(channel, d);
+#endif
+        alignas(64) float lanes[W];
+        for (int a = 0; a < 6; ++a)
+            for (int b = 0; b < 6; ++b) {
+                for (int lane = 0; lane < W; ++lane) {
+                    const int at = where_[a][b][lane];
+                    lanes[lane] = at >= 0 ? channel[at] : 0.0f;
+                }
+                d[a][b] = V::loadu(lanes);
+            }
+    }
+
+private:
+#if NST_SIMD_FLOAT_WIDTH == 16
+    // All 16 tiles in one tile row: lane l of element (a, b) is row y0+a, column x0+b+4l. Four
+    // masked loads (columns outside the image read as zero) and two permutes pick every fourth
+    // element.
+    void load_row_windows(const float* channel, R (&d)[6][6]) const {
+        const __m512i every_fourth =
+            _mm512_set_epi32(28, 24, 20, 16, 12, 8, 4, 0, 28, 24, 20, 16, 12, 8, 4, 0);
+        for (int a = 0; a < 6; ++a) {
+            const std::ptrdiff_t y = y0_ + a;
+            if (y < 0 || y >= h_) {
+                for (int b = 0; b < 6; ++b) d[a][b] = V::zero();
+                continue;
+            }
+            const std::uintptr_t row = reinterpret_cast<std::uintptr_t>(channel + y * w_);
+            for (int b = 0; b < 6; ++b) {
+                __m512 part[4];
+                for (int k = 0; k < 4; ++k) {
+                    const std::ptrdiff_t start = x0_ + b + 16 * k;
+                    // (integer address arithmetic: the window may start one before the row)
+                    const auto* p = reinterpret_cast<const float*>(
+                        row + std::uintptr_t(start * std::ptrdiff_t(sizeof(float))));
+                    part[k] = _mm512_maskz_loadu_ps(window_mask(start), p);
+                }
+                const __m512 low = _mm512_permutex2var_ps(part[0], every_fourth, part[1]);
+                const __m512 high = _mm512_permutex2var_ps(part[2], every_fourth, part[3]);
+                d[a][b] = _mm512_mask_blend_ps(__mmask16(0xFF00), low, high);
+            }
+        }
+    }
+    // Bits of the 16 columns start .. start+15 that lie inside the row.
+    __mmask16 window_mask(std::ptrdiff_t start) const {
+        const std::ptrdiff_t lo = std::max<std::ptrdiff_t>(0, -start);
+        const std::ptrdiff_t hi = std::min<std::ptrdiff_t>(16, w_ - start);
+        if (hi <= lo) return 0;
+        return __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
+    }
+#endif
+
+    std::ptrdiff_t h_, w_, y0_ = 0, x0_ = 0;
+    bool one_row_ = false;
+    alignas(64) int where_[6][6][W] = {};
+};
+
+// out (c_out x h x w) = act(conv(in (c_in x h x w)) + bias) by Winograd F(4x4, 3x3).
+// requires: packed from conv3x3_implicit_pack for (c_in, c_out) (or the adjoint packing for a
+//   backward pass); bias null or c_out values; in and out do not overlap; plan made for the
+//   same c_in, c_out, h, w.
+inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
+                             const float* packed, const float* bias, bool relu, float* out,
+                             std::size_t c_out, const conv3x3_winograd_plan& plan) {
+    using V = simd_float;
+    using R = typename V::reg;
+    constexpr int MR = conv3x3_mr, NV = conv3x3_nv, W = V::width;
+    constexpr std::size_t NT = std::size_t(NV) * W;
+    const std::size_t co_blocks = plan.out_padded / MR, TB = plan.block;
+    const std::size_t u_stride = co_blocks * c_in * MR;  // floats between positions p of U
+
+    aligned_floats u_buffer(36 * u_stride);
+    float* const U = u_buffer.data.get();
+
+#pragma omp parallel num_threads(plan.threads)
+    {
+        // U[p][m][ci][r] = (G g G^T)[p] for output m*MR + r, input ci.
+#pragma omp for schedule(static)
+        for (std::ptrdiff_t idx = 0; idx < std::ptrdiff_t(co_blocks * c_in); ++idx) {
+            const std::size_t m = std::size_t(idx) / c_in, ci = std::size_t(idx) % c_in;
+            winograd_f43::filter_transform<MR>(packed + (m * c_in + ci) * 9 * MR,
+                                               U + (m * c_in + ci) * MR, u_stride);
+        }
+
+        aligned_floats v_buffer(36 * c_in * TB), m_buffer(36 * plan.out_split * TB);
+        float* const Vb = v_buffer.data.get();
+        float* const Mb = m_buffer.data.get();
+        const std::size_t ldm = plan.out_split;  // rows of M per position
+
+#pragma omp for schedule(dynamic)
+        for (std::ptrdiff_t task = 0; task < std::ptrdiff_t(plan.blocks * plan.splits); ++task) {
+            const std::size_t t0 = std::size_t(task) / plan.splits * TB;
+            const std::size_t co0 = std::size_t(task) % plan.splits * plan.out_split;
+            const std::size_t co1 = std::min(plan.out_padded, co0 + plan.out_split);
+            const std::size_t nt = std::min(TB, plan.tiles - t0);
+            const std::size_t groups = (nt + W - 1) / W;  // vectors of tiles
+            // V[p][ci][t] = (B^T d B)[p] for the 6x6 patch d of tile t0 + t; lanes = tiles.
+            for (std::size_t g = 0; g < groups; ++g) {
+                const patch_loader<V> patches(t0 + g * W, std::min<std::size_t>(W, nt - g * W),
+                                              plan.tiles_w, h, w);
+                for (std::size_t ci = 0; ci < c_in; ++ci) {
+                    R d[6][6];
+                    patches.load(in + ci * h * w, d);
+                    R col[6], tmp[6][6], row[6], res[6];
+                    for (int b = 0; b < 6; ++b) {  // B^T d, column by column
+                        for (int a = 0; a < 6; ++a) col[a] = d[a][b];
+                        winograd_f43::input_1d<V>(col, res);
+                        for (int a = 0; a < 6; ++a) tmp[a][b] = res[a];
+                    }
+                    for (int a = 0; a < 6; ++a) {  // (B^T d) B, row by row
+                        for (int b = 0; b < 6; ++b) row[b] = tmp[a][b];
+                        winograd_f43::input_1d<V>(row, res);
+                        for (int b = 0; b < 6; ++b)
+                            V::storeu(Vb + ((std::size_t(a * 6 + b) * c_in + ci) * TB + g * W),
+                                      res[b]);
+                    }
+                }
+            }
+
+            // M[p] = U[p] V[p] for this task's outputs; the last GEMM tile may be narrower.
+            for (std::size_t p = 0; p < 36; ++p)
+                for (std::size_t co = co0; co < co1; co += MR) {
+                    const float* a = U + p * u_stride + co * c_in;
+                    const float* b = Vb + p * c_in * TB;
+                    float* c = Mb + (p * ldm + (co - co0)) * TB;
+                    std::size_t t = 0;
+                    for (; t + NT <= groups * W; t += NT)
+                        gemm_microkernel<MR, MR, NV>(a, b + t, TB, c_in, c + t, TB, false);
+                    if (groups * W - t == 2 * std::size_t(W))
+                        gemm_microkernel<MR, MR, 2>(a, b + t, TB, c_in, c + t, TB, false);
+                    else if (groups * W - t == std::size_t(W))
+                        gemm_microkernel<MR, MR, 1>(a, b + t, TB, c_in, c + t, TB, false);
+                }
+
+            // out = act(A^T m A + bias) for every live tile of this task's outputs.
+            for (std::size_t co = co0; co < std::min(co1, c_out); ++co)
+                for (std::size_t g = 0; g < groups; ++g) {
+                    R tmp[4][6], mm[6], res[4];
+                    for (int b = 0; b < 6; ++b) {  // A^T m, column by column
+                        for (int a = 0; a < 6; ++a)
+                            mm[a] = V::loadu(Mb + (std::size_t(a * 6 + b) * ldm + (co - co0)) * TB +
+                                             g * W);
+                        winograd_f43::output_1d<V>(mm, res);
+                        for (int i = 0; i < 4; ++i) tmp[i][b] = res[i];
+                    }
+                    alignas(64) float o[4][4][W];
+                    const R bv = V::broadcast(bias ? bias[co] : 0.0f);
+                    for (int i = 0; i < 4; ++i) {  // (A^T m) A, row by row
+                        winograd_f43::output_1d<V>(tmp[i], res);
+                        for (int j = 0; j < 4; ++j) {
+                            R v = V::add(res[j], bv);
+                            if (relu) v = V::max(v, V::zero());
+                            V::storeu(o[i][j], v);
+                        }
+                    }
+                    for (int lane = 0; lane < W; ++lane) {
+                        const std::size_t t = g * W + std::size_t(lane);
+                        if (t >= nt) break;
+                        const std::size_t ti = (t0 + t) / plan.tiles_w,
+                                          tj = (t0 + t) % plan.tiles_w;
+                        const std::size_t rows = std::min<std::size_t>(4, h - 4 * ti);
+                        const std::size_t cols = std::min<std::size_t>(4, w - 4 * tj);
+                        for (std::size_t i = 0; i < rows; ++i) {
+                            float* dst = out + (co * h + 4 * ti + i) * w + 4 * tj;
+                            for (std::size_t j = 0; j < cols; ++j) dst[j] = o[i][j][lane];
+                        }
+                    }
+                }
+        }
+    }
+}
+
+// As above with the automatic blocking for the current OpenMP thread count.
+inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
+                             const float* packed, const float* bias, bool relu, float* out,
+                             std::size_t c_out) {
+#ifdef _OPENMP
+    const int threads = omp_get_max_threads();
+#else
+    const int threads = 1;
+#endif
+    conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out,
+                     conv3x3_winograd_plan(c_in, c_out, h, w, threads));
+}
+
+#endif
+
+}  // namespace nst::detail
