@@ -1,0 +1,96 @@
+// The three 3x3 convolution kernels side by side on every VGG19 conv shape up to conv5_1 at a
+// 512 x 512 input, forward and backward to the input (the backward is the same kernel with the
+// adjoint weights):
+//   reference  im2col + BLAS sgemm (depends on the OpenBLAS core: compare OPENBLAS_CORETYPE),
+//   implicit   nst's own SIMD implicit GEMM,
+//   winograd   nst's own Winograd F(4x4, 3x3) (FLOP/s counts direct-convolution flops, so it
+//              reads as "effective" speed).
+// Names: <layer>/<direction>/<kernel>, e.g. conv4_2/backward/winograd. The layer itself picks
+// implicit or winograd per shape (conv3x3_engine.hpp); this shows why.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nst/layers/detail/conv3x3_engine.hpp>
+
+namespace {
+
+struct conv_shape {
+    const char* name;
+    std::size_t in, out, side;
+};
+
+constexpr conv_shape shapes[] = {
+    {"conv1_1", 3, 64, 512},     {"conv1_2", 64, 64, 512},    {"conv2_1", 64, 128, 256},
+    {"conv2_2", 128, 128, 256},  {"conv3_1", 128, 256, 128},  {"conv3_2-4", 256, 256, 128},
+    {"conv4_1", 256, 512, 64},   {"conv4_2-4", 512, 512, 64}, {"conv5_1", 512, 512, 32}};
+
+enum class kernel { reference, implicit, winograd };
+
+void run(benchmark::State& state, conv_shape s, bool backward, kernel k) {
+    const std::size_t in = backward ? s.out : s.in, out = backward ? s.in : s.out;
+    const std::size_t n = s.side;
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> dist(-1, 1);
+    std::vector<float> weights(s.out * s.in * 9), bias(out), x(in * n * n), y(out * n * n);
+    for (auto& v : weights) v = 0.1f * dist(rng);
+    for (auto& v : bias) v = dist(rng);
+    for (auto& v : x) v = dist(rng);
+
+    std::vector<float> packed;
+    if (k == kernel::reference) {
+        packed.resize(9 * s.in * s.out);
+        nst::detail::conv3x3_gemm_pack(weights.data(), s.in, s.out, backward, packed.data());
+    } else {
+        packed.resize(nst::detail::conv3x3_implicit_packed_size(in, out));
+        nst::detail::conv3x3_implicit_pack(weights.data(), s.in, s.out, backward, packed.data());
+    }
+    for (auto _ : state) {
+        switch (k) {
+            case kernel::reference:
+                nst::detail::conv3x3_same(x.data(), in, n, n, packed.data(), bias.data(), false,
+                                          y.data(), out);
+                break;
+            case kernel::implicit:
+#if NST_SIMD_FLOAT_WIDTH > 0
+                nst::detail::conv3x3_implicit(x.data(), in, n, n, packed.data(), bias.data(),
+                                              false, y.data(), out);
+#endif
+                break;
+            case kernel::winograd:
+#if NST_SIMD_FLOAT_WIDTH > 0
+                nst::detail::conv3x3_winograd(x.data(), in, n, n, packed.data(), bias.data(),
+                                              false, y.data(), out);
+#endif
+                break;
+        }
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    state.counters["FLOP/s"] = benchmark::Counter(2.0 * 9 * double(in * out * n * n),
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+}
+
+bool register_all() {
+    const std::pair<kernel, const char*> kernels[] = {{kernel::reference, "reference"},
+                                                      {kernel::implicit, "implicit"},
+                                                      {kernel::winograd, "winograd"}};
+    for (const auto& s : shapes)
+        for (bool backward : {false, true})
+            for (const auto& [k, kernel_name] : kernels) {
+                if (k != kernel::reference && !nst::detail::conv3x3_implicit_available) continue;
+                const std::string name = std::string(s.name) + (backward ? "/backward/" : "/forward/") +
+                                         kernel_name;
+                benchmark::RegisterBenchmark(name.c_str(), run, s, backward, k)
+                    ->Unit(benchmark::kMillisecond)
+                    ->UseRealTime();
+            }
+    return true;
+}
+
+const bool registered = register_all();
+
+}  // namespace
