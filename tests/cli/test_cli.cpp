@@ -1,0 +1,419 @@
+// Runs the real `nst` binary (path NST_CLI_PATH from CMake) on fixtures made at test time in a
+// fresh temporary folder per test:
+//  - every bad input: exit code 2, one line on stderr naming the problem, no output file and no
+//    temporary file left in the folder (these need no shared data: the weights are never read);
+//  - the output options (snapshots, CSV log, loss plot, contact sheet) and the option variants on
+//    the shared data at a tiny size (skipped without ../shared);
+//  - Ctrl-C: SIGINT after the first progress line gives exit 130 and the best image so far.
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "test_helpers.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh folder for one test, removed at its end.
+struct temp_folder {
+    fs::path path;
+    temp_folder() {
+        static int counter = 0;
+        path = fs::temp_directory_path() /
+               ("nst_cli_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~temp_folder() {
+        std::error_code ec;
+        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
+        fs::remove_all(path, ec);
+    }
+    std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+struct process {
+    pid_t pid = -1;
+    std::string stderr_path;
+};
+
+// Starts nst with `args`; stderr goes to a file, stdout to /dev/null. `env` entries NAME=VALUE
+// replace or add variables, and "NAME=" alone removes one.
+process start_nst(const std::vector<std::string>& args, const std::string& stderr_path,
+                  const std::vector<std::string>& env = {}) {
+    std::vector<std::string> environment;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry = *e;
+        bool replaced = false;
+        for (const auto& change : env)
+            if (entry.compare(0, change.find('=') + 1, change.substr(0, change.find('=') + 1)) == 0) replaced = true;
+        if (!replaced) environment.push_back(entry);
+    }
+    for (const auto& change : env)
+        if (change.back() != '=') environment.push_back(change);
+    std::vector<char*> envp;
+    for (auto& e : environment) envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    std::vector<std::string> argv_storage{NST_CLI_PATH};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    process p;
+    p.stderr_path = stderr_path;
+    const int rc = posix_spawn(&p.pid, NST_CLI_PATH, &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(rc == 0);
+    return p;
+}
+
+int wait_for(const process& p) {
+    int status = 0;
+    while (waitpid(p.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+struct outcome {
+    int code;
+    std::string err;
+};
+
+outcome run_nst(const temp_folder& dir, const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+    const process p = start_nst(args, dir / "stderr.txt", env);
+    const int code = wait_for(p);
+    return {code, read_text(p.stderr_path)};
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary);
+    out << bytes;
+}
+
+// A small valid image (a colour gradient) written by nst itself.
+std::string make_image(const temp_folder& dir, const std::string& name, std::size_t h = 40, std::size_t w = 60) {
+    nst::image img({h, w, 3});
+    for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < w; ++x) {
+            img(y, x, 0) = float(255 * x / w);
+            img(y, x, 1) = float(255 * y / h);
+            img(y, x, 2) = float((x * y) % 256);
+        }
+    nst::save_image(img, dir / name);
+    return dir / name;
+}
+
+// Nothing but the fixtures and stderr.txt may be left: no output, no temporary file.
+void require_no_output(const temp_folder& dir, const std::vector<std::string>& fixtures) {
+    for (const auto& entry : fs::directory_iterator(dir.path)) {
+        const std::string name = entry.path().filename().string();
+        bool known = name == "stderr.txt";
+        for (const auto& f : fixtures) known = known || fs::path(f).filename().string() == name;
+        INFO("left behind: " << name);
+        REQUIRE(known);
+    }
+}
+
+// Exit 2, exactly one line on stderr, containing every needle, and no output file.
+void require_rejected(const temp_folder& dir, const outcome& r, const std::vector<std::string>& needles,
+                      const std::vector<std::string>& fixtures) {
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 2);
+    REQUIRE(r.err.rfind("nst: error: ", 0) == 0);
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    for (const auto& n : needles) REQUIRE(r.err.find(n) != std::string::npos);
+    require_no_output(dir, fixtures);
+}
+
+// Fixtures shared by the bad-input tests: two valid images and a stand-in weights file (these
+// tests must fail before the weights are read; a message about the weights would fail them).
+struct bad_input_case {
+    temp_folder dir;
+    std::string content, style, weights, output;
+    bad_input_case() {
+        content = make_image(dir, "content.png");
+        style = make_image(dir, "style.png", 50, 30);
+        weights = dir / "weights.h5";
+        write_bytes(weights, "not used");
+        output = dir / "out.png";
+    }
+    std::vector<std::string> args(std::vector<std::string> extra = {}) const {
+        std::vector<std::string> a{"--weights", weights, "-o", output, "-i", "2", "--size", "32"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    }
+    std::vector<std::string> fixtures(std::vector<std::string> more = {}) const {
+        more.insert(more.end(), {content, style, weights});
+        return more;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("cli: --help and --version exit 0", "[cli]") {
+    temp_folder dir;
+    auto r = run_nst(dir, {"--help"});
+    REQUIRE(r.code == 0);
+    r = run_nst(dir, {"--version"});
+    REQUIRE(r.code == 0);
+}
+
+TEST_CASE("cli: a missing content or style file", "[cli]") {
+    bad_input_case c;
+    auto r = run_nst(c.dir, c.args({"-c", c.dir / "nope.jpg", "-s", c.style}));
+    require_rejected(c.dir, r, {"nope.jpg", "No such file"}, c.fixtures());
+    r = run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "-s", c.dir / "missing_style.png"}));
+    require_rejected(c.dir, r, {"missing_style.png", "No such file"}, c.fixtures());
+}
+
+TEST_CASE("cli: an unreadable content path (a folder)", "[cli]") {
+    bad_input_case c;
+    fs::create_directory(c.dir / "folder.jpg");
+    const auto r = run_nst(c.dir, c.args({"-c", c.dir / "folder.jpg", "-s", c.style}));
+    require_rejected(c.dir, r, {"folder.jpg", "Is a directory"}, c.fixtures({c.dir / "folder.jpg"}));
+}
+
+TEST_CASE("cli: an unreadable content file (no read permission)", "[cli][permissions]") {
+    if (geteuid() == 0) nst::test::skip("running as root: file permissions do not stop root from reading");
+    bad_input_case c;
+    write_bytes(c.dir / "locked.png", read_text(c.content));
+    fs::permissions(c.dir / "locked.png", fs::perms::none);
+    const auto r = run_nst(c.dir, c.args({"-c", c.dir / "locked.png", "-s", c.style}));
+    require_rejected(c.dir, r, {"locked.png", "Permission denied"}, c.fixtures({c.dir / "locked.png"}));
+}
+
+TEST_CASE("cli: a corrupt image", "[cli]") {
+    bad_input_case c;
+    std::string png = read_text(c.content);
+    for (std::size_t i = 40; i < png.size(); ++i) png[i] = char(i * 7);  // keep the header, garble the rest
+    write_bytes(c.dir / "corrupt.png", png);
+    const auto r = run_nst(c.dir, c.args({"-c", c.dir / "corrupt.png", "-s", c.style}));
+    require_rejected(c.dir, r, {"corrupt.png", "corrupt"}, c.fixtures({c.dir / "corrupt.png"}));
+}
+
+TEST_CASE("cli: a truncated JPEG and a truncated PNG", "[cli]") {
+    bad_input_case c;
+    nst::image noise({64, 64, 3});
+    for (std::size_t i = 0; i < noise.size(); ++i) noise.data()[i] = float((i * 2654435761u) % 256);
+    nst::save_image(noise, c.dir / "full.jpg");
+    const std::string jpeg = read_text(c.dir / "full.jpg");
+    write_bytes(c.dir / "cut.jpg", jpeg.substr(0, jpeg.size() * 6 / 10));
+    auto r = run_nst(c.dir, c.args({"-c", c.content, "-s", c.dir / "cut.jpg"}));
+    require_rejected(c.dir, r, {"cut.jpg", "truncated"}, c.fixtures({c.dir / "full.jpg", c.dir / "cut.jpg"}));
+
+    const std::string png = read_text(c.content);
+    write_bytes(c.dir / "cut.png", png.substr(0, png.size() / 2));
+    r = run_nst(c.dir, c.args({"-c", c.dir / "cut.png", "-s", c.style}));
+    require_rejected(c.dir, r, {"cut.png"}, c.fixtures({c.dir / "full.jpg", c.dir / "cut.jpg", c.dir / "cut.png"}));
+}
+
+TEST_CASE("cli: a text file named .jpg", "[cli]") {
+    bad_input_case c;
+    write_bytes(c.dir / "notes.jpg", "These are my holiday notes, not a picture.\n");
+    const auto r = run_nst(c.dir, c.args({"-c", c.dir / "notes.jpg", "-s", c.style}));
+    require_rejected(c.dir, r, {"notes.jpg", "not a supported image"}, c.fixtures({c.dir / "notes.jpg"}));
+}
+
+TEST_CASE("cli: an empty file and an image of zero width", "[cli]") {
+    bad_input_case c;
+    write_bytes(c.dir / "empty.png", "");
+    auto r = run_nst(c.dir, c.args({"-c", c.dir / "empty.png", "-s", c.style}));
+    require_rejected(c.dir, r, {"empty.png", "empty"}, c.fixtures({c.dir / "empty.png"}));
+    write_bytes(c.dir / "zero.ppm", "P6\n0 8\n255\n");
+    r = run_nst(c.dir, c.args({"-c", c.content, "-s", c.dir / "zero.ppm"}));
+    require_rejected(c.dir, r, {"zero.ppm"}, c.fixtures({c.dir / "empty.png", c.dir / "zero.ppm"}));
+}
+
+TEST_CASE("cli: a working size above --memory-limit is refused with the estimate", "[cli]") {
+    bad_input_case c;
+    const auto r = run_nst(c.dir, {"-c", c.content, "-s", c.style, "--weights", c.weights, "-o", c.output, "--size",
+                                   "4096", "--memory-limit", "1G"});
+    require_rejected(c.dir, r, {"4096 x 2731", "needs about", "GB", "above the limit of 1.0 GB"}, c.fixtures());
+}
+
+TEST_CASE("cli: bad option values", "[cli]") {
+    bad_input_case c;
+    const std::vector<std::string> images{"-c", c.content, "-s", c.style};
+    const auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a = images;
+        a.insert(a.end(), extra.begin(), extra.end());
+        return c.args(a);
+    };
+    require_rejected(c.dir, run_nst(c.dir, with({"--style-layers", "relu1_1,relu9_1"})), {"relu9_1"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--content-layers", "conv4_2x"})), {"conv4_2x"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"-s", c.style, "--style-blend", "1,2,3"})),
+                     {"3 weights for 2 style images"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--style-blend", "0.5,x"})), {"'x' is not a number"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--style-layer-weights", "1,1"})),
+                     {"2 style layer weights for 5 style layers"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--optimizer", "sgd"})), {"--optimizer", "sgd"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--pooling", "median"})), {"--pooling"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--size", "8"})), {"size"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--memory-limit", "lots"})), {"lots"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--style-weight", "-1"})), {"style weight"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--bogus"})), {"--bogus"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--init", c.dir / "no_init.png"})), {"no_init.png"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, c.args({"-s", c.style})), {"--content", "required"}, c.fixtures());
+}
+
+TEST_CASE("cli: bad output paths are refused before any work", "[cli]") {
+    bad_input_case c;
+    std::vector<std::string> a{"-c", c.content, "-s", c.style, "--weights", c.weights};
+    auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> all = a;
+        all.insert(all.end(), extra.begin(), extra.end());
+        return all;
+    };
+    require_rejected(c.dir, run_nst(c.dir, with({"-o", c.dir / "out.gif"})), {"out.gif", "extension"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"-o", c.dir / "no/such/folder/out.png"})), {"does not exist"},
+                     c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"-o", c.output, "--loss-plot", c.dir / "plot.txt"})),
+                     {"--loss-plot", "plot.txt"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"-o", c.output, "--log", c.dir / "nowhere/log.csv"})),
+                     {"--log", "does not exist"}, c.fixtures());
+}
+
+TEST_CASE("cli: missing weights list every place looked at and how to get them", "[cli]") {
+    bad_input_case c;
+    auto r = run_nst(c.dir, {"-c", c.content, "-s", c.style, "-o", c.output, "--data-dir", c.dir / "no_data"},
+                     {"HOME=" + c.dir.path.string(), "NST_WEIGHTS="});
+    require_rejected(c.dir, r,
+                     {"VGG19 weights not found", "$NST_WEIGHTS (not set)", c.dir / ".keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                      c.dir / "no_data/weights/vgg19_imagenet_notop.h5", "fetch_weights.cmake", "storage.googleapis.com"},
+                     c.fixtures());
+    r = run_nst(c.dir, {"-c", c.content, "-s", c.style, "-o", c.output, "--weights", c.dir / "gone.h5"});
+    require_rejected(c.dir, r, {"gone.h5", "does not exist"}, c.fixtures());
+}
+
+TEST_CASE("cli: a weights file that is not HDF5", "[cli]") {
+    bad_input_case c;  // the stand-in weights file is text: reading it must fail cleanly
+    const auto r = run_nst(c.dir, c.args({"-c", c.content, "-s", c.style}));
+    require_rejected(c.dir, r, {c.weights}, c.fixtures());
+}
+
+TEST_CASE("cli: snapshots, CSV log, loss plot and contact sheet are written when asked", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const auto r = run_nst(dir, {"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                 "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-o", dir / "out.png",
+                                 "--size", "64", "-i", "4", "--save-every", "2", "--log", dir / "loss.csv",
+                                 "--loss-plot", dir / "loss.png", "--snapshot-grid", dir / "grid.png"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    // Not a terminal: plain progress lines with speed and time left, then a summary.
+    REQUIRE(r.err.find("nst: iteration 0/4") != std::string::npos);
+    REQUIRE(r.err.find("it/s") != std::string::npos);
+    REQUIRE(r.err.find("left") != std::string::npos);
+    REQUIRE(r.err.find("\r") == std::string::npos);
+    REQUIRE(r.err.find("wrote " + (dir / "out.png")) != std::string::npos);
+
+    const nst::image out = nst::load_image(dir / "out.png");
+    REQUIRE(out.shape(0) == 48);
+    REQUIRE(out.shape(1) == 64);
+    for (const char* snap : {"out_0002.png", "out_0004.png"}) {
+        const nst::image s = nst::load_image(dir / snap);
+        REQUIRE(s.shape(1) == 64);
+    }
+    REQUIRE_FALSE(fs::exists(dir / "out_0000.png"));
+    REQUIRE_FALSE(fs::exists(dir / "out_0001.png"));
+
+    std::istringstream csv(read_text(dir / "loss.csv"));
+    std::string line;
+    std::getline(csv, line);
+    REQUIRE(line == "iteration,loss,content,style,tv,elapsed_seconds,evaluations");
+    std::vector<double> losses;
+    for (int expected = 0; std::getline(csv, line); ++expected) {
+        REQUIRE(std::count(line.begin(), line.end(), ',') == 6);
+        REQUIRE(std::stoi(line) == expected);
+        const auto first = line.find(','), second = line.find(',', first + 1);
+        losses.push_back(std::stod(line.substr(first + 1, second - first - 1)));
+    }
+    REQUIRE(losses.size() == 5);
+    for (std::size_t i = 1; i < losses.size(); ++i) REQUIRE(losses[i] < losses[i - 1]);  // L-BFGS descends
+
+    const nst::image plot = nst::load_image(dir / "loss.png");
+    REQUIRE(plot.shape(0) == 500);
+    REQUIRE(plot.shape(1) == 800);
+    const nst::image grid = nst::load_image(dir / "grid.png");
+    REQUIRE(grid.shape(1) > grid.shape(0));  // three thumbnails (iterations 0, 2, 4) in one row
+    require_no_output(dir, {"out.png", "out_0002.png", "out_0004.png", "loss.csv", "loss.png", "grid.png"});
+}
+
+TEST_CASE("cli: Adam, max pooling, random init, original colours, a style blend, JPEG output", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const auto r = run_nst(dir, {"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                 "-s", data + "/images/the_scream.jpg", "--style-blend", "0.7,0.3",
+                                 "--optimizer", "adam", "--pooling", "max", "--init", "random", "--seed", "3",
+                                 "--original-colors", "--threads", "1", "-q", "-o", dir / "out.jpg",
+                                 "--size", "64", "-i", "3"},
+                           {"NST_WEIGHTS=" + data + "/weights/vgg19_imagenet_notop.h5"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    REQUIRE(r.err.find("iteration") == std::string::npos);  // --quiet
+    const nst::image out = nst::load_image(dir / "out.jpg");
+    REQUIRE(out.shape(0) == 48);
+    REQUIRE(out.shape(1) == 64);
+}
+
+TEST_CASE("cli: Ctrl-C stops cleanly, saves the best image so far and exits 130", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const process p = start_nst({"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                 "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-o", dir / "out.png",
+                                 "--size", "64", "-i", "100000", "--log", dir / "loss.csv"},
+                                dir / "stderr.txt");
+    // Wait for the first progress line (iteration 0), then interrupt.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    bool started = false;
+    while (!started && std::chrono::steady_clock::now() < deadline) {
+        started = read_text(p.stderr_path).find("nst: iteration 0/") != std::string::npos;
+        if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!started) kill(p.pid, SIGKILL);
+    REQUIRE(started);
+    REQUIRE(kill(p.pid, SIGINT) == 0);
+    const int code = wait_for(p);
+    const std::string err = read_text(p.stderr_path);
+    INFO("stderr: " << err);
+    REQUIRE(code == 130);
+    REQUIRE(err.find("interrupted") != std::string::npos);
+    const nst::image out = nst::load_image(dir / "out.png");
+    REQUIRE(out.shape(0) == 48);
+    REQUIRE(out.shape(1) == 64);
+    REQUIRE(read_text(dir / "loss.csv").rfind("iteration,loss", 0) == 0);
+    require_no_output(dir, {"out.png", "loss.csv"});
+}
