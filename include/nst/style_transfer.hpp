@@ -82,8 +82,8 @@ struct stylize_options {
 
     // alpha, beta and the TV prior. alpha/beta = 1e-3 here is the paper's Fig. 3 ratio too.
     double content_weight = 1.0;
-    double style_weight = 1e3;
-    double tv_weight = 1e-3;
+    double style_weight = 5e3;
+    double tv_weight = 1.0;
 
     std::vector<std::string> content_layers{"relu4_2"};
     std::vector<std::string> style_layers{"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
