@@ -10,6 +10,33 @@
 
 namespace nst {
 
+// Which arithmetic float 3x3 convolutions may use (double always runs the im2col + BLAS path).
+//   fastest: Winograd F(4x4, 3x3) on layers where it is faster (64+ channels, 64 x 64 pixels
+//            and up: 1.5-2.5x), nst's implicit GEMM elsewhere. Rounding error ~1e-5 of the
+//            largest output, so near-zero ReLU inputs may differ in sign from an exact result.
+//   direct:  the implicit GEMM everywhere: rounding ~1e-7 of the largest output.
+// Applies process-wide to calls that start after it.
+enum class conv_algorithm { fastest, direct };
+inline void set_conv_algorithm(conv_algorithm algorithm) {
+    detail::conv3x3_winograd_allowed() = algorithm == conv_algorithm::fastest;
+}
+inline conv_algorithm get_conv_algorithm() {
+    return detail::conv3x3_winograd_allowed() ? conv_algorithm::fastest : conv_algorithm::direct;
+}
+// Sets the algorithm for its lifetime, then restores the previous one.
+class scoped_conv_algorithm {
+public:
+    explicit scoped_conv_algorithm(conv_algorithm algorithm) : previous_(get_conv_algorithm()) {
+        set_conv_algorithm(algorithm);
+    }
+    ~scoped_conv_algorithm() { set_conv_algorithm(previous_); }
+    scoped_conv_algorithm(const scoped_conv_algorithm&) = delete;
+    scoped_conv_algorithm& operator=(const scoped_conv_algorithm&) = delete;
+
+private:
+    conv_algorithm previous_;
+};
+
 // A layer is a small value type with:
 //   value_type, kind, in_channels/out_channels (0 = any),
 //   backward_needs_input / backward_needs_output (which activations the net must keep),

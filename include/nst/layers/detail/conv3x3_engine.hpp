@@ -7,6 +7,7 @@
 // the same routines with differently packed weights (forward, and its adjoint for backward).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <type_traits>
 #include <vector>
@@ -16,6 +17,13 @@
 #include "conv3x3_winograd.hpp"
 
 namespace nst::detail {
+
+// Process-wide switch behind nst::set_conv_algorithm (conv3x3.hpp): may float convolutions use
+// Winograd?
+inline std::atomic<bool>& conv3x3_winograd_allowed() {
+    static std::atomic<bool> allowed{true};
+    return allowed;
+}
 
 template <class T> class conv3x3_engine {
 public:
@@ -51,12 +59,13 @@ public:
         run(dy, c_out_, h, w, backward_.data(), nullptr, false, dx, c_in_);
     }
 
-    // Winograd where it measured faster on a 2-core AVX-512 machine: at least 128 channels on
-    // both sides (the GEMMs dominate the transforms) and at least 256 tiles, e.g. 64 x 64 (so
-    // transforming the weights on every call is amortised).
+    // Winograd where it measured faster on a 2-core AVX-512 machine (benchmarks/
+    // bench_conv_kernels): 2-3x on every VGG19 layer with 64+ channels on both sides and at
+    // least 64 x 64 pixels (256 tiles); slower with 3 channels (the transforms dominate) and at
+    // 32 x 32 (64 tiles: transforming the weights on every call is not amortised).
     static bool prefer_winograd(std::size_t c_in, std::size_t c_out, std::size_t h,
                                 std::size_t w) {
-        return c_in >= 128 && c_out >= 128 && ((h + 3) / 4) * ((w + 3) / 4) >= 256;
+        return c_in >= 32 && c_out >= 32 && ((h + 3) / 4) * ((w + 3) / 4) >= 128;
     }
 
 private:
@@ -67,7 +76,8 @@ private:
                     std::size_t c_out) {
         if constexpr (uses_own_kernel) {
 #if NST_SIMD_FLOAT_WIDTH > 0  // (the own kernels exist only then)
-            if (prefer_winograd(c_in, c_out, h, w))
+            if (conv3x3_winograd_allowed().load(std::memory_order_relaxed) &&
+                prefer_winograd(c_in, c_out, h, w))
                 conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out);
             else
                 conv3x3_implicit(in, c_in, h, w, packed, bias, relu, out, c_out);

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "conv3x3_implicit.hpp"
 #include "gemm_microkernel.hpp"
@@ -55,8 +56,10 @@ struct conv3x3_winograd_plan {
         tiles = tiles_h * tiles_w;
         out_padded = (c_out + mr - 1) / mr * mr;
         const auto round_up = [](std::size_t n, std::size_t m) { return (n + m - 1) / m * m; };
-        // A task's V (36 x c_in x block) and M (36 x c_out x block) stay near 16 MB.
-        const std::size_t budget = std::size_t(1) << 22;
+        // A task's V (36 x c_in x block) and M (36 x c_out x block): about 4 MB (L2/L3) for
+        // few channels; with many channels up to half of U's size, since every task reads all
+        // of U (36 x c_in x c_out) once.
+        const std::size_t budget = std::max(std::size_t(1) << 20, 18 * c_in * out_padded);
         std::size_t most = std::max(lanes, budget / (36 * (c_in + out_padded)) / lanes * lanes);
         if (tiles_per_block) most = round_up(tiles_per_block, lanes);
         blocks = (tiles + most - 1) / most;
@@ -139,7 +142,13 @@ public:
         one_row_ = count == std::size_t(W) && (first + W - 1) / tiles_w == ti;
         y0_ = std::ptrdiff_t(4 * ti) - 1;
         x0_ = std::ptrdiff_t(4 * (first % tiles_w)) - 1;
-        if (one_row_ && W == 16) return;
+#if NST_SIMD_FLOAT_WIDTH == 16
+        if (one_row_) {
+            for (int b = 0; b < 6; ++b)
+                for (int k = 0; k < 4; ++k) masks_[b][k] = window_mask(x0_ + b + 16 * k);
+            return;
+        }
+#endif
         one_row_ = false;
         for (int lane = 0; lane < W; ++lane) {
             const bool live = std::size_t(lane) < count;
@@ -192,7 +201,7 @@ private:
                     // (integer address arithmetic: the window may start one before the row)
                     const auto* p = reinterpret_cast<const float*>(
                         row + std::uintptr_t(start * std::ptrdiff_t(sizeof(float))));
-                    part[k] = _mm512_maskz_loadu_ps(window_mask(start), p);
+                    part[k] = masks_[b][k] == 0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(masks_[b][k], p);
                 }
                 const __m512 low = _mm512_permutex2var_ps(part[0], every_fourth, part[1]);
                 const __m512 high = _mm512_permutex2var_ps(part[2], every_fourth, part[3]);
@@ -211,6 +220,9 @@ private:
 
     std::ptrdiff_t h_, w_, y0_ = 0, x0_ = 0;
     bool one_row_ = false;
+#if NST_SIMD_FLOAT_WIDTH == 16
+    __mmask16 masks_[6][4] = {};  // columns inside the row, per b and load
+#endif
     alignas(64) int where_[6][6][W] = {};
 };
 
@@ -233,18 +245,29 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
 
 #pragma omp parallel num_threads(plan.threads)
     {
-        // U[p][m][ci][r] = (G g G^T)[p] for output m*MR + r, input ci.
+        // U[p][m][ci][r] = (G g G^T)[p] for output m*MR + r, input ci. One output block at a
+        // time into a local buffer, then 36 contiguous copies: 36 interleaved write streams a
+        // megabyte apart are several times slower.
+        {
+            aligned_floats local(36 * c_in * MR);
 #pragma omp for schedule(static)
-        for (std::ptrdiff_t idx = 0; idx < std::ptrdiff_t(co_blocks * c_in); ++idx) {
-            const std::size_t m = std::size_t(idx) / c_in, ci = std::size_t(idx) % c_in;
-            winograd_f43::filter_transform<MR>(packed + (m * c_in + ci) * 9 * MR,
-                                               U + (m * c_in + ci) * MR, u_stride);
+            for (std::ptrdiff_t m = 0; m < std::ptrdiff_t(co_blocks); ++m) {
+                const float* g = packed + std::size_t(m) * c_in * 9 * MR;
+                for (std::size_t ci = 0; ci < c_in; ++ci)
+                    winograd_f43::filter_transform<MR>(g + ci * 9 * MR,
+                                                       local.data.get() + ci * MR, c_in * MR);
+                for (std::size_t p = 0; p < 36; ++p)
+                    std::memcpy(U + p * u_stride + std::size_t(m) * c_in * MR,
+                                local.data.get() + p * c_in * MR, c_in * MR * sizeof(float));
+            }
         }
 
-        aligned_floats v_buffer(36 * c_in * TB), m_buffer(36 * plan.out_split * TB);
+        // Position strides one cache line longer than the data: the 36 positions of one tile
+        // then fall into different cache sets (a multiple of 4 KB would alias them all).
+        const std::size_t v_stride = c_in * TB + 16, m_stride = plan.out_split * TB + 16;
+        aligned_floats v_buffer(36 * v_stride), m_buffer(36 * m_stride);
         float* const Vb = v_buffer.data.get();
         float* const Mb = m_buffer.data.get();
-        const std::size_t ldm = plan.out_split;  // rows of M per position
 
 #pragma omp for schedule(dynamic)
         for (std::ptrdiff_t task = 0; task < std::ptrdiff_t(plan.blocks * plan.splits); ++task) {
@@ -270,7 +293,7 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
                         for (int b = 0; b < 6; ++b) row[b] = tmp[a][b];
                         winograd_f43::input_1d<V>(row, res);
                         for (int b = 0; b < 6; ++b)
-                            V::storeu(Vb + ((std::size_t(a * 6 + b) * c_in + ci) * TB + g * W),
+                            V::storeu(Vb + std::size_t(a * 6 + b) * v_stride + ci * TB + g * W,
                                       res[b]);
                     }
                 }
@@ -280,8 +303,8 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
             for (std::size_t p = 0; p < 36; ++p)
                 for (std::size_t co = co0; co < co1; co += MR) {
                     const float* a = U + p * u_stride + co * c_in;
-                    const float* b = Vb + p * c_in * TB;
-                    float* c = Mb + (p * ldm + (co - co0)) * TB;
+                    const float* b = Vb + p * v_stride;
+                    float* c = Mb + p * m_stride + (co - co0) * TB;
                     std::size_t t = 0;
                     for (; t + NT <= groups * W; t += NT)
                         gemm_microkernel<MR, MR, NV>(a, b + t, TB, c_in, c + t, TB, false);
@@ -297,7 +320,7 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
                     R tmp[4][6], mm[6], res[4];
                     for (int b = 0; b < 6; ++b) {  // A^T m, column by column
                         for (int a = 0; a < 6; ++a)
-                            mm[a] = V::loadu(Mb + (std::size_t(a * 6 + b) * ldm + (co - co0)) * TB +
+                            mm[a] = V::loadu(Mb + std::size_t(a * 6 + b) * m_stride + (co - co0) * TB +
                                              g * W);
                         winograd_f43::output_1d<V>(mm, res);
                         for (int i = 0; i < 4; ++i) tmp[i][b] = res[i];
