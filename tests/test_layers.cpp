@@ -299,6 +299,9 @@ TEST_CASE("VGG19 input gradient through conv5_1 matches finite differences",
 }
 
 TEST_CASE("VGG19 in float and double agree to float precision", "[vgg19]") {
+    // Direct float arithmetic: Winograd's larger rounding flips near-zero ReLU inputs, which
+    // moves single gradient entries (test_conv_paths covers Winograd).
+    const scoped_conv_algorithm direct(conv_algorithm::direct);
     std::mt19937 rng(10);
     vgg19<double> dnet;
     test::randomize_weights(dnet, rng);
