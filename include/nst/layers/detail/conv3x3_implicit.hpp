@@ -27,6 +27,7 @@
 
 #include "conv3x3_microkernel.hpp"
 #include "simd_float.hpp"
+#include "thread_scratch.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -148,9 +149,8 @@ inline void conv3x3_implicit(const float* in, std::size_t c_in, std::size_t h, s
 
 #pragma omp parallel num_threads(threads)
     {
-        aligned_floats slab_buffer(c_in * cs), band_buffer(plan.out_padded * ldc);
-        float* const slab = slab_buffer.data.get();
-        float* const band = band_buffer.data.get();
+        float* const slab = thread_scratch(scratch_slot::implicit_slab, c_in * cs);
+        float* const band = thread_scratch(scratch_slot::implicit_band, plan.out_padded * ldc);
 
 #pragma omp for schedule(dynamic)
         for (std::ptrdiff_t b = 0; b < std::ptrdiff_t(bands); ++b) {

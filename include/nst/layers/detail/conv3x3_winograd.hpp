@@ -26,6 +26,7 @@
 #include "conv3x3_implicit.hpp"
 #include "gemm_microkernel.hpp"
 #include "simd_float.hpp"
+#include "thread_scratch.hpp"
 
 namespace nst::detail {
 
@@ -240,8 +241,7 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
     const std::size_t co_blocks = plan.out_padded / MR, TB = plan.block;
     const std::size_t u_stride = co_blocks * c_in * MR;  // floats between positions p of U
 
-    aligned_floats u_buffer(36 * u_stride);
-    float* const U = u_buffer.data.get();
+    float* const U = thread_scratch(scratch_slot::winograd_weights, 36 * u_stride);
 
 #pragma omp parallel num_threads(plan.threads)
     {
@@ -265,9 +265,8 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
         // Position strides one cache line longer than the data: the 36 positions of one tile
         // then fall into different cache sets (a multiple of 4 KB would alias them all).
         const std::size_t v_stride = c_in * TB + 16, m_stride = plan.out_split * TB + 16;
-        aligned_floats v_buffer(36 * v_stride), m_buffer(36 * m_stride);
-        float* const Vb = v_buffer.data.get();
-        float* const Mb = m_buffer.data.get();
+        float* const Vb = thread_scratch(scratch_slot::winograd_input, 36 * v_stride);
+        float* const Mb = thread_scratch(scratch_slot::winograd_products, 36 * m_stride);
 
 #pragma omp for schedule(dynamic)
         for (std::ptrdiff_t task = 0; task < std::ptrdiff_t(plan.blocks * plan.splits); ++task) {
