@@ -10,12 +10,14 @@
 
 namespace nst {
 
-// Which arithmetic float 3x3 convolutions may use (double always runs the im2col + BLAS path).
-//   fastest: Winograd F(4x4, 3x3) on layers where it is faster (64+ channels, 64 x 64 pixels
-//            and up: 1.5-2.5x), nst's implicit GEMM elsewhere. Rounding error ~1e-5 of the
-//            largest output, so near-zero ReLU inputs may differ in sign from an exact result.
+// Which arithmetic float 3x3 convolutions may use (double always runs the im2col + BLAS path;
+// float too when compiled without AVX2+FMA or AVX-512).
+//   fastest: Winograd F(4x4, 3x3) where it is faster (32+ channels in and out, 128+ tiles of
+//            4 x 4 pixels, e.g. 48 x 48: about 2x on VGG19's layers), nst's implicit GEMM
+//            elsewhere. Rounding ~2e-5 of the largest output, so a near-zero ReLU input can
+//            differ in sign from an exact evaluation.
 //   direct:  the implicit GEMM everywhere: rounding ~1e-7 of the largest output.
-// Applies process-wide to calls that start after it.
+// Applies process-wide to calls that start after it. Default: fastest.
 enum class conv_algorithm { fastest, direct };
 inline void set_conv_algorithm(conv_algorithm algorithm) {
     detail::conv3x3_winograd_allowed() = algorithm == conv_algorithm::fastest;

@@ -1,5 +1,8 @@
-// The workhorse of the network: a 3x3, stride-1, zero-padded ("same") convolution computed as a
-// tiled im2col + GEMM.
+// The portable path of the 3x3, stride-1, zero-padded ("same") convolution: a tiled im2col +
+// BLAS GEMM. It runs double (gradient checks) and float where nst's own SIMD kernels are not
+// compiled in, and it is the reference the tests compare those kernels against
+// (conv3x3_engine.hpp chooses). Its speed depends on the BLAS's kernels (OpenBLAS core
+// detection, OPENBLAS_CORETYPE).
 //
 // Why this shape: the image is cut into bands of output rows. For each band a thread copies the
 // input rows it needs (one halo row above and below) into a zero-bordered slab of width W+2, so
