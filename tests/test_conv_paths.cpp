@@ -23,6 +23,7 @@ namespace {
 constexpr double path_tolerance = 1e-5;
 constexpr double winograd_tolerance = 1e-4;
 
+#if NST_SIMD_FLOAT_WIDTH > 0  // (without the own kernels only the last test case remains)
 std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo = -1, float hi = 1) {
     std::uniform_real_distribution<float> dist(lo, hi);
     std::vector<float> v(n);
@@ -67,7 +68,6 @@ std::vector<float> reference(const conv_case& c, bool adjoint, bool relu) {
     return y;
 }
 
-#if NST_SIMD_FLOAT_WIDTH > 0
 // Fast path; rows and channel_block of 0 choose the automatic blocking.
 std::vector<float> fast(const conv_case& c, bool adjoint, bool relu, std::size_t rows = 0,
                         std::size_t channel_block = 0, int threads = num_threads()) {
