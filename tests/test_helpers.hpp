@@ -50,8 +50,8 @@ template <class To, class From> void copy_weights(To& to, const From& from) {
 
 // Folder with the shared data (weights/, images/) or "" when absent.
 inline std::string shared_data_dir() {
-    if (const char* env = std::getenv("NST_DATA_DIR")) return env;
-    const std::string dir = NST_TEST_DATA_DIR;
+    const char* env = std::getenv("NST_DATA_DIR");
+    const std::string dir = env ? env : NST_TEST_DATA_DIR;
     return std::filesystem::exists(dir + "/weights/vgg19_imagenet_notop.h5") ? dir : "";
 }
 
