@@ -23,4 +23,6 @@
 #include "loss/style_loss.hpp"
 #include "loss/total_variation_loss.hpp"
 
+#include "optim/optim.hpp"
+
 #include "style_transfer.hpp"
