@@ -234,6 +234,20 @@ TEST_CASE("sequential: outputs by name, gradients injected at several layers acc
     };
     REQUIRE(gradient_error(f, x0, dx, 0, rng) < tolerance);
 
+    // Keeping only r2 fuses each conv with its relu and drops unread outputs; same result.
+    net.forward(x0);
+    const tensor3<double> all_kept = net.output("r2");
+    net.keep_only({4});
+    net.forward(x0);
+    REQUIRE(xt::allclose(net.output("r2"), all_kept, 1e-14, 1e-14));
+    REQUIRE_THROWS_WITH(net.output("c1"), Catch::Contains("keep it"));
+    net.add_gradient("r2", r2 + r2b);
+    const tensor3<double> fused_dx = net.backward();
+    net.keep_all();
+    net.forward(x0);
+    net.add_gradient("r2", r2 + r2b);
+    REQUIRE(xt::allclose(fused_dx, net.backward(), 1e-12, 1e-12));
+
     // Truncation: nothing past the requested layer is computed.
     net.forward(x0, 1);
     REQUIRE_THROWS_AS(net.output("c2"), invalid_argument);

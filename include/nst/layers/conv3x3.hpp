@@ -85,6 +85,15 @@ public:
         engine_.forward(x.data(), x.shape(1), x.shape(2), bias_.data(), false, y.data());
     }
 
+    // forward followed by ReLU in one pass (the network uses it when the convolution's own
+    // output is not read): saves writing and re-reading a whole activation.
+    static constexpr bool can_fuse_relu = true;
+    void forward_relu(const tensor3<T>& x, tensor3<T>& y) const {
+        require_activation(x, In, kind);
+        y.resize({Out, x.shape(1), x.shape(2)});
+        engine_.forward(x.data(), x.shape(1), x.shape(2), bias_.data(), true, y.data());
+    }
+
     tensor3<T> backward(const tensor3<T>&, const tensor3<T>&, tensor3<T>&& dy,
                         const shape3& in_shape) const {
         require_activation(dy, Out, std::string(kind) + " backward");

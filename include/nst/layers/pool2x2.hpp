@@ -32,7 +32,9 @@ public:
                               " is smaller than the 2 x 2 window");
         y.resize(s);
         const std::size_t w = x.shape(2);
-        for (std::size_t c = 0; c < s[0]; ++c)
+        const std::ptrdiff_t channels = std::ptrdiff_t(s[0]);
+#pragma omp parallel for schedule(static) if (x.size() > (1 << 16))
+        for (std::ptrdiff_t c = 0; c < channels; ++c)
             for (std::size_t i = 0; i < s[1]; ++i) {
                 const T* r0 = &x(c, 2 * i, 0);
                 const T* r1 = r0 + w;
@@ -57,7 +59,9 @@ public:
                               shape_string(s) + ", got " + shape_string(dy.shape()));
         tensor3<T> dx = xt::zeros<T>(in_shape);
         const std::size_t w = in_shape[2];
-        for (std::size_t c = 0; c < s[0]; ++c)
+        const std::ptrdiff_t channels = std::ptrdiff_t(s[0]);
+#pragma omp parallel for schedule(static) if (dx.size() > (1 << 16))
+        for (std::ptrdiff_t c = 0; c < channels; ++c)
             for (std::size_t i = 0; i < s[1]; ++i) {
                 T* g0 = &dx(c, 2 * i, 0);
                 T* g1 = g0 + w;

@@ -22,7 +22,11 @@ public:
     void forward(const tensor3<T>& x, tensor3<T>& y) const {
         require_activation(x, 0, kind);
         y.resize(x.shape());
-        std::transform(x.begin(), x.end(), y.begin(), [](T v) { return std::max(v, T(0)); });
+        const T* in = x.data();
+        T* out = y.data();
+        const std::ptrdiff_t n = std::ptrdiff_t(x.size());
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+        for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = std::max(in[i], T(0));
     }
 
     // dx = dy where y > 0, else 0 (the subgradient 0 at x == 0). Reuses dy's storage.
@@ -33,7 +37,9 @@ public:
                               " does not match output " + shape_string(y.shape()));
         T* g = dy.data();
         const T* out = y.data();
-        for (std::size_t i = 0; i < dy.size(); ++i)
+        const std::ptrdiff_t n = std::ptrdiff_t(dy.size());
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+        for (std::ptrdiff_t i = 0; i < n; ++i)
             if (!(out[i] > T(0))) g[i] = T(0);
         return std::move(dy);
     }

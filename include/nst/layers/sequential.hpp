@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "layer_shape.hpp"
+#include "relu.hpp"
 
 namespace nst {
 
@@ -87,12 +88,27 @@ public:
         for (auto& g : injected_) g = tensor();
         input_shape_ = shape_of(x);
         if constexpr (First::backward_needs_input) input_ = x;
+        bool fused_into_this = false;  // the previous layer already computed this one
         for_each_index([&](auto i) {
             if (i > last) return;
             const tensor& in = i == 0 ? x : outputs_[i - 1];
-            shapes_in_[i] = shape_of(in);
+            shapes_in_[i] = i == 0 ? shape_of(x) : output_shape_at(i - 1);
+            if (fused_into_this) {
+                fused_into_this = false;
+                return;
+            }
             try {
-                std::get<i>(layers_).forward(in, outputs_[i]);
+                if constexpr (fuses_relu_after<i>()) {
+                    // conv + relu in one pass when nobody reads the conv's own output.
+                    if (i + 1 <= last && !needed(i)) {
+                        std::get<i>(layers_).forward_relu(in, outputs_[i + 1]);
+                        fused_into_this = true;
+                    } else {
+                        std::get<i>(layers_).forward(in, outputs_[i]);
+                    }
+                } else {
+                    std::get<i>(layers_).forward(in, outputs_[i]);
+                }
             } catch (const shape_error& e) {
                 throw shape_error("layer '" + names_[i] + "': " + e.what());
             }
@@ -161,6 +177,21 @@ public:
     }
 
 private:
+    template <class L, class = void> struct has_relu_fusion : std::false_type {};
+    template <class L>
+    struct has_relu_fusion<L, std::void_t<decltype(L::can_fuse_relu)>>
+        : std::bool_constant<L::can_fuse_relu> {};
+    // Whether layer I can compute itself and the ReLU that follows it in one pass.
+    template <std::size_t I> static constexpr bool fuses_relu_after() {
+        if constexpr (I + 1 < size) {
+            using next = layer_type<I + 1>;
+            return has_relu_fusion<layer_type<I>>::value &&
+                   std::is_same_v<next, relu<value_type>>;
+        } else {
+            return false;
+        }
+    }
+
     // Whether output i must survive the forward pass.
     bool needed(std::size_t i) const {
         return keep_[i] || needs_output_[i] || (i + 1 < size && needs_input_[i + 1]);
