@@ -1,6 +1,6 @@
 // Minimal raster drawing on an nst::image (H x W x 3 RGB, 0..255) for the `nst` program's loss
 // plot and contact sheet: filled rectangles, anti-aliased thick lines, and text in a built-in
-// 5 x 7 pixel font (digits, a few symbols and the lowercase letters the plots need).
+// 5 x 7 pixel font (digits, lowercase a-z and a few symbols).
 #pragma once
 
 #include <algorithm>
@@ -94,7 +94,10 @@ inline const std::array<std::uint8_t, 7>& glyph(char c) {
         {'r', {0, 0, 22, 25, 16, 16, 16}},   {'s', {0, 0, 14, 16, 14, 1, 30}},
         {'t', {8, 8, 28, 8, 8, 9, 6}},       {'u', {0, 0, 17, 17, 17, 19, 13}},
         {'v', {0, 0, 17, 17, 17, 10, 4}},    {'x', {0, 0, 17, 10, 4, 10, 17}},
-        {'y', {0, 0, 17, 17, 15, 1, 14}},
+        {'y', {0, 0, 17, 17, 15, 1, 14}},    {'f', {6, 9, 8, 28, 8, 8, 8}},
+        {'j', {2, 0, 6, 2, 2, 18, 12}},      {'k', {16, 16, 18, 20, 24, 20, 18}},
+        {'q', {0, 0, 13, 19, 15, 1, 1}},     {'w', {0, 0, 17, 17, 21, 21, 10}},
+        {'z', {0, 0, 31, 2, 4, 8, 31}},
     };
     static const std::array<std::uint8_t, 7> box{31, 17, 17, 17, 17, 17, 31};
     for (const auto& e : font)
