@@ -56,9 +56,7 @@ public:
     static constexpr bool backward_needs_output = false;
 
     // Zero weights and bias until set_weights is called.
-    conv3x3() : weights_(xt::zeros<T>({Out, In, std::size_t(3), std::size_t(3)})), bias_(xt::zeros<T>({Out})) {
-        pack();
-    }
+    conv3x3() : weights_(xt::zeros<T>({Out, In, std::size_t(3), std::size_t(3)})), bias_(xt::zeros<T>({Out})) {}
 
     // requires: weights is Out x In x 3 x 3 (PyTorch's order: out, in, row, column), bias has Out
     // elements; throws shape_error naming both shapes otherwise.
@@ -72,7 +70,6 @@ public:
                               " elements, got " + shape_string(bias.shape()));
         weights_ = std::move(weights);
         bias_ = std::move(bias);
-        pack();
     }
     const tensor4<T>& weights() const { return weights_; }
     const tensor1<T>& bias() const { return bias_; }
@@ -82,7 +79,8 @@ public:
     void forward(const tensor3<T>& x, tensor3<T>& y) const {
         require_activation(x, In, kind);
         y.resize({Out, x.shape(1), x.shape(2)});
-        engine_.forward(x.data(), x.shape(1), x.shape(2), bias_.data(), false, y.data());
+        engine::forward(weights_.data(), In, Out, x.data(), x.shape(1), x.shape(2), bias_.data(),
+                        false, y.data());
     }
 
     // forward followed by ReLU in one pass (the network uses it when the convolution's own
@@ -91,25 +89,25 @@ public:
     void forward_relu(const tensor3<T>& x, tensor3<T>& y) const {
         require_activation(x, In, kind);
         y.resize({Out, x.shape(1), x.shape(2)});
-        engine_.forward(x.data(), x.shape(1), x.shape(2), bias_.data(), true, y.data());
+        engine::forward(weights_.data(), In, Out, x.data(), x.shape(1), x.shape(2), bias_.data(),
+                        true, y.data());
     }
 
     tensor3<T> backward(const tensor3<T>&, const tensor3<T>&, tensor3<T>&& dy,
                         const shape3& in_shape) const {
         require_activation(dy, Out, std::string(kind) + " backward");
         tensor3<T> dx = xt::empty<T>(in_shape);
-        engine_.backward(dy.data(), in_shape[1], in_shape[2], dx.data());
+        engine::backward(weights_.data(), In, Out, dy.data(), in_shape[1], in_shape[2], dx.data());
         return dx;
     }
 
 private:
-    // Weights packed for the forward pass and for its adjoint (the backward pass), in the
-    // layout of whichever kernel this scalar type and instruction set use (conv3x3_engine.hpp).
-    void pack() { engine_.pack(weights_.data(), In, Out); }
+    // Computes from the canonical weights only: the layout a kernel reads is made per call
+    // (conv3x3_engine.hpp), so no packed copies are kept.
+    using engine = detail::conv3x3_engine<T>;
 
     tensor4<T> weights_;
     tensor1<T> bias_;
-    detail::conv3x3_engine<T> engine_;
 };
 
 }  // namespace nst

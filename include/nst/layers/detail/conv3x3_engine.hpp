@@ -5,6 +5,13 @@
 // Winograd F(4x4, 3x3) (conv3x3_winograd.hpp, 4x fewer multiplies, transforms that pay off with
 // enough channels and tiles) or the implicit GEMM (conv3x3_implicit.hpp). Both directions use
 // the same routines with differently packed weights (forward, and its adjoint for backward).
+//
+// Memory: the layer keeps only its canonical weights (c_out x c_in x 3 x 3). The layout a
+// kernel reads is made per call: Winograd gathers it block by block while transforming the
+// filters (which it does on every call anyway); the implicit GEMM and the BLAS path pack the
+// whole layer into a reused buffer of the calling thread. Packing is 9 c_in c_out copies
+// against 9 c_in c_out h w multiply-adds: negligible, and it saves two packed copies of every
+// layer (160 MB for VGG19).
 #pragma once
 
 #include <atomic>
@@ -15,6 +22,7 @@
 #include "conv3x3_gemm.hpp"
 #include "conv3x3_implicit.hpp"
 #include "conv3x3_winograd.hpp"
+#include "thread_scratch.hpp"
 
 namespace nst::detail {
 
@@ -25,38 +33,23 @@ inline std::atomic<bool>& conv3x3_winograd_allowed() {
     return allowed;
 }
 
+// Stateless: every call gets the layer's weights, c_out x c_in x 3 x 3 (PyTorch order).
 template <class T> class conv3x3_engine {
 public:
     // True when this scalar type runs on nst's own kernel (independent of the BLAS's kernels).
     static constexpr bool uses_own_kernel =
         std::is_same_v<T, float> && conv3x3_implicit_available;
 
-    // requires: weights is c_out x c_in x 3 x 3 (PyTorch order).
-    void pack(const T* weights, std::size_t c_in, std::size_t c_out) {
-        c_in_ = c_in;
-        c_out_ = c_out;
-        if constexpr (uses_own_kernel) {
-            forward_.resize(conv3x3_implicit_packed_size(c_in, c_out));
-            backward_.resize(conv3x3_implicit_packed_size(c_out, c_in));
-            conv3x3_implicit_pack(weights, c_in, c_out, false, forward_.data());
-            conv3x3_implicit_pack(weights, c_in, c_out, true, backward_.data());
-        } else {
-            forward_.resize(9 * c_in * c_out);
-            backward_.resize(9 * c_in * c_out);
-            conv3x3_gemm_pack(weights, c_in, c_out, false, forward_.data());
-            conv3x3_gemm_pack(weights, c_in, c_out, true, backward_.data());
-        }
-    }
-
     // out (c_out x h x w) = act(conv(in) + bias); bias may be null.
-    void forward(const T* in, std::size_t h, std::size_t w, const T* bias, bool relu,
-                 T* out) const {
-        run(in, c_in_, h, w, forward_.data(), bias, relu, out, c_out_);
+    static void forward(const T* weights, std::size_t c_in, std::size_t c_out, const T* in,
+                        std::size_t h, std::size_t w, const T* bias, bool relu, T* out) {
+        run(weights, c_in, c_out, false, in, h, w, bias, relu, out);
     }
 
     // dx (c_in x h x w) = gradient of sum(dy * conv(x)) with respect to x.
-    void backward(const T* dy, std::size_t h, std::size_t w, T* dx) const {
-        run(dy, c_out_, h, w, backward_.data(), nullptr, false, dx, c_in_);
+    static void backward(const T* weights, std::size_t c_in, std::size_t c_out, const T* dy,
+                         std::size_t h, std::size_t w, T* dx) {
+        run(weights, c_in, c_out, true, dy, h, w, nullptr, false, dx);
     }
 
     // Winograd where it measured faster on a 2-core AVX-512 machine (benchmarks/
@@ -69,26 +62,33 @@ public:
     }
 
 private:
-    using packed_type = std::conditional_t<uses_own_kernel, float, T>;
-
-    static void run(const T* in, std::size_t c_in, std::size_t h, std::size_t w,
-                    const packed_type* packed, const T* bias, bool relu, T* out,
-                    std::size_t c_out) {
+    // The convolution layer_in -> layer_out (adjoint: its backward, layer_out -> layer_in).
+    static void run(const T* weights, std::size_t layer_in, std::size_t layer_out, bool adjoint,
+                    const T* in, std::size_t h, std::size_t w, const T* bias, bool relu, T* out) {
+        const std::size_t c_in = adjoint ? layer_out : layer_in;
+        const std::size_t c_out = adjoint ? layer_in : layer_out;
         if constexpr (uses_own_kernel) {
 #if NST_SIMD_FLOAT_WIDTH > 0  // (the own kernels exist only then)
             if (conv3x3_winograd_allowed().load(std::memory_order_relaxed) &&
-                prefer_winograd(c_in, c_out, h, w))
-                conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out);
-            else
+                prefer_winograd(c_in, c_out, h, w)) {
+                conv3x3_winograd(in, c_in, h, w,
+                                 winograd_filters::from_weights(weights, layer_in, layer_out,
+                                                                adjoint),
+                                 bias, relu, out, c_out);
+            } else {
+                float* packed = thread_scratch(scratch_slot::packed_weights,
+                                               conv3x3_implicit_packed_size(c_in, c_out));
+                conv3x3_implicit_pack(weights, layer_in, layer_out, adjoint, packed);
                 conv3x3_implicit(in, c_in, h, w, packed, bias, relu, out, c_out);
+            }
 #endif
         } else {
-            conv3x3_same(in, c_in, h, w, packed, bias, relu, out, c_out);
+            thread_local std::vector<T> packed;
+            packed.resize(9 * c_in * c_out);
+            conv3x3_gemm_pack(weights, layer_in, layer_out, adjoint, packed.data());
+            conv3x3_same(in, c_in, h, w, packed.data(), bias, relu, out, c_out);
         }
     }
-
-    std::size_t c_in_ = 0, c_out_ = 0;
-    std::vector<packed_type> forward_, backward_;
 };
 
 }  // namespace nst::detail

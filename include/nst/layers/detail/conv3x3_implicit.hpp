@@ -55,28 +55,49 @@ inline std::size_t conv3x3_implicit_packed_size(std::size_t c_in, std::size_t c_
     return (c_out + mr - 1) / mr * mr * c_in * 9;
 }
 
-// Packs W (c_out x c_in x 3 x 3, PyTorch order) for conv3x3_implicit.
-// adjoint == false: the forward convolution c_in -> c_out; packed needs
-//   conv3x3_implicit_packed_size(c_in, c_out) floats.
-// adjoint == true: the backward-to-input convolution c_out -> c_in (W transposed in channels,
-//   rotated by 180 degrees); packed needs conv3x3_implicit_packed_size(c_out, c_in) floats.
-// Layout: block of MR outputs, input channel, tap, output within the block; outputs past the
-// end are zero.
+// Packs block m (outputs m*MR .. m*MR+MR-1, all inputs) of W (c_out x c_in x 3 x 3, PyTorch
+// order) for conv3x3_implicit into packed_block (ins * 9 * MR floats, ins = c_in, or c_out when
+// adjoint). adjoint == false: the forward convolution c_in -> c_out; adjoint == true: the
+// backward-to-input convolution c_out -> c_in (W transposed in channels, rotated by 180
+// degrees). Layout: input channel, tap, output within the block; outputs past the end are zero.
+template <class T>
+void conv3x3_implicit_pack_block(const T* weights, std::size_t c_in, std::size_t c_out,
+                                 bool adjoint, std::size_t m, float* packed_block) {
+    const std::size_t mr = conv3x3_mr;
+    const std::size_t ins = adjoint ? c_out : c_in, outs = adjoint ? c_in : c_out;
+    for (std::size_t r = 0; r < mr; ++r) {
+        const std::size_t o = m * mr + r;
+        if (o >= outs) {
+            for (std::size_t i = 0; i < ins; ++i)
+                for (std::size_t tap = 0; tap < 9; ++tap) packed_block[(i * 9 + tap) * mr + r] = 0;
+            continue;
+        }
+        if (adjoint)
+            for (std::size_t i = 0; i < ins; ++i) {
+                const T* src = weights + (i * c_in + o) * 9;
+                for (std::size_t tap = 0; tap < 9; ++tap)
+                    packed_block[(i * 9 + tap) * mr + r] = float(src[8 - tap]);
+            }
+        else {
+            const T* src = weights + o * c_in * 9;
+            for (std::size_t k = 0; k < ins * 9; ++k) packed_block[k * mr + r] = float(src[k]);
+        }
+    }
+}
+
+// Packs W (c_out x c_in x 3 x 3, PyTorch order) for conv3x3_implicit: every block of
+// conv3x3_implicit_pack_block in turn. packed needs conv3x3_implicit_packed_size(c_in, c_out)
+// floats (forward) or conv3x3_implicit_packed_size(c_out, c_in) (adjoint).
 template <class T>
 void conv3x3_implicit_pack(const T* weights, std::size_t c_in, std::size_t c_out, bool adjoint,
                            float* packed) {
     const std::size_t mr = conv3x3_mr;
     const std::size_t ins = adjoint ? c_out : c_in, outs = adjoint ? c_in : c_out;
-    const std::size_t outs_padded = (outs + mr - 1) / mr * mr;
-    for (std::size_t o = 0; o < outs_padded; ++o)
-        for (std::size_t i = 0; i < ins; ++i)
-            for (std::size_t tap = 0; tap < 9; ++tap) {
-                float v = 0;
-                if (o < outs)
-                    v = adjoint ? float(weights[(i * c_in + o) * 9 + (8 - tap)])
-                                : float(weights[(o * c_in + i) * 9 + tap]);
-                packed[(((o / mr) * ins + i) * 9 + tap) * mr + o % mr] = v;
-            }
+    const std::size_t blocks = (outs + mr - 1) / mr;
+#pragma omp parallel for schedule(static) if (blocks * ins >= 4096)
+    for (std::ptrdiff_t m = 0; m < std::ptrdiff_t(blocks); ++m)
+        conv3x3_implicit_pack_block(weights, c_in, c_out, adjoint, std::size_t(m),
+                                    packed + std::size_t(m) * ins * 9 * mr);
 }
 
 #if NST_SIMD_FLOAT_WIDTH > 0

@@ -14,6 +14,7 @@
 namespace nst::detail {
 
 enum class scratch_slot {
+    packed_weights,  // conv3x3_engine: a layer's weights packed for the implicit GEMM
     implicit_slab,
     implicit_band,
     winograd_weights,
