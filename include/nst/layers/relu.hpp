@@ -1,12 +1,71 @@
 // Rectified linear unit, max(0, x).
+//
+// Its backward needs only where the output was positive: one bit per element. A network that
+// does not otherwise keep a ReLU's output keeps that bit mask instead (32x smaller in float; see
+// "compact saved state" in sequential.hpp).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <vector>
 
 #include "layer_shape.hpp"
 
 namespace nst {
+
+// One bit per element of an activation: whether it is positive (y > 0). Storage is reused when
+// a mask of the same or a smaller size is assigned again.
+class positive_mask {
+public:
+    static constexpr std::size_t bits = 64;
+
+    // ensures: shape() == shape_of(y) and test(i) == (y.data()[i] > 0) for every element.
+    template <class T> void assign(const tensor3<T>& y) {
+        shape_ = shape_of(y);
+        size_ = y.size();
+        words_.resize((size_ + bits - 1) / bits);
+        const T* v = y.data();
+        const std::ptrdiff_t full = std::ptrdiff_t(size_ / bits);
+#pragma omp parallel for schedule(static) if (size_ > (1 << 16))
+        for (std::ptrdiff_t k = 0; k < full; ++k) {
+            const T* p = v + std::size_t(k) * bits;
+            std::uint64_t word = 0;
+            for (std::size_t b = 0; b < bits; ++b) word |= std::uint64_t(p[b] > T(0)) << b;
+            words_[std::size_t(k)] = word;
+        }
+        if (size_ % bits) {
+            std::uint64_t word = 0;
+            for (std::size_t i = std::size_t(full) * bits; i < size_; ++i)
+                word |= std::uint64_t(v[i] > T(0)) << (i % bits);
+            words_[std::size_t(full)] = word;
+        }
+    }
+
+    // requires: shape_of(g) == shape(). ensures: g[i] = 0 wherever the mask is 0.
+    template <class T> void zero_where_clear(tensor3<T>& g) const {
+        T* p = g.data();
+        const std::ptrdiff_t words = std::ptrdiff_t(words_.size());
+#pragma omp parallel for schedule(static) if (size_ > (1 << 16))
+        for (std::ptrdiff_t k = 0; k < words; ++k) {
+            const std::uint64_t word = words_[std::size_t(k)];
+            T* q = p + std::size_t(k) * bits;
+            const std::size_t n = std::min(bits, size_ - std::size_t(k) * bits);
+            for (std::size_t b = 0; b < n; ++b) q[b] = (word >> b) & 1u ? q[b] : T(0);
+        }
+    }
+
+    bool test(std::size_t i) const { return (words_[i / bits] >> (i % bits)) & 1u; }
+    const shape3& shape() const { return shape_; }
+    std::size_t size() const { return size_; }
+    // Bytes held (capacity of the bit storage).
+    std::size_t bytes() const { return words_.capacity() * sizeof(std::uint64_t); }
+
+private:
+    std::vector<std::uint64_t> words_;
+    std::size_t size_ = 0;
+    shape3 shape_{};
+};
 
 template <class T> class relu {
 public:
@@ -41,6 +100,19 @@ public:
 #pragma omp parallel for schedule(static) if (n > (1 << 16))
         for (std::ptrdiff_t i = 0; i < n; ++i)
             if (!(out[i] > T(0))) g[i] = T(0);
+        return std::move(dy);
+    }
+
+    // Compact saved state (sequential.hpp): what backward needs of the output y, y > 0.
+    using saved_state = positive_mask;
+    void save_for_backward(const tensor3<T>& y, saved_state& state) const { state.assign(y); }
+
+    // As backward, from the saved mask instead of the output. Same result, bit for bit.
+    tensor3<T> backward(const saved_state& positive, tensor3<T>&& dy, const shape3&) const {
+        if (positive.shape() != shape_of(dy))
+            throw shape_error(std::string("relu backward: gradient ") + shape_string(dy.shape()) +
+                              " does not match output " + shape_string(positive.shape()));
+        positive.zero_where_clear(dy);
         return std::move(dy);
     }
 };

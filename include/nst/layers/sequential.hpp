@@ -9,7 +9,18 @@
 //
 // Memory: by default every layer's output is kept so it can be read after forward. A caller
 // that knows which outputs it reads (a loss objective) calls keep_only(...): then an output is
-// kept only when read or when a backward pass needs it, roughly halving activation memory.
+// kept only when read or when a backward pass needs it, and then only in the form backward
+// needs (compact saved state, below). A caller done reading a kept output calls
+// release_output(...); backward(on_layer) lets it compute a layer's gradient only when the
+// reverse pass reaches that layer, so term gradients need not all exist at once.
+//
+// Compact saved state: a layer whose backward needs only a function of its output may declare
+//   using saved_state = ...;                                   (default-constructible)
+//   void save_for_backward(const tensor3<T>& y, saved_state&) const;
+//   tensor3<T> backward(const saved_state&, tensor3<T>&& dy, const shape3& in_shape) const;
+// and saved_state::bytes() (memory held, for held_bytes()).
+// (relu: one bit per element). Its output is then turned into that state as soon as the next
+// layer has read it, unless the output is kept or the next layer's backward needs it as input.
 #pragma once
 
 #include <algorithm>
@@ -18,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -86,6 +98,8 @@ public:
         last_ = std::ptrdiff_t(last);
         for (auto& o : outputs_) o = tensor();
         for (auto& g : injected_) g = tensor();
+        saved_valid_.fill(false);
+        released_.fill(false);
         input_shape_ = shape_of(x);
         if constexpr (First::backward_needs_input) input_ = x;
         bool fused_into_this = false;  // the previous layer already computed this one
@@ -112,7 +126,7 @@ public:
             } catch (const shape_error& e) {
                 throw shape_error("layer '" + names_[i] + "': " + e.what());
             }
-            if (i > 0 && !needed(i - 1)) outputs_[i - 1] = tensor();
+            if constexpr (i > 0) settle<i - 1>();
         });
         return outputs_[last];
     }
@@ -124,7 +138,9 @@ public:
                                    " out of range");
         if (std::ptrdiff_t(index) > last_ || outputs_[index].size() == 0)
             throw invalid_argument("output of layer '" + names_[index] +
-                                   "' is not available: run forward through it first" +
+                                   "' is not available: " +
+                                   (released_[index] ? "it was released (release_output)"
+                                                     : "run forward through it first") +
                                    (keep_[index] ? "" : " and keep it (keep_only/keep_all)"));
         return outputs_[index];
     }
@@ -151,18 +167,68 @@ public:
     void add_gradient(std::string_view name, const tensor& gradient) {
         add_gradient(index_of(name), gradient);
     }
+    // As above, taking over the gradient's storage (no copy) when none was injected there yet.
+    void add_gradient(std::size_t index, tensor&& gradient) {
+        if (index < size && std::ptrdiff_t(index) <= last_ && injected_[index].size() == 0 &&
+            shape_of(gradient) == output_shape_at(index)) {
+            injected_[index] = std::move(gradient);
+            return;
+        }
+        add_gradient(index, static_cast<const tensor&>(gradient));
+    }
+    void add_gradient(std::string_view name, tensor&& gradient) {
+        add_gradient(index_of(name), std::move(gradient));
+    }
+
+    // The caller no longer reads the output of this layer (until the next forward): frees it,
+    // keeping what backward still needs (the compact saved state, or the output itself when
+    // the layer or the next one needs it whole). No effect if the output is not held.
+    void release_output(std::size_t index) {
+        if (index >= size)
+            throw invalid_argument("release_output: layer index " + std::to_string(index) +
+                                   " out of range");
+        if (outputs_[index].size() == 0) return;
+        for_each_index([&](auto i) {
+            if (i != index) return;
+            released_[i] = true;
+            if (needs_value_for_backward(i)) return;
+            if constexpr (has_saved_state<i>()) {
+                if (needs_output_[i]) save_state<i>();
+            }
+            outputs_[i] = tensor();
+        });
+    }
+    void release_output(std::string_view name) { release_output(index_of(name)); }
+
+    // Bytes held for the backward pass and kept outputs (values, compact states, injected
+    // gradients) after the last forward: a measure for tests and tuning.
+    std::size_t held_bytes() const {
+        std::size_t bytes = input_.size() * sizeof(value_type);
+        for (std::size_t i = 0; i < size; ++i)
+            bytes += (outputs_[i].size() + injected_[i].size()) * sizeof(value_type);
+        for_each_index([&](auto i) {
+            if constexpr (has_saved_state<i>())
+                if (saved_valid_[i]) bytes += std::get<i>(saved_).bytes();
+        });
+        return bytes;
+    }
 
     // Reverse pass from the deepest injected gradient to the input. Returns dL/dx for the x of
     // the last forward (zeros if nothing was injected) and consumes the injected gradients.
     tensor backward() {
-        std::ptrdiff_t top = -1;
-        for (std::ptrdiff_t i = 0; i <= last_; ++i)
-            if (injected_[i].size() != 0) top = std::ptrdiff_t(i);
+        return backward([](std::size_t) {});
+    }
+
+    // As above, calling on_layer(index) when the reverse pass reaches each layer of the last
+    // forward (deepest first), before that layer's backward: it may add_gradient at that
+    // layer (or shallower ones) and release_output. Lets a caller create each gradient only
+    // when it is needed.
+    template <class OnLayer> tensor backward(OnLayer&& on_layer) {
         if (last_ < 0) throw invalid_argument("backward: no forward pass has been run");
-        if (top < 0) return xt::zeros<value_type>(input_shape_);
         tensor g;
         for_each_index_reverse([&](auto i) {
-            if (std::ptrdiff_t(i) > top) return;
+            if (std::ptrdiff_t(i) > last_) return;
+            on_layer(std::size_t(i));
             if (injected_[i].size() != 0) {
                 if (g.size() == 0)
                     g = std::move(injected_[i]);
@@ -170,9 +236,10 @@ public:
                     g += injected_[i];
                 injected_[i] = tensor();
             }
-            const tensor& in = i == 0 ? input_ : outputs_[i - 1];
-            g = std::get<i>(layers_).backward(in, outputs_[i], std::move(g), shapes_in_[i]);
+            if (g.size() == 0) return;  // nothing injected at or above this layer
+            g = backward_at<i>(std::move(g));
         });
+        if (g.size() == 0) return xt::zeros<value_type>(input_shape_);
         return g;
     }
 
@@ -192,9 +259,53 @@ private:
         }
     }
 
-    // Whether output i must survive the forward pass.
+    // Compact saved state support (see the header comment).
+    template <class L, class = void> struct saved_state_of {
+        struct none {};
+        using type = none;
+        static constexpr bool value = false;
+    };
+    template <class L> struct saved_state_of<L, std::void_t<typename L::saved_state>> {
+        using type = typename L::saved_state;
+        static constexpr bool value = true;
+    };
+    template <std::size_t I> static constexpr bool has_saved_state() {
+        return saved_state_of<layer_type<I>>::value;
+    }
+
+    // Whether output i must survive the forward pass (in some form).
     bool needed(std::size_t i) const {
         return keep_[i] || needs_output_[i] || (i + 1 < size && needs_input_[i + 1]);
+    }
+    // Whether backward needs output i itself (not just its compact saved state).
+    template <std::size_t I>
+    bool needs_value_for_backward(std::integral_constant<std::size_t, I>) const {
+        return (I + 1 < size && needs_input_[I + 1]) ||
+               (needs_output_[I] && !has_saved_state<I>());
+    }
+    // After layer I+1 has read output I: keep it, shrink it to its saved state, or drop it.
+    template <std::size_t I> void settle() {
+        if (outputs_[I].size() == 0 || keep_[I] ||
+            needs_value_for_backward(std::integral_constant<std::size_t, I>{}))
+            return;
+        if constexpr (has_saved_state<I>()) {
+            if (needs_output_[I]) save_state<I>();
+        }
+        outputs_[I] = tensor();
+    }
+    template <std::size_t I> void save_state() {
+        std::get<I>(layers_).save_for_backward(outputs_[I], std::get<I>(saved_));
+        saved_valid_[I] = true;
+    }
+    // Layer I's backward from its output (or its saved state when the output was dropped).
+    template <std::size_t I> tensor backward_at(tensor&& g) {
+        const tensor& in = I == 0 ? input_ : outputs_[I - 1];
+        if constexpr (has_saved_state<I>()) {
+            if (saved_valid_[I] && outputs_[I].size() == 0)
+                return std::get<I>(layers_).backward(std::get<I>(saved_), std::move(g),
+                                                     shapes_in_[I]);
+        }
+        return std::get<I>(layers_).backward(in, outputs_[I], std::move(g), shapes_in_[I]);
     }
     shape3 output_shape_at(std::size_t i) const {
         shape3 s{};
@@ -230,6 +341,10 @@ private:
     std::array<std::string, size> names_;
     std::array<bool, size> keep_{};
     std::array<tensor, size> outputs_;
+    std::tuple<typename saved_state_of<First>::type, typename saved_state_of<Rest>::type...>
+        saved_;                                // compact states, reused across forwards
+    std::array<bool, size> saved_valid_{};     // saved_[i] holds the last forward's state
+    std::array<bool, size> released_{};        // release_output(i) since the last forward
     std::array<tensor, size> injected_;
     std::array<shape3, size> shapes_in_{};
     shape3 input_shape_{};
