@@ -1,8 +1,12 @@
 // The function an optimizer minimises: f(x, grad) -> loss over the image x.
 //
-// One evaluation runs the network forward to the deepest layer any term reads, evaluates every
-// term, injects each term's weighted gradient at its layer, runs one backward pass (gradients
-// from all depths accumulate) and adds the image-level terms' gradients.
+// One evaluation runs the network forward to the deepest layer any term reads, then one backward
+// pass that evaluates each layer's terms when it reaches that layer and injects their weighted
+// gradients there (gradients from all depths accumulate), and adds the image-level terms'
+// gradients. Memory: the network keeps only the outputs the terms read (plus compact backward
+// state), and releases each one once its terms have run; one term gradient exists at a time.
+//
+// After an evaluation the outputs the terms read are released: read them with a new forward.
 //
 // A term is any callable `T(const tensor3<T>& input, tensor3<T>& d_input)` returning its value
 // and writing its gradient: content_loss, style_loss, total_variation_loss, or your own.
@@ -53,21 +57,29 @@ public:
             }
         T total = 0;
         values_.assign(terms_.size(), T(0));
-        tensor3<T> d;
         if (any_layer) {
             net_->keep_only(read);
             net_->forward(x, deepest);
-            for (std::size_t i = 0; i < terms_.size(); ++i) {
-                const auto& t = terms_[i];
-                if (t.layer == image_level) continue;
-                values_[i] = t.weight * t.function(net_->output(t.layer), d);
-                d *= t.weight;
-                net_->add_gradient(t.layer, d);
-            }
-            grad = net_->backward();
+            // Each layer's terms run when the reverse pass reaches that layer: only one term
+            // gradient exists at a time, and the layer's output is released right after (the
+            // backward keeps what it needs of it in compact form).
+            grad = net_->backward([&](std::size_t layer) {
+                bool reads = false;
+                for (std::size_t i = 0; i < terms_.size(); ++i) {
+                    const auto& t = terms_[i];
+                    if (t.layer != layer) continue;
+                    reads = true;
+                    tensor3<T> d;
+                    values_[i] = t.weight * t.function(net_->output(layer), d);
+                    d *= t.weight;
+                    net_->add_gradient(layer, std::move(d));
+                }
+                if (reads) net_->release_output(layer);
+            });
         } else {
             grad = xt::zeros<T>(x.shape());
         }
+        tensor3<T> d;
         for (std::size_t i = 0; i < terms_.size(); ++i) {
             const auto& t = terms_[i];
             if (t.layer != image_level) continue;
