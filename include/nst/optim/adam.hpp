@@ -11,7 +11,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -21,6 +20,7 @@
 #include "../core/error.hpp"
 #include "result.hpp"
 #include "state.hpp"
+#include "run.hpp"
 #include "vector_ops.hpp"
 
 namespace nst {
@@ -102,57 +102,19 @@ optim_result<T> adam<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const {
     namespace od = optim_detail;
     static_assert(std::is_same_v<od::element_t<X>, T>,
                   "nst::adam<T>::minimize: the elements of x must have type T");
-    using clock = std::chrono::steady_clock;
-    const auto start = clock::now();
-    const auto seconds = [&] { return std::chrono::duration<double>(clock::now() - start).count(); };
-
-    const std::size_t n = x.size();
-    if (n == 0) throw invalid_argument("nst::adam::minimize: x is empty (nothing to optimise)");
-
-    optim_result<T> result;
-    X gradient = x;  // same shape as x
-    T* g = gradient.data();
-    T loss{};
-    auto evaluate = [&] {
-        std::fill(g, g + n, T(0));
-        loss = static_cast<T>(f(static_cast<const X&>(x), gradient));
-        ++result.evaluations;
-        g = gradient.data();  // `gradient = expr` in f may have swapped in a new buffer
-        if (gradient.size() != n)
-            throw shape_error("nst::adam::minimize: f resized the gradient from " + std::to_string(n) +
-                              " to " + std::to_string(gradient.size()) + " elements");
-        return std::isfinite(loss) && od::all_finite(g, n);
-    };
-
-    if (!evaluate())
-        throw invalid_argument("nst::adam::minimize: the loss or gradient at the starting point is not "
-                               "finite (loss = " + std::to_string(loss) + ")");
-    double gnorm = od::norm(g, n);
-
-    auto finish = [&](stop_reason reason) {
-        result.loss = loss;
-        result.gradient_norm = static_cast<T>(gnorm);
-        result.reason = reason;
-        result.elapsed_seconds = seconds();
-        return result;
-    };
-    auto should_stop = [&](stop_reason* reason) {
-        const iteration_state<T, X> state{result.iterations, loss, x, gradient, static_cast<T>(gnorm),
-                                          result.evaluations, seconds()};
-        if (!invoke_callbacks(state, callbacks...)) return *reason = stop_reason::stopped_by_callback, true;
-        if (gnorm == 0.0 || gnorm <= opts_.gradient_tolerance * std::max(1.0, od::norm(x.data(), n)))
-            return *reason = stop_reason::converged_gradient, true;
-        return false;
-    };
+    od::run<T, X, F> run("nst::adam::minimize", f, x);
+    const std::size_t n = run.size();
+    run.evaluate_start();
 
     stop_reason reason = stop_reason::max_iterations;
-    if (should_stop(&reason)) return finish(reason);
+    if (run.callbacks_or_gradient_stop(opts_.gradient_tolerance, &reason, callbacks...))
+        return run.finish(reason);
 
     std::vector<T> m(n, T(0)), v(n, T(0));
     std::vector<T> x_prev(n);  // to step back if f leaves its domain
     const T beta1 = static_cast<T>(opts_.beta1), beta2 = static_cast<T>(opts_.beta2);
     double beta1_power = 1.0, beta2_power = 1.0;
-    while (result.iterations < opts_.max_iterations) {
+    while (run.result().iterations < opts_.max_iterations) {
         beta1_power *= opts_.beta1;
         beta2_power *= opts_.beta2;
         // x -= lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - beta1^t) and
@@ -161,23 +123,25 @@ optim_result<T> adam<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const {
         const T inv_sqrt_correction2 = static_cast<T>(1.0 / std::sqrt(1.0 - beta2_power));
         const T eps = static_cast<T>(opts_.epsilon);
         T* xd = x.data();
+        const T* g = run.g();
         std::copy(xd, xd + n, x_prev.begin());
         for (std::size_t i = 0; i < n; ++i) {
             m[i] = beta1 * m[i] + (T(1) - beta1) * g[i];
             v[i] = beta2 * v[i] + (T(1) - beta2) * g[i] * g[i];
             xd[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_correction2 + eps);
         }
-        const T loss_prev = loss;
-        if (!evaluate()) {
+        const T loss_prev = run.loss;
+        if (!run.evaluate()) {
             std::copy(x_prev.begin(), x_prev.end(), x.data());
-            loss = loss_prev;  // gnorm still describes x_prev
-            return finish(stop_reason::non_finite_value);
+            run.loss = loss_prev;  // gradient_norm still describes x_prev
+            return run.finish(stop_reason::non_finite_value);
         }
-        ++result.iterations;
-        gnorm = od::norm(g, n);
-        if (should_stop(&reason)) return finish(reason);
+        ++run.result().iterations;
+        run.gradient_norm = od::norm(run.g(), n);
+        if (run.callbacks_or_gradient_stop(opts_.gradient_tolerance, &reason, callbacks...))
+            return run.finish(reason);
     }
-    return finish(stop_reason::max_iterations);
+    return run.finish(stop_reason::max_iterations);
 }
 
 }  // namespace nst

@@ -13,7 +13,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <deque>
@@ -27,6 +26,7 @@
 #include "line_search.hpp"
 #include "result.hpp"
 #include "state.hpp"
+#include "run.hpp"
 #include "vector_ops.hpp"
 
 namespace nst {
@@ -202,36 +202,22 @@ optim_result<T> lbfgs<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const 
     namespace od = optim_detail;
     static_assert(std::is_same_v<od::element_t<X>, T>,
                   "nst::lbfgs<T>::minimize: the elements of x must have type T");
-    using clock = std::chrono::steady_clock;
-    const auto start = clock::now();
-    const auto seconds = [&] { return std::chrono::duration<double>(clock::now() - start).count(); };
-
-    const std::size_t n = x.size();
-    if (n == 0) throw invalid_argument("nst::lbfgs::minimize: x is empty (nothing to optimise)");
-
-    optim_result<T> result;
-    X gradient = x;  // same shape as x
-    T* g = gradient.data();
-    T loss{};
+    od::run<T, X, F> run("nst::lbfgs::minimize", f, x);
+    const std::size_t n = run.size();
+    // Names for the run's state, used throughout the line search below.
+    T& loss = run.loss;
+    double& gnorm = run.gradient_norm;
+    optim_result<T>& result = run.result();
+    run.evaluate_start();
+    T* g = run.g();
     auto evaluate = [&] {
-        std::fill(g, g + n, T(0));
-        loss = static_cast<T>(f(static_cast<const X&>(x), gradient));
-        ++result.evaluations;
-        g = gradient.data();  // `gradient = expr` in f may have swapped in a new buffer
-        if (gradient.size() != n)
-            throw shape_error("nst::lbfgs::minimize: f resized the gradient from " + std::to_string(n) +
-                              " to " + std::to_string(gradient.size()) + " elements");
+        run.evaluate();
+        g = run.g();
     };
-
-    evaluate();
-    if (!std::isfinite(loss) || !od::all_finite(g, n))
-        throw invalid_argument("nst::lbfgs::minimize: the loss or gradient at the starting point is not "
-                               "finite (loss = " + std::to_string(loss) + ")");
 
     std::vector<T> x_prev(n), g_prev(n), d(n);
     od::lbfgs_history<T> history(opts_.history_size, n);
     std::deque<T> recent_losses{loss};  // the last loss_change_window + 1 losses
-    double gnorm = od::norm(g, n);
 
     line_search_options ls;
     ls.c1 = opts_.wolfe_c1;
@@ -271,20 +257,11 @@ optim_result<T> lbfgs<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const 
         return last_step_length / gnorm;
     };
 
-    auto finish = [&](stop_reason reason) {
-        result.loss = loss;
-        result.gradient_norm = static_cast<T>(gnorm);
-        result.reason = reason;
-        result.elapsed_seconds = seconds();
-        return result;
-    };
+    auto finish = [&](stop_reason reason) { return run.finish(reason); };
     // Runs the callbacks, then the convergence tests; true means stop with *reason.
     auto should_stop = [&](stop_reason* reason) {
-        const iteration_state<T, X> state{result.iterations, loss, x, gradient, static_cast<T>(gnorm),
-                                          result.evaluations, seconds()};
-        if (!invoke_callbacks(state, callbacks...)) return *reason = stop_reason::stopped_by_callback, true;
-        if (gnorm == 0.0 || gnorm <= opts_.gradient_tolerance * std::max(1.0, od::norm(x.data(), n)))
-            return *reason = stop_reason::converged_gradient, true;
+        if (run.callbacks_or_gradient_stop(opts_.gradient_tolerance, reason, callbacks...))
+            return true;
         if (recent_losses.size() > opts_.loss_change_window) {
             const double older = recent_losses.front(), newer = recent_losses.back();
             if (older - newer < opts_.loss_change_tolerance * std::max(std::abs(older), std::abs(newer)))

@@ -1,0 +1,93 @@
+// Internal: the bookkeeping every optimizer run shares — the clock, evaluating f into a gradient
+// of x's shape, the result, and the test made at every accepted point (callbacks first, then the
+// gradient tolerance). An optimizer adds only its own update rule and stopping rules.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <string>
+
+#include "../core/error.hpp"
+#include "result.hpp"
+#include "state.hpp"
+#include "vector_ops.hpp"
+
+namespace nst::optim_detail {
+
+template <class T, class X, class F> class run {
+public:
+    // requires: x is not empty (throws invalid_argument naming `who` otherwise).
+    run(const char* who, F& f, X& x) : who_(who), f_(f), x_(x), n_(x.size()), gradient_(x) {
+        if (n_ == 0) throw invalid_argument(who_ + ": x is empty (nothing to optimise)");
+        g_ = gradient_.data();
+    }
+
+    std::size_t size() const { return n_; }
+    T* g() { return g_; }
+    X& gradient() { return gradient_; }
+    optim_result<T>& result() { return result_; }
+    double seconds() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    }
+
+    // f(x, gradient) into loss and g(); returns whether both are finite.
+    bool evaluate() {
+        std::fill(g_, g_ + n_, T(0));
+        loss = static_cast<T>(f_(static_cast<const X&>(x_), gradient_));
+        ++result_.evaluations;
+        g_ = gradient_.data();  // `gradient = expr` in f may have swapped in a new buffer
+        if (gradient_.size() != n_)
+            throw shape_error(who_ + ": f resized the gradient from " + std::to_string(n_) +
+                              " to " + std::to_string(gradient_.size()) + " elements");
+        return std::isfinite(loss) && all_finite(g_, n_);
+    }
+
+    // The first evaluation: a non-finite start is the caller's error, not a result.
+    void evaluate_start() {
+        if (!evaluate())
+            throw invalid_argument(who_ + ": the loss or gradient at the starting point is not "
+                                          "finite (loss = " + std::to_string(loss) + ")");
+        gradient_norm = norm(g_, n_);
+    }
+
+    // Runs the callbacks at the current point, then the gradient test
+    // |g| <= tolerance * max(1, |x|); true means stop with *reason.
+    template <class... Callbacks>
+    bool callbacks_or_gradient_stop(double tolerance, stop_reason* reason,
+                                    Callbacks&... callbacks) {
+        const iteration_state<T, X> state{result_.iterations, loss, x_, gradient_,
+                                          static_cast<T>(gradient_norm), result_.evaluations,
+                                          seconds()};
+        if (!invoke_callbacks(state, callbacks...))
+            return *reason = stop_reason::stopped_by_callback, true;
+        if (gradient_norm == 0.0 ||
+            gradient_norm <= tolerance * std::max(1.0, norm(x_.data(), n_)))
+            return *reason = stop_reason::converged_gradient, true;
+        return false;
+    }
+
+    optim_result<T> finish(stop_reason reason) {
+        result_.loss = loss;
+        result_.gradient_norm = static_cast<T>(gradient_norm);
+        result_.reason = reason;
+        result_.elapsed_seconds = seconds();
+        return result_;
+    }
+
+    T loss{};
+    double gradient_norm = 0.0;  // |g| at the current point
+
+private:
+    std::string who_;
+    F& f_;
+    X& x_;
+    std::size_t n_;
+    X gradient_;  // same shape as x
+    T* g_;
+    optim_result<T> result_;
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace nst::optim_detail
