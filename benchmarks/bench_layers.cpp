@@ -1,7 +1,9 @@
 // Per-layer costs of the style-transfer workload at a 512 x 512 input, through the public layer
 // templates (so they measure whichever convolution path the library currently uses):
 //   - every distinct VGG19 conv shape up to conv5_1, forward and backward to the input, with a
-//     FLOP/s counter (2 * 9 * Cin * Cout * H * W per pass);
+//     FLOP/s counter of direct-convolution flops (2 * 9 * Cin * Cout * H * W per pass): where the
+//     library uses Winograd (fewer multiplications) this is an effective rate and can exceed the
+//     machine's FMA peak;
 //   - ReLU and 2x2 average pooling, forward and backward, at each block's shape, with bytes/s;
 //   - Gram matrix forward (syrk) and backward (gemm) at each style layer's shape.
 // The benchmark names carry the layer and the image side the shape occurs at, e.g.

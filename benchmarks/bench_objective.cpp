@@ -3,7 +3,8 @@
 // and one L-BFGS / Adam iteration on it, plus the optimizers' own vector work on a cheap function.
 //
 // Counters:
-//   conv_FLOP/s  convolution flops of one evaluation (forward + backward) / time
+//   conv_FLOP/s  direct-convolution flops of one evaluation (forward + backward) / the whole
+//                evaluation's time (an effective rate: Winograd layers do fewer flops)
 //   peak_RSS_MB  the process's peak resident memory while this benchmark ran: the kernel's
 //                high-water mark is reset (/proc/self/clear_refs) before the network is built,
 //                so it covers weights, targets and evaluations, and nothing earlier benchmarks

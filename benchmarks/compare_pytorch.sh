@@ -59,9 +59,9 @@ echo "machine:  $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs
      "($(lscpu | sed -n 's/^Core(s) per socket: *//p' | head -1) cores/socket," \
      "$(lscpu | sed -n 's/^Thread(s) per core: *//p' | head -1) thread/core)," \
      "$(free -g | awk '/^Mem:/ {print $2}') GB RAM"
-echo "nst:      $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')" \
-     "$(git -C "$repo" diff --quiet HEAD 2>/dev/null || echo '(uncommitted changes)')," \
-     "$(c++ --version | head -1)"
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')
+git -C "$repo" diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+echo "nst:      commit $commit, $(c++ --version | head -1)"
 echo "torch:    $("$PYTHON" -c 'import torch; print(torch.__version__)') ($PYTHON)"
 echo "threads:  $THREADS (OMP_NUM_THREADS=$OMP_NUM_THREADS, torch.set_num_threads($THREADS))"
 echo "openblas: $(env | grep '^OPENBLAS_' | sort | tr '\n' ' ' || true)(same environment for both)"
@@ -128,15 +128,17 @@ loads = [float(r["load"]) for r in runs]
 print(f"1-min load average after each process: {min(loads):.1f}..{max(loads):.1f} "
       f"(about {threads} is this script alone; more means other work shared the CPUs)")
 print()
-print(f"| size | nst median s | torch median s | nst/torch time | nst peak RSS MB | torch peak RSS MB | nst/torch RSS |")
-print(f"|---:|---:|---:|---:|---:|---:|---:|")
+print(f"| size | nst median s | torch median s | nst/torch time | per round | nst peak RSS MB | torch peak RSS MB | nst/torch RSS |")
+print(f"|---:|---:|---:|---:|---:|---:|---:|---:|")
 fits = {"nst": [], "torch": []}
 loss_checks = []
 for size in sizes:
     n, t = summary("nst", size, threads), summary("torch", size, threads)
     if not n or not t:
         continue
-    print(f"| {size}x{size} | {n['median']:.3f} | {t['median']:.3f} | {n['median'] / t['median']:.2f} "
+    # Each round ran the two engines back to back: their ratio is the least drift-prone figure.
+    paired = " / ".join(f"{a / b:.2f}" for a, b in zip(n["round_medians"], t["round_medians"]))
+    print(f"| {size}x{size} | {n['median']:.3f} | {t['median']:.3f} | {n['median'] / t['median']:.2f} | {paired} "
           f"| {n['rss']:.0f} | {t['rss']:.0f} | {n['rss'] / t['rss']:.2f} |")
     fits["nst"].append((size * size, n["median"]))
     fits["torch"].append((size * size, t["median"]))
