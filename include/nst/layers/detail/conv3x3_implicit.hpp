@@ -63,26 +63,22 @@ inline std::size_t conv3x3_implicit_packed_size(std::size_t c_in, std::size_t c_
 template <class T>
 void conv3x3_implicit_pack_block(const T* weights, std::size_t c_in, std::size_t c_out,
                                  bool adjoint, std::size_t m, float* packed_block) {
-    const std::size_t mr = conv3x3_mr;
+    const std::size_t mr = conv3x3_mr, o0 = m * mr;
     const std::size_t ins = adjoint ? c_out : c_in, outs = adjoint ? c_in : c_out;
-    for (std::size_t r = 0; r < mr; ++r) {
-        const std::size_t o = m * mr + r;
-        if (o >= outs) {
-            for (std::size_t i = 0; i < ins; ++i)
-                for (std::size_t tap = 0; tap < 9; ++tap) packed_block[(i * 9 + tap) * mr + r] = 0;
-            continue;
+    const std::size_t live = outs > o0 ? std::min(mr, outs - o0) : 0;
+    // Written in order; the MR outputs are read side by side (MR rows of W forward, MR
+    // consecutive 3 x 3 kernels of one row for the adjoint).
+    for (std::size_t i = 0; i < ins; ++i)
+        for (std::size_t tap = 0; tap < 9; ++tap) {
+            float* dst = packed_block + (i * 9 + tap) * mr;
+            if (adjoint)
+                for (std::size_t r = 0; r < live; ++r)
+                    dst[r] = float(weights[(i * c_in + o0 + r) * 9 + (8 - tap)]);
+            else
+                for (std::size_t r = 0; r < live; ++r)
+                    dst[r] = float(weights[((o0 + r) * c_in + i) * 9 + tap]);
+            for (std::size_t r = live; r < mr; ++r) dst[r] = 0;
         }
-        if (adjoint)
-            for (std::size_t i = 0; i < ins; ++i) {
-                const T* src = weights + (i * c_in + o) * 9;
-                for (std::size_t tap = 0; tap < 9; ++tap)
-                    packed_block[(i * 9 + tap) * mr + r] = float(src[8 - tap]);
-            }
-        else {
-            const T* src = weights + o * c_in * 9;
-            for (std::size_t k = 0; k < ins * 9; ++k) packed_block[k * mr + r] = float(src[k]);
-        }
-    }
 }
 
 // Packs W (c_out x c_in x 3 x 3, PyTorch order) for conv3x3_implicit: every block of
