@@ -258,3 +258,40 @@ TEST_CASE("objective: lazy per-layer terms give the eager gradient and pass fini
     };
     REQUIRE(gradient_error(f, x0, grad, 40, rng) < 1e-5);
 }
+
+TEST_CASE("pool backward writes every input cell, dropped odd rows and columns included",
+          "[layers][memory][pool]") {
+    // Plain reference: zeros, then each window's share (average) or its first maximum (max).
+    const auto reference = [](const tensor3<double>& x, const tensor3<double>& dy, bool average) {
+        tensor3<double> dx = xt::zeros<double>(x.shape());
+        for (std::size_t c = 0; c < dy.shape(0); ++c)
+            for (std::size_t i = 0; i < dy.shape(1); ++i)
+                for (std::size_t j = 0; j < dy.shape(2); ++j) {
+                    std::size_t bi = 2 * i, bj = 2 * j;
+                    for (std::size_t a = 0; a < 2; ++a)
+                        for (std::size_t b = 0; b < 2; ++b) {
+                            if (average) dx(c, 2 * i + a, 2 * j + b) = dy(c, i, j) / 4;
+                            else if (x(c, 2 * i + a, 2 * j + b) > x(c, bi, bj))
+                                bi = 2 * i + a, bj = 2 * j + b;
+                        }
+                    if (!average) dx(c, bi, bj) = dy(c, i, j);
+                }
+        return dx;
+    };
+    std::mt19937 rng(7);
+    for (const shape3 shape : {shape3{2, 5, 7}, shape3{3, 4, 9}, shape3{1, 7, 4}, shape3{2, 6, 6}}) {
+        const tensor3<double> x = random_tensor<double, 3>(shape, rng);
+        const tensor3<double> dy = random_tensor<double, 3>({shape[0], shape[1] / 2, shape[2] / 2}, rng);
+        for (int round = 0; round < 3; ++round) {
+            // Freed memory full of NaN, likely handed out again for dx.
+            { tensor3<double> poison = xt::empty<double>(shape); poison.fill(std::nan("")); }
+            const tensor3<double> avg =
+                pool2x2<double, pooling::average>().backward(x, {}, tensor3<double>(dy), shape);
+            REQUIRE(xt::allclose(avg, reference(x, dy, true), 0, 0));
+            { tensor3<double> poison = xt::empty<double>(shape); poison.fill(std::nan("")); }
+            const tensor3<double> mx =
+                pool2x2<double, pooling::max>().backward(x, {}, tensor3<double>(dy), shape);
+            REQUIRE(xt::allclose(mx, reference(x, dy, false), 0, 0));
+        }
+    }
+}

@@ -2,6 +2,7 @@
 // Odd heights/widths drop the last row/column, as Keras' "valid" and PyTorch's default do.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 
@@ -57,11 +58,13 @@ public:
         if (shape_of(dy) != s)
             throw shape_error(std::string(kind) + " backward: expected gradient " +
                               shape_string(s) + ", got " + shape_string(dy.shape()));
-        tensor3<T> dx = xt::zeros<T>(in_shape);
+        // Every cell of a window is written (max: the gradient or 0), so only the row and
+        // column that odd sizes drop need zeroing: no separate fill pass over dx.
+        tensor3<T> dx = xt::empty<T>(in_shape);
         const std::size_t w = in_shape[2];
         const std::ptrdiff_t channels = std::ptrdiff_t(s[0]);
 #pragma omp parallel for schedule(static) if (dx.size() > (1 << 16))
-        for (std::ptrdiff_t c = 0; c < channels; ++c)
+        for (std::ptrdiff_t c = 0; c < channels; ++c) {
             for (std::size_t i = 0; i < s[1]; ++i) {
                 T* g0 = &dx(c, 2 * i, 0);
                 T* g1 = g0 + w;
@@ -78,10 +81,17 @@ public:
                         std::size_t best = 0;
                         for (std::size_t t = 1; t < 4; ++t)
                             if (vals[t] > vals[best]) best = t;
-                        *cells[best] = src[j];
+                        for (std::size_t t = 0; t < 4; ++t) *cells[t] = t == best ? src[j] : T(0);
                     }
                 }
+                if (w % 2) {  // the dropped last column
+                    g0[w - 1] = T(0);
+                    g1[w - 1] = T(0);
+                }
             }
+            if (in_shape[1] % 2)  // the dropped last row
+                std::fill_n(&dx(c, in_shape[1] - 1, 0), w, T(0));
+        }
         return dx;
     }
 };
