@@ -2,6 +2,9 @@
 // whole outputs, outputs released once read, term gradients created only when the reverse pass
 // reaches their layer. Each lean path is checked against the plain one (every output kept,
 // every gradient injected up front) and the objective against finite differences.
+#include <cmath>
+#include <limits>
+
 #include <catch2/catch.hpp>
 
 #include "test_helpers.hpp"
@@ -47,7 +50,8 @@ tensor3<double> gradient_all_kept(Net& net, const tensor3<double>& x,
 
 TEST_CASE("positive_mask holds y > 0 for every element", "[layers][memory][relu]") {
     std::mt19937 rng(1);
-    for (const shape3 shape : {shape3{1, 1, 1}, shape3{3, 5, 7}, shape3{2, 8, 8}, shape3{5, 9, 13}}) {
+    for (const shape3 shape :
+         {shape3{1, 1, 1}, shape3{3, 5, 7}, shape3{2, 8, 8}, shape3{5, 9, 13}}) {
         const tensor3<float> y = signed_values_with_zeros<float>(shape, rng);
         positive_mask mask;
         mask.assign(y);
@@ -279,9 +283,11 @@ TEST_CASE("pool backward writes every input cell, dropped odd rows and columns i
         return dx;
     };
     std::mt19937 rng(7);
-    for (const shape3 shape : {shape3{2, 5, 7}, shape3{3, 4, 9}, shape3{1, 7, 4}, shape3{2, 6, 6}}) {
+    for (const shape3 shape :
+         {shape3{2, 5, 7}, shape3{3, 4, 9}, shape3{1, 7, 4}, shape3{2, 6, 6}}) {
         const tensor3<double> x = random_tensor<double, 3>(shape, rng);
-        const tensor3<double> dy = random_tensor<double, 3>({shape[0], shape[1] / 2, shape[2] / 2}, rng);
+        const tensor3<double> dy =
+            random_tensor<double, 3>({shape[0], shape[1] / 2, shape[2] / 2}, rng);
         for (int round = 0; round < 3; ++round) {
             // Freed memory full of NaN, likely handed out again for dx.
             { tensor3<double> poison = xt::empty<double>(shape); poison.fill(std::nan("")); }

@@ -14,13 +14,14 @@
 // release_output(...); backward(on_layer) lets it compute a layer's gradient only when the
 // reverse pass reaches that layer, so term gradients need not all exist at once.
 //
-// Compact saved state: a layer whose backward needs only a function of its output may declare
-//   using saved_state = ...;                                   (default-constructible)
+// Compact saved state: a layer whose backward needs only a function of its output (relu: one
+// bit per element) may declare
+//   using saved_state = ...;        default-constructible, with std::size_t bytes() const
 //   void save_for_backward(const tensor3<T>& y, saved_state&) const;
 //   tensor3<T> backward(const saved_state&, tensor3<T>&& dy, const shape3& in_shape) const;
-// and saved_state::bytes() (memory held, for held_bytes()).
-// (relu: one bit per element). Its output is then turned into that state as soon as the next
-// layer has read it, unless the output is kept or the next layer's backward needs it as input.
+// Its output is then turned into that state as soon as the next layer has read it, unless the
+// output is kept or the next layer's backward needs it as input (e.g. relu before max pooling).
+// The state's storage is reused from one forward to the next.
 #pragma once
 
 #include <algorithm>

@@ -6,12 +6,11 @@
 // enough channels and tiles) or the implicit GEMM (conv3x3_implicit.hpp). Both directions use
 // the same routines with differently packed weights (forward, and its adjoint for backward).
 //
-// Memory: the layer keeps only its canonical weights (c_out x c_in x 3 x 3). The layout a
-// kernel reads is made per call: Winograd gathers it block by block while transforming the
-// filters (which it does on every call anyway); the implicit GEMM and the BLAS path pack the
-// whole layer into a reused buffer of the calling thread. Packing is 9 c_in c_out copies
-// against 9 c_in c_out h w multiply-adds: negligible, and it saves two packed copies of every
-// layer (160 MB for VGG19).
+// Memory: the layer keeps only its canonical weights (c_out x c_in x 3 x 3). The layout the
+// kernels read is packed per call into a reused buffer of the calling thread (9.4 MB for
+// 512 x 512 channels). Packing is 9 c_in c_out copies (about 0.5-1 ms for 512 x 512 channels,
+// from memory) against 9 c_in c_out h w multiply-adds: under 1% of a VGG19 evaluation at
+// 256 x 256, and it saves two packed copies of every layer (160 MB for VGG19).
 #pragma once
 
 #include <atomic>
@@ -69,18 +68,14 @@ private:
         const std::size_t c_out = adjoint ? layer_in : layer_out;
         if constexpr (uses_own_kernel) {
 #if NST_SIMD_FLOAT_WIDTH > 0  // (the own kernels exist only then)
+            float* packed = thread_scratch(scratch_slot::packed_weights,
+                                           conv3x3_implicit_packed_size(c_in, c_out));
+            conv3x3_implicit_pack(weights, layer_in, layer_out, adjoint, packed);
             if (conv3x3_winograd_allowed().load(std::memory_order_relaxed) &&
-                prefer_winograd(c_in, c_out, h, w)) {
-                conv3x3_winograd(in, c_in, h, w,
-                                 winograd_filters::from_weights(weights, layer_in, layer_out,
-                                                                adjoint),
-                                 bias, relu, out, c_out);
-            } else {
-                float* packed = thread_scratch(scratch_slot::packed_weights,
-                                               conv3x3_implicit_packed_size(c_in, c_out));
-                conv3x3_implicit_pack(weights, layer_in, layer_out, adjoint, packed);
+                prefer_winograd(c_in, c_out, h, w))
+                conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out);
+            else
                 conv3x3_implicit(in, c_in, h, w, packed, bias, relu, out, c_out);
-            }
 #endif
         } else {
             thread_local std::vector<T> packed;

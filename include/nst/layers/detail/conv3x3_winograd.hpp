@@ -9,10 +9,10 @@
 //   M[p] (c_out x tiles) = U[p] (c_out x c_in) * V[p] (c_in x tiles),
 // run with nst's own register-blocked micro-kernel (gemm_microkernel.hpp).
 //
-// Per call: U is transformed from the layer's weights, gathered block by block into
-// conv3x3_implicit's layout (so a layer keeps only its canonical weights; caching U would cost
-// 4x their memory), then independent tasks (a block of tiles x a range of outputs) each run on
-// one thread: input transform -> 36 GEMMs -> output transform (bias and optional ReLU fused). Buffers are per-thread scratch (thread_scratch.hpp).
+// Per call: U is transformed from the weights packed for conv3x3_implicit (conv3x3_engine.hpp
+// packs them per call from the layer's canonical weights; caching U would cost 4x their memory), then independent tasks (a block of
+// tiles x a range of outputs) each run on one thread: input transform -> 36 GEMMs -> output
+// transform (bias and optional ReLU fused). Buffers are per-thread scratch (thread_scratch.hpp).
 //
 // Precision: the transforms (points 0, +-1, +-2, infinity) amplify float rounding: ~2e-5 of the
 // largest output on VGG19 shapes against ~1e-7 for the direct kernels (test_conv_paths.cpp
@@ -232,44 +232,13 @@ private:
     alignas(64) int where_[6][6][W] = {};
 };
 
-// Where the filter transform finds the weights of one block of MR outputs, in the layout of
-// conv3x3_implicit_pack_block: either already packed (conv3x3_implicit_pack), or a layer's
-// canonical c_out x c_in x 3 x 3 weights, gathered block by block (so a layer need not keep a
-// packed copy: the gather is tiny next to the transform).
-struct winograd_filters {
-    const float* packed = nullptr;
-    const float* weights = nullptr;  // canonical weights of a layer layer_in -> layer_out
-    std::size_t layer_in = 0, layer_out = 0;
-    bool adjoint = false;  // the backward-to-input convolution of that layer
-
-    static winograd_filters from_packed(const float* packed) {
-        winograd_filters f;
-        f.packed = packed;
-        return f;
-    }
-    static winograd_filters from_weights(const float* weights, std::size_t layer_in,
-                                         std::size_t layer_out, bool adjoint) {
-        winograd_filters f;
-        f.weights = weights;
-        f.layer_in = layer_in;
-        f.layer_out = layer_out;
-        f.adjoint = adjoint;
-        return f;
-    }
-    // Block m of a convolution with `ins` inputs; buffer holds ins * 9 * MR floats.
-    const float* block(std::size_t m, std::size_t ins, float* buffer) const {
-        if (packed) return packed + m * ins * 9 * std::size_t(conv3x3_mr);
-        conv3x3_implicit_pack_block(weights, layer_in, layer_out, adjoint, m, buffer);
-        return buffer;
-    }
-};
-
 // out (c_out x h x w) = act(conv(in (c_in x h x w)) + bias) by Winograd F(4x4, 3x3).
-// requires: filters for a (c_in, c_out) convolution; bias null or c_out values; in and out do
-//   not overlap; plan made for the same c_in, c_out, h, w.
+// requires: packed from conv3x3_implicit_pack for (c_in, c_out) (or the adjoint packing for a
+//   backward pass); bias null or c_out values; in and out do not overlap; plan made for the
+//   same c_in, c_out, h, w.
 inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
-                             const winograd_filters& filters, const float* bias, bool relu,
-                             float* out, std::size_t c_out, const conv3x3_winograd_plan& plan) {
+                             const float* packed, const float* bias, bool relu, float* out,
+                             std::size_t c_out, const conv3x3_winograd_plan& plan) {
     using V = simd_float;
     using R = typename V::reg;
     constexpr int MR = conv3x3_mr, NV = conv3x3_nv, W = V::width;
@@ -286,10 +255,9 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
         // megabyte apart are several times slower.
         {
             aligned_floats local(36 * c_in * MR);
-            aligned_floats gathered(filters.packed ? 0 : 9 * c_in * MR);
 #pragma omp for schedule(static)
             for (std::ptrdiff_t m = 0; m < std::ptrdiff_t(co_blocks); ++m) {
-                const float* g = filters.block(std::size_t(m), c_in, gathered.data.get());
+                const float* g = packed + std::size_t(m) * c_in * 9 * MR;
                 for (std::size_t ci = 0; ci < c_in; ++ci)
                     winograd_f43::filter_transform<MR>(g + ci * 9 * MR,
                                                        local.data.get() + ci * MR, c_in * MR);
@@ -388,32 +356,17 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
     }
 }
 
-// As above from weights packed by conv3x3_implicit_pack for (c_in, c_out) (or the adjoint
-// packing for a backward pass).
-inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
-                             const float* packed, const float* bias, bool relu, float* out,
-                             std::size_t c_out, const conv3x3_winograd_plan& plan) {
-    conv3x3_winograd(in, c_in, h, w, winograd_filters::from_packed(packed), bias, relu, out,
-                     c_out, plan);
-}
-
 // As above with the automatic blocking for the current OpenMP thread count.
 inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
-                             const winograd_filters& filters, const float* bias, bool relu,
-                             float* out, std::size_t c_out) {
+                             const float* packed, const float* bias, bool relu, float* out,
+                             std::size_t c_out) {
 #ifdef _OPENMP
     const int threads = omp_get_max_threads();
 #else
     const int threads = 1;
 #endif
-    conv3x3_winograd(in, c_in, h, w, filters, bias, relu, out, c_out,
+    conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out,
                      conv3x3_winograd_plan(c_in, c_out, h, w, threads));
-}
-inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
-                             const float* packed, const float* bias, bool relu, float* out,
-                             std::size_t c_out) {
-    conv3x3_winograd(in, c_in, h, w, winograd_filters::from_packed(packed), bias, relu, out,
-                     c_out);
 }
 
 #endif
