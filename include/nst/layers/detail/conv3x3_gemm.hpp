@@ -22,6 +22,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../../core/threads.hpp"
 #include "../../core/blas.hpp"
 
 #ifdef _OPENMP
@@ -66,11 +67,7 @@ template <class T>
 void conv3x3_same(const T* in, std::size_t c_in, std::size_t h, std::size_t w, const T* weights,
                   const T* bias, bool relu, T* out, std::size_t c_out) {
     const std::size_t wp = w + 2;
-#ifdef _OPENMP
-    const int threads = omp_get_max_threads();
-#else
-    const int threads = 1;
-#endif
+    const int threads = num_threads();
     const std::size_t rows = band_rows(c_in, h, w, threads);
     const std::size_t bands = (h + rows - 1) / rows;
     const std::size_t k = 9 * c_in;

@@ -25,6 +25,7 @@
 #include <memory>
 #include <new>
 
+#include "../../core/threads.hpp"
 #include "conv3x3_microkernel.hpp"
 #include "simd_float.hpp"
 #include "thread_scratch.hpp"
@@ -239,11 +240,7 @@ inline void conv3x3_implicit(const float* in, std::size_t c_in, std::size_t h, s
 inline void conv3x3_implicit(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
                              const float* packed, const float* bias, bool relu, float* out,
                              std::size_t c_out) {
-#ifdef _OPENMP
-    const int threads = omp_get_max_threads();
-#else
-    const int threads = 1;
-#endif
+    const int threads = num_threads();
     conv3x3_implicit(in, c_in, h, w, packed, bias, relu, out, c_out,
                      conv3x3_implicit_plan(c_in, c_out, h, w, threads));
 }

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../../core/threads.hpp"
 #include "conv3x3_implicit.hpp"
 #include "gemm_microkernel.hpp"
 #include "simd_float.hpp"
@@ -360,11 +361,7 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
 inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
                              const float* packed, const float* bias, bool relu, float* out,
                              std::size_t c_out) {
-#ifdef _OPENMP
-    const int threads = omp_get_max_threads();
-#else
-    const int threads = 1;
-#endif
+    const int threads = num_threads();
     conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out,
                      conv3x3_winograd_plan(c_in, c_out, h, w, threads));
 }
