@@ -12,6 +12,7 @@
 #include <nst/nst.hpp>
 
 #include "gradient_check.hpp"
+#include "temp_folder.hpp"
 
 namespace nst::test {
 

@@ -18,25 +18,7 @@ namespace {
 using bytes = std::vector<unsigned char>;
 using shape3 = std::array<std::size_t, 3>;
 
-// A fresh folder, removed with its content at the end of the test.
-struct temp_folder {
-    fs::path path;
-    temp_folder() {
-        std::random_device rd;
-        path = fs::temp_directory_path() / ("nst_test_images_" + std::to_string(rd()));
-        fs::create_directories(path);
-    }
-    ~temp_folder() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-    std::vector<std::string> files() const {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
-        return names;
-    }
-};
+using nst::test::temp_folder;
 
 void write_file(const std::string& path, const bytes& data) {
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()),

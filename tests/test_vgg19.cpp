@@ -26,20 +26,7 @@ namespace h5 = nst::detail::hdf5;
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Scratch folder, removed at the end of the test case.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::random_device rd;
-        path = fs::temp_directory_path() / ("nst-test-vgg19-" + std::to_string(rd()));
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using nst::test::temp_folder;
 
 void copy_prefix(const std::string& from, const std::string& to, std::size_t bytes) {
     std::ifstream in(from, std::ios::binary);
@@ -343,9 +330,9 @@ TEST_CASE("vgg19 weights: keras_vgg_layer_name maps nst names to Keras' block na
 
 TEST_CASE("vgg19 weights: the Keras loader reads generated files (fixed and variable-length "
           "names, old layout, float64, float16)", "[io][keras]") {
-    const temp_dir tmp;
+    const temp_folder tmp;
     SECTION("newer Keras: fixed-length names, datasets in a sub-group") {
-        const std::string path = tmp.file("fixed.h5");
+        const std::string path = tmp / "fixed.h5";
         write_keras_file(path, tiny_vgg_file());
         tiny_net net = make_tiny_net();
         REQUIRE(load_vgg19_weights(net, path) == 2);
@@ -365,7 +352,7 @@ TEST_CASE("vgg19 weights: the Keras loader reads generated files (fixed and vari
         REQUIRE(contents[3].weights.empty());
     }
     SECTION("h5py-style variable-length names") {
-        const std::string path = tmp.file("vlen.h5");
+        const std::string path = tmp / "vlen.h5";
         file_spec spec = tiny_vgg_file();
         spec.strings = string_storage::variable;
         write_keras_file(path, spec);
@@ -375,7 +362,7 @@ TEST_CASE("vgg19 weights: the Keras loader reads generated files (fixed and vari
         REQUIRE(holds_stored_pattern(net.layer<2>()));
     }
     SECTION("older Keras: datasets named directly in the layer group") {
-        const std::string path = tmp.file("old.h5");
+        const std::string path = tmp / "old.h5";
         file_spec spec = tiny_vgg_file();
         for (auto& layer : spec.layers)
             for (std::size_t i = 0; i < layer.weights.size(); ++i)
@@ -386,7 +373,7 @@ TEST_CASE("vgg19 weights: the Keras loader reads generated files (fixed and vari
         REQUIRE(holds_stored_pattern(net.layer<2>()));
     }
     SECTION("float64 datasets are converted, into float and double networks") {
-        const std::string path = tmp.file("float64.h5");
+        const std::string path = tmp / "float64.h5";
         file_spec spec = tiny_vgg_file();
         for (auto& layer : spec.layers)
             for (auto& w : layer.weights) w.file_type = H5T_IEEE_F64LE;
@@ -399,7 +386,7 @@ TEST_CASE("vgg19 weights: the Keras loader reads generated files (fixed and vari
         REQUIRE(holds_stored_pattern(float_net.layer<0>()));
     }
     SECTION("float16 datasets are converted (to half precision's accuracy)") {
-        const std::string path = tmp.file("float16.h5");
+        const std::string path = tmp / "float16.h5";
         const h5::handle half = float16_type();
         file_spec spec = tiny_vgg_file();
         for (auto& layer : spec.layers)
@@ -415,11 +402,11 @@ TEST_CASE("vgg19 weights: the Keras loader reads generated files (fixed and vari
 
 TEST_CASE("vgg19 weights: the Keras loader rejects bad files, naming file, layer and shapes",
           "[io][keras][errors]") {
-    const temp_dir tmp;
+    const temp_folder tmp;
     tiny_net net = make_tiny_net();
 
     SECTION("missing file") {
-        const std::string path = tmp.file("absent.h5");
+        const std::string path = tmp / "absent.h5";
         REQUIRE_THROWS_AS(load_vgg19_weights(net, path), io_error);
         REQUIRE_THROWS_WITH(load_vgg19_weights(net, path), Catch::Contains(path + ": no such file"));
     }
@@ -428,25 +415,25 @@ TEST_CASE("vgg19 weights: the Keras loader rejects bad files, naming file, layer
                             Catch::Contains("is a directory"));
     }
     SECTION("a text file") {
-        const std::string path = tmp.file("not_weights.h5");
+        const std::string path = tmp / "not_weights.h5";
         std::ofstream(path) << "these are not the weights you are looking for\n";
         REQUIRE_THROWS_AS(load_vgg19_weights(net, path), io_error);
         REQUIRE_THROWS_WITH(load_vgg19_weights(net, path),
                             Catch::Contains(path + ": not an HDF5 file"));
     }
     SECTION("an empty file") {
-        const std::string path = tmp.file("empty.h5");
+        const std::string path = tmp / "empty.h5";
         std::ofstream{path};
         REQUIRE_THROWS_WITH(load_vgg19_weights(net, path),
                             Catch::Contains(path + ": not an HDF5 file"));
     }
     SECTION("a truncated file (generated)") {
-        const std::string whole = tmp.file("whole.h5");
+        const std::string whole = tmp / "whole.h5";
         write_keras_file(whole, tiny_vgg_file());
         const std::size_t size = std::size_t(fs::file_size(whole));
         for (const std::size_t keep : {std::size_t(1000), size / 2, size - 1}) {
             CAPTURE(keep, size);
-            const std::string path = tmp.file("cut.h5");
+            const std::string path = tmp / "cut.h5";
             copy_prefix(whole, path, keep);
             REQUIRE_THROWS_AS(load_vgg19_weights(net, path), io_error);
             REQUIRE_THROWS_WITH(load_vgg19_weights(net, path),
@@ -455,7 +442,7 @@ TEST_CASE("vgg19 weights: the Keras loader rejects bad files, naming file, layer
         }
     }
     SECTION("wrong kernel shape") {
-        const std::string path = tmp.file("wrong_shape.h5");
+        const std::string path = tmp / "wrong_shape.h5";
         file_spec spec = tiny_vgg_file();
         spec.layers[2].weights[0].dims = {3, 3, 5, 4};
         write_keras_file(path, spec);
@@ -466,7 +453,7 @@ TEST_CASE("vgg19 weights: the Keras loader rejects bad files, naming file, layer
                                    "got 3 x 3 x 5 x 4 float32"));
     }
     SECTION("wrong kernel rank and wrong bias shape") {
-        const std::string path = tmp.file("wrong_rank.h5");
+        const std::string path = tmp / "wrong_rank.h5";
         file_spec spec = tiny_vgg_file();
         spec.layers[1].weights[0].dims = {27, 4};
         write_keras_file(path, spec);
@@ -481,7 +468,7 @@ TEST_CASE("vgg19 weights: the Keras loader rejects bad files, naming file, layer
             Catch::Contains(path + ": layer block1_conv2 bias: expected 4 float32, got 5 float32"));
     }
     SECTION("wrong dtype: an integer kernel") {
-        const std::string path = tmp.file("int_kernel.h5");
+        const std::string path = tmp / "int_kernel.h5";
         file_spec spec = tiny_vgg_file();
         spec.layers[1].weights[0].file_type = H5T_STD_I32LE;
         write_keras_file(path, spec);
@@ -490,7 +477,7 @@ TEST_CASE("vgg19 weights: the Keras loader rejects bad files, naming file, layer
                                                    "3 x 4 float32, got 3 x 3 x 3 x 4 int32"));
     }
     SECTION("a NaN weight") {
-        const std::string path = tmp.file("nan.h5");
+        const std::string path = tmp / "nan.h5";
         file_spec spec = tiny_vgg_file();
         spec.layers[2].weights[1].nan_first = true;
         write_keras_file(path, spec);
@@ -498,7 +485,7 @@ TEST_CASE("vgg19 weights: the Keras loader rejects bad files, naming file, layer
                             Catch::Contains(path + ": layer block1_conv2 bias: value 0 is not finite"));
     }
     SECTION("a layer missing from layer_names") {
-        const std::string path = tmp.file("unlisted.h5");
+        const std::string path = tmp / "unlisted.h5";
         file_spec spec = tiny_vgg_file();
         spec.layers[2].listed = false;
         write_keras_file(path, spec);
@@ -516,7 +503,7 @@ TEST_CASE("vgg19 weights: the Keras loader rejects bad files, naming file, layer
                                                    "(input_1, block1_conv1, block1_conv2, block1_pool)"));
     }
     SECTION("missing weight_names, or weight_names naming absent datasets") {
-        const std::string path = tmp.file("no_weight_names.h5");
+        const std::string path = tmp / "no_weight_names.h5";
         file_spec spec = tiny_vgg_file();
         spec.layers[2].with_weight_names = false;
         write_keras_file(path, spec);
@@ -537,7 +524,7 @@ TEST_CASE("vgg19 weights: the Keras loader rejects bad files, naming file, layer
                                                    "(kernel, bias) in weight_names, found 1"));
     }
     SECTION("an HDF5 file that is not a Keras weight file") {
-        const std::string path = tmp.file("plain.h5");
+        const std::string path = tmp / "plain.h5";
         file_spec spec = tiny_vgg_file();
         spec.with_layer_names = false;
         write_keras_file(path, spec);
@@ -558,8 +545,8 @@ TEST_CASE("vgg19 weights: HDF5's error printing stays quiet, the caller's handle
     H5Eget_auto2(H5E_DEFAULT, &saved_function, &saved_data);
     H5Eset_auto2(H5E_DEFAULT, counting, nullptr);
 
-    const temp_dir tmp;
-    const std::string whole = tmp.file("whole.h5"), cut = tmp.file("cut.h5");
+    const temp_folder tmp;
+    const std::string whole = tmp / "whole.h5", cut = tmp / "cut.h5";
     write_keras_file(whole, tiny_vgg_file());
     copy_prefix(whole, cut, std::size_t(fs::file_size(whole)) / 2);
     tiny_net net = make_tiny_net();
@@ -632,12 +619,12 @@ TEST_CASE("vgg19 weights: the shared VGG19 file loads into float and double netw
 
 TEST_CASE("vgg19 weights: truncated copies of the shared file are rejected", "[io][keras][errors]") {
     const std::string weights = weights_path(test::require_shared_data());
-    const temp_dir tmp;
+    const temp_folder tmp;
     const std::size_t size = std::size_t(fs::file_size(weights));
     vgg19<float> net;
     for (const std::size_t keep : {std::size_t(4096), size / 2, size - 1}) {
         CAPTURE(keep);
-        const std::string path = tmp.file("vgg19_truncated.h5");
+        const std::string path = tmp / "vgg19_truncated.h5";
         copy_prefix(weights, path, keep);
         REQUIRE_THROWS_AS(load_vgg19_weights(net, path), io_error);
         REQUIRE_THROWS_WITH(load_vgg19_weights(net, path),

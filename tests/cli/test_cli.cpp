@@ -32,23 +32,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh folder for one test, removed at its end.
-struct temp_folder {
-    fs::path path;
-    temp_folder() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("nst_cli_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~temp_folder() {
-        std::error_code ec;
-        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using nst::test::temp_folder;
 
 struct process {
     pid_t pid = -1;
