@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/memory_limit.hpp"
 #include "core/tensor.hpp"
 #include "core/threads.hpp"
 #include "core/version.hpp"
@@ -16,6 +17,7 @@
 #include "io/image.hpp"
 #include "io/keras_weights.hpp"
 #include "io/preprocess.hpp"
+#include "io/weights_lookup.hpp"
 
 #include "loss/content_loss.hpp"
 #include "loss/gram.hpp"

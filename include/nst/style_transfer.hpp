@@ -44,14 +44,14 @@
 #include <utility>
 #include <vector>
 
-#include "app/memory.hpp"
-#include "app/weights_lookup.hpp"
 #include "core/error.hpp"
+#include "core/memory_limit.hpp"
 #include "core/tensor.hpp"
 #include "core/threads.hpp"
 #include "io/image.hpp"
 #include "io/keras_weights.hpp"
 #include "io/preprocess.hpp"
+#include "io/weights_lookup.hpp"
 #include "loss/content_loss.hpp"
 #include "loss/objective.hpp"
 #include "loss/style_loss.hpp"

@@ -4,7 +4,7 @@
 //    temporary file left in the folder (these need no shared data: the weights are never read);
 //  - the output options (snapshots, CSV log, loss plot, contact sheet) and the option variants on
 //    the shared data at a tiny size (skipped without ../shared);
-//  - Ctrl-C: SIGINT after the first progress line gives exit 130 and the best image so far.
+//  - Ctrl-C and SIGTERM after the first progress line give exit 130 / 143 and the best image so far.
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -373,14 +373,18 @@ TEST_CASE("cli: Adam, max pooling, random init, original colours, a style blend,
     REQUIRE(out.shape(1) == 64);
 }
 
-TEST_CASE("cli: Ctrl-C stops cleanly, saves the best image so far and exits 130", "[cli][data]") {
+namespace {
+
+// Starts a long run, waits for its first progress line (iteration 0), sends `signal`, and checks
+// the run stops cleanly: exit code `code`, a message containing `word`, the best image so far
+// and the CSV log written, nothing else left.
+void check_stopped_by(int signal, int code, const std::string& word) {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
     const process p = start_nst({"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
                                  "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-o", dir / "out.png",
                                  "--size", "64", "-i", "100000", "--log", dir / "loss.csv"},
                                 dir / "stderr.txt");
-    // Wait for the first progress line (iteration 0), then interrupt.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
     bool started = false;
     while (!started && std::chrono::steady_clock::now() < deadline) {
@@ -389,15 +393,25 @@ TEST_CASE("cli: Ctrl-C stops cleanly, saves the best image so far and exits 130"
     }
     if (!started) kill(p.pid, SIGKILL);
     REQUIRE(started);
-    REQUIRE(kill(p.pid, SIGINT) == 0);
-    const int code = wait_for(p);
+    REQUIRE(kill(p.pid, signal) == 0);
+    const int exit_code = wait_for(p);
     const std::string err = read_text(p.stderr_path);
     INFO("stderr: " << err);
-    REQUIRE(code == 130);
-    REQUIRE(err.find("interrupted") != std::string::npos);
+    REQUIRE(exit_code == code);
+    REQUIRE(err.find(word) != std::string::npos);
     const nst::image out = nst::load_image(dir / "out.png");
     REQUIRE(out.shape(0) == 48);
     REQUIRE(out.shape(1) == 64);
     REQUIRE(read_text(dir / "loss.csv").rfind("iteration,loss", 0) == 0);
     require_no_output(dir, {"out.png", "loss.csv"});
+}
+
+}  // namespace
+
+TEST_CASE("cli: Ctrl-C stops cleanly, saves the best image so far and exits 130", "[cli][data]") {
+    check_stopped_by(SIGINT, 130, "interrupted");
+}
+
+TEST_CASE("cli: SIGTERM stops like Ctrl-C, saves the best image so far and exits 143", "[cli][data]") {
+    check_stopped_by(SIGTERM, 143, "terminated");
 }

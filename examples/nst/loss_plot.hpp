@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "../core/error.hpp"
+#include <nst/core/error.hpp>
 #include "canvas.hpp"
 
-namespace nst {
+namespace nst::cli {
 
 struct plot_series {
     std::string name;
@@ -113,4 +113,4 @@ inline xt::xtensor<float, 3> draw_loss_plot(const std::vector<plot_series>& seri
     return img;
 }
 
-}  // namespace nst
+}  // namespace nst::cli

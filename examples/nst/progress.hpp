@@ -12,7 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-namespace nst {
+namespace nst::cli {
 
 // "1h02m", "3m07s", "12s", "--" for unknown.
 inline std::string format_duration(double seconds) {
@@ -106,4 +106,4 @@ private:
     double last_line_ = -1e9;
 };
 
-}  // namespace nst
+}  // namespace nst::cli

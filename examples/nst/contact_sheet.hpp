@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "../core/error.hpp"
-#include "../io/image.hpp"
+#include <nst/core/error.hpp>
+#include <nst/io/image.hpp>
 #include "canvas.hpp"
 
-namespace nst {
+namespace nst::cli {
 
 struct labelled_image {
     nst::image picture;  // H x W x 3
@@ -53,4 +53,4 @@ inline nst::image contact_sheet(const std::vector<labelled_image>& items, std::s
     return sheet;
 }
 
-}  // namespace nst
+}  // namespace nst::cli

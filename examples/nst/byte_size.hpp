@@ -1,45 +1,14 @@
-// Byte counts for people: the machine's physical memory, the default working-memory limit, and
-// "8G" / "512MiB" / "1.5GB" parsing and formatting (binary units: 1 G = 1024^3 bytes).
+// The `nst` program's --memory-limit values: "8G", "512MiB", "1.5GB", "4096" (binary units).
 #pragma once
 
 #include <cctype>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
-#include <unistd.h>
+#include <nst/core/error.hpp>
 
-#include "../core/error.hpp"
-
-namespace nst {
-
-// Physical RAM in bytes, or 0 when the system does not say.
-inline std::uint64_t physical_memory_bytes() {
-#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
-    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && page > 0) return std::uint64_t(pages) * std::uint64_t(page);
-#endif
-    return 0;
-}
-
-// The limit stylize() applies when none is given: 3/4 of physical RAM (leaves room for the OS
-// and other programs), or 8 GiB when the RAM size is unknown.
-inline std::uint64_t default_memory_limit() {
-    const std::uint64_t ram = physical_memory_bytes();
-    return ram ? ram / 4 * 3 : (std::uint64_t(8) << 30);
-}
-
-// "1.5 GB", "640 MB", "12 KB", "100 B" (binary multiples, one decimal).
-inline std::string format_bytes(std::uint64_t bytes) {
-    const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-    double v = double(bytes);
-    int u = 0;
-    while (v >= 1024.0 && u < 4) v /= 1024.0, ++u;
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-    return buf;
-}
+namespace nst::cli {
 
 /*  Parses a byte count: a non-negative number with an optional unit K, M, G or T (also KB, KiB,
     ..., any case; binary multiples) or B. "8G" = 8 * 1024^3, "1.5GB", "4096".
@@ -77,4 +46,4 @@ inline std::uint64_t parse_byte_size(const std::string& text) {
     return std::uint64_t(bytes);
 }
 
-}  // namespace nst
+}  // namespace nst::cli

@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <string>
 
-#include "../core/tensor.hpp"
+#include <nst/core/tensor.hpp>
 
-namespace nst::draw {
+namespace nst::cli::draw {
 
 struct rgb {
     float r, g, b;
@@ -122,4 +122,4 @@ inline void text(xt::xtensor<float, 3>& img, long x, long y, const std::string& 
     }
 }
 
-}  // namespace nst::draw
+}  // namespace nst::cli::draw

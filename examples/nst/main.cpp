@@ -1,0 +1,130 @@
+// nst: neural style transfer from the command line.
+//
+//   nst --content photo.jpg --style painting.jpg --output out.png
+//
+// Exit codes: 0 success; 2 bad input or usage (one line on stderr naming the problem, no output
+// file written); 1 internal failure; 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (both
+// save the best image so far). Run `nst --help` for every option.
+//
+// The program's own parts live next to this file: options.hpp (command line), run_record.hpp
+// (history, snapshots, output files), progress.hpp, loss_plot.hpp, contact_sheet.hpp,
+// canvas.hpp (drawing), stop_signals.hpp (Ctrl-C / SIGTERM). The library does the rest.
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <nst/nst.hpp>
+
+#include "options.hpp"
+#include "progress.hpp"
+#include "run_record.hpp"
+#include "stop_signals.hpp"
+
+#ifndef NST_DEFAULT_DATA_DIR
+#define NST_DEFAULT_DATA_DIR ""
+#endif
+
+namespace {
+
+using namespace nst::cli;
+
+// OpenBLAS 0.3.21 does not know the newest CPUs and falls back to generic kernels.
+void warn_about_openblas_core() {
+    const std::string core = nst::blas_core_name();
+    if (core == "unknown") return;
+    const bool fast = core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids" ||
+                      core == "Haswell" || core == "Zen";
+    if (fast) return;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        std::fprintf(stderr,
+                     "nst: warning: OpenBLAS runs its generic '%s' kernels on this AVX-512 CPU (2-4x slower "
+                     "BLAS); set OPENBLAS_CORETYPE=SkylakeX in the environment to fix it\n",
+                     core.c_str());
+    else if (__builtin_cpu_supports("avx2"))
+        std::fprintf(stderr,
+                     "nst: warning: OpenBLAS runs its generic '%s' kernels on this AVX2 CPU; set "
+                     "OPENBLAS_CORETYPE=Haswell in the environment to fix it\n",
+                     core.c_str());
+}
+
+struct images {
+    nst::image content;
+    std::vector<nst::image> styles;
+};
+
+// Finds the weights and reads every input image (and the init image into c.options).
+images load_inputs(command_line& c) {
+    c.options.weights = nst::find_vgg19_weights(c.weights, c.data_dir);
+    images in{nst::load_image(c.content), {}};
+    for (const auto& path : c.styles) in.styles.push_back(nst::load_image(path));
+    if (c.options.init == nst::init_kind::image) {
+        c.options.init_image = nst::load_image(c.init);
+        nst::validate_options(c.options, in.styles.size());
+    }
+    return in;
+}
+
+// The last lines on stderr and the exit code: 0, or 128 + the signal that stopped the run.
+int report(const command_line& c, const nst::stylize_result& result, std::size_t last_iteration) {
+    const int signal = stop_signal();
+    if (signal != 0) {
+        std::fprintf(stderr, "nst: %s at iteration %zu; saved the best image so far (loss %s) to %s\n",
+                     signal == SIGINT ? "interrupted" : "terminated by SIGTERM", last_iteration,
+                     format_loss(result.loss).c_str(), c.output.c_str());
+        return 128 + signal;
+    }
+    if (!c.quiet)
+        std::fprintf(stderr, "nst: %zu iterations in %s (%s), loss %s; wrote %s\n", result.iterations,
+                     format_duration(result.seconds).c_str(), nst::to_string(result.reason).c_str(),
+                     format_loss(result.loss).c_str(), c.output.c_str());
+    return 0;
+}
+
+int run(int argc, char** argv) {
+    command_line c;
+    c.data_dir = NST_DEFAULT_DATA_DIR;
+    if (const auto exit_code = parse_command_line(argc, argv, c)) return *exit_code;
+    to_stylize_options(c);
+    const images in = load_inputs(c);
+
+    warn_about_openblas_core();
+    catch_stop_signals();
+    progress_display display(c.options.iterations);
+    run_record record(c);
+    const auto on_progress = [&](const nst::stylize_progress& p) {
+        record.add(p);
+        if (!c.quiet) display.update(p.iteration, p.loss, p.content_loss, p.style_loss, p.tv_loss, p.elapsed_seconds);
+        return !stop_requested().load();
+    };
+    const nst::stylize_result result = nst::stylize(in.content, in.styles, c.options, on_progress);
+    if (!c.quiet && display.is_terminal()) display.finish();
+    record.write_outputs(result.output);
+    return report(c, result, record.last_iteration());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const usage_error& e) {
+        std::fprintf(stderr, "nst: error: %s\n", e.what());
+        return 2;
+    } catch (const nst::invalid_argument& e) {
+        std::fprintf(stderr, "nst: error: %s\n", e.what());
+        return 2;
+    } catch (const nst::io_error& e) {
+        std::fprintf(stderr, "nst: error: %s\n", e.what());
+        return 2;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "nst: internal error: out of memory (try a smaller --size)\n");
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "nst: internal error: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,204 @@
+// The `nst` program's command line: the flags (CLI11), their conversion into
+// nst::stylize_options, and the checks that need no image or weights file, so bad usage is
+// reported before any work.
+#pragma once
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <nst/core/version.hpp>
+#include <nst/style_transfer.hpp>
+
+#include "byte_size.hpp"
+
+namespace nst::cli {
+
+// Bad input or usage: exit code 2.
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Everything the command line says. `options` receives the flags that map one to one; the
+// text fields are converted by to_stylize_options.
+struct command_line {
+    nst::stylize_options options;
+    std::string content, output, log, loss_plot, snapshot_grid, init = "content", weights;
+    std::string data_dir;  // set by the caller to the compiled-in default before parsing
+    std::vector<std::string> styles;
+    std::string style_blend, content_layers = "relu4_2", style_layers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
+                             style_layer_weights, optimizer = "lbfgs", pooling = "avg", memory_limit;
+    std::size_t save_every = 0;
+    int jpeg_quality = 95;
+    bool quiet = false;
+};
+
+namespace detail {
+
+inline std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+        out.push_back(b == std::string::npos ? "" : item.substr(b, e - b + 1));
+    }
+    return out;
+}
+
+inline std::vector<double> parse_numbers(const std::string& text, const std::string& option) {
+    std::vector<double> out;
+    for (const auto& item : split_list(text)) {
+        std::size_t used = 0;
+        double v = 0;
+        try {
+            v = std::stod(item, &used);
+        } catch (...) {
+            used = 0;
+        }
+        if (item.empty() || used != item.size() || !std::isfinite(v))
+            throw usage_error(option + ": '" + item + "' is not a number (expected a comma list such as 0.7,0.3)");
+        out.push_back(v);
+    }
+    return out;
+}
+
+inline std::string lower_extension(const std::string& path) {
+    std::string ext = std::filesystem::path(path).extension().string();
+    for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return ext;
+}
+
+inline std::filesystem::path folder_of(const std::string& path) {
+    const std::filesystem::path p(path);
+    return p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+}
+
+// An output path must end in an image extension we can write and live in an existing folder.
+inline void check_writable_image(const std::string& path, const std::string& option) {
+    const std::string ext = lower_extension(path);
+    if (ext != ".png" && ext != ".jpg" && ext != ".jpeg")
+        throw usage_error(option + " '" + path + "': unknown image extension '" + ext + "' (use .png, .jpg or .jpeg)");
+    std::error_code ec;
+    if (!std::filesystem::is_directory(folder_of(path), ec))
+        throw usage_error(option + " '" + path + "': the folder '" + folder_of(path).string() + "' does not exist");
+    if (std::filesystem::is_directory(path, ec)) throw usage_error(option + " '" + path + "' is a directory");
+}
+
+inline void add_image_options(CLI::App& app, command_line& c) {
+    app.add_option("-c,--content", c.content, "Content image (JPEG, PNG, BMP, TGA, GIF, PSD, PNM)")->required();
+    app.add_option("-s,--style", c.styles, "Style image; repeat for a blend of several")->required();
+    app.add_option("-o,--output", c.output, "Output image (.png or .jpg), written atomically")->required();
+    app.add_option("--style-blend", c.style_blend, "Comma list of weights, one per --style (default: equal)");
+    app.add_option("--size", c.options.size, "Longer side of the output in pixels")->capture_default_str();
+    app.add_option("--style-scale", c.options.style_scale, "Style images' longer side = style-scale * size")
+        ->capture_default_str();
+}
+
+inline void add_optimisation_options(CLI::App& app, command_line& c) {
+    stylize_options& o = c.options;
+    app.add_option("-i,--iterations", o.iterations, "Optimizer iterations")->capture_default_str();
+    app.add_option("--optimizer", c.optimizer, "lbfgs | adam")
+        ->check(CLI::IsMember({"lbfgs", "adam"}))
+        ->capture_default_str();
+    app.add_option("--learning-rate", o.learning_rate, "Adam step size in pixel units (0..255)")->capture_default_str();
+    app.add_option("--content-weight", o.content_weight, "alpha: weight of the content loss")->capture_default_str();
+    app.add_option("--style-weight", o.style_weight, "beta: weight of the style loss")->capture_default_str();
+    app.add_option("--tv-weight", o.tv_weight, "Weight of the total-variation smoothness prior")->capture_default_str();
+    app.add_option("--content-layers", c.content_layers, "Comma list of VGG19 layers")->capture_default_str();
+    app.add_option("--style-layers", c.style_layers, "Comma list of VGG19 layers")->capture_default_str();
+    app.add_option("--style-layer-weights", c.style_layer_weights, "Comma list, one per style layer (default: 1/L each)");
+    app.add_option("--pooling", c.pooling, "avg | max")->check(CLI::IsMember({"avg", "max"}))->capture_default_str();
+    app.add_option("--init", c.init, "content | random | PATH of an image")->capture_default_str();
+    app.add_option("--seed", o.seed, "Seed of --init random")->capture_default_str();
+    app.add_flag("--original-colors", o.original_colors, "Keep the content's colours (luminance-only transfer)");
+}
+
+inline void add_system_options(CLI::App& app, command_line& c) {
+    app.add_option("--threads", c.options.threads, "Threads (default: OMP_NUM_THREADS or all cores)");
+    app.add_option("--weights", c.weights,
+                   "VGG19 Keras HDF5 weights (default: $NST_WEIGHTS, then "
+                   "~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, then the data dir)");
+    app.add_option("--data-dir", c.data_dir, "Data directory searched last for weights/*.h5")->capture_default_str();
+    app.add_option("--memory-limit", c.memory_limit,
+                   "Refuse sizes whose estimated working memory exceeds this (e.g. 4G; default 3/4 of RAM)");
+}
+
+inline void add_output_options(CLI::App& app, command_line& c) {
+    app.add_flag("-q,--quiet", c.quiet, "No progress output (errors and warnings still go to stderr)");
+    app.add_option("--log", c.log, "Write a CSV of the losses, one row per iteration");
+    app.add_option("--save-every", c.save_every, "Save a numbered snapshot every N iterations (out_0050.png ...)");
+    app.add_option("--loss-plot", c.loss_plot, "Draw the loss curves into this image");
+    app.add_option("--snapshot-grid", c.snapshot_grid, "Contact sheet of the snapshots (image)");
+    app.add_option("--jpeg-quality", c.jpeg_quality, "Quality of .jpg outputs (1-100)")
+        ->check(CLI::Range(1, 100))
+        ->capture_default_str();
+}
+
+}  // namespace detail
+
+/*  Parses argv into c.
+    ensures: returns an exit code when the program should end now (--help, --version: their text
+             is printed); nullopt when c holds a command line to run.
+    throws:  usage_error for an unknown flag, a missing required flag or a malformed value. */
+inline std::optional<int> parse_command_line(int argc, char** argv, command_line& c) {
+    CLI::App app{"nst " NST_VERSION_STRING
+                 ": neural style transfer (Gatys, Ecker & Bethge 2015) on the CPU.\n"
+                 "Exit codes: 0 done, 2 bad input or usage, 1 internal error, 130 interrupted by Ctrl-C,\n"
+                 "143 stopped by SIGTERM (both save the best image so far)."};
+    app.set_version_flag("--version", std::string(NST_VERSION_STRING));
+    app.get_formatter()->column_width(34);
+    detail::add_image_options(app, c);
+    detail::add_optimisation_options(app, c);
+    detail::add_system_options(app, c);
+    detail::add_output_options(app, c);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        throw usage_error(std::string(e.what()) + " (see nst --help)");
+    }
+    return std::nullopt;
+}
+
+/*  Converts the text options into c.options and checks everything that needs no file (the
+    options themselves, the output paths), so bad usage fails before any work.
+    throws: usage_error or nst::invalid_argument naming the option. */
+inline void to_stylize_options(command_line& c) {
+    stylize_options& o = c.options;
+    o.optimizer = c.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::lbfgs;
+    o.pooling_mode = c.pooling == "max" ? pooling::max : pooling::average;
+    o.content_layers = detail::split_list(c.content_layers);
+    o.style_layers = detail::split_list(c.style_layers);
+    if (!c.style_layer_weights.empty())
+        o.style_layer_weights = detail::parse_numbers(c.style_layer_weights, "--style-layer-weights");
+    if (!c.style_blend.empty()) o.style_blend = detail::parse_numbers(c.style_blend, "--style-blend");
+    if (!c.memory_limit.empty()) o.memory_limit = parse_byte_size(c.memory_limit);
+    if (!c.memory_limit.empty() && o.memory_limit == 0) throw usage_error("--memory-limit must be > 0");
+    o.init = c.init == "content" ? init_kind::content : c.init == "random" ? init_kind::random : init_kind::image;
+    if (o.threads < 0) throw usage_error("--threads must be >= 1");
+    if (c.styles.empty()) throw usage_error("--style is required");
+    if (o.init != init_kind::image) validate_options(o, c.styles.size());  // else: once the image is read
+
+    detail::check_writable_image(c.output, "--output");
+    if (!c.loss_plot.empty()) detail::check_writable_image(c.loss_plot, "--loss-plot");
+    if (!c.snapshot_grid.empty()) detail::check_writable_image(c.snapshot_grid, "--snapshot-grid");
+    std::error_code ec;
+    if (!c.log.empty() && !std::filesystem::is_directory(detail::folder_of(c.log), ec))
+        throw usage_error("--log '" + c.log + "': the folder '" + detail::folder_of(c.log).string() +
+                          "' does not exist");
+}
+
+}  // namespace nst::cli

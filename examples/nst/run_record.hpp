@@ -1,0 +1,94 @@
+// What the `nst` program keeps of a run, one report at a time: the loss history (for the CSV
+// log and the loss plot), numbered snapshots and the thumbnails of the contact sheet; and the
+// files it writes from them at the end.
+#pragma once
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nst/io/detail/atomic_file.hpp>
+#include <nst/io/image.hpp>
+#include <nst/style_transfer.hpp>
+
+#include "contact_sheet.hpp"
+#include "loss_plot.hpp"
+#include "options.hpp"
+
+namespace nst::cli {
+
+// out.png, 50, 500 -> out_0050.png (next to the output)
+inline std::string snapshot_path(const std::string& output, std::size_t iteration, std::size_t total) {
+    const std::filesystem::path p(output);
+    const int digits = std::max(4, int(std::to_string(total).size()));
+    char number[32];
+    std::snprintf(number, sizeof number, "_%0*zu", digits, iteration);
+    return (p.parent_path() / (p.stem().string() + number + p.extension().string())).string();
+}
+
+class run_record {
+public:
+    explicit run_record(const command_line& c)
+        : c_(c),
+          grid_every_(c.save_every ? c.save_every : std::max<std::size_t>(1, (c.options.iterations + 7) / 8)) {}
+
+    // Records one progress report: losses, CSV row, snapshot and thumbnail when due.
+    void add(const stylize_progress& p) {
+        last_iteration_ = p.iteration;
+        totals_.push_back(p.loss);
+        contents_.push_back(p.content_loss);
+        styles_.push_back(p.style_loss);
+        tvs_.push_back(p.tv_loss);
+        char row[256];
+        std::snprintf(row, sizeof row, "%zu,%.9g,%.9g,%.9g,%.9g,%.3f,%zu\n", p.iteration, p.loss, p.content_loss,
+                      p.style_loss, p.tv_loss, p.elapsed_seconds, p.evaluations);
+        csv_ += row;
+        const bool snapshot = c_.save_every && p.iteration > 0 && p.iteration % c_.save_every == 0;
+        const bool thumbnail = !c_.snapshot_grid.empty() && p.iteration % grid_every_ == 0;
+        if (!snapshot && !thumbnail) return;
+        const nst::image current = p.current_image();
+        if (snapshot)
+            save_image(current, snapshot_path(c_.output, p.iteration, c_.options.iterations), c_.jpeg_quality);
+        if (thumbnail) thumbnails_.push_back({resize_longer_side(current, 200), iteration_label(p.iteration)});
+    }
+
+    std::size_t last_iteration() const { return last_iteration_; }
+
+    // Writes the output image and every extra file asked for (log, loss plot, contact sheet).
+    void write_outputs(const nst::image& output) {
+        save_image(output, c_.output, c_.jpeg_quality);
+        if (!c_.log.empty()) write_text_atomically(c_.log, csv_);
+        if (!c_.loss_plot.empty())
+            save_image(draw_loss_plot({{"total", draw::black, totals_},
+                                       {"content", draw::blue, contents_},
+                                       {"style", draw::red, styles_},
+                                       {"tv", draw::green, tvs_}}),
+                       c_.loss_plot, c_.jpeg_quality);
+        if (!c_.snapshot_grid.empty()) {
+            if (thumbnails_.empty() || thumbnails_.back().label != iteration_label(last_iteration_))
+                thumbnails_.push_back({resize_longer_side(output, 200), "final"});
+            save_image(contact_sheet(thumbnails_), c_.snapshot_grid, c_.jpeg_quality);
+        }
+    }
+
+private:
+    static std::string iteration_label(std::size_t iteration) { return "iteration " + std::to_string(iteration); }
+
+    // Written all at once at the end (temporary file + rename), so it is never half-written.
+    static void write_text_atomically(const std::string& path, const std::string& text) {
+        nst::detail::atomic_file file(path);
+        file.write(text.data(), text.size());
+        file.commit();
+    }
+
+    const command_line& c_;
+    std::size_t grid_every_;
+    std::size_t last_iteration_ = 0;
+    std::vector<double> totals_, contents_, styles_, tvs_;
+    std::string csv_ = "iteration,loss,content,style,tv,elapsed_seconds,evaluations\n";
+    std::vector<labelled_image> thumbnails_;
+};
+
+}  // namespace nst::cli

@@ -1,0 +1,83 @@
+// The `nst` program's own parts (examples/nst/), tested directly: byte sizes, time formatting,
+// the progress display's plain lines, drawing, the loss plot and the contact sheet.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "../../examples/nst/byte_size.hpp"
+#include "../../examples/nst/contact_sheet.hpp"
+#include "../../examples/nst/loss_plot.hpp"
+#include "../../examples/nst/progress.hpp"
+
+namespace cli = nst::cli;
+
+TEST_CASE("program: byte sizes parse with binary units and reject anything else", "[cli][program]") {
+    REQUIRE(cli::parse_byte_size("8G") == (std::uint64_t(8) << 30));
+    REQUIRE(cli::parse_byte_size("512MiB") == (std::uint64_t(512) << 20));
+    REQUIRE(cli::parse_byte_size("1.5gb") == (std::uint64_t(3) << 29));
+    REQUIRE(cli::parse_byte_size("4096") == 4096);
+    REQUIRE_THROWS_AS(cli::parse_byte_size("lots"), nst::invalid_argument);
+    REQUIRE_THROWS_AS(cli::parse_byte_size("3 parsecs"), nst::invalid_argument);
+    REQUIRE_THROWS_AS(cli::parse_byte_size("-1G"), nst::invalid_argument);
+}
+
+TEST_CASE("program: durations and losses format for people", "[cli][program]") {
+    REQUIRE(cli::format_duration(12.4) == "12s");
+    REQUIRE(cli::format_duration(187) == "3m07s");
+    REQUIRE(cli::format_duration(3720) == "1h02m");
+    REQUIRE(cli::format_duration(-1) == "--");
+    REQUIRE(cli::format_loss(12345.0) == "1.234e+04");
+}
+
+TEST_CASE("program: off a terminal, progress is plain lines every 5% of the run", "[cli][program]") {
+    std::FILE* out = std::tmpfile();
+    REQUIRE(out != nullptr);
+    cli::progress_display display(100, out);
+    REQUIRE_FALSE(display.is_terminal());
+    for (std::size_t i = 0; i <= 10; ++i) display.update(i, 1.0, 0.5, 0.25, 0.25, 0.1 * double(i));
+    std::rewind(out);
+    std::string text;
+    for (int ch; (ch = std::fgetc(out)) != EOF;) text += char(ch);
+    std::fclose(out);
+    INFO(text);
+    REQUIRE(text.find("nst: iteration 0/100") != std::string::npos);
+    REQUIRE(text.find("nst: iteration 5/100") != std::string::npos);
+    REQUIRE(text.find("nst: iteration 10/100") != std::string::npos);
+    REQUIRE(text.find("nst: iteration 3/100") == std::string::npos);
+    REQUIRE(text.find("10.00 it/s") != std::string::npos);  // 10 iterations in 1 s
+    REQUIRE(text.find('\r') == std::string::npos);
+}
+
+TEST_CASE("program: drawing fills rectangles and lines within the image", "[cli][program]") {
+    auto img = cli::draw::canvas(20, 30, cli::draw::white);
+    cli::draw::fill_rect(img, 2, 3, 5, 6, cli::draw::red);
+    REQUIRE(img(3, 2, 0) == 214.0f);
+    REQUIRE(img(5, 4, 1) == 39.0f);
+    REQUIRE(img(6, 4, 0) == 255.0f);  // row 6 is outside
+    cli::draw::fill_rect(img, -10, -10, 100, 1, cli::draw::black);  // clipped, no crash
+    REQUIRE(img(0, 29, 2) == 0.0f);
+    cli::draw::line(img, 0, 10, 29, 10, cli::draw::blue, 2.0);
+    REQUIRE(img(10, 15, 2) == Approx(180.0f));
+    REQUIRE(img(15, 15, 2) == 255.0f);  // far from the line: untouched
+}
+
+TEST_CASE("program: the loss plot has the asked size and refuses nothing to plot", "[cli][program]") {
+    const auto plot = cli::draw_loss_plot({{"total", cli::draw::black, {100.0, 10.0, 1.0}}}, 400, 300);
+    REQUIRE(plot.shape(0) == 300);
+    REQUIRE(plot.shape(1) == 400);
+    REQUIRE(xt::amin(plot)() == 0.0f);  // something was drawn in black
+    REQUIRE_THROWS_AS(cli::draw_loss_plot({{"total", cli::draw::black, {0.0, -1.0}}}), nst::invalid_argument);
+    REQUIRE_THROWS_AS(cli::draw_loss_plot({{"total", cli::draw::black, {1.0}}}, 100, 100), nst::invalid_argument);
+}
+
+TEST_CASE("program: the contact sheet lays thumbnails out in rows", "[cli][program]") {
+    const nst::image picture = xt::zeros<float>({50, 100, 3});
+    std::vector<cli::labelled_image> items(5, {picture, "iteration 1"});
+    const nst::image sheet = cli::contact_sheet(items, 40, 4);
+    // Cells of 40 x 20 thumbnails + 10 px margins, 24 px labels: 4 columns, 2 rows.
+    REQUIRE(sheet.shape(1) == 4 * (40 + 10) + 10);
+    REQUIRE(sheet.shape(0) == 2 * (20 + 24 + 10) + 10);
+    REQUIRE_THROWS_AS(cli::contact_sheet({}), nst::invalid_argument);
+}
