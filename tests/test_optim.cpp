@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -458,6 +459,73 @@ TEST_CASE("adam stops at a NaN and keeps the last finite point", "[optim][adam]"
     CHECK(r.iterations == 2);  // 0.85, 0.95 are fine; 1.05 is not
     CHECK(x(0) == Approx(0.95));
     CHECK(r.loss == Approx(-0.95));
+}
+
+namespace {
+
+// A loss with parts, as nst::loss_value<T> has: f may return it instead of a number.
+template <class T> struct rosenbrock_parts {
+    T bend, valley;  // (1 - a)^2 and 100 (b - a^2)^2
+    std::size_t call;  // which evaluation of f produced it
+    explicit operator T() const { return bend + valley; }
+};
+
+template <class T> struct rosenbrock_with_parts {
+    std::size_t calls = 0;
+    rosenbrock_parts<T> operator()(const tensor1<T>& x, tensor1<T>& g) {
+        rosenbrock<T>{}(x, g);
+        const double a = x(0), b = x(1);
+        return {static_cast<T>((1.0 - a) * (1.0 - a)), static_cast<T>(100.0 * (b - a * a) * (b - a * a)), ++calls};
+    }
+};
+
+// Returns the number of evaluations of f that no callback was shown.
+template <class T, class Optimizer> std::size_t check_value_is_the_accepted_points(Optimizer solver) {
+    rosenbrock_with_parts<T> f;
+    std::size_t callbacks = 0, last_call = 0;
+    auto check_parts = [&](const auto& s) {
+        static_assert(std::is_same_v<decltype(s.value), const rosenbrock_parts<T>&>);
+        ++callbacks;
+        CHECK(s.loss == static_cast<T>(s.value));
+        tensor1<T> x = s.x, g = xt::zeros<T>({2});
+        const rosenbrock_parts<T> again = rosenbrock_with_parts<T>{}(x, g);
+        CHECK(s.value.bend == again.bend);
+        CHECK(s.value.valley == again.valley);
+        CHECK(to_vector(g) == to_vector(s.gradient));
+        CHECK(s.value.call <= s.evaluations);
+        CHECK(s.value.call >= last_call);  // never a value older than the previous point's
+        last_call = s.value.call;
+    };
+    std::vector<T> losses;
+    tensor1<T> x = rosenbrock_start<T>();
+    const auto r = solver.minimize(f, x, check_parts, nst::record_history(losses), nst::stop_after_seconds{1e9});
+    CHECK(callbacks == r.iterations + 1);
+    CHECK(losses.size() == r.iterations + 1);
+    return r.evaluations - (r.iterations + 1);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("callbacks see f's value with its parts at the accepted point", "[optim][callbacks]", double, float) {
+    typename nst::lbfgs<TestType>::options lo;
+    lo.wolfe_c2 = 0.1;  // more line-search trials between accepted points
+    lo.max_iterations = 40;
+    CHECK(check_value_is_the_accepted_points<TestType>(nst::lbfgs<TestType>(lo)) > 10);  // trials skipped
+    typename nst::adam<TestType>::options ao;
+    ao.learning_rate = 1e-2;
+    ao.max_iterations = 40;
+    CHECK(check_value_is_the_accepted_points<TestType>(nst::adam<TestType>(ao)) == 0);
+}
+
+TEST_CASE("for a function returning the loss, state.value is that loss", "[optim][callbacks]") {
+    auto same = [](const auto& s) {
+        static_assert(std::is_same_v<decltype(s.value), const double&>);
+        CHECK(s.value == s.loss);
+    };
+    tensor1<double> x = rosenbrock_start<double>();
+    nst::lbfgs<double>().minimize(rosenbrock<double>{}, x, same);
+    x = rosenbrock_start<double>();
+    nst::adam<double>().minimize(rosenbrock<double>{}, x, same);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -136,6 +136,7 @@ optim_result<T> adam<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const {
             run.loss = loss_prev;  // gradient_norm still describes x_prev
             return run.finish(stop_reason::non_finite_value);
         }
+        run.accept_latest();
         ++run.result().iterations;
         run.gradient_norm = od::norm(run.g(), n);
         if (run.callbacks_or_gradient_stop(opts_.gradient_tolerance, &reason, callbacks...))

@@ -1,5 +1,6 @@
 // Ready-made optimizer callbacks (the contract is in state.hpp). Each is a small value type
-// usable with any nst optimizer, scalar type and tensor rank. Callbacks run between iterations,
+// usable with any nst optimizer, scalar type, tensor rank and value type V of f: they read only
+// state.loss and state.elapsed_seconds. Callbacks run between iterations,
 // so a stop request takes effect after the current iteration (for L-BFGS: its line search).
 #pragma once
 
@@ -18,7 +19,7 @@ namespace nst {
 struct stop_after_seconds {
     double seconds;
 
-    template <class T, class X> bool operator()(const iteration_state<T, X>& state) const {
+    template <class State> bool operator()(const State& state) const {
         return state.elapsed_seconds < seconds;
     }
 };
@@ -35,7 +36,7 @@ class stop_flag {
 public:
     explicit stop_flag(const std::atomic<bool>& flag) : flag_(&flag) {}
 
-    template <class T, class X> bool operator()(const iteration_state<T, X>&) const {
+    template <class State> bool operator()(const State&) const {
         return !flag_->load(std::memory_order_relaxed);
     }
 
@@ -54,7 +55,7 @@ template <class T> class record_history {
 public:
     explicit record_history(std::vector<T>& losses) : losses_(&losses) {}
 
-    template <class X> void operator()(const iteration_state<T, X>& state) const { losses_->push_back(state.loss); }
+    template <class State> void operator()(const State& state) const { losses_->push_back(state.loss); }
 
 private:
     std::vector<T>* losses_;

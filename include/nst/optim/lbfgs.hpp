@@ -84,8 +84,9 @@ public:
         requires
             - X is a contiguous container of T with data() and size() and copy construction
               (e.g. xt::xtensor<T, N> of any rank N)
-            - f(const X& x, X& gradient) returns the loss at x (convertible to T) and writes
-              grad f(x) into gradient. gradient has x's shape and is zero-filled before each call,
+            - f(const X& x, X& gradient) returns the loss at x, either as T or as a value v
+              with static_cast<T>(v) the loss (kept for callbacks as state.value, see
+              state.hpp; it must be move-constructible), and writes grad f(x) into gradient. gradient has x's shape and is zero-filled before each call,
               so f may either assign or accumulate into it (assigning a whole expression, which
               gives xtensor a new buffer, is fine); f must not change its size.
             - each callback satisfies the contract in state.hpp
@@ -229,9 +230,11 @@ optim_result<T> lbfgs<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const 
     auto search = [&](double initial_step) {
         const double dphi0 = od::dot(g_prev.data(), d.data(), n);
         const T loss0 = loss;
+        bool at_start = false;  // the last trial point equals x_prev (f was not called)
         auto phi = [&](double alpha) {
             od::point_on_ray(x_prev.data(), alpha, d.data(), x.data(), n);
-            if (std::equal(x_prev.begin(), x_prev.end(), x.data())) {
+            at_start = std::equal(x_prev.begin(), x_prev.end(), x.data());
+            if (at_start) {
                 // The step is below T's resolution: f's answer is known, and f may be expensive.
                 std::copy(g_prev.begin(), g_prev.end(), g);
                 loss = loss0;
@@ -242,6 +245,7 @@ optim_result<T> lbfgs<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const 
         };
         const line_search_result r = strong_wolfe_line_search(phi, static_cast<double>(loss0), dphi0,
                                                               initial_step, ls);
+        if (r.satisfied && !at_start) run.accept_latest();
         if (!r.satisfied) {
             std::copy(x_prev.begin(), x_prev.end(), x.data());
             std::copy(g_prev.begin(), g_prev.end(), g);

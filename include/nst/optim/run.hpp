@@ -7,7 +7,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "../core/error.hpp"
 #include "result.hpp"
@@ -18,6 +21,11 @@ namespace nst::optim_detail {
 
 template <class T, class X, class F> class run {
 public:
+    using value_type = function_value_t<F, X>;
+    static_assert(std::is_constructible_v<T, const value_type&>,
+                  "f(x, gradient) must return the loss T or a value v with static_cast<T>(v)");
+    using state_type = iteration_state<T, X, value_type>;
+
     // requires: x is not empty (throws invalid_argument naming `who` otherwise).
     run(const char* who, F& f, X& x) : who_(who), f_(f), x_(x), n_(x.size()), gradient_(x) {
         if (n_ == 0) throw invalid_argument(who_ + ": x is empty (nothing to optimise)");
@@ -32,10 +40,12 @@ public:
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     }
 
-    // f(x, gradient) into loss and g(); returns whether both are finite.
+    // f(x, gradient) into loss and g(); returns whether both are finite. What f returned is
+    // kept as the latest value until accept_latest() makes it the accepted point's.
     bool evaluate() {
         std::fill(g_, g_ + n_, T(0));
-        loss = static_cast<T>(f_(static_cast<const X&>(x_), gradient_));
+        latest_ = f_(static_cast<const X&>(x_), gradient_);
+        loss = static_cast<T>(*latest_);
         ++result_.evaluations;
         g_ = gradient_.data();  // `gradient = expr` in f may have swapped in a new buffer
         if (gradient_.size() != n_)
@@ -50,14 +60,18 @@ public:
             throw invalid_argument(who_ + ": the loss or gradient at the starting point is not "
                                           "finite (loss = " + std::to_string(loss) + ")");
         gradient_norm = norm(g_, n_);
+        accept_latest();
     }
+
+    // The latest evaluation is the new accepted point: callbacks see its value from now on.
+    void accept_latest() { std::swap(accepted_, latest_); }
 
     // Runs the callbacks at the current point, then the gradient test
     // |g| <= tolerance * max(1, |x|); true means stop with *reason.
     template <class... Callbacks>
     bool callbacks_or_gradient_stop(double tolerance, stop_reason* reason,
                                     Callbacks&... callbacks) {
-        const iteration_state<T, X> state{result_.iterations, loss, x_, gradient_,
+        const state_type state{result_.iterations, loss, *accepted_, x_, gradient_,
                                           static_cast<T>(gradient_norm), result_.evaluations,
                                           seconds()};
         if (!invoke_callbacks(state, callbacks...))
@@ -87,6 +101,7 @@ private:
     X gradient_;  // same shape as x
     T* g_;
     optim_result<T> result_;
+    std::optional<value_type> latest_, accepted_;  // f's answer at the last evaluation / at x
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

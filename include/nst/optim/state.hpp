@@ -1,9 +1,15 @@
 // What an optimizer tells its callbacks after each iteration, and the callback contract.
 //
+// The function f(x, gradient) an optimizer minimises returns either the loss T itself or any
+// value V from which static_cast<T>(v) gives the loss (e.g. nst::loss_value<T>, which also
+// carries the loss's parts). The optimizer keeps the V of the current accepted point and shows
+// it to callbacks as state.value, so a callback sees exactly what f said about state.x.
+//
 // A callback is any object `cb` such that `cb(state)` compiles for a
-// `const iteration_state<T, X>&` and returns either void or something convertible to bool.
+// `const iteration_state<T, X, V>&` and returns either void or something convertible to bool.
 // Returning false asks the optimizer to stop; void means "never stops the run".
-// Lambdas with `const auto&` parameters, function objects and function pointers all qualify.
+// Lambdas with `const auto&` parameters, function objects with a template operator() and
+// function pointers all qualify; writing the state type out ties a callback to one V.
 //
 // When callbacks run (same rule for every nst optimizer):
 //   - once at iteration 0, after the starting point has been evaluated and before any step, so a
@@ -21,15 +27,38 @@
 
 namespace nst {
 
-template <class T, class X> struct iteration_state {
+/*!
+    WHAT THIS OBJECT REPRESENTS
+        The accepted point of an optimizer run, as a callback sees it.
+        - T: the scalar type of x's elements and of the loss
+        - X: the container type of x and of the gradient
+        - V: what f returns, decayed (std::decay_t of f(x, gradient)'s type); V == T for a
+          function that returns the loss itself
+    ensures
+        - loss == static_cast<T>(value)
+        - value, x and gradient all describe the same accepted point: value is the object f
+          returned when it was called at x (never a line-search trial's)
+        - the references are valid only during the callback; copy what must outlive it
+!*/
+template <class T, class X, class V = T> struct iteration_state {
     std::size_t iteration;   // accepted steps so far (0 = the starting point)
-    T loss;                  // f(x)
-    const X& x;              // the current point; valid only during the callback
-    const X& gradient;       // grad f(x); valid only during the callback
+    T loss;                  // f(x) as a number: static_cast<T>(value)
+    const V& value;          // what f returned at x (for a V with parts: all of them)
+    const X& x;              // the current point
+    const X& gradient;       // grad f(x)
     T gradient_norm;         // Euclidean norm of gradient
     std::size_t evaluations; // calls of f so far, including line-search trials
     double elapsed_seconds;  // wall time since minimize() started
 };
+
+/*!
+    requires
+        - f(const X& x, X& gradient) is valid
+    ensures
+        - function_value_t<F, X> is the decayed type f returns: the V of iteration_state
+!*/
+template <class F, class X>
+using function_value_t = std::decay_t<std::invoke_result_t<F&, const X&, X&>>;
 
 /*!
     requires
@@ -40,7 +69,7 @@ template <class T, class X> struct iteration_state {
 !*/
 template <class Callback, class State> bool invoke_callback(Callback& cb, const State& state) {
     static_assert(std::is_invocable_v<Callback&, const State&>,
-                  "an nst optimizer callback must be invocable as cb(const iteration_state<T, X>&)");
+                  "an nst optimizer callback must be invocable as cb(const iteration_state<T, X, V>&)");
     using result = std::invoke_result_t<Callback&, const State&>;
     if constexpr (std::is_void_v<result>) {
         std::invoke(cb, state);
