@@ -173,6 +173,46 @@ TEST_CASE("stylize: every init mode, max pooling and original colours run", "[st
     REQUIRE(xt::allclose(start.output, expected, 1e-4, 1e-2));
 }
 
+TEST_CASE("scoped_threads sets OpenMP's and OpenBLAS's thread counts and restores the caller's",
+          "[stylize][threads]") {
+    const int openmp = nst::num_threads(), blas = nst::blas_num_threads();
+    {
+        const nst::scoped_threads guard(openmp + 1);
+        REQUIRE(nst::num_threads() == openmp + 1);
+        if (blas > 0) REQUIRE(nst::blas_num_threads() == openmp + 1);
+        {
+            const nst::scoped_threads inner(1);
+            REQUIRE(nst::num_threads() == 1);
+            if (blas > 0) REQUIRE(nst::blas_num_threads() == 1);
+        }
+        REQUIRE(nst::num_threads() == openmp + 1);
+        if (blas > 0) REQUIRE(nst::blas_num_threads() == openmp + 1);
+        const nst::scoped_threads unchanged(0);
+        REQUIRE(nst::num_threads() == openmp + 1);
+    }
+    REQUIRE(nst::num_threads() == openmp);
+    REQUIRE(nst::blas_num_threads() == blas);
+}
+
+TEST_CASE("stylize with threads = 1 runs on one thread and leaves the caller's thread counts",
+          "[stylize][threads]") {
+    nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 2);
+    o.size = 64;
+    o.threads = 1;
+    const nst::scoped_threads caller(2);  // the caller's choice, not the call's
+    const bool openblas = nst::blas_num_threads() > 0;
+    if (openblas) REQUIRE(nst::blas_num_threads() == 2);
+    std::vector<int> openmp_during, blas_during;
+    nst::stylize(inputs().content, {inputs().style}, o, [&](const nst::stylize_progress&) {
+        openmp_during.push_back(nst::num_threads());
+        blas_during.push_back(nst::blas_num_threads());
+    });
+    REQUIRE(openmp_during == std::vector<int>(3, 1));
+    if (openblas) REQUIRE(blas_during == std::vector<int>(3, 1));
+    REQUIRE(nst::num_threads() == 2);
+    if (openblas) REQUIRE(nst::blas_num_threads() == 2);
+}
+
 TEST_CASE("keep_original_colors keeps the luminance of the result and the chroma of the content",
           "[stylize]") {
     nst::image stylized = xt::zeros<float>({2, 3, 3});

@@ -95,10 +95,11 @@ int run(int argc, char** argv) {
     catch_stop_signals();
     progress_display display(c.options.iterations);
     run_record record(c);
+    const nst::stop_flag stop(stop_requested());
     const auto on_progress = [&](const nst::stylize_progress& p) {
         record.add(p);
         if (!c.quiet) display.update(p.iteration, p.loss, p.content_loss, p.style_loss, p.tv_loss, p.elapsed_seconds);
-        return !stop_requested().load();
+        return stop(p);
     };
     const nst::stylize_result result = nst::stylize(in.content, in.styles, c.options, on_progress);
     if (!c.quiet && display.is_terminal()) display.finish();

@@ -1,5 +1,6 @@
 // Thread control. nst parallelises with OpenMP and calls OpenBLAS, which (in its OpenMP build)
-// follows OMP_NUM_THREADS too; set_num_threads changes both for the rest of the process.
+// follows OMP_NUM_THREADS too. scoped_threads sets both for one call and restores the caller's
+// counts afterwards; set_num_threads changes both for the rest of the process.
 #pragma once
 
 #include <string>
@@ -12,6 +13,7 @@
 // weak so that a program linked against another BLAS still links (the calls are then skipped).
 extern "C" {
 void openblas_set_num_threads(int) __attribute__((weak));
+int openblas_get_num_threads(void) __attribute__((weak));
 char* openblas_get_corename(void) __attribute__((weak));
 }
 
@@ -26,6 +28,9 @@ inline int num_threads() {
 #endif
 }
 
+// OpenBLAS's thread count, or 0 when the BLAS is not OpenBLAS.
+inline int blas_num_threads() { return openblas_get_num_threads ? openblas_get_num_threads() : 0; }
+
 // requires: n >= 1. ensures: num_threads() == n (when built with OpenMP).
 inline void set_num_threads(int n) {
     if (n < 1) n = 1;
@@ -34,6 +39,35 @@ inline void set_num_threads(int n) {
 #endif
     if (openblas_set_num_threads) openblas_set_num_threads(n);
 }
+
+/*  Sets the thread count of OpenMP and OpenBLAS for the guard's lifetime:
+        { nst::scoped_threads guard(2); ... }   // 2 threads here, the caller's count after
+    requires: nothing. n <= 0 changes nothing.
+    ensures:  while the guard lives, num_threads() == n (built with OpenMP) and OpenBLAS uses n
+              threads; its destructor restores the values it found. OpenMP's count belongs to the
+              calling thread, OpenBLAS's to the whole process: two guards alive at once in
+              different threads set OpenBLAS's count in turn (the last one wins). */
+class scoped_threads {
+public:
+    explicit scoped_threads(int n) : active_(n > 0), openmp_(num_threads()), blas_(blas_num_threads()) {
+        if (active_) set_num_threads(n);
+    }
+    ~scoped_threads() {
+        if (!active_) return;
+        // OpenBLAS's OpenMP build sets OpenMP's count too: restore it first, OpenMP's last.
+        if (openblas_set_num_threads && blas_ > 0) openblas_set_num_threads(blas_);
+#ifdef _OPENMP
+        omp_set_num_threads(openmp_);
+#endif
+    }
+    scoped_threads(const scoped_threads&) = delete;
+    scoped_threads& operator=(const scoped_threads&) = delete;
+
+private:
+    bool active_;
+    int openmp_;  // the caller's counts
+    int blas_;
+};
 
 // The CPU kernel set OpenBLAS chose at start-up ("Haswell", "SkylakeX", "Prescott", ...), or
 // "unknown" when the BLAS is not OpenBLAS.

@@ -10,8 +10,9 @@
 //
 // A term is any callable `T(const tensor3<T>& input, tensor3<T>& d_input)` returning its value
 // and writing its gradient: content_loss, style_loss, total_variation_loss, or your own.
-// Each term carries a group name ("content", "style", "tv", ...) so progress reports can show
-// the parts of the loss.
+// Each term carries a group name ("content", "style", "tv", ...). An evaluation returns a
+// loss_value: the total and every term's weighted part, so whoever receives it (an optimizer
+// callback, see optim/state.hpp) knows the parts of exactly that point.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +27,40 @@
 
 namespace nst {
 
+// The loss at one point: the total and the weighted value of each term. Converts to T (the
+// total) where a number is expected, so `T value = objective(x, grad);` keeps working.
+template <class T> struct loss_value {
+    struct part {
+        std::string group;  // the group the term was added with
+        T value;            // weight * term value
+    };
+    T total = 0;
+    std::vector<part> parts;  // one per term, in the order the terms were added
+
+    // Sum of the parts of one group (0 if the group is absent).
+    T group(const std::string& name) const {
+        T sum = 0;
+        for (const part& p : parts)
+            if (p.group == name) sum += p.value;
+        return sum;
+    }
+    operator T() const { return total; }
+};
+
+namespace detail {
+// grad += weight * d over raw memory, in parallel (no temporary for the scaled term gradient).
+template <class T> void add_scaled(tensor3<T>& grad, T weight, const tensor3<T>& d, const std::string& group) {
+    if (d.shape() != grad.shape())
+        throw shape_error("objective: the image term '" + group + "' wrote a gradient of shape " +
+                          shape_string(d.shape()) + ", expected the image's " + shape_string(grad.shape()));
+    T* g = grad.data();
+    const T* s = d.data();
+    const std::ptrdiff_t n = std::ptrdiff_t(grad.size());
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (std::ptrdiff_t i = 0; i < n; ++i) g[i] += weight * s[i];
+}
+}  // namespace detail
+
 template <class Net> class objective {
 public:
     using value_type = typename Net::value_type;
@@ -36,86 +71,84 @@ public:
 
     // Adds weight * term(activations of `layer`). Throws invalid_argument for an unknown layer.
     void add(const std::string& layer, T weight, term_function term, std::string group) {
-        terms_.push_back({net_->index_of(layer), layer, weight, std::move(term), std::move(group)});
+        terms_.push_back({net_->index_of(layer), weight, std::move(term), std::move(group)});
     }
     // Adds weight * term(image).
     void add_image_term(T weight, term_function term, std::string group) {
-        terms_.push_back({image_level, "image", weight, std::move(term), std::move(group)});
+        terms_.push_back({image_level, weight, std::move(term), std::move(group)});
     }
 
-    // Loss at image x (C x H x W); writes d loss / d x into grad.
-    T operator()(const tensor3<T>& x, tensor3<T>& grad) {
+    // Loss at image x (C x H x W) with its parts; writes d loss / d x into grad.
+    loss_value<T> operator()(const tensor3<T>& x, tensor3<T>& grad) {
         if (terms_.empty()) throw invalid_argument("objective: no loss terms were added");
-        std::vector<std::size_t> read;
-        std::size_t deepest = 0;
-        bool any_layer = false;
-        for (const auto& t : terms_)
-            if (t.layer != image_level) {
-                read.push_back(t.layer);
-                deepest = std::max(deepest, t.layer);
-                any_layer = true;
-            }
-        T total = 0;
-        values_.assign(terms_.size(), T(0));
-        if (any_layer) {
-            net_->keep_only(read);
-            net_->forward(x, deepest);
-            // Each layer's terms run when the reverse pass reaches that layer: only one term
-            // gradient exists at a time, and the layer's output is released right after (the
-            // backward keeps what it needs of it in compact form).
-            grad = net_->backward([&](std::size_t layer) {
-                bool reads = false;
-                for (std::size_t i = 0; i < terms_.size(); ++i) {
-                    const auto& t = terms_[i];
-                    if (t.layer != layer) continue;
-                    reads = true;
-                    tensor3<T> d;
-                    values_[i] = t.weight * t.function(net_->output(layer), d);
-                    d *= t.weight;
-                    net_->add_gradient(layer, std::move(d));
-                }
-                if (reads) net_->release_output(layer);
-            });
-        } else {
-            grad = xt::zeros<T>(x.shape());
-        }
-        tensor3<T> d;
-        for (std::size_t i = 0; i < terms_.size(); ++i) {
-            const auto& t = terms_[i];
-            if (t.layer != image_level) continue;
-            values_[i] = t.weight * t.function(x, d);
-            grad += t.weight * d;
-        }
-        for (const T v : values_) total += v;
+        last_.total = 0;
+        last_.parts.clear();
+        for (const auto& t : terms_) last_.parts.push_back({t.group, T(0)});
+        layer_terms(x, grad);
+        image_terms(x, grad);
+        for (const auto& p : last_.parts) last_.total += p.value;
         ++evaluations_;
-        return total;
+        return last_;
     }
 
-    // Weighted value of each term at the last evaluation, in the order they were added.
-    const std::vector<T>& term_values() const { return values_; }
+    // The value returned by the last evaluation.
+    const loss_value<T>& last_value() const { return last_; }
     // Sum of the weighted values of one group at the last evaluation (0 if the group is absent).
-    T group_value(const std::string& group) const {
-        T sum = 0;
-        for (std::size_t i = 0; i < terms_.size() && i < values_.size(); ++i)
-            if (terms_[i].group == group) sum += values_[i];
-        return sum;
-    }
+    T group_value(const std::string& group) const { return last_.group(group); }
     std::size_t evaluations() const { return evaluations_; }
-    std::size_t term_count() const { return terms_.size(); }
-    Net& network() { return *net_; }
 
 private:
     static constexpr std::size_t image_level = std::size_t(-1);
     struct term {
-        std::size_t layer;
-        std::string layer_name;
+        std::size_t layer;  // index in the network, or image_level
         T weight;
         term_function function;
         std::string group;
     };
+
+    // Forward to the deepest layer read, then one backward pass injecting the layer terms'
+    // gradients; grad = zeros when no term reads a layer.
+    void layer_terms(const tensor3<T>& x, tensor3<T>& grad) {
+        std::vector<std::size_t> read;
+        for (const auto& t : terms_)
+            if (t.layer != image_level) read.push_back(t.layer);
+        if (read.empty()) {
+            grad = xt::zeros<T>(x.shape());
+            return;
+        }
+        net_->keep_only(read);
+        net_->forward(x, *std::max_element(read.begin(), read.end()));
+        // Each layer's terms run when the reverse pass reaches that layer: only one term gradient
+        // exists at a time, and the layer's output is released right after (the backward keeps
+        // what it needs of it in compact form).
+        grad = net_->backward([&](std::size_t layer) {
+            bool reads = false;
+            for (std::size_t i = 0; i < terms_.size(); ++i) {
+                const auto& t = terms_[i];
+                if (t.layer != layer) continue;
+                reads = true;
+                tensor3<T> d;
+                last_.parts[i].value = t.weight * t.function(net_->output(layer), d);
+                d *= t.weight;
+                net_->add_gradient(layer, std::move(d));
+            }
+            if (reads) net_->release_output(layer);
+        });
+    }
+
+    void image_terms(const tensor3<T>& x, tensor3<T>& grad) {
+        tensor3<T> d;
+        for (std::size_t i = 0; i < terms_.size(); ++i) {
+            const auto& t = terms_[i];
+            if (t.layer != image_level) continue;
+            last_.parts[i].value = t.weight * t.function(x, d);
+            detail::add_scaled(grad, t.weight, d, t.group);
+        }
+    }
+
     Net* net_;
     std::vector<term> terms_;
-    std::vector<T> values_;
+    loss_value<T> last_;
     std::size_t evaluations_ = 0;
 };
 
