@@ -70,10 +70,10 @@ int main(int argc, char** argv) {
         nst::tensor3<float> x = content;  // start from the photo
         nst::lbfgs<float>::options options;
         options.max_iterations = iterations;
-        const auto progress = [&f](const auto& s) {  // the objective also reports each part
+        const auto progress = [](const auto& s) {  // s.value: the objective's parts at this point
             if (s.iteration % 25 == 0)
                 std::printf("iteration %4zu  total %.4g  content %.4g  style %.4g\n", s.iteration,
-                            double(s.loss), double(f.group_value("content")), double(f.group_value("style")));
+                            double(s.loss), double(s.value.group("content")), double(s.value.group("style")));
         };
         nst::lbfgs<float>(options).minimize(f, x, progress);  // any nst optimizer takes any such f
         nst::save_image(nst::from_vgg_input(x), out);

@@ -37,7 +37,7 @@ inline std::size_t deepest_layer(const stylize_options& o) {
       - the style passes (forward only, at their own size), which run before the optimisation;
       - a fixed 150 MB for the process (libraries, OpenBLAS buffers, HDF5);
       - 10% headroom on all of the above (allocator slack, convolution scratch buffers).
-    It grows linearly with the pixel count, as the measured peak does; README ("Memory") compares
+    It grows linearly with the pixel count, as the measured peak does; README ("Performance") compares
     the two. */
 inline std::uint64_t estimate_stylize_memory(std::size_t h, std::size_t w,
                                              const std::vector<std::array<std::size_t, 2>>& style_sizes,
