@@ -4,6 +4,7 @@
 // thousand elements, and the optimizers' decisions (curvature test, Wolfe tests) depend on them.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
@@ -43,6 +44,41 @@ template <class T> void axpy(double alpha, const T* x, T* y, std::size_t n) {
 template <class T> void point_on_ray(const T* x, double alpha, const T* d, T* out, std::size_t n) {
     const T a = static_cast<T>(alpha);
     for (std::size_t i = 0; i < n; ++i) out[i] = x[i] + a * d[i];
+}
+
+// out = a
+template <class T> void copy(const T* a, T* out, std::size_t n) { std::copy(a, a + n, out); }
+
+// a == b element by element
+template <class T> bool equal(const T* a, const T* b, std::size_t n) { return std::equal(a, a + n, b); }
+
+// a *= alpha
+template <class T> void scale(double alpha, T* a, std::size_t n) {
+    const T s = static_cast<T>(alpha);
+    for (std::size_t i = 0; i < n; ++i) a[i] *= s;
+}
+
+// out = alpha * a
+template <class T> void scaled_copy(double alpha, const T* a, T* out, std::size_t n) {
+    const T s = static_cast<T>(alpha);
+    for (std::size_t i = 0; i < n; ++i) out[i] = s * a[i];
+}
+
+// out = a - b
+template <class T> void difference(const T* a, const T* b, T* out, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = a[i] - b[i];
+}
+
+// {s'y, y'y} for s = x - x_prev, y = g - g_prev (each difference rounded to T, as stored)
+template <class T>
+std::pair<double, double> curvature(const T* x, const T* x_prev, const T* g, const T* g_prev, std::size_t n) {
+    double sy = 0.0, yy = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double s = static_cast<double>(x[i] - x_prev[i]), y = static_cast<double>(g[i] - g_prev[i]);
+        sy += s * y;
+        yy += y * y;
+    }
+    return {sy, yy};
 }
 
 template <class T> bool all_finite(const T* a, std::size_t n) {
