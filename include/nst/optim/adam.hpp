@@ -110,29 +110,20 @@ optim_result<T> adam<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const {
     if (run.callbacks_or_gradient_stop(opts_.gradient_tolerance, &reason, callbacks...))
         return run.finish(reason);
 
-    std::vector<T> m(n, T(0)), v(n, T(0));
-    std::vector<T> x_prev(n);  // to step back if f leaves its domain
-    const T beta1 = static_cast<T>(opts_.beta1), beta2 = static_cast<T>(opts_.beta2);
+    std::vector<T> m(n, T(0)), v(n, T(0));  // moment estimates
+    std::vector<T> x_prev(n);                // to step back if f leaves its domain
+    od::adam_step<T> step{static_cast<T>(opts_.beta1), static_cast<T>(opts_.beta2), T(0), T(0),
+                          static_cast<T>(opts_.epsilon)};
     double beta1_power = 1.0, beta2_power = 1.0;
     while (run.result().iterations < opts_.max_iterations) {
         beta1_power *= opts_.beta1;
         beta2_power *= opts_.beta2;
-        // x -= lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - beta1^t) and
-        // v_hat = v / (1 - beta2^t); the corrections are folded into two scalars.
-        const T step = static_cast<T>(opts_.learning_rate / (1.0 - beta1_power));
-        const T inv_sqrt_correction2 = static_cast<T>(1.0 / std::sqrt(1.0 - beta2_power));
-        const T eps = static_cast<T>(opts_.epsilon);
-        T* xd = x.data();
-        const T* g = run.g();
-        std::copy(xd, xd + n, x_prev.begin());
-        for (std::size_t i = 0; i < n; ++i) {
-            m[i] = beta1 * m[i] + (T(1) - beta1) * g[i];
-            v[i] = beta2 * v[i] + (T(1) - beta2) * g[i] * g[i];
-            xd[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_correction2 + eps);
-        }
+        step.step = static_cast<T>(opts_.learning_rate / (1.0 - beta1_power));
+        step.inv_sqrt_correction2 = static_cast<T>(1.0 / std::sqrt(1.0 - beta2_power));
+        od::adam_update(step, run.g(), m.data(), v.data(), x.data(), x_prev.data(), n);
         const T loss_prev = run.loss;
         if (!run.evaluate()) {
-            std::copy(x_prev.begin(), x_prev.end(), x.data());
+            od::copy(x_prev.data(), x.data(), n);
             run.loss = loss_prev;  // gradient_norm still describes x_prev
             return run.finish(stop_reason::non_finite_value);
         }

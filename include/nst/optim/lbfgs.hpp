@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <deque>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -130,10 +129,13 @@ private:
 
 namespace optim_detail {
 
-// The (s, y) pairs of the last m accepted steps, oldest first, in a ring buffer.
+// The (s, y) pairs of the last m accepted steps, oldest first, in a ring of vectors allocated
+// once: storing a pair overwrites the oldest one's memory.
 template <class T> class lbfgs_history {
 public:
-    lbfgs_history(std::size_t capacity, std::size_t n) : capacity_(capacity), n_(n) {}
+    lbfgs_history(std::size_t capacity, std::size_t n)
+        : capacity_(capacity), n_(n), s_(capacity, std::vector<T>(n)), y_(capacity, std::vector<T>(n)),
+          rho_(capacity), alpha_(capacity) {}
 
     std::size_t size() const { return count_; }
     void clear() { count_ = 0; }
@@ -141,25 +143,14 @@ public:
     // Stores s = x - x_prev, y = g - g_prev unless s'y <= eps * y'y: without positive curvature
     // the update would make the inverse-Hessian estimate indefinite. Returns whether it stored.
     bool push(const T* x, const T* x_prev, const T* g, const T* g_prev) {
-        // Test first, store after: when the buffer is full the slot written is the oldest pair,
+        // Test first, store after: when the ring is full the slot written is the oldest pair,
         // which must survive a rejected update.
-        double sy = 0.0, yy = 0.0;
-        for (std::size_t i = 0; i < n_; ++i) {
-            const double s = static_cast<double>(x[i] - x_prev[i]), y = static_cast<double>(g[i] - g_prev[i]);
-            sy += s * y;
-            yy += y * y;
-        }
+        const auto [sy, yy] = curvature(x, x_prev, g, g_prev, n_);
         if (!(sy > std::numeric_limits<T>::epsilon() * yy)) return false;
 
         const std::size_t slot = (first_ + count_) % capacity_;
-        while (s_.size() <= slot) {  // allocate lazily: a run that converges early never pays
-            s_.emplace_back(n_);
-            y_.emplace_back(n_);
-            rho_.push_back(0.0);
-        }
-        T* s = s_[slot].data();
-        T* y = y_[slot].data();
-        for (std::size_t i = 0; i < n_; ++i) s[i] = x[i] - x_prev[i], y[i] = g[i] - g_prev[i];
+        difference(x, x_prev, s_[slot].data(), n_);
+        difference(g, g_prev, y_[slot].data(), n_);
         rho_[slot] = 1.0 / sy;
         gamma_ = sy / yy;
         if (count_ < capacity_) ++count_;
@@ -170,21 +161,19 @@ public:
     // direction = -H g by the two-loop recursion, with H0 = gamma I, gamma = s'y / y'y of the
     // newest pair (Nocedal & Wright algorithm 7.4). Requires size() > 0.
     void direction(const T* g, T* d) {
-        alpha_.resize(capacity_);
-        std::copy(g, g + n_, d);
+        copy(g, d, n_);
         for (std::size_t k = count_; k-- > 0;) {
             const std::size_t i = (first_ + k) % capacity_;
             alpha_[i] = rho_[i] * dot(s_[i].data(), d, n_);
             axpy(-alpha_[i], y_[i].data(), d, n_);
         }
-        const T gamma = static_cast<T>(gamma_);
-        for (std::size_t j = 0; j < n_; ++j) d[j] *= gamma;
+        scale(gamma_, d, n_);
         for (std::size_t k = 0; k < count_; ++k) {
             const std::size_t i = (first_ + k) % capacity_;
             const double beta = rho_[i] * dot(y_[i].data(), d, n_);
             axpy(alpha_[i] - beta, s_[i].data(), d, n_);
         }
-        for (std::size_t j = 0; j < n_; ++j) d[j] = -d[j];
+        scale(-1.0, d, n_);
     }
 
 private:
@@ -195,118 +184,162 @@ private:
     double gamma_ = 1.0;
 };
 
+// The last window + 1 losses at accepted points, for the loss-change test; no allocation after
+// construction.
+template <class T> class recent_losses {
+public:
+    explicit recent_losses(std::size_t window) : losses_(window + 1) {}
+
+    void push(T loss) {
+        losses_[(first_ + count_) % losses_.size()] = loss;
+        if (count_ < losses_.size()) ++count_;
+        else first_ = (first_ + 1) % losses_.size();
+    }
+    bool full() const { return count_ == losses_.size(); }
+    T oldest() const { return losses_[first_]; }
+    T newest() const { return losses_[(first_ + count_ - 1) % losses_.size()]; }
+
+private:
+    std::vector<T> losses_;
+    std::size_t first_ = 0, count_ = 0;
+};
+
+// One call of lbfgs::minimize: the iteration as named steps over buffers allocated once.
+template <class T, class X, class F> class lbfgs_run {
+public:
+    using options = typename lbfgs<T>::options;
+
+    lbfgs_run(const options& opts, F& f, X& x)
+        : opts_(opts), run_("nst::lbfgs::minimize", f, x), x_(x), n_(run_.size()), x_prev_(n_),
+          g_prev_(n_), d_(n_), history_(opts.history_size, n_), losses_(opts.loss_change_window),
+          last_step_length_(opts.first_step_length) {
+        search_options_.c1 = opts.wolfe_c1;
+        search_options_.c2 = opts.wolfe_c2;
+        search_options_.max_evaluations = opts.max_line_search_steps;
+    }
+
+    template <class... Callbacks> optim_result<T> minimize(Callbacks&... callbacks) {
+        run_.evaluate_start();
+        losses_.push(run_.loss);
+        stop_reason reason = stop_reason::max_iterations;
+        if (should_stop(&reason, callbacks...)) return run_.finish(reason);
+        while (run_.result().iterations < opts_.max_iterations) {
+            if (!step()) return run_.finish(stop_reason::line_search_failed);
+            if (should_stop(&reason, callbacks...)) return run_.finish(reason);
+        }
+        return run_.finish(stop_reason::max_iterations);
+    }
+
+private:
+    // One iteration: a direction, a line search along it (retried once along steepest descent
+    // with the history cleared), then the accepted step. False: no step was found, x unchanged.
+    bool step() {
+        copy(x_.data(), x_prev_.data(), n_);
+        copy(run_.g(), g_prev_.data(), n_);
+        if (!search(choose_direction())) {
+            if (history_.size() == 0) return false;  // the retry would be identical
+            history_.clear();
+            if (!search(steepest_descent())) return false;
+        }
+        accept_step();
+        return true;
+    }
+
+    // The quasi-Newton direction if there is history and it descends, else steepest descent.
+    // Returns the first trial step: 1 for quasi-Newton, whose step is already scaled by gamma.
+    double choose_direction() {
+        if (history_.size() == 0) return steepest_descent();
+        history_.direction(run_.g(), d_.data());
+        if (dot(run_.g(), d_.data(), n_) < 0.0) return 1.0;
+        history_.clear();  // rounding spoiled descent: start afresh
+        return steepest_descent();
+    }
+
+    // Direction -g. The first trial step has length first_step_length on the first iteration
+    // and the length of the last accepted step afterwards (the scale the run has reached).
+    double steepest_descent() {
+        scaled_copy(-1.0, run_.g(), d_.data(), n_);
+        return last_step_length_ / run_.gradient_norm;
+    }
+
+    // Strong Wolfe search along d from (x_prev, g_prev), evaluating f in place at x. On
+    // success x holds the accepted point; on failure x, g and the loss are restored.
+    bool search(double initial_step) {
+        loss0_ = run_.loss;
+        dphi0_ = dot(g_prev_.data(), d_.data(), n_);
+        auto phi = [this](double alpha) { return trial(alpha); };
+        const line_search_result r =
+            strong_wolfe_line_search(phi, static_cast<double>(loss0_), dphi0_, initial_step, search_options_);
+        if (r.satisfied && !trial_at_start_) run_.accept_latest();
+        if (!r.satisfied) restore_start();
+        return r.satisfied;
+    }
+
+    // phi(alpha) = f(x_prev + alpha d) and its slope along d.
+    std::pair<double, double> trial(double alpha) {
+        point_on_ray(x_prev_.data(), alpha, d_.data(), x_.data(), n_);
+        trial_at_start_ = equal(x_prev_.data(), x_.data(), n_);
+        if (trial_at_start_) {
+            // The step is below T's resolution: f's answer is known, and f may be expensive.
+            copy(g_prev_.data(), run_.g(), n_);
+            run_.loss = loss0_;
+            return {static_cast<double>(loss0_), dphi0_};
+        }
+        run_.evaluate();
+        return {static_cast<double>(run_.loss), dot(run_.g(), d_.data(), n_)};
+    }
+
+    void restore_start() {
+        copy(x_prev_.data(), x_.data(), n_);
+        copy(g_prev_.data(), run_.g(), n_);
+        run_.loss = loss0_;
+    }
+
+    void accept_step() {
+        ++run_.result().iterations;
+        last_step_length_ = distance(x_.data(), x_prev_.data(), n_);
+        history_.push(x_.data(), x_prev_.data(), run_.g(), g_prev_.data());
+        run_.gradient_norm = norm(run_.g(), n_);
+        losses_.push(run_.loss);
+    }
+
+    // Runs the callbacks, then the convergence tests; true means stop with *reason.
+    template <class... Callbacks> bool should_stop(stop_reason* reason, Callbacks&... callbacks) {
+        if (run_.callbacks_or_gradient_stop(opts_.gradient_tolerance, reason, callbacks...)) return true;
+        if (loss_change_converged()) return *reason = stop_reason::converged_loss_change, true;
+        return false;
+    }
+
+    // The loss fell by less than tolerance * max(|f_old|, |f_new|) over the last window steps.
+    bool loss_change_converged() const {
+        if (!losses_.full()) return false;
+        const double older = losses_.oldest(), newer = losses_.newest();
+        return older - newer < opts_.loss_change_tolerance * std::max(std::abs(older), std::abs(newer));
+    }
+
+    const options& opts_;
+    run<T, X, F> run_;
+    X& x_;
+    std::size_t n_;
+    std::vector<T> x_prev_, g_prev_, d_;  // the iteration's start and search direction
+    lbfgs_history<T> history_;
+    recent_losses<T> losses_;
+    line_search_options search_options_;
+    double last_step_length_;
+    T loss0_{};              // the loss at x_prev during a search
+    double dphi0_ = 0.0;     // the slope at x_prev along d during a search
+    bool trial_at_start_ = false;  // the last trial point equals x_prev (f was not called)
+};
+
 }  // namespace optim_detail
 
 template <class T>
 template <class F, class X, class... Callbacks>
 optim_result<T> lbfgs<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const {
-    namespace od = optim_detail;
-    static_assert(std::is_same_v<od::element_t<X>, T>,
+    static_assert(std::is_same_v<optim_detail::element_t<X>, T>,
                   "nst::lbfgs<T>::minimize: the elements of x must have type T");
-    od::run<T, X, F> run("nst::lbfgs::minimize", f, x);
-    const std::size_t n = run.size();
-    // Names for the run's state, used throughout the line search below.
-    T& loss = run.loss;
-    double& gnorm = run.gradient_norm;
-    optim_result<T>& result = run.result();
-    run.evaluate_start();
-    T* g = run.g();
-    auto evaluate = [&] {
-        run.evaluate();
-        g = run.g();
-    };
-
-    std::vector<T> x_prev(n), g_prev(n), d(n);
-    od::lbfgs_history<T> history(opts_.history_size, n);
-    std::deque<T> recent_losses{loss};  // the last loss_change_window + 1 losses
-
-    line_search_options ls;
-    ls.c1 = opts_.wolfe_c1;
-    ls.c2 = opts_.wolfe_c2;
-    ls.max_evaluations = opts_.max_line_search_steps;
-
-    // Searches along d from (x_prev, g_prev), evaluating in place. On failure x, g and loss are
-    // restored.
-    auto search = [&](double initial_step) {
-        const double dphi0 = od::dot(g_prev.data(), d.data(), n);
-        const T loss0 = loss;
-        bool at_start = false;  // the last trial point equals x_prev (f was not called)
-        auto phi = [&](double alpha) {
-            od::point_on_ray(x_prev.data(), alpha, d.data(), x.data(), n);
-            at_start = std::equal(x_prev.begin(), x_prev.end(), x.data());
-            if (at_start) {
-                // The step is below T's resolution: f's answer is known, and f may be expensive.
-                std::copy(g_prev.begin(), g_prev.end(), g);
-                loss = loss0;
-                return std::pair<double, double>(static_cast<double>(loss0), dphi0);
-            }
-            evaluate();
-            return std::pair<double, double>(static_cast<double>(loss), od::dot(g, d.data(), n));
-        };
-        const line_search_result r = strong_wolfe_line_search(phi, static_cast<double>(loss0), dphi0,
-                                                              initial_step, ls);
-        if (r.satisfied && !at_start) run.accept_latest();
-        if (!r.satisfied) {
-            std::copy(x_prev.begin(), x_prev.end(), x.data());
-            std::copy(g_prev.begin(), g_prev.end(), g);
-            loss = loss0;
-        }
-        return r.satisfied;
-    };
-    // Direction -g. The first trial step has length first_step_length on the first iteration
-    // and the length of the last accepted step afterwards (the scale the run has reached).
-    double last_step_length = opts_.first_step_length;
-    auto steepest_descent = [&] {
-        for (std::size_t i = 0; i < n; ++i) d[i] = -g[i];
-        return last_step_length / gnorm;
-    };
-
-    auto finish = [&](stop_reason reason) { return run.finish(reason); };
-    // Runs the callbacks, then the convergence tests; true means stop with *reason.
-    auto should_stop = [&](stop_reason* reason) {
-        if (run.callbacks_or_gradient_stop(opts_.gradient_tolerance, reason, callbacks...))
-            return true;
-        if (recent_losses.size() > opts_.loss_change_window) {
-            const double older = recent_losses.front(), newer = recent_losses.back();
-            if (older - newer < opts_.loss_change_tolerance * std::max(std::abs(older), std::abs(newer)))
-                return *reason = stop_reason::converged_loss_change, true;
-        }
-        return false;
-    };
-
-    stop_reason reason = stop_reason::max_iterations;
-    if (should_stop(&reason)) return finish(reason);
-
-    while (result.iterations < opts_.max_iterations) {
-        std::copy(x.data(), x.data() + n, x_prev.begin());
-        std::copy(g, g + n, g_prev.begin());
-
-        double initial_step = 1.0;  // the quasi-Newton step is already scaled by gamma
-        if (history.size() > 0) {
-            history.direction(g, d.data());
-            if (!(od::dot(g, d.data(), n) < 0.0)) {  // rounding can spoil descent: start afresh
-                history.clear();
-                initial_step = steepest_descent();
-            }
-        } else {
-            initial_step = steepest_descent();
-        }
-
-        if (!search(initial_step)) {
-            if (history.size() == 0) return finish(stop_reason::line_search_failed);  // retry is identical
-            history.clear();
-            if (!search(steepest_descent())) return finish(stop_reason::line_search_failed);
-        }
-
-        ++result.iterations;
-        last_step_length = od::distance(x.data(), x_prev.data(), n);
-        history.push(x.data(), x_prev.data(), g, g_prev.data());
-        gnorm = od::norm(g, n);
-        recent_losses.push_back(loss);
-        if (recent_losses.size() > opts_.loss_change_window + 1) recent_losses.pop_front();
-        if (should_stop(&reason)) return finish(reason);
-    }
-    return finish(stop_reason::max_iterations);
+    optim_detail::lbfgs_run<T, X, std::remove_reference_t<F>> run(opts_, f, x);
+    return run.minimize(callbacks...);
 }
 
 }  // namespace nst

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <type_traits>
 
 namespace nst {
 
@@ -51,6 +52,106 @@ inline double quadratic_minimizer(double a, double fa, double da, double b, doub
 
 inline bool strictly_inside(double x, double lo, double hi) { return x > lo && x < hi; }
 
+// One strong Wolfe search: the bracketing phase (search) and the zoom phase, sharing the
+// evaluation budget and the result.
+template <class Phi> class strong_wolfe_search {
+public:
+    strong_wolfe_search(Phi& phi, double phi0, double dphi0, const line_search_options& opts)
+        : phi_(phi), phi0_(phi0), opts_(opts), armijo_slope_(opts.c1 * dphi0),
+          curvature_bound_(-opts.c2 * dphi0), dphi0_(dphi0) {}
+
+    // Algorithm 3.5: grow the step until it brackets an acceptable one, then zoom.
+    line_search_result search(double initial_step) {
+        double prev = 0.0, f_prev = phi0_, d_prev = dphi0_;
+        double alpha = std::min(initial_step, opts_.max_step);
+        while (r_.evaluations < opts_.max_evaluations) {
+            double f, d;
+            evaluate(alpha, f, d);
+            if (!sufficient_decrease(alpha, f) || (r_.evaluations > 1 && f >= f_prev))
+                return zoom(prev, f_prev, d_prev, alpha, f, d);
+            if (std::abs(d) <= curvature_bound_) return accept(alpha, f, d);
+            if (d >= 0.0) return zoom(alpha, f, d, prev, f_prev, d_prev);
+
+            // Still descending steeply: extrapolate, growing the step 2x to 11x.
+            if (alpha >= opts_.max_step) break;
+            const double delta = alpha - prev;
+            const double shortest = alpha + delta, longest = alpha + 10.0 * delta;
+            double next = cubic_minimizer(prev, f_prev, d_prev, alpha, f, d);
+            if (!std::isfinite(next) || next > longest) next = longest;
+            if (next < shortest) next = shortest;
+            prev = alpha, f_prev = f, d_prev = d;
+            alpha = std::min(next, opts_.max_step);
+        }
+        return r_;  // not satisfied
+    }
+
+private:
+    // Algorithm 3.6 on a bracket. Invariants: lo satisfies sufficient decrease and has the
+    // lowest value seen among such steps; the minimiser sought lies between lo and hi
+    // (derivative at lo points towards hi).
+    line_search_result zoom(double lo, double f_lo, double d_lo, double hi, double f_hi, double d_hi) {
+        while (r_.evaluations < opts_.max_evaluations) {
+            const double left = std::min(lo, hi), right = std::max(lo, hi);
+            const double width = right - left;
+            if (width <= 4.0 * std::numeric_limits<double>::epsilon() * right) break;  // unresolvable
+            const double alpha = std::clamp(interpolate(lo, f_lo, d_lo, hi, f_hi, d_hi),
+                                            left + 0.1 * width, right - 0.1 * width);
+            double f, d;
+            evaluate(alpha, f, d);
+            if (!sufficient_decrease(alpha, f) || f >= f_lo) {
+                hi = alpha, f_hi = f, d_hi = d;
+            } else {
+                if (std::abs(d) <= curvature_bound_) return accept(alpha, f, d);
+                if (d * (hi - lo) >= 0.0) hi = lo, f_hi = f_lo, d_hi = d_lo;
+                lo = alpha, f_lo = f, d_lo = d;
+            }
+        }
+        return r_;  // not satisfied
+    }
+
+    // The next zoom trial: the cubic through both ends if it has a minimiser in the bracket,
+    // else the parabola from lo's value and slope and hi's value, else bisection. The caller
+    // keeps it 10% away from the ends, so the bracket shrinks by at least 10% and by at most
+    // 10x per trial.
+    static double interpolate(double lo, double f_lo, double d_lo, double hi, double f_hi, double d_hi) {
+        const double left = std::min(lo, hi), right = std::max(lo, hi);
+        double alpha = std::numeric_limits<double>::quiet_NaN();
+        if (std::isfinite(f_hi) && std::isfinite(d_hi)) alpha = cubic_minimizer(lo, f_lo, d_lo, hi, f_hi, d_hi);
+        if (!strictly_inside(alpha, left, right) && std::isfinite(f_hi))
+            alpha = quadratic_minimizer(lo, f_lo, d_lo, hi, f_hi);
+        if (!strictly_inside(alpha, left, right)) alpha = 0.5 * (lo + hi);
+        return alpha;
+    }
+
+    bool sufficient_decrease(double alpha, double f) const { return !(f > phi0_ + alpha * armijo_slope_); }
+
+    // A non-finite value or slope is treated as "far too long": value +inf shrinks the bracket.
+    void evaluate(double alpha, double& value, double& derivative) {
+        auto [v, d] = phi_(alpha);
+        ++r_.evaluations;
+        value = static_cast<double>(v);
+        derivative = static_cast<double>(d);
+        if (!std::isfinite(value) || !std::isfinite(derivative)) {
+            value = std::numeric_limits<double>::infinity();
+            derivative = std::numeric_limits<double>::quiet_NaN();
+        }
+    }
+
+    line_search_result accept(double alpha, double value, double derivative) {
+        r_.satisfied = true;
+        r_.step = alpha;
+        r_.value = value;
+        r_.derivative = derivative;
+        return r_;
+    }
+
+    Phi& phi_;
+    double phi0_;
+    const line_search_options& opts_;
+    double armijo_slope_, curvature_bound_, dphi0_;
+    line_search_result r_;
+};
+
 }  // namespace optim_detail
 
 /*!
@@ -72,86 +173,8 @@ inline bool strictly_inside(double x, double lo, double hi) { return x > lo && x
 template <class Phi>
 line_search_result strong_wolfe_line_search(Phi&& phi, double phi0, double dphi0, double initial_step,
                                             const line_search_options& opts) {
-    using optim_detail::cubic_minimizer;
-    using optim_detail::quadratic_minimizer;
-    using optim_detail::strictly_inside;
-
-    line_search_result r;
-    const double armijo_slope = opts.c1 * dphi0;
-    const double curvature_bound = -opts.c2 * dphi0;
-    const double infinity = std::numeric_limits<double>::infinity();
-
-    auto evaluate = [&](double alpha, double& value, double& derivative) {
-        auto [v, d] = phi(alpha);
-        ++r.evaluations;
-        value = static_cast<double>(v);
-        derivative = static_cast<double>(d);
-        if (!std::isfinite(value) || !std::isfinite(derivative)) {
-            value = infinity;  // treated as "far too long": shrinks the bracket
-            derivative = std::numeric_limits<double>::quiet_NaN();
-        }
-    };
-    auto accept = [&](double alpha, double value, double derivative) {
-        r.satisfied = true;
-        r.step = alpha;
-        r.value = value;
-        r.derivative = derivative;
-        return r;
-    };
-
-    // Zoom on a bracket. Invariants: lo satisfies sufficient decrease and has the lowest value
-    // seen among such steps; the minimiser sought lies between lo and hi (derivative at lo
-    // points towards hi).
-    auto zoom = [&](double lo, double f_lo, double d_lo, double hi, double f_hi, double d_hi) {
-        while (r.evaluations < opts.max_evaluations) {
-            const double left = std::min(lo, hi), right = std::max(lo, hi);
-            const double width = right - left;
-            if (width <= 4.0 * std::numeric_limits<double>::epsilon() * right) break;  // unresolvable
-            // Cubic through both ends if it has a minimiser in the bracket, else the parabola
-            // from lo's value and slope and hi's value, else bisection; then kept 10% away from
-            // the ends, so the bracket shrinks by at least 10% and by at most 10x per trial.
-            double alpha = std::numeric_limits<double>::quiet_NaN();
-            if (std::isfinite(f_hi) && std::isfinite(d_hi))
-                alpha = cubic_minimizer(lo, f_lo, d_lo, hi, f_hi, d_hi);
-            if (!strictly_inside(alpha, left, right) && std::isfinite(f_hi))
-                alpha = quadratic_minimizer(lo, f_lo, d_lo, hi, f_hi);
-            if (!strictly_inside(alpha, left, right)) alpha = 0.5 * (lo + hi);
-            alpha = std::clamp(alpha, left + 0.1 * width, right - 0.1 * width);
-
-            double f, d;
-            evaluate(alpha, f, d);
-            if (f > phi0 + alpha * armijo_slope || f >= f_lo) {
-                hi = alpha, f_hi = f, d_hi = d;
-            } else {
-                if (std::abs(d) <= curvature_bound) return accept(alpha, f, d);
-                if (d * (hi - lo) >= 0.0) hi = lo, f_hi = f_lo, d_hi = d_lo;
-                lo = alpha, f_lo = f, d_lo = d;
-            }
-        }
-        return r;  // not satisfied
-    };
-
-    double prev = 0.0, f_prev = phi0, d_prev = dphi0;
-    double alpha = std::min(initial_step, opts.max_step);
-    while (r.evaluations < opts.max_evaluations) {
-        double f, d;
-        evaluate(alpha, f, d);
-        if (f > phi0 + alpha * armijo_slope || (r.evaluations > 1 && f >= f_prev))
-            return zoom(prev, f_prev, d_prev, alpha, f, d);
-        if (std::abs(d) <= curvature_bound) return accept(alpha, f, d);
-        if (d >= 0.0) return zoom(alpha, f, d, prev, f_prev, d_prev);
-
-        // Still descending steeply: extrapolate, growing the step 2x to 11x.
-        if (alpha >= opts.max_step) break;
-        const double delta = alpha - prev;
-        const double shortest = alpha + delta, longest = alpha + 10.0 * delta;
-        double next = cubic_minimizer(prev, f_prev, d_prev, alpha, f, d);
-        if (!std::isfinite(next) || next > longest) next = longest;
-        if (next < shortest) next = shortest;
-        prev = alpha, f_prev = f, d_prev = d;
-        alpha = std::min(next, opts.max_step);
-    }
-    return r;  // not satisfied
+    optim_detail::strong_wolfe_search<std::remove_reference_t<Phi>> search(phi, phi0, dphi0, opts);
+    return search.search(initial_step);
 }
 
 }  // namespace nst

@@ -43,7 +43,7 @@ public:
     // f(x, gradient) into loss and g(); returns whether both are finite. What f returned is
     // kept as the latest value until accept_latest() makes it the accepted point's.
     bool evaluate() {
-        std::fill(g_, g_ + n_, T(0));
+        fill_zero(g_, n_);
         latest_ = f_(static_cast<const X&>(x_), gradient_);
         loss = static_cast<T>(*latest_);
         ++result_.evaluations;
