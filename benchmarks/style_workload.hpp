@@ -46,7 +46,7 @@ template <class Net> void hashed_weights(Net& net) {
     std::uint64_t k = 0;
     net.for_each_layer([&](auto& layer, std::size_t, const std::string&) {
         using L = std::decay_t<decltype(layer)>;
-        if constexpr (std::string_view(L::kind) == "conv3x3") {
+        if constexpr (nst::is_conv3x3_v<L>) {
             using T = typename L::value_type;
             tensor4<T> w = xt::empty<T>({L::out_channels, L::in_channels, std::size_t(3), std::size_t(3)});
             tensor1<T> b = xt::empty<T>({L::out_channels});

@@ -10,8 +10,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <functional>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "test_helpers.hpp"
@@ -243,12 +246,13 @@ namespace {
 // the reference path, checked against finite differences in test_layers): {max, 2-norm}.
 template <template <class> class Net>
 std::array<double, 2> float_gradient_error(std::size_t side, const std::vector<std::string>& at,
-                                           std::uint32_t seed) {
+                                           std::uint32_t seed, conv_algorithm algorithm) {
     std::mt19937 rng(seed);
     Net<double> dnet;
     test::randomize_weights(dnet, rng);
     Net<float> fnet;
     test::copy_weights(fnet, dnet);
+    fnet.set_conv_algorithm(algorithm);
     const auto x = test::random_tensor<double, 3>({3, side, side}, rng, -50, 50);
     std::size_t deepest = 0;
     for (const auto& name : at) deepest = std::max(deepest, dnet.index_of(name));
@@ -283,16 +287,17 @@ TEST_CASE("float gradients through the own kernels match the double reference pa
     REQUIRE(engine::prefer_winograd(128, 128, 64, 64));
     REQUIRE_FALSE(engine::prefer_winograd(256, 256, 32, 32));
     REQUIRE_FALSE(engine::prefer_winograd(3, 64, 128, 128));
-    REQUIRE(get_conv_algorithm() == conv_algorithm::fastest);
+    REQUIRE(conv3x3<float, 3, 64>().algorithm() == conv_algorithm::fastest);  // the default
 
     SECTION("linear layers, fastest algorithm: float precision") {
-        const auto e = float_gradient_error<linear_net>(128, {"layer4"}, 48);
+        const auto e =
+            float_gradient_error<linear_net>(128, {"layer4"}, 48, conv_algorithm::fastest);
         CAPTURE(e[0], e[1]);
         REQUIRE(e[0] < 1e-4);  // ~5e-6 measured
     }
     SECTION("VGG19 with ReLUs, direct algorithm: float precision") {
-        const scoped_conv_algorithm direct(conv_algorithm::direct);
-        const auto e = float_gradient_error<vgg19>(128, {"relu2_2", "relu4_2", "conv5_1"}, 47);
+        const auto e = float_gradient_error<vgg19>(128, {"relu2_2", "relu4_2", "conv5_1"}, 47,
+                                                   conv_algorithm::direct);
         CAPTURE(e[0], e[1]);
         REQUIRE(e[0] < 1e-4);  // ~3e-6 measured
     }
@@ -300,10 +305,60 @@ TEST_CASE("float gradients through the own kernels match the double reference pa
         // Winograd's ~1e-5 forward rounding flips a few near-zero ReLU inputs, each moving a
         // whole gradient entry, so the largest single difference is luck: bound the 2-norm
         // (~6e-4 measured; a wrong kernel gives O(1)).
-        const auto e = float_gradient_error<vgg19>(128, {"relu2_2", "relu4_2", "conv5_1"}, 47);
+        const auto e = float_gradient_error<vgg19>(128, {"relu2_2", "relu4_2", "conv5_1"}, 47,
+                                                   conv_algorithm::fastest);
         CAPTURE(e[0], e[1]);
         REQUIRE(e[1] < 1e-2);
     }
+}
+
+namespace {
+
+using two_convs = sequential<conv3x3<float, 64, 64>, relu<float>, conv3x3<float, 64, 64>>;
+
+// The output and the input gradient (for dy at the last layer) of net on x, one after the other.
+std::vector<float> forward_backward(two_convs& net, const tensor3<float>& x,
+                                    const tensor3<float>& dy) {
+    const tensor3<float>& y = net.forward(x);
+    std::vector<float> out(y.begin(), y.end());
+    net.add_gradient(2, dy);
+    const tensor3<float> dx = net.backward();
+    out.insert(out.end(), dx.begin(), dx.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("the conv algorithm is a per-network setting: two threads, two algorithms",
+          "[conv][paths][threads]") {
+    std::mt19937 rng(49);
+    two_convs fast, direct;
+    test::randomize_weights(fast, rng);
+    test::copy_weights(direct, fast);
+    direct.set_conv_algorithm(conv_algorithm::direct);
+    REQUIRE(direct.layer<0>().algorithm() == conv_algorithm::direct);
+    REQUIRE(direct.layer<2>().algorithm() == conv_algorithm::direct);
+    REQUIRE(fast.layer<0>().algorithm() == conv_algorithm::fastest);
+    REQUIRE(detail::conv3x3_engine<float>::prefer_winograd(64, 64, 64, 64));
+
+    const auto x = test::random_tensor<float, 3>({64, 64, 64}, rng);
+    const auto dy = test::random_tensor<float, 3>({64, 64, 64}, rng);
+    const std::vector<float> want_fast = forward_backward(fast, x, dy);
+    const std::vector<float> want_direct = forward_backward(direct, x, dy);
+    REQUIRE(want_fast != want_direct);  // Winograd and the direct kernel round differently
+
+    // Each network, run over and over while the other runs in another thread, gives exactly
+    // its own single-threaded result: neither sees the other's setting.
+    std::atomic<int> mismatches{0};
+    const auto repeat = [&](two_convs& net, const std::vector<float>& want) {
+        for (int k = 0; k < 6; ++k)
+            if (forward_backward(net, x, dy) != want) ++mismatches;
+    };
+    std::thread a(repeat, std::ref(fast), std::cref(want_fast));
+    std::thread b(repeat, std::ref(direct), std::cref(want_direct));
+    a.join();
+    b.join();
+    REQUIRE(mismatches == 0);
 }
 
 #else

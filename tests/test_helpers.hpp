@@ -21,7 +21,7 @@ namespace nst::test {
 template <class Net> void randomize_weights(Net& net, std::mt19937& rng) {
     net.for_each_layer([&](auto& layer, std::size_t, const std::string&) {
         using L = std::decay_t<decltype(layer)>;
-        if constexpr (std::string_view(L::kind) == "conv3x3") {
+        if constexpr (is_conv3x3_v<L>) {
             using T = typename L::value_type;
             const T s = T(std::sqrt(6.0 / (9.0 * L::in_channels)));
             layer.set_weights(
@@ -35,11 +35,11 @@ template <class Net> void randomize_weights(Net& net, std::mt19937& rng) {
 template <class To, class From> void copy_weights(To& to, const From& from) {
     to.for_each_layer([&](auto& layer, std::size_t index, const std::string&) {
         using L = std::decay_t<decltype(layer)>;
-        if constexpr (std::string_view(L::kind) == "conv3x3") {
+        if constexpr (is_conv3x3_v<L>) {
             using T = typename L::value_type;
             from.for_each_layer([&](const auto& source, std::size_t j, const std::string&) {
                 using S = std::decay_t<decltype(source)>;
-                if constexpr (std::string_view(S::kind) == "conv3x3") {
+                if constexpr (is_conv3x3_v<S>) {
                     if (j == index)
                         layer.set_weights(xt::cast<T>(source.weights()),
                                           xt::cast<T>(source.bias()));

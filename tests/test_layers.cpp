@@ -7,6 +7,7 @@
 using namespace nst;
 using nst::test::gradient_error;
 using nst::test::random_tensor;
+using nst::test::test_layer;
 
 namespace {
 
@@ -315,12 +316,12 @@ TEST_CASE("VGG19 input gradient through conv5_1 matches finite differences",
 TEST_CASE("VGG19 in float and double agree to float precision", "[vgg19]") {
     // Direct float arithmetic: Winograd's larger rounding flips near-zero ReLU inputs, which
     // moves single gradient entries (test_conv_paths covers Winograd).
-    const scoped_conv_algorithm direct(conv_algorithm::direct);
     std::mt19937 rng(10);
     vgg19<double> dnet;
     test::randomize_weights(dnet, rng);
     vgg19<float> fnet;
     test::copy_weights(fnet, dnet);
+    fnet.set_conv_algorithm(conv_algorithm::direct);
     std::mt19937 rng_d(11), rng_f(11);  // same targets and image in both precisions
     auto dobj = vgg_objective(dnet, rng_d, 48);
     auto fobj = vgg_objective(fnet, rng_f, 48);
@@ -359,4 +360,116 @@ TEST_CASE("L-BFGS and Adam lower the VGG19 style-transfer loss on a tiny image",
     const auto ar = adam<float>(ao).minimize(obj, x);
     CAPTURE(to_string(ar.reason), ar.loss);
     REQUIRE(ar.loss < initial);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The layer contract (layer_abstract.hpp, layer_traits.hpp) and the public checker
+// (test_layer.hpp), with layers written here the way a user would.
+namespace {
+
+// A ReLU written outside nst: declares itself fusable, counts its own forward calls.
+template <class T> struct counting_relu {
+    using value_type = T;
+    static constexpr std::size_t in_channels = 0, out_channels = 0;
+    static constexpr bool backward_needs_input = false, backward_needs_output = true;
+    static constexpr fusable_activation fusable = fusable_activation::relu;
+    static inline int forward_calls = 0;
+    static constexpr shape3 output_shape(const shape3& in) { return in; }
+    void forward(const tensor3<T>& x, tensor3<T>& y) const {
+        ++forward_calls;
+        y = xt::maximum(x, T(0));
+    }
+    tensor3<T> backward(const tensor3<T>&, const tensor3<T>& y, tensor3<T>&& dy,
+                        const shape3&) const {
+        return xt::where(y > T(0), dy, T(0));
+    }
+};
+
+// Wrong on purpose: backward forgets the factor 2 of y = 2x.
+template <class T> struct doubling_with_wrong_backward {
+    using value_type = T;
+    static constexpr std::size_t in_channels = 0, out_channels = 0;
+    static constexpr bool backward_needs_input = false, backward_needs_output = false;
+    static constexpr shape3 output_shape(const shape3& in) { return in; }
+    void forward(const tensor3<T>& x, tensor3<T>& y) const { y = T(2) * x; }
+    tensor3<T> backward(const tensor3<T>&, const tensor3<T>&, tensor3<T>&& dy,
+                        const shape3&) const {
+        return std::move(dy);
+    }
+};
+
+// Breaks the contract: forward's shape is not what output_shape says.
+template <class T> struct lying_shape : doubling_with_wrong_backward<T> {
+    static constexpr shape3 output_shape(const shape3& in) { return {in[0], in[1] / 2, in[2]}; }
+};
+
+struct missing_backward {
+    using value_type = double;
+    static constexpr std::size_t in_channels = 0, out_channels = 0;
+    static constexpr bool backward_needs_input = false, backward_needs_output = false;
+    static constexpr shape3 output_shape(const shape3& in) { return in; }
+    void forward(const tensor3<double>& x, tensor3<double>& y) const { y = x; }
+};
+
+}  // namespace
+
+TEST_CASE("layer traits: the contract and its optional members are detected", "[layers][contract]") {
+    static_assert(is_layer_v<conv3x3<float, 3, 8>> && is_layer_v<relu<double>>);
+    static_assert(is_layer_v<pool2x2<float, pooling::max>> && is_layer_v<counting_relu<float>>);
+    static_assert(!is_layer_v<missing_backward> && !is_layer_v<int>);
+    static_assert(is_conv3x3_v<conv3x3<double, 3, 8>> && !is_conv3x3_v<relu<double>>);
+    static_assert(can_fuse_v<conv3x3<float, 3, 8>, relu<float>>);
+    static_assert(can_fuse_v<conv3x3<float, 3, 8>, counting_relu<float>>);  // a user's ReLU too
+    static_assert(!can_fuse_v<conv3x3<float, 3, 8>, pool2x2<float, pooling::average>>);
+    static_assert(!can_fuse_v<relu<float>, relu<float>>);
+    static_assert(parameter_count_v<conv3x3<float, 3, 8>> == 9 * 3 * 8 + 8);
+    static_assert(parameter_count_v<relu<float>> == 0);
+    static_assert(has_conv_algorithm_v<conv3x3<float, 3, 8>> && !has_conv_algorithm_v<relu<float>>);
+    using net = sequential<conv3x3<float, 3, 8>, relu<float>, pool2x2<float, pooling::max>>;
+    static_assert(net::output_shapes({3, 9, 6})[2][0] == 8 && net::output_shapes({3, 9, 6})[2][1] == 4);
+    REQUIRE(net::output_shape({3, 9, 6}) == shape3{8, 4, 3});
+    REQUIRE(net::min_input_side() == 2);
+    REQUIRE(net::min_input_side(1) == 1);
+}
+
+TEST_CASE("test_layer passes nst's layers and catches wrong ones", "[layers][contract][gradient]") {
+    std::mt19937 rng(31);
+    conv3x3<double, 3, 4> conv;
+    conv.set_weights(random_tensor<double, 4>({4, 3, 3, 3}, rng),
+                     random_tensor<double, 1>({4}, rng));
+    REQUIRE(test_layer(conv, {3, 5, 7}) < tolerance);
+    REQUIRE(test_layer(relu<double>(), {3, 6, 7}) < tolerance);  // also its saved-mask backward
+    REQUIRE(test_layer(pool2x2<double, pooling::max>(), {2, 5, 7}) < tolerance);
+    REQUIRE(test_layer(pool2x2<double, pooling::average>(), {2, 6, 4}) < tolerance);
+    REQUIRE(test_layer(counting_relu<double>(), {2, 3, 4}) < tolerance);
+    REQUIRE(test_layer(doubling_with_wrong_backward<double>(), {2, 3, 4}) > 0.4);  // exactly 0.5
+    REQUIRE_THROWS_AS(test_layer(lying_shape<double>(), {2, 3, 4}), shape_error);
+}
+
+TEST_CASE("fusion by trait: conv3x3 computes a user's fusable ReLU in its own pass",
+          "[layers][contract]") {
+    std::mt19937 rng(32);
+    sequential<conv3x3<double, 3, 4>, counting_relu<double>> net;
+    test::randomize_weights(net, rng);
+    const auto x = random_tensor<double, 3>({3, 6, 5}, rng);
+    tensor3<double> conv_out;
+    net.layer<0>().forward(x, conv_out);
+    const tensor3<double> expected = xt::maximum(conv_out, 0.0);
+
+    counting_relu<double>::forward_calls = 0;
+    net.keep_all();  // the conv's own output is read: no fusion
+    REQUIRE(xt::allclose(net.forward(x), expected));
+    REQUIRE(counting_relu<double>::forward_calls == 1);
+
+    net.keep_only({1});  // only the ReLU's output is read: fused
+    REQUIRE(xt::allclose(net.forward(x), expected));
+    REQUIRE(counting_relu<double>::forward_calls == 1);
+
+    const auto r = random_tensor<double, 3>({4, 6, 5}, rng);
+    net.add_gradient(1, r);
+    const tensor3<double> dx = net.backward();
+    const auto loss = [&](const tensor3<double>& at) {
+        return double(xt::sum(net.forward(at) * r)());
+    };
+    REQUIRE(gradient_error(loss, x, dx, 0, rng) < tolerance);
 }

@@ -655,3 +655,57 @@ TEST_CASE("vgg19 cross-check: activations, Gram matrices, loss and image gradien
     report("float", in_float);
     require_within(in_float, 1e-4);
 }
+
+// ---------------------------------------------------------------------------------------------
+// VGG19 described once: names, shapes and parameter counts derive from the type list.
+TEST_CASE("vgg19 architecture: names, shapes, minimum sizes and parameters from the types",
+          "[vgg19][models]") {
+    using net = vgg19<float, pooling::max>;
+    // The canonical names, generated here independently of the type list.
+    std::vector<std::string> expected;
+    const std::size_t convs_per_block[5] = {2, 2, 4, 4, 4};
+    for (std::size_t block = 1; block <= 5; ++block) {
+        for (std::size_t c = 1; c <= convs_per_block[block - 1]; ++c) {
+            expected.push_back("conv" + std::to_string(block) + "_" + std::to_string(c));
+            expected.push_back("relu" + std::to_string(block) + "_" + std::to_string(c));
+        }
+        expected.push_back("pool" + std::to_string(block));
+    }
+    const auto& names = net::layer_names();
+    REQUIRE(std::vector<std::string>(names.begin(), names.end()) == expected);
+    REQUIRE(vgg19<double>::layer_names() == names);
+    REQUIRE(net().names() == names);
+    REQUIRE(net::layer_index("relu4_2") == 22);
+    REQUIRE(net::find_layer("pool5") == std::size_t(36));
+    REQUIRE_FALSE(net::find_layer("conv6_1").has_value());
+    REQUIRE_THROWS_WITH(net::layer_index("conv6_1"),
+                        Catch::Contains("conv6_1") && Catch::Contains("relu5_4"));
+
+    // Static shapes agree with what a forward pass produces (odd sizes: pooling drops a row).
+    constexpr auto at224 = net::output_shapes({3, 224, 224});
+    static_assert(at224[36][0] == 512 && at224[36][1] == 7 && at224[36][2] == 7);
+    net n;
+    std::mt19937 rng(60);
+    test::randomize_weights(n, rng);
+    const shape3 in{3, 37, 45};
+    n.forward(test::random_tensor<float, 3>(in, rng), net::layer_index("relu5_1"));
+    const auto shapes = net::output_shapes(in);
+    for (std::size_t i = 0; i <= net::layer_index("relu5_1"); ++i) {
+        CAPTURE(names[i]);
+        REQUIRE(shape_of(n.output(i)) == shapes[i]);
+    }
+    REQUIRE(shapes[net::layer_index("pool5")] == shape3{512, 1, 1});
+
+    // Minimum input side: 2^(pools before the layer).
+    REQUIRE(net::min_input_side(net::layer_index("relu1_2")) == 1);
+    REQUIRE(net::min_input_side(net::layer_index("conv2_1")) == 2);
+    REQUIRE(net::min_input_side(net::layer_index("conv5_1")) == 16);
+    REQUIRE(net::min_input_side() == 32);
+
+    // Keras' VGG19(include_top=False) reports 20,024,384 parameters.
+    std::size_t total = 0;
+    for (std::size_t p : net::parameter_counts()) total += p;
+    REQUIRE(total == 20024384);
+    REQUIRE(net::parameter_counts()[net::layer_index("conv1_1")] == 3 * 64 * 9 + 64);
+    REQUIRE(net::parameter_counts()[net::layer_index("relu1_1")] == 0);
+}

@@ -8,9 +8,12 @@
 #include "core/version.hpp"
 
 #include "layers/conv3x3.hpp"
+#include "layers/conv_algorithm.hpp"
+#include "layers/layer_traits.hpp"
 #include "layers/pool2x2.hpp"
 #include "layers/relu.hpp"
 #include "layers/sequential.hpp"
+#include "layers/test_layer.hpp"
 
 #include "models/vgg19.hpp"
 

@@ -37,6 +37,7 @@
 
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
+#include "../layers/layer_traits.hpp"
 #include "detail/hdf5.hpp"
 
 namespace nst {
@@ -258,7 +259,7 @@ std::size_t load_keras_weights(
     std::size_t loaded = 0;
     net.for_each_layer([&](auto& layer, std::size_t, const std::string& name) {
         using L = std::decay_t<decltype(layer)>;
-        if constexpr (std::string_view(L::kind) == std::string_view("conv3x3")) {
+        if constexpr (is_conv3x3_v<L>) {
             using T = typename L::value_type;
             auto w = file.read_conv3x3<T>(to_keras(name), L::in_channels, L::out_channels);
             layer.set_weights(std::move(w.weights), std::move(w.bias));

@@ -5,55 +5,27 @@
 #include <string>
 #include <utility>
 
+#include "conv_algorithm.hpp"
 #include "detail/conv3x3_engine.hpp"
 #include "layer_shape.hpp"
+#include "layer_traits.hpp"
 
 namespace nst {
 
-// Which arithmetic float 3x3 convolutions may use (double always runs the im2col + BLAS path;
-// float too when compiled without AVX2+FMA or AVX-512).
-//   fastest: Winograd F(4x4, 3x3) where it is faster (32+ channels in and out, 128+ tiles of
-//            4 x 4 pixels, e.g. 48 x 48: about 2x on VGG19's layers), nst's implicit GEMM
-//            elsewhere. Rounding ~2e-5 of the largest output, so a near-zero ReLU input can
-//            differ in sign from an exact evaluation.
-//   direct:  the implicit GEMM everywhere: rounding ~1e-7 of the largest output.
-// Applies process-wide to calls that start after it. Default: fastest.
-enum class conv_algorithm { fastest, direct };
-inline void set_conv_algorithm(conv_algorithm algorithm) {
-    detail::conv3x3_winograd_allowed() = algorithm == conv_algorithm::fastest;
-}
-inline conv_algorithm get_conv_algorithm() {
-    return detail::conv3x3_winograd_allowed() ? conv_algorithm::fastest : conv_algorithm::direct;
-}
-// Sets the algorithm for its lifetime, then restores the previous one.
-class scoped_conv_algorithm {
-public:
-    explicit scoped_conv_algorithm(conv_algorithm algorithm) : previous_(get_conv_algorithm()) {
-        set_conv_algorithm(algorithm);
-    }
-    ~scoped_conv_algorithm() { set_conv_algorithm(previous_); }
-    scoped_conv_algorithm(const scoped_conv_algorithm&) = delete;
-    scoped_conv_algorithm& operator=(const scoped_conv_algorithm&) = delete;
-
-private:
-    conv_algorithm previous_;
-};
-
-// A layer is a small value type with:
-//   value_type, kind, in_channels/out_channels (0 = any),
-//   backward_needs_input / backward_needs_output (which activations the net must keep),
-//   output_shape(in), forward(x, y), backward(x, y, dy, in_shape) -> dx.
-// Weights are frozen: backward returns only the gradient with respect to the input.
+// The layer contract is in layer_abstract.hpp. Weights are frozen: backward returns only the
+// gradient with respect to the input. The convolution algorithm is a per-layer setting
+// (conv_algorithm.hpp; a network sets all its layers with sequential::set_conv_algorithm).
 template <class T, std::size_t In, std::size_t Out> class conv3x3 {
     static_assert(In > 0 && Out > 0, "conv3x3 needs positive channel counts");
 
 public:
     using value_type = T;
-    static constexpr const char* kind = "conv3x3";
     static constexpr std::size_t in_channels = In;
     static constexpr std::size_t out_channels = Out;
     static constexpr bool backward_needs_input = false;
     static constexpr bool backward_needs_output = false;
+    static constexpr std::size_t parameter_count = 9 * In * Out + Out;
+    static constexpr const char* kind = "conv3x3";  // names the layer in error messages
 
     // Zero weights and bias until set_weights is called.
     conv3x3() : weights_(xt::zeros<T>({Out, In, std::size_t(3), std::size_t(3)})), bias_(xt::zeros<T>({Out})) {}
@@ -74,40 +46,48 @@ public:
     const tensor4<T>& weights() const { return weights_; }
     const tensor1<T>& bias() const { return bias_; }
 
-    static shape3 output_shape(const shape3& in) { return {Out, in[1], in[2]}; }
+    // Winograd where faster (fastest, the default) or the direct kernel everywhere.
+    void set_conv_algorithm(conv_algorithm algorithm) { algorithm_ = algorithm; }
+    conv_algorithm algorithm() const { return algorithm_; }
 
-    void forward(const tensor3<T>& x, tensor3<T>& y) const {
-        require_activation(x, In, kind);
-        y.resize({Out, x.shape(1), x.shape(2)});
-        engine::forward(weights_.data(), In, Out, x.data(), x.shape(1), x.shape(2), bias_.data(),
-                        false, y.data());
-    }
+    static constexpr shape3 output_shape(const shape3& in) { return {Out, in[1], in[2]}; }
+
+    void forward(const tensor3<T>& x, tensor3<T>& y) const { run_forward(x, y, false); }
 
     // forward followed by ReLU in one pass (the network uses it when the convolution's own
     // output is not read): saves writing and re-reading a whole activation.
-    static constexpr bool can_fuse_relu = true;
-    void forward_relu(const tensor3<T>& x, tensor3<T>& y) const {
-        require_activation(x, In, kind);
-        y.resize({Out, x.shape(1), x.shape(2)});
-        engine::forward(weights_.data(), In, Out, x.data(), x.shape(1), x.shape(2), bias_.data(),
-                        true, y.data());
+    static constexpr bool can_fuse(fusable_activation a) { return a == fusable_activation::relu; }
+    void forward_fused(const tensor3<T>& x, tensor3<T>& y, fusable_activation) const {
+        run_forward(x, y, true);
     }
 
     tensor3<T> backward(const tensor3<T>&, const tensor3<T>&, tensor3<T>&& dy,
                         const shape3& in_shape) const {
         require_activation(dy, Out, std::string(kind) + " backward");
         tensor3<T> dx = xt::empty<T>(in_shape);
-        engine::backward(weights_.data(), In, Out, dy.data(), in_shape[1], in_shape[2], dx.data());
+        engine::backward(weights_.data(), In, Out, dy.data(), in_shape[1], in_shape[2], dx.data(),
+                         algorithm_);
         return dx;
     }
 
 private:
+    void run_forward(const tensor3<T>& x, tensor3<T>& y, bool relu) const {
+        require_activation(x, In, kind);
+        y.resize({Out, x.shape(1), x.shape(2)});
+        engine::forward(weights_.data(), In, Out, x.data(), x.shape(1), x.shape(2), bias_.data(),
+                        relu, y.data(), algorithm_);
+    }
+
     // Computes from the canonical weights only: the layout a kernel reads is made per call
     // (conv3x3_engine.hpp), so no packed copies are kept.
     using engine = detail::conv3x3_engine<T>;
 
     tensor4<T> weights_;
     tensor1<T> bias_;
+    conv_algorithm algorithm_ = conv_algorithm::fastest;
 };
+
+template <class T, std::size_t In, std::size_t Out>
+struct is_conv3x3<conv3x3<T, In, Out>> : std::true_type {};
 
 }  // namespace nst

@@ -23,7 +23,7 @@ public:
     static constexpr bool backward_needs_input = Mode == pooling::max;  // where the max was
     static constexpr bool backward_needs_output = false;
 
-    static shape3 output_shape(const shape3& in) { return {in[0], in[1] / 2, in[2] / 2}; }
+    static constexpr shape3 output_shape(const shape3& in) { return {in[0], in[1] / 2, in[2] / 2}; }
 
     void forward(const tensor3<T>& x, tensor3<T>& y) const {
         require_activation(x, 0, kind);

@@ -13,6 +13,7 @@
 
 #include "detail/simd_float.hpp"
 #include "layer_shape.hpp"
+#include "layer_traits.hpp"
 
 namespace nst {
 
@@ -125,8 +126,10 @@ public:
     static constexpr std::size_t out_channels = 0;
     static constexpr bool backward_needs_input = false;
     static constexpr bool backward_needs_output = true;  // y > 0 is the mask
+    // A producing layer (conv3x3) may compute this ReLU in its own forward pass.
+    static constexpr fusable_activation fusable = fusable_activation::relu;
 
-    static shape3 output_shape(const shape3& in) { return in; }
+    static constexpr shape3 output_shape(const shape3& in) { return in; }
 
     void forward(const tensor3<T>& x, tensor3<T>& y) const {
         require_activation(x, 0, kind);

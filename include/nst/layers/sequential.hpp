@@ -22,6 +22,12 @@
 // Its output is then turned into that state as soon as the next layer has read it, unless the
 // output is kept or the next layer's backward needs it as input (e.g. relu before max pooling).
 // The state's storage is reused from one forward to the next.
+//
+// Every layer type must meet the layer contract (layer_abstract.hpp): a type that does not
+// stops compilation with one message naming the missing member. Optional members are found by
+// what a layer declares (layer_traits.hpp): conv + ReLU fusion, the convolution algorithm,
+// parameter counts. Shapes follow from the types alone: output_shapes({3, 512, 512}) gives every
+// layer's output shape without an instance.
 #pragma once
 
 #include <algorithm>
@@ -34,15 +40,40 @@
 #include <utility>
 #include <vector>
 
+#include "conv_algorithm.hpp"
 #include "layer_shape.hpp"
-#include "relu.hpp"
+#include "layer_traits.hpp"
 
 namespace nst {
 
+namespace detail {
+// Contract members read at class scope, with harmless values for a type that breaks the layer
+// contract (so that the contract's static_assert is the only error).
+template <class L, class = void> struct value_type_or_float { using type = float; };
+template <class L> struct value_type_or_float<L, std::void_t<typename L::value_type>> {
+    using type = typename L::value_type;
+};
+template <class L> constexpr std::size_t in_channels_of() {
+    if constexpr (is_layer_v<L>) return L::in_channels; else return 0;
+}
+template <class L> constexpr bool needs_input_of() {
+    if constexpr (is_layer_v<L>) return L::backward_needs_input; else return false;
+}
+template <class L> constexpr bool needs_output_of() {
+    if constexpr (is_layer_v<L>) return L::backward_needs_output; else return false;
+}
+}  // namespace detail
+
 template <class First, class... Rest> class sequential {
+    // One readable error per broken layer type (layer_traits.hpp); everything below reaches
+    // into a layer only when all layers are valid.
+    static constexpr bool layers_ok = (check_layer<First>() && ... && check_layer<Rest>());
+
 public:
-    using value_type = typename First::value_type;
-    static_assert((std::is_same_v<value_type, typename Rest::value_type> && ...),
+    using value_type = typename detail::value_type_or_float<First>::type;
+    static_assert(!layers_ok ||
+                      (std::is_same_v<value_type,
+                                      typename detail::value_type_or_float<Rest>::type> && ...),
                   "all layers of a sequential network must share one scalar type");
     static constexpr std::size_t size = 1 + sizeof...(Rest);
     using layers_tuple = std::tuple<First, Rest...>;
@@ -67,6 +98,54 @@ public:
     }
     template <class F> void for_each_layer(F&& f) const {
         for_each_index([&](auto i) { f(std::get<i>(layers_), std::size_t(i), names_[i]); });
+    }
+
+    // Output shape of every layer for an input of shape `in`, from the layers' static
+    // output_shape rules (no instance, no computation). A zero height or width means the input
+    // is too small for that layer.
+    static constexpr std::array<shape3, size> output_shapes(shape3 in) {
+        std::array<shape3, size> out{};
+        if constexpr (layers_ok) {
+            in = First::output_shape(in);
+            out[0] = in;
+            std::size_t k = 1;
+            ((in = Rest::output_shape(in), out[k++] = in), ...);
+        }
+        return out;
+    }
+    // Output shape of the whole network for an input of shape `in`.
+    static constexpr shape3 output_shape(const shape3& in) { return output_shapes(in)[size - 1]; }
+
+    // Smallest side s such that an s x s input gives a non-empty output at every layer up to
+    // `last` (2^pools for 2x2 pooling); 0 if there is none up to 65536.
+    static constexpr std::size_t min_input_side(std::size_t last = size - 1) {
+        for (std::size_t side = 1; side <= 65536; ++side) {
+            const auto shapes = output_shapes({detail::in_channels_of<First>(), side, side});
+            bool empty = false;
+            for (std::size_t i = 0; i <= last && i < size; ++i)
+                empty = empty || shapes[i][1] == 0 || shapes[i][2] == 0;
+            if (!empty) return side;
+        }
+        return 0;
+    }
+
+    // Parameters of each layer (L::parameter_count, 0 for layers without).
+    static constexpr std::array<std::size_t, size> parameter_counts() {
+        return {parameter_count_v<First>, parameter_count_v<Rest>...};
+    }
+
+    // Whether layer i's backward reads its input / its output (the network keeps those).
+    static constexpr bool layer_backward_needs_input(std::size_t i) { return needs_input_[i]; }
+    static constexpr bool layer_backward_needs_output(std::size_t i) { return needs_output_[i]; }
+
+    // Sets the convolution algorithm of every layer that has one (set_conv_algorithm), e.g.
+    // conv_algorithm::direct for results closest to exact arithmetic. A per-network setting:
+    // other networks, in this thread or others, are unaffected.
+    void set_conv_algorithm(conv_algorithm algorithm) {
+        for_each_layer([&](auto& layer, std::size_t, const std::string&) {
+            if constexpr (has_conv_algorithm_v<std::decay_t<decltype(layer)>>)
+                layer.set_conv_algorithm(algorithm);
+        });
     }
 
     const std::array<std::string, size>& names() const { return names_; }
@@ -95,14 +174,15 @@ public:
         if (last >= size)
             throw invalid_argument("forward: layer index " + std::to_string(last) +
                                    " is past the last layer (" + std::to_string(size - 1) + ")");
-        require_activation(x, First::in_channels, "input to layer '" + names_[0] + "'");
+        require_activation(x, detail::in_channels_of<First>(),
+                           "input to layer '" + names_[0] + "'");
         last_ = std::ptrdiff_t(last);
         for (auto& o : outputs_) o = tensor();
         for (auto& g : injected_) g = tensor();
         saved_valid_.fill(false);
         released_.fill(false);
         input_shape_ = shape_of(x);
-        if constexpr (First::backward_needs_input) input_ = x;
+        if (needs_input_[0]) input_ = x;
         bool fused_into_this = false;  // the previous layer already computed this one
         for_each_index([&](auto i) {
             if (i > last) return;
@@ -113,10 +193,13 @@ public:
                 return;
             }
             try {
-                if constexpr (fuses_relu_after<i>()) {
-                    // conv + relu in one pass when nobody reads the conv's own output.
+                if constexpr (!layers_ok) {
+                    // (the contract's static_assert has reported the broken layer)
+                } else if constexpr (fuses_next<i>()) {
+                    // e.g. conv + relu in one pass when nobody reads the conv's own output.
                     if (i + 1 <= last && !needed(i)) {
-                        std::get<i>(layers_).forward_relu(in, outputs_[i + 1]);
+                        std::get<i>(layers_).forward_fused(in, outputs_[i + 1],
+                                                           layer_type<i + 1>::fusable);
                         fused_into_this = true;
                     } else {
                         std::get<i>(layers_).forward(in, outputs_[i]);
@@ -245,19 +328,12 @@ public:
     }
 
 private:
-    template <class L, class = void> struct has_relu_fusion : std::false_type {};
-    template <class L>
-    struct has_relu_fusion<L, std::void_t<decltype(L::can_fuse_relu)>>
-        : std::bool_constant<L::can_fuse_relu> {};
-    // Whether layer I can compute itself and the ReLU that follows it in one pass.
-    template <std::size_t I> static constexpr bool fuses_relu_after() {
-        if constexpr (I + 1 < size) {
-            using next = layer_type<I + 1>;
-            return has_relu_fusion<layer_type<I>>::value &&
-                   std::is_same_v<next, relu<value_type>>;
-        } else {
+    // Whether layer I can compute itself and the (activation) layer after it in one pass.
+    template <std::size_t I> static constexpr bool fuses_next() {
+        if constexpr (I + 1 < size)
+            return can_fuse_v<layer_type<I>, layer_type<I + 1>>;
+        else
             return false;
-        }
     }
 
     // Compact saved state support (see the header comment).
@@ -301,17 +377,22 @@ private:
     // Layer I's backward from its output (or its saved state when the output was dropped).
     template <std::size_t I> tensor backward_at(tensor&& g) {
         const tensor& in = I == 0 ? input_ : outputs_[I - 1];
-        if constexpr (has_saved_state<I>()) {
-            if (saved_valid_[I] && outputs_[I].size() == 0)
-                return std::get<I>(layers_).backward(std::get<I>(saved_), std::move(g),
-                                                     shapes_in_[I]);
+        if constexpr (!layers_ok) {
+            return std::move(g);  // (the contract's static_assert has reported the layer)
+        } else {
+            if constexpr (has_saved_state<I>()) {
+                if (saved_valid_[I] && outputs_[I].size() == 0)
+                    return std::get<I>(layers_).backward(std::get<I>(saved_), std::move(g),
+                                                         shapes_in_[I]);
+            }
+            return std::get<I>(layers_).backward(in, outputs_[I], std::move(g), shapes_in_[I]);
         }
-        return std::get<I>(layers_).backward(in, outputs_[I], std::move(g), shapes_in_[I]);
     }
     shape3 output_shape_at(std::size_t i) const {
         shape3 s{};
         for_each_index([&](auto j) {
-            if (j == i) s = std::tuple_element_t<j, layers_tuple>::output_shape(shapes_in_[j]);
+            if constexpr (layers_ok)
+                if (j == i) s = std::tuple_element_t<j, layers_tuple>::output_shape(shapes_in_[j]);
         });
         return s;
     }
@@ -333,10 +414,10 @@ private:
         for_each_index_reverse(f, std::make_index_sequence<size>{});
     }
 
-    static constexpr std::array<bool, size> needs_input_{First::backward_needs_input,
-                                                         Rest::backward_needs_input...};
-    static constexpr std::array<bool, size> needs_output_{First::backward_needs_output,
-                                                          Rest::backward_needs_output...};
+    static constexpr std::array<bool, size> needs_input_{detail::needs_input_of<First>(),
+                                                         detail::needs_input_of<Rest>()...};
+    static constexpr std::array<bool, size> needs_output_{detail::needs_output_of<First>(),
+                                                          detail::needs_output_of<Rest>()...};
 
     layers_tuple layers_;
     std::array<std::string, size> names_;

@@ -5,6 +5,7 @@
 // Winograd F(4x4, 3x3) (conv3x3_winograd.hpp, 4x fewer multiplies, transforms that pay off with
 // enough channels and tiles) or the implicit GEMM (conv3x3_implicit.hpp). Both directions use
 // the same routines with differently packed weights (forward, and its adjoint for backward).
+// The caller passes the conv_algorithm (the layer's setting): no process-wide state.
 //
 // Memory: the layer keeps only its canonical weights (c_out x c_in x 3 x 3). The layout the
 // kernels read is packed per call into a reused buffer of the calling thread (9.4 MB for
@@ -13,24 +14,17 @@
 // 256 x 256, and it saves two packed copies of every layer (160 MB for VGG19).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <type_traits>
 #include <vector>
 
+#include "../conv_algorithm.hpp"
 #include "conv3x3_gemm.hpp"
 #include "conv3x3_implicit.hpp"
 #include "conv3x3_winograd.hpp"
 #include "thread_scratch.hpp"
 
 namespace nst::detail {
-
-// Process-wide switch behind nst::set_conv_algorithm (conv3x3.hpp): may float convolutions use
-// Winograd?
-inline std::atomic<bool>& conv3x3_winograd_allowed() {
-    static std::atomic<bool> allowed{true};
-    return allowed;
-}
 
 // Stateless: every call gets the layer's weights, c_out x c_in x 3 x 3 (PyTorch order).
 template <class T> class conv3x3_engine {
@@ -41,14 +35,15 @@ public:
 
     // out (c_out x h x w) = act(conv(in) + bias); bias may be null.
     static void forward(const T* weights, std::size_t c_in, std::size_t c_out, const T* in,
-                        std::size_t h, std::size_t w, const T* bias, bool relu, T* out) {
-        run(weights, c_in, c_out, false, in, h, w, bias, relu, out);
+                        std::size_t h, std::size_t w, const T* bias, bool relu, T* out,
+                        conv_algorithm algorithm) {
+        run(weights, c_in, c_out, false, in, h, w, bias, relu, out, algorithm);
     }
 
     // dx (c_in x h x w) = gradient of sum(dy * conv(x)) with respect to x.
     static void backward(const T* weights, std::size_t c_in, std::size_t c_out, const T* dy,
-                         std::size_t h, std::size_t w, T* dx) {
-        run(weights, c_in, c_out, true, dy, h, w, nullptr, false, dx);
+                         std::size_t h, std::size_t w, T* dx, conv_algorithm algorithm) {
+        run(weights, c_in, c_out, true, dy, h, w, nullptr, false, dx, algorithm);
     }
 
     // Winograd where it measured faster on a 2-core AVX-512 machine (benchmarks/
@@ -63,7 +58,8 @@ public:
 private:
     // The convolution layer_in -> layer_out (adjoint: its backward, layer_out -> layer_in).
     static void run(const T* weights, std::size_t layer_in, std::size_t layer_out, bool adjoint,
-                    const T* in, std::size_t h, std::size_t w, const T* bias, bool relu, T* out) {
+                    const T* in, std::size_t h, std::size_t w, const T* bias, bool relu, T* out,
+                    [[maybe_unused]] conv_algorithm algorithm) {
         const std::size_t c_in = adjoint ? layer_out : layer_in;
         const std::size_t c_out = adjoint ? layer_in : layer_out;
         if constexpr (uses_own_kernel) {
@@ -71,8 +67,7 @@ private:
             float* packed = thread_scratch(scratch_slot::packed_weights,
                                            conv3x3_implicit_packed_size(c_in, c_out));
             conv3x3_implicit_pack(weights, layer_in, layer_out, adjoint, packed);
-            if (conv3x3_winograd_allowed().load(std::memory_order_relaxed) &&
-                prefer_winograd(c_in, c_out, h, w))
+            if (algorithm == conv_algorithm::fastest && prefer_winograd(c_in, c_out, h, w))
                 conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out);
             else
                 conv3x3_implicit(in, c_in, h, w, packed, bias, relu, out, c_out);

@@ -16,7 +16,8 @@
 //
 // Precision: the transforms (points 0, +-1, +-2, infinity) amplify float rounding: ~2e-5 of the
 // largest output on VGG19 shapes against ~1e-7 for the direct kernels (test_conv_paths.cpp
-// bounds it at 1e-4). Ample for style transfer; nst::set_conv_algorithm(direct) turns it off.
+// bounds it at 1e-4). Ample for style transfer; conv_algorithm::direct (a layer or network
+// setting, conv_algorithm.hpp) turns it off.
 //
 // Speed (2-core AVX-512, 512 x 512 VGG19 input, CPU time): about 2x the implicit GEMM on every
 // layer with 64+ channels down to 64 x 64 pixels; on a par at 32 x 32, where transforming the

@@ -1,0 +1,83 @@
+// Teaching example: your own layer, composed with nst's layers and checked numerically.
+//
+// A layer is a small value type with a forward pass, a backward pass (the gradient with respect
+// to its input; parameters stay frozen) and a few constants that tell the network what it has
+// to keep; nst/layers/layer_abstract.hpp states the whole contract. Here the layer is a leaky
+// ReLU, y = x for x > 0 and y = 0.1 x otherwise. It goes into an nst::sequential between nst's
+// own convolutions and pooling, and nst::test_layer checks its backward against central finite
+// differences of its forward, as nst's tests do for every built-in layer.
+//
+// Usage: teach_custom_layer            (no arguments, no weights; exits 1 if a check fails)
+#include <cstdio>
+#include <random>
+
+#include <nst/nst.hpp>
+
+template <class T> class leaky_relu {
+public:
+    using value_type = T;
+    static constexpr std::size_t in_channels = 0;  // 0: any number of channels
+    static constexpr std::size_t out_channels = 0;
+    static constexpr bool backward_needs_input = false;
+    static constexpr bool backward_needs_output = true;  // y > 0 exactly where x > 0
+    static constexpr T slope = T(0.1);
+
+    static constexpr nst::shape3 output_shape(const nst::shape3& in) { return in; }
+
+    void forward(const nst::tensor3<T>& x, nst::tensor3<T>& y) const {
+        nst::require_activation(x, 0, "leaky_relu");
+        y = xt::where(x > T(0), x, slope * x);
+    }
+
+    // dL/dx = dL/dy where the input was positive, slope * dL/dy elsewhere.
+    nst::tensor3<T> backward(const nst::tensor3<T>&, const nst::tensor3<T>& y,
+                             nst::tensor3<T>&& dy, const nst::shape3&) const {
+        return xt::where(y > T(0), dy, slope * dy);
+    }
+};
+
+// The network forgets nothing a layer's backward needs: leaky_relu asked for its output.
+template <class T>
+using small_net =
+    nst::sequential<nst::conv3x3<T, 3, 8>, leaky_relu<T>, nst::pool2x2<T, nst::pooling::max>,
+                    nst::conv3x3<T, 8, 4>, leaky_relu<T>>;
+
+int main() {
+    constexpr double tolerance = 1e-5;
+    static_assert(nst::is_layer_v<leaky_relu<double>>, "sequential checks this too");
+
+    // 1. The layer alone, in double precision (float rounding would hide small mistakes).
+    const double layer_error = nst::test_layer(leaky_relu<double>(), {4, 9, 7});
+    std::printf("leaky_relu alone:         worst relative gradient error %.2e\n", layer_error);
+
+    // 2. The layer inside a network. Shapes follow from the layer types alone.
+    small_net<double> net({"conv1", "leaky1", "pool1", "conv2", "leaky2"});
+    const nst::shape3 in{3, 16, 20};
+    const auto shapes = small_net<double>::output_shapes(in);
+    for (std::size_t i = 0; i < small_net<double>::size; ++i)
+        std::printf("  %-7s -> %zu x %zu x %zu\n", net.name(i).c_str(), shapes[i][0],
+                    shapes[i][1], shapes[i][2]);
+
+    std::mt19937 rng(1);
+    net.layer<0>().set_weights(nst::random_tensor<double, 4>({8, 3, 3, 3}, rng, -0.5, 0.5),
+                               nst::random_tensor<double, 1>({8}, rng));
+    net.layer<3>().set_weights(nst::random_tensor<double, 4>({4, 8, 3, 3}, rng, -0.5, 0.5),
+                               nst::random_tensor<double, 1>({4}, rng));
+    const auto x = nst::random_tensor<double, 3>(in, rng);
+    const auto r = nst::random_tensor<double, 3>(shapes.back(), rng);
+
+    // L(x) = sum(r * net(x)): inject dL/d(output) = r at the last layer, run the reverse pass.
+    net.forward(x);
+    net.add_gradient("leaky2", r);
+    const nst::tensor3<double> dx = net.backward();
+    const auto loss = [&](const nst::tensor3<double>& at) {
+        return double(xt::sum(net.forward(at) * r)());
+    };
+    const double net_error = nst::gradient_error(loss, x, dx, 0, rng);
+    std::printf("network with leaky_relu:  worst relative gradient error %.2e\n", net_error);
+
+    const bool ok = layer_error < tolerance && net_error < tolerance;
+    std::printf("%s (tolerance %.0e)\n", ok ? "gradients check out" : "GRADIENT CHECK FAILED",
+                tolerance);
+    return ok ? 0 : 1;
+}
