@@ -74,11 +74,13 @@ template <class T> void gram_product(const T* f, std::size_t c, std::size_t m, T
         blas::syrk_upper(int(c), int(end - begin), alpha, f + begin, int(m), T(0), mine, int(c));
 #pragma omp barrier
 #pragma omp for schedule(static)
-        for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(c); ++i)
+        for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(c); ++i) {
+            const std::size_t r = std::size_t(i);
             for (int q = 1; q < size; ++q) {
-                const T* row = partials + std::size_t(q - 1) * c * c + std::size_t(i) * c;
-                for (std::size_t j = std::size_t(i); j < c; ++j) g[std::size_t(i) * c + j] += row[j];
+                const T* partial = partials + std::size_t(q - 1) * c * c;
+                for (std::size_t j = r; j < c; ++j) g[r * c + j] += partial[r * c + j];
             }
+        }
 #pragma omp for schedule(static)
         for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(c); ++i)
             for (std::size_t j = 0; j < std::size_t(i); ++j)
