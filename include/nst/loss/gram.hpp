@@ -1,16 +1,117 @@
 // Gram matrix of a layer's activations: G = F F^T / scale, with F the C x (H*W) matrix of the
-// C x H x W activations (channel-major storage makes F a view, no copy). Computed with BLAS
-// syrk (half the flops of a general product), which OpenBLAS runs on its OpenMP threads.
+// C x H x W activations (channel-major storage makes F a view, no copy), and its backward.
+//
+// Both run as BLAS calls on blocks distributed over nst's one OpenMP team: the forward splits
+// the long dimension M = H*W into one share per thread, each thread computing the upper
+// triangle of its share's product with syrk (half the flops of gemm), and the partial sums are
+// added and mirrored in parallel; the backward splits the columns of F. Inside an active
+// OpenMP parallel region the OpenMP build of OpenBLAS runs each call on the calling thread
+// alone (it checks omp_in_parallel()), so no process-wide BLAS thread setting is touched and
+// threads are never oversubscribed.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "../core/blas.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
+#include "../core/threads.hpp"
 
 namespace nst {
+
+namespace detail {
+
+inline int team_rank() {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+inline int team_size() {
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
+// Part `part` of `parts` near-equal contiguous shares of n items: its first item.
+inline std::size_t share_begin(std::size_t n, int part, int parts) {
+    return n * std::size_t(part) / std::size_t(parts);
+}
+
+// Threads worth using on n columns: BLAS calls on a few columns cost more than they save.
+inline int column_parts(std::size_t n) {
+    constexpr std::size_t min_columns = 16;
+    return int(std::max<std::size_t>(1, std::min<std::size_t>(num_threads(), n / min_columns)));
+}
+
+// Room for the partial Gram sums of the other threads, kept per calling thread so that
+// repeated evaluations reuse memory that is already mapped.
+template <class T> T* gram_partials(std::size_t size) {
+    thread_local std::vector<T> partials;
+    if (partials.size() < size) partials.resize(size);
+    return partials.data();
+}
+
+// g (c x c, all entries) = alpha * f f^T for the c x m row-major matrix f.
+template <class T> void gram_product(const T* f, std::size_t c, std::size_t m, T alpha, T* g) {
+    const int parts = column_parts(m);
+    T* partials = gram_partials<T>(std::size_t(parts - 1) * c * c);
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    {
+        const int rank = team_rank(), size = team_size();
+        const std::size_t begin = share_begin(m, rank, size), end = share_begin(m, rank + 1, size);
+        T* mine = rank == 0 ? g : partials + std::size_t(rank - 1) * c * c;
+        blas::syrk_upper(int(c), int(end - begin), alpha, f + begin, int(m), T(0), mine, int(c));
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(c); ++i) {
+            const std::size_t r = std::size_t(i);
+            for (int q = 1; q < size; ++q) {
+                const T* partial = partials + std::size_t(q - 1) * c * c;
+                for (std::size_t j = r; j < c; ++j) g[r * c + j] += partial[r * c + j];
+            }
+        }
+#pragma omp for schedule(static)
+        for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(c); ++i)
+            for (std::size_t j = 0; j < std::size_t(i); ++j)
+                g[std::size_t(i) * c + j] = g[j * c + std::size_t(i)];
+    }
+}
+
+// d (c x c) = d + d^T, in place.
+template <class T> void symmetrize(T* d, std::size_t c) {
+#pragma omp parallel for schedule(dynamic, 16) if (c >= 64)
+    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(c); ++i) {
+        const std::size_t r = std::size_t(i);
+        d[r * c + r] *= T(2);
+        for (std::size_t j = r + 1; j < c; ++j) d[r * c + j] = d[j * c + r] += d[r * c + j];
+    }
+}
+
+// out (c x m) = alpha * s f for the c x c matrix s and the c x m matrix f, row-major.
+template <class T>
+void left_product(const T* s, const T* f, std::size_t c, std::size_t m, T alpha, T* out) {
+    const int parts = column_parts(m);
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    {
+        const int rank = team_rank(), size = team_size();
+        const std::size_t begin = share_begin(m, rank, size), end = share_begin(m, rank + 1, size);
+        blas::gemm(false, false, int(c), int(end - begin), int(c), alpha, s, int(c), f + begin,
+                   int(m), T(0), out + begin, int(m));
+    }
+}
+
+}  // namespace detail
 
 // requires: f non-empty, scale != 0. ensures: returns the symmetric C x C matrix F F^T / scale.
 template <class T> tensor2<T> gram(const tensor3<T>& f, T scale = T(1)) {
@@ -19,24 +120,32 @@ template <class T> tensor2<T> gram(const tensor3<T>& f, T scale = T(1)) {
                           shape_string(f.shape()));
     const std::size_t c = f.shape(0), m = f.shape(1) * f.shape(2);
     tensor2<T> g = xt::empty<T>({c, c});
-    blas::syrk_upper(int(c), int(m), T(1) / scale, f.data(), int(m), T(0), g.data(), int(c));
-    for (std::size_t i = 0; i < c; ++i)  // syrk fills the upper triangle; mirror it
-        for (std::size_t j = 0; j < i; ++j) g(i, j) = g(j, i);
+    detail::gram_product(f.data(), c, m, T(1) / scale, g.data());
     return g;
 }
 
-// Backward of gram: given dL/dG, returns dL/dF = (dG + dG^T) F / scale.
+// Backward of gram: given dL/dG, writes dL/dF = (dG + dG^T) F / scale into df (its storage is
+// reused when it already has f's shape).
 template <class T>
-tensor3<T> gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale = T(1)) {
+void gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale, tensor3<T>& df) {
+    if (f.size() == 0)
+        throw shape_error("gram_backward: expected non-empty C x H x W activations, got " +
+                          shape_string(f.shape()));
     const std::size_t c = f.shape(0), m = f.shape(1) * f.shape(2);
     if (dg.shape(0) != c || dg.shape(1) != c)
         throw shape_error("gram_backward: expected a " + std::to_string(c) + " x " +
                           std::to_string(c) + " gradient for activations " +
                           shape_string(f.shape()) + ", got " + shape_string(dg.shape()));
-    tensor2<T> sym = dg + xt::transpose(dg);
-    tensor3<T> df = xt::empty<T>(f.shape());
-    blas::gemm(false, false, int(c), int(m), int(c), T(1) / scale, sym.data(), int(c), f.data(),
-               int(m), T(0), df.data(), int(m));
+    tensor2<T> sym = dg;
+    detail::symmetrize(sym.data(), c);
+    df.resize(f.shape());
+    detail::left_product(sym.data(), f.data(), c, m, T(1) / scale, df.data());
+}
+
+template <class T>
+tensor3<T> gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale = T(1)) {
+    tensor3<T> df;
+    gram_backward(f, dg, scale, df);
     return df;
 }
 

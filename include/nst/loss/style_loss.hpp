@@ -54,13 +54,21 @@ public:
             throw shape_error("style_loss: activations " + shape_string(f.shape()) +
                               " do not have the target's " + std::to_string(n) + " channels");
         const T scale = gram_scale(f, norm_);
-        tensor2<T> diff = gram(f, scale) - target_;
         const T denom = norm_ == style_normalization::gatys ? T(4 * n * n) : T(n * n);
+        // diff becomes dE/dG = 2 (G - A) / denom while sum collects (G - A)^2.
+        tensor2<T> diff = gram(f, scale);
+        T* d = diff.data();
+        const T* a = target_.data();
+        const T to_gradient = T(2) / denom;
+        const std::ptrdiff_t size = std::ptrdiff_t(diff.size());
         double sum = 0;
-        for (const T d : diff) sum += double(d) * d;
-        // dE/dG = 2 (G - A) / denom; gram_backward symmetrises, diff is symmetric already.
-        diff *= T(2) / denom;
-        df = gram_backward(f, diff, scale);
+#pragma omp parallel for schedule(static) reduction(+ : sum) if (size >= 16384)
+        for (std::ptrdiff_t i = 0; i < size; ++i) {
+            const T e = d[i] - a[i];
+            sum += double(e) * double(e);
+            d[i] = e * to_gradient;
+        }
+        gram_backward(f, diff, scale, df);
         return T(sum / double(denom));
     }
 

@@ -1,0 +1,131 @@
+// Gram matrix forward and backward at every VGG19 style layer's shape for a 512 x 512 input:
+// the library's blocked version (BLAS calls distributed over nst's OpenMP team) against the
+// single BLAS call it replaced (one syrk or gemm on OpenBLAS's own threads), kept here as the
+// reference.
+//
+// FLOP/s convention: forward counts C^2 M flops (the multiply-adds of a symmetric product, i.e.
+// syrk's work, half of gemm's 2 C^2 M); backward counts the 2 C^2 M flops of the C x C by C x M
+// product. Compare with bench_layers' convolution rates run in the same session.
+#include <time.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+#include "style_workload.hpp"
+
+namespace {
+
+using nst::tensor2;
+using nst::tensor3;
+
+// The Gram matrix as one syrk call on OpenBLAS's threads, then a serial mirror.
+tensor2<float> reference_gram(const tensor3<float>& f, float scale) {
+    const std::size_t c = f.shape(0), m = f.shape(1) * f.shape(2);
+    tensor2<float> g = xt::empty<float>({c, c});
+    nst::blas::syrk_upper(int(c), int(m), 1.0f / scale, f.data(), int(m), 0.0f, g.data(), int(c));
+    for (std::size_t i = 0; i < c; ++i)
+        for (std::size_t j = 0; j < i; ++j) g(i, j) = g(j, i);
+    return g;
+}
+
+// Its backward: dG + dG^T through an xtensor expression, then one gemm on OpenBLAS's threads.
+tensor3<float> reference_gram_backward(const tensor3<float>& f, const tensor2<float>& dg,
+                                       float scale) {
+    const std::size_t c = f.shape(0), m = f.shape(1) * f.shape(2);
+    tensor2<float> sym = dg + xt::transpose(dg);
+    tensor3<float> df = xt::empty<float>(f.shape());
+    nst::blas::gemm(false, false, int(c), int(m), int(c), 1.0f / scale, sym.data(), int(c),
+                    f.data(), int(m), 0.0f, df.data(), int(m));
+    return df;
+}
+
+enum class variant { reference, blocked, blocked_into };
+
+const char* name(variant v) {
+    if (v == variant::reference) return "reference";
+    return v == variant::blocked ? "blocked" : "blocked_into";
+}
+
+tensor3<float> activations(const benchmark::State& state) {
+    const std::size_t c = std::size_t(state.range(0)), side = std::size_t(state.range(1));
+    tensor3<float> f = xt::empty<float>({c, side, side});
+    nst::bench::fill_hashed(f, 1, 0.0, 1.0);  // non-negative, like ReLU outputs
+    return f;
+}
+
+// CPU time of the whole process (all threads), in seconds.
+double process_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+// FLOP/s per wall second, and FLOP per CPU second of all threads together (cpu_started: the
+// process CPU time before the timed loop): on a loaded machine the second shows the work's
+// efficiency when the first mostly shows the load.
+void set_flops(benchmark::State& state, double flops_per_iteration, double cpu_started) {
+    const double flops = flops_per_iteration * double(state.iterations());
+    state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsRate);
+    state.counters["FLOP/cpu_s"] = flops / (process_seconds() - cpu_started);
+}
+
+void gram_forward(benchmark::State& state, variant v) {
+    const tensor3<float> f = activations(state);
+    const float scale = float(f.shape(1) * f.shape(2));
+    const double cpu_started = process_seconds();
+    for (auto _ : state) {
+        tensor2<float> g = v == variant::reference ? reference_gram(f, scale) : nst::gram(f, scale);
+        benchmark::DoNotOptimize(g.data());
+        benchmark::ClobberMemory();
+    }
+    const double c = double(f.shape(0)), m = double(f.shape(1) * f.shape(2));
+    set_flops(state, c * c * m, cpu_started);
+}
+
+// blocked_into writes into the same output every iteration (no fresh pages); the other two
+// return a new tensor each time, as the old interface did.
+void gram_backward(benchmark::State& state, variant v) {
+    const tensor3<float> f = activations(state);
+    const std::size_t c = f.shape(0);
+    tensor2<float> dg = xt::empty<float>({c, c});
+    nst::bench::fill_hashed(dg, 3, -1.0, 1.0);
+    const float scale = float(f.shape(1) * f.shape(2));
+    tensor3<float> into;
+    const double cpu_started = process_seconds();
+    for (auto _ : state) {
+        if (v == variant::blocked_into) {
+            nst::gram_backward(f, dg, scale, into);
+            benchmark::DoNotOptimize(into.data());
+        } else {
+            tensor3<float> df = v == variant::reference ? reference_gram_backward(f, dg, scale)
+                                                        : nst::gram_backward(f, dg, scale);
+            benchmark::DoNotOptimize(df.data());
+        }
+        benchmark::ClobberMemory();
+    }
+    set_flops(state, 2.0 * double(c) * double(c) * double(f.shape(1) * f.shape(2)), cpu_started);
+}
+
+// Style-layer shapes (channels, side) at a 512 x 512 input, relu1_1 .. relu5_1. The variants of
+// one shape run next to each other, so that load drifting on a shared machine hits them alike.
+const bool registered = [] {
+    const std::int64_t shapes[5][2] = {{64, 512}, {128, 256}, {256, 128}, {512, 64}, {512, 32}};
+    for (const auto& s : shapes) {
+        const auto shape = [&s](benchmark::internal::Benchmark* b) {
+            b->ArgNames({"C", "side"})->Args({s[0], s[1]})->UseRealTime();
+            b->Unit(benchmark::kMicrosecond);
+        };
+        for (const variant v : {variant::reference, variant::blocked})
+            shape(benchmark::RegisterBenchmark(("gram_forward/" + std::string(name(v))).c_str(),
+                                               gram_forward, v));
+        for (const variant v : {variant::reference, variant::blocked, variant::blocked_into})
+            shape(benchmark::RegisterBenchmark(("gram_backward/" + std::string(name(v))).c_str(),
+                                               gram_backward, v));
+    }
+    return true;
+}();
+
+}  // namespace
