@@ -817,3 +817,41 @@ TEST_CASE("CMYK and YCCK JPEGs with Adobe's marker get the right colours, others
                    Contains("plain.jpg") && Contains("CMYK"));
     }
 }
+
+// Not run by default: writes the image fuzzer's seed corpus (tests/fuzz/corpus/decode_image),
+// one small file per format and feature, with the encoders above:
+//   NST_FUZZ_SEED_DIR=tests/fuzz/corpus/decode_image build/tests/test_images "[.fuzz-seeds]"
+TEST_CASE("write the image fuzzer's seed corpus", "[.fuzz-seeds]") {
+    const char* dir_env = std::getenv("NST_FUZZ_SEED_DIR");
+    REQUIRE(dir_env != nullptr);
+    const fs::path dir = dir_env;
+    fs::create_directories(dir);
+    std::mt19937 rng(8);
+    const image img = random_image(5, 6, rng);
+    bytes pixels(img.size());
+    for (std::size_t i = 0; i < img.size(); ++i) pixels[i] = (unsigned char)img.data()[i];
+    save_image(img, (dir / "rgb.png").string());
+    save_image(quadrants(), (dir / "quadrants.jpg").string(), 90);  // subsampled chroma
+    save_image(img, (dir / "rgb.jpg").string(), 95);
+    REQUIRE(stbi_write_bmp((dir / "rgb.bmp").c_str(), 6, 5, 3, pixels.data()));
+    REQUIRE(stbi_write_tga((dir / "rgb_rle.tga").c_str(), 6, 5, 3, pixels.data()));
+    std::vector<float> hdr(pixels.begin(), pixels.end());
+    REQUIRE(stbi_write_hdr((dir / "rgb.hdr").c_str(), 6, 5, 3, hdr.data()));
+    const unsigned char grey_alpha[8] = {0, 255, 77, 128, 200, 0, 255, 255};
+    REQUIRE(stbi_write_png((dir / "grey_alpha.png").c_str(), 2, 2, 2, grey_alpha, 4));
+    write_file(dir / "rgba16.png", make_png(2, 1, 16, 6, {65535, 0, 0x80FF, 32768, 257, 1, 2, 65535}));
+    write_file(dir / "exif6.png", with_exif_chunk(read_file((dir / "rgb.png").string()), exif_block(true, 6)));
+    write_file(dir / "exif8.jpg", with_app1(read_file((dir / "rgb.jpg").string()), exif_block(false, 8)));
+    write_file(dir / "cmyk.jpg", make_4_channel_jpeg({{10, 20, 30, 40}, {200, 100, 50, 0}}, 0));
+    write_file(dir / "ycck.jpg", make_4_channel_jpeg({{10, 20, 30, 40}}, 2));
+    write_file(dir / "bomb.png", png_with_idat(8, 8, zeros_zlib(1 << 16)));
+    const bytes palette = {0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255};
+    write_file(dir / "two_frames.gif", make_gif(3, 2, palette, {{1, 2, 3, 0, 1, 2}, {3, 3, 3, 3, 3, 3}}));
+    bytes r(30), g(30), b(30);
+    for (std::size_t i = 0; i < 30; ++i) r[i] = pixels[3 * i], g[i] = pixels[3 * i + 1], b[i] = pixels[3 * i + 2];
+    write_file(dir / "rgb.psd", make_psd(6, 5, r, g, b));
+    bytes ppm = {'P', '6', '\n', '6', ' ', '5', '\n', '2', '5', '5', '\n'};
+    ppm.insert(ppm.end(), pixels.begin(), pixels.end());
+    write_file(dir / "rgb.ppm", ppm);
+    write_file(dir / "grey16.pgm", {'P', '5', ' ', '2', ' ', '1', ' ', '6', '5', '5', '3', '5', '\n', 1, 2, 255, 0});
+}
