@@ -168,6 +168,152 @@ bytes make_psd(unsigned w, unsigned h, const bytes& r, const bytes& gr, const by
     return p;
 }
 
+// --- Hostile and real-world files: bombs, EXIF orientation, CMYK JPEGs -----------------------
+
+// `base` with `piece` inserted at `at`, after removing `erase` bytes there.
+bytes splice(bytes base, std::size_t at, const bytes& piece, std::size_t erase = 0) {
+    base.erase(base.begin() + long(at), base.begin() + long(at + erase));
+    base.insert(base.begin() + long(at), piece.begin(), piece.end());
+    return base;
+}
+
+// A zlib stream (fixed-Huffman deflate) of `count` zero bytes: one literal, then matches of
+// length 258 at distance 1 (13 bits each, a ratio of about 160), then literals.
+bytes zeros_zlib(std::size_t count) {
+    bytes z = {0x78, 0x01};
+    std::uint32_t bits = 0;
+    int used = 0;
+    const auto put = [&](std::uint32_t value, int n, bool huffman) {  // Huffman codes MSB first
+        for (int i = 0; i < n; ++i) {
+            const std::uint32_t bit = huffman ? (value >> (n - 1 - i)) & 1u : (value >> i) & 1u;
+            bits |= bit << used;
+            if (++used == 8) z.push_back((unsigned char)bits), bits = 0, used = 0;
+        }
+    };
+    put(1, 1, false);  // final block
+    put(1, 2, false);  // fixed Huffman
+    std::size_t left = count;
+    if (left > 0) put(0x30, 8, true), --left;  // literal 0
+    for (; left >= 258; left -= 258) put(0xC5, 8, true), put(0, 5, true);  // length 258, distance 1
+    for (; left > 0; --left) put(0x30, 8, true);
+    put(0, 7, true);  // end of block
+    if (used) z.push_back((unsigned char)bits);
+    put32be(z, std::uint32_t(((count % 65521) << 16) | 1));  // Adler-32 of zeros
+    return z;
+}
+
+// A grey 8-bit PNG declaring width x height whose IDAT is `zlib`.
+bytes png_with_idat(std::uint32_t width, std::uint32_t height, const bytes& zlib) {
+    bytes png = make_png(1, 1, 8, 0, {0});
+    bytes ihdr;
+    put32be(ihdr, 13);
+    ihdr.insert(ihdr.end(), {'I', 'H', 'D', 'R'});
+    put32be(ihdr, width);
+    put32be(ihdr, height);
+    ihdr.insert(ihdr.end(), {8, 0, 0, 0, 0});
+    put32be(ihdr, crc32(ihdr.data() + 4, 17));
+    bytes idat;
+    put32be(idat, std::uint32_t(zlib.size()));
+    idat.insert(idat.end(), {'I', 'D', 'A', 'T'});
+    idat.insert(idat.end(), zlib.begin(), zlib.end());
+    put32be(idat, crc32(idat.data() + 4, zlib.size() + 4));
+    ihdr.insert(ihdr.end(), idat.begin(), idat.end());
+    return splice(splice(png, 8, ihdr), 8 + ihdr.size(), {}, png.size() - 20);  // keep IEND
+}
+
+// A TIFF-structured EXIF block whose IFD0 holds a Make tag and the orientation tag (SHORT).
+bytes exif_block(bool big_endian, unsigned orientation) {
+    bytes t;
+    const auto p16 = [&](unsigned v) { big_endian ? put16be(t, v) : put16le(t, v); };
+    const auto p32 = [&](std::uint32_t v) {
+        big_endian ? put32be(t, v) : (put16le(t, v & 0xFFFF), put16le(t, v >> 16));
+    };
+    t.insert(t.end(), {(unsigned char)(big_endian ? 'M' : 'I'), (unsigned char)(big_endian ? 'M' : 'I')});
+    p16(42);
+    p32(8);
+    p16(2);
+    p16(0x010F), p16(2), p32(4), t.insert(t.end(), {'a', 'b', 'c', 0});  // Make "abc"
+    p16(0x0112), p16(3), p32(1), p16(orientation), p16(0);
+    p32(0);  // no next IFD
+    return t;
+}
+
+// `jpeg` with an APP1 Exif segment holding `tiff` right after SOI.
+bytes with_app1(const bytes& jpeg, const bytes& tiff) {
+    bytes seg = {0xFF, 0xE1};
+    put16be(seg, unsigned(tiff.size() + 8));
+    seg.insert(seg.end(), {'E', 'x', 'i', 'f', 0, 0});
+    seg.insert(seg.end(), tiff.begin(), tiff.end());
+    return splice(jpeg, 2, seg);
+}
+
+// `png` with an eXIf chunk holding `tiff` right after IHDR.
+bytes with_exif_chunk(const bytes& png, const bytes& tiff) {
+    bytes chunk;
+    put32be(chunk, std::uint32_t(tiff.size()));
+    chunk.insert(chunk.end(), {'e', 'X', 'I', 'f'});
+    chunk.insert(chunk.end(), tiff.begin(), tiff.end());
+    put32be(chunk, crc32(chunk.data() + 4, tiff.size() + 4));
+    return splice(png, 33, chunk);  // after the signature and IHDR
+}
+
+// A baseline JPEG with 4 components (no subsampling) made of flat 8 x 8 blocks, so decoding is
+// exact up to rounding: blocks[b][c] is component c of block b, blocks left to right.
+// adobe_transform < 0 writes no Adobe APP14 segment.
+bytes make_4_channel_jpeg(const std::vector<std::array<int, 4>>& blocks, int adobe_transform) {
+    bytes j = {0xFF, 0xD8};
+    const auto segment = [&j](unsigned marker, const bytes& body) {
+        j.insert(j.end(), {0xFF, (unsigned char)marker});
+        put16be(j, unsigned(body.size() + 2));
+        j.insert(j.end(), body.begin(), body.end());
+    };
+    if (adobe_transform >= 0)
+        segment(0xEE, {'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, (unsigned char)adobe_transform});
+    bytes dqt = {0};
+    dqt.insert(dqt.end(), 64, 1);  // quantisation step 1: DC values are exact
+    segment(0xDB, dqt);
+    bytes sof = {8, 0, 8};
+    put16be(sof, unsigned(8 * blocks.size()));
+    sof.push_back(4);
+    for (unsigned char c = 1; c <= 4; ++c) sof.insert(sof.end(), {c, 0x11, 0});
+    segment(0xC0, sof);
+    // DC: the standard luminance table (categories 0..11); AC: only end-of-block, code "0".
+    bytes dht = {0x00, 0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    const bytes ac = {0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    dht.insert(dht.end(), ac.begin(), ac.end());
+    segment(0xC4, dht);
+    segment(0xDA, {4, 1, 0, 2, 0, 3, 0, 4, 0, 0, 63, 0});
+
+    static const unsigned dc_code[12] = {0, 2, 3, 4, 5, 6, 14, 30, 62, 126, 254, 510};
+    static const int dc_length[12] = {2, 3, 3, 3, 3, 3, 4, 5, 6, 7, 8, 9};
+    std::uint32_t bits = 0;
+    int used = 0;
+    const auto put = [&](unsigned value, int n) {
+        for (int i = n - 1; i >= 0; --i) {
+            bits = (bits << 1) | ((value >> i) & 1u);
+            if (++used == 8) {
+                j.push_back((unsigned char)bits);
+                if (bits == 0xFF) j.push_back(0);  // byte stuffing
+                bits = 0, used = 0;
+            }
+        }
+    };
+    int previous[4] = {0, 0, 0, 0};
+    for (const auto& block : blocks)
+        for (int c = 0; c < 4; ++c) {
+            const int dc = 8 * (block[std::size_t(c)] - 128), diff = dc - previous[c];
+            previous[c] = dc;
+            int category = 0;
+            while ((std::abs(diff) >> category) != 0) ++category;
+            put(dc_code[category], dc_length[category]);
+            if (category) put(unsigned(diff < 0 ? diff + (1 << category) - 1 : diff), category);
+            put(0, 1);  // end of block
+        }
+    if (used) put(0x7F, 8 - used);  // pad with ones
+    j.insert(j.end(), {0xFF, 0xD9});
+    return j;
+}
+
 }  // namespace
 
 TEST_CASE("PNG round trip is exact, JPEG is close", "[images]") {
@@ -477,4 +623,235 @@ TEST_CASE("the shared images load with their known sizes and colours", "[images]
             CHECK(img(100, 200, c) == Approx(e.pixel_100_200[c]).margin(3.0));
         }
     }
+}
+
+TEST_CASE("a small file declaring a huge image is refused before decoding", "[images][limits]") {
+    temp_folder dir;
+    // 20000 x 20000 grey (400 megapixels) with a real 2.5 MB bomb: its IDAT inflates to 400 MB.
+    const std::string bomb = dir / "bomb.png";
+    write_file(bomb, png_with_idat(20000, 20000, zeros_zlib(20000u * 20001u)));
+    CHECK(fs::file_size(bomb) < 3'000'000);
+    const std::string message = message_of<image_too_large>([&] { load_image(bomb); });
+    CHECK_THAT(message, Contains(bomb) && Contains("20000 x 20000") && Contains("400000000") &&
+                            Contains("100000000") && Contains("max_pixels"));
+    CHECK_THROWS_AS(load_image(bomb), io_error);  // image_too_large is an io_error
+
+    // GIF: stb sizes its canvas (9 bytes a pixel) from the logical screen in the header.
+    bytes gif = make_gif(2, 1, bytes(12, 0), {{1, 2}});
+    gif[6] = gif[7] = gif[8] = gif[9] = 0xFF;  // 65535 x 65535
+    write_file(dir / "huge.gif", gif);
+    CHECK_THAT(message_of<image_too_large>([&] { load_image(dir / "huge.gif"); }),
+               Contains("65535 x 65535"));
+    // An 18-byte GIF: header, screen descriptor and the trailer only.
+    bytes tiny_gif(gif.begin(), gif.begin() + 13);
+    tiny_gif[10] = 0;  // no colour table
+    tiny_gif.insert(tiny_gif.end(), {0x21, 0xF9, 0, 0, 0x3B});
+    REQUIRE(tiny_gif.size() == 18);
+    CHECK_THROWS_AS(decode_image(tiny_gif.data(), tiny_gif.size(), "tiny.gif"), image_too_large);
+
+    // The limit is the caller's: 4 x 3 = 12 pixels pass a limit of 12 and fail one of 11.
+    std::mt19937 rng(7);
+    save_image(random_image(3, 4, rng), dir / "small.png");
+    CHECK(load_image(dir / "small.png", image_limits{12}).shape() == shape3{3, 4, 3});
+    CHECK_THAT(message_of<image_too_large>([&] { load_image(dir / "small.png", image_limits{11}); }),
+               Contains("4 x 3") && Contains("11"));
+    // Extreme aspect ratios: decoders pad each side to whole blocks.
+    write_file(dir / "line.png", png_with_idat(1, 1000000, zeros_zlib(2000000)));
+    CHECK_THAT(message_of<image_too_large>([&] { load_image(dir / "line.png", image_limits{1000000}); }),
+               Contains("elongated"));
+}
+
+TEST_CASE("a PNG whose data inflates far beyond its declared size is refused", "[images][limits]") {
+    // stb_image grows its inflate buffer without bound: 64 x 64 pixels that inflate to 64 MB.
+    temp_folder dir;
+    write_file(dir / "deep.png", png_with_idat(64, 64, zeros_zlib(64u << 20)));
+    CHECK(fs::file_size(dir / "deep.png") < 500'000);
+    CHECK_THAT(message_of<image_too_large>([&] { load_image(dir / "deep.png"); }),
+               Contains("deep.png") && Contains("64 x 64") && Contains("inflates"));
+    // The same stream cut to the exact size decodes (all black), as does a little slack.
+    for (const std::size_t extra : {std::size_t(0), std::size_t(100)}) {
+        write_file(dir / "exact.png", png_with_idat(64, 64, zeros_zlib(64 * 65 + extra)));
+        const image img = load_image(dir / "exact.png");
+        REQUIRE(img.shape() == shape3{64, 64, 3});
+        CHECK(xt::allclose(img, 0.0f));
+    }
+}
+
+TEST_CASE("resize targets above the pixel limit are refused", "[images][limits]") {
+    const image img = xt::zeros<float>({4, 4, 3});
+    CHECK_THROWS_AS(resize_image(img, 20000, 20000), image_too_large);
+    CHECK_THROWS_AS(resize_longer_side(img, 100, image_limits{99 * 99}), image_too_large);
+    CHECK(resize_image(img, 3, 3, image_limits{9}).shape() == shape3{3, 3, 3});
+}
+
+namespace {
+
+// Where EXIF puts a stored image's row 0 and column 0 when shown (EXIF 2.3, tag 0x0112).
+enum side { top, bottom, left, right };
+struct exif_sides {
+    side row0, column0;
+};
+const exif_sides exif_definition[9] = {{top, left},     {top, left},   {top, right},
+                                       {bottom, right}, {bottom, left}, {left, top},
+                                       {right, top},    {right, bottom}, {left, bottom}};
+side opposite(side s) { return s == top ? bottom : s == bottom ? top : s == left ? right : left; }
+
+// The pixel just inside the displayed corner where sides a and b (one horizontal, one vertical
+// edge) meet, in an h x w image.
+std::array<std::size_t, 2> corner(side a, side b, std::size_t h, std::size_t w) {
+    const bool at_bottom = a == bottom || b == bottom, at_right = a == right || b == right;
+    return {at_bottom ? h - 3 : 2, at_right ? w - 3 : 2};
+}
+
+// A stored 16 x 32 image with flat quadrants: red, green / blue, white.
+image quadrants() {
+    image img({16, 32, 3});
+    const float colour[4][3] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 255}};
+    for (std::size_t y = 0; y < 16; ++y)
+        for (std::size_t x = 0; x < 32; ++x)
+            for (std::size_t c = 0; c < 3; ++c) img(y, x, c) = colour[2 * (y / 8) + x / 16][c];
+    return img;
+}
+
+// Checks that `shown` is quadrants() displayed under `orientation` per the EXIF definition.
+void check_upright(const image& shown, int orientation, float tolerance) {
+    INFO("orientation " << orientation);
+    const exif_sides d = exif_definition[orientation];
+    const bool swapped = d.row0 == left || d.row0 == right;
+    REQUIRE(shown.shape() == (swapped ? shape3{32, 16, 3} : shape3{16, 32, 3}));
+    const image stored = quadrants();
+    const std::size_t h = shown.shape(0), w = shown.shape(1);
+    // Stored corners: (row 0 | last row) x (column 0 | last column).
+    for (const bool last_row : {false, true})
+        for (const bool last_column : {false, true}) {
+            const side a = last_row ? opposite(d.row0) : d.row0;
+            const side b = last_column ? opposite(d.column0) : d.column0;
+            const auto at = corner(a, b, h, w);
+            for (std::size_t c = 0; c < 3; ++c)
+                CHECK(std::abs(shown(at[0], at[1], c) - stored(last_row ? 15 : 0, last_column ? 31 : 0, c)) <=
+                      tolerance);
+        }
+}
+
+}  // namespace
+
+TEST_CASE("EXIF orientation 1-8 is applied to JPEG (APP1) and PNG (eXIf)", "[images][exif]") {
+    temp_folder dir;
+    save_image(quadrants(), dir / "q.jpg");
+    save_image(quadrants(), dir / "q.png");
+    const bytes jpeg = read_file(dir / "q.jpg"), png = read_file(dir / "q.png");
+    for (int o = 1; o <= 8; ++o)
+        for (const bool big_endian : {false, true}) {
+            const std::string name = "o" + std::to_string(o) + (big_endian ? "mm" : "ii");
+            write_file(dir / (name + ".jpg"), with_app1(jpeg, exif_block(big_endian, unsigned(o))));
+            write_file(dir / (name + ".png"), with_exif_chunk(png, exif_block(big_endian, unsigned(o))));
+            check_upright(load_image(dir / (name + ".jpg")), o, 40.0f);
+            check_upright(load_image(dir / (name + ".png")), o, 0.0f);
+        }
+    // 16-bit PNGs and grey+alpha go through the same placement.
+    bytes png16 = make_png(2, 1, 16, 4, {0, 65535, 65535, 65535});  // black, white; opaque
+    png16 = with_exif_chunk(png16, exif_block(true, 6));
+    const image rotated = decode_image(png16.data(), png16.size(), "p16.png");
+    REQUIRE(rotated.shape() == shape3{2, 1, 3});  // rotated 90 clockwise: stored row 0 on the right
+    CHECK((rotated(0, 0, 0) == 0.0f && rotated(1, 0, 0) == Approx(255.0f)));
+}
+
+TEST_CASE("malformed EXIF is ignored: the image loads as stored", "[images][exif]") {
+    temp_folder dir;
+    save_image(quadrants(), dir / "q.jpg");
+    const bytes jpeg = read_file(dir / "q.jpg");
+    std::vector<bytes> broken;
+    bytes t = exif_block(false, 6);
+    t[4] = 0xF0;  // IFD0 offset far past the end
+    broken.push_back(t);
+    t = exif_block(false, 6);
+    t[8] = t[9] = 0xFF;  // 65535 entries claimed
+    broken.push_back(t);
+    t = exif_block(false, 9);  // out of range
+    broken.push_back(t);
+    t = exif_block(false, 6);
+    t[2] = 43;  // not TIFF
+    broken.push_back(t);
+    broken.push_back(bytes(t.begin(), t.begin() + 5));  // truncated header
+    for (const bytes& exif : broken) {
+        const bytes file = with_app1(jpeg, exif);
+        check_upright(decode_image(file.data(), file.size(), "broken.jpg"), 1, 40.0f);
+    }
+}
+
+TEST_CASE("CMYK and YCCK JPEGs with Adobe's marker get the right colours, others a clear error",
+          "[images][cmyk]") {
+    // Ink amounts 0..255 (C, M, Y, K) and the colour they show: 255 (1 - ink) (1 - k).
+    const std::vector<std::array<int, 4>> inks = {{255, 0, 0, 0}, {0, 128, 255, 64}, {40, 90, 10, 200}};
+    const auto shown = [](const std::array<int, 4>& ink, int c) {
+        return 255.0 * (1.0 - ink[std::size_t(c)] / 255.0) * (1.0 - ink[3] / 255.0);
+    };
+    // Adobe CMYK stores inverted values (255 = no ink).
+    std::vector<std::array<int, 4>> stored;
+    for (const auto& ink : inks) stored.push_back({255 - ink[0], 255 - ink[1], 255 - ink[2], 255 - ink[3]});
+    const bytes cmyk = make_4_channel_jpeg(stored, 0);
+    const image a = decode_image(cmyk.data(), cmyk.size(), "cmyk.jpg");
+    REQUIRE(a.shape() == shape3{8, 8 * inks.size(), 3});
+    // YCCK stores the inks' C, M, Y as if they were R, G, B in YCbCr, and K inverted.
+    stored.clear();
+    for (const auto& ink : inks) {
+        const double r = ink[0], g = ink[1], b = ink[2];
+        const auto level = [](double v) { return int(std::lround(std::clamp(v, 0.0, 255.0))); };
+        stored.push_back({level(0.299 * r + 0.587 * g + 0.114 * b),
+                          level(128 - 0.168736 * r - 0.331264 * g + 0.5 * b),
+                          level(128 + 0.5 * r - 0.418688 * g - 0.081312 * b), 255 - ink[3]});
+    }
+    const bytes ycck = make_4_channel_jpeg(stored, 2);
+    const image y = decode_image(ycck.data(), ycck.size(), "ycck.jpg");
+    REQUIRE(y.shape() == a.shape());
+    for (std::size_t i = 0; i < inks.size(); ++i)
+        for (int c = 0; c < 3; ++c) {
+            INFO("block " << i << " channel " << c);
+            CHECK(a(4, 8 * i + 4, std::size_t(c)) == Approx(shown(inks[i], c)).margin(2.0));
+            CHECK(y(4, 8 * i + 4, std::size_t(c)) == Approx(shown(inks[i], c)).margin(3.0));
+        }
+    // Without Adobe's marker (or with a transform meaning neither), the meaning is unknown.
+    for (const int transform : {-1, 1}) {
+        const bytes plain = make_4_channel_jpeg(stored, transform);
+        CHECK_THAT(message_of<io_error>([&] { decode_image(plain.data(), plain.size(), "plain.jpg"); }),
+                   Contains("plain.jpg") && Contains("CMYK"));
+    }
+}
+
+// Not run by default: writes the image fuzzer's seed corpus (tests/fuzz/corpus/decode_image),
+// one small file per format and feature, with the encoders above:
+//   NST_FUZZ_SEED_DIR=tests/fuzz/corpus/decode_image build/tests/test_images "[.fuzz-seeds]"
+TEST_CASE("write the image fuzzer's seed corpus", "[.fuzz-seeds]") {
+    const char* dir_env = std::getenv("NST_FUZZ_SEED_DIR");
+    REQUIRE(dir_env != nullptr);
+    const fs::path dir = dir_env;
+    fs::create_directories(dir);
+    std::mt19937 rng(8);
+    const image img = random_image(5, 6, rng);
+    bytes pixels(img.size());
+    for (std::size_t i = 0; i < img.size(); ++i) pixels[i] = (unsigned char)img.data()[i];
+    save_image(img, (dir / "rgb.png").string());
+    save_image(quadrants(), (dir / "quadrants.jpg").string(), 90);  // subsampled chroma
+    save_image(img, (dir / "rgb.jpg").string(), 95);
+    REQUIRE(stbi_write_bmp((dir / "rgb.bmp").c_str(), 6, 5, 3, pixels.data()));
+    REQUIRE(stbi_write_tga((dir / "rgb_rle.tga").c_str(), 6, 5, 3, pixels.data()));
+    std::vector<float> hdr(pixels.begin(), pixels.end());
+    REQUIRE(stbi_write_hdr((dir / "rgb.hdr").c_str(), 6, 5, 3, hdr.data()));
+    const unsigned char grey_alpha[8] = {0, 255, 77, 128, 200, 0, 255, 255};
+    REQUIRE(stbi_write_png((dir / "grey_alpha.png").c_str(), 2, 2, 2, grey_alpha, 4));
+    write_file(dir / "rgba16.png", make_png(2, 1, 16, 6, {65535, 0, 0x80FF, 32768, 257, 1, 2, 65535}));
+    write_file(dir / "exif6.png", with_exif_chunk(read_file((dir / "rgb.png").string()), exif_block(true, 6)));
+    write_file(dir / "exif8.jpg", with_app1(read_file((dir / "rgb.jpg").string()), exif_block(false, 8)));
+    write_file(dir / "cmyk.jpg", make_4_channel_jpeg({{10, 20, 30, 40}, {200, 100, 50, 0}}, 0));
+    write_file(dir / "ycck.jpg", make_4_channel_jpeg({{10, 20, 30, 40}}, 2));
+    write_file(dir / "bomb.png", png_with_idat(8, 8, zeros_zlib(1 << 16)));
+    const bytes palette = {0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255};
+    write_file(dir / "two_frames.gif", make_gif(3, 2, palette, {{1, 2, 3, 0, 1, 2}, {3, 3, 3, 3, 3, 3}}));
+    bytes r(30), g(30), b(30);
+    for (std::size_t i = 0; i < 30; ++i) r[i] = pixels[3 * i], g[i] = pixels[3 * i + 1], b[i] = pixels[3 * i + 2];
+    write_file(dir / "rgb.psd", make_psd(6, 5, r, g, b));
+    bytes ppm = {'P', '6', '\n', '6', ' ', '5', '\n', '2', '5', '5', '\n'};
+    ppm.insert(ppm.end(), pixels.begin(), pixels.end());
+    write_file(dir / "rgb.ppm", ppm);
+    write_file(dir / "grey16.pgm", {'P', '5', ' ', '2', ' ', '1', ' ', '6', '5', '5', '3', '5', '\n', 1, 2, 255, 0});
 }

@@ -1,6 +1,12 @@
 // Images in and out of nst: load (stb_image), save as PNG or JPEG atomically (stb_image_write),
 // and resize (stb_image_resize). An nst::image is H x W x 3 RGB float in 0..255; values are
 // clamped and rounded only when saved, so intermediate results keep their precision.
+//
+// Untrusted files: the declared size is checked against nst::image_limits before decoding, a
+// PNG's compressed data may not inflate beyond its declared size, EXIF orientation is applied,
+// and every failure is an nst::io_error naming the file (see decode_image).
+// Thread safety: all functions here may run concurrently on different data (stb_image keeps its
+// failure reason per thread, and nst never changes stb's global settings).
 #pragma once
 
 #include <algorithm>
@@ -21,6 +27,7 @@
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "detail/atomic_file.hpp"
+#include "detail/image_headers.hpp"
 #include "detail/read_file.hpp"
 
 namespace nst {
@@ -28,30 +35,118 @@ namespace nst {
 // An RGB image, H x W x 3 (row-major, channels interleaved), float values nominally in 0..255.
 using image = xt::xtensor<float, 3>;
 
+// Limits on what decoding may cost. The pixel count is checked from the file's header before
+// anything is decoded, so a small file declaring a huge image (a decompression bomb) is refused
+// quickly and cheaply. Decoding needs about 21 bytes per pixel while it runs (the decoder's
+// buffer plus the float image), so the default admits 100-megapixel camera files.
+struct image_limits {
+    static constexpr std::size_t default_max_pixels = 100'000'000;
+    std::size_t max_pixels = default_max_pixels;  // width x height as declared by the file
+};
+
+// An image (or a resize target) larger than image_limits allows. An io_error, so programs that
+// treat unreadable input alike need no new case; catch it to tell the user how to raise the limit.
+class image_too_large : public io_error {
+public:
+    using io_error::io_error;
+};
+
 namespace detail {
 
 inline io_error image_error(const std::string& path, const std::string& reason) {
     return io_error("cannot read image '" + path + "': " + reason);
 }
 
-// Converts stb's interleaved samples (1 to 4 channels, `max` = full scale) to RGB 0..255:
-// grey is replicated, alpha is composited on white and dropped.
+// Where stored pixel (y, x) of an h x w image is shown under EXIF orientation 1..8, as a flat
+// pixel index into the upright image (w x h for orientations 5..8). The EXIF definitions:
+// 1 as stored, 2 mirrored left-right, 3 rotated 180 degrees, 4 mirrored top-bottom,
+// 5 transposed, 6 rotated 90 degrees clockwise, 7 transverse, 8 rotated 90 counter-clockwise.
+struct orientation_map {
+    std::size_t h, w;
+    int orientation;
+
+    bool swaps_sides() const { return orientation >= 5 && orientation <= 8; }
+    std::size_t operator()(std::size_t y, std::size_t x) const {
+        const std::size_t fy = h - 1 - y, fx = w - 1 - x;
+        switch (orientation) {
+        case 2: return y * w + fx;
+        case 3: return fy * w + fx;
+        case 4: return fy * w + x;
+        case 5: return x * h + y;
+        case 6: return x * h + fy;
+        case 7: return fx * h + fy;
+        case 8: return fx * h + y;
+        default: return y * w + x;
+        }
+    }
+};
+
+// Converts stb's interleaved samples (1 to 4 channels, `max` = full scale) to RGB 0..255,
+// placing each pixel where `place` shows it: grey is replicated, alpha is composited on white
+// and dropped.
 template <class Sample>
-image to_rgb(const Sample* pixels, std::size_t height, std::size_t width, int channels,
-             float max) {
-    image out({height, width, 3});
+image to_rgb(const Sample* pixels, const orientation_map& place, int channels, float max) {
+    const std::size_t height = place.h, width = place.w;
+    image out = place.swaps_sides() ? image({width, height, 3}) : image({height, width, 3});
     const float scale = 255.0f / max;
     const bool has_alpha = channels == 2 || channels == 4;
     const bool grey = channels <= 2;
-    float* o = out.data();
-    for (std::size_t p = 0; p < height * width; ++p, pixels += channels, o += 3) {
-        const float alpha = has_alpha ? float(pixels[channels - 1]) / max : 1.0f;
-        for (int c = 0; c < 3; ++c) {
-            const float v = float(pixels[grey ? 0 : c]) * scale;
-            o[c] = has_alpha ? v * alpha + 255.0f * (1.0f - alpha) : v;
+    for (std::size_t y = 0; y < height; ++y)
+        for (std::size_t x = 0; x < width; ++x, pixels += channels) {
+            float* o = out.data() + 3 * place(y, x);
+            const float alpha = has_alpha ? float(pixels[channels - 1]) / max : 1.0f;
+            for (int c = 0; c < 3; ++c) {
+                const float v = float(pixels[grey ? 0 : c]) * scale;
+                o[c] = has_alpha ? v * alpha + 255.0f * (1.0f - alpha) : v;
+            }
         }
-    }
     return out;
+}
+
+// Refuses a declared size above the limit. The second test catches extreme aspect ratios
+// (1 x 100 million): decoders pad each side to whole blocks of up to 32 pixels, which matters
+// only beyond a megapixel of padding.
+inline void check_pixel_limit(const std::string& name, std::size_t width, std::size_t height,
+                              const image_limits& limits) {
+    const auto padded = [](std::size_t side) { return double((side + 31) / 32 * 32); };
+    const double padding_slack = 1 << 20;
+    const std::string size = std::to_string(width) + " x " + std::to_string(height);
+    const std::string raise = " (raise nst::image_limits::max_pixels to accept it)";
+    if (double(width) * double(height) > double(limits.max_pixels))
+        throw image_too_large("cannot read image '" + name + "': it declares " + size + " = " +
+                              std::to_string(width * height) + " pixels, more than the limit of " +
+                              std::to_string(limits.max_pixels) + raise);
+    if (padded(width) * padded(height) > 2.0 * double(limits.max_pixels) + padding_slack)
+        throw image_too_large("cannot read image '" + name + "': " + size +
+                              " is too elongated: decoding it pads it beyond twice the limit of " +
+                              std::to_string(limits.max_pixels) + " pixels" + raise);
+}
+
+// Checks what stb would get wrong or pay too much for, and returns the EXIF orientation.
+// JPEG: 4 channels are CMYK only with Adobe's APP14 marker (transform 0: Adobe's inverted CMYK,
+// 2: YCCK), which stb converts; without it the channels' meaning is unknown.
+// PNG: compressed data inflating far beyond the declared size is a decompression bomb.
+inline int check_format_details(const unsigned char* data, std::size_t size,
+                                const std::string& name) {
+    if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8) {
+        const jpeg_facts jpeg = read_jpeg_facts(data, size);
+        if (jpeg.components == 4 && jpeg.adobe_transform != 0 && jpeg.adobe_transform != 2)
+            throw image_error(name, "a 4-channel (CMYK) JPEG " +
+                                        std::string(jpeg.adobe_transform < 0
+                                                        ? "without Adobe's APP14 marker"
+                                                        : "with Adobe colour transform " +
+                                                              std::to_string(jpeg.adobe_transform)) +
+                                        ": its colour space is ambiguous, so its colours would be "
+                                        "wrong; convert it to RGB first");
+        return jpeg.orientation;
+    }
+    const png_facts png = read_png_facts(data, size);
+    if (png.width == 0) return 1;  // not a PNG
+    if (!png_inflates_within_header(data, png))
+        throw image_too_large("cannot read image '" + name + "': its compressed pixel data "
+                              "inflates to far more than its declared " + std::to_string(png.width) +
+                              " x " + std::to_string(png.height) + " pixels (a decompression bomb?)");
+    return png.orientation;
 }
 
 inline std::string lowercase_extension(const std::string& path) {
@@ -70,11 +165,18 @@ inline void require_rgb_image(const image& img, const std::string& what) {
 
 /*  Decodes an image held in memory. `name` is only used in error messages.
     requires: nothing (any bytes)
-    ensures:  an H x W x 3 RGB image (H, W >= 1), values in 0..255; 16-bit images keep their
-              precision (v / 257); grey becomes RGB; alpha is composited on white and dropped;
-              an animated GIF gives its first frame. Throws io_error naming `name` and the reason
-              for empty, corrupt, truncated or unsupported data. */
-inline image decode_image(const unsigned char* data, std::size_t size, const std::string& name) {
+    ensures:  an H x W x 3 RGB image (H, W >= 1), values in 0..255, shown upright: a JPEG's EXIF
+              or a PNG's eXIf orientation (1..8) is applied as image viewers do, so a phone photo
+              tagged "rotated 90 degrees" comes out with the upright size. 16-bit images keep
+              their precision (v / 257); grey becomes RGB; alpha is composited on white and
+              dropped; an animated GIF gives its first frame; Adobe CMYK/YCCK JPEGs are
+              converted to RGB.
+              Throws image_too_large (an io_error) when the header declares more than
+              limits.max_pixels pixels or a PNG's data inflates beyond its declared size, before
+              decoding; io_error naming `name` and the reason for empty, corrupt, truncated or
+              unsupported data (including a CMYK JPEG of unknown convention). */
+inline image decode_image(const unsigned char* data, std::size_t size, const std::string& name,
+                          const image_limits& limits = {}) {
     if (size == 0) throw detail::image_error(name, "the file is empty");
     if (size > std::size_t(INT_MAX)) throw detail::image_error(name, "the file is too large");
     const int length = int(size);
@@ -86,6 +188,8 @@ inline image decode_image(const unsigned char* data, std::size_t size, const std
     if (width <= 0 || height <= 0)
         throw detail::image_error(name, "zero width or height (" + std::to_string(width) + " x " +
                                             std::to_string(height) + ")");
+    detail::check_pixel_limit(name, std::size_t(width), std::size_t(height), limits);
+    const int orientation = detail::check_format_details(data, size, name);
 
     const auto fail = [&] {
         return detail::image_error(name, std::string("corrupt or truncated image: ") +
@@ -94,25 +198,30 @@ inline image decode_image(const unsigned char* data, std::size_t size, const std
     struct stb_free {
         void operator()(void* p) const { stbi_image_free(p); }
     };
+    const auto place = [&] {
+        return detail::orientation_map{std::size_t(height), std::size_t(width), orientation};
+    };
     if (stbi_is_16_bit_from_memory(data, length)) {
         std::unique_ptr<stbi_us, stb_free> pixels(
             stbi_load_16_from_memory(data, length, &width, &height, &channels, 0));
         if (!pixels) throw fail();
-        return detail::to_rgb(pixels.get(), std::size_t(height), std::size_t(width), channels,
-                              65535.0f);
+        return detail::to_rgb(pixels.get(), place(), channels, 65535.0f);
     }
     std::unique_ptr<stbi_uc, stb_free> pixels(
         stbi_load_from_memory(data, length, &width, &height, &channels, 0));
     if (!pixels) throw fail();
-    return detail::to_rgb(pixels.get(), std::size_t(height), std::size_t(width), channels, 255.0f);
+    return detail::to_rgb(pixels.get(), place(), channels, 255.0f);
 }
 
-/*  Loads JPEG, PNG (8 or 16 bit), BMP, TGA, GIF (first frame), PSD, PNM or HDR.
+/*  Loads JPEG, PNG (8 or 16 bit), BMP, TGA, GIF (first frame), PSD, PNM or HDR, upright.
     ensures: as decode_image; throws io_error naming the file and the reason (missing file,
-             permission denied, a directory, corrupt, truncated, zero size, not an image). */
-inline image load_image(const std::string& path) {
-    const std::vector<unsigned char> bytes = detail::read_file_bytes(path, "image");
-    return decode_image(bytes.data(), bytes.size(), path);
+             permission denied, a directory, corrupt, truncated, zero size, not an image), and
+             image_too_large for a declared size above `limits`. A file over 2 GiB (stb's limit)
+             is refused with io_error after reading no further than that. */
+inline image load_image(const std::string& path, const image_limits& limits = {}) {
+    const std::vector<unsigned char> bytes =
+        detail::read_file_bytes(path, "image", std::size_t(INT_MAX));
+    return decode_image(bytes.data(), bytes.size(), path, limits);
 }
 
 /*  Saves as PNG (lossless) or JPEG, chosen by the extension .png / .jpg / .jpeg (any case).
@@ -157,15 +266,21 @@ inline void save_image(const image& img, const std::string& path, int jpeg_quali
 /*  Resamples to height x width with stb_image_resize on the float values as they are (no sRGB
     conversion; Mitchell filter when shrinking, Catmull-Rom when enlarging; edges clamped).
     requires: img is H x W x 3 with H, W >= 1 (else shape_error); height, width >= 1
-              (else invalid_argument).
+              (else invalid_argument); height x width <= limits.max_pixels (else
+              image_too_large: the output needs 12 bytes per pixel).
     ensures:  a height x width x 3 image; the same size returns an exact copy. Values may
               overshoot 0..255 slightly (not clamped). */
-inline image resize_image(const image& img, std::size_t height, std::size_t width) {
+inline image resize_image(const image& img, std::size_t height, std::size_t width,
+                          const image_limits& limits = {}) {
     detail::require_rgb_image(img, "resize_image");
+    const std::string target = std::to_string(height) + " x " + std::to_string(width);
     if (height == 0 || width == 0 || height > std::size_t(INT_MAX / 12) ||
         width > std::size_t(INT_MAX / 12))
-        throw invalid_argument("resize_image: target size " + std::to_string(height) + " x " +
-                               std::to_string(width) + " is out of range");
+        throw invalid_argument("resize_image: target size " + target + " is out of range");
+    if (double(height) * double(width) > double(limits.max_pixels))
+        throw image_too_large("resize_image: target size " + target + " is more than the limit of " +
+                              std::to_string(limits.max_pixels) +
+                              " pixels (raise nst::image_limits::max_pixels to allow it)");
     if (height == img.shape(0) && width == img.shape(1)) return img;
     image out({height, width, 3});  // xtensor is row-major contiguous: stb's interleaved layout
     const int in_w = int(img.shape(1)), in_h = int(img.shape(0));
@@ -192,10 +307,11 @@ inline std::array<std::size_t, 2> scaled_size(std::size_t h, std::size_t w, std:
 
 /*  Resizes so the longer side equals `longer_side`, keeping the aspect ratio (see scaled_size).
     requires: as resize_image and scaled_size. */
-inline image resize_longer_side(const image& img, std::size_t longer_side) {
+inline image resize_longer_side(const image& img, std::size_t longer_side,
+                                const image_limits& limits = {}) {
     detail::require_rgb_image(img, "resize_longer_side");
     const auto size = scaled_size(img.shape(0), img.shape(1), longer_side);
-    return resize_image(img, size[0], size[1]);
+    return resize_image(img, size[0], size[1], limits);
 }
 
 }  // namespace nst

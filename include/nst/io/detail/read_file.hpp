@@ -21,9 +21,12 @@ inline io_error read_error(const std::string& what, const std::string& path, con
 
 /*  requires: nothing (any path); `what` names the kind of file in messages ("image", ...)
     ensures:  returns the file's bytes; throws io_error naming the file and the system's reason
-              (e.g. "No such file or directory", "Is a directory") when it cannot be read. */
+              (e.g. "No such file or directory", "Is a directory") when it cannot be read, and
+              when it holds more than max_bytes (checked while reading, so a huge file or an
+              endless pipe costs at most max_bytes of memory). */
 inline std::vector<unsigned char> read_file_bytes(const std::string& path,
-                                                  const std::string& what = "file") {
+                                                  const std::string& what = "file",
+                                                  std::size_t max_bytes = std::size_t(-1)) {
     struct closer {
         void operator()(std::FILE* f) const { std::fclose(f); }
     };
@@ -35,6 +38,8 @@ inline std::vector<unsigned char> read_file_bytes(const std::string& path,
     unsigned char buffer[1 << 16];
     for (;;) {
         const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
+        if (n > max_bytes - bytes.size())
+            throw read_error(what, path, "larger than " + std::to_string(max_bytes) + " bytes");
         bytes.insert(bytes.end(), buffer, buffer + n);
         if (n < sizeof buffer) break;
     }

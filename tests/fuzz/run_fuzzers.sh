@@ -1,0 +1,32 @@
+#!/bin/sh
+# Runs each libFuzzer target for SECONDS with its seed corpus (builds nothing).
+#   tests/fuzz/run_fuzzers.sh SECONDS [BUILD_DIR]   (BUILD_DIR: default build-fuzz, configured
+#   with CXX=clang++-14 cmake -DNST_FUZZ=ON ...; then cmake --build BUILD_DIR --target fuzz_decode_image fuzz_keras_weights)
+# New inputs go to a scratch corpus under BUILD_DIR, never into the committed seeds. A finding
+# stops the run with a nonzero exit and leaves crash-*/leak-*/oom-* files in BUILD_DIR/fuzz-findings:
+# fix it, then copy the file into tests/fuzz/regressions/<target>/ so ctest replays it.
+set -eu
+seconds=${1:?usage: run_fuzzers.sh SECONDS [BUILD_DIR]}
+here=$(cd "$(dirname "$0")" && pwd)
+build=${2:-$here/../../build-fuzz}
+findings=$build/fuzz-findings
+mkdir -p "$findings"
+status=0
+for name in decode_image keras_weights; do
+  binary=$build/tests/fuzz/fuzz_$name
+  if [ ! -x "$binary" ]; then
+    echo "run_fuzzers.sh: $binary is missing (configure with -DNST_FUZZ=ON and build it)" >&2
+    exit 2
+  fi
+  scratch=$build/fuzz-corpus/$name
+  mkdir -p "$scratch"
+  echo "== fuzz_$name for $seconds s"
+  # Allocations beyond 512 MB are findings: the targets decode with small limits.
+  if ! "$binary" "$scratch" "$here/corpus/$name" "$here/regressions/$name" \
+      -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=512 \
+      -max_len=65536 -print_final_stats=1 -artifact_prefix="$findings/$name-"; then
+    echo "run_fuzzers.sh: fuzz_$name found a problem (see $findings)" >&2
+    status=1
+  fi
+done
+exit $status
