@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -634,6 +635,21 @@ TEMPLATE_TEST_CASE("callbacks see f's value with its parts at the accepted point
     ao.learning_rate = 1e-2;
     ao.max_iterations = 40;
     CHECK(check_value_is_the_accepted_points<TestType>(nst::adam<TestType>(ao)) == 0);
+}
+
+TEST_CASE("f may return a move-only value: the optimizers never copy it", "[optim][callbacks]") {
+    struct owned_loss {
+        std::unique_ptr<double> loss;
+        explicit operator double() const { return *loss; }
+    };
+    auto f = [](const tensor1<double>& x, tensor1<double>& g) {
+        return owned_loss{std::make_unique<double>(rosenbrock<double>{}(x, g))};
+    };
+    auto check = [](const auto& s) { CHECK(*s.value.loss == s.loss); };
+    tensor1<double> x = rosenbrock_start<double>();
+    CHECK(nst::lbfgs<double>().minimize(f, x, check).converged());
+    x = rosenbrock_start<double>();
+    nst::adam<double>().minimize(f, x, check);
 }
 
 TEST_CASE("for a function returning the loss, state.value is that loss", "[optim][callbacks]") {

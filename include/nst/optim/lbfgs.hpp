@@ -84,10 +84,11 @@ public:
             - X is a contiguous container of T with data() and size() and copy construction
               (e.g. xt::xtensor<T, N> of any rank N)
             - f(const X& x, X& gradient) returns the loss at x, either as T or as a value v
-              with static_cast<T>(v) the loss (kept for callbacks as state.value, see
-              state.hpp; it must be move-constructible), and writes grad f(x) into gradient. gradient has x's shape and is zero-filled before each call,
-              so f may either assign or accumulate into it (assigning a whole expression, which
-              gives xtensor a new buffer, is fine); f must not change its size.
+              with static_cast<T>(v) the loss (kept for callbacks as state.value; see
+              state.hpp for what V needs), and writes grad f(x) into gradient. gradient has
+              x's shape and is zero-filled before each call, so f may either assign or
+              accumulate into it (assigning a whole expression, which gives xtensor a new
+              buffer, is fine); f must not change its size.
             - each callback satisfies the contract in state.hpp
         ensures
             - minimises f starting from x, updating x in place

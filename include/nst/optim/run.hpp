@@ -79,8 +79,7 @@ public:
     bool callbacks_or_gradient_stop(double tolerance, stop_reason* reason,
                                     Callbacks&... callbacks) {
         const state_type state{result_.iterations, loss, *accepted_, x_, gradient_,
-                                          static_cast<T>(gradient_norm), result_.evaluations,
-                                          seconds()};
+                               static_cast<T>(gradient_norm), result_.evaluations, seconds()};
         if (!invoke_callbacks(state, callbacks...))
             return *reason = stop_reason::stopped_by_callback, true;
         if (gradient_norm == 0.0 ||
