@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <random>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -548,11 +550,36 @@ TEST_CASE("adam stops at a NaN and keeps the last finite point", "[optim][adam]"
     opts.learning_rate = 0.1;
     tensor1<double> x = {0.75};
     const auto r = nst::adam<double>(opts).minimize(cliff{}, x);
-    CHECK(r.reason == nst::stop_reason::non_finite_value);
+    CHECK(r.reason == nst::stop_reason::non_finite);
     CHECK(r.iterations == 2);  // 0.85, 0.95 are fine; 1.05 is not
     CHECK(x(0) == Approx(0.95));
     CHECK(r.loss == Approx(-0.95));
+    CHECK(r.non_finite.iteration == 3);
+    CHECK(r.non_finite.evaluation == 4);
+    CHECK(r.non_finite.loss);
+    CHECK_FALSE(r.non_finite.gradient);
 }
+
+TEST_CASE("adam with an absurd learning rate stops cleanly at the first overflow", "[optim][adam]") {
+    typename nst::adam<float>::options opts;
+    opts.learning_rate = 1e9;
+    tensor1<float> x = rosenbrock_start<float>();
+    std::vector<std::vector<double>> seen;
+    auto remember = [&](const auto& s) { seen.push_back(to_vector(s.x)); };
+    const auto r = nst::adam<float>(opts).minimize(rosenbrock<float>{}, x, remember);
+    CHECK(r.reason == nst::stop_reason::non_finite);
+    REQUIRE(seen.size() == r.iterations + 1);
+    CHECK(to_vector(x) == seen.back());  // the last point callbacks saw, all finite
+    CHECK(std::isfinite(x(0)));
+    CHECK(std::isfinite(x(1)));
+    CHECK(std::isfinite(r.loss));
+    CHECK(r.non_finite.iteration == r.iterations + 1);
+    CHECK(r.non_finite.loss);  // the loss overflows float
+    CHECK(nst::to_string(r.non_finite).find("iteration " + std::to_string(r.iterations + 1)) != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What callbacks see of f's value (both optimizers)
 
 namespace {
 
@@ -610,6 +637,21 @@ TEMPLATE_TEST_CASE("callbacks see f's value with its parts at the accepted point
     CHECK(check_value_is_the_accepted_points<TestType>(nst::adam<TestType>(ao)) == 0);
 }
 
+TEST_CASE("f may return a move-only value: the optimizers never copy it", "[optim][callbacks]") {
+    struct owned_loss {
+        std::unique_ptr<double> loss;
+        explicit operator double() const { return *loss; }
+    };
+    auto f = [](const tensor1<double>& x, tensor1<double>& g) {
+        return owned_loss{std::make_unique<double>(rosenbrock<double>{}(x, g))};
+    };
+    auto check = [](const auto& s) { CHECK(*s.value.loss == s.loss); };
+    tensor1<double> x = rosenbrock_start<double>();
+    CHECK(nst::lbfgs<double>().minimize(f, x, check).converged());
+    x = rosenbrock_start<double>();
+    nst::adam<double>().minimize(f, x, check);
+}
+
 TEST_CASE("for a function returning the loss, state.value is that loss", "[optim][callbacks]") {
     auto same = [](const auto& s) {
         static_assert(std::is_same_v<decltype(s.value), const double&>);
@@ -619,6 +661,94 @@ TEST_CASE("for a function returning the loss, state.value is that loss", "[optim
     nst::lbfgs<double>().minimize(rosenbrock<double>{}, x, same);
     x = rosenbrock_start<double>();
     nst::adam<double>().minimize(rosenbrock<double>{}, x, same);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numerical failure during a run (both optimizers)
+
+namespace {
+
+// The Rosenbrock function until it has been called k times; from then on its loss, its
+// gradient or both are NaN (a term going bad mid-run).
+struct nan_after {
+    std::size_t k;
+    bool loss, gradient;
+    std::size_t calls = 0;
+    double operator()(const tensor1<double>& x, tensor1<double>& g) {
+        double value = rosenbrock<double>{}(x, g);
+        if (++calls <= k) return value;
+        if (gradient) g(1) = std::numeric_limits<double>::quiet_NaN();
+        return loss ? std::numeric_limits<double>::quiet_NaN() : value;
+    }
+};
+
+template <class Optimizer> void check_nan_after(Optimizer solver, std::size_t max_trials) {
+    for (const auto& [loss, gradient] : {std::pair(true, false), std::pair(false, true), std::pair(true, true)}) {
+        INFO("loss NaN " << loss << ", gradient NaN " << gradient);
+        const std::size_t k = 12;
+        nan_after f{k, loss, gradient};
+        std::vector<double> last_x;
+        std::size_t last_iteration = 0;
+        double last_loss = 0.0;
+        auto remember = [&](const auto& s) {
+            last_x = to_vector(s.x);
+            last_iteration = s.iteration;
+            last_loss = s.loss;
+        };
+        tensor1<double> x = rosenbrock_start<double>();
+        const auto r = solver.minimize(f, x, remember);
+        CHECK(r.reason == nst::stop_reason::non_finite);
+        CHECK(to_vector(x) == last_x);  // the last accepted point
+        CHECK(r.iterations == last_iteration);
+        CHECK(r.loss == last_loss);
+        CHECK(std::isfinite(r.gradient_norm));
+        CHECK(r.non_finite.iteration == r.iterations + 1);
+        CHECK(r.non_finite.evaluation > k);
+        CHECK(r.non_finite.evaluation == r.evaluations);
+        CHECK(r.evaluations <= k + max_trials);  // stopped at once (L-BFGS: after one search)
+        CHECK(r.non_finite.loss == loss);
+        CHECK(r.non_finite.gradient == gradient);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a loss or gradient that turns NaN mid-run stops the run with non_finite", "[optim]") {
+    SECTION("adam") { check_nan_after(nst::adam<double>(), 1); }
+    SECTION("lbfgs") {
+        nst::lbfgs<double>::options opts;
+        check_nan_after(nst::lbfgs<double>(opts), opts.max_line_search_steps);
+    }
+}
+
+TEST_CASE("lbfgs: a non-finite trial point only shortens the step", "[optim][lbfgs]") {
+    // f = sum (x_i - 1)^2, undefined (NaN) beyond x_i = 1.5; the first trial step lands far
+    // beyond, so the line search must back off into the domain.
+    struct walled_bowl {
+        std::size_t non_finite_calls = 0;
+        double operator()(const tensor1<double>& x, tensor1<double>& g) {
+            double f = 0.0;
+            bool outside = false;
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                f += (x(i) - 1.0) * (x(i) - 1.0);
+                g(i) = 2.0 * (x(i) - 1.0);
+                outside = outside || x(i) >= 1.5;
+            }
+            if (!outside) return f;
+            ++non_finite_calls;
+            return std::numeric_limits<double>::quiet_NaN();
+        }
+    };
+    nst::lbfgs<double>::options opts;
+    opts.first_step_length = 1e3;
+    walled_bowl f;
+    tensor1<double> x = {-3.0, -5.0};
+    const auto r = nst::lbfgs<double>(opts).minimize(f, x);
+    CHECK(f.non_finite_calls > 0);  // premise: the wall was hit
+    CHECK(r.reason == nst::stop_reason::converged_gradient);
+    CHECK(x(0) == Approx(1.0));
+    CHECK(x(1) == Approx(1.0));
+    CHECK(r.non_finite.evaluation == 0);  // a run that ends well reports no non-finite value
 }
 
 // ---------------------------------------------------------------------------------------------

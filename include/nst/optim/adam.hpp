@@ -66,14 +66,16 @@ public:
             - runs up to max_iterations Adam updates starting from x, updating x in place. Each
               iteration updates x from the gradient at the current point, then evaluates f at
               the new point, so result.evaluations == result.iterations + 1 (+ 1 more when
-              the run ends with non_finite_value).
+              the run ends with non_finite).
             - callbacks are invoked at iteration 0 and after every update (see state.hpp)
             - on return x is the LAST iterate, not necessarily the one with the lowest loss;
               result.loss and result.gradient_norm describe it
             - moment estimates start from zero on every call (a call is a fresh run)
             - stop_reason: converged_gradient, max_iterations, stopped_by_callback or
-              non_finite_value (f returned NaN/inf after an update; x is put back to the last
-              point with a finite loss and gradient)
+              non_finite: f returned a NaN/inf loss or gradient after an update (e.g. a learning
+              rate far too large); the run stops at once, x is put back to the last accepted
+              point (finite) and result.non_finite says at which iteration and evaluation, and
+              whether the loss, the gradient or both were non-finite
         throws
             - nst::invalid_argument if x is empty, or if the loss or gradient at the starting
               point is not finite
@@ -125,7 +127,7 @@ optim_result<T> adam<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const {
         if (!run.evaluate()) {
             od::copy(x_prev.data(), x.data(), n);
             run.loss = loss_prev;  // gradient_norm still describes x_prev
-            return run.finish(stop_reason::non_finite_value);
+            return run.finish(stop_reason::non_finite);
         }
         run.accept_latest();
         ++run.result().iterations;

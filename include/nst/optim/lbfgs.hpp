@@ -84,10 +84,11 @@ public:
             - X is a contiguous container of T with data() and size() and copy construction
               (e.g. xt::xtensor<T, N> of any rank N)
             - f(const X& x, X& gradient) returns the loss at x, either as T or as a value v
-              with static_cast<T>(v) the loss (kept for callbacks as state.value, see
-              state.hpp; it must be move-constructible), and writes grad f(x) into gradient. gradient has x's shape and is zero-filled before each call,
-              so f may either assign or accumulate into it (assigning a whole expression, which
-              gives xtensor a new buffer, is fine); f must not change its size.
+              with static_cast<T>(v) the loss (kept for callbacks as state.value; see
+              state.hpp for what V needs), and writes grad f(x) into gradient. gradient has
+              x's shape and is zero-filled before each call, so f may either assign or
+              accumulate into it (assigning a whole expression, which gives xtensor a new
+              buffer, is fine); f must not change its size.
             - each callback satisfies the contract in state.hpp
         ensures
             - minimises f starting from x, updating x in place
@@ -98,9 +99,13 @@ public:
             - result.iterations <= max_iterations; result.loss and result.gradient_norm
               describe the returned x
             - stop_reason: converged_gradient, converged_loss_change, max_iterations,
-              stopped_by_callback or line_search_failed (after one retry along steepest descent
-              with the history cleared). f returning NaN/inf at a trial point only shortens the
-              step; it never ends the run by itself.
+              stopped_by_callback, line_search_failed (after one retry along steepest descent
+              with the history cleared) or non_finite.
+            - a NaN/inf loss or gradient at a line-search trial point is treated as a step that
+              is too long: the search backs off towards x. Only when every trial of a failed
+              search was non-finite does the run stop, at once (no retry), with non_finite;
+              x is then the last accepted point and result.non_finite names the iteration, the
+              evaluation and whether the loss, the gradient or both were non-finite.
         throws
             - nst::invalid_argument if x is empty, or if the loss or gradient at the starting
               point is not finite
@@ -224,7 +229,7 @@ public:
         stop_reason reason = stop_reason::max_iterations;
         if (should_stop(&reason, callbacks...)) return run_.finish(reason);
         while (run_.result().iterations < opts_.max_iterations) {
-            if (!step()) return run_.finish(stop_reason::line_search_failed);
+            if (!step(&reason)) return run_.finish(reason);
             if (should_stop(&reason, callbacks...)) return run_.finish(reason);
         }
         return run_.finish(stop_reason::max_iterations);
@@ -232,17 +237,24 @@ public:
 
 private:
     // One iteration: a direction, a line search along it (retried once along steepest descent
-    // with the history cleared), then the accepted step. False: no step was found, x unchanged.
-    bool step() {
+    // with the history cleared), then the accepted step. False: no step was found, x is
+    // unchanged and *reason says why (line_search_failed, or non_finite when the last search
+    // met only NaN/inf: no retry then, since f is broken at or near x).
+    bool step(stop_reason* reason) {
         copy(x_.data(), x_prev_.data(), n_);
         copy(run_.g(), g_prev_.data(), n_);
         if (!search(choose_direction())) {
-            if (history_.size() == 0) return false;  // the retry would be identical
+            if (history_.size() == 0 || only_non_finite_) return fail(reason);  // a retry would not help
             history_.clear();
-            if (!search(steepest_descent())) return false;
+            if (!search(steepest_descent())) return fail(reason);
         }
         accept_step();
         return true;
+    }
+
+    bool fail(stop_reason* reason) const {
+        *reason = only_non_finite_ ? stop_reason::non_finite : stop_reason::line_search_failed;
+        return false;
     }
 
     // The quasi-Newton direction if there is history and it descends, else steepest descent.
@@ -263,15 +275,22 @@ private:
     }
 
     // Strong Wolfe search along d from (x_prev, g_prev), evaluating f in place at x. On
-    // success x holds the accepted point; on failure x, g and the loss are restored.
+    // success x holds the accepted point; on failure x, g and the loss are restored. A trial
+    // with a NaN/inf loss or gradient counts as a step that is too long (the search backs off).
     bool search(double initial_step) {
+        bool any_finite = false, any_non_finite = false;  // among the points f was called at
+        auto phi = [&](double alpha) {
+            const auto r = trial(alpha);
+            if (!trial_at_start_) (trial_finite_ ? any_finite : any_non_finite) = true;
+            return r;
+        };
         loss0_ = run_.loss;
         dphi0_ = dot(g_prev_.data(), d_.data(), n_);
-        auto phi = [this](double alpha) { return trial(alpha); };
         const line_search_result r =
             strong_wolfe_line_search(phi, static_cast<double>(loss0_), dphi0_, initial_step, search_options_);
         if (r.satisfied && !trial_at_start_) run_.accept_latest();
         if (!r.satisfied) restore_start();
+        only_non_finite_ = !r.satisfied && any_non_finite && !any_finite;
         return r.satisfied;
     }
 
@@ -285,7 +304,7 @@ private:
             run_.loss = loss0_;
             return {static_cast<double>(loss0_), dphi0_};
         }
-        run_.evaluate();
+        trial_finite_ = run_.evaluate();
         return {static_cast<double>(run_.loss), dot(run_.g(), d_.data(), n_)};
     }
 
@@ -329,6 +348,8 @@ private:
     T loss0_{};              // the loss at x_prev during a search
     double dphi0_ = 0.0;     // the slope at x_prev along d during a search
     bool trial_at_start_ = false;  // the last trial point equals x_prev (f was not called)
+    bool trial_finite_ = false;    // f's loss and gradient at the last evaluated trial were finite
+    bool only_non_finite_ = false; // the last search failed and every trial in it was non-finite
 };
 
 }  // namespace optim_detail

@@ -16,7 +16,11 @@ enum class stop_reason {
     line_search_failed,     // no step satisfying the line-search conditions was found, even along
                             // steepest descent; usually the loss/gradient is at its numerical limit
                             // or the gradient does not match the loss
-    non_finite_value,       // the loss or gradient became NaN/inf (x is left at the last finite point)
+    non_finite,             // f returned a NaN/inf loss or gradient during the run: x is left at the
+                            // last accepted point (finite), and optim_result::non_finite says
+                            // where and what. (For L-BFGS only when a whole line search found no
+                            // finite trial point: a non-finite trial is first treated as a step
+                            // that is too long.) A non-finite start is an error, not a result.
 };
 
 /*!
@@ -30,12 +34,31 @@ inline std::string to_string(stop_reason reason) {
         case stop_reason::max_iterations: return "max_iterations";
         case stop_reason::stopped_by_callback: return "stopped_by_callback";
         case stop_reason::line_search_failed: return "line_search_failed";
-        case stop_reason::non_finite_value: return "non_finite_value";
+        case stop_reason::non_finite: return "non_finite";
     }
     return "unknown stop_reason";
 }
 
 inline std::ostream& operator<<(std::ostream& out, stop_reason reason) { return out << to_string(reason); }
+
+// Where a run that stopped with stop_reason::non_finite met the NaN/inf.
+struct non_finite_report {
+    std::size_t iteration = 0;   // the step being attempted: optim_result::iterations + 1
+    std::size_t evaluation = 0;  // which call of f returned it (1 = the starting point's)
+    bool loss = false;           // the loss was NaN or inf
+    bool gradient = false;       // some element of the gradient was NaN or inf
+};
+
+/*!
+    ensures
+        - returns a one-line description for a message, e.g. "the gradient became non-finite
+          (NaN or inf) at iteration 7 (evaluation 9 of f)"
+!*/
+inline std::string to_string(const non_finite_report& r) {
+    const char* what = r.loss && r.gradient ? "the loss and the gradient" : r.loss ? "the loss" : "the gradient";
+    return std::string(what) + " became non-finite (NaN or inf) at iteration " + std::to_string(r.iteration) +
+           " (evaluation " + std::to_string(r.evaluation) + " of f)";
+}
 
 template <class T> struct optim_result {
     T loss{};                   // f at the final x
@@ -44,6 +67,7 @@ template <class T> struct optim_result {
     std::size_t evaluations = 0;// calls of f, including line-search trials
     stop_reason reason = stop_reason::max_iterations;
     double elapsed_seconds = 0.0;
+    non_finite_report non_finite;  // meaningful only when reason == stop_reason::non_finite
 
     // True when a convergence test (gradient or loss change) ended the run.
     bool converged() const {

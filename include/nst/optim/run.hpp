@@ -40,8 +40,9 @@ public:
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     }
 
-    // f(x, gradient) into loss and g(); returns whether both are finite. What f returned is
-    // kept as the latest value until accept_latest() makes it the accepted point's.
+    // f(x, gradient) into loss and g(); returns whether both are finite (if not, notes where
+    // in result().non_finite). What f returned is kept as the latest value until
+    // accept_latest() makes it the accepted point's.
     bool evaluate() {
         fill_zero(g_, n_);
         latest_ = f_(static_cast<const X&>(x_), gradient_);
@@ -51,14 +52,20 @@ public:
         if (gradient_.size() != n_)
             throw shape_error(who_ + ": f resized the gradient from " + std::to_string(n_) +
                               " to " + std::to_string(gradient_.size()) + " elements");
-        return std::isfinite(loss) && all_finite(g_, n_);
+        const bool loss_finite = std::isfinite(loss), gradient_finite = all_finite(g_, n_);
+        if (loss_finite && gradient_finite) return true;
+        result_.non_finite = {result_.iterations + 1, result_.evaluations, !loss_finite, !gradient_finite};
+        return false;
     }
 
     // The first evaluation: a non-finite start is the caller's error, not a result.
     void evaluate_start() {
-        if (!evaluate())
-            throw invalid_argument(who_ + ": the loss or gradient at the starting point is not "
-                                          "finite (loss = " + std::to_string(loss) + ")");
+        if (!evaluate()) {
+            const non_finite_report& r = result_.non_finite;
+            const char* what = r.loss && r.gradient ? "loss and gradient" : r.loss ? "loss" : "gradient";
+            throw invalid_argument(who_ + ": the " + what + " at the starting point is not finite (loss = " +
+                                   std::to_string(loss) + ")");
+        }
         gradient_norm = norm(g_, n_);
         accept_latest();
     }
@@ -72,8 +79,7 @@ public:
     bool callbacks_or_gradient_stop(double tolerance, stop_reason* reason,
                                     Callbacks&... callbacks) {
         const state_type state{result_.iterations, loss, *accepted_, x_, gradient_,
-                                          static_cast<T>(gradient_norm), result_.evaluations,
-                                          seconds()};
+                               static_cast<T>(gradient_norm), result_.evaluations, seconds()};
         if (!invoke_callbacks(state, callbacks...))
             return *reason = stop_reason::stopped_by_callback, true;
         if (gradient_norm == 0.0 ||
@@ -86,6 +92,7 @@ public:
         result_.loss = loss;
         result_.gradient_norm = static_cast<T>(gradient_norm);
         result_.reason = reason;
+        if (reason != stop_reason::non_finite) result_.non_finite = {};  // trials the run got past
         result_.elapsed_seconds = seconds();
         return result_;
     }

@@ -4,6 +4,8 @@
 // value V from which static_cast<T>(v) gives the loss (e.g. nst::loss_value<T>, which also
 // carries the loss's parts). The optimizer keeps the V of the current accepted point and shows
 // it to callbacks as state.value, so a callback sees exactly what f said about state.x.
+// V must be move-constructible and move-assignable: the optimizer holds two (the accepted
+// point's and the latest evaluation's) and swaps them when a step is accepted, never copies.
 //
 // A callback is any object `cb` such that `cb(state)` compiles for a
 // `const iteration_state<T, X, V>&` and returns either void or something convertible to bool.
