@@ -86,7 +86,7 @@ void time_iterations(benchmark::State& state, const Optimizer& solver, F& f,
     for (auto _ : state) {
         clock::time_point start;
         std::size_t start_evaluations = 0;
-        auto timer = [&](const nst::iteration_state<float, tensor3<float>>& s) {
+        auto timer = [&](const auto& s) {
             if (s.iteration == first) {
                 start = clock::now();
                 start_evaluations = s.evaluations;

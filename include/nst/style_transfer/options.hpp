@@ -45,7 +45,7 @@ struct stylize_options {
     std::size_t lbfgs_history = 10;  // L-BFGS only: correction pairs kept
 
     // alpha, beta (alpha/beta = 2e-4, see the file comment) and the TV prior, whose sum is in
-    // squared pixel levels: weight 1 makes it about 1% of the total at the end of the default
+    // squared pixel levels: weight 1 keeps it a small part of the total at the end of the default
     // run, enough to remove the checkerboard noise without blurring the brush strokes.
     double content_weight = 1.0;
     double style_weight = 5e3;
