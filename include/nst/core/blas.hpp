@@ -1,4 +1,9 @@
 // Thin, type-dispatched BLAS calls (row-major) so layer templates work for float and double.
+//
+// Threads: called inside an active OpenMP parallel region, the OpenMP build of OpenBLAS (the one
+// nst depends on) runs the call on the calling thread alone -- it checks omp_in_parallel() -- so
+// nst distributes BLAS calls over its own team without touching OpenBLAS's thread setting.
+// Called outside, OpenBLAS uses omp_get_max_threads() threads of its own.
 #pragma once
 
 #include "xtensor.hpp"

@@ -4,7 +4,7 @@
 // Both run as BLAS calls on blocks distributed over nst's one OpenMP team: the forward splits
 // the long dimension M = H*W into one share per thread, each thread computing the upper
 // triangle of its share's product with syrk (half the flops of gemm), and the partial sums are
-// added and mirrored in parallel; the backward splits the columns of F. Inside an active
+// added and mirrored in one parallel pass; the backward splits the columns of F. Inside an active
 // OpenMP parallel region the OpenMP build of OpenBLAS runs each call on the calling thread
 // alone (it checks omp_in_parallel()), so no process-wide BLAS thread setting is touched and
 // threads are never oversubscribed.
@@ -73,24 +73,24 @@ template <class T> void gram_product(const T* f, std::size_t c, std::size_t m, T
         T* mine = rank == 0 ? g : partials + std::size_t(rank - 1) * c * c;
         blas::syrk_upper(int(c), int(end - begin), alpha, f + begin, int(m), T(0), mine, int(c));
 #pragma omp barrier
-#pragma omp for schedule(static)
+        // Row r of the upper triangle: add the partial sums, mirror into column r. Chunks of
+        // 16 rows balance the shrinking rows and keep threads off each other's cache lines.
+#pragma omp for schedule(static, 16) nowait
         for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(c); ++i) {
             const std::size_t r = std::size_t(i);
-            for (int q = 1; q < size; ++q) {
-                const T* partial = partials + std::size_t(q - 1) * c * c;
-                for (std::size_t j = r; j < c; ++j) g[r * c + j] += partial[r * c + j];
+            for (std::size_t j = r; j < c; ++j) {
+                const std::size_t at = r * c + j;
+                T sum = g[at];
+                for (int q = 1; q < size; ++q) sum += partials[std::size_t(q - 1) * c * c + at];
+                g[at] = g[j * c + r] = sum;
             }
         }
-#pragma omp for schedule(static)
-        for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(c); ++i)
-            for (std::size_t j = 0; j < std::size_t(i); ++j)
-                g[std::size_t(i) * c + j] = g[j * c + std::size_t(i)];
     }
 }
 
 // d (c x c) = d + d^T, in place.
 template <class T> void symmetrize(T* d, std::size_t c) {
-#pragma omp parallel for schedule(dynamic, 16) if (c >= 64)
+#pragma omp parallel for schedule(static, 16) if (c >= 64)
     for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(c); ++i) {
         const std::size_t r = std::size_t(i);
         d[r * c + r] *= T(2);
