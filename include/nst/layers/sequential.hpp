@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/elementwise.hpp"
 #include "layer_shape.hpp"
 #include "relu.hpp"
 
@@ -161,9 +162,9 @@ public:
                               shape_string(expected) + ", got " +
                               shape_string(gradient.shape()));
         if (injected_[index].size() == 0)
-            injected_[index] = gradient;
+            assign_copy(injected_[index], gradient);
         else
-            injected_[index] += gradient;
+            add_to(injected_[index], gradient);
     }
     void add_gradient(std::string_view name, const tensor& gradient) {
         add_gradient(index_of(name), gradient);
@@ -234,13 +235,13 @@ public:
                 if (g.size() == 0)
                     g = std::move(injected_[i]);
                 else
-                    g += injected_[i];
+                    add_to(g, injected_[i]);
                 injected_[i] = tensor();
             }
             if (g.size() == 0) return;  // nothing injected at or above this layer
             g = backward_at<i>(std::move(g));
         });
-        if (g.size() == 0) return xt::zeros<value_type>(input_shape_);
+        if (g.size() == 0) return tensor(input_shape_, value_type(0));
         return g;
     }
 

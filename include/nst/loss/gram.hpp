@@ -18,7 +18,7 @@ template <class T> tensor2<T> gram(const tensor3<T>& f, T scale = T(1)) {
         throw shape_error("gram: expected non-empty C x H x W activations, got " +
                           shape_string(f.shape()));
     const std::size_t c = f.shape(0), m = f.shape(1) * f.shape(2);
-    tensor2<T> g = xt::empty<T>({c, c});
+    auto g = tensor2<T>::from_shape({c, c});
     blas::syrk_upper(int(c), int(m), T(1) / scale, f.data(), int(m), T(0), g.data(), int(c));
     for (std::size_t i = 0; i < c; ++i)  // syrk fills the upper triangle; mirror it
         for (std::size_t j = 0; j < i; ++j) g(i, j) = g(j, i);
@@ -34,7 +34,7 @@ tensor3<T> gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale = T(
                           std::to_string(c) + " gradient for activations " +
                           shape_string(f.shape()) + ", got " + shape_string(dg.shape()));
     tensor2<T> sym = dg + xt::transpose(dg);
-    tensor3<T> df = xt::empty<T>(f.shape());
+    auto df = tensor3<T>::from_shape(f.shape());
     blas::gemm(false, false, int(c), int(m), int(c), T(1) / scale, sym.data(), int(c), f.data(),
                int(m), T(0), df.data(), int(m));
     return df;
