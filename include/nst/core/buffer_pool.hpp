@@ -1,13 +1,14 @@
 // Memory that stays mapped. An evaluation of a network allocates the same large tensors
 // (activations, gradients) every time; the C library hands blocks that large straight to the
 // kernel (mmap) and takes them back on free, so each use pays for mapping and page-faulting
-// fresh pages. buffer_pool keeps freed large blocks and hands them out again for requests of the
-// same size, so from the second evaluation on at a given image size nothing new is mapped.
+// fresh pages. buffer_pool keeps the segments it mapped: a freed block returns to their free
+// ranges (merged with free neighbours) and later requests are cut from them, best fit first.
+// So from the second evaluation at a given image size on nothing new is mapped, and, since
+// a segment serves requests of any size, it holds about what the C library's heap would.
 //
-// Bounded: the pool never holds more than `slack` above the most memory ever in use at once
-// (idle blocks are freed, oldest first, before a block that would exceed that is mapped), so
-// peak memory stays within that fraction of what plain allocation needs. release_idle() gives
-// every cached block back, e.g. after a run.
+// Bounded: before mapping a new segment the pool unmaps wholly idle ones while what it holds
+// would exceed (1 + slack) times the most memory ever in use at once. release_idle() gives
+// every wholly idle segment back, e.g. after a run.
 //
 // nst's tensors (core/tensor.hpp) allocate through pooled_allocator, which uses the process-wide
 // pool; blocks under min_pooled_bytes go straight to the C++ allocator.
@@ -15,8 +16,8 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <limits>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <new>
