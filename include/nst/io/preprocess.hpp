@@ -19,12 +19,14 @@ inline constexpr double vgg_mean_bgr[3] = {103.939, 116.779, 123.68};
 template <class T> tensor3<T> to_vgg_input(const image& img) {
     detail::require_rgb_image(img, "to_vgg_input");
     const std::size_t height = img.shape(0), width = img.shape(1);
-    tensor3<T> x({3, height, width});
-    for (std::size_t bgr = 0; bgr < 3; ++bgr) {
+    auto x = tensor3<T>::from_shape({3, height, width});
+    const std::ptrdiff_t rows = std::ptrdiff_t(3 * height);  // (channel, y) pairs
+#pragma omp parallel for schedule(static) if (img.size() > (1 << 15))
+    for (std::ptrdiff_t r = 0; r < rows; ++r) {
+        const std::size_t bgr = std::size_t(r) / height, y = std::size_t(r) % height;
         const std::size_t rgb = 2 - bgr;
         const T mean = T(vgg_mean_bgr[bgr]);
-        for (std::size_t y = 0; y < height; ++y)
-            for (std::size_t c = 0; c < width; ++c) x(bgr, y, c) = T(img(y, c, rgb)) - mean;
+        for (std::size_t c = 0; c < width; ++c) x(bgr, y, c) = T(img(y, c, rgb)) - mean;
     }
     return x;
 }
@@ -38,13 +40,15 @@ template <class T> image from_vgg_input(const tensor3<T>& x) {
                           shape_string(x.shape()));
     const std::size_t height = x.shape(1), width = x.shape(2);
     image img({height, width, 3});
-    for (std::size_t bgr = 0; bgr < 3; ++bgr) {
-        const std::size_t rgb = 2 - bgr;
-        const double mean = vgg_mean_bgr[bgr];
-        for (std::size_t y = 0; y < height; ++y)
+    const std::ptrdiff_t rows = std::ptrdiff_t(height);
+#pragma omp parallel for schedule(static) if (x.size() > (1 << 15))
+    for (std::ptrdiff_t y = 0; y < rows; ++y)
+        for (std::size_t bgr = 0; bgr < 3; ++bgr) {
+            const std::size_t rgb = 2 - bgr;
+            const double mean = vgg_mean_bgr[bgr];
             for (std::size_t c = 0; c < width; ++c)
-                img(y, c, rgb) = float(double(x(bgr, y, c)) + mean);
-    }
+                img(std::size_t(y), c, rgb) = float(double(x(bgr, std::size_t(y), c)) + mean);
+        }
     return img;
 }
 

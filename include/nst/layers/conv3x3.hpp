@@ -28,7 +28,7 @@ public:
     static constexpr const char* kind = "conv3x3";  // names the layer in error messages
 
     // Zero weights and bias until set_weights is called.
-    conv3x3() : weights_(xt::zeros<T>({Out, In, std::size_t(3), std::size_t(3)})), bias_(xt::zeros<T>({Out})) {}
+    conv3x3() : weights_({Out, In, std::size_t(3), std::size_t(3)}, T(0)), bias_({Out}, T(0)) {}
 
     // requires: weights is Out x In x 3 x 3 (PyTorch's order: out, in, row, column), bias has Out
     // elements; throws shape_error naming both shapes otherwise.
@@ -64,7 +64,7 @@ public:
     tensor3<T> backward(const tensor3<T>&, const tensor3<T>&, tensor3<T>&& dy,
                         const shape3& in_shape) const {
         require_activation(dy, Out, std::string(kind) + " backward");
-        tensor3<T> dx = xt::empty<T>(in_shape);
+        auto dx = tensor3<T>::from_shape(in_shape);
         engine::backward(weights_.data(), In, Out, dy.data(), in_shape[1], in_shape[2], dx.data(),
                          algorithm_);
         return dx;

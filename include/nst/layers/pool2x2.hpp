@@ -60,7 +60,7 @@ public:
                               shape_string(s) + ", got " + shape_string(dy.shape()));
         // Every cell of a window is written (max: the gradient or 0), so only the row and
         // column that odd sizes drop need zeroing: no separate fill pass over dx.
-        tensor3<T> dx = xt::empty<T>(in_shape);
+        auto dx = tensor3<T>::from_shape(in_shape);
         const std::size_t w = in_shape[2];
         const std::ptrdiff_t channels = std::ptrdiff_t(s[0]);
 #pragma omp parallel for schedule(static) if (dx.size() > (1 << 16))

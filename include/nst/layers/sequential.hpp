@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/elementwise.hpp"
 #include "conv_algorithm.hpp"
 #include "layer_shape.hpp"
 #include "layer_traits.hpp"
@@ -244,9 +245,9 @@ public:
                               shape_string(expected) + ", got " +
                               shape_string(gradient.shape()));
         if (injected_[index].size() == 0)
-            injected_[index] = gradient;
+            assign_copy(injected_[index], gradient);
         else
-            injected_[index] += gradient;
+            add_to(injected_[index], gradient);
     }
     void add_gradient(std::string_view name, const tensor& gradient) {
         add_gradient(index_of(name), gradient);
@@ -317,13 +318,13 @@ public:
                 if (g.size() == 0)
                     g = std::move(injected_[i]);
                 else
-                    g += injected_[i];
+                    add_to(g, injected_[i]);
                 injected_[i] = tensor();
             }
             if (g.size() == 0) return;  // nothing injected at or above this layer
             g = backward_at<i>(std::move(g));
         });
-        if (g.size() == 0) return xt::zeros<value_type>(input_shape_);
+        if (g.size() == 0) return tensor(input_shape_, value_type(0));
         return g;
     }
 

@@ -28,9 +28,9 @@ namespace nst {
 
 // Random tensor with entries uniform in [lo, hi).
 template <class T, std::size_t N>
-xt::xtensor<T, N> random_tensor(const std::array<std::size_t, N>& shape, std::mt19937& rng,
-                                T lo = T(-1), T hi = T(1)) {
-    xt::xtensor<T, N> t = xt::empty<T>(shape);
+pooled_tensor<T, N> random_tensor(const std::array<std::size_t, N>& shape, std::mt19937& rng,
+                                  T lo = T(-1), T hi = T(1)) {
+    auto t = pooled_tensor<T, N>::from_shape(shape);
     std::uniform_real_distribution<T> dist(lo, hi);
     for (auto& v : t) v = dist(rng);
     return t;

@@ -32,10 +32,11 @@ public:
         const T* a = f.data();
         const T* p = target_.data();
         T* g = df.data();
-        const std::size_t n = f.size();
+        const std::ptrdiff_t n = std::ptrdiff_t(f.size());
         const T scale = norm_ == content_normalization::half_sum_squares ? T(1) : T(2) / T(n);
         double sum = 0;
-        for (std::size_t i = 0; i < n; ++i) {
+#pragma omp parallel for schedule(static) reduction(+ : sum) if (n > (1 << 15))
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
             const T d = a[i] - p[i];
             sum += double(d) * d;
             g[i] = scale * d;

@@ -119,7 +119,7 @@ template <class T> tensor2<T> gram(const tensor3<T>& f, T scale = T(1)) {
         throw shape_error("gram: expected non-empty C x H x W activations, got " +
                           shape_string(f.shape()));
     const std::size_t c = f.shape(0), m = f.shape(1) * f.shape(2);
-    tensor2<T> g = xt::empty<T>({c, c});
+    auto g = tensor2<T>::from_shape({c, c});
     detail::gram_product(f.data(), c, m, T(1) / scale, g.data());
     return g;
 }

@@ -113,7 +113,8 @@ private:
         for (const auto& t : terms_)
             if (t.layer != image_level) read.push_back(t.layer);
         if (read.empty()) {
-            grad = xt::zeros<T>(x.shape());
+            grad.resize(x.shape());
+            grad.fill(T(0));
             return;
         }
         net_->keep_only(read);

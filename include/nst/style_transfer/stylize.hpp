@@ -149,7 +149,7 @@ template <class T> tensor3<T> initial_image(const nst::image& content, const sty
         case init_kind::image:
             return to_vgg_input<T>(resize_image(o.init_image, content.shape(0), content.shape(1)));
         case init_kind::random: {
-            tensor3<T> x = xt::empty<T>({std::size_t(3), content.shape(0), content.shape(1)});
+            auto x = tensor3<T>::from_shape({std::size_t(3), content.shape(0), content.shape(1)});
             std::mt19937_64 rng(o.seed);
             std::normal_distribution<T> noise(T(0), T(32));  // around the mean grey, +-32 levels
             for (auto& v : x) v = noise(rng);
