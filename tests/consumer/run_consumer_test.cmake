@@ -1,6 +1,11 @@
-# cmake -DMODE=find_package|add_subdirectory -DNST_SOURCE_DIR=... -DNST_BINARY_DIR=... -DWORK_DIR=...
-#       -P run_consumer_test.cmake
-# Installs nst into a temporary prefix (find_package mode) and builds tests/consumer against it.
+# cmake -DMODE=<mode> -DNST_SOURCE_DIR=... -DNST_BINARY_DIR=... -DWORK_DIR=... -P run_consumer_test.cmake
+# Builds and runs tests/consumer. Modes:
+#   find_package        against nst installed (from this build) into a temporary prefix, nst::nst
+#   find_package_core   the same with find_package(nst COMPONENTS core) and nst::core only
+#   add_subdirectory    nst as a subproject, nst::nst
+#   add_subdirectory_core  nst as a subproject, nst::core only
+# The *_core modes hide HDF5 and stb from CMake (CMAKE_DISABLE_FIND_PACKAGE_*) and check that
+# the program's link line and the libraries it loads name neither.
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
@@ -13,15 +18,35 @@ function(run)
 endfunction()
 
 set(consumer_src "${NST_SOURCE_DIR}/tests/consumer")
-if(MODE STREQUAL "find_package")
-  run(${CMAKE_COMMAND} --install "${NST_BINARY_DIR}" --prefix "${WORK_DIR}/prefix")
-  run(${CMAKE_COMMAND} -S "${consumer_src}" -B "${WORK_DIR}/build"
-      -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release)
-elseif(MODE STREQUAL "add_subdirectory")
-  run(${CMAKE_COMMAND} -S "${consumer_src}" -B "${WORK_DIR}/build"
-      -DNST_SOURCE_DIR=${NST_SOURCE_DIR} -DCMAKE_BUILD_TYPE=Release)
-else()
-  message(FATAL_ERROR "MODE must be find_package or add_subdirectory")
+set(options -DCMAKE_BUILD_TYPE=Release)
+if(MODE MATCHES "_core$")
+  list(APPEND options -DNST_CORE_ONLY=ON
+       -DCMAKE_DISABLE_FIND_PACKAGE_nstHDF5=ON -DCMAKE_DISABLE_FIND_PACKAGE_stb=ON)
 endif()
+if(MODE MATCHES "^find_package")
+  run(${CMAKE_COMMAND} --install "${NST_BINARY_DIR}" --prefix "${WORK_DIR}/prefix")
+  list(APPEND options -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+elseif(MODE MATCHES "^add_subdirectory")
+  list(APPEND options -DNST_SOURCE_DIR=${NST_SOURCE_DIR})
+else()
+  message(FATAL_ERROR "unknown MODE ${MODE}")
+endif()
+run(${CMAKE_COMMAND} -S "${consumer_src}" -B "${WORK_DIR}/build" ${options})
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 run("${WORK_DIR}/build/consumer")
+
+if(MODE MATCHES "_core$")
+  set(link_line "${WORK_DIR}/build/CMakeFiles/consumer.dir/link.txt")  # (Makefile generators)
+  if(EXISTS "${link_line}")
+    file(READ "${link_line}" text)
+    if(text MATCHES "hdf5|stb" OR NOT text MATCHES "openblas")
+      message(FATAL_ERROR "nst::core's link line names HDF5 or stb, or lacks OpenBLAS: ${text}")
+    endif()
+  endif()
+  execute_process(COMMAND readelf -d "${WORK_DIR}/build/consumer" OUTPUT_VARIABLE needed
+                  RESULT_VARIABLE rc)
+  if(rc EQUAL 0 AND needed MATCHES "hdf5|stb")
+    message(FATAL_ERROR "the nst::core consumer loads HDF5 or stb:\n${needed}")
+  endif()
+  message(STATUS "nst::core consumer: no HDF5 or stb on its include path, link line or libraries")
+endif()

@@ -35,6 +35,7 @@
 #endif
 
 namespace nst::detail {
+inline namespace NST_SIMD_NAMESPACE {
 
 // True when this translation unit was compiled with an instruction set the kernel supports.
 inline constexpr bool conv3x3_implicit_available = NST_SIMD_FLOAT_WIDTH > 0;
@@ -247,4 +248,5 @@ inline void conv3x3_implicit(const float* in, std::size_t c_in, std::size_t h, s
 
 #endif
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst::detail

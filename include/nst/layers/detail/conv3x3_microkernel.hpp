@@ -18,6 +18,7 @@
 #if NST_SIMD_FLOAT_WIDTH > 0
 
 namespace nst::detail {
+inline namespace NST_SIMD_NAMESPACE {
 
 // requires: a holds the packed weights of `channels` input channels (stride MR per tap);
 //   b + ci * channel_stride + ky * row_stride + kx + [0, NV * width) is readable for every
@@ -64,6 +65,7 @@ inline void conv3x3_microkernel(const float* a, const float* b, std::size_t chan
         for (int v = 0; v < NV; ++v) V::storeu(c + r * ldc + v * W, acc[r][v]);
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst::detail
 
 #endif

@@ -36,6 +36,7 @@
 #include "thread_scratch.hpp"
 
 namespace nst::detail {
+inline namespace NST_SIMD_NAMESPACE {
 
 #if NST_SIMD_FLOAT_WIDTH > 0
 
@@ -369,4 +370,5 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
 
 #endif
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst::detail

@@ -9,6 +9,7 @@
 #if NST_SIMD_FLOAT_WIDTH > 0
 
 namespace nst::detail {
+inline namespace NST_SIMD_NAMESPACE {
 
 // requires: a[kk * MR + r] for kk < k, r < ROWS; b[kk * ldb + j] for j < NV * width;
 //   c has ROWS rows of NV * width floats at stride ldc.
@@ -45,6 +46,7 @@ inline void gemm_microkernel(const float* a, const float* b, std::size_t ldb, st
         for (int v = 0; v < NV; ++v) V::storeu(c + r * ldc + v * W, acc[r][v]);
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst::detail
 
 #endif

@@ -1,20 +1,14 @@
 // The few float vector operations nst's own kernels need, for the widest instruction set the
-// translation unit is compiled for (chosen at compile time: -mavx512f, or -mavx2 -mfma, or
-// -march=native). When neither is enabled, NST_SIMD_FLOAT_WIDTH is 0 and callers use their
-// portable path.
-//
-// Caveat (as with any header-only SIMD library): compile every translation unit of one program
-// with the same instruction-set flags, or inline functions with different bodies get merged.
+// translation unit is compiled for (simd_target.hpp). When none is enabled, NST_SIMD_FLOAT_WIDTH
+// is 0, simd_float is not defined, and callers use their portable path.
 #pragma once
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-#include <immintrin.h>
-#endif
+#include "simd_target.hpp"
 
 namespace nst::detail {
+inline namespace NST_SIMD_NAMESPACE {
 
-#if defined(__AVX512F__)
-#define NST_SIMD_FLOAT_WIDTH 16
+#if NST_SIMD_FLOAT_WIDTH == 16
 struct simd_float {
     using reg = __m512;
     static constexpr int width = 16;
@@ -35,8 +29,7 @@ struct simd_float {
         return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, idx, base, 4);
     }
 };
-#elif defined(__AVX2__) && defined(__FMA__)
-#define NST_SIMD_FLOAT_WIDTH 8
+#elif NST_SIMD_FLOAT_WIDTH == 8
 struct simd_float {
     using reg = __m256;
     static constexpr int width = 8;
@@ -56,8 +49,7 @@ struct simd_float {
         return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx, live, 4);
     }
 };
-#else
-#define NST_SIMD_FLOAT_WIDTH 0
 #endif
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst::detail
