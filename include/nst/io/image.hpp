@@ -125,7 +125,8 @@ inline void check_pixel_limit(const std::string& name, std::size_t width, std::s
 // Checks what stb would get wrong or pay too much for, and returns the EXIF orientation.
 // JPEG: 4 channels are CMYK only with Adobe's APP14 marker (transform 0: Adobe's inverted CMYK,
 // 2: YCCK), which stb converts; without it the channels' meaning is unknown.
-// PNG: compressed data inflating far beyond the declared size is a decompression bomb.
+// PNG: a chunk longer than the file is refused (stb would reserve its declared size first);
+// compressed data inflating far beyond the declared size is a decompression bomb.
 inline int check_format_details(const unsigned char* data, std::size_t size,
                                 const std::string& name) {
     if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8) {
@@ -142,6 +143,7 @@ inline int check_format_details(const unsigned char* data, std::size_t size,
     }
     const png_facts png = read_png_facts(data, size);
     if (png.width == 0) return 1;  // not a PNG
+    if (!png.cut_chunk.empty()) throw image_error(name, "truncated or corrupt PNG: " + png.cut_chunk);
     if (!png_inflates_within_header(data, png))
         throw image_too_large("cannot read image '" + name + "': its compressed pixel data "
                               "inflates to far more than its declared " + std::to_string(png.width) +

@@ -21,13 +21,22 @@
 // the layer and, for a shape or type mismatch, both shapes, e.g.
 //   vgg19.h5: layer block3_conv2 kernel: expected 3 x 3 x 256 x 256 float32, got 3 x 3 x 128 x 256 float32
 // HDF5's own error printing is silenced during these calls; its innermost message is appended.
-// Not thread-safe (Debian's serial libhdf5 must not be entered from two threads at once).
+//
+// Trust: the file's SHA-256 is computed while opening (weights_info: path, hash, the name of a
+// known published file); weights_options can pin the hash and bounds every value (non-finite
+// values and |w| > 1e4 are refused, naming the layer and the value).
+//
+// Thread safety: loads may run concurrently from any number of threads, on the same or
+// different files, and a keras_weight_file may be shared by threads: every HDF5 call holds
+// one process-wide mutex (hdf5_mutex(); Debian's libhdf5 is the non-thread-safe build), while
+// hashing and the transposition into nst's layout run in parallel.
 #pragma once
 
 #include <cctype>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -39,6 +48,7 @@
 #include "../core/tensor.hpp"
 #include "../layers/layer_traits.hpp"
 #include "detail/hdf5.hpp"
+#include "weights_identity.hpp"
 
 namespace nst {
 
@@ -84,17 +94,23 @@ template <class T> struct conv3x3_weights {
 // An open Keras HDF5 weight file (read-only). Movable, not copyable; closes on destruction.
 class keras_weight_file {
 public:
-    // Opens `path` and reads its layer list.
-    // Throws io_error for: a missing file, a directory, a file without the HDF5 signature,
-    // a truncated or damaged HDF5 file, and an HDF5 file without Keras' `layer_names`.
-    explicit keras_weight_file(std::string path) : path_(std::move(path)) {
+    // Opens `path` and reads its layer list. The file's SHA-256 is computed first (streamed)
+    // and checked against options.expected_sha256, so a pinned file that differs never reaches
+    // HDF5's parser; info() tells which file it is.
+    // Throws io_error for: a missing file, a directory, a hash other than the pinned one, a
+    // file without the HDF5 signature, a truncated or damaged HDF5 file, and an HDF5 file
+    // without Keras' `layer_names`; invalid_argument for a pin that is not 64 hex digits.
+    explicit keras_weight_file(std::string path, const weights_options& options = {})
+        : path_(std::move(path)), max_abs_weight_(options.max_abs_weight) {
         namespace fs = std::filesystem;
-        detail::hdf5::quiet_errors quiet;
         std::error_code ec;
         const fs::file_status status = fs::status(path_, ec);
         if (!fs::exists(status)) throw io_error(path_ + ": no such file");
         if (fs::is_directory(status)) throw io_error(path_ + ": is a directory, not a weight file");
+        info_ = detail::identify_weights(path_, detail::sha256_of_file(path_), options);
 
+        detail::hdf5::library_lock lock(detail::hdf5::library_mutex());
+        detail::hdf5::quiet_errors quiet;
 #if H5_VERSION_GE(1, 12, 0)
         const htri_t is_hdf5 = H5Fis_accessible(path_.c_str(), H5P_DEFAULT);
 #else
@@ -105,26 +121,33 @@ public:
         if (is_hdf5 == 0)
             throw io_error(path_ + ": not an HDF5 file (no HDF5 signature; Keras weight files "
                                    "are HDF5 .h5 files)");
-        file_ = detail::hdf5::checked(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
-                                      H5Fclose,
-                                      path_ + ": cannot open as HDF5 (truncated or damaged file?)");
-        root_ = detail::hdf5::checked(H5Gopen2(file_, "/", H5P_DEFAULT), H5Gclose,
-                                      path_ + ": cannot open the root group");
-        if (!has_list_attribute(root_, "layer_names") &&
-            H5Lexists(file_, "model_weights", H5P_DEFAULT) > 0) {
-            // A full-model file (model.save): the weights live under /model_weights.
-            detail::hdf5::handle weights = detail::hdf5::checked(
-                H5Gopen2(file_, "model_weights", H5P_DEFAULT), H5Gclose,
-                path_ + ": cannot open group 'model_weights'");
-            if (has_list_attribute(weights, "layer_names")) root_ = std::move(weights);
-        }
-        H5Eclear2(H5E_DEFAULT);
-        if (!has_list_attribute(root_, "layer_names"))
-            throw io_error(path_ + ": no 'layer_names' attribute: not a Keras HDF5 weight file "
-                                   "(the layout of Keras 2 save_weights/save in .h5 is expected)");
-        layer_names_ = read_list_attribute(root_, "layer_names", path_);
+        open(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
     }
 
+    // The same for an HDF5 file image held in memory (read with HDF5's core driver, which
+    // copies it); `name` stands for the file in messages and info().path.
+    static keras_weight_file from_memory(const void* data, std::size_t size, std::string name,
+                                         const weights_options& options = {}) {
+        keras_weight_file file(std::move(name), options.max_abs_weight);
+        if (size == 0) throw io_error(file.path_ + ": the file image is empty");
+        detail::sha256 hash;
+        hash.update(data, size);
+        file.info_ = detail::identify_weights(file.path_, hash.hex_digest(), options);
+
+        detail::hdf5::library_lock lock(detail::hdf5::library_mutex());
+        detail::hdf5::quiet_errors quiet;
+        const std::string what = file.path_ + ": cannot set up HDF5's in-memory driver";
+        const detail::hdf5::handle access =
+            detail::hdf5::checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, what);
+        if (H5Pset_fapl_core(access, 1 << 16, 0) < 0 ||
+            H5Pset_file_image(access, const_cast<void*>(data), size) < 0)
+            throw io_error(what + detail::hdf5::detail_suffix());
+        file.open(H5Fopen(file.path_.c_str(), H5F_ACC_RDONLY, access));
+        return file;
+    }
+
+    // Which file this is: path, SHA-256 and, for a published file, its name.
+    const weights_info& info() const { return info_; }
     const std::string& path() const { return path_; }
     // Keras layer names in file order (input and pooling layers included).
     const std::vector<std::string>& layer_names() const { return layer_names_; }
@@ -137,6 +160,7 @@ public:
     // The layer's weight_names (empty for layers without weights).
     // Throws io_error if the layer is not in layer_names, has no group or no weight_names.
     std::vector<std::string> weight_names(const std::string& keras_layer) const {
+        detail::hdf5::library_lock lock(detail::hdf5::library_mutex());
         detail::hdf5::quiet_errors quiet;
         const detail::hdf5::handle group = open_layer(keras_layer);
         const std::string what = path_ + ": layer " + keras_layer;
@@ -154,17 +178,21 @@ public:
                                     std::size_t out) const {
         static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
                       "weights load as float or double");
-        detail::hdf5::quiet_errors quiet;
-        const std::string what = path_ + ": layer " + keras_layer;
-        const std::vector<std::string> names = weight_names(keras_layer);
-        if (names.size() < 2)
-            throw io_error(what + ": expected 2 weights (kernel, bias) in weight_names, found " +
-                           std::to_string(names.size()));
-        const detail::hdf5::handle group = open_layer(keras_layer);
-        const std::vector<T> kernel = detail::hdf5::read_float_dataset<T>(
-            group, names[0], {3, 3, hsize_t(in), hsize_t(out)}, what + " kernel");
-        const std::vector<T> bias =
-            detail::hdf5::read_float_dataset<T>(group, names[1], {hsize_t(out)}, what + " bias");
+        std::vector<T> kernel, bias;
+        {
+            detail::hdf5::library_lock lock(detail::hdf5::library_mutex());
+            detail::hdf5::quiet_errors quiet;
+            const std::string what = path_ + ": layer " + keras_layer;
+            const std::vector<std::string> names = weight_names(keras_layer);
+            if (names.size() < 2)
+                throw io_error(what + ": expected 2 weights (kernel, bias) in weight_names, found " +
+                               std::to_string(names.size()));
+            const detail::hdf5::handle group = open_layer(keras_layer);
+            kernel = detail::hdf5::read_float_dataset<T>(
+                group, names[0], {3, 3, hsize_t(in), hsize_t(out)}, what + " kernel", max_abs_weight_);
+            bias = detail::hdf5::read_float_dataset<T>(group, names[1], {hsize_t(out)},
+                                                       what + " bias", max_abs_weight_);
+        }  // the transpose below needs no lock
 
         conv3x3_weights<T> result{xt::empty<T>({out, in, std::size_t(3), std::size_t(3)}),
                                   xt::adapt(bias, {out})};
@@ -180,6 +208,7 @@ public:
 
     // Every layer with its weights' names, stored shapes and types (e.g. for a CLI listing).
     std::vector<keras_layer_info> contents() const {
+        detail::hdf5::library_lock lock(detail::hdf5::library_mutex());
         detail::hdf5::quiet_errors quiet;
         std::vector<keras_layer_info> layers;
         for (const auto& layer : layer_names_) {
@@ -205,6 +234,31 @@ public:
     }
 
 private:
+    keras_weight_file(std::string name, double max_abs_weight)
+        : path_(std::move(name)), max_abs_weight_(max_abs_weight) {}
+
+    // Takes the HDF5 file `id` (checked) and finds the group carrying layer_names.
+    // requires: the HDF5 lock is held.
+    void open(hid_t id) {
+        file_ = detail::hdf5::checked(id, H5Fclose,
+                                      path_ + ": cannot open as HDF5 (truncated or damaged file?)");
+        root_ = detail::hdf5::checked(H5Gopen2(file_, "/", H5P_DEFAULT), H5Gclose,
+                                      path_ + ": cannot open the root group");
+        if (!has_list_attribute(root_, "layer_names") &&
+            H5Lexists(file_, "model_weights", H5P_DEFAULT) > 0) {
+            // A full-model file (model.save): the weights live under /model_weights.
+            detail::hdf5::handle weights = detail::hdf5::checked(
+                H5Gopen2(file_, "model_weights", H5P_DEFAULT), H5Gclose,
+                path_ + ": cannot open group 'model_weights'");
+            if (has_list_attribute(weights, "layer_names")) root_ = std::move(weights);
+        }
+        H5Eclear2(H5E_DEFAULT);
+        if (!has_list_attribute(root_, "layer_names"))
+            throw io_error(path_ + ": no 'layer_names' attribute: not a Keras HDF5 weight file "
+                                   "(the layout of Keras 2 save_weights/save in .h5 is expected)");
+        layer_names_ = read_list_attribute(root_, "layer_names", path_);
+    }
+
     // Keras stores a long list attribute `name` as `name0`, `name1`, ... (HDF5's 64 KiB
     // object-header limit); these two helpers see both forms as one list.
     static bool has_list_attribute(hid_t obj, const std::string& name) {
@@ -240,6 +294,8 @@ private:
     }
 
     std::string path_;
+    double max_abs_weight_;
+    weights_info info_;
     detail::hdf5::handle file_;
     detail::hdf5::handle root_;  // the group carrying layer_names ("/" or "/model_weights")
     std::vector<std::string> layer_names_;
@@ -253,9 +309,8 @@ private:
 // were already set, so discard the network or load again.
 template <class Net>
 std::size_t load_keras_weights(
-    Net& net, const std::string& path,
+    Net& net, const keras_weight_file& file,
     const std::function<std::string(const std::string&)>& to_keras = keras_vgg_layer_name) {
-    const keras_weight_file file(path);
     std::size_t loaded = 0;
     net.for_each_layer([&](auto& layer, std::size_t, const std::string& name) {
         using L = std::decay_t<decltype(layer)>;
@@ -269,10 +324,31 @@ std::size_t load_keras_weights(
     return loaded;
 }
 
+// The same from a path, opened with `options` (hash pin, plausibility bound).
+template <class Net>
+std::size_t load_keras_weights(
+    Net& net, const std::string& path,
+    const std::function<std::string(const std::string&)>& to_keras = keras_vgg_layer_name,
+    const weights_options& options = {}) {
+    return load_keras_weights(net, keras_weight_file(path, options), to_keras);
+}
+
 // Loads VGG19 ImageNet weights (Keras' notop file or ../shared/weights/vgg19_imagenet_notop.h5)
 // into nst::vgg19<T, P>, or into any network whose convolutions carry VGG names (conv1_1, ...).
-template <class Net> std::size_t load_vgg19_weights(Net& net, const std::string& path) {
-    return load_keras_weights(net, path, keras_vgg_layer_name);
+// To report which file was used, open it first:
+//   const nst::keras_weight_file file(path, options);
+//   nst::load_vgg19_weights(net, file);  // then file.info().sha256, .known_name
+template <class Net> std::size_t load_vgg19_weights(Net& net, const keras_weight_file& file) {
+    return load_keras_weights(net, file, keras_vgg_layer_name);
 }
+template <class Net>
+std::size_t load_vgg19_weights(Net& net, const std::string& path,
+                               const weights_options& options = {}) {
+    return load_keras_weights(net, keras_weight_file(path, options), keras_vgg_layer_name);
+}
+
+// HDF5's process-wide lock. Every HDF5 call nst makes holds it; a program that also calls
+// HDF5 itself, from another thread, must hold it around those calls too.
+inline std::recursive_mutex& hdf5_mutex() { return detail::hdf5::library_mutex(); }
 
 }  // namespace nst

@@ -3,13 +3,16 @@
 // attributes (fixed- and variable-length) and float datasets read with shape/dtype checks.
 // Every failure throws nst::io_error; callers prefix it with the file and layer.
 //
-// Not thread-safe: Debian's libhdf5 (serial) must not be called from two threads at once.
+// Thread safety: Debian's libhdf5 (serial) must never be entered from two threads at once, so
+// every HDF5 call nst makes holds library_mutex(), one process-wide recursive mutex (handles
+// take it to close themselves, wherever they are destroyed).
 #pragma once
 
 #include <hdf5.h>
 
 #include <cmath>
 #include <cstddef>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +20,12 @@
 #include "../../core/error.hpp"
 
 namespace nst::detail::hdf5 {
+
+inline std::recursive_mutex& library_mutex() {
+    static std::recursive_mutex mutex;
+    return mutex;
+}
+using library_lock = std::lock_guard<std::recursive_mutex>;
 
 // Turns HDF5's automatic error printing off for its lifetime, restoring the caller's handler
 // after (a program that wants HDF5's own stack traces keeps them outside nst's calls).
@@ -82,6 +91,7 @@ public:
 
     void reset() {
         if (id_ >= 0 && close_) {
+            library_lock lock(library_mutex());
             quiet_errors quiet;
             close_(id_);
         }
@@ -203,10 +213,12 @@ template <> inline hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
 // requires: the dataset has exactly the dimensions `expected` and a floating-point type;
 // float32 is what Keras writes, float16/float64 are accepted and converted by HDF5 (the values
 // are the same weights at another precision), anything else is rejected. Throws io_error
-// "<what>: expected <expected> float32, got <actual> <dtype>" on a mismatch.
+// "<what>: expected <expected> float32, got <actual> <dtype>" on a mismatch, and naming the
+// element and its value when one is not finite or its magnitude exceeds max_abs.
 template <class T>
 std::vector<T> read_float_dataset(hid_t location, const std::string& path,
-                                  const std::vector<hsize_t>& expected, const std::string& what) {
+                                  const std::vector<hsize_t>& expected, const std::string& what,
+                                  double max_abs) {
     const std::string wanted = dims_string(expected) + " float32";
     if (H5Lexists(location, path.c_str(), H5P_DEFAULT) <= 0) {
         H5Eclear2(H5E_DEFAULT);
@@ -227,8 +239,13 @@ std::vector<T> read_float_dataset(hid_t location, const std::string& path,
         throw io_error(what + ": cannot read the " + dims_string(dims) +
                        " values (truncated or damaged file?)" + detail_suffix());
     for (std::size_t i = 0; i < count; ++i)
-        if (!std::isfinite(values[i]))
-            throw io_error(what + ": value " + std::to_string(i) + " is not finite");
+        if (!(std::abs(values[i]) <= max_abs)) {
+            const std::string value = what + ": value " + std::to_string(i) + " is ";
+            if (!std::isfinite(values[i]))
+                throw io_error(value + "not finite (" + std::to_string(values[i]) + ")");
+            throw io_error(value + std::to_string(values[i]) + ", beyond the plausible magnitude " +
+                           std::to_string(max_abs) + " of a trained weight (a damaged file?)");
+        }
     return values;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -112,6 +113,7 @@ struct png_facts {
     bool apple_cgbi = false;  // Apple's variant: raw deflate without the zlib header
     int orientation = 1;      // EXIF orientation of the eXIf chunk
     std::vector<std::pair<std::size_t, std::size_t>> idat;  // (offset, length) of IDAT data
+    std::string cut_chunk;    // a chunk whose declared length runs past the end, described
 };
 
 inline png_facts read_png_facts(const unsigned char* data, std::size_t size) {
@@ -121,8 +123,13 @@ inline png_facts read_png_facts(const unsigned char* data, std::size_t size) {
     if (!r.has(0, 8) || std::memcmp(data, signature, 8) != 0) return facts;
     for (std::size_t at = 8; r.has(at, 12);) {
         const std::size_t length = r.u32(at), body = at + 8;
-        if (!r.has(body, length)) return facts;
         const unsigned char* type = data + at + 4;
+        if (!r.has(body, length)) {  // stb would reserve `length` bytes for an IDAT first
+            facts.cut_chunk = "chunk '" + std::string(type, type + 4) + "' declares " +
+                              std::to_string(length) + " bytes, the file has " +
+                              std::to_string(size - body) + " left";
+            return facts;
+        }
         if (std::memcmp(type, "IHDR", 4) == 0 && length >= 13) {
             facts.width = r.u32(body);
             facts.height = r.u32(body + 4);
