@@ -4,6 +4,8 @@
 # style losses at relu1_1..relu5_1, total variation, gradient with respect to the image only.
 # Both engines build the same weights and images from one hash (benchmarks/style_workload.hpp,
 # benchmarks/reference_pytorch.py), so the losses they print must agree; the script checks that.
+# Whole runs (the `nst` program with Adam against PyTorch, the README demo under /usr/bin/time, the
+# serial fraction) and README's Performance table: benchmarks/whole_run.sh.
 #
 # Usage:  benchmarks/compare_pytorch.sh [BUILD_DIR]        (default BUILD_DIR: <repo>/build-bench)
 # It configures BUILD_DIR (Release) if needed and builds the nst_eval target, then alternates the

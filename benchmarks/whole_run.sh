@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# What a user waits for, nst against PyTorch CPU (issue 8.6). In one run, the engines alternating
+# (order flipped every round, so drift of a shared machine hits both alike), it measures:
+#   (a) one objective evaluation at SIZE x SIZE: benchmarks/nst_eval vs benchmarks/reference_pytorch.py
+#       (hashed weights and images, the same work; see compare_pytorch.sh);
+#   (b) one Adam iteration at SIZE x SIZE through the `nst` program vs benchmarks/stylize_pytorch.py
+#       running the same style transfer: tubingen.jpg + starry_night.jpg resized to SIZE x SIZE,
+#       the real VGG19 weights, nst's default layers, loss weights and learning rate. Per-iteration
+#       time comes from both programs' per-iteration CSV (elapsed_seconds), from iteration SKIP to
+#       the last, so start-up (weights, targets, first evaluations) is excluded; peak RSS from
+#       /usr/bin/time;
+#   (d) README command 1 cut to LBFGS_ITERS L-BFGS iterations (512 px, i.e. 512x384), THREADS
+#       threads and 1 thread: wall, user, sys, sys share of CPU time, CPU %, minor page faults per
+#       iteration, peak RSS (/usr/bin/time, the figures `-v` prints), the CPU time of each thread
+#       of the nst process (sampled from /proc/PID/task/*/stat), and the serial fraction;
+#   (c) with --demo: README command 1 itself (500 L-BFGS iterations, several minutes), same figures.
+# Then it prints a summary and a markdown block for README.md's Performance section; with
+# --write-readme it replaces the text between <!-- perf:begin --> and <!-- perf:end --> in README.md.
+#
+# Usage:  benchmarks/whole_run.sh [--demo] [--write-readme] [BUILD_DIR]   (default: <repo>/build-bench)
+# It configures BUILD_DIR (Release) if needed and builds the nst_cli and nst_eval targets.
+# Settings (environment variables, defaults in brackets):
+#   SIZE [512] THREADS [2] ROUNDS [3]
+#   EVALS [3]          timed evaluations per (a) process, after 1 warm-up
+#   ADAM_ITERS [12]    Adam iterations per (b) process; SKIP [2]: the first ones, not timed
+#   LBFGS_ITERS [60]   iterations of the (d) run with THREADS threads
+#   AMDAHL_ITERS [20]  iterations of the (d) run with 1 thread (0: skip it)
+#   DEMO_ITERS []      iterations of (c); empty: README's default (500)
+#   DATA_DIR [<repo>/../shared]   images/ and weights/vgg19_imagenet_notop.h5
+#   PYTHON [/usr/bin/python3]     with torch, numpy, h5py, PIL (python3-torch python3-h5py python3-pil)
+# Raw results: BUILD_DIR/whole_run/ (one key=value line per process in whole_run.log, the CSVs).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+demo=0 write_readme=0 build_dir=
+for arg in "$@"; do
+  case $arg in
+    --demo) demo=1 ;;
+    --write-readme) write_readme=1 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "whole_run.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
+    *) build_dir=$arg ;;
+  esac
+done
+build_dir=${build_dir:-${BUILD_DIR:-$repo/build-bench}}
+SIZE=${SIZE:-512}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-3}
+EVALS=${EVALS:-3}
+ADAM_ITERS=${ADAM_ITERS:-12}
+SKIP=${SKIP:-2}
+LBFGS_ITERS=${LBFGS_ITERS:-60}
+AMDAHL_ITERS=${AMDAHL_ITERS:-20}
+DEMO_ITERS=${DEMO_ITERS:-}
+DATA_DIR=${DATA_DIR:-$repo/../shared}
+PYTHON=${PYTHON:-/usr/bin/python3}
+
+weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5
+content=$DATA_DIR/images/tubingen.jpg
+style=$DATA_DIR/images/starry_night.jpg
+for f in "$weights" "$content" "$style"; do
+  [[ -f $f ]] || { echo "whole_run.sh: $f not found (set DATA_DIR)" >&2; exit 1; }
+done
+"$PYTHON" -c "import torch, numpy, h5py, PIL" 2>/dev/null || {
+  echo "whole_run.sh: $PYTHON lacks torch/numpy/h5py/PIL" \
+       "(apt-get install python3-torch python3-h5py python3-pil)" >&2; exit 1; }
+(( ADAM_ITERS > SKIP && LBFGS_ITERS > SKIP )) || { echo "whole_run.sh: need ADAM_ITERS, LBFGS_ITERS > SKIP" >&2; exit 2; }
+
+if [[ ! -f $build_dir/CMakeCache.txt ]]; then
+  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DNST_DATA_DIR="$DATA_DIR" >/dev/null
+fi
+echo "building nst_cli and nst_eval in $build_dir ..." >&2
+cmake --build "$build_dir" --target nst_cli nst_eval -j "$(nproc)" >/dev/null
+nst=$build_dir/examples/nst
+nst_eval=$build_dir/benchmarks/nst_eval
+work=$build_dir/whole_run
+mkdir -p "$work"
+log=$work/whole_run.log
+: >"$log"
+export OMP_NUM_THREADS=$THREADS
+
+# The (b) inputs: both images resized once to SIZE x SIZE, read by both engines.
+"$PYTHON" - "$SIZE" "$content" "$work/content.png" "$style" "$work/style.png" <<'EOF'
+import sys
+from PIL import Image
+n = int(sys.argv[1])
+for src, dst in zip(sys.argv[2::2], sys.argv[3::2]):
+    Image.open(src).convert("RGB").resize((n, n), Image.LANCZOS).save(dst)
+EOF
+
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')
+git -C "$repo" diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# timed <name> <command...>: runs the command under /usr/bin/time, sampling the CPU time of each of
+# its threads every half second; prints "wall_s=.. user_s=.. sys_s=.. cpu_pct=.. max_rss_kb=..
+# minor_faults=.. thread_cpu_s=main,other,..." (the threads' last sample before the exit).
+timed() {
+  local name=$1; shift
+  local out=$work/$name
+  /usr/bin/time -o "$out.time" -f 'wall_s=%e user_s=%U sys_s=%S cpu_pct=%P max_rss_kb=%M minor_faults=%R exit=%x' \
+    "$@" >"$out.stdout" 2>"$out.stderr" &
+  local time_pid=$! pid= tck
+  tck=$(getconf CLK_TCK)
+  : >"$out.threads"
+  while kill -0 "$time_pid" 2>/dev/null; do
+    [[ -n $pid ]] || pid=$(pgrep -P "$time_pid" | head -1 || true)
+    # utime + stime of every thread; the main thread (tid = pid) first
+    [[ -n $pid ]] && awk -v main="$pid" -v tck="$tck" '{ tid = $1; sub(/^.*\) /, "");
+        printf "%d %.2f\n", tid != main, ($12 + $13) / tck }' /proc/"$pid"/task/*/stat 2>/dev/null |
+      sort -k1,1n -k2,2nr | awk '{print $2}' | paste -sd, >"$out.threads.new" &&
+      [[ -s $out.threads.new ]] && mv "$out.threads.new" "$out.threads"
+    sleep 0.5
+  done
+  rm -f "$out.threads.new"
+  wait "$time_pid" || { echo "whole_run.sh: '$*' failed, see $out.stderr" >&2; cat "$out.stderr" >&2; exit 1; }
+  sed 's/%//' "$out.time" | tr -d '\n'
+  echo " thread_cpu_s=$(cat "$out.threads")"
+}
+
+record() {  # record <key=value...>: one result line
+  echo "$* load=$(cut -d' ' -f1 /proc/loadavg)" >>"$log"
+}
+
+eval_run() {  # (a): engine round
+  echo "  round $2: (a) $1 evaluation ${SIZE}x$SIZE" >&2
+  local cmd=("$nst_eval" --size "$SIZE" --evals "$EVALS" --warmup 1 --threads "$THREADS")
+  [[ $1 == torch ]] && cmd=("$PYTHON" "$repo/benchmarks/reference_pytorch.py" --size "$SIZE" --evals "$EVALS" --warmup 1 --threads "$THREADS")
+  local t; t=$(timed "eval_$1_$2" "${cmd[@]}")
+  record "part=eval engine=$1 round=$2 $(grep '^engine=' "$work/eval_$1_$2.stdout" | sed 's/^engine=[a-z]* //') $t"
+}
+
+adam_run() {  # (b): engine round
+  echo "  round $2: (b) $1 Adam ${SIZE}x$SIZE, $ADAM_ITERS iterations" >&2
+  local csv=$work/adam_$1_$2.csv
+  local cmd=("$nst" --content "$work/content.png" --style "$work/style.png" --output "$work/adam_$2.png"
+             --weights "$weights" --size "$SIZE" --optimizer adam --iterations "$ADAM_ITERS" --threads "$THREADS" --quiet --log "$csv")
+  [[ $1 == torch ]] && cmd=("$PYTHON" "$repo/benchmarks/stylize_pytorch.py" --content "$work/content.png"
+             --style "$work/style.png" --weights "$weights" --iterations "$ADAM_ITERS" --threads "$THREADS" --log "$csv")
+  local t; t=$(timed "adam_$1_$2" "${cmd[@]}")
+  record "part=adam engine=$1 round=$2 csv=$csv $t"
+}
+
+lbfgs_run() {  # (c), (d): part threads iterations round
+  echo "  round $4: ($1) nst L-BFGS, README command 1, ${3:-500} iterations, $2 thread(s)" >&2
+  local csv=$work/$1_$2_$4.csv
+  local cmd=("$nst" --content "$content" --style "$style" --output "$work/$1.png" --log "$csv")
+  [[ $1 == demo ]] || cmd+=(--quiet --threads "$2")
+  [[ -n $3 ]] && cmd+=(--iterations "$3")
+  local t; t=$(OMP_NUM_THREADS=$2 timed "$1_$2_$4" "${cmd[@]}")
+  record "part=$1 engine=nst threads=$2 round=$4 csv=$csv $t"
+}
+
+echo "whole_run.sh: SIZE=$SIZE THREADS=$THREADS ROUNDS=$ROUNDS demo=$demo; load $load_before" >&2
+for (( r = 1; r <= ROUNDS; ++r )); do
+  engines=(nst torch)
+  (( r % 2 == 0 )) && engines=(torch nst)
+  for e in "${engines[@]}"; do eval_run "$e" "$r"; done
+  for e in "${engines[@]}"; do adam_run "$e" "$r"; done
+  if (( AMDAHL_ITERS > 0 && THREADS > 1 && r % 2 == 0 )); then lbfgs_run lbfgs 1 "$AMDAHL_ITERS" "$r"; fi
+  lbfgs_run lbfgs "$THREADS" "$LBFGS_ITERS" "$r"
+  if (( AMDAHL_ITERS > 0 && THREADS > 1 && r % 2 == 1 )); then lbfgs_run lbfgs 1 "$AMDAHL_ITERS" "$r"; fi
+done
+if (( demo )); then lbfgs_run demo "$THREADS" "$DEMO_ITERS" 1; fi
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+export WR_LOG=$log WR_SKIP=$SKIP WR_THREADS=$THREADS WR_SIZE=$SIZE WR_COMMIT=$commit WR_LOAD_BEFORE=$load_before \
+       WR_LOAD_AFTER=$load_after WR_README=$repo/README.md WR_WRITE=$write_readme WR_BLOCK=$work/readme_block.md \
+       WR_CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs" \
+       WR_TORCH="$("$PYTHON" -c 'import torch; print(torch.__version__)')" \
+       WR_OPENBLAS="$(env | grep '^OPENBLAS_' | sort | paste -sd' ' || true)" \
+       WR_SETTINGS="SIZE=$SIZE THREADS=$THREADS ROUNDS=$ROUNDS EVALS=$EVALS ADAM_ITERS=$ADAM_ITERS SKIP=$SKIP LBFGS_ITERS=$LBFGS_ITERS AMDAHL_ITERS=$AMDAHL_ITERS${DEMO_ITERS:+ DEMO_ITERS=$DEMO_ITERS}"
+"$PYTHON" "$repo/benchmarks/whole_run_summary.py"
