@@ -52,6 +52,7 @@
 #include "io/image.hpp"
 #include "io/keras_weights.hpp"
 #include "io/preprocess.hpp"
+#include "layers/conv_precision.hpp"
 #include "loss/content_loss.hpp"
 #include "loss/objective.hpp"
 #include "loss/style_loss.hpp"
@@ -107,6 +108,9 @@ struct stylize_options {
     std::uint64_t seed = 0;                   // for init_kind::random
     bool original_colors = false;  // luminance-only transfer: keep the content's chroma (YCbCr)
     int threads = 0;               // > 0: nst::set_num_threads(threads) (process-wide)
+    // Convolution products in fp32 or bf16 (conv_precision.hpp: bf16 needs AVX512_BF16, else
+    // the run stays fp32).
+    conv_precision precision = conv_precision::fp32;
     // Refuse to start when the estimated working memory exceeds this many bytes.
     // 0 = default_memory_limit() (3/4 of physical RAM, 8 GiB where that is unknown).
     std::uint64_t memory_limit = 0;
@@ -367,6 +371,7 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
 
     net_type net;
     load_vgg19_weights(net, o.weights.empty() ? find_vgg19_weights("", "") : o.weights);
+    net.set_precision(o.precision);
 
     const nst::image content = resize_image(content_input, csize[0], csize[1]);
     objective<net_type> loss(net);
