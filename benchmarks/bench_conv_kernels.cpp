@@ -4,7 +4,9 @@
 //   reference  im2col + BLAS sgemm (depends on the OpenBLAS core: compare OPENBLAS_CORETYPE),
 //   implicit   nst's own SIMD implicit GEMM,
 //   winograd   nst's own Winograd F(4x4, 3x3) (FLOP/s counts direct-convolution flops, so it
-//              reads as "effective" speed).
+//              reads as "effective" speed),
+//   bf16       the implicit GEMM with bf16 products and float sums (conv_precision::bf16; only
+//              when compiled with AVX512_BF16).
 // Names: <layer>/<direction>/<kernel>, e.g. conv4_2/backward/winograd. The layer itself picks
 // implicit or winograd per shape (conv3x3_engine.hpp); this shows why.
 #include <benchmark/benchmark.h>
@@ -28,7 +30,7 @@ constexpr conv_shape shapes[] = {
     {"conv2_2", 128, 128, 256},  {"conv3_1", 128, 256, 128},  {"conv3_2-4", 256, 256, 128},
     {"conv4_1", 256, 512, 64},   {"conv4_2-4", 512, 512, 64}, {"conv5_1", 512, 512, 32}};
 
-enum class kernel { reference, implicit, winograd };
+enum class kernel { reference, implicit, winograd, bf16 };
 
 void run(benchmark::State& state, conv_shape s, bool backward, kernel k) {
     const std::size_t in = backward ? s.out : s.in, out = backward ? s.in : s.out;
@@ -41,6 +43,10 @@ void run(benchmark::State& state, conv_shape s, bool backward, kernel k) {
     for (auto& v : x) v = dist(rng);
 
     std::vector<float> packed;
+#ifdef NST_CONV3X3_BF16
+    std::vector<std::uint32_t> pairs(nst::detail::conv3x3_bf16_packed_size(in, out));
+    nst::detail::conv3x3_bf16_pack(weights.data(), s.in, s.out, backward, pairs.data());
+#endif
     if (k == kernel::reference) {
         packed.resize(9 * s.in * s.out);
         nst::detail::conv3x3_gemm_pack(weights.data(), s.in, s.out, backward, packed.data());
@@ -66,6 +72,12 @@ void run(benchmark::State& state, conv_shape s, bool backward, kernel k) {
                                               false, y.data(), out);
 #endif
                 break;
+            case kernel::bf16:
+#ifdef NST_CONV3X3_BF16
+                nst::detail::conv3x3_implicit_bf16(x.data(), in, n, n, pairs.data(),
+                                                   bias.data(), false, y.data(), out);
+#endif
+                break;
         }
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
@@ -77,11 +89,13 @@ void run(benchmark::State& state, conv_shape s, bool backward, kernel k) {
 bool register_all() {
     const std::pair<kernel, const char*> kernels[] = {{kernel::reference, "reference"},
                                                       {kernel::implicit, "implicit"},
-                                                      {kernel::winograd, "winograd"}};
+                                                      {kernel::winograd, "winograd"},
+                                                      {kernel::bf16, "bf16"}};
     for (const auto& s : shapes)
         for (bool backward : {false, true})
             for (const auto& [k, kernel_name] : kernels) {
                 if (k != kernel::reference && !nst::detail::conv3x3_implicit_available) continue;
+                if (k == kernel::bf16 && !nst::conv_bf16_available) continue;
                 const std::string name = std::string(s.name) + (backward ? "/backward/" : "/forward/") +
                                          kernel_name;
                 benchmark::RegisterBenchmark(name.c_str(), run, s, backward, k)

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "conv_algorithm.hpp"
+#include "conv_precision.hpp"
 #include "detail/conv3x3_engine.hpp"
 #include "layer_shape.hpp"
 #include "layer_traits.hpp"
@@ -50,6 +51,14 @@ public:
     void set_conv_algorithm(conv_algorithm algorithm) { algorithm_ = algorithm; }
     conv_algorithm algorithm() const { return algorithm_; }
 
+    // fp32 (the default) or bf16 products (conv_precision.hpp); bf16 applies to float layers
+    // compiled with AVX512_BF16 and runs in fp32 otherwise, as precision_in_use() tells.
+    void set_precision(conv_precision precision) { precision_ = precision; }
+    conv_precision precision() const { return precision_; }
+    conv_precision precision_in_use() const {
+        return engine::uses_own_kernel ? conv_precision_in_use(precision_) : conv_precision::fp32;
+    }
+
     static constexpr shape3 output_shape(const shape3& in) { return {Out, in[1], in[2]}; }
 
     void forward(const tensor3<T>& x, tensor3<T>& y) const { run_forward(x, y, false); }
@@ -66,7 +75,7 @@ public:
         require_activation(dy, Out, std::string(kind) + " backward");
         auto dx = tensor3<T>::from_shape(in_shape);
         engine::backward(weights_.data(), In, Out, dy.data(), in_shape[1], in_shape[2], dx.data(),
-                         algorithm_);
+                         algorithm_, precision_in_use());
         return dx;
     }
 
@@ -75,7 +84,7 @@ private:
         require_activation(x, In, kind);
         y.resize({Out, x.shape(1), x.shape(2)});
         engine::forward(weights_.data(), In, Out, x.data(), x.shape(1), x.shape(2), bias_.data(),
-                        relu, y.data(), algorithm_);
+                        relu, y.data(), algorithm_, precision_in_use());
     }
 
     // Computes from the canonical weights only: the layout a kernel reads is made per call
@@ -85,6 +94,7 @@ private:
     tensor4<T> weights_;
     tensor1<T> bias_;
     conv_algorithm algorithm_ = conv_algorithm::fastest;
+    conv_precision precision_ = conv_precision::fp32;
 };
 
 template <class T, std::size_t In, std::size_t Out>

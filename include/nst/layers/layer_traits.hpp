@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "conv_algorithm.hpp"
+#include "conv_precision.hpp"
 #include "layer_shape.hpp"
 
 namespace nst {
@@ -141,6 +142,11 @@ template <class L, class = void> struct has_conv_algorithm : std::false_type {};
 template <class L>
 struct has_conv_algorithm<L, std::void_t<decltype(std::declval<L&>().set_conv_algorithm(
                                  conv_algorithm::fastest))>> : std::true_type {};
+
+template <class L, class = void> struct has_conv_precision : std::false_type {};
+template <class L>
+struct has_conv_precision<L, std::void_t<decltype(std::declval<L&>().set_precision(
+                                 conv_precision::fp32))>> : std::true_type {};
 }  // namespace detail
 
 // Whether Producer's forward can compute Activation (the next layer) in the same pass.
@@ -154,5 +160,9 @@ inline constexpr std::size_t parameter_count_v = detail::parameter_count<L>::val
 // Whether L takes a convolution algorithm (set_conv_algorithm).
 template <class L>
 inline constexpr bool has_conv_algorithm_v = detail::has_conv_algorithm<L>::value;
+
+// Whether L takes a convolution precision (set_precision).
+template <class L>
+inline constexpr bool has_conv_precision_v = detail::has_conv_precision<L>::value;
 
 }  // namespace nst

@@ -42,6 +42,7 @@
 
 #include "../core/elementwise.hpp"
 #include "conv_algorithm.hpp"
+#include "conv_precision.hpp"
 #include "layer_shape.hpp"
 #include "layer_traits.hpp"
 
@@ -146,6 +147,16 @@ public:
         for_each_layer([&](auto& layer, std::size_t, const std::string&) {
             if constexpr (has_conv_algorithm_v<std::decay_t<decltype(layer)>>)
                 layer.set_conv_algorithm(algorithm);
+        });
+    }
+
+    // Sets the convolution precision of every layer that has one (set_precision):
+    // conv_precision::bf16 for bf16 products with float sums where the CPU has them
+    // (conv_precision.hpp). A per-network setting, like the algorithm.
+    void set_precision(conv_precision precision) {
+        for_each_layer([&](auto& layer, std::size_t, const std::string&) {
+            if constexpr (has_conv_precision_v<std::decay_t<decltype(layer)>>)
+                layer.set_precision(precision);
         });
     }
 

@@ -12,6 +12,7 @@
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../io/image.hpp"
+#include "../layers/conv_precision.hpp"
 #include "../layers/pool2x2.hpp"
 #include "../optim/result.hpp"
 #include "detail/vgg19_layer_lookup.hpp"
@@ -67,6 +68,9 @@ struct stylize_options {
     // > 0: OpenMP and OpenBLAS use this many threads during the call, and the caller's counts
     // are restored when it returns (nst::scoped_threads); 0: the caller's current counts.
     int threads = 0;
+    // Convolution products in fp32 or bf16 (layers/conv_precision.hpp: bf16 needs AVX512_BF16,
+    // else the run stays fp32).
+    conv_precision precision = conv_precision::fp32;
     // Refuse to start when the estimated working memory exceeds this many bytes.
     // 0 = default_memory_limit() (3/4 of physical RAM, 8 GiB where that is unknown).
     std::uint64_t memory_limit = 0;

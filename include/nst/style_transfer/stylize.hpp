@@ -250,6 +250,7 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
 
     net_type net;
     load_vgg19_weights(net, o.weights.empty() ? find_vgg19_weights("", "") : o.weights);
+    net.set_precision(o.precision);
     const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1]);
     objective<net_type> loss(net);
     add_content_terms(loss, net, content, o);

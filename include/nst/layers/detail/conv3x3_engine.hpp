@@ -5,7 +5,9 @@
 // Winograd F(4x4, 3x3) (conv3x3_winograd.hpp, 4x fewer multiplies, transforms that pay off with
 // enough channels and tiles) or the implicit GEMM (conv3x3_implicit.hpp). Both directions use
 // the same routines with differently packed weights (forward, and its adjoint for backward).
-// The caller passes the conv_algorithm (the layer's setting): no process-wide state.
+// The caller passes the conv_algorithm and conv_precision (the layer's settings): no
+// process-wide state. bf16 (with AVX512_BF16) swaps the implicit GEMM for its bf16 version
+// (conv3x3_bf16.hpp) and moves the Winograd threshold (prefer_winograd).
 //
 // Memory: the layer keeps only its canonical weights (c_out x c_in x 3 x 3). The layout the
 // kernels read is packed per call into a reused buffer of the calling thread (9.4 MB for
@@ -14,11 +16,15 @@
 // 256 x 256, and it saves two packed copies of every layer (160 MB for VGG19).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 #include <vector>
 
 #include "../conv_algorithm.hpp"
+#include "../conv_precision.hpp"
+#include "conv3x3_bf16.hpp"
 #include "conv3x3_gemm.hpp"
 #include "conv3x3_implicit.hpp"
 #include "conv3x3_winograd.hpp"
@@ -36,14 +42,15 @@ public:
     // out (c_out x h x w) = act(conv(in) + bias); bias may be null.
     static void forward(const T* weights, std::size_t c_in, std::size_t c_out, const T* in,
                         std::size_t h, std::size_t w, const T* bias, bool relu, T* out,
-                        conv_algorithm algorithm) {
-        run(weights, c_in, c_out, false, in, h, w, bias, relu, out, algorithm);
+                        conv_algorithm algorithm, conv_precision precision = conv_precision::fp32) {
+        run(weights, c_in, c_out, false, in, h, w, bias, relu, out, algorithm, precision);
     }
 
     // dx (c_in x h x w) = gradient of sum(dy * conv(x)) with respect to x.
     static void backward(const T* weights, std::size_t c_in, std::size_t c_out, const T* dy,
-                         std::size_t h, std::size_t w, T* dx, conv_algorithm algorithm) {
-        run(weights, c_in, c_out, true, dy, h, w, nullptr, false, dx, algorithm);
+                         std::size_t h, std::size_t w, T* dx, conv_algorithm algorithm,
+                         conv_precision precision = conv_precision::fp32) {
+        run(weights, c_in, c_out, true, dy, h, w, nullptr, false, dx, algorithm, precision);
     }
 
     // Winograd where it measured faster on a 2-core AVX-512 machine (benchmarks/
@@ -55,19 +62,40 @@ public:
         return c_in >= 32 && c_out >= 32 && ((h + 3) / 4) * ((w + 3) / 4) >= 128;
     }
 
+    // With bf16 in use, the implicit GEMM runs about twice as fast (bf16 pairs per lane), which
+    // beats fp32 Winograd where its transforms weigh most: measured faster at 64 -> 64 channels
+    // (conv1_2), on a par at 64 <-> 128, slower from 128 channels on both sides. (Winograd
+    // itself stays fp32: its transforms would amplify bf16 rounding ~20x.)
+    static bool prefer_winograd(std::size_t c_in, std::size_t c_out, std::size_t h,
+                                std::size_t w, conv_precision precision) {
+        const bool bf16 = precision == conv_precision::bf16 && conv_bf16_available;
+        return prefer_winograd(c_in, c_out, h, w) && (!bf16 || std::max(c_in, c_out) >= 128);
+    }
+
 private:
     // The convolution layer_in -> layer_out (adjoint: its backward, layer_out -> layer_in).
     static void run(const T* weights, std::size_t layer_in, std::size_t layer_out, bool adjoint,
                     const T* in, std::size_t h, std::size_t w, const T* bias, bool relu, T* out,
-                    [[maybe_unused]] conv_algorithm algorithm) {
+                    [[maybe_unused]] conv_algorithm algorithm,
+                    [[maybe_unused]] conv_precision precision) {
         const std::size_t c_in = adjoint ? layer_out : layer_in;
         const std::size_t c_out = adjoint ? layer_in : layer_out;
         if constexpr (uses_own_kernel) {
 #if NST_SIMD_FLOAT_WIDTH > 0  // (the own kernels exist only then)
+            const bool winograd = algorithm == conv_algorithm::fastest &&
+                                  prefer_winograd(c_in, c_out, h, w, precision);
+#ifdef NST_CONV3X3_BF16
+            if (precision == conv_precision::bf16 && !winograd) {
+                auto* pairs = reinterpret_cast<std::uint32_t*>(thread_scratch(
+                    scratch_slot::packed_weights, conv3x3_bf16_packed_size(c_in, c_out)));
+                conv3x3_bf16_pack(weights, layer_in, layer_out, adjoint, pairs);
+                return conv3x3_implicit_bf16(in, c_in, h, w, pairs, bias, relu, out, c_out);
+            }
+#endif
             float* packed = thread_scratch(scratch_slot::packed_weights,
                                            conv3x3_implicit_packed_size(c_in, c_out));
             conv3x3_implicit_pack(weights, layer_in, layer_out, adjoint, packed);
-            if (algorithm == conv_algorithm::fastest && prefer_winograd(c_in, c_out, h, w))
+            if (winograd)
                 conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out);
             else
                 conv3x3_implicit(in, c_in, h, w, packed, bias, relu, out, c_out);

@@ -173,6 +173,24 @@ struct conv3x3_implicit_plan {
     }
 };
 
+// Output rows r0 .. r0+nr-1 from a band of sums (c_out rows of stride ldc, padded width wp):
+// drops the two junk columns per row, adds the bias, applies the optional ReLU.
+inline void conv3x3_band_epilogue(const float* band, std::size_t ldc, std::size_t wp,
+                                  const float* bias, bool relu, float* out, std::size_t c_out,
+                                  std::size_t h, std::size_t w, std::size_t r0, std::size_t nr) {
+    for (std::size_t co = 0; co < c_out; ++co) {
+        const float bo = bias ? bias[co] : 0.0f;
+        for (std::size_t y = 0; y < nr; ++y) {
+            const float* src = band + co * ldc + y * wp;
+            float* dst = out + (co * h + r0 + y) * w;
+            if (relu)
+                for (std::size_t x = 0; x < w; ++x) dst[x] = std::max(src[x] + bo, 0.0f);
+            else
+                for (std::size_t x = 0; x < w; ++x) dst[x] = src[x] + bo;
+        }
+    }
+}
+
 // out (c_out x h x w) = act(conv(in (c_in x h x w)) + bias), act = ReLU when relu is set.
 // requires: packed from conv3x3_implicit_pack for (c_in, c_out) (or the adjoint packing for a
 //   backward pass), bias null or c_out values; in and out do not overlap.
@@ -221,18 +239,7 @@ inline void conv3x3_implicit(const float* in, std::size_t c_in, std::size_t h, s
                 }
             }
 
-            // Epilogue: drop the junk columns, add the bias, apply the activation.
-            for (std::size_t co = 0; co < c_out; ++co) {
-                const float bo = bias ? bias[co] : 0.0f;
-                for (std::size_t y = 0; y < nr; ++y) {
-                    const float* src = band + co * ldc + y * wp;
-                    float* dst = out + (co * h + r0 + y) * w;
-                    if (relu)
-                        for (std::size_t x = 0; x < w; ++x) dst[x] = std::max(src[x] + bo, 0.0f);
-                    else
-                        for (std::size_t x = 0; x < w; ++x) dst[x] = src[x] + bo;
-                }
-            }
+            conv3x3_band_epilogue(band, ldc, wp, bias, relu, out, c_out, h, w, r0, nr);
         }
     }
 }

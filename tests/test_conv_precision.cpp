@@ -1,0 +1,191 @@
+// conv_precision::bf16 (conv_precision.hpp, detail/conv3x3_bf16.hpp): the bf16 kernel computes
+// exactly the float convolution of bf16-rounded inputs and weights (rounded here independently
+// of the library), stays within bf16 rounding of the fp32 convolution, and a short stylisation
+// in bf16 ends invisibly close to the fp32 one. Where the CPU or compile flags lack
+// AVX512_BF16, the bf16 request runs in fp32 and the kernel tests are left out.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "test_helpers.hpp"
+
+using namespace nst;
+
+namespace {
+
+std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo, float hi) {
+    std::uniform_real_distribution<float> dist(lo, hi);
+    std::vector<float> v(n);
+    for (auto& x : v) x = dist(rng);
+    return v;
+}
+
+// x rounded to 8 significant bits, ties to even (bfloat16's rounding).
+float round_to_bf16(float x) {
+    int e = 0;
+    const double m = std::frexp(double(x), &e);  // x = m 2^e, 0.5 <= |m| < 1
+    return float(std::ldexp(std::nearbyint(std::ldexp(m, 8)), e - 8));
+}
+
+// max |a - b| / max |b|
+double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
+    REQUIRE(a.size() == b.size());
+    double diff = 0, scale = 1e-30;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
+        scale = std::max(scale, std::abs(double(b[i])));
+    }
+    return diff / scale;
+}
+
+struct conv_case {
+    std::size_t c_in, c_out, h, w;
+    std::vector<float> weights, bias, x, dy;
+    conv_case(std::size_t ci, std::size_t co, std::size_t hh, std::size_t ww, std::mt19937& rng)
+        : c_in(ci), c_out(co), h(hh), w(ww) {
+        const float s = std::sqrt(6.0f / (9.0f * float(ci)));
+        weights = random_floats(co * ci * 9, rng, -s, s);
+        bias = random_floats(co, rng, -1, 1);
+        x = random_floats(ci * hh * ww, rng, -1, 1);
+        dy = random_floats(co * hh * ww, rng, -1, 1);
+    }
+    conv_case rounded() const {
+        conv_case r = *this;
+        for (auto* v : {&r.weights, &r.x, &r.dy})
+            std::transform(v->begin(), v->end(), v->begin(), round_to_bf16);
+        return r;
+    }
+};
+
+// The engine's forward (with ReLU) or backward, with the direct kernel in `precision`.
+std::vector<float> run(const conv_case& c, bool backward, conv_precision precision) {
+    using engine = detail::conv3x3_engine<float>;
+    std::vector<float> y((backward ? c.c_in : c.c_out) * c.h * c.w);
+    if (backward)
+        engine::backward(c.weights.data(), c.c_in, c.c_out, c.dy.data(), c.h, c.w, y.data(),
+                         conv_algorithm::direct, precision);
+    else
+        engine::forward(c.weights.data(), c.c_in, c.c_out, c.x.data(), c.h, c.w, c.bias.data(),
+                        true, y.data(), conv_algorithm::direct, precision);
+    return y;
+}
+
+// bf16 against (a) fp32 on the rounded data: the same products, float sums in another order;
+// (b) fp32 on the data itself: within bf16 rounding.
+void require_bf16_agrees(const conv_case& c) {
+    CAPTURE(c.c_in, c.c_out, c.h, c.w);
+    const conv_case r = c.rounded();
+    for (bool backward : {false, true}) {
+        CAPTURE(backward);
+        const auto bf16 = run(c, backward, conv_precision::bf16);
+        CHECK(relative_difference(bf16, run(r, backward, conv_precision::fp32)) < 1e-5);
+        CHECK(relative_difference(bf16, run(c, backward, conv_precision::fp32)) < 1e-2);
+    }
+}
+
+// Peak signal-to-noise ratio of a against b, both 0..255 after clamping.
+double psnr(const image& a, const image& b) {
+    const auto diff = xt::clip(a, 0.0f, 255.0f) - xt::clip(b, 0.0f, 255.0f);
+    const double mse = xt::mean(xt::square(xt::cast<double>(diff)))();
+    return 10 * std::log10(255.0 * 255.0 / std::max(mse, 1e-30));
+}
+
+}  // namespace
+
+TEST_CASE("bf16 requests run in bf16 exactly when the kernel is compiled in", "[conv][bf16]") {
+    REQUIRE(conv_precision_in_use(conv_precision::fp32) == conv_precision::fp32);
+    REQUIRE(conv_precision_in_use(conv_precision::bf16) ==
+            (conv_bf16_available ? conv_precision::bf16 : conv_precision::fp32));
+
+    conv3x3<float, 3, 4> layer;
+    REQUIRE(layer.precision() == conv_precision::fp32);  // the default
+    layer.set_precision(conv_precision::bf16);
+    REQUIRE(layer.precision_in_use() == conv_precision_in_use(conv_precision::bf16));
+    conv3x3<double, 3, 4> exact;  // double always runs on the fp32/BLAS path
+    exact.set_precision(conv_precision::bf16);
+    REQUIRE(exact.precision_in_use() == conv_precision::fp32);
+
+    // A network sets every convolution; other networks keep theirs.
+    vgg19<float> net, other;
+    net.set_precision(conv_precision::bf16);
+    std::size_t convs = 0;
+    net.for_each_layer([&](const auto& l, std::size_t, const std::string&) {
+        if constexpr (is_conv3x3_v<std::decay_t<decltype(l)>>) {
+            REQUIRE(l.precision() == conv_precision::bf16);
+            ++convs;
+        }
+    });
+    other.for_each_layer([&](const auto& l, std::size_t, const std::string&) {
+        if constexpr (is_conv3x3_v<std::decay_t<decltype(l)>>)
+            REQUIRE(l.precision() == conv_precision::fp32);
+    });
+    REQUIRE(convs == 16);
+}
+
+#ifdef NST_CONV3X3_BF16
+
+TEST_CASE("bf16 conv matches fp32 within bf16 rounding on VGG19 layer shapes", "[conv][bf16]") {
+    std::mt19937 rng(51);
+    const std::size_t shapes[][2] = {{3, 64},    {64, 64},   {64, 128},  {128, 128},
+                                     {128, 256}, {256, 256}, {256, 512}, {512, 512}};
+    for (const auto& s : shapes) require_bf16_agrees(conv_case(s[0], s[1], 12, 9, rng));
+}
+
+TEST_CASE("bf16 conv matches fp32 on odd sizes and channel counts", "[conv][bf16]") {
+    std::mt19937 rng(52);
+    const std::size_t sizes[][2] = {{1, 1}, {3, 5}, {7, 7}, {5, 17}, {4, 33},
+                                    {2, 16}, {1, 47}, {9, 1}, {3, 48}, {2, 63}};
+    for (const auto& s : sizes) {
+        require_bf16_agrees(conv_case(5, 7, s[0], s[1], rng));  // odd: a zero partner channel
+        require_bf16_agrees(conv_case(1, 3, s[0], s[1], rng));
+        require_bf16_agrees(conv_case(38, 20, s[0], s[1], rng));
+    }
+    // Several bands and channel blocks.
+    require_bf16_agrees(conv_case(70, 24, 61, 45, rng));
+}
+
+TEST_CASE("bf16 conv backward is the adjoint of its forward", "[conv][bf16]") {
+    // <conv(x), dy> == <x, conv^T(dy)> for the rounded data, whose products are exact in float.
+    std::mt19937 rng(53);
+    conv_case c = conv_case(40, 24, 9, 11, rng).rounded();
+    std::fill(c.bias.begin(), c.bias.end(), 0.0f);
+    using engine = detail::conv3x3_engine<float>;
+    std::vector<float> y(c.c_out * c.h * c.w), dx(c.c_in * c.h * c.w);
+    engine::forward(c.weights.data(), c.c_in, c.c_out, c.x.data(), c.h, c.w, nullptr, false,
+                    y.data(), conv_algorithm::direct, conv_precision::bf16);
+    engine::backward(c.weights.data(), c.c_in, c.c_out, c.dy.data(), c.h, c.w, dx.data(),
+                     conv_algorithm::direct, conv_precision::bf16);
+    double lhs = 0, rhs = 0, scale = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        lhs += double(y[i]) * c.dy[i];
+        scale += std::abs(double(y[i]) * c.dy[i]);
+    }
+    for (std::size_t i = 0; i < dx.size(); ++i) rhs += double(dx[i]) * c.x[i];
+    REQUIRE(std::abs(lhs - rhs) < 1e-5 * scale);
+}
+
+#endif
+
+TEST_CASE("a short bf16 stylisation ends invisibly close to the fp32 one", "[conv][bf16][stylize]") {
+    const std::string dir = test::require_shared_data();
+    const image content = load_image(dir + "/images/tubingen.jpg");
+    const image style = load_image(dir + "/images/starry_night.jpg");
+    for (optimizer_kind optimizer : {optimizer_kind::lbfgs, optimizer_kind::adam}) {
+        CAPTURE(to_string(optimizer));
+        stylize_options o;
+        o.weights = dir + "/weights/vgg19_imagenet_notop.h5";
+        o.size = 128;
+        o.content_weight *= (512.0 / 128.0) * (512.0 / 128.0);  // as test_stylize.cpp at 96 px
+        o.iterations = 25;
+        o.optimizer = optimizer;
+        const stylize_result fp32 = stylize(content, {style}, o);
+        o.precision = conv_precision::bf16;
+        const stylize_result bf16 = stylize(content, {style}, o);
+        INFO("loss fp32 " << fp32.loss << ", bf16 " << bf16.loss);
+        CHECK(std::abs(bf16.loss - fp32.loss) <= 0.01 * fp32.loss);
+        CHECK(psnr(bf16.output, fp32.output) >= 40.0);
+    }
+}
