@@ -3,7 +3,8 @@
 //   nst --content photo.jpg --style painting.jpg --output out.png
 //
 // Exit codes: 0 success; 2 bad input or usage (one line on stderr naming the problem, no output
-// file written); 1 internal failure; 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (both
+// file written); 1 internal failure, or the loss became non-finite (the best finite image so far
+// is saved); 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (both
 // save the best image so far). Run `nst --help` for every option.
 //
 // The program's own parts live next to this file: options.hpp (command line), run_record.hpp
@@ -68,8 +69,14 @@ images load_inputs(command_line& c) {
     return in;
 }
 
-// The last lines on stderr and the exit code: 0, or 128 + the signal that stopped the run.
+// The last lines on stderr and the exit code: 0; 1 when the loss became non-finite (the best
+// finite image is saved); or 128 + the signal that stopped the run.
 int report(const command_line& c, const nst::stylize_result& result, std::size_t last_iteration) {
+    if (result.reason == nst::stop_reason::non_finite) {
+        std::fprintf(stderr, "nst: error: %s; saved the best finite image so far (loss %s) to %s\n",
+                     result.failure.c_str(), format_loss(result.loss).c_str(), c.output.c_str());
+        return 1;
+    }
     const int signal = stop_signal();
     if (signal != 0) {
         std::fprintf(stderr, "nst: %s at iteration %zu; saved the best image so far (loss %s) to %s\n",

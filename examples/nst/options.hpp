@@ -151,7 +151,8 @@ inline void add_output_options(CLI::App& app, command_line& c) {
 inline std::optional<int> parse_command_line(int argc, char** argv, command_line& c) {
     CLI::App app{"nst " NST_VERSION_STRING
                  ": neural style transfer (Gatys, Ecker & Bethge 2015) on the CPU.\n"
-                 "Exit codes: 0 done, 2 bad input or usage, 1 internal error, 130 interrupted by Ctrl-C,\n"
+                 "Exit codes: 0 done, 2 bad input or usage, 1 internal error or a non-finite loss (best\n"
+                 "finite image saved), 130 interrupted by Ctrl-C,\n"
                  "143 stopped by SIGTERM (both save the best image so far)."};
     app.set_version_flag("--version", std::string(NST_VERSION_STRING));
     app.get_formatter()->column_width(34);

@@ -415,3 +415,25 @@ TEST_CASE("cli: Ctrl-C stops cleanly, saves the best image so far and exits 130"
 TEST_CASE("cli: SIGTERM stops like Ctrl-C, saves the best image so far and exits 143", "[cli][data]") {
     check_stopped_by(SIGTERM, 143, "terminated");
 }
+
+TEST_CASE("cli: a loss that becomes non-finite stops at once, saves the best finite image, exit 1",
+          "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    // Adam with an absurd step: the first step throws the image to ~1e9 and the Gram terms overflow.
+    const auto r = run_nst(dir, {"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                 "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-o", dir / "out.png",
+                                 "--size", "64", "-i", "5", "--optimizer", "adam", "--learning-rate", "1e30"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 1);
+    REQUIRE(r.err.find("non-finite") != std::string::npos);
+    REQUIRE(r.err.find("iteration 1") != std::string::npos);
+    REQUIRE(r.err.find("best finite image") != std::string::npos);
+    const nst::image out = nst::load_image(dir / "out.png");  // the start, which was finite
+    REQUIRE(out.shape(0) == 48);
+    REQUIRE(out.shape(1) == 64);
+    std::size_t leftovers = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path))
+        if (entry.path().filename() != "out.png") ++leftovers;
+    REQUIRE(leftovers == 0);
+}

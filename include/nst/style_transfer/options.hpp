@@ -15,7 +15,7 @@
 #include "../layers/conv_precision.hpp"
 #include "../layers/pool2x2.hpp"
 #include "../optim/result.hpp"
-#include "detail/vgg19_layer_lookup.hpp"
+#include "../models/vgg19.hpp"
 
 namespace nst {
 
@@ -102,6 +102,12 @@ struct stylize_result {
     std::size_t evaluations = 0;  // objective evaluations
     stop_reason reason = stop_reason::max_iterations;
     double seconds = 0;           // wall time of the whole call (weights, targets, optimisation)
+    // With reason == stop_reason::non_finite: where the loss or gradient became NaN/inf and in
+    // which loss groups (content, style, tv); `output` is then the best finite image so far,
+    // which is the starting image when no step was accepted (has_output() says whether any
+    // finite loss was ever seen). Empty otherwise.
+    std::string failure;
+    bool has_output() const { return std::isfinite(loss); }
 };
 
 namespace detail {
@@ -135,7 +141,7 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
         fail("no content and no style layers: nothing to optimise");
     const auto check_layers = [&](const std::vector<std::string>& layers, const char* which) {
         for (const auto& name : layers)
-            if (!detail::is_vgg19_layer(name))
+            if (!vgg19<float>::find_layer(name))
                 fail(std::string("unknown VGG19 layer '") + name + "' in the " + which +
                      " layers (valid: conv1_1, relu1_1, ..., conv5_4, relu5_4, pool1..pool5)");
     };

@@ -59,7 +59,7 @@ inline working_sizes plan_working_sizes(const nst::image& content, const std::ve
     const std::size_t style_side = std::max<std::size_t>(1, std::size_t(std::lround(o.style_scale * double(o.size))));
     for (const auto& s : styles) sizes.styles.push_back(scaled_size(s.shape(0), s.shape(1), style_side));
 
-    const std::size_t min_side = std::size_t(1) << pools_before(deepest_layer(o));
+    const std::size_t min_side = vgg19<float>::min_input_side(deepest_layer(o));
     require_side_at_least(sizes.content, min_side, "content");
     for (std::size_t i = 0; i < sizes.styles.size(); ++i)
         require_side_at_least(sizes.styles[i], min_side, "style image " + std::to_string(i + 1));
@@ -222,6 +222,17 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
     return adam<T>(ao).minimize(loss, x, monitor);
 }
 
+// What went non-finite, for a run that stopped with stop_reason::non_finite: the optimizer's
+// report plus the loss groups whose value was not finite at the failing evaluation.
+template <class T> std::string non_finite_message(const optim_result<T>& run, const loss_value<T>& failing) {
+    std::string groups;
+    for (const auto& part : failing.parts)
+        if (!std::isfinite(part.value) && groups.find(part.group) == std::string::npos)
+            groups += (groups.empty() ? "" : ", ") + part.group;
+    return to_string(run.non_finite) +
+           (groups.empty() ? "" : "; non-finite loss terms: " + groups);
+}
+
 /*  Step 6: the result: the best image as RGB, its loss parts and the run's counts. */
 template <class T>
 stylize_result make_result(const best_point<T>& best, const optim_result<T>& run, const output_image& to_rgb,
@@ -262,8 +273,10 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     best.value.total = std::numeric_limits<T>::infinity();
     const output_image to_rgb{o.original_colors ? &content : nullptr};
     const optim_result<T> run = optimise(loss, x, best, to_rgb, o, callbacks...);
-    return make_result(best, run, to_rgb,
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    stylize_result result = make_result(best, run, to_rgb,
+                                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (run.reason == stop_reason::non_finite) result.failure = non_finite_message(run, loss.last_value());
+    return result;
 }
 
 }  // namespace detail
