@@ -176,14 +176,16 @@ inline std::vector<std::string> read_string_list(hid_t obj, const std::string& n
         H5Tset_size(memory, H5T_VARIABLE);
         H5Tset_cset(memory, H5Tget_cset(type));
         std::vector<char*> strings(std::size_t(count), nullptr);
-        if (H5Aread(attr, memory, strings.data()) < 0)
-            throw io_error(what + ": cannot read attribute '" + name + "'" + detail_suffix());
+        const herr_t read = H5Aread(attr, memory, strings.data());
+        const std::string failure = read < 0 ? detail_suffix() : "";
         for (const char* s : strings) out.emplace_back(s ? s : "");
+        // Also after a failed read: the strings read before the failure are allocated.
 #if H5_VERSION_GE(1, 12, 0)
         H5Treclaim(memory, space, H5P_DEFAULT, strings.data());
 #else
         H5Dvlen_reclaim(memory, space, H5P_DEFAULT, strings.data());
 #endif
+        if (read < 0) throw io_error(what + ": cannot read attribute '" + name + "'" + failure);
         return out;
     }
 
