@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/buffer_pool.hpp"
 #include "../core/error.hpp"
 #include "../core/memory_limit.hpp"
 #include "../core/tensor.hpp"
@@ -267,6 +268,9 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     add_content_terms(loss, net, content, o);
     add_style_terms(loss, net, styles, sizes.styles, o);
     if (o.tv_weight > 0) loss.add_image_term(T(o.tv_weight), total_variation_loss<T>{}, "tv");
+    // The style passes ran at the style images' own sizes: return their idle blocks before the
+    // optimisation's working set forms, so the two do not add up in the peak.
+    buffer_pool::instance().release_idle();
 
     tensor3<T> x = initial_image<T>(content, o);
     best_point<T> best{x, {}};
