@@ -167,6 +167,13 @@ inline std::vector<std::string> read_string_list(hid_t obj, const std::string& n
     handle space = checked(H5Aget_space(attr), H5Sclose, what + ": attribute '" + name + "'");
     const hssize_t count = H5Sget_simple_extent_npoints(space);
     if (count < 0) throw io_error(what + ": attribute '" + name + "': unreadable dataspace");
+    // Keras lists hold a few hundred names; a damaged count would keep HDF5 busy for minutes.
+    const hssize_t max_count = 1 << 16;
+    const std::size_t max_bytes = std::size_t(1) << 26;
+    if (count > max_count || H5Tget_size(type) > max_bytes / std::size_t(count > 0 ? count : 1))
+        throw io_error(what + ": attribute '" + name + "' claims " + std::to_string(count) +
+                       " strings of " + std::to_string(H5Tget_size(type)) +
+                       " bytes (a damaged file?)");
     std::vector<std::string> out;
     if (count == 0) return out;
     out.reserve(std::size_t(count));
