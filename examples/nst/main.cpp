@@ -60,10 +60,11 @@ struct images {
 // Finds the weights and reads every input image (and the init image into c.options).
 images load_inputs(command_line& c) {
     c.options.weights = nst::find_vgg19_weights(c.weights, c.data_dir);
-    images in{nst::load_image(c.content), {}};
-    for (const auto& path : c.styles) in.styles.push_back(nst::load_image(path));
+    const nst::image_limits& limits = c.options.input_limits;
+    images in{nst::load_image(c.content, limits), {}};
+    for (const auto& path : c.styles) in.styles.push_back(nst::load_image(path, limits));
     if (c.options.init == nst::init_kind::image) {
-        c.options.init_image = nst::load_image(c.init);
+        c.options.init_image = nst::load_image(c.init, limits);
         nst::validate_options(c.options, in.styles.size());
     }
     return in;
@@ -84,6 +85,11 @@ int report(const command_line& c, const nst::stylize_result& result, std::size_t
                      format_loss(result.loss).c_str(), c.output.c_str());
         return 128 + signal;
     }
+    if (result.weights.known_name.empty())
+        std::fprintf(stderr, "nst: notice: the weights file %s is not one nst knows (SHA-256 %s)\n",
+                     result.weights.path.c_str(), result.weights.sha256.c_str());
+    else if (!c.quiet)
+        std::fprintf(stderr, "nst: weights: %s\n", result.weights.known_name.c_str());
     if (!c.quiet)
         std::fprintf(stderr, "nst: %zu iterations in %s (%s), loss %s; wrote %s\n", result.iterations,
                      format_duration(result.seconds).c_str(), nst::to_string(result.reason).c_str(),
@@ -121,6 +127,9 @@ int main(int argc, char** argv) {
         return run(argc, argv);
     } catch (const usage_error& e) {
         std::fprintf(stderr, "nst: error: %s\n", e.what());
+        return 2;
+    } catch (const nst::image_too_large& e) {
+        std::fprintf(stderr, "nst: error: %s; on the command line: --max-input-pixels N\n", e.what());
         return 2;
     } catch (const nst::invalid_argument& e) {
         std::fprintf(stderr, "nst: error: %s\n", e.what());

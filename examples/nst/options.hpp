@@ -127,6 +127,12 @@ inline void add_system_options(CLI::App& app, command_line& c) {
                    "VGG19 Keras HDF5 weights (default: $NST_WEIGHTS, then "
                    "~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, then the data dir)");
     app.add_option("--data-dir", c.data_dir, "Data directory searched last for weights/*.h5")->capture_default_str();
+    app.add_option("--max-input-pixels", c.options.input_limits.max_pixels,
+                   "Refuse input images (and resize targets) with more pixels than this, before decoding")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--weights-sha256", c.options.weights_sha256,
+                   "Use the weights file only if its SHA-256 is this (64 hex digits)");
     app.add_option("--memory-limit", c.memory_limit,
                    "Refuse sizes whose estimated working memory exceeds this (e.g. 4G; default 3/4 of RAM)");
 }

@@ -437,3 +437,32 @@ TEST_CASE("cli: a loss that becomes non-finite stops at once, saves the best fin
         if (entry.path().filename() != "out.png") ++leftovers;
     REQUIRE(leftovers == 0);
 }
+
+TEST_CASE("cli: --max-input-pixels refuses larger inputs before decoding them", "[cli]") {
+    bad_input_case c;  // content 60 x 40 = 2400 pixels
+    const auto r = run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--max-input-pixels", "1000"}));
+    require_rejected(c.dir, r, {"content.png", "2400", "1000", "--max-input-pixels"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--max-input-pixels", "0"})),
+                     {"--max-input-pixels"}, c.fixtures());
+}
+
+TEST_CASE("cli: --weights-sha256 refuses any other weights file; the shared file is named", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::vector<std::string> base{"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                        "--weights", data + "/weights/vgg19_imagenet_notop.h5",
+                                        "-o", dir / "out.png", "--size", "32", "-i", "1"};
+    std::vector<std::string> pinned = base;
+    pinned.insert(pinned.end(), {"--weights-sha256", std::string(64, '0')});
+    const auto refused = run_nst(dir, pinned);
+    INFO("stderr: " << refused.err);
+    REQUIRE(refused.code == 2);
+    REQUIRE(refused.err.find("vgg19_imagenet_notop.h5") != std::string::npos);
+    REQUIRE_FALSE(fs::exists(dir / "out.png"));
+
+    const auto ok = run_nst(dir, base);
+    INFO("stderr: " << ok.err);
+    REQUIRE(ok.code == 0);
+    REQUIRE(ok.err.find("nst: weights: ") != std::string::npos);
+    REQUIRE(ok.err.find("notice") == std::string::npos);
+}

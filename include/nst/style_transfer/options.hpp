@@ -12,6 +12,7 @@
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../io/image.hpp"
+#include "../io/weights_identity.hpp"
 #include "../layers/conv_precision.hpp"
 #include "../layers/pool2x2.hpp"
 #include "../optim/result.hpp"
@@ -71,6 +72,12 @@ struct stylize_options {
     // Convolution products in fp32 or bf16 (layers/conv_precision.hpp: bf16 needs AVX512_BF16,
     // else the run stays fp32).
     conv_precision precision = conv_precision::fp32;
+    // Largest input or resize target accepted (pixels; io/image.hpp): images are refused before
+    // they are decoded or resized beyond it.
+    image_limits input_limits;
+    // Refuse a weights file whose SHA-256 is not this (64 hex digits); empty: any file, whose
+    // identity stylize_result::weights reports.
+    std::string weights_sha256;
     // Refuse to start when the estimated working memory exceeds this many bytes.
     // 0 = default_memory_limit() (3/4 of physical RAM, 8 GiB where that is unknown).
     std::uint64_t memory_limit = 0;
@@ -107,6 +114,7 @@ struct stylize_result {
     // which is the starting image when no step was accepted (has_output() says whether any
     // finite loss was ever seen). Empty otherwise.
     std::string failure;
+    weights_info weights;  // the weights file used: path, SHA-256, published name if known
     bool has_output() const { return std::isfinite(loss); }
 };
 

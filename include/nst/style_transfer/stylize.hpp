@@ -117,7 +117,7 @@ std::vector<tensor2<typename Net::value_type>> blended_style_targets(Net& net, c
     std::vector<tensor2<T>> targets(layers.size());
     for (std::size_t s = 0; s < styles.size(); ++s) {
         if (blend[s] == 0) continue;
-        const nst::image style = resize_image(styles[s], sizes[s][0], sizes[s][1]);
+        const nst::image style = resize_image(styles[s], sizes[s][0], sizes[s][1], o.input_limits);
         net.forward(to_vgg_input<T>(style), *std::max_element(layers.begin(), layers.end()));
         for (std::size_t l = 0; l < layers.size(); ++l) {
             tensor2<T> a = style_target(net.output(layers[l]));
@@ -148,7 +148,7 @@ void add_style_terms(objective<Net>& loss, Net& net, const std::vector<nst::imag
 template <class T> tensor3<T> initial_image(const nst::image& content, const stylize_options& o) {
     switch (o.init) {
         case init_kind::image:
-            return to_vgg_input<T>(resize_image(o.init_image, content.shape(0), content.shape(1)));
+            return to_vgg_input<T>(resize_image(o.init_image, content.shape(0), content.shape(1), o.input_limits));
         case init_kind::random: {
             auto x = tensor3<T>::from_shape({std::size_t(3), content.shape(0), content.shape(1)});
             std::mt19937_64 rng(o.seed);
@@ -261,9 +261,12 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     const scoped_threads threads(o.threads);
 
     net_type net;
-    load_vgg19_weights(net, o.weights.empty() ? find_vgg19_weights("", "") : o.weights);
+    weights_options pin;
+    pin.expected_sha256 = o.weights_sha256;
+    const keras_weight_file weights(o.weights.empty() ? find_vgg19_weights("", "") : o.weights, pin);
+    load_vgg19_weights(net, weights);
     net.set_precision(o.precision);
-    const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1]);
+    const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
     objective<net_type> loss(net);
     add_content_terms(loss, net, content, o);
     add_style_terms(loss, net, styles, sizes.styles, o);
@@ -280,6 +283,7 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     stylize_result result = make_result(best, run, to_rgb,
                                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (run.reason == stop_reason::non_finite) result.failure = non_finite_message(run, loss.last_value());
+    result.weights = weights.info();
     return result;
 }
 
