@@ -136,6 +136,7 @@ struct cli_settings {
     std::vector<std::string> styles;
     std::string style_blend, content_layers, style_layers, style_layer_weights, optimizer = "lbfgs",
                                                                                  pooling = "avg", memory_limit;
+    std::string precision = "fp32";
     std::size_t save_every = 0;
     int jpeg_quality = 95;
     bool quiet = false;
@@ -180,6 +181,10 @@ int run(int argc, char** argv) {
     app.add_option("--seed", opt.seed, "Seed of --init random")->capture_default_str();
     app.add_flag("--original-colors", opt.original_colors, "Keep the content's colours (luminance-only transfer)");
     app.add_option("--threads", opt.threads, "Threads (default: OMP_NUM_THREADS or all cores)");
+    app.add_option("--precision", s.precision,
+                   "fp32 | bf16: convolution products in bfloat16 (CPUs with AVX512_BF16; fp32 elsewhere)")
+        ->check(CLI::IsMember({"fp32", "bf16"}))
+        ->capture_default_str();
     app.add_option("--weights", s.weights,
                    "VGG19 Keras HDF5 weights (default: $NST_WEIGHTS, then "
                    "~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, then the data dir)");
@@ -210,6 +215,9 @@ int run(int argc, char** argv) {
     // Options -> stylize_options; everything cheap is checked before any file is read.
     opt.optimizer = s.optimizer == "adam" ? nst::optimizer_kind::adam : nst::optimizer_kind::lbfgs;
     opt.pooling_mode = s.pooling == "max" ? nst::pooling::max : nst::pooling::average;
+    opt.precision = s.precision == "bf16" ? nst::conv_precision::bf16 : nst::conv_precision::fp32;
+    if (nst::conv_precision_in_use(opt.precision) != opt.precision)
+        std::fprintf(stderr, "nst: warning: --precision bf16 needs AVX512_BF16 (this build lacks it); running fp32\n");
     opt.content_layers = split_list(s.content_layers);
     opt.style_layers = split_list(s.style_layers);
     if (!s.style_layer_weights.empty())
