@@ -29,9 +29,11 @@ for name in $targets; do
   [ "$name" = keras_weights ] && leaks=0 malloc_limit=16777216
   echo "== fuzz_$name for $seconds s"
   # Image decoding allocations beyond 512 MB are findings: the target decodes with a small limit.
+  regressions=
+  [ -d "$here/regressions/$name" ] && regressions=$here/regressions/$name
   mode="-max_total_time=$seconds"
   [ "$seconds" = 0 ] && mode="-runs=0"
-  if ! ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1} "$binary" "$scratch" "$here/corpus/$name" "$here/regressions/$name" \
+  if ! ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1} "$binary" "$scratch" "$here/corpus/$name" $regressions \
       $mode -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=$malloc_limit \
       -max_len=65536 -detect_leaks=$leaks -print_final_stats=1 -artifact_prefix="$findings/$name-"; then
     echo "run_fuzzers.sh: fuzz_$name found a problem (see $findings)" >&2
