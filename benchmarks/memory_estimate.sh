@@ -36,7 +36,7 @@ echo "| size | estimate | measured peak RSS | estimate / measured |"
 echo "|---:|---:|---:|---:|"
 for size in $SIZES; do
   refusal=$("$nst" "${args[@]}" --size "$size" --memory-limit 1 --output "$work/x.png" 2>&1 || true)
-  read -r value unit < <(sed -n 's/.*needs about \([0-9.]*\) \([KMG]B\).*/\1 \2/p' <<<"$refusal")
+  read -r value unit < <(sed -n 's/.*needs about \([0-9.]*\) \([KMG]B\).*/\1 \2/p' <<<"$refusal") || true
   [[ -n ${value:-} ]] || { echo "memory_estimate.sh: no estimate in: $refusal" >&2; exit 1; }
   estimate=$(to_mb "$value" "$unit")
   /usr/bin/time -f "%M" -o "$work/rss" "$nst" "${args[@]}" --size "$size" --iterations "$ITERATIONS" \

@@ -17,9 +17,9 @@ namespace nst {
 
 // The model's constants, fitted to measured peaks (README, "Performance").
 struct memory_model {
-    static constexpr double headroom = 1.25;
-    static constexpr std::uint64_t per_thread_bytes = std::uint64_t(48) << 20;
-    static constexpr std::uint64_t process_bytes = std::uint64_t(120) << 20;
+    static constexpr double headroom = 1.05;
+    static constexpr std::uint64_t per_thread_bytes = std::uint64_t(16) << 20;
+    static constexpr std::uint64_t process_bytes = std::uint64_t(60) << 20;
 };
 
 namespace detail {
