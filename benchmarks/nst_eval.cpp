@@ -2,10 +2,14 @@
 // one image size, runs warm-up + timed objective evaluations (forward + losses + backward to the
 // image) and prints one line of key=value pairs that the script parses:
 //   engine=nst size=512 threads=2 blas_core=Haswell evals=5 median_s=... min_s=... max_s=...
-//   peak_rss_mb=... base_rss_mb=... loss=...
+//   peak_rss_mb=... base_rss_mb=... loss=... precision=fp32 median_cpu_s=...
+// --precision bf16 runs the convolutions in bf16 (conv_precision.hpp; fp32 where unsupported:
+// the printed precision is the one in use). median_cpu_s is process CPU time per evaluation,
+// which a busy machine disturbs less than wall time.
 // peak_rss_mb is the whole process's peak (getrusage), measured the same way as the PyTorch side.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -20,11 +24,13 @@ struct options {
     int evals = 5;
     int warmup = 1;
     int threads = 0;  // 0: keep the OpenMP default (OMP_NUM_THREADS or all cores)
+    nst::conv_precision precision = nst::conv_precision::fp32;
 };
 
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
-                 "nst_eval: %s\nusage: nst_eval [--size N] [--evals N] [--warmup N] [--threads N]\n",
+                 "nst_eval: %s\nusage: nst_eval [--size N] [--evals N] [--warmup N] [--threads N] "
+                 "[--precision fp32|bf16]\n",
                  why);
     std::exit(2);
 }
@@ -34,6 +40,12 @@ options parse(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
+        if (arg == "--precision") {
+            const std::string p = argv[++i];
+            if (p != "fp32" && p != "bf16") usage(("bad precision: " + p).c_str());
+            o.precision = p == "bf16" ? nst::conv_precision::bf16 : nst::conv_precision::fp32;
+            continue;
+        }
         const long value = std::strtol(argv[++i], nullptr, 10);
         if (arg == "--size" && value >= 32) o.size = std::size_t(value);
         else if (arg == "--evals" && value >= 1) o.evals = int(value);
@@ -53,18 +65,22 @@ int main(int argc, char** argv) {
 
     nst::vgg19<float> net;
     nst::bench::hashed_weights(net);
+    net.set_precision(opt.precision);
     auto obj = nst::bench::style_objective(net, opt.size);
     const nst::tensor3<float> x = nst::bench::hashed_image<float>(opt.size, nst::bench::start_seed);
     nst::tensor3<float> grad = xt::zeros<float>(x.shape());
 
     double loss = 0;
     for (int i = 0; i < opt.warmup; ++i) loss = obj(x, grad);
-    std::vector<double> seconds;
+    std::vector<double> seconds, cpu;
     for (int i = 0; i < opt.evals; ++i) {
         const auto start = std::chrono::steady_clock::now();
+        const std::clock_t cpu_start = std::clock();
         loss = obj(x, grad);
+        cpu.push_back(double(std::clock() - cpu_start) / CLOCKS_PER_SEC);
         seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
+    std::sort(cpu.begin(), cpu.end());
     std::vector<double> sorted = seconds;
     std::sort(sorted.begin(), sorted.end());
     const std::size_t n = sorted.size();
@@ -73,9 +89,11 @@ int main(int argc, char** argv) {
     std::string all;
     for (double s : seconds) all += (all.empty() ? "" : ",") + std::to_string(s);
     std::printf("engine=nst size=%zu threads=%d blas_core=%s evals=%d median_s=%.4f min_s=%.4f "
-                "max_s=%.4f peak_rss_mb=%.1f base_rss_mb=%.1f loss=%.7g grad_abs_sum=%.7g times=%s\n",
+                "max_s=%.4f peak_rss_mb=%.1f base_rss_mb=%.1f loss=%.7g grad_abs_sum=%.7g times=%s "
+                "precision=%s median_cpu_s=%.4f\n",
                 opt.size, nst::num_threads(), nst::blas_core_name().c_str(), opt.evals, median,
                 sorted.front(), sorted.back(), nst::bench::peak_rss_mb(), base_rss, loss,
-                double(xt::sum(xt::abs(grad))()), all.c_str());
+                double(xt::sum(xt::abs(grad))()), all.c_str(),
+                nst::to_string(nst::conv_precision_in_use(opt.precision)), cpu[cpu.size() / 2]);
     return 0;
 }

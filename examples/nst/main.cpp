@@ -3,7 +3,8 @@
 //   nst --content photo.jpg --style painting.jpg --output out.png
 //
 // Exit codes: 0 success; 2 bad input or usage (one line on stderr naming the problem, no output
-// file written); 1 internal failure; 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (both
+// file written); 1 internal failure, or the loss became non-finite (the best finite image so far
+// is saved); 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (both
 // save the best image so far). Run `nst --help` for every option.
 //
 // The program's own parts live next to this file: options.hpp (command line), run_record.hpp
@@ -59,17 +60,24 @@ struct images {
 // Finds the weights and reads every input image (and the init image into c.options).
 images load_inputs(command_line& c) {
     c.options.weights = nst::find_vgg19_weights(c.weights, c.data_dir);
-    images in{nst::load_image(c.content), {}};
-    for (const auto& path : c.styles) in.styles.push_back(nst::load_image(path));
+    const nst::image_limits& limits = c.options.input_limits;
+    images in{nst::load_image(c.content, limits), {}};
+    for (const auto& path : c.styles) in.styles.push_back(nst::load_image(path, limits));
     if (c.options.init == nst::init_kind::image) {
-        c.options.init_image = nst::load_image(c.init);
+        c.options.init_image = nst::load_image(c.init, limits);
         nst::validate_options(c.options, in.styles.size());
     }
     return in;
 }
 
-// The last lines on stderr and the exit code: 0, or 128 + the signal that stopped the run.
+// The last lines on stderr and the exit code: 0; 1 when the loss became non-finite (the best
+// finite image is saved); or 128 + the signal that stopped the run.
 int report(const command_line& c, const nst::stylize_result& result, std::size_t last_iteration) {
+    if (result.reason == nst::stop_reason::non_finite) {
+        std::fprintf(stderr, "nst: error: %s; saved the best finite image so far (loss %s) to %s\n",
+                     result.failure.c_str(), format_loss(result.loss).c_str(), c.output.c_str());
+        return 1;
+    }
     const int signal = stop_signal();
     if (signal != 0) {
         std::fprintf(stderr, "nst: %s at iteration %zu; saved the best image so far (loss %s) to %s\n",
@@ -77,6 +85,11 @@ int report(const command_line& c, const nst::stylize_result& result, std::size_t
                      format_loss(result.loss).c_str(), c.output.c_str());
         return 128 + signal;
     }
+    if (result.weights.known_name.empty())
+        std::fprintf(stderr, "nst: notice: the weights file %s is not one nst knows (SHA-256 %s)\n",
+                     result.weights.path.c_str(), result.weights.sha256.c_str());
+    else if (!c.quiet)
+        std::fprintf(stderr, "nst: weights: %s\n", result.weights.known_name.c_str());
     if (!c.quiet)
         std::fprintf(stderr, "nst: %zu iterations in %s (%s), loss %s; wrote %s\n", result.iterations,
                      format_duration(result.seconds).c_str(), nst::to_string(result.reason).c_str(),
@@ -114,6 +127,9 @@ int main(int argc, char** argv) {
         return run(argc, argv);
     } catch (const usage_error& e) {
         std::fprintf(stderr, "nst: error: %s\n", e.what());
+        return 2;
+    } catch (const nst::image_too_large& e) {
+        std::fprintf(stderr, "nst: error: %s; on the command line: --max-input-pixels N\n", e.what());
         return 2;
     } catch (const nst::invalid_argument& e) {
         std::fprintf(stderr, "nst: error: %s\n", e.what());

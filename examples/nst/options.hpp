@@ -34,7 +34,8 @@ struct command_line {
     std::string data_dir;  // set by the caller to the compiled-in default before parsing
     std::vector<std::string> styles;
     std::string style_blend, content_layers = "relu4_2", style_layers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
-                             style_layer_weights, optimizer = "lbfgs", pooling = "avg", memory_limit;
+                             style_layer_weights, optimizer = "lbfgs", pooling = "avg", memory_limit,
+                             precision = "fp32";
     std::size_t save_every = 0;
     int jpeg_quality = 95;
     bool quiet = false;
@@ -123,10 +124,20 @@ inline void add_optimisation_options(CLI::App& app, command_line& c) {
 
 inline void add_system_options(CLI::App& app, command_line& c) {
     app.add_option("--threads", c.options.threads, "Threads (default: OMP_NUM_THREADS or all cores)");
+    app.add_option("--precision", c.precision,
+                   "fp32 | bf16: convolution products in bfloat16 (CPUs with AVX512_BF16; fp32 elsewhere)")
+        ->check(CLI::IsMember({"fp32", "bf16"}))
+        ->capture_default_str();
     app.add_option("--weights", c.weights,
                    "VGG19 Keras HDF5 weights (default: $NST_WEIGHTS, then "
                    "~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, then the data dir)");
     app.add_option("--data-dir", c.data_dir, "Data directory searched last for weights/*.h5")->capture_default_str();
+    app.add_option("--max-input-pixels", c.options.input_limits.max_pixels,
+                   "Refuse input images (and resize targets) with more pixels than this, before decoding")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--weights-sha256", c.options.weights_sha256,
+                   "Use the weights file only if its SHA-256 is this (64 hex digits)");
     app.add_option("--memory-limit", c.memory_limit,
                    "Refuse sizes whose estimated working memory exceeds this (e.g. 4G; default 3/4 of RAM)");
 }
@@ -151,7 +162,8 @@ inline void add_output_options(CLI::App& app, command_line& c) {
 inline std::optional<int> parse_command_line(int argc, char** argv, command_line& c) {
     CLI::App app{"nst " NST_VERSION_STRING
                  ": neural style transfer (Gatys, Ecker & Bethge 2015) on the CPU.\n"
-                 "Exit codes: 0 done, 2 bad input or usage, 1 internal error, 130 interrupted by Ctrl-C,\n"
+                 "Exit codes: 0 done, 2 bad input or usage, 1 internal error or a non-finite loss (best\n"
+                 "finite image saved), 130 interrupted by Ctrl-C,\n"
                  "143 stopped by SIGTERM (both save the best image so far)."};
     app.set_version_flag("--version", std::string(NST_VERSION_STRING));
     app.get_formatter()->column_width(34);
@@ -180,6 +192,9 @@ inline void to_stylize_options(command_line& c) {
     stylize_options& o = c.options;
     o.optimizer = c.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::lbfgs;
     o.pooling_mode = c.pooling == "max" ? pooling::max : pooling::average;
+    o.precision = c.precision == "bf16" ? conv_precision::bf16 : conv_precision::fp32;
+    if (conv_precision_in_use(o.precision) != o.precision)
+        std::fprintf(stderr, "nst: warning: --precision bf16 needs AVX512_BF16 (this build lacks it); running fp32\n");
     o.content_layers = detail::split_list(c.content_layers);
     o.style_layers = detail::split_list(c.style_layers);
     if (!c.style_layer_weights.empty())

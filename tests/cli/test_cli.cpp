@@ -415,3 +415,54 @@ TEST_CASE("cli: Ctrl-C stops cleanly, saves the best image so far and exits 130"
 TEST_CASE("cli: SIGTERM stops like Ctrl-C, saves the best image so far and exits 143", "[cli][data]") {
     check_stopped_by(SIGTERM, 143, "terminated");
 }
+
+TEST_CASE("cli: a loss that becomes non-finite stops at once, saves the best finite image, exit 1",
+          "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    // Adam with an absurd step: the first step throws the image to ~1e9 and the Gram terms overflow.
+    const auto r = run_nst(dir, {"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                 "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-o", dir / "out.png",
+                                 "--size", "64", "-i", "5", "--optimizer", "adam", "--learning-rate", "1e30"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 1);
+    REQUIRE(r.err.find("non-finite") != std::string::npos);
+    REQUIRE(r.err.find("iteration 1") != std::string::npos);
+    REQUIRE(r.err.find("best finite image") != std::string::npos);
+    const nst::image out = nst::load_image(dir / "out.png");  // the start, which was finite
+    REQUIRE(out.shape(0) == 48);
+    REQUIRE(out.shape(1) == 64);
+    std::size_t leftovers = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path))
+        if (entry.path().filename() != "out.png") ++leftovers;
+    REQUIRE(leftovers == 0);
+}
+
+TEST_CASE("cli: --max-input-pixels refuses larger inputs before decoding them", "[cli]") {
+    bad_input_case c;  // content 60 x 40 = 2400 pixels
+    const auto r = run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--max-input-pixels", "1000"}));
+    require_rejected(c.dir, r, {"content.png", "2400", "1000", "--max-input-pixels"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--max-input-pixels", "0"})),
+                     {"--max-input-pixels"}, c.fixtures());
+}
+
+TEST_CASE("cli: --weights-sha256 refuses any other weights file; the shared file is named", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::vector<std::string> base{"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                        "--weights", data + "/weights/vgg19_imagenet_notop.h5",
+                                        "-o", dir / "out.png", "--size", "32", "-i", "1"};
+    std::vector<std::string> pinned = base;
+    pinned.insert(pinned.end(), {"--weights-sha256", std::string(64, '0')});
+    const auto refused = run_nst(dir, pinned);
+    INFO("stderr: " << refused.err);
+    REQUIRE(refused.code == 2);
+    REQUIRE(refused.err.find("vgg19_imagenet_notop.h5") != std::string::npos);
+    REQUIRE_FALSE(fs::exists(dir / "out.png"));
+
+    const auto ok = run_nst(dir, base);
+    INFO("stderr: " << ok.err);
+    REQUIRE(ok.code == 0);
+    REQUIRE(ok.err.find("nst: weights: ") != std::string::npos);
+    REQUIRE(ok.err.find("notice") == std::string::npos);
+}

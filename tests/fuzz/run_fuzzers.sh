@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs each libFuzzer target for SECONDS with its seed corpus (builds nothing).
-#   tests/fuzz/run_fuzzers.sh SECONDS [BUILD_DIR]   (BUILD_DIR: default build-fuzz, configured
+#   tests/fuzz/run_fuzzers.sh SECONDS [BUILD_DIR] [TARGET...]   (targets: decode_image keras_weights;
+#   SECONDS 0 only runs the committed seeds and regressions through the fuzz binary; BUILD_DIR: default build-fuzz, configured
 #   with CXX=clang++-14 cmake -DNST_FUZZ=ON ...; then cmake --build BUILD_DIR --target fuzz_decode_image fuzz_keras_weights)
 # New inputs go to a scratch corpus under BUILD_DIR, never into the committed seeds. A finding
 # stops the run with a nonzero exit and leaves crash-*/leak-*/oom-* files in BUILD_DIR/fuzz-findings:
@@ -9,10 +10,12 @@ set -eu
 seconds=${1:?usage: run_fuzzers.sh SECONDS [BUILD_DIR]}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${2:-$here/../../build-fuzz}
+[ $# -ge 2 ] && shift 2 || shift $#
+targets=${*:-decode_image keras_weights}
 findings=$build/fuzz-findings
 mkdir -p "$findings"
 status=0
-for name in decode_image keras_weights; do
+for name in $targets; do
   binary=$build/tests/fuzz/fuzz_$name
   if [ ! -x "$binary" ]; then
     echo "run_fuzzers.sh: $binary is missing (configure with -DNST_FUZZ=ON and build it)" >&2
@@ -20,11 +23,19 @@ for name in decode_image keras_weights; do
   fi
   scratch=$build/fuzz-corpus/$name
   mkdir -p "$scratch"
+  # libhdf5 1.10 (not ours to fix) leaks inside H5Fopen and asks for petabytes on some
+  # damaged files: see hdf5_findings/README.md.
+  leaks=1 malloc_limit=512
+  [ "$name" = keras_weights ] && leaks=0 malloc_limit=16777216
   echo "== fuzz_$name for $seconds s"
-  # Allocations beyond 512 MB are findings: the targets decode with small limits.
-  if ! "$binary" "$scratch" "$here/corpus/$name" "$here/regressions/$name" \
-      -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=512 \
-      -max_len=65536 -print_final_stats=1 -artifact_prefix="$findings/$name-"; then
+  # Image decoding allocations beyond 512 MB are findings: the target decodes with a small limit.
+  regressions=
+  [ -d "$here/regressions/$name" ] && regressions=$here/regressions/$name
+  mode="-max_total_time=$seconds"
+  [ "$seconds" = 0 ] && mode="-runs=0"
+  if ! ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1} "$binary" "$scratch" "$here/corpus/$name" $regressions \
+      $mode -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=$malloc_limit \
+      -max_len=65536 -detect_leaks=$leaks -print_final_stats=1 -artifact_prefix="$findings/$name-"; then
     echo "run_fuzzers.sh: fuzz_$name found a problem (see $findings)" >&2
     status=1
   fi

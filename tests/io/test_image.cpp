@@ -741,7 +741,7 @@ TEST_CASE("malformed EXIF is ignored: the image loads as stored", "[images][exif
     }
 }
 
-TEST_CASE("CMYK and YCCK JPEGs with Adobe's marker get the right colours, others a clear error",
+TEST_CASE("CMYK and YCCK JPEGs with the Adobe marker get the right colours and others a clear error",
           "[images][cmyk]") {
     // Ink amounts 0..255 (C, M, Y, K) and the colour they show: 255 (1 - ink) (1 - k).
     const std::vector<std::array<int, 4>> inks = {{255, 0, 0, 0}, {0, 128, 255, 64}, {40, 90, 10, 200}};
@@ -782,7 +782,7 @@ TEST_CASE("CMYK and YCCK JPEGs with Adobe's marker get the right colours, others
 
 // Not run by default: writes the image fuzzer's seed corpus (tests/fuzz/corpus/decode_image),
 // one small file per format and feature, with the encoders above:
-//   NST_FUZZ_SEED_DIR=tests/fuzz/corpus/decode_image build/tests/test_io "[.fuzz-seeds]"
+//   NST_FUZZ_SEED_DIR=tests/fuzz/corpus/decode_image build/tests/test_io "write the image fuzzer*"
 TEST_CASE("write the image fuzzer's seed corpus", "[.fuzz-seeds]") {
     const char* dir_env = std::getenv("NST_FUZZ_SEED_DIR");
     REQUIRE(dir_env != nullptr);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nst/io/keras_weights.hpp>
@@ -499,4 +500,228 @@ TEST_CASE("vgg19 weights: truncated copies of the shared file are rejected", "[i
                             Catch::Contains(path + ": cannot open as HDF5 (truncated") &&
                                 Catch::Contains("truncated file: eof = " + std::to_string(keep)));
     }
+}
+
+// Trusting weight files: SHA-256, known files, pins, implausible values, threads, memory images.
+namespace {
+
+// `sha256sum`'s answer for a file (an independent implementation), or "" without the tool.
+std::string sha256sum_tool(const std::string& path) {
+    std::FILE* pipe = popen(("/usr/bin/sha256sum '" + path + "' 2>/dev/null").c_str(), "r");
+    if (!pipe) return "";
+    char hex[65] = {};
+    const bool ok = std::fread(hex, 1, 64, pipe) == 64;
+    return pclose(pipe) == 0 && ok ? std::string(hex, 64) : "";
+}
+
+std::vector<unsigned char> file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
+}
+void write_bytes(const std::string& path, const std::vector<unsigned char>& bytes) {
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+// Every conv weight and bias of a network, in layer order.
+template <class Net> std::vector<double> all_weights(const Net& net) {
+    std::vector<double> out;
+    net.for_each_layer([&](const auto& layer, std::size_t, const std::string&) {
+        using L = std::decay_t<decltype(layer)>;
+        if constexpr (is_conv3x3_v<L>) {
+            out.insert(out.end(), layer.weights().begin(), layer.weights().end());
+            out.insert(out.end(), layer.bias().begin(), layer.bias().end());
+        }
+    });
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("weight files are identified by SHA-256 and can be pinned", "[io][keras][trust]") {
+    const temp_folder tmp;
+    const std::string path = tmp / "tiny.h5";
+    write_keras_file(path, tiny_vgg_file());
+    const keras_weight_file file(path);
+    CHECK(file.info().path == path);
+    CHECK(file.info().known_name.empty());
+    const std::string independent = sha256sum_tool(path);
+    if (independent.empty()) WARN("no /usr/bin/sha256sum: the hash is checked only for its form");
+    else CHECK(file.info().sha256 == independent);
+    REQUIRE(file.info().sha256.size() == 64);
+
+    // The right pin (in either case) loads; another is refused before HDF5 reads the file.
+    weights_options pin;
+    std::string upper = file.info().sha256;
+    for (char& c : upper) c = char(std::toupper(static_cast<unsigned char>(c)));
+    pin.expected_sha256 = upper;
+    tiny_net net = make_tiny_net();
+    CHECK(load_vgg19_weights(net, path, pin) == 2);
+    pin.expected_sha256 = std::string(64, '0');
+    REQUIRE_THROWS_AS(load_vgg19_weights(net, path, pin), io_error);
+    REQUIRE_THROWS_WITH(load_vgg19_weights(net, path, pin),
+                        Catch::Contains(path) && Catch::Contains(file.info().sha256) &&
+                            Catch::Contains("pinned to " + std::string(64, '0')) &&
+                            Catch::Contains("not a known weight file"));
+    pin.expected_sha256 = "abc";
+    REQUIRE_THROWS_AS(keras_weight_file(path, pin), nst::invalid_argument);
+    pin.expected_sha256 = std::string(63, 'a') + "g";
+    REQUIRE_THROWS_AS(keras_weight_file(path, pin), nst::invalid_argument);
+
+    // The table names what it knows.
+    for (const auto& known : known_weight_files()) {
+        CHECK(known_weights_name(known.sha256) == known.name);
+        CHECK(std::string(known.sha256).size() == 64);
+    }
+    CHECK(known_weights_name(std::string(64, '0')).empty());
+}
+
+TEST_CASE("the shared VGG19 file is recognised, its hash agrees with sha256sum",
+          "[io][keras][trust][vgg19]") {
+    const std::string weights = weights_path(test::require_shared_data());
+    const keras_weight_file file(weights);
+    CHECK(file.info().known_name.find("VGG19") != std::string::npos);
+    const std::string independent = sha256sum_tool(weights);
+    if (!independent.empty()) CHECK(file.info().sha256 == independent);
+}
+
+TEST_CASE("corrupted weight values are refused naming the layer and the value",
+          "[io][keras][trust]") {
+    const temp_folder tmp;
+    const std::string path = tmp / "tiny.h5";
+    write_keras_file(path, tiny_vgg_file());
+    const std::vector<unsigned char> good = file_bytes(path);
+    // block1_conv2's kernel (3, 3, 4, 4) holds 3322.5 at (2, 2, 3, 3): find its float32 bytes.
+    const float marker = 3322.5f;
+    unsigned char pattern[4];
+    std::memcpy(pattern, &marker, 4);
+    const auto at = std::search(good.begin(), good.end(), pattern, pattern + 4);
+    REQUIRE(at != good.end());
+    const std::size_t offset = std::size_t(at - good.begin());
+    const auto corrupt = [&](float value) {
+        std::vector<unsigned char> bad = good;
+        std::memcpy(bad.data() + offset, &value, 4);
+        write_bytes(path, bad);
+    };
+    tiny_net net = make_tiny_net();
+    corrupt(3.0e5f);
+    REQUIRE_THROWS_WITH(load_vgg19_weights(net, path),
+                        Catch::Contains(path + ": layer block1_conv2 kernel: value 143 is 300000") &&
+                            Catch::Contains("plausible"));
+    weights_options lenient;
+    lenient.max_abs_weight = 1e6;
+    CHECK(load_vgg19_weights(net, path, lenient) == 2);
+    corrupt(std::numeric_limits<float>::infinity());
+    REQUIRE_THROWS_WITH(load_vgg19_weights(net, path, lenient),
+                        Catch::Contains("block1_conv2 kernel: value 143 is not finite"));
+    corrupt(std::nanf(""));
+    REQUIRE_THROWS_WITH(load_vgg19_weights(net, path), Catch::Contains("value 143 is not finite"));
+
+    // Random damage to the values (the kernel's 144 floats): a clean nst::error or a load.
+    // (Damage to HDF5's own metadata is tests/fuzz's business: libhdf5 is not robust to it.)
+    std::mt19937 rng(9);
+    const std::size_t kernel = offset - 143 * 4;
+    for (int copy = 0; copy < 40; ++copy) {
+        std::vector<unsigned char> bad = good;
+        for (int i = 0; i < 8; ++i) bad[kernel + rng() % (144 * 4)] = (unsigned char)rng();
+        write_bytes(path, bad);
+        try {
+            load_vgg19_weights(net, path);
+        } catch (const nst::error&) {
+        }
+        CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);  // nothing left open
+    }
+}
+
+TEST_CASE("weights load concurrently from several threads exactly as one after the other",
+          "[io][keras][threads]") {
+    const temp_folder tmp;
+    const std::string path = tmp / "tiny.h5";
+    write_keras_file(path, tiny_vgg_file());
+    tiny_net sequential_net = make_tiny_net();
+    REQUIRE(load_vgg19_weights(sequential_net, path) == 2);
+    const std::vector<double> expected = all_weights(sequential_net);
+
+    // Four threads, each loading many times (files opened per load and one shared file).
+    const keras_weight_file shared(path);
+    std::vector<std::vector<double>> results(4);
+    std::vector<std::string> failures(4);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            try {
+                for (int i = 0; i < 25; ++i) {
+                    tiny_net net = make_tiny_net();
+                    if (i % 2) load_vgg19_weights(net, shared);
+                    else load_vgg19_weights(net, path);
+                    results[t] = all_weights(net);
+                    if (results[t] != expected) return;
+                }
+            } catch (const std::exception& e) {
+                failures[t] = e.what();
+            }
+        });
+    for (auto& thread : threads) thread.join();
+    for (std::size_t t = 0; t < 4; ++t) {
+        INFO("thread " << t);
+        CHECK(failures[t].empty());
+        CHECK(results[t] == expected);
+    }
+}
+
+TEST_CASE("two threads load the shared VGG19 weights as a sequential load does",
+          "[io][keras][threads][vgg19]") {
+    const std::string weights = weights_path(test::require_shared_data());
+    vgg19<float> reference;
+    load_vgg19_weights(reference, weights);
+    vgg19<float> a, b;
+    std::thread ta([&] { load_vgg19_weights(a, weights); });
+    std::thread tb([&] { load_vgg19_weights(b, weights); });
+    ta.join();
+    tb.join();
+    const std::vector<double> expected = all_weights(reference);
+    CHECK(all_weights(a) == expected);
+    CHECK(all_weights(b) == expected);
+}
+
+TEST_CASE("a Keras file image in memory loads like the file", "[io][keras]") {
+    const temp_folder tmp;
+    const std::string path = tmp / "tiny.h5";
+    write_keras_file(path, tiny_vgg_file());
+    const std::vector<unsigned char> bytes = file_bytes(path);
+    const auto file = keras_weight_file::from_memory(bytes.data(), bytes.size(), "received.h5");
+    CHECK(file.info().path == "received.h5");
+    CHECK(file.info().sha256 == keras_weight_file(path).info().sha256);
+    tiny_net net = make_tiny_net();
+    REQUIRE(load_vgg19_weights(net, file) == 2);
+    CHECK(holds_stored_pattern(net.layer<0>()));
+    CHECK(holds_stored_pattern(net.layer<2>()));
+    REQUIRE_THROWS_WITH(keras_weight_file::from_memory(bytes.data(), 100, "cut.h5"),
+                        Catch::StartsWith("cut.h5: "));
+    REQUIRE_THROWS_AS(keras_weight_file::from_memory(bytes.data(), 0, "empty.h5"), io_error);
+}
+
+// Not run by default: writes fuzz_keras_weights' seed corpus (small Keras-layout files):
+//   NST_FUZZ_SEED_DIR=tests/fuzz/corpus/keras_weights build/tests/test_io "write the Keras weights*"
+TEST_CASE("write the Keras weights fuzzer's seed corpus", "[.fuzz-seeds]") {
+    const char* dir_env = std::getenv("NST_FUZZ_SEED_DIR");
+    REQUIRE(dir_env != nullptr);
+    const fs::path dir = dir_env;
+    fs::create_directories(dir);
+    write_keras_file((dir / "fixed_strings.h5").string(), tiny_vgg_file());
+    file_spec spec = tiny_vgg_file();
+    spec.strings = string_storage::variable;
+    write_keras_file((dir / "variable_strings.h5").string(), spec);
+    spec = tiny_vgg_file();
+    for (auto& layer : spec.layers)
+        for (std::size_t i = 0; i < layer.weights.size(); ++i) {
+            layer.weights[i].path = layer.name + (i == 0 ? "_W_1:0" : "_b_1:0");
+            layer.weights[i].file_type = H5T_IEEE_F64LE;
+        }
+    write_keras_file((dir / "old_layout_float64.h5").string(), spec);
+    const h5::handle half = float16_type();
+    spec = tiny_vgg_file();
+    spec.layers.resize(2);
+    spec.layers[1].weights[0].file_type = half;
+    write_keras_file((dir / "float16.h5").string(), spec);
 }

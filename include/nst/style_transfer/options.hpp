@@ -12,10 +12,11 @@
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../io/image.hpp"
+#include "../io/weights_identity.hpp"
 #include "../layers/conv_precision.hpp"
 #include "../layers/pool2x2.hpp"
 #include "../optim/result.hpp"
-#include "detail/vgg19_layer_lookup.hpp"
+#include "../models/vgg19.hpp"
 
 namespace nst {
 
@@ -71,6 +72,12 @@ struct stylize_options {
     // Convolution products in fp32 or bf16 (layers/conv_precision.hpp: bf16 needs AVX512_BF16,
     // else the run stays fp32).
     conv_precision precision = conv_precision::fp32;
+    // Largest input or resize target accepted (pixels; io/image.hpp): images are refused before
+    // they are decoded or resized beyond it.
+    image_limits input_limits;
+    // Refuse a weights file whose SHA-256 is not this (64 hex digits); empty: any file, whose
+    // identity stylize_result::weights reports.
+    std::string weights_sha256;
     // Refuse to start when the estimated working memory exceeds this many bytes.
     // 0 = default_memory_limit() (3/4 of physical RAM, 8 GiB where that is unknown).
     std::uint64_t memory_limit = 0;
@@ -102,6 +109,13 @@ struct stylize_result {
     std::size_t evaluations = 0;  // objective evaluations
     stop_reason reason = stop_reason::max_iterations;
     double seconds = 0;           // wall time of the whole call (weights, targets, optimisation)
+    // With reason == stop_reason::non_finite: where the loss or gradient became NaN/inf and in
+    // which loss groups (content, style, tv); `output` is then the best finite image so far,
+    // which is the starting image when no step was accepted (has_output() says whether any
+    // finite loss was ever seen). Empty otherwise.
+    std::string failure;
+    weights_info weights;  // the weights file used: path, SHA-256, published name if known
+    bool has_output() const { return std::isfinite(loss); }
 };
 
 namespace detail {
@@ -135,7 +149,7 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
         fail("no content and no style layers: nothing to optimise");
     const auto check_layers = [&](const std::vector<std::string>& layers, const char* which) {
         for (const auto& name : layers)
-            if (!detail::is_vgg19_layer(name))
+            if (!vgg19<float>::find_layer(name))
                 fail(std::string("unknown VGG19 layer '") + name + "' in the " + which +
                      " layers (valid: conv1_1, relu1_1, ..., conv5_4, relu5_4, pool1..pool5)");
     };

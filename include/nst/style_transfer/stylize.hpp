@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/buffer_pool.hpp"
 #include "../core/error.hpp"
 #include "../core/memory_limit.hpp"
 #include "../core/tensor.hpp"
@@ -59,7 +60,7 @@ inline working_sizes plan_working_sizes(const nst::image& content, const std::ve
     const std::size_t style_side = std::max<std::size_t>(1, std::size_t(std::lround(o.style_scale * double(o.size))));
     for (const auto& s : styles) sizes.styles.push_back(scaled_size(s.shape(0), s.shape(1), style_side));
 
-    const std::size_t min_side = std::size_t(1) << pools_before(deepest_layer(o));
+    const std::size_t min_side = vgg19<float>::min_input_side(deepest_layer(o));
     require_side_at_least(sizes.content, min_side, "content");
     for (std::size_t i = 0; i < sizes.styles.size(); ++i)
         require_side_at_least(sizes.styles[i], min_side, "style image " + std::to_string(i + 1));
@@ -116,7 +117,7 @@ std::vector<tensor2<typename Net::value_type>> blended_style_targets(Net& net, c
     std::vector<tensor2<T>> targets(layers.size());
     for (std::size_t s = 0; s < styles.size(); ++s) {
         if (blend[s] == 0) continue;
-        const nst::image style = resize_image(styles[s], sizes[s][0], sizes[s][1]);
+        const nst::image style = resize_image(styles[s], sizes[s][0], sizes[s][1], o.input_limits);
         net.forward(to_vgg_input<T>(style), *std::max_element(layers.begin(), layers.end()));
         for (std::size_t l = 0; l < layers.size(); ++l) {
             tensor2<T> a = style_target(net.output(layers[l]));
@@ -147,7 +148,7 @@ void add_style_terms(objective<Net>& loss, Net& net, const std::vector<nst::imag
 template <class T> tensor3<T> initial_image(const nst::image& content, const stylize_options& o) {
     switch (o.init) {
         case init_kind::image:
-            return to_vgg_input<T>(resize_image(o.init_image, content.shape(0), content.shape(1)));
+            return to_vgg_input<T>(resize_image(o.init_image, content.shape(0), content.shape(1), o.input_limits));
         case init_kind::random: {
             auto x = tensor3<T>::from_shape({std::size_t(3), content.shape(0), content.shape(1)});
             std::mt19937_64 rng(o.seed);
@@ -222,6 +223,17 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
     return adam<T>(ao).minimize(loss, x, monitor);
 }
 
+// What went non-finite, for a run that stopped with stop_reason::non_finite: the optimizer's
+// report plus the loss groups whose value was not finite at the failing evaluation.
+template <class T> std::string non_finite_message(const optim_result<T>& run, const loss_value<T>& failing) {
+    std::string groups;
+    for (const auto& part : failing.parts)
+        if (!std::isfinite(part.value) && groups.find(part.group) == std::string::npos)
+            groups += (groups.empty() ? "" : ", ") + part.group;
+    return to_string(run.non_finite) +
+           (groups.empty() ? "" : "; non-finite loss terms: " + groups);
+}
+
 /*  Step 6: the result: the best image as RGB, its loss parts and the run's counts. */
 template <class T>
 stylize_result make_result(const best_point<T>& best, const optim_result<T>& run, const output_image& to_rgb,
@@ -249,21 +261,30 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     const scoped_threads threads(o.threads);
 
     net_type net;
-    load_vgg19_weights(net, o.weights.empty() ? find_vgg19_weights("", "") : o.weights);
+    weights_options pin;
+    pin.expected_sha256 = o.weights_sha256;
+    const keras_weight_file weights(o.weights.empty() ? find_vgg19_weights("", "") : o.weights, pin);
+    load_vgg19_weights(net, weights);
     net.set_precision(o.precision);
-    const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1]);
+    const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
     objective<net_type> loss(net);
     add_content_terms(loss, net, content, o);
     add_style_terms(loss, net, styles, sizes.styles, o);
     if (o.tv_weight > 0) loss.add_image_term(T(o.tv_weight), total_variation_loss<T>{}, "tv");
+    // The style passes ran at the style images' own sizes: return their idle blocks before the
+    // optimisation's working set forms, so the two do not add up in the peak.
+    buffer_pool::instance().release_idle();
 
     tensor3<T> x = initial_image<T>(content, o);
     best_point<T> best{x, {}};
     best.value.total = std::numeric_limits<T>::infinity();
     const output_image to_rgb{o.original_colors ? &content : nullptr};
     const optim_result<T> run = optimise(loss, x, best, to_rgb, o, callbacks...);
-    return make_result(best, run, to_rgb,
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    stylize_result result = make_result(best, run, to_rgb,
+                                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (run.reason == stop_reason::non_finite) result.failure = non_finite_message(run, loss.last_value());
+    result.weights = weights.info();
+    return result;
 }
 
 }  // namespace detail

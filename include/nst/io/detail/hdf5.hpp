@@ -167,6 +167,13 @@ inline std::vector<std::string> read_string_list(hid_t obj, const std::string& n
     handle space = checked(H5Aget_space(attr), H5Sclose, what + ": attribute '" + name + "'");
     const hssize_t count = H5Sget_simple_extent_npoints(space);
     if (count < 0) throw io_error(what + ": attribute '" + name + "': unreadable dataspace");
+    // Keras lists hold a few hundred names; a damaged count would keep HDF5 busy for minutes.
+    const hssize_t max_count = 1 << 16;
+    const std::size_t max_bytes = std::size_t(1) << 26;
+    if (count > max_count || H5Tget_size(type) > max_bytes / std::size_t(count > 0 ? count : 1))
+        throw io_error(what + ": attribute '" + name + "' claims " + std::to_string(count) +
+                       " strings of " + std::to_string(H5Tget_size(type)) +
+                       " bytes (a damaged file?)");
     std::vector<std::string> out;
     if (count == 0) return out;
     out.reserve(std::size_t(count));
@@ -176,14 +183,16 @@ inline std::vector<std::string> read_string_list(hid_t obj, const std::string& n
         H5Tset_size(memory, H5T_VARIABLE);
         H5Tset_cset(memory, H5Tget_cset(type));
         std::vector<char*> strings(std::size_t(count), nullptr);
-        if (H5Aread(attr, memory, strings.data()) < 0)
-            throw io_error(what + ": cannot read attribute '" + name + "'" + detail_suffix());
+        const herr_t read = H5Aread(attr, memory, strings.data());
+        const std::string failure = read < 0 ? detail_suffix() : "";
         for (const char* s : strings) out.emplace_back(s ? s : "");
+        // Also after a failed read: the strings read before the failure are allocated.
 #if H5_VERSION_GE(1, 12, 0)
         H5Treclaim(memory, space, H5P_DEFAULT, strings.data());
 #else
         H5Dvlen_reclaim(memory, space, H5P_DEFAULT, strings.data());
 #endif
+        if (read < 0) throw io_error(what + ": cannot read attribute '" + name + "'" + failure);
         return out;
     }
 
