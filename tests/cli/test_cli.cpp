@@ -432,10 +432,7 @@ TEST_CASE("cli: a loss that becomes non-finite stops at once, saves the best fin
     const nst::image out = nst::load_image(dir / "out.png");  // the start, which was finite
     REQUIRE(out.shape(0) == 48);
     REQUIRE(out.shape(1) == 64);
-    std::size_t leftovers = 0;
-    for (const auto& entry : fs::directory_iterator(dir.path))
-        if (entry.path().filename() != "out.png") ++leftovers;
-    REQUIRE(leftovers == 0);
+    require_no_output(dir, {"out.png"});  // and no temporary file
 }
 
 TEST_CASE("cli: --max-input-pixels refuses larger inputs before decoding them", "[cli]") {
