@@ -1,6 +1,8 @@
-// Helpers shared by the test programs: random networks, shared-data lookup with a clean skip.
+// Helpers shared by the test programs: random networks and images, shared-data lookup with a
+// clean skip.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -49,6 +51,21 @@ template <class To, class From> void copy_weights(To& to, const From& from) {
     });
 }
 
+// A random h x w RGB image with integer levels 0..255.
+inline image random_image(std::size_t h, std::size_t w, std::mt19937& rng) {
+    image img({h, w, 3});
+    std::uniform_int_distribution<int> level(0, 255);
+    for (auto& v : img) v = float(level(rng));
+    return img;
+}
+
+inline float max_abs_diff(const image& a, const image& b) {
+    REQUIRE(a.shape() == b.shape());
+    float worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a.data()[i] - b.data()[i]));
+    return worst;
+}
+
 // Folder with the shared data (weights/, images/) or "" when absent.
 inline std::string shared_data_dir() {
     const char* env = std::getenv("NST_DATA_DIR");
@@ -70,5 +87,8 @@ inline std::string require_shared_data() {
              " (set NST_DATA_DIR or the CMake cache variable NST_DATA_DIR)");
     return dir;
 }
+
+// The VGG19 weights in the shared data folder `shared`.
+inline std::string weights_path(const std::string& shared) { return shared + "/weights/vgg19_imagenet_notop.h5"; }
 
 }  // namespace nst::test

@@ -10,7 +10,8 @@
 
 namespace {
 
-// Winograd F(4x4, 3x3) amplifies float rounding (tests/test_conv_paths.cpp bounds it alike).
+// Winograd F(4x4, 3x3) amplifies float rounding (tests/layers/test_conv3x3_kernels.cpp bounds it
+// alike).
 constexpr double tolerance = 1e-4;
 
 std::set<const void*> kernels_seen;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes tests/reference/vgg19_reference.h5: an independent PyTorch computation of VGG19
 activations, Gram matrices, a style-transfer loss and its image gradient, which
-tests/test_vgg19.cpp compares nst against (so CI needs no PyTorch).
+tests/models/test_vgg19.cpp compares nst against (so CI needs no PyTorch).
 
 Independent of nst: the weights are read here with h5py (following Keras' layer_names and
 weight_names attributes), the network is built from torch's own conv2d/relu/avg_pool2d, and

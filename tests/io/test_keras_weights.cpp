@@ -1,8 +1,6 @@
-// The Keras HDF5 weight loader and the cross-check of VGG19 + losses + gradient against an
-// independent PyTorch computation (tests/reference/make_reference.py wrote the reference file).
-//
-// Tests that need ../shared (the real weights) skip without it; the loader's format handling
-// and error messages are also tested on tiny HDF5 files written here, which always run.
+// The Keras HDF5 weight loader (io/keras_weights.hpp): format handling and error messages on tiny
+// HDF5 files written here (always run), and the shared VGG19 weights (skip without ../shared),
+// compared with the values tests/reference/make_reference.py read with h5py.
 #include <catch2/catch.hpp>
 
 #include <hdf5.h>
@@ -18,11 +16,14 @@
 
 #include <nst/io/keras_weights.hpp>
 
+#include "reference/reference_file.hpp"
 #include "test_helpers.hpp"
 
 using namespace nst;
 namespace fs = std::filesystem;
 namespace h5 = nst::detail::hdf5;
+using nst::test::reference_file;
+using nst::test::weights_path;
 
 namespace {
 
@@ -180,141 +181,6 @@ h5::handle float16_type() {
     REQUIRE(H5Tset_size(t, 2) >= 0);
     REQUIRE(H5Tset_ebias(t, 15) >= 0);
     return t;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading the reference file written by make_reference.py (plain HDF5 calls, no loader code).
-std::string reference_path() { return std::string(NST_TEST_SOURCE_DIR) + "/reference/vgg19_reference.h5"; }
-std::string weights_path(const std::string& shared) { return shared + "/weights/vgg19_imagenet_notop.h5"; }
-
-struct reference_file {
-    h5::handle file;
-    reference_file()
-        : file(h5::checked(H5Fopen(reference_path().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
-                           H5Fclose, "open " + reference_path())) {}
-
-    // Dataset as double, with its dimensions.
-    std::vector<double> read(const std::string& name, std::vector<hsize_t>& dims) const {
-        h5::handle ds = h5::checked(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose, name);
-        h5::handle space = h5::checked(H5Dget_space(ds), H5Sclose, name);
-        dims.assign(std::size_t(H5Sget_simple_extent_ndims(space)), 0);
-        H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-        std::vector<double> values(std::size_t(H5Sget_simple_extent_npoints(space)));
-        REQUIRE(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0);
-        return values;
-    }
-    double scalar(const std::string& name) const {
-        std::vector<hsize_t> dims;
-        const auto v = read(name, dims);
-        REQUIRE(v.size() == 1);
-        return v[0];
-    }
-    template <std::size_t N> xt::xtensor<double, N> tensor(const std::string& name) const {
-        std::vector<hsize_t> dims;
-        const auto v = read(name, dims);
-        REQUIRE(dims.size() == N);
-        std::array<std::size_t, N> shape{};
-        std::copy(dims.begin(), dims.end(), shape.begin());
-        return xt::adapt(v, shape);
-    }
-    std::vector<double> attribute(const std::string& name) const {
-        h5::handle attr = h5::checked(H5Aopen(file, name.c_str(), H5P_DEFAULT), H5Aclose, name);
-        h5::handle space = h5::checked(H5Aget_space(attr), H5Sclose, name);
-        std::vector<double> values(std::size_t(H5Sget_simple_extent_npoints(space)));
-        REQUIRE(H5Aread(attr, H5T_NATIVE_DOUBLE, values.data()) >= 0);
-        return values;
-    }
-};
-
-// The comparison measure used throughout: max_i |a_i - r_i| / max_i |r_i|, in double.
-// One number per tensor, insensitive to single near-zero reference entries (ReLU zeros).
-template <class E> double relative_error(const E& actual, const xt::xarray<double>& reference) {
-    const xt::xarray<double> a = xt::cast<double>(actual);
-    REQUIRE(a.shape() == reference.shape());
-    return xt::amax(xt::abs(a - reference))() / xt::amax(xt::abs(reference))();
-}
-
-constexpr const char* compared_layers[] = {"conv1_1", "relu3_1", "conv4_2", "relu5_1"};
-constexpr const char* style_layers[] = {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
-
-struct crosscheck_result {
-    double activations[4], grams[4], loss, gradient, terms_max;
-};
-
-// Rebuilds make_reference.py's objective in nst (scalar T) and measures every quantity.
-template <class T> crosscheck_result crosscheck(const std::string& weights) {
-    const reference_file ref;
-    vgg19<T> net;
-    REQUIRE(load_vgg19_weights(net, weights) == 16);
-    const tensor3<T> image = xt::cast<T>(ref.tensor<3>("inputs/image"));
-    const tensor3<T> content_image = xt::cast<T>(ref.tensor<3>("inputs/content_image"));
-    const tensor3<T> style_image = xt::cast<T>(ref.tensor<3>("inputs/style_image"));
-    const double content_weight = ref.attribute("content_weight").at(0);
-    const std::vector<double> style_weights = ref.attribute("style_weights");
-    const double tv_weight = ref.attribute("tv_weight").at(0);
-    REQUIRE(style_weights.size() == 5);
-    // The script's layer choices, as it recorded them.
-    REQUIRE(h5::read_string_list(ref.file, "content_layer", "reference") ==
-            std::vector<std::string>{"relu4_2"});
-    REQUIRE(h5::read_string_list(ref.file, "style_layers", "reference") ==
-            std::vector<std::string>(std::begin(style_layers), std::end(style_layers)));
-
-    objective<vgg19<T>> obj(net);
-    net.keep_all();
-    net.forward(content_image);
-    obj.add("relu4_2", T(content_weight), content_loss<T>(net.output("relu4_2")), "content");
-    net.forward(style_image);
-    for (std::size_t i = 0; i < 5; ++i)
-        obj.add(style_layers[i], T(style_weights[i]),
-                style_loss<T>(style_target(net.output(style_layers[i]))), style_layers[i]);
-    obj.add_image_term(T(tv_weight), total_variation_loss<T>(), "tv");
-
-    crosscheck_result r{};
-    tensor3<T> gradient;
-    const T loss = obj(image, gradient);
-    r.loss = std::abs(double(loss) - ref.scalar("loss")) / std::abs(ref.scalar("loss"));
-    r.gradient = relative_error(gradient, ref.tensor<3>("gradient"));
-    // Each term alone (diagnoses which one is off if the total is).
-    r.terms_max = std::abs(double(obj.group_value("content")) - ref.scalar("loss_terms/content")) /
-                  ref.scalar("loss_terms/content");
-    for (const char* layer : style_layers) {
-        const double expected = ref.scalar(std::string("loss_terms/style_") + layer);
-        r.terms_max = std::max(r.terms_max,
-                               std::abs(double(obj.group_value(layer)) - expected) / expected);
-    }
-    const double tv = ref.scalar("loss_terms/tv");
-    r.terms_max = std::max(r.terms_max, std::abs(double(obj.group_value("tv")) - tv) / tv);
-
-    net.keep_all();
-    net.forward(image, net.index_of("relu5_1"));
-    for (std::size_t i = 0; i < 4; ++i) {
-        const std::string layer = compared_layers[i];
-        const tensor3<T>& f = net.output(layer);
-        r.activations[i] = relative_error(f, ref.tensor<3>("activations/" + layer));
-        // Gram as nst's default ("gatys") normalisation defines it: F F^T / (H W).
-        r.grams[i] = relative_error(gram(f, T(f.shape(1) * f.shape(2))), ref.tensor<2>("grams/" + layer));
-    }
-    return r;
-}
-
-void report(const char* type, const crosscheck_result& r) {
-    std::printf("cross-check vs PyTorch float64, nst %s (max|a-r|/max|r|):\n", type);
-    for (std::size_t i = 0; i < 4; ++i)
-        std::printf("  %-8s activations %.2e  gram %.2e\n", compared_layers[i], r.activations[i],
-                    r.grams[i]);
-    std::printf("  loss %.2e (each term: worst %.2e)  image gradient %.2e\n", r.loss, r.terms_max,
-                r.gradient);
-}
-
-void require_within(const crosscheck_result& r, double tolerance) {
-    for (std::size_t i = 0; i < 4; ++i) {
-        CAPTURE(compared_layers[i]);
-        REQUIRE(r.activations[i] < tolerance);
-        REQUIRE(r.grams[i] < tolerance);
-    }
-    REQUIRE(r.terms_max < tolerance);
-    REQUIRE(r.loss < tolerance);
-    REQUIRE(r.gradient < tolerance);
 }
 
 }  // namespace
@@ -636,91 +502,8 @@ TEST_CASE("vgg19 weights: truncated copies of the shared file are rejected", "[i
     }
 }
 
-TEST_CASE("vgg19 cross-check: activations, Gram matrices, loss and image gradient match PyTorch",
-          "[vgg19][crosscheck]") {
-    const std::string weights = weights_path(test::require_shared_data());
-    // Relative error of each quantity: max_i |nst_i - ref_i| / max_i |ref_i|; the loss and each
-    // loss term: |nst - ref| / |ref|. Reference: PyTorch in float64 on the same float32 weights.
-    const crosscheck_result in_double = crosscheck<double>(weights);
-    report("double", in_double);
-    require_within(in_double, 1e-4);
-    // In double nst should agree far better: to the float32 rounding of the stored reference
-    // arrays (~6e-8), and to ~1e-14 for the loss (stored in float64). A tighter bound here
-    // catches small systematic slips (a constant, a normalisation) that 1e-4 would let pass.
-    require_within({{in_double.activations[0], in_double.activations[1], in_double.activations[2],
-                     in_double.activations[3]},
-                    {in_double.grams[0], in_double.grams[1], in_double.grams[2], in_double.grams[3]},
-                    0, in_double.gradient, 0},
-                   1e-6);
-    REQUIRE(in_double.loss < 1e-10);
-    REQUIRE(in_double.terms_max < 1e-10);
-    const crosscheck_result in_float = crosscheck<float>(weights);
-    report("float", in_float);
-    require_within(in_float, 1e-4);
-}
-
-// ---------------------------------------------------------------------------------------------
-// VGG19 described once: names, shapes and parameter counts derive from the type list.
-TEST_CASE("vgg19 architecture: names, shapes, minimum sizes and parameters from the types",
-          "[vgg19][models]") {
-    using net = vgg19<float, pooling::max>;
-    // The canonical names, generated here independently of the type list.
-    std::vector<std::string> expected;
-    const std::size_t convs_per_block[5] = {2, 2, 4, 4, 4};
-    for (std::size_t block = 1; block <= 5; ++block) {
-        for (std::size_t c = 1; c <= convs_per_block[block - 1]; ++c) {
-            expected.push_back("conv" + std::to_string(block) + "_" + std::to_string(c));
-            expected.push_back("relu" + std::to_string(block) + "_" + std::to_string(c));
-        }
-        expected.push_back("pool" + std::to_string(block));
-    }
-    const auto& names = net::layer_names();
-    REQUIRE(std::vector<std::string>(names.begin(), names.end()) == expected);
-    REQUIRE(vgg19<double>::layer_names() == names);
-    REQUIRE(net().names() == names);
-    REQUIRE(net::layer_index("relu4_2") == 22);
-    REQUIRE(net::find_layer("pool5") == std::size_t(36));
-    REQUIRE_FALSE(net::find_layer("conv6_1").has_value());
-    REQUIRE_THROWS_WITH(net::layer_index("conv6_1"),
-                        Catch::Contains("conv6_1") && Catch::Contains("relu5_4"));
-
-    // Static shapes agree with what a forward pass produces (odd sizes: pooling drops a row).
-    constexpr auto at224 = net::output_shapes({3, 224, 224});
-    static_assert(at224[36][0] == 512 && at224[36][1] == 7 && at224[36][2] == 7);
-    net n;
-    std::mt19937 rng(60);
-    test::randomize_weights(n, rng);
-    const shape3 in{3, 37, 45};
-    n.forward(test::random_tensor<float, 3>(in, rng), net::layer_index("relu5_1"));
-    const auto shapes = net::output_shapes(in);
-    for (std::size_t i = 0; i <= net::layer_index("relu5_1"); ++i) {
-        CAPTURE(names[i]);
-        REQUIRE(shape_of(n.output(i)) == shapes[i]);
-    }
-    REQUIRE(shapes[net::layer_index("pool5")] == shape3{512, 1, 1});
-
-    // Minimum input side: 2^(pools before the layer).
-    REQUIRE(net::min_input_side(net::layer_index("relu1_2")) == 1);
-    REQUIRE(net::min_input_side(net::layer_index("conv2_1")) == 2);
-    REQUIRE(net::min_input_side(net::layer_index("conv5_1")) == 16);
-    REQUIRE(net::min_input_side() == 32);
-
-    // Keras' VGG19(include_top=False) reports 20,024,384 parameters.
-    std::size_t total = 0;
-    for (std::size_t p : net::parameter_counts()) total += p;
-    REQUIRE(total == 20024384);
-    REQUIRE(net::parameter_counts()[net::layer_index("conv1_1")] == 3 * 64 * 9 + 64);
-    REQUIRE(net::parameter_counts()[net::layer_index("relu1_1")] == 0);
-}
-
 // Trusting weight files: SHA-256, known files, pins, implausible values, threads, memory images.
 namespace {
-
-std::string sha256_hex(const std::string& text) {
-    nst::detail::sha256 hash;
-    hash.update(text.data(), text.size());
-    return hash.hex_digest();
-}
 
 // `sha256sum`'s answer for a file (an independent implementation), or "" without the tool.
 std::string sha256sum_tool(const std::string& path) {
@@ -754,23 +537,6 @@ template <class Net> std::vector<double> all_weights(const Net& net) {
 }
 
 }  // namespace
-
-TEST_CASE("sha256 matches the standard vectors when streamed in any pieces", "[io][sha256]") {
-    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
-          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-    // One million 'a', fed in pieces of 1, 2, ..., 1000 bytes (block boundaries fall anywhere).
-    const std::string million(1000000, 'a');
-    nst::detail::sha256 hash;
-    for (std::size_t at = 0, piece = 1; at < million.size(); at += piece, piece = piece % 1000 + 1)
-        hash.update(million.data() + at, std::min(piece, million.size() - at));
-    CHECK(hash.hex_digest() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-    // 55, 56 and 64 bytes: the padding edge cases.
-    CHECK(sha256_hex(std::string(55, 'x')) != sha256_hex(std::string(56, 'x')));
-    CHECK(sha256_hex(std::string(64, 'a')) ==
-          "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
-}
 
 TEST_CASE("weight files are identified by SHA-256 and can be pinned", "[io][keras][trust]") {
     const temp_folder tmp;
@@ -936,7 +702,7 @@ TEST_CASE("a Keras file image in memory loads like the file", "[io][keras]") {
 }
 
 // Not run by default: writes fuzz_keras_weights' seed corpus (small Keras-layout files):
-//   NST_FUZZ_SEED_DIR=tests/fuzz/corpus/keras_weights build/tests/test_vgg19 "[.fuzz-seeds]"
+//   NST_FUZZ_SEED_DIR=tests/fuzz/corpus/keras_weights build/tests/test_io "write the Keras weights*"
 TEST_CASE("write the Keras weights fuzzer's seed corpus", "[.fuzz-seeds]") {
     const char* dir_env = std::getenv("NST_FUZZ_SEED_DIR");
     REQUIRE(dir_env != nullptr);

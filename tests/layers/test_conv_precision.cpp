@@ -11,55 +11,14 @@
 #include <random>
 #include <vector>
 
+#include "conv_cases.hpp"
 #include "test_helpers.hpp"
 
 using namespace nst;
+using nst::test::conv_case;
+using nst::test::relative_difference;
 
 namespace {
-
-std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo, float hi) {
-    std::uniform_real_distribution<float> dist(lo, hi);
-    std::vector<float> v(n);
-    for (auto& x : v) x = dist(rng);
-    return v;
-}
-
-// x rounded to 8 significant bits, ties to even (bfloat16's rounding).
-float round_to_bf16(float x) {
-    int e = 0;
-    const double m = std::frexp(double(x), &e);  // x = m 2^e, 0.5 <= |m| < 1
-    return float(std::ldexp(std::nearbyint(std::ldexp(m, 8)), e - 8));
-}
-
-// max |a - b| / max |b|
-double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-    REQUIRE(a.size() == b.size());
-    double diff = 0, scale = 1e-30;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
-        scale = std::max(scale, std::abs(double(b[i])));
-    }
-    return diff / scale;
-}
-
-struct conv_case {
-    std::size_t c_in, c_out, h, w;
-    std::vector<float> weights, bias, x, dy;
-    conv_case(std::size_t ci, std::size_t co, std::size_t hh, std::size_t ww, std::mt19937& rng)
-        : c_in(ci), c_out(co), h(hh), w(ww) {
-        const float s = std::sqrt(6.0f / (9.0f * float(ci)));
-        weights = random_floats(co * ci * 9, rng, -s, s);
-        bias = random_floats(co, rng, -1, 1);
-        x = random_floats(ci * hh * ww, rng, -1, 1);
-        dy = random_floats(co * hh * ww, rng, -1, 1);
-    }
-    conv_case rounded() const {
-        conv_case r = *this;
-        for (auto* v : {&r.weights, &r.x, &r.dy})
-            std::transform(v->begin(), v->end(), v->begin(), round_to_bf16);
-        return r;
-    }
-};
 
 // The engine's forward (with ReLU) or backward, with the direct kernel in `precision`.
 std::vector<float> run(const conv_case& c, bool backward, conv_precision precision) {

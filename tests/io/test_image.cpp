@@ -1,6 +1,6 @@
-// Image input/output, resizing and VGG pre/post-processing. Fixture files are written by the
-// tests themselves (stb_image_write for BMP/TGA/PNG, tiny hand-made encoders for 16-bit PNG,
-// GIF, PSD and PNM) into a fresh temporary folder.
+// Image input/output and resizing (io/image.hpp). Fixture files are written by the tests
+// themselves (stb_image_write for BMP/TGA/PNG, tiny hand-made encoders for 16-bit PNG, GIF, PSD
+// and PNM) into a fresh temporary folder.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -12,6 +12,9 @@
 using namespace nst;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
+
+using nst::test::max_abs_diff;
+using nst::test::random_image;
 
 namespace {
 
@@ -39,20 +42,6 @@ template <class E, class F> std::string message_of(F f) {
     }
     FAIL("expected an exception");
     return "";
-}
-
-image random_image(std::size_t h, std::size_t w, std::mt19937& rng) {
-    image img({h, w, 3});
-    std::uniform_int_distribution<int> level(0, 255);
-    for (auto& v : img) v = float(level(rng));
-    return img;
-}
-
-float max_abs_diff(const image& a, const image& b) {
-    REQUIRE(a.shape() == b.shape());
-    float worst = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a.data()[i] - b.data()[i]));
-    return worst;
 }
 
 // --- Minimal encoders for formats stb_image_write does not produce -------------------------
@@ -568,33 +557,6 @@ TEST_CASE("scaled_size and resize_longer_side keep the aspect ratio", "[images]"
     CHECK_THROWS_AS(resize_image(same, 0, 6), invalid_argument);
     CHECK_THROWS_AS(resize_image(image({0, 3, 3}), 2, 2), shape_error);
 }
-
-TEST_CASE("VGG input is BGR minus the ImageNet mean, and back", "[images]") {
-    image red({1, 2, 3});
-    red.fill(0.0f);
-    red(0, 0, 0) = 255.0f;  // pure red
-    red(0, 1, 2) = 10.0f;   // a little blue
-    const tensor3<float> x = to_vgg_input<float>(red);
-    REQUIRE(x.shape() == shape3{3, 1, 2});
-    CHECK(x(0, 0, 0) == Approx(-103.939));         // B
-    CHECK(x(1, 0, 0) == Approx(-116.779));         // G
-    CHECK(x(2, 0, 0) == Approx(255.0 - 123.68));   // R
-    CHECK(x(0, 0, 1) == Approx(10.0 - 103.939));
-    CHECK(x(2, 0, 1) == Approx(-123.68));
-
-    std::mt19937 rng(6);
-    image img = random_image(5, 7, rng);
-    img(0, 0, 0) = -20.0f;  // out-of-range values pass through unclamped
-    img(4, 6, 2) = 300.5f;
-    CHECK(max_abs_diff(from_vgg_input(to_vgg_input<float>(img)), img) <= 1e-4f);
-    CHECK(max_abs_diff(from_vgg_input(to_vgg_input<double>(img)), img) <= 1e-5f);
-    const tensor3<double> xd = to_vgg_input<double>(img);
-    CHECK(xd(0, 4, 6) == Approx(300.5 - 103.939).epsilon(1e-12));  // blue is channel 0
-
-    CHECK_THROWS_AS(to_vgg_input<float>(image({2, 2, 4})), shape_error);
-    CHECK_THROWS_AS(from_vgg_input(tensor3<float>({4, 2, 2})), shape_error);
-}
-
 TEST_CASE("the shared images load with their known sizes and colours", "[images][shared]") {
     const std::string dir = nst::test::require_shared_data() + "/images/";
     // Sizes from `file`, per-channel means and two pixels from Pillow/libjpeg (an independent
@@ -820,7 +782,7 @@ TEST_CASE("CMYK and YCCK JPEGs with the Adobe marker get the right colours and o
 
 // Not run by default: writes the image fuzzer's seed corpus (tests/fuzz/corpus/decode_image),
 // one small file per format and feature, with the encoders above:
-//   NST_FUZZ_SEED_DIR=tests/fuzz/corpus/decode_image build/tests/test_images "[.fuzz-seeds]"
+//   NST_FUZZ_SEED_DIR=tests/fuzz/corpus/decode_image build/tests/test_io "write the image fuzzer*"
 TEST_CASE("write the image fuzzer's seed corpus", "[.fuzz-seeds]") {
     const char* dir_env = std::getenv("NST_FUZZ_SEED_DIR");
     REQUIRE(dir_env != nullptr);

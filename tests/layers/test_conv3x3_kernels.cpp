@@ -17,9 +17,12 @@
 #include <thread>
 #include <vector>
 
+#include "conv_cases.hpp"
 #include "test_helpers.hpp"
 
 using namespace nst;
+using nst::test::conv_case;
+using nst::test::relative_difference;
 
 namespace {
 
@@ -27,39 +30,6 @@ constexpr double path_tolerance = 1e-5;
 constexpr double winograd_tolerance = 1e-4;
 
 #if NST_SIMD_FLOAT_WIDTH > 0  // (without the own kernels only the last test case remains)
-std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo = -1, float hi = 1) {
-    std::uniform_real_distribution<float> dist(lo, hi);
-    std::vector<float> v(n);
-    for (auto& x : v) x = dist(rng);
-    return v;
-}
-
-// max |a - b| / max |b|
-double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-    REQUIRE(a.size() == b.size());
-    double diff = 0, scale = 1e-30;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
-        scale = std::max(scale, std::abs(double(b[i])));
-    }
-    return diff / scale;
-}
-
-// One convolution problem: weights W (c_out x c_in x 3 x 3), bias, an input x (c_in x h x w)
-// and an output gradient dy (c_out x h x w).
-struct conv_case {
-    std::size_t c_in, c_out, h, w;
-    std::vector<float> weights, bias, x, dy;
-    conv_case(std::size_t ci, std::size_t co, std::size_t hh, std::size_t ww, std::mt19937& rng)
-        : c_in(ci), c_out(co), h(hh), w(ww) {
-        const float s = std::sqrt(6.0f / (9.0f * float(ci)));  // He-like: outputs stay O(1)
-        weights = random_floats(co * ci * 9, rng, -s, s);
-        bias = random_floats(co, rng);
-        x = random_floats(ci * hh * ww, rng);
-        dy = random_floats(co * hh * ww, rng);
-    }
-};
-
 // Reference path: forward (adjoint == false) or backward (adjoint == true).
 std::vector<float> reference(const conv_case& c, bool adjoint, bool relu) {
     std::vector<float> packed(9 * c.c_in * c.c_out);
@@ -243,7 +213,7 @@ TEST_CASE("float conv3x3 layer runs the fast path and its gradient matches finit
 namespace {
 
 // Relative errors of the float network's input gradient against the double network's (which runs
-// the reference path, checked against finite differences in test_layers): {max, 2-norm}.
+// the reference path, checked against finite differences in test_conv3x3.cpp): {max, 2-norm}.
 template <template <class> class Net>
 std::array<double, 2> float_gradient_error(std::size_t side, const std::vector<std::string>& at,
                                            std::uint32_t seed, conv_algorithm algorithm) {
@@ -310,55 +280,6 @@ TEST_CASE("float gradients through the own kernels match the double reference pa
         CAPTURE(e[0], e[1]);
         REQUIRE(e[1] < 1e-2);
     }
-}
-
-namespace {
-
-using two_convs = sequential<conv3x3<float, 64, 64>, relu<float>, conv3x3<float, 64, 64>>;
-
-// The output and the input gradient (for dy at the last layer) of net on x, one after the other.
-std::vector<float> forward_backward(two_convs& net, const tensor3<float>& x,
-                                    const tensor3<float>& dy) {
-    const tensor3<float>& y = net.forward(x);
-    std::vector<float> out(y.begin(), y.end());
-    net.add_gradient(2, dy);
-    const tensor3<float> dx = net.backward();
-    out.insert(out.end(), dx.begin(), dx.end());
-    return out;
-}
-
-}  // namespace
-
-TEST_CASE("the conv algorithm is a per-network setting: two threads, two algorithms",
-          "[conv][paths][threads]") {
-    std::mt19937 rng(49);
-    two_convs fast, direct;
-    test::randomize_weights(fast, rng);
-    test::copy_weights(direct, fast);
-    direct.set_conv_algorithm(conv_algorithm::direct);
-    REQUIRE(direct.layer<0>().algorithm() == conv_algorithm::direct);
-    REQUIRE(direct.layer<2>().algorithm() == conv_algorithm::direct);
-    REQUIRE(fast.layer<0>().algorithm() == conv_algorithm::fastest);
-    REQUIRE(detail::conv3x3_engine<float>::prefer_winograd(64, 64, 64, 64));
-
-    const auto x = test::random_tensor<float, 3>({64, 64, 64}, rng);
-    const auto dy = test::random_tensor<float, 3>({64, 64, 64}, rng);
-    const std::vector<float> want_fast = forward_backward(fast, x, dy);
-    const std::vector<float> want_direct = forward_backward(direct, x, dy);
-    REQUIRE(want_fast != want_direct);  // Winograd and the direct kernel round differently
-
-    // Each network, run over and over while the other runs in another thread, gives exactly
-    // its own single-threaded result: neither sees the other's setting.
-    std::atomic<int> mismatches{0};
-    const auto repeat = [&](two_convs& net, const std::vector<float>& want) {
-        for (int k = 0; k < 6; ++k)
-            if (forward_backward(net, x, dy) != want) ++mismatches;
-    };
-    std::thread a(repeat, std::ref(fast), std::cref(want_fast));
-    std::thread b(repeat, std::ref(direct), std::cref(want_direct));
-    a.join();
-    b.join();
-    REQUIRE(mismatches == 0);
 }
 
 #else

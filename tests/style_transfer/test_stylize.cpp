@@ -1,6 +1,6 @@
-// End-to-end tests of nst::stylize on the shared data (tubingen.jpg + starry_night.jpg and the
-// shared VGG19 weights) at small sizes; each test skips (exit 77) when ../shared is absent.
-// Option validation, original colours and the memory check do not need the data.
+// End-to-end tests of nst::stylize (style_transfer/stylize.hpp) on the shared data (tubingen.jpg
+// + starry_night.jpg and the shared VGG19 weights) at small sizes; each test skips (exit 77) when
+// ../shared is absent.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -173,27 +173,6 @@ TEST_CASE("stylize: every init mode, max pooling and original colours run", "[st
     REQUIRE(xt::allclose(start.output, expected, 1e-4, 1e-2));
 }
 
-TEST_CASE("scoped_threads sets OpenMP's and OpenBLAS's thread counts and restores the caller's",
-          "[stylize][threads]") {
-    const int openmp = nst::num_threads(), blas = nst::blas_num_threads();
-    {
-        const nst::scoped_threads guard(openmp + 1);
-        REQUIRE(nst::num_threads() == openmp + 1);
-        if (blas > 0) REQUIRE(nst::blas_num_threads() == openmp + 1);
-        {
-            const nst::scoped_threads inner(1);
-            REQUIRE(nst::num_threads() == 1);
-            if (blas > 0) REQUIRE(nst::blas_num_threads() == 1);
-        }
-        REQUIRE(nst::num_threads() == openmp + 1);
-        if (blas > 0) REQUIRE(nst::blas_num_threads() == openmp + 1);
-        const nst::scoped_threads unchanged(0);
-        REQUIRE(nst::num_threads() == openmp + 1);
-    }
-    REQUIRE(nst::num_threads() == openmp);
-    REQUIRE(nst::blas_num_threads() == blas);
-}
-
 TEST_CASE("stylize with threads = 1 runs on one thread and leaves the caller's thread counts",
           "[stylize][threads]") {
     nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 2);
@@ -211,104 +190,4 @@ TEST_CASE("stylize with threads = 1 runs on one thread and leaves the caller's t
     if (openblas) REQUIRE(blas_during == std::vector<int>(3, 1));
     REQUIRE(nst::num_threads() == 2);
     if (openblas) REQUIRE(nst::blas_num_threads() == 2);
-}
-
-TEST_CASE("keep_original_colors keeps the luminance of the result and the chroma of the content",
-          "[stylize]") {
-    nst::image stylized = xt::zeros<float>({2, 3, 3});
-    nst::image content = xt::zeros<float>({2, 3, 3});
-    for (std::size_t i = 0; i < stylized.size(); ++i) {
-        stylized.data()[i] = float((i * 37) % 256);
-        content.data()[i] = float((i * 91 + 13) % 256);
-    }
-    const nst::image out = nst::keep_original_colors(stylized, content);
-    for (std::size_t y = 0; y < 2; ++y)
-        for (std::size_t x = 0; x < 3; ++x) {
-            // ITU-R BT.601 luma and (unscaled) colour differences, computed independently.
-            auto luma = [&](const nst::image& im) { return 0.299 * im(y, x, 0) + 0.587 * im(y, x, 1) + 0.114 * im(y, x, 2); };
-            auto blue_diff = [&](const nst::image& im) { return im(y, x, 2) - luma(im); };
-            auto red_diff = [&](const nst::image& im) { return im(y, x, 0) - luma(im); };
-            REQUIRE(luma(out) == Approx(luma(stylized)).margin(1e-3));
-            REQUIRE(blue_diff(out) == Approx(blue_diff(content)).margin(1e-3));
-            REQUIRE(red_diff(out) == Approx(red_diff(content)).margin(1e-3));
-        }
-    nst::image wrong = xt::zeros<float>({3, 3, 3});
-    REQUIRE_THROWS_AS(nst::keep_original_colors(stylized, wrong), nst::shape_error);
-}
-
-TEST_CASE("stylize options are validated with messages naming the problem", "[stylize]") {
-    const nst::image img = xt::zeros<float>({32, 32, 3});
-    auto message = [&](const nst::stylize_options& o, std::size_t styles) {
-        try {
-            nst::validate_options(o, styles);
-        } catch (const nst::invalid_argument& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
-    nst::stylize_options o;
-    REQUIRE(message(o, 1) == "no error");
-    REQUIRE(message(o, 0).find("style image") != std::string::npos);
-    o.style_layers = {"relu1_1", "relu9_9"};
-    REQUIRE(message(o, 1).find("relu9_9") != std::string::npos);
-    o = nst::stylize_options{};
-    o.content_layers = {"conv4_2x"};
-    REQUIRE(message(o, 1).find("conv4_2x") != std::string::npos);
-    o = nst::stylize_options{};
-    o.style_blend = {0.7, 0.3};
-    REQUIRE(message(o, 2) == "no error");
-    REQUIRE(message(o, 3).find("2 weights for 3 style images") != std::string::npos);
-    o.style_blend = {0, 0};
-    REQUIRE(message(o, 2).find("zero") != std::string::npos);
-    o = nst::stylize_options{};
-    o.style_layer_weights = {1, 2};
-    REQUIRE(message(o, 1).find("2 style layer weights for 5 style layers") != std::string::npos);
-    o = nst::stylize_options{};
-    o.size = 8;
-    REQUIRE(message(o, 1).find("size") != std::string::npos);
-    o = nst::stylize_options{};
-    o.init = nst::init_kind::image;
-    REQUIRE(message(o, 1).find("init image") != std::string::npos);
-
-    // stylize itself validates before touching the weights (none are given here).
-    o = nst::stylize_options{};
-    o.weights = "/nonexistent/weights.h5";
-    o.content_layers = {"nope"};
-    REQUIRE_THROWS_AS(nst::stylize(img, {img}, o), nst::invalid_argument);
-}
-
-TEST_CASE("stylize refuses a working size whose memory estimate exceeds the limit", "[stylize]") {
-    const nst::image img = xt::zeros<float>({300, 400, 3});
-    nst::stylize_options o;
-    o.weights = "/nonexistent/weights.h5";  // never reached: the check comes first
-    o.size = 2048;
-    o.memory_limit = std::uint64_t(1) << 30;
-    const std::uint64_t estimate = nst::estimate_stylize_memory(1536, 2048, {{1536, 2048}}, o);
-    REQUIRE(estimate > o.memory_limit);
-    std::string what;
-    try {
-        nst::stylize(img, {img}, o);
-    } catch (const nst::invalid_argument& e) {
-        what = e.what();
-    }
-    INFO(what);
-    REQUIRE(what.find("2048 x 1536") != std::string::npos);
-    REQUIRE(what.find(nst::format_bytes(estimate)) != std::string::npos);
-    REQUIRE(what.find("1.0 GB") != std::string::npos);
-
-    // The estimate grows with the pixel count, about linearly once activations dominate.
-    const double e512 = double(nst::estimate_stylize_memory(512, 512, {{512, 512}}, o));
-    const double e1024 = double(nst::estimate_stylize_memory(1024, 1024, {{1024, 1024}}, o));
-    const double e2048 = double(nst::estimate_stylize_memory(2048, 2048, {{2048, 2048}}, o));
-    REQUIRE(e1024 > e512);
-    REQUIRE((e2048 - e1024) / (e1024 - e512) == Approx(4.0).epsilon(0.05));
-}
-
-TEST_CASE("byte counts format with binary units; the machine's RAM is read", "[stylize]") {
-    REQUIRE(nst::format_bytes(std::uint64_t(3) << 29) == "1.5 GB");
-    REQUIRE(nst::format_bytes(100) == "100 B");
-    // /proc/meminfo exists on the Linux machines the tests run on: a plausible RAM size.
-    const std::uint64_t ram = nst::physical_memory_bytes();
-    REQUIRE(ram >= (std::uint64_t(256) << 20));
-    REQUIRE(nst::default_memory_limit() == ram / 4 * 3);
 }

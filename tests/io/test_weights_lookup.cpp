@@ -1,0 +1,114 @@
+// Where the VGG19 weights are looked for (io/weights_lookup.hpp): an explicit path, then
+// $NST_WEIGHTS, Keras' cache under $HOME, the data directory; the first existing file wins, and
+// the error lists every place looked at. Files and environment are made up in a scratch folder.
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include <nst/io/weights_lookup.hpp>
+
+#include "temp_folder.hpp"
+
+using nst::test::temp_folder;
+
+namespace {
+
+// Sets (or, with nullopt, unsets) an environment variable for its lifetime.
+class scoped_env {
+public:
+    scoped_env(const char* name, const std::optional<std::string>& value) : name_(name) {
+        if (const char* before = std::getenv(name)) before_ = before;
+        if (value) setenv(name, value->c_str(), 1);
+        else unsetenv(name);
+    }
+    ~scoped_env() {
+        if (before_) setenv(name_, before_->c_str(), 1);
+        else unsetenv(name_);
+    }
+    scoped_env(const scoped_env&) = delete;
+    scoped_env& operator=(const scoped_env&) = delete;
+
+private:
+    const char* name_;
+    std::optional<std::string> before_;
+};
+
+std::string touch(const std::string& path) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path) << "weights";
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("weights lookup: the first existing candidate wins, in the documented order",
+          "[io][weights_lookup]") {
+    const temp_folder tmp;
+    const std::string home = tmp / "home", data = tmp / "data";
+    const std::string keras_cache = home + "/.keras/models/" + nst::keras_vgg19_notop_file;
+    const std::string data_nst = data + "/weights/vgg19_imagenet_notop.h5";
+    const std::string data_keras = data + "/weights/" + nst::keras_vgg19_notop_file;
+    const scoped_env no_env("NST_WEIGHTS", std::nullopt);
+    const scoped_env fake_home("HOME", home);
+
+    const auto candidates = nst::vgg19_weights_candidates(data);
+    REQUIRE(candidates.size() == 4);
+    CHECK(candidates[0].path.empty());  // $NST_WEIGHTS unset
+    CHECK(candidates[1].path == keras_cache);
+    CHECK(candidates[2].path == data_nst);
+    CHECK(candidates[3].path == data_keras);
+    CHECK(nst::vgg19_weights_candidates("").size() == 2);
+
+    touch(data_keras);
+    CHECK(nst::find_vgg19_weights("", data) == data_keras);
+    touch(data_nst);
+    CHECK(nst::find_vgg19_weights("", data) == data_nst);
+    touch(keras_cache);
+    CHECK(nst::find_vgg19_weights("", data) == keras_cache);
+    const std::string from_env = touch(tmp / "env.h5");
+    {
+        const scoped_env env("NST_WEIGHTS", from_env);
+        CHECK(nst::find_vgg19_weights("", data) == from_env);
+        const std::string explicit_path = touch(tmp / "explicit.h5");
+        CHECK(nst::find_vgg19_weights(explicit_path, data) == explicit_path);
+    }
+}
+
+TEST_CASE("weights lookup: a missing explicit path is the error, never skipped",
+          "[io][weights_lookup][errors]") {
+    const temp_folder tmp;
+    const std::string data = tmp / "data";
+    touch(data + "/weights/vgg19_imagenet_notop.h5");  // would be found without the explicit path
+    CHECK_THROWS_AS(nst::find_vgg19_weights(tmp / "missing.h5", data), nst::io_error);
+    CHECK_THROWS_WITH(nst::find_vgg19_weights(tmp / "missing.h5", data),
+                      Catch::Contains(tmp / "missing.h5") && Catch::Contains("does not exist"));
+    CHECK_THROWS_WITH(nst::find_vgg19_weights(data, data), Catch::Contains("is not a regular file"));
+}
+
+TEST_CASE("weights lookup: nothing found lists every place looked at and how to get the file",
+          "[io][weights_lookup][errors]") {
+    const temp_folder tmp;
+    const std::string home = tmp / "home", data = tmp / "data";
+    const scoped_env no_env("NST_WEIGHTS", std::nullopt);
+    const scoped_env fake_home("HOME", home);
+    std::string message;
+    try {
+        nst::find_vgg19_weights("", data);
+    } catch (const nst::io_error& e) {
+        message = e.what();
+    }
+    INFO(message);
+    CHECK(message.find("$NST_WEIGHTS (not set)") != std::string::npos);
+    CHECK(message.find(home + "/.keras/models/" + nst::keras_vgg19_notop_file) != std::string::npos);
+    CHECK(message.find(data + "/weights/vgg19_imagenet_notop.h5") != std::string::npos);
+    CHECK(message.find("cmake/fetch_weights.cmake") != std::string::npos);
+    CHECK(message.find(nst::keras_vgg19_notop_url) != std::string::npos);
+
+    const scoped_env no_home("HOME", std::nullopt);
+    CHECK_THROWS_WITH(nst::find_vgg19_weights("", ""),
+                      Catch::Contains("Keras cache (not set)") &&
+                          Catch::Contains("data directory (not set)"));
+}

@@ -1,0 +1,73 @@
+// pool2x2 (layers/pool2x2.hpp): forward by hand, backward against finite differences and against
+// a plain reference that writes every input cell (dropped odd rows and columns included).
+#include <cmath>
+
+#include <catch2/catch.hpp>
+
+#include "test_helpers.hpp"
+
+using namespace nst;
+using nst::test::layer_gradient_error;
+using nst::test::random_tensor;
+using nst::test::tolerance;
+
+TEST_CASE("pooling forward and backward", "[layers][pool][gradient]") {
+    std::mt19937 rng(5);
+    for (auto [h, w] : std::vector<std::array<std::size_t, 2>>{{2, 2}, {4, 6}, {5, 7}, {9, 4}}) {
+        CAPTURE(h, w);
+        const auto x = random_tensor<double, 3>({3, h, w}, rng);
+        REQUIRE(layer_gradient_error(pool2x2<double, pooling::average>(), x, rng) < tolerance);
+        REQUIRE(layer_gradient_error(pool2x2<double, pooling::max>(), x, rng) < tolerance);
+
+        tensor3<double> avg, mx;
+        pool2x2<double, pooling::average>().forward(x, avg);
+        pool2x2<double, pooling::max>().forward(x, mx);
+        REQUIRE(shape_of(avg) == shape3{3, h / 2, w / 2});
+        const double a = x(1, 0, 0), b = x(1, 0, 1), c = x(1, 1, 0), d = x(1, 1, 1);
+        REQUIRE(avg(1, 0, 0) == Approx((a + b + c + d) / 4));
+        REQUIRE(mx(1, 0, 0) == std::max({a, b, c, d}));
+    }
+    tensor3<double> y;
+    const tensor3<double> too_small = xt::zeros<double>({2, 1, 5});
+    const pool2x2<double, pooling::max> max_pool;
+    REQUIRE_THROWS_AS(max_pool.forward(too_small, y), shape_error);
+}
+
+TEST_CASE("pool backward writes every input cell, dropped odd rows and columns included",
+          "[layers][memory][pool]") {
+    // Plain reference: zeros, then each window's share (average) or its first maximum (max).
+    const auto reference = [](const tensor3<double>& x, const tensor3<double>& dy, bool average) {
+        tensor3<double> dx = xt::zeros<double>(x.shape());
+        for (std::size_t c = 0; c < dy.shape(0); ++c)
+            for (std::size_t i = 0; i < dy.shape(1); ++i)
+                for (std::size_t j = 0; j < dy.shape(2); ++j) {
+                    std::size_t bi = 2 * i, bj = 2 * j;
+                    for (std::size_t a = 0; a < 2; ++a)
+                        for (std::size_t b = 0; b < 2; ++b) {
+                            if (average) dx(c, 2 * i + a, 2 * j + b) = dy(c, i, j) / 4;
+                            else if (x(c, 2 * i + a, 2 * j + b) > x(c, bi, bj))
+                                bi = 2 * i + a, bj = 2 * j + b;
+                        }
+                    if (!average) dx(c, bi, bj) = dy(c, i, j);
+                }
+        return dx;
+    };
+    std::mt19937 rng(7);
+    for (const shape3 shape :
+         {shape3{2, 5, 7}, shape3{3, 4, 9}, shape3{1, 7, 4}, shape3{2, 6, 6}}) {
+        const tensor3<double> x = random_tensor<double, 3>(shape, rng);
+        const tensor3<double> dy =
+            random_tensor<double, 3>({shape[0], shape[1] / 2, shape[2] / 2}, rng);
+        for (int round = 0; round < 3; ++round) {
+            // Freed memory full of NaN, likely handed out again for dx.
+            { tensor3<double> poison = xt::empty<double>(shape); poison.fill(std::nan("")); }
+            const tensor3<double> avg =
+                pool2x2<double, pooling::average>().backward(x, {}, tensor3<double>(dy), shape);
+            REQUIRE(xt::allclose(avg, reference(x, dy, true), 0, 0));
+            { tensor3<double> poison = xt::empty<double>(shape); poison.fill(std::nan("")); }
+            const tensor3<double> mx =
+                pool2x2<double, pooling::max>().backward(x, {}, tensor3<double>(dy), shape);
+            REQUIRE(xt::allclose(mx, reference(x, dy, false), 0, 0));
+        }
+    }
+}

@@ -1,0 +1,87 @@
+// Gram matrix (loss/gram.hpp): F F^T against plain loops and its backward against finite
+// differences; the blocked, threaded version against plain products on odd shapes.
+#include <catch2/catch.hpp>
+
+#include "test_helpers.hpp"
+
+using namespace nst;
+using nst::test::gradient_error;
+using nst::test::random_tensor;
+using nst::test::tolerance;
+
+TEST_CASE("gram matrix equals F F^T and its backward matches finite differences",
+          "[loss][gram][gradient]") {
+    std::mt19937 rng(6);
+    const auto f = random_tensor<double, 3>({5, 4, 3}, rng);
+    const tensor2<double> fm = xt::reshape_view(f, {5, 12});
+    tensor2<double> expected = xt::zeros<double>({5, 5});
+    for (std::size_t i = 0; i < 5; ++i)
+        for (std::size_t j = 0; j < 5; ++j)
+            for (std::size_t k = 0; k < 12; ++k) expected(i, j) += fm(i, k) * fm(j, k) / 3.0;
+    REQUIRE(xt::allclose(gram(f, 3.0), expected, 1e-12, 1e-12));
+
+    const auto r = random_tensor<double, 2>({5, 5}, rng);  // not symmetric on purpose
+    std::function<double(const tensor3<double>&)> loss = [&](const tensor3<double>& x) {
+        return double(xt::sum(gram(x, 3.0) * r)());
+    };
+    REQUIRE(gradient_error(loss, f, gram_backward(f, r, 3.0), 0, rng) < tolerance);
+    REQUIRE_THROWS_AS(gram(tensor3<double>()), shape_error);
+}
+
+// F F^T / scale and (dG + dG^T) F / scale as plain loops, accumulated in double.
+template <class T> tensor2<double> reference_gram(const tensor3<T>& f, double scale) {
+    const std::size_t c = f.shape(0), m = f.shape(1) * f.shape(2);
+    tensor2<double> g = xt::zeros<double>({c, c});
+    for (std::size_t i = 0; i < c; ++i)
+        for (std::size_t j = 0; j < c; ++j)
+            for (std::size_t k = 0; k < m; ++k)
+                g(i, j) += double(f.data()[i * m + k]) * double(f.data()[j * m + k]) / scale;
+    return g;
+}
+template <class T>
+tensor3<double> reference_gram_backward(const tensor3<T>& f, const tensor2<T>& dg, double scale) {
+    const std::size_t c = f.shape(0), m = f.shape(1) * f.shape(2);
+    tensor3<double> df = xt::zeros<double>(f.shape());
+    for (std::size_t i = 0; i < c; ++i)
+        for (std::size_t j = 0; j < c; ++j)
+            for (std::size_t k = 0; k < m; ++k)
+                df.data()[i * m + k] +=
+                    (double(dg(i, j)) + double(dg(j, i))) * double(f.data()[j * m + k]) / scale;
+    return df;
+}
+
+TEMPLATE_TEST_CASE("blocked gram and gram_backward equal plain products on odd shapes",
+                   "[loss][gram]", float, double) {
+    using T = TestType;
+    const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-13;
+    // Three threads split M unevenly (when M allows several shares); restored afterwards.
+    struct threads_guard {
+        int before = num_threads();
+        ~threads_guard() { set_num_threads(before); }
+    } guard;
+    set_num_threads(3);
+    std::mt19937 rng(16);
+    const std::array<std::array<std::size_t, 3>, 6> shapes{
+        {{1, 1, 1}, {5, 1, 3}, {3, 1, 40}, {37, 11, 13}, {70, 3, 331}, {129, 17, 1}}};
+    for (const auto& s : shapes) {
+        CAPTURE(s[0], s[1], s[2]);
+        const auto f = random_tensor<T, 3>(s, rng);
+        const double scale = double(s[1] * s[2]);
+        const tensor2<T> g = gram(f, T(scale));
+        REQUIRE(xt::allclose(g, reference_gram(f, scale), tol, tol));
+        REQUIRE(xt::all(xt::equal(g, xt::transpose(g))));
+
+        const auto dg = random_tensor<T, 2>({s[0], s[0]}, rng);  // not symmetric on purpose
+        const tensor3<double> expected = reference_gram_backward(f, dg, scale);
+        REQUIRE(xt::allclose(gram_backward(f, dg, T(scale)), expected, tol, tol));
+        tensor3<T> into = xt::full_like(f, T(7));  // right shape: overwritten in place
+        const T* storage = into.data();
+        gram_backward(f, dg, T(scale), into);
+        REQUIRE(into.data() == storage);
+        REQUIRE(xt::allclose(into, expected, tol, tol));
+        tensor3<T> resized = xt::ones<T>({2, 2, 2});  // wrong shape: resized
+        gram_backward(f, dg, T(scale), resized);
+        REQUIRE(xt::allclose(resized, expected, tol, tol));
+    }
+    REQUIRE_THROWS_AS(gram_backward(tensor3<T>(), tensor2<T>()), shape_error);
+}

@@ -1,0 +1,66 @@
+// objective (loss/objective.hpp): lazy per-layer terms, evaluated when the reverse pass reaches
+// their layer, give the eager gradient and pass finite differences.
+#include <catch2/catch.hpp>
+
+#include "test_helpers.hpp"
+
+using namespace nst;
+using nst::test::gradient_error;
+using nst::test::random_tensor;
+
+namespace {
+
+using max_net = sequential<conv3x3<double, 3, 4>, relu<double>, conv3x3<double, 4, 4>,
+                           relu<double>, pool2x2<double, pooling::max>, conv3x3<double, 4, 6>,
+                           relu<double>>;
+const std::array<std::string, 7> names = {"c1", "r1", "c2", "r2", "p", "c3", "r3"};
+
+}  // namespace
+
+TEST_CASE("objective: lazy per-layer terms give the eager gradient and pass finite differences",
+          "[layers][memory][objective]") {
+    std::mt19937 rng(6);
+    const auto x0 = random_tensor<double, 3>({3, 8, 8}, rng);
+    max_net net(names);
+    test::randomize_weights(net, rng);
+    net.keep_all();
+    net.forward(random_tensor<double, 3>({3, 8, 8}, rng));
+    const content_loss<double> content(net.output("r2"));
+    const style_loss<double> style1(style_target(net.output("r1")));
+    const style_loss<double> style3(style_target(net.output("r3")));
+
+    objective<max_net> obj(net);
+    obj.add("r2", 0.5, content, "content");
+    obj.add("r1", 2.0, style1, "style");
+    obj.add("r3", 3.0, style3, "style");
+    obj.add("r1", 0.25, content_loss<double>(xt::zeros<double>({4, 8, 8})), "extra");
+    obj.add_image_term(1e-2, total_variation_loss<double>(), "tv");
+    tensor3<double> grad;
+    const double loss = obj(x0, grad);
+
+    // Eager: every output kept, every term evaluated, every gradient injected, then backward.
+    net.keep_all();
+    net.forward(x0);
+    double eager = 0;
+    tensor3<double> d;
+    eager += 0.5 * content(net.output("r2"), d);
+    net.add_gradient("r2", tensor3<double>(0.5 * d));
+    eager += 2.0 * style1(net.output("r1"), d);
+    net.add_gradient("r1", tensor3<double>(2.0 * d));
+    eager += 3.0 * style3(net.output("r3"), d);
+    net.add_gradient("r3", tensor3<double>(3.0 * d));
+    eager += 0.25 * content_loss<double>(xt::zeros<double>({4, 8, 8}))(net.output("r1"), d);
+    net.add_gradient("r1", tensor3<double>(0.25 * d));
+    tensor3<double> eager_grad = net.backward();
+    eager += 1e-2 * total_variation_loss<double>()(x0, d);
+    eager_grad += 1e-2 * d;
+    REQUIRE(loss == Approx(eager).epsilon(1e-12));
+    REQUIRE(xt::allclose(grad, eager_grad, 1e-12, 1e-12));
+    REQUIRE(obj.group_value("style") > 0);
+
+    std::function<double(const tensor3<double>&)> f = [&](const tensor3<double>& x) {
+        tensor3<double> unused;
+        return obj(x, unused);
+    };
+    REQUIRE(gradient_error(f, x0, grad, 40, rng) < 1e-5);
+}

@@ -1,0 +1,45 @@
+// style_loss (loss/style_loss.hpp): the value under both normalisations from the paper's formula
+// with raw Gram matrices, the gradient against finite differences, a wrong shape refused.
+#include <catch2/catch.hpp>
+
+#include "test_helpers.hpp"
+
+using namespace nst;
+using nst::test::gradient_error;
+using nst::test::random_tensor;
+using nst::test::tolerance;
+
+TEST_CASE("style loss: values and gradients", "[loss][gradient]") {
+    std::mt19937 rng(7);
+    const auto f = random_tensor<double, 3>({4, 5, 6}, rng);
+
+    for (auto norm : {style_normalization::gatys, style_normalization::johnson}) {
+        CAPTURE(to_string(norm));
+        const auto s = random_tensor<double, 3>({4, 7, 3}, rng);  // style image of another size
+        style_loss<double> loss(style_target(s, norm), norm);
+        tensor3<double> g;
+        const double v = loss(f, g);
+        // Independent value: the paper's formula with raw Gram matrices, sizes normalised.
+        const tensor2<double> fm = xt::reshape_view(f, {4, 30});
+        const tensor2<double> sm = xt::reshape_view(s, {4, 21});
+        double expected = 0;
+        for (std::size_t i = 0; i < 4; ++i)
+            for (std::size_t j = 0; j < 4; ++j) {
+                double gf = 0, gs = 0;
+                for (std::size_t k = 0; k < 30; ++k) gf += fm(i, k) * fm(j, k);
+                for (std::size_t k = 0; k < 21; ++k) gs += sm(i, k) * sm(j, k);
+                const double d = norm == style_normalization::gatys ? gf / 30 - gs / 21
+                                                                    : gf / 120 - gs / 84;
+                expected += d * d;
+            }
+        expected /= norm == style_normalization::gatys ? 4.0 * 16 : 16.0;
+        REQUIRE(v == Approx(expected).epsilon(1e-12));
+        std::function<double(const tensor3<double>&)> fn = [&](const tensor3<double>& x) {
+            tensor3<double> unused;
+            return loss(x, unused);
+        };
+        REQUIRE(gradient_error(fn, f, g, 0, rng) < tolerance);
+        tensor3<double> unused;
+        REQUIRE_THROWS_AS(loss(random_tensor<double, 3>({3, 2, 2}, rng), unused), shape_error);
+    }
+}

@@ -1,0 +1,139 @@
+// What every nst optimizer promises (optim/optim.hpp), checked for L-BFGS and Adam alike: a stop
+// with non_finite at a NaN mid-run, max_iterations respected, bad input and options refused.
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <nst/core/tensor.hpp>
+#include <nst/optim/optim.hpp>
+
+#include "test_functions.hpp"
+
+using nst::tensor1;
+using namespace nst::test;
+
+namespace {
+
+// The Rosenbrock function until it has been called k times; from then on its loss, its
+// gradient or both are NaN (a term going bad mid-run).
+struct nan_after {
+    std::size_t k;
+    bool loss, gradient;
+    std::size_t calls = 0;
+    double operator()(const tensor1<double>& x, tensor1<double>& g) {
+        double value = rosenbrock<double>{}(x, g);
+        if (++calls <= k) return value;
+        if (gradient) g(1) = std::numeric_limits<double>::quiet_NaN();
+        return loss ? std::numeric_limits<double>::quiet_NaN() : value;
+    }
+};
+
+template <class Optimizer> void check_nan_after(Optimizer solver, std::size_t max_trials) {
+    for (const auto& [loss, gradient] : {std::pair(true, false), std::pair(false, true), std::pair(true, true)}) {
+        INFO("loss NaN " << loss << ", gradient NaN " << gradient);
+        const std::size_t k = 12;
+        nan_after f{k, loss, gradient};
+        std::vector<double> last_x;
+        std::size_t last_iteration = 0;
+        double last_loss = 0.0;
+        auto remember = [&](const auto& s) {
+            last_x = to_vector(s.x);
+            last_iteration = s.iteration;
+            last_loss = s.loss;
+        };
+        tensor1<double> x = rosenbrock_start<double>();
+        const auto r = solver.minimize(f, x, remember);
+        CHECK(r.reason == nst::stop_reason::non_finite);
+        CHECK(to_vector(x) == last_x);  // the last accepted point
+        CHECK(r.iterations == last_iteration);
+        CHECK(r.loss == last_loss);
+        CHECK(std::isfinite(r.gradient_norm));
+        CHECK(r.non_finite.iteration == r.iterations + 1);
+        CHECK(r.non_finite.evaluation > k);
+        CHECK(r.non_finite.evaluation == r.evaluations);
+        CHECK(r.evaluations <= k + max_trials);  // stopped at once (L-BFGS: after one search)
+        CHECK(r.non_finite.loss == loss);
+        CHECK(r.non_finite.gradient == gradient);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a loss or gradient that turns NaN mid-run stops the run with non_finite", "[optim]") {
+    SECTION("adam") { check_nan_after(nst::adam<double>(), 1); }
+    SECTION("lbfgs") {
+        nst::lbfgs<double>::options opts;
+        check_nan_after(nst::lbfgs<double>(opts), opts.max_line_search_steps);
+    }
+}
+
+namespace {
+
+template <template <class> class Optimizer> void check_max_iterations() {
+    for (const std::size_t max : {std::size_t(0), std::size_t(1), std::size_t(5)}) {
+        INFO("max_iterations = " << max);
+        typename Optimizer<double>::options opts;
+        opts.max_iterations = max;
+        tensor1<double> x = rosenbrock_start<double>();
+        const auto r = Optimizer<double>(opts).minimize(rosenbrock<double>{}, x);
+        CHECK(r.reason == nst::stop_reason::max_iterations);
+        CHECK(r.iterations == max);
+        if (max == 0) {
+            CHECK(r.evaluations == 1);
+            CHECK(to_vector(x) == to_vector(rosenbrock_start<double>()));
+        }
+    }
+}
+
+template <template <class> class Optimizer> void check_bad_input() {
+    struct nan_loss {
+        double operator()(const tensor1<double>&, tensor1<double>&) const {
+            return std::numeric_limits<double>::quiet_NaN();
+        }
+    };
+    struct nan_gradient {
+        double operator()(const tensor1<double>&, tensor1<double>& g) const {
+            g(0) = std::numeric_limits<double>::infinity();
+            return 1.0;
+        }
+    };
+    Optimizer<double> solver;
+    tensor1<double> empty = xt::zeros<double>({0});
+    CHECK_THROWS_AS(solver.minimize(rosenbrock<double>{}, empty), nst::invalid_argument);
+    CHECK_THROWS_WITH(solver.minimize(rosenbrock<double>{}, empty), Catch::Contains("x is empty"));
+    tensor1<double> x = rosenbrock_start<double>();
+    CHECK_THROWS_AS(solver.minimize(nan_loss{}, x), nst::invalid_argument);
+    CHECK_THROWS_WITH(solver.minimize(nan_loss{}, x), Catch::Contains("starting point is not finite"));
+    CHECK_THROWS_AS(solver.minimize(nan_gradient{}, x), nst::invalid_argument);
+}
+
+}  // namespace
+
+TEST_CASE("max_iterations is never exceeded", "[optim]") {
+    SECTION("lbfgs") { check_max_iterations<nst::lbfgs>(); }
+    SECTION("adam") { check_max_iterations<nst::adam>(); }
+}
+
+TEST_CASE("bad input throws with a message that says what is wrong", "[optim]") {
+    SECTION("lbfgs") { check_bad_input<nst::lbfgs>(); }
+    SECTION("adam") { check_bad_input<nst::adam>(); }
+    SECTION("options") {
+        nst::lbfgs<double>::options l;
+        l.wolfe_c1 = 0.9;
+        l.wolfe_c2 = 0.5;
+        CHECK_THROWS_WITH(nst::lbfgs<double>(l), Catch::Contains("wolfe_c1 < wolfe_c2"));
+        l = {};
+        l.history_size = 0;
+        CHECK_THROWS_AS(nst::lbfgs<double>(l), nst::invalid_argument);
+        nst::adam<float>::options a;
+        a.learning_rate = 0.0;
+        CHECK_THROWS_WITH(nst::adam<float>(a), Catch::Contains("learning_rate"));
+        a = {};
+        a.beta2 = 1.0;
+        CHECK_THROWS_AS(nst::adam<float>(a), nst::invalid_argument);
+    }
+}
