@@ -15,7 +15,7 @@
 // transform (bias and optional ReLU fused). Buffers are per-thread scratch (thread_scratch.hpp).
 //
 // Precision: the transforms (points 0, +-1, +-2, infinity) amplify float rounding: ~2e-5 of the
-// largest output on VGG19 shapes against ~1e-7 for the direct kernels (test_conv_paths.cpp
+// largest output on VGG19 shapes against ~1e-7 for the direct kernels (tests/layers/test_conv3x3_kernels.cpp
 // bounds it at 1e-4). Ample for style transfer; conv_algorithm::direct (a layer or network
 // setting, conv_algorithm.hpp) turns it off.
 //
