@@ -226,12 +226,11 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
 // What went non-finite, for a run that stopped with stop_reason::non_finite: the optimizer's
 // report plus the loss groups whose value was not finite at the failing evaluation.
 template <class T> std::string non_finite_message(const optim_result<T>& run, const loss_value<T>& failing) {
-    std::string groups;
+    std::vector<std::string> groups;  // each group once (a group may hold several terms)
     for (const auto& part : failing.parts)
-        if (!std::isfinite(part.value) && groups.find(part.group) == std::string::npos)
-            groups += (groups.empty() ? "" : ", ") + part.group;
-    return to_string(run.non_finite) +
-           (groups.empty() ? "" : "; non-finite loss terms: " + groups);
+        if (!std::isfinite(part.value) && std::find(groups.begin(), groups.end(), part.group) == groups.end())
+            groups.push_back(part.group);
+    return to_string(run.non_finite) + (groups.empty() ? "" : "; non-finite loss terms: " + join(groups));
 }
 
 /*  Step 6: the result: the best image as RGB, its loss parts and the run's counts. */
