@@ -19,6 +19,7 @@
 
 #include "io/image.hpp"
 #include "io/keras_weights.hpp"
+#include "io/model_weights.hpp"
 #include "io/preprocess.hpp"
 #include "io/weights_lookup.hpp"
 

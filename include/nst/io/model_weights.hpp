@@ -1,0 +1,76 @@
+// The weights of a VGG network read from any supported file (Keras HDF5, PyTorch .pth, Caffe
+// .caffemodel), in nst's layout and names, together with the input convention the network was
+// trained with. Readers of each format produce a model_weights; load_model_weights puts it into
+// a network by layer name.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../core/tensor.hpp"
+#include "../layers/layer_traits.hpp"
+#include "weights_identity.hpp"
+
+namespace nst {
+
+// How a network expects its input image; the readers know it from the file's origin.
+enum class input_convention {
+    caffe,        // B, G, R in 0..255 minus the ImageNet mean (103.939, 116.779, 123.68):
+                  // Keras, Caffe, neural-style-pt
+    torchvision,  // R, G, B in 0..1, minus (0.485, 0.456, 0.406), divided by (0.229, 0.224, 0.225)
+};
+
+// One 3x3 convolution: weights C_out x C_in x 3 x 3 (cross-correlation, like the layer), bias C_out.
+struct named_conv_weights {
+    std::string name;  // nst's name: conv1_1 ... conv5_4
+    tensor4<float> weights;
+    tensor1<float> bias;
+};
+
+struct model_weights {
+    std::string format;  // e.g. "Keras HDF5", "PyTorch legacy", "PyTorch zip", "Caffe V1"
+    std::string model;   // "vgg19" or "vgg16" when the file tells; "" when it does not
+    input_convention convention = input_convention::caffe;
+    weights_info info;                     // path, SHA-256, known published name
+    std::vector<named_conv_weights> convs;  // in network order
+
+    const named_conv_weights* find(const std::string& name) const {
+        for (const auto& c : convs)
+            if (c.name == name) return &c;
+        return nullptr;
+    }
+};
+
+/*  Sets every conv3x3 layer of `net` from `w`, by name.
+    ensures: returns the number of layers set (all of net's convolutions).
+    throws:  io_error naming the file and layer when a convolution is missing from `w` or has
+             another shape than the layer (expected and actual shapes in the message). */
+template <class Net> std::size_t load_model_weights(Net& net, const model_weights& w) {
+    std::size_t loaded = 0;
+    net.for_each_layer([&](auto& layer, std::size_t, const std::string& name) {
+        using L = std::decay_t<decltype(layer)>;
+        if constexpr (is_conv3x3_v<L>) {
+            using T = typename L::value_type;
+            const named_conv_weights* c = w.find(name);
+            if (c == nullptr)
+                throw io_error(w.info.path + ": no weights for layer " + name + " (" + w.format + " file)");
+            const std::vector<std::size_t> expected{L::out_channels, L::in_channels, 3, 3};
+            const std::vector<std::size_t> actual(c->weights.shape().begin(), c->weights.shape().end());
+            if (actual != expected || c->bias.size() != L::out_channels)
+                throw io_error(w.info.path + ": layer " + name + ": expected weights " +
+                               shape_string(expected) + " and bias (" + std::to_string(L::out_channels) +
+                               "), got " + shape_string(actual) + " and (" + std::to_string(c->bias.size()) + ")");
+            auto weights = tensor4<T>::from_shape({L::out_channels, L::in_channels, 3, 3});
+            auto bias = tensor1<T>::from_shape({L::out_channels});
+            std::copy(c->weights.begin(), c->weights.end(), weights.begin());
+            std::copy(c->bias.begin(), c->bias.end(), bias.begin());
+            layer.set_weights(std::move(weights), std::move(bias));
+            ++loaded;
+        }
+    });
+    return loaded;
+}
+
+}  // namespace nst
