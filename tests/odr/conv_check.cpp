@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <random>
+#include <typeinfo>
 #include <vector>
 
 #include <nst/layers/conv3x3.hpp>
@@ -96,6 +97,7 @@ conv_check_result NST_ODR_CHECK() {
     const auto direct = check<3, 8>(10, 13, rng);     // the implicit GEMM (too small for Winograd)
     const auto winograd = check<32, 32>(48, 44, rng);  // Winograd with the own kernels
     return {NST_SIMD_FLOAT_WIDTH, &nst::detail::positive_bits64,
-            &nst::detail::conv3x3_implicit_packed_size, std::max(direct.first, winograd.first),
+            &nst::detail::conv3x3_implicit_packed_size,
+            typeid(nst::sequential<nst::conv3x3<float, 3, 8>, nst::relu<float>>).name(), std::max(direct.first, winograd.first),
             std::max(direct.second, winograd.second)};
 }

@@ -11,6 +11,9 @@ struct conv_check_result {
     // unless the program merged kernels of different instruction sets.
     std::uint64_t (*positive_bits)(const float*);
     std::size_t (*conv_packed_size)(std::size_t, std::size_t);
+    // The mangled name of the unit's network type (conv3x3 + ReLU in nst::sequential): names
+    // the instruction set's namespace, so each unit runs its own layers, not only its kernels.
+    const char* network_type;
     double forward_error;   // max |nst - reference| / max |reference|, worst case
     double backward_error;  // the same for the input gradient
 };

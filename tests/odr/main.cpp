@@ -2,9 +2,13 @@
 // sets (generic, AVX2 + FMA, AVX-512; tests/odr/CMakeLists.txt). Each unit's kernels must stay
 // its own functions (without a namespace per instruction set the linker merges same-named
 // inline kernels with different bodies, an ODR violation: one unit then runs another's
-// packing, tile sizes or register types), and each unit's convolutions must be correct.
+// packing, tile sizes or register types); so must its layers (their types carry the unit's
+// instruction-set namespace, core/isa_namespace.hpp); and each unit's convolutions must be
+// correct.
 #include <cstdio>
+#include <cstring>
 #include <set>
+#include <string>
 
 #include "conv_check.hpp"
 
@@ -15,20 +19,25 @@ namespace {
 constexpr double tolerance = 1e-4;
 
 std::set<const void*> kernels_seen;
+std::set<std::string> layers_seen;
 
-// True when the unit's kernels are not those of a unit checked before.
-bool own_kernels(const conv_check_result& r) {
+// True when the unit's kernels and layers are not those of a unit checked before, and its
+// layers are in the namespace of its instruction set (isa_generic, isa_avx2, isa_avx512).
+bool own_code(const conv_check_result& r, const char* name) {
     const void* bits = reinterpret_cast<const void*>(r.positive_bits);
     const void* conv = reinterpret_cast<const void*>(r.conv_packed_size);
-    return kernels_seen.insert(bits).second && kernels_seen.insert(conv).second;
+    const bool own_kernels = kernels_seen.insert(bits).second && kernels_seen.insert(conv).second;
+    const bool own_layers = layers_seen.insert(r.network_type).second &&
+                            std::strstr(r.network_type, (std::string("isa_") + name).c_str()) != nullptr;
+    return own_kernels && own_layers;
 }
 
 bool report(const char* name, int expected_width, conv_check_result (*run)()) {
     const conv_check_result r = run();
-    const bool own = own_kernels(r);
+    const bool own = own_code(r, name);
     const bool ok = own && r.simd_width == expected_width && r.forward_error < tolerance &&
                     r.backward_error < tolerance;
-    std::printf("%-8s width %2d (expected %2d)  %s kernels  forward error %.2e  "
+    std::printf("%-8s width %2d (expected %2d)  %s kernels and layers  forward error %.2e  "
                 "backward error %.2e  %s\n",
                 name, r.simd_width, expected_width, own ? "own" : "SHARED", r.forward_error,
                 r.backward_error, ok ? "ok" : "FAILED");

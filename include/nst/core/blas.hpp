@@ -6,9 +6,12 @@
 // Called outside, OpenBLAS uses omp_get_max_threads() threads of its own.
 #pragma once
 
+#include "isa_namespace.hpp"
 #include "xtensor.hpp"
 
-namespace nst::blas {
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace blas {
 
 // C(m x n) = alpha * op(A) * op(B) + beta * C, row-major with leading dimensions.
 inline void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
@@ -32,4 +35,6 @@ inline void syrk_upper(int n, int k, double alpha, const double* a, int lda, dou
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, k, alpha, a, lda, beta, c, ldc);
 }
 
-}  // namespace nst::blas
+}  // namespace blas
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst

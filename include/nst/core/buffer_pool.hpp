@@ -26,9 +26,12 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/mman.h>
+
+#include "isa_namespace.hpp"
 #endif
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 class buffer_pool {
 public:
@@ -250,4 +253,5 @@ public:
     template <class U> bool operator!=(const pooled_allocator<U>&) const noexcept { return false; }
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 
+#include "isa_namespace.hpp"
 #include "error.hpp"
 #include "tensor.hpp"
 
@@ -15,6 +16,7 @@
 #endif
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 namespace detail {
 
@@ -84,4 +86,5 @@ template <class D, class S> void assign_copy(D& dst, const S& src) {
     for (std::ptrdiff_t i = 0; i < n; ++i) d[i] = s[i];
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -8,7 +8,10 @@
 #include <sstream>
 #include <string>
 
+#include "isa_namespace.hpp"
+
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // Physical RAM in bytes, read from /proc/meminfo ("MemTotal: N kB"); 0 where the system does
 // not say (no /proc, or an unexpected format).
@@ -43,4 +46,5 @@ inline std::string format_bytes(std::uint64_t bytes) {
     return buf;
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

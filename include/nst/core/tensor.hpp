@@ -9,10 +9,12 @@
 #include <cstddef>
 #include <string>
 
+#include "isa_namespace.hpp"
 #include "buffer_pool.hpp"
 #include "xtensor.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 template <class T, std::size_t N>
 using pooled_tensor = xt::xtensor<T, N, XTENSOR_DEFAULT_LAYOUT, pooled_allocator<T>>;
@@ -29,4 +31,5 @@ template <class Shape> std::string shape_string(const Shape& s) {
     return out.empty() ? "scalar" : out;
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

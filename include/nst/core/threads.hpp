@@ -7,6 +7,8 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+
+#include "isa_namespace.hpp"
 #endif
 
 // OpenBLAS's own controls. Declared here because <cblas.h> clashes with xtensor-blas; they are
@@ -18,6 +20,7 @@ char* openblas_get_corename(void) __attribute__((weak));
 }
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // Threads nst uses for its own loops and for BLAS. Defaults to OMP_NUM_THREADS (or all cores).
 inline int num_threads() {
@@ -78,4 +81,5 @@ inline std::string blas_core_name() {
     return "unknown";
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

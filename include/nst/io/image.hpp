@@ -24,6 +24,7 @@
 #include <stb_image_resize.h>
 #include <stb_image_write.h>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "detail/atomic_file.hpp"
@@ -31,6 +32,7 @@
 #include "detail/read_file.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // An RGB image, H x W x 3 (row-major, channels interleaved), float values nominally in 0..255.
 using image = xt::xtensor<float, 3>;
@@ -316,4 +318,5 @@ inline image resize_longer_side(const image& img, std::size_t longer_side,
     return resize_image(img, size[0], size[1], limits);
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -44,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../layers/layer_traits.hpp"
@@ -51,6 +52,7 @@
 #include "weights_identity.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // Keras' name of an nst VGG layer: "conv4_2" -> "block4_conv2". Other names pass unchanged,
 // so a network whose layers already carry Keras names loads with the same function.
@@ -351,4 +353,5 @@ std::size_t load_vgg19_weights(Net& net, const std::string& path,
 // HDF5 itself, from another thread, must hold it around those calls too.
 inline std::recursive_mutex& hdf5_mutex() { return detail::hdf5::library_mutex(); }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

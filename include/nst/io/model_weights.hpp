@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../layers/layer_traits.hpp"
 #include "weights_identity.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // How a network expects its input image; the readers know it from the file's origin.
 enum class input_convention {
@@ -73,4 +75,5 @@ template <class Net> std::size_t load_model_weights(Net& net, const model_weight
     return loaded;
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -4,11 +4,13 @@
 
 #include <cstddef>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "image.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // The ImageNet mean per channel in the network's B, G, R order (Caffe "caffe" mode).
 inline constexpr double vgg_mean_bgr[3] = {103.939, 116.779, 123.68};
@@ -52,4 +54,5 @@ template <class T> image from_vgg_input(const tensor3<T>& x) {
     return img;
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

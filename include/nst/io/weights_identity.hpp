@@ -13,11 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "detail/read_file.hpp"
 #include "detail/sha256.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // A weight file as identified at load time.
 struct weights_info {
@@ -106,4 +108,5 @@ inline weights_info identify_weights(const std::string& path, const std::string&
 }
 
 }  // namespace detail
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

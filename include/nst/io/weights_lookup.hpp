@@ -16,9 +16,11 @@
 #include <utility>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 inline constexpr const char* keras_vgg19_notop_file = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5";
 inline constexpr const char* keras_vgg19_notop_url =
@@ -70,4 +72,5 @@ inline std::string find_vgg19_weights(const std::string& explicit_path, const st
                    keras_vgg19_notop_url + " yourself and pass --weights PATH or set NST_WEIGHTS");
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "../core/isa_namespace.hpp"
 #include "conv_algorithm.hpp"
 #include "conv_precision.hpp"
 #include "detail/conv3x3_engine.hpp"
@@ -12,6 +13,7 @@
 #include "layer_traits.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // The layer contract is in layer_abstract.hpp. Weights are frozen: backward returns only the
 // gradient with respect to the input. The convolution algorithm is a per-layer setting
@@ -100,4 +102,5 @@ private:
 template <class T, std::size_t In, std::size_t Out>
 struct is_conv3x3<conv3x3<T, In, Out>> : std::true_type {};
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

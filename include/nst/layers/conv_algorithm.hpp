@@ -3,7 +3,10 @@
 // two networks in two threads can use different algorithms.
 #pragma once
 
+#include "../core/isa_namespace.hpp"
+
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // double always runs the im2col + BLAS path; float too when compiled without AVX2+FMA or
 // AVX-512.
@@ -18,4 +21,5 @@ inline const char* to_string(conv_algorithm a) {
     return a == conv_algorithm::fastest ? "fastest" : "direct";
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -2,7 +2,10 @@
 // set_precision), set for a whole network with sequential::set_precision, like conv_algorithm.
 #pragma once
 
+#include "../core/isa_namespace.hpp"
+
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 //   fp32: float inputs, float products and sums (the default).
 //   bf16: activations and weights rounded to bfloat16 (8 significant bits), products summed in
@@ -30,4 +33,5 @@ constexpr conv_precision conv_precision_in_use(conv_precision requested) {
     return conv_bf16_available ? requested : conv_precision::fp32;
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

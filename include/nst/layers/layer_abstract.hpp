@@ -7,9 +7,12 @@
 // examples/teach_custom_layer.cpp, a complete user layer.
 #pragma once
 
+#include "../core/isa_namespace.hpp"
+
 #if 0  // documentation only (dlib's *_abstract.h style): EXAMPLE_LAYER is not a real type
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 class EXAMPLE_LAYER {
     /*  WHAT THIS OBJECT REPRESENTS
@@ -100,6 +103,7 @@ public:
     void set_weights(tensor4<value_type> weights, tensor1<value_type> bias);
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst
 
 #endif

@@ -5,10 +5,12 @@
 #include <cstddef>
 #include <string>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 using shape3 = std::array<std::size_t, 3>;
 
@@ -29,4 +31,5 @@ void require_activation(const tensor3<T>& x, std::size_t channels, const std::st
                           shape_string(x.shape()) + ")");
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -8,11 +8,13 @@
 #include <type_traits>
 #include <utility>
 
+#include "../core/isa_namespace.hpp"
 #include "conv_algorithm.hpp"
 #include "conv_precision.hpp"
 #include "layer_shape.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // The element-wise activations a producing layer may compute in its own forward pass.
 enum class fusable_activation { relu };
@@ -165,4 +167,5 @@ inline constexpr bool has_conv_algorithm_v = detail::has_conv_algorithm<L>::valu
 template <class L>
 inline constexpr bool has_conv_precision_v = detail::has_conv_precision<L>::value;
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <string>
 
+#include "../core/isa_namespace.hpp"
 #include "layer_shape.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 enum class pooling { average, max };
 
@@ -96,4 +98,5 @@ public:
     }
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -11,11 +11,13 @@
 #include <type_traits>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "detail/simd_bits.hpp"
 #include "layer_shape.hpp"
 #include "layer_traits.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // One bit per element of an activation: whether it is positive (y > 0). Storage is reused when
 // a mask of the same or a smaller size is assigned again.
@@ -132,4 +134,5 @@ public:
     }
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

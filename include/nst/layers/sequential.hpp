@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/elementwise.hpp"
 #include "conv_algorithm.hpp"
 #include "conv_precision.hpp"
@@ -47,6 +48,7 @@
 #include "layer_traits.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 namespace detail {
 // Contract members read at class scope, with harmless values for a type that breaks the layer
@@ -446,4 +448,5 @@ private:
     std::ptrdiff_t last_ = -1;  // deepest layer of the last forward; -1 before any
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -21,10 +21,12 @@
 #include <utility>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "layer_shape.hpp"
 #include "layer_traits.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // Random tensor with entries uniform in [lo, hi).
 template <class T, std::size_t N>
@@ -113,4 +115,5 @@ double test_layer(const Layer& layer, const shape3& input_shape, std::uint32_t s
     return worst;
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

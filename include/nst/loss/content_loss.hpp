@@ -4,10 +4,12 @@
 #include <cstddef>
 #include <string>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 enum class content_normalization {
     half_sum_squares,  // 1/2 sum (F - P)^2: the paper's equation (1). Default.
@@ -51,4 +53,5 @@ private:
     content_normalization norm_;
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -19,12 +19,14 @@
 #include <omp.h>
 #endif
 
+#include "../core/isa_namespace.hpp"
 #include "../core/blas.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../core/threads.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 namespace detail {
 
@@ -149,4 +151,5 @@ tensor3<T> gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale = T(
     return df;
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -22,10 +22,12 @@
 #include <utility>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // The loss at one point: the total and the weighted value of each term. Converts to T (the
 // total) where a number is expected, so `T value = objective(x, grad);` keeps working.
@@ -153,4 +155,5 @@ private:
     std::size_t evaluations_ = 0;
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

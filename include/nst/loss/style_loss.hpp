@@ -13,11 +13,13 @@
 #include <cstddef>
 #include <string>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "gram.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 enum class style_normalization { gatys, johnson };
 
@@ -79,4 +81,5 @@ private:
     style_normalization norm_;
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -6,10 +6,12 @@
 
 #include <cstddef>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 template <class T> class total_variation_loss {
 public:
@@ -49,4 +51,5 @@ public:
     }
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -11,12 +11,14 @@
 #include <type_traits>
 #include <utility>
 
+#include "../core/isa_namespace.hpp"
 #include "../layers/conv3x3.hpp"
 #include "../layers/pool2x2.hpp"
 #include "../layers/relu.hpp"
 #include "../layers/sequential.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 namespace detail {
 template <class T, std::size_t In, std::size_t Out> using conv_relu_t = std::tuple<conv3x3<T, In, Out>, relu<T>>;
@@ -120,4 +122,5 @@ public:
 // The 37 layer names in order (the same for every scalar type and pooling mode).
 inline std::array<std::string, 37> vgg19_layer_names() { return vgg19<float>::layer_names(); }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "result.hpp"
 #include "state.hpp"
@@ -24,6 +25,7 @@
 #include "vector_ops.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 template <class T> class adam {
     static_assert(std::is_floating_point_v<T>, "nst::adam<T>: T must be float, double or long double");
@@ -138,4 +140,5 @@ optim_result<T> adam<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const {
     return run.finish(stop_reason::max_iterations);
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

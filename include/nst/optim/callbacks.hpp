@@ -7,9 +7,11 @@
 #include <atomic>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "state.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 /*!
     ensures
@@ -61,4 +63,5 @@ private:
     std::vector<T>* losses_;
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "line_search.hpp"
 #include "result.hpp"
@@ -29,6 +30,7 @@
 #include "vector_ops.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 template <class T> class lbfgs {
     static_assert(std::is_floating_point_v<T>, "nst::lbfgs<T>: T must be float, double or long double");
@@ -363,4 +365,5 @@ optim_result<T> lbfgs<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const 
     return run.minimize(callbacks...);
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

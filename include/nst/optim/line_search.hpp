@@ -14,7 +14,10 @@
 #include <limits>
 #include <type_traits>
 
+#include "../core/isa_namespace.hpp"
+
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 struct line_search_options {
     double c1 = 1e-4;                  // sufficient decrease (Armijo) constant
@@ -177,4 +180,5 @@ line_search_result strong_wolfe_line_search(Phi&& phi, double phi0, double dphi0
     return search.search(initial_step);
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

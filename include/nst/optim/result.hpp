@@ -6,7 +6,10 @@
 #include <ostream>
 #include <string>
 
+#include "../core/isa_namespace.hpp"
+
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 enum class stop_reason {
     converged_gradient,     // |gradient| fell below the gradient tolerance
@@ -75,4 +78,5 @@ template <class T> struct optim_result {
     }
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -12,12 +12,15 @@
 #include <type_traits>
 #include <utility>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "result.hpp"
 #include "state.hpp"
 #include "vector_ops.hpp"
 
-namespace nst::optim_detail {
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace optim_detail {
 
 template <class T, class X, class F> class run {
 public:
@@ -112,4 +115,6 @@ private:
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-}  // namespace nst::optim_detail
+}  // namespace optim_detail
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst

@@ -27,7 +27,10 @@
 #include <functional>
 #include <type_traits>
 
+#include "../core/isa_namespace.hpp"
+
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 /*!
     WHAT THIS OBJECT REPRESENTS
@@ -98,4 +101,5 @@ bool invoke_callbacks(const State& state, Callbacks&&... callbacks) {
     return keep_going;
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -19,9 +19,13 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+
+#include "../core/isa_namespace.hpp"
 #endif
 
-namespace nst::optim_detail {
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace optim_detail {
 
 // The element type of a container X, as seen through X::data().
 template <class X>
@@ -220,4 +224,6 @@ void adam_update(const adam_step<T>& c, const T* g, T* m, T* v, T* x, T* x_prev,
     });
 }
 
-}  // namespace nst::optim_detail
+}  // namespace optim_detail
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst

@@ -9,11 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/threads.hpp"
 #include "../models/vgg19.hpp"
 #include "options.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // The model's constants, fitted to measured peaks (README, "Performance").
 struct memory_model {
@@ -102,4 +104,5 @@ inline std::uint64_t estimate_stylize_memory(std::size_t h, std::size_t w,
                : detail::estimate_memory_for<vgg19<float, pooling::max>>(h, w, style_sizes, o);
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../io/image.hpp"
@@ -19,6 +20,7 @@
 #include "../models/vgg19.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 enum class optimizer_kind { lbfgs, adam };
 enum class init_kind {
@@ -177,4 +179,5 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
         fail("init is 'image' but no (non-empty RGB) init image was given");
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

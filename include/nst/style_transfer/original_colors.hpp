@@ -3,11 +3,13 @@
 
 #include <cstddef>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../io/image.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // Luminance-only transfer (Gatys et al. 2016, "Preserving color in neural artistic style
 // transfer", the simple variant): the luminance Y of `stylized` with the chroma Cb, Cr of
@@ -34,4 +36,5 @@ inline nst::image keep_original_colors(const nst::image& stylized, const nst::im
     return out;
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

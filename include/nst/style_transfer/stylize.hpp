@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/buffer_pool.hpp"
 #include "../core/error.hpp"
 #include "../core/memory_limit.hpp"
@@ -35,6 +36,7 @@
 #include "original_colors.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 namespace detail {
 
 using image_size = std::array<std::size_t, 2>;  // height, width
@@ -312,4 +314,5 @@ stylize_result stylize(const nst::image& content, const std::vector<nst::image>&
     return detail::stylize_with<pooling::max>(content, styles, options, callbacks...);
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

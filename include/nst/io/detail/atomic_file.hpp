@@ -12,9 +12,12 @@
 #include <string>
 #include <system_error>
 
+#include "../../core/isa_namespace.hpp"
 #include "../../core/error.hpp"
 
-namespace nst::detail {
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 class atomic_file {
 public:
@@ -102,4 +105,6 @@ private:
     bool committed_ = false;
 };
 
-}  // namespace nst::detail
+}  // namespace detail
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst

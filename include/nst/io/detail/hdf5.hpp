@@ -17,14 +17,23 @@
 #include <utility>
 #include <vector>
 
+#include "../../core/isa_namespace.hpp"
 #include "../../core/error.hpp"
 
-namespace nst::detail::hdf5 {
-
-inline std::recursive_mutex& library_mutex() {
+// Outside the per-instruction-set namespace (core/isa_namespace.hpp): one lock for the whole
+// process, whatever flags each translation unit was compiled with.
+namespace nst::process_wide {
+inline std::recursive_mutex& hdf5_mutex() {
     static std::recursive_mutex mutex;
     return mutex;
 }
+}  // namespace nst::process_wide
+
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace detail::hdf5 {
+
+inline std::recursive_mutex& library_mutex() { return process_wide::hdf5_mutex(); }
 using library_lock = std::lock_guard<std::recursive_mutex>;
 
 // Turns HDF5's automatic error printing off for its lifetime, restoring the caller's handler
@@ -258,4 +267,6 @@ std::vector<T> read_float_dataset(hid_t location, const std::string& path,
     return values;
 }
 
-}  // namespace nst::detail::hdf5
+}  // namespace detail::hdf5
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst

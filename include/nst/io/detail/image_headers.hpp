@@ -15,7 +15,11 @@
 
 #include <stb_image.h>
 
-namespace nst::detail {
+#include "../../core/isa_namespace.hpp"
+
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 // A bounds-checked view of bytes; reads past the end give 0 and set `ok` to false.
 struct byte_reader {
@@ -192,4 +196,6 @@ inline bool png_inflates_within_header(const unsigned char* data, const png_fact
            n <= int(allowed);
 }
 
-}  // namespace nst::detail
+}  // namespace detail
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst

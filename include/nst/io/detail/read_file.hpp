@@ -10,9 +10,12 @@
 #include <system_error>
 #include <vector>
 
+#include "../../core/isa_namespace.hpp"
 #include "../../core/error.hpp"
 
-namespace nst::detail {
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 // "cannot read <what> 'path': reason" as an io_error.
 inline io_error read_error(const std::string& what, const std::string& path, const std::string& reason) {
@@ -48,4 +51,6 @@ inline std::vector<unsigned char> read_file_bytes(const std::string& path,
     return bytes;
 }
 
-}  // namespace nst::detail
+}  // namespace detail
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst

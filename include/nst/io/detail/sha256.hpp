@@ -8,7 +8,11 @@
 #include <cstring>
 #include <string>
 
-namespace nst::detail {
+#include "../../core/isa_namespace.hpp"
+
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 class sha256 {
 public:
@@ -86,4 +90,6 @@ private:
     std::uint64_t length_ = 0;
 };
 
-}  // namespace nst::detail
+}  // namespace detail
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst

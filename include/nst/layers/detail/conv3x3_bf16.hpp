@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../../core/isa_namespace.hpp"
 #include "../../core/threads.hpp"
 #include "conv3x3_implicit.hpp"
 #include "thread_scratch.hpp"
@@ -22,7 +23,9 @@
 #if defined(__AVX512BF16__) && defined(__AVX512F__)
 #define NST_CONV3X3_BF16 1
 
-namespace nst::detail {
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 // float -> bfloat16, rounded to nearest even (as VCVTNEPS2BF16); NaN stays NaN.
 inline std::uint32_t bf16_bits(float f) {
@@ -180,6 +183,8 @@ inline void conv3x3_implicit_bf16(const float* in, std::size_t c_in, std::size_t
     }
 }
 
-}  // namespace nst::detail
+}  // namespace detail
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst
 
 #endif

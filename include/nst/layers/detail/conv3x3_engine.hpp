@@ -22,6 +22,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../../core/isa_namespace.hpp"
 #include "../conv_algorithm.hpp"
 #include "../conv_precision.hpp"
 #include "conv3x3_bf16.hpp"
@@ -30,7 +31,9 @@
 #include "conv3x3_winograd.hpp"
 #include "thread_scratch.hpp"
 
-namespace nst::detail {
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 // Stateless: every call gets the layer's weights, c_out x c_in x 3 x 3 (PyTorch order).
 template <class T> class conv3x3_engine {
@@ -109,4 +112,6 @@ private:
     }
 };
 
-}  // namespace nst::detail
+}  // namespace detail
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../../core/isa_namespace.hpp"
 #include "../../core/threads.hpp"
 #include "../../core/blas.hpp"
 
@@ -29,7 +30,9 @@
 #include <omp.h>
 #endif
 
-namespace nst::detail {
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 // Packs W (c_out x c_in x 3 x 3, PyTorch order) into the GEMM layout conv3x3_same reads.
 // adjoint == false: the forward convolution, c_out x (9 c_in), column tap*c_in+ci = W[co][ci][tap].
@@ -121,4 +124,6 @@ void conv3x3_same(const T* in, std::size_t c_in, std::size_t h, std::size_t w, c
     }
 }
 
-}  // namespace nst::detail
+}  // namespace detail
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst

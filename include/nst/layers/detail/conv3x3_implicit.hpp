@@ -25,6 +25,7 @@
 #include <memory>
 #include <new>
 
+#include "../../core/isa_namespace.hpp"
 #include "../../core/threads.hpp"
 #include "conv3x3_microkernel.hpp"
 #include "simd_float.hpp"
@@ -34,8 +35,9 @@
 #include <omp.h>
 #endif
 
-namespace nst::detail {
+namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 // True when this translation unit was compiled with an instruction set the kernel supports.
 inline constexpr bool conv3x3_implicit_available = NST_SIMD_FLOAT_WIDTH > 0;
@@ -255,5 +257,6 @@ inline void conv3x3_implicit(const float* in, std::size_t c_in, std::size_t h, s
 
 #endif
 
+}  // namespace detail
 }  // namespace NST_SIMD_NAMESPACE
-}  // namespace nst::detail
+}  // namespace nst

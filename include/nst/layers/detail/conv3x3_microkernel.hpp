@@ -13,12 +13,14 @@
 
 #include <cstddef>
 
+#include "../../core/isa_namespace.hpp"
 #include "simd_float.hpp"
 
 #if NST_SIMD_FLOAT_WIDTH > 0
 
-namespace nst::detail {
+namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 // requires: a holds the packed weights of `channels` input channels (stride MR per tap);
 //   b + ci * channel_stride + ky * row_stride + kx + [0, NV * width) is readable for every
@@ -65,7 +67,8 @@ inline void conv3x3_microkernel(const float* a, const float* b, std::size_t chan
         for (int v = 0; v < NV; ++v) V::storeu(c + r * ldc + v * W, acc[r][v]);
 }
 
+}  // namespace detail
 }  // namespace NST_SIMD_NAMESPACE
-}  // namespace nst::detail
+}  // namespace nst
 
 #endif

@@ -29,14 +29,16 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../../core/isa_namespace.hpp"
 #include "../../core/threads.hpp"
 #include "conv3x3_implicit.hpp"
 #include "gemm_microkernel.hpp"
 #include "simd_float.hpp"
 #include "thread_scratch.hpp"
 
-namespace nst::detail {
+namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 #if NST_SIMD_FLOAT_WIDTH > 0
 
@@ -370,5 +372,6 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
 
 #endif
 
+}  // namespace detail
 }  // namespace NST_SIMD_NAMESPACE
-}  // namespace nst::detail
+}  // namespace nst

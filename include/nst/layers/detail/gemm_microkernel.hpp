@@ -4,12 +4,14 @@
 
 #include <cstddef>
 
+#include "../../core/isa_namespace.hpp"
 #include "simd_float.hpp"
 
 #if NST_SIMD_FLOAT_WIDTH > 0
 
-namespace nst::detail {
+namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 // requires: a[kk * MR + r] for kk < k, r < ROWS; b[kk * ldb + j] for j < NV * width;
 //   c has ROWS rows of NV * width floats at stride ldc.
@@ -46,7 +48,8 @@ inline void gemm_microkernel(const float* a, const float* b, std::size_t ldb, st
         for (int v = 0; v < NV; ++v) V::storeu(c + r * ldc + v * W, acc[r][v]);
 }
 
+}  // namespace detail
 }  // namespace NST_SIMD_NAMESPACE
-}  // namespace nst::detail
+}  // namespace nst
 
 #endif

@@ -4,10 +4,12 @@
 
 #include <cstdint>
 
+#include "../../core/isa_namespace.hpp"
 #include "simd_target.hpp"
 
-namespace nst::detail {
+namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 // ensures: bit b of the result == (p[b] > 0) for b < 64.
 inline std::uint64_t positive_bits64(const float* p) {
@@ -47,5 +49,6 @@ inline void zero_where_clear64(float* q, std::uint64_t word) {
 #endif
 }
 
+}  // namespace detail
 }  // namespace NST_SIMD_NAMESPACE
-}  // namespace nst::detail
+}  // namespace nst

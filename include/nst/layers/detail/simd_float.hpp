@@ -3,10 +3,12 @@
 // is 0, simd_float is not defined, and callers use their portable path.
 #pragma once
 
+#include "../../core/isa_namespace.hpp"
 #include "simd_target.hpp"
 
-namespace nst::detail {
+namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 #if NST_SIMD_FLOAT_WIDTH == 16
 struct simd_float {
@@ -51,5 +53,6 @@ struct simd_float {
 };
 #endif
 
+}  // namespace detail
 }  // namespace NST_SIMD_NAMESPACE
-}  // namespace nst::detail
+}  // namespace nst

@@ -11,7 +11,11 @@
 #include <memory>
 #include <new>
 
-namespace nst::detail {
+#include "../../core/isa_namespace.hpp"
+
+namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
 
 enum class scratch_slot {
     packed_weights,  // conv3x3_engine: a layer's weights packed for the implicit GEMM
@@ -44,4 +48,6 @@ inline float* thread_scratch(scratch_slot slot, std::size_t n) {
     return buffers[i].get();
 }
 
-}  // namespace nst::detail
+}  // namespace detail
+}  // namespace NST_SIMD_NAMESPACE
+}  // namespace nst
