@@ -1,0 +1,62 @@
+// load_model_weights puts format-neutral weights into a network by layer name, and says which
+// file, layer and shapes are at fault when they do not fit.
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include <nst/io/model_weights.hpp>
+#include <nst/layers/conv3x3.hpp>
+#include <nst/layers/relu.hpp>
+#include <nst/layers/sequential.hpp>
+
+namespace {
+
+using two_convs = nst::sequential<nst::conv3x3<float, 2, 3>, nst::relu<float>, nst::conv3x3<float, 3, 4>>;
+
+nst::named_conv_weights numbered_conv(const std::string& name, std::size_t out, std::size_t in, float offset) {
+    nst::named_conv_weights c{name, nst::tensor4<float>::from_shape({out, in, 3, 3}),
+                              nst::tensor1<float>::from_shape({out})};
+    for (std::size_t i = 0; i < c.weights.size(); ++i) c.weights.data()[i] = offset + 0.01f * float(i);
+    for (std::size_t i = 0; i < c.bias.size(); ++i) c.bias.data()[i] = -offset - float(i);
+    return c;
+}
+
+nst::model_weights two_conv_weights() {
+    nst::model_weights w;
+    w.format = "test";
+    w.info.path = "weights.test";
+    // Stored in the other order than the network's: loading goes by name.
+    w.convs.push_back(numbered_conv("second", 4, 3, 2.0f));
+    w.convs.push_back(numbered_conv("first", 3, 2, 1.0f));
+    return w;
+}
+
+}  // namespace
+
+TEST_CASE("load_model_weights sets every convolution by name", "[io][model_weights]") {
+    two_convs net({"first", "relu", "second"});
+    const nst::model_weights w = two_conv_weights();
+    REQUIRE(nst::load_model_weights(net, w) == 2);
+    const auto& first = net.layer<0>();
+    const auto& second = net.layer<2>();
+    REQUIRE(first.weights() == w.find("first")->weights);
+    REQUIRE(first.bias() == w.find("first")->bias);
+    REQUIRE(second.weights() == w.find("second")->weights);
+    REQUIRE(second.bias() == w.find("second")->bias);
+    REQUIRE(w.find("third") == nullptr);
+}
+
+TEST_CASE("load_model_weights names the file and layer of a missing or mis-shaped convolution", "[io][model_weights]") {
+    two_convs net({"first", "relu", "second"});
+    nst::model_weights missing = two_conv_weights();
+    missing.convs.erase(missing.convs.begin());
+    REQUIRE_THROWS_WITH(nst::load_model_weights(net, missing),
+                        Catch::Contains("weights.test") && Catch::Contains("second"));
+
+    nst::model_weights wrong = two_conv_weights();
+    wrong.convs[1] = numbered_conv("first", 3, 5, 1.0f);
+    REQUIRE_THROWS_AS(nst::load_model_weights(net, wrong), nst::io_error);
+    REQUIRE_THROWS_WITH(nst::load_model_weights(net, wrong),
+                        Catch::Contains("layer first") && Catch::Contains("3 x 2 x 3 x 3") &&
+                            Catch::Contains("3 x 5 x 3 x 3"));
+}
