@@ -74,7 +74,8 @@ TEST_CASE("a complete code passes, as does a table stb itself rejects", "[images
 }
 
 TEST_CASE("the fuzzer's JPEG findings are refused with a clear error", "[images][jpeg]") {
-    for (const char* name : {"jpeg_scan_uses_undefined_huffman_table.jpg", "jpeg_huffman_table_with_300_symbols.jpg"}) {
+    for (const char* name : {"jpeg_scan_uses_undefined_huffman_table.jpg", "jpeg_huffman_table_with_300_symbols.jpg",
+                             "jpeg_bytes_between_segments_hide_undefined_table.jpg"}) {
         const std::string path = std::string(NST_TEST_SOURCE_DIR) + "/fuzz/regressions/decode_image/" + name;
         std::ifstream in(path, std::ios::binary);
         REQUIRE(in);

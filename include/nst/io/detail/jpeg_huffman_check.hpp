@@ -61,40 +61,45 @@ inline std::string check_huffman_table(const unsigned char* counts) {
     return "";
 }
 
-// Walks every marker segment of a JPEG (entropy-coded data skipped) and returns what is wrong
-// with its Huffman tables for stb, or "" when nothing is (also for data that is not a JPEG or
-// is cut short: stb reports those itself).
+// Reads a JPEG's markers the way stb does (bytes between segments skipped, fill bytes too,
+// entropy-coded data skipped up to the next marker) and returns what is wrong with its Huffman
+// tables for stb, or "" when nothing is (also for data that is not a JPEG or that stb rejects
+// by itself with a clean error, such as a DHT segment whose tables overrun its length).
 inline std::string check_jpeg_huffman_tables(const unsigned char* data, std::size_t size) {
     byte_reader r{data, size};
     if (r.u16(0) != 0xFFD8) return "";
     std::array<bool, 8> defined{};  // DC tables 0-3, then AC tables 0-3
     bool progressive = false;
-    for (std::size_t at = 2; r.has(at, 4);) {
-        if (data[at] != 0xFF) return "";
-        const unsigned marker = data[at + 1];
-        if (marker == 0xFF || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-            at += marker == 0xFF ? 1 : 2;
-            continue;
-        }
+    for (std::size_t at = 2;;) {
+        while (at < size && data[at] != 0xFF) ++at;
+        while (at < size && data[at] == 0xFF) ++at;
+        if (at + 2 >= size) return "";
+        const unsigned marker = data[at++];
         if (marker == 0xD9) return "";
-        const std::size_t length = r.u16(at + 2), body = at + 4;
-        if (length < 2 || !r.has(at + 2, length)) return "";
-        const std::size_t end = at + 2 + length;
+        if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no length
+        const std::size_t length = r.u16(at), body = at + 2;
+        if (length < 2) return "";
+        const std::size_t end = at + length;
         if (marker == 0xC2 || marker == 0xC6 || marker == 0xCA || marker == 0xCE) progressive = true;
-        if (marker == 0xC4)  // DHT: one or more tables
-            for (std::size_t t = body; t + 17 <= end;) {
+        if (marker == 0xC4) {  // DHT: tables read on from the stream, as stb does, until L <= 0
+            std::ptrdiff_t left = std::ptrdiff_t(length) - 2;
+            for (std::size_t t = body; left > 0;) {
+                if (!r.has(t, 17)) return "";
                 const unsigned cls = data[t] >> 4, id = data[t] & 15;
                 if (cls > 1 || id > 3) return "";  // stb rejects it: "bad DHT header"
                 const std::string problem = check_huffman_table(data + t + 1);
                 if (!problem.empty()) return problem;
                 std::size_t symbols = 0;
-                for (int i = 0; i < 16; ++i) symbols += data[t + 1 + std::size_t(i)];
+                for (std::size_t i = 0; i < 16; ++i) symbols += data[t + 1 + i];
                 defined[cls * 4 + id] = true;
+                left -= std::ptrdiff_t(17 + symbols);
                 t += 17 + symbols;
             }
+            if (left != 0) return "";  // stb stops decoding: "bad DHT header"
+        }
         if (marker == 0xDA) {  // SOS: the tables its components use must exist
-            const std::size_t components = body < end ? data[body] : 0;
-            if (body + 1 + 2 * components + 3 > end) return "";
+            const std::size_t components = r.get(body, 1);
+            if (!r.has(body, 1 + 2 * components + 3)) return "";
             const unsigned spectral_start = data[body + 1 + 2 * components];
             const bool dc = !progressive || spectral_start == 0, ac = !progressive || spectral_start != 0;
             for (std::size_t c = 0; c < components; ++c) {
@@ -103,7 +108,7 @@ inline std::string check_jpeg_huffman_tables(const unsigned char* data, std::siz
                     (ac && ((tables & 15) > 3 || !defined[4 + (tables & 15)])))
                     return "a scan that uses a Huffman table the file never defines";
             }
-            at = end;  // skip the entropy-coded data up to the next marker
+            at = end;  // the entropy-coded data runs to the next marker
             while (at + 1 < size && !(data[at] == 0xFF && data[at + 1] != 0 &&
                                       !(data[at + 1] >= 0xD0 && data[at + 1] <= 0xD7)))
                 ++at;
@@ -111,7 +116,6 @@ inline std::string check_jpeg_huffman_tables(const unsigned char* data, std::siz
         }
         at = end;
     }
-    return "";
 }
 
 }  // namespace detail
