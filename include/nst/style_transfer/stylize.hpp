@@ -178,9 +178,11 @@ inline std::vector<tensor2<float>> style_regions(const nst::image& content, std:
     return regions;
 }
 
-/*  Step 3b with style masks: per style s and layer l, style_weight * w_l * blend_s *
+/*  Step 3b with style masks: per style s and layer l, style_weight * w_l * S blend_s *
     masked_style_loss(A_sl, region_s pooled to layer l), group "style"; A_sl is the Gram of the
-    whole style image s. A region that pools away to nothing at a deep layer adds no term there. */
+    whole style image s. The S styles' blend weights are scaled to mean 1 (not sum 1): each region
+    is then styled as strongly as a one-style run, since its own term is a mean over the region.
+    A region that pools away to nothing at a deep layer adds no term there. */
 template <class Net>
 void add_masked_style_terms(objective<Net>& loss, Net& net, const nst::image& content,
                             const std::vector<nst::image>& styles, const std::vector<image_size>& sizes,
@@ -197,7 +199,7 @@ void add_masked_style_terms(objective<Net>& loss, Net& net, const nst::image& co
             const auto size = layer_size<Net>(content, layers[l]);
             tensor2<T> m = xt::cast<T>(pool_mask(regions[s], size[0], size[1]));
             if (!(xt::sum(m)() > T(0))) continue;
-            const T weight = T(o.style_weight * style_layer_weight(o, l) * blend[s]);
+            const T weight = T(o.style_weight * style_layer_weight(o, l) * blend[s] * double(styles.size()));
             loss.add(o.style_layers[l], weight, masked_style_loss<T>(style_target(net.output(layers[l])), m), "style");
         }
     }
