@@ -63,6 +63,9 @@ images load_inputs(command_line& c) {
     const nst::image_limits& limits = c.options.input_limits;
     images in{nst::load_image(c.content, limits), {}};
     for (const auto& path : c.styles) in.styles.push_back(nst::load_image(path, limits));
+    for (const auto& path : c.style_masks)
+        c.options.style_masks.push_back(path.empty() || path == "-" ? nst::image() : nst::load_image(path, limits));
+    if (!c.content_mask.empty()) c.options.content_mask = nst::load_image(c.content_mask, limits);
     if (c.options.init == nst::init_kind::image) {
         c.options.init_image = nst::load_image(c.init, limits);
         nst::validate_options(c.options, in.styles.size());

@@ -33,6 +33,8 @@ struct command_line {
     std::string content, output, log, loss_plot, snapshot_grid, init = "content", weights;
     std::string data_dir;  // set by the caller to the compiled-in default before parsing
     std::vector<std::string> styles;
+    std::vector<std::string> style_masks;  // one per style in order; "-" or "" = none
+    std::string content_mask, colors;      // colors: empty = not given (style)
     std::string style_blend, content_layers = "relu4_2", style_layers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
                              style_layer_weights, optimizer = "lbfgs", pooling = "avg", memory_limit,
                              precision = "fp32";
@@ -97,6 +99,10 @@ inline void add_image_options(CLI::App& app, command_line& c) {
     app.add_option("-c,--content", c.content, "Content image (JPEG, PNG, BMP, TGA, GIF, PSD, PNM)")->required();
     app.add_option("-s,--style", c.styles, "Style image; repeat for a blend of several")->required();
     app.add_option("-o,--output", c.output, "Output image (.png or .jpg), written atomically")->required();
+    app.add_option("--style-mask", c.style_masks,
+                   "Region of each --style, in order (one per --style): greyscale image, white = this style; "
+                   "- = everywhere");
+    app.add_option("--content-mask", c.content_mask, "Where the content loss applies (white); elsewhere only style");
     app.add_option("--style-blend", c.style_blend, "Comma list of weights, one per --style (default: equal)");
     app.add_option("--size", c.options.size, "Longer side of the output in pixels")->capture_default_str();
     app.add_option("--style-scale", c.options.style_scale, "Style images' longer side = style-scale * size")
@@ -119,7 +125,11 @@ inline void add_optimisation_options(CLI::App& app, command_line& c) {
     app.add_option("--pooling", c.pooling, "avg | max")->check(CLI::IsMember({"avg", "max"}))->capture_default_str();
     app.add_option("--init", c.init, "content | random | PATH of an image")->capture_default_str();
     app.add_option("--seed", o.seed, "Seed of --init random")->capture_default_str();
-    app.add_flag("--original-colors", o.original_colors, "Keep the content's colours (luminance-only transfer)");
+    app.add_option("--colors", c.colors,
+                   "style | luminance (keep the content's colours) | histogram (style images recoloured to the "
+                   "content's colour statistics) [style]")
+        ->check(CLI::IsMember({"style", "luminance", "histogram"}));
+    app.add_flag("--original-colors", o.original_colors, "Same as --colors luminance");
 }
 
 inline void add_system_options(CLI::App& app, command_line& c) {
@@ -205,6 +215,14 @@ inline void to_stylize_options(command_line& c) {
     o.init = c.init == "content" ? init_kind::content : c.init == "random" ? init_kind::random : init_kind::image;
     if (o.threads < 0) throw usage_error("--threads must be >= 1");
     if (c.styles.empty()) throw usage_error("--style is required");
+    if (o.original_colors && !c.colors.empty() && c.colors != "luminance")
+        throw usage_error("--original-colors (= --colors luminance) conflicts with --colors " + c.colors);
+    o.colors = c.colors == "histogram" ? color_mode::histogram
+               : c.colors == "luminance" || o.original_colors ? color_mode::luminance
+                                                               : color_mode::style;
+    if (!c.style_masks.empty() && c.style_masks.size() != c.styles.size())
+        throw usage_error("got " + std::to_string(c.style_masks.size()) + " --style-mask for " +
+                          std::to_string(c.styles.size()) + " --style (give one per --style, in order; - for none)");
     if (o.init != init_kind::image) validate_options(o, c.styles.size());  // else: once the image is read
 
     detail::check_writable_image(c.output, "--output");

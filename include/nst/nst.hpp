@@ -25,6 +25,8 @@
 
 #include "loss/content_loss.hpp"
 #include "loss/gram.hpp"
+#include "loss/masked_content_loss.hpp"
+#include "loss/masked_style_loss.hpp"
 #include "loss/objective.hpp"
 #include "loss/style_loss.hpp"
 #include "loss/total_variation_loss.hpp"

@@ -33,10 +33,13 @@
 //
 // The parts, one idea per header in style_transfer/: options.hpp (stylize_options, progress,
 // result, validate_options), memory_estimate.hpp, original_colors.hpp (keep_original_colors),
+// color_transfer.hpp (match_color_statistics), region_masks.hpp (style and content masks),
 // stylize.hpp (the steps and stylize itself).
 #pragma once
 
+#include "style_transfer/color_transfer.hpp"
 #include "style_transfer/memory_estimate.hpp"
 #include "style_transfer/options.hpp"
 #include "style_transfer/original_colors.hpp"
+#include "style_transfer/region_masks.hpp"
 #include "style_transfer/stylize.hpp"

@@ -38,10 +38,25 @@ TEST_CASE("stylize options are validated with messages naming the problem", "[st
     o = nst::stylize_options{};
     o.init = nst::init_kind::image;
     REQUIRE(message(o, 1).find("init image") != std::string::npos);
+    o = nst::stylize_options{};
+    o.style_masks = {nst::image(), img};
+    REQUIRE(message(o, 2) == "no error");
+    REQUIRE(message(o, 3).find("2 style masks for 3 style images") != std::string::npos);
+    o = nst::stylize_options{};
+    o.original_colors = true;
+    o.colors = nst::color_mode::luminance;
+    REQUIRE(message(o, 1) == "no error");
+    o.colors = nst::color_mode::histogram;
+    REQUIRE(message(o, 1).find("conflicts with colors 'histogram'") != std::string::npos);
 
     // stylize itself validates before touching the weights (none are given here).
     o = nst::stylize_options{};
     o.weights = "/nonexistent/weights.h5";
     o.content_layers = {"nope"};
     REQUIRE_THROWS_AS(nst::stylize(img, {img}, o), nst::invalid_argument);
+    // So are the masks: an all-black one is refused before the weights are looked for.
+    o = nst::stylize_options{};
+    o.weights = "/nonexistent/weights.h5";
+    o.style_masks = {img};
+    REQUIRE_THROWS_WITH(nst::stylize(img, {img}, o), Catch::Contains("style mask 1 is all black"));
 }

@@ -30,6 +30,17 @@ enum class init_kind {
     image,    // start from stylize_options::init_image, resized to the working size
 };
 
+// What happens to colours (stylize_options::colors).
+enum class color_mode {
+    style,      // the style's colours, as the optimisation finds them (the paper)
+    luminance,  // luminance-only transfer: the result's luminance with the content's chroma (YCbCr)
+    histogram,  // each style image recoloured to the content's RGB mean and covariance before the run
+};
+
+inline const char* to_string(color_mode c) {
+    return c == color_mode::style ? "style" : c == color_mode::luminance ? "luminance" : "histogram";
+}
+
 inline const char* to_string(optimizer_kind o) { return o == optimizer_kind::lbfgs ? "lbfgs" : "adam"; }
 inline const char* to_string(init_kind i) {
     return i == init_kind::content ? "content" : i == init_kind::random ? "random" : "image";
@@ -67,7 +78,18 @@ struct stylize_options {
     init_kind init = init_kind::content;
     nst::image init_image;                    // used when init == init_kind::image
     std::uint64_t seed = 0;                   // for init_kind::random
-    bool original_colors = false;  // luminance-only transfer: keep the content's chroma (YCbCr)
+    color_mode colors = color_mode::style;
+    // The older spelling of colors = color_mode::luminance (true with colors == histogram is refused).
+    bool original_colors = false;
+    // Style masks, one per style image in order (or none at all): greyscale images, white = this
+    // style applies, soft values between; an empty image = that style applies everywhere. Masks
+    // are stretched to the content's size (aspect ratios within 1.5x of it) and normalised where
+    // they overlap; each style's Gram is then taken over its region of the generated image
+    // (loss/masked_style_loss.hpp), against the Gram of the whole style image; style_blend then
+    // weights the styles' terms (scaled to mean 1, so each region is styled like a one-style run).
+    std::vector<nst::image> style_masks;
+    // Where the content loss applies (white; soft values weight it); empty = everywhere.
+    nst::image content_mask;
     // > 0: OpenMP and OpenBLAS use this many threads during the call, and the caller's counts
     // are restored when it returns (nst::scoped_threads); 0: the caller's current counts.
     int threads = 0;
@@ -97,7 +119,7 @@ struct stylize_progress {
     double elapsed_seconds;    // since the optimizer started
     std::size_t evaluations;   // objective evaluations so far (L-BFGS line searches add some)
     const tensor3<float>& x;   // current image in VGG space (3 x H x W, BGR, mean-subtracted)
-    // The current image as RGB 0..255 (with the content's colours when original_colors).
+    // The current image as RGB 0..255 (with the content's chroma under color_mode::luminance).
     std::function<nst::image()> current_image;
 };
 
@@ -119,6 +141,18 @@ struct stylize_result {
     weights_info weights;  // the weights file used: path, SHA-256, published name if known
     bool has_output() const { return std::isfinite(loss); }
 };
+
+// Whether the result keeps the content's chroma (colors luminance or its older flag).
+inline bool keeps_content_chroma(const stylize_options& o) {
+    return o.original_colors || o.colors == color_mode::luminance;
+}
+
+// Whether any style has a region mask.
+inline bool has_style_masks(const stylize_options& o) {
+    for (const auto& m : o.style_masks)
+        if (m.size() != 0) return true;
+    return false;
+}
 
 namespace detail {
 inline std::string join(const std::vector<std::string>& v) {
@@ -174,6 +208,11 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
         }
         if (!(sum > 0)) fail("style blend weights must not all be zero");
     }
+    if (o.original_colors && o.colors == color_mode::histogram)
+        fail("original colors (luminance-only transfer) conflicts with colors 'histogram'");
+    if (!o.style_masks.empty() && o.style_masks.size() != style_count)
+        fail("got " + std::to_string(o.style_masks.size()) + " style masks for " + std::to_string(style_count) +
+             " style image" + (style_count == 1 ? "" : "s") + " (one per style, an empty one for none)");
     if (o.init == init_kind::image &&
         (o.init_image.dimension() != 3 || o.init_image.shape(2) != 3 || o.init_image.size() == 0))
         fail("init is 'image' but no (non-empty RGB) init image was given");

@@ -26,14 +26,18 @@
 #include "../io/preprocess.hpp"
 #include "../io/weights_lookup.hpp"
 #include "../loss/content_loss.hpp"
+#include "../loss/masked_content_loss.hpp"
+#include "../loss/masked_style_loss.hpp"
 #include "../loss/objective.hpp"
 #include "../loss/style_loss.hpp"
 #include "../loss/total_variation_loss.hpp"
 #include "../models/vgg19.hpp"
 #include "../optim/optim.hpp"
+#include "color_transfer.hpp"
 #include "memory_estimate.hpp"
 #include "options.hpp"
 #include "original_colors.hpp"
+#include "region_masks.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
@@ -85,8 +89,15 @@ template <class Net> std::vector<std::size_t> keep_layers(Net& net, const std::v
     return indices;
 }
 
+// The H x W of a layer's output for the content at its working size.
+template <class Net> std::array<std::size_t, 2> layer_size(const nst::image& content, std::size_t layer) {
+    const auto shape = Net::output_shapes({3, content.shape(0), content.shape(1)})[layer];
+    return {shape[1], shape[2]};
+}
+
 /*  Step 2: content terms. Records P (the content's activations) at each content layer and adds
-    content_weight / K * content_loss(P) for each of the K layers, group "content". */
+    content_weight / K * content_loss(P) for each of the K layers, group "content" (weighted by
+    the content mask pooled to the layer's size when there is one). */
 template <class Net>
 void add_content_terms(objective<Net>& loss, Net& net, const nst::image& content, const stylize_options& o) {
     using T = typename Net::value_type;
@@ -94,8 +105,18 @@ void add_content_terms(objective<Net>& loss, Net& net, const nst::image& content
     const std::vector<std::size_t> layers = keep_layers(net, o.content_layers);
     net.forward(to_vgg_input<T>(content), *std::max_element(layers.begin(), layers.end()));
     const T weight = T(o.content_weight / double(layers.size()));
-    for (std::size_t k = 0; k < layers.size(); ++k)
-        loss.add(o.content_layers[k], weight, content_loss<T>(net.output(layers[k])), "content");
+    const bool masked = o.content_mask.size() != 0;
+    const tensor2<float> mask =
+        masked ? mask_weights(o.content_mask, content.shape(0), content.shape(1), o.input_limits) : tensor2<float>();
+    for (std::size_t k = 0; k < layers.size(); ++k) {
+        if (!masked) {
+            loss.add(o.content_layers[k], weight, content_loss<T>(net.output(layers[k])), "content");
+            continue;
+        }
+        const auto size = layer_size<Net>(content, layers[k]);
+        tensor2<T> m = xt::cast<T>(pool_mask(mask, size[0], size[1]));
+        loss.add(o.content_layers[k], weight, masked_content_loss<T>(net.output(layers[k]), std::move(m)), "content");
+    }
 }
 
 // The blend weight of each style image, normalised to sum 1.
@@ -107,10 +128,19 @@ inline std::vector<double> normalised_blend(const stylize_options& o, std::size_
     return blend;
 }
 
+// A style image as the network sees it: at its working size, recoloured to the content's colour
+// statistics under color_mode::histogram.
+inline nst::image style_input(const nst::image& style, const image_size& size, const nst::image& content,
+                              const stylize_options& o) {
+    nst::image resized = resize_image(style, size[0], size[1], o.input_limits);
+    return o.colors == color_mode::histogram ? match_color_statistics(resized, content) : resized;
+}
+
 /*  Step 3a: per style layer, the blend-weighted sum of each style image's Gram target (style
     images of weight 0 are not even run through the network). */
 template <class Net>
-std::vector<tensor2<typename Net::value_type>> blended_style_targets(Net& net, const std::vector<nst::image>& styles,
+std::vector<tensor2<typename Net::value_type>> blended_style_targets(Net& net, const nst::image& content,
+                                                                     const std::vector<nst::image>& styles,
                                                                      const std::vector<image_size>& sizes,
                                                                      const stylize_options& o) {
     using T = typename Net::value_type;
@@ -119,8 +149,8 @@ std::vector<tensor2<typename Net::value_type>> blended_style_targets(Net& net, c
     std::vector<tensor2<T>> targets(layers.size());
     for (std::size_t s = 0; s < styles.size(); ++s) {
         if (blend[s] == 0) continue;
-        const nst::image style = resize_image(styles[s], sizes[s][0], sizes[s][1], o.input_limits);
-        net.forward(to_vgg_input<T>(style), *std::max_element(layers.begin(), layers.end()));
+        net.forward(to_vgg_input<T>(style_input(styles[s], sizes[s], content, o)),
+                    *std::max_element(layers.begin(), layers.end()));
         for (std::size_t l = 0; l < layers.size(); ++l) {
             tensor2<T> a = style_target(net.output(layers[l]));
             a *= T(blend[s]);
@@ -133,17 +163,61 @@ std::vector<tensor2<typename Net::value_type>> blended_style_targets(Net& net, c
     return targets;
 }
 
+inline double style_layer_weight(const stylize_options& o, std::size_t l) {
+    return o.style_layer_weights.empty() ? 1.0 / double(o.style_layers.size()) : o.style_layer_weights[l];
+}
+
+// Each style's region at the content's working size: its mask (all ones without one), with the
+// overlaps normalised.
+inline std::vector<tensor2<float>> style_regions(const nst::image& content, std::size_t style_count,
+                                                 const stylize_options& o) {
+    const std::size_t h = content.shape(0), w = content.shape(1);
+    std::vector<tensor2<float>> regions;
+    for (std::size_t s = 0; s < style_count; ++s)
+        regions.push_back(o.style_masks[s].size() != 0 ? mask_weights(o.style_masks[s], h, w, o.input_limits)
+                                                       : tensor2<float>(xt::ones<float>({h, w})));
+    normalise_overlaps(regions);
+    return regions;
+}
+
+/*  Step 3b with style masks: per style s and layer l, style_weight * w_l * S blend_s *
+    masked_style_loss(A_sl, region_s pooled to layer l), group "style"; A_sl is the Gram of the
+    whole style image s. The S styles' blend weights are scaled to mean 1 (not sum 1): each region
+    is then styled as strongly as a one-style run, since its own term is a mean over the region.
+    A region that pools away to nothing at a deep layer adds no term there. */
+template <class Net>
+void add_masked_style_terms(objective<Net>& loss, Net& net, const nst::image& content,
+                            const std::vector<nst::image>& styles, const std::vector<image_size>& sizes,
+                            const stylize_options& o) {
+    using T = typename Net::value_type;
+    const std::vector<std::size_t> layers = keep_layers(net, o.style_layers);
+    const std::vector<double> blend = normalised_blend(o, styles.size());
+    const std::vector<tensor2<float>> regions = style_regions(content, styles.size(), o);
+    for (std::size_t s = 0; s < styles.size(); ++s) {
+        if (blend[s] == 0) continue;
+        net.forward(to_vgg_input<T>(style_input(styles[s], sizes[s], content, o)),
+                    *std::max_element(layers.begin(), layers.end()));
+        for (std::size_t l = 0; l < layers.size(); ++l) {
+            const auto size = layer_size<Net>(content, layers[l]);
+            tensor2<T> m = xt::cast<T>(pool_mask(regions[s], size[0], size[1]));
+            if (!(xt::sum(m)() > T(0))) continue;
+            const T weight = T(o.style_weight * style_layer_weight(o, l) * blend[s] * double(styles.size()));
+            loss.add(o.style_layers[l], weight, masked_style_loss<T>(style_target(net.output(layers[l])), m), "style");
+        }
+    }
+}
+
 /*  Step 3b: style terms, style_weight * w_l * style_loss(A_l) per style layer, group "style". */
 template <class Net>
-void add_style_terms(objective<Net>& loss, Net& net, const std::vector<nst::image>& styles,
+void add_style_terms(objective<Net>& loss, Net& net, const nst::image& content, const std::vector<nst::image>& styles,
                      const std::vector<image_size>& sizes, const stylize_options& o) {
     using T = typename Net::value_type;
     if (o.style_layers.empty()) return;
-    std::vector<tensor2<T>> targets = blended_style_targets(net, styles, sizes, o);
-    for (std::size_t l = 0; l < targets.size(); ++l) {
-        const double wl = o.style_layer_weights.empty() ? 1.0 / double(targets.size()) : o.style_layer_weights[l];
-        loss.add(o.style_layers[l], T(o.style_weight * wl), style_loss<T>(std::move(targets[l])), "style");
-    }
+    if (has_style_masks(o)) return add_masked_style_terms(loss, net, content, styles, sizes, o);
+    std::vector<tensor2<T>> targets = blended_style_targets(net, content, styles, sizes, o);
+    for (std::size_t l = 0; l < targets.size(); ++l)
+        loss.add(o.style_layers[l], T(o.style_weight * style_layer_weight(o, l)), style_loss<T>(std::move(targets[l])),
+                 "style");
 }
 
 /*  Step 4: the starting image in VGG space (3 x H x W at the content's working size). */
@@ -270,7 +344,7 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
     objective<net_type> loss(net);
     add_content_terms(loss, net, content, o);
-    add_style_terms(loss, net, styles, sizes.styles, o);
+    add_style_terms(loss, net, content, styles, sizes.styles, o);
     if (o.tv_weight > 0) loss.add_image_term(T(o.tv_weight), total_variation_loss<T>{}, "tv");
     // The style passes ran at the style images' own sizes: return their idle blocks before the
     // optimisation's working set forms, so the two do not add up in the peak.
@@ -279,7 +353,7 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     tensor3<T> x = initial_image<T>(content, o);
     best_point<T> best{x, {}};
     best.value.total = std::numeric_limits<T>::infinity();
-    const output_image to_rgb{o.original_colors ? &content : nullptr};
+    const output_image to_rgb{keeps_content_chroma(o) ? &content : nullptr};
     const optim_result<T> run = optimise(loss, x, best, to_rgb, o, callbacks...);
     stylize_result result = make_result(best, run, to_rgb,
                                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -298,7 +372,8 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
               callbacks run at iteration 0 and after every optimizer step, in order;
               with options.threads > 0 the caller's OpenMP and OpenBLAS thread counts are the
               same after the call as before.
-    throws:   invalid_argument for bad options (validate_options), a working size below what the
+    throws:   invalid_argument for bad options (validate_options), a mask that is all black or
+              whose shape is too far from the content's (check_mask_image), a working size below what the
               deepest layer needs, or an estimated working memory above the limit (the message
               states the estimate); io_error when the weights cannot be found or read;
               shape_error for malformed images. Nothing large is allocated before these checks. */
@@ -309,6 +384,10 @@ stylize_result stylize(const nst::image& content, const std::vector<nst::image>&
     detail::require_rgb_image(content, "stylize: content image");
     for (std::size_t i = 0; i < styles.size(); ++i)
         detail::require_rgb_image(styles[i], "stylize: style image " + std::to_string(i + 1));
+    for (std::size_t i = 0; i < options.style_masks.size(); ++i)
+        if (options.style_masks[i].size() != 0)
+            check_mask_image(options.style_masks[i], content, "style mask " + std::to_string(i + 1));
+    if (options.content_mask.size() != 0) check_mask_image(options.content_mask, content, "content mask");
     if (options.pooling_mode == pooling::average)
         return detail::stylize_with<pooling::average>(content, styles, options, callbacks...);
     return detail::stylize_with<pooling::max>(content, styles, options, callbacks...);
