@@ -7,11 +7,13 @@
 #include <cstddef>
 #include <string>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "content_loss.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 template <class T> class masked_content_loss {
 public:
@@ -62,4 +64,5 @@ private:
     content_normalization norm_;
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

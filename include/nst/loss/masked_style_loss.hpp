@@ -15,12 +15,14 @@
 #include <cstddef>
 #include <string>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "gram.hpp"
 #include "style_loss.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 namespace detail {
 
@@ -110,4 +112,5 @@ private:
     style_normalization norm_;
 };
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

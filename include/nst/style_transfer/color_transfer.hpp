@@ -10,10 +10,12 @@
 #include <cmath>
 #include <cstddef>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../io/image.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 using color_matrix = std::array<std::array<double, 3>, 3>;
 
@@ -123,4 +125,5 @@ inline nst::image match_color_statistics(const nst::image& source, const nst::im
     return out;
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -11,11 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../io/image.hpp"
 
 namespace nst {
+inline namespace NST_SIMD_NAMESPACE {
 
 // The aspect ratios (width / height) of a mask and the content may differ by at most this factor:
 // a mask is stretched to the content's size, so a wildly different shape is most likely the
@@ -86,4 +88,5 @@ inline tensor2<float> pool_mask(const tensor2<float>& mask, std::size_t h, std::
     return m;
 }
 
+}  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst
