@@ -17,6 +17,7 @@
 
 #include "models/vgg19.hpp"
 
+#include "io/caffe_weights.hpp"
 #include "io/image.hpp"
 #include "io/keras_weights.hpp"
 #include "io/model_weights.hpp"
