@@ -37,6 +37,7 @@
 #pragma once
 
 #include "style_transfer/memory_estimate.hpp"
+#include "style_transfer/model_choice.hpp"
 #include "style_transfer/options.hpp"
 #include "style_transfer/original_colors.hpp"
 #include "style_transfer/stylize.hpp"

@@ -24,6 +24,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "fixture_script.hpp"
 #include "test_helpers.hpp"
 
 extern char** environ;
@@ -462,4 +463,49 @@ TEST_CASE("cli: --weights-sha256 refuses any other weights file; the shared file
     REQUIRE(ok.code == 0);
     REQUIRE(ok.err.find("nst: weights: ") != std::string::npos);
     REQUIRE(ok.err.find("notice") == std::string::npos);
+}
+
+TEST_CASE("cli: --model takes vgg19 or vgg16 and checks the layers against it before any work", "[cli][model]") {
+    bad_input_case c;
+    require_rejected(c.dir, run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--model", "vgg13"})),
+                     {"--model", "vgg13"}, c.fixtures());
+    require_rejected(c.dir,
+                     run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--model", "vgg16", "--style-layers",
+                                            "relu1_1,relu5_4"})),
+                     {"unknown VGG16 layer 'relu5_4'", "relu5_3"}, c.fixtures());
+}
+
+TEST_CASE("cli: VGG16 runs end to end from a Keras .h5; the model comes from the file or --model", "[cli][model]") {
+    temp_folder dir;
+    const std::string weights = dir / "vgg16_notop.h5";  // random weights, written at test time (58 MB)
+    REQUIRE(nst::test::run_fixture_script("make_caffe_weights.py", {"vgg16-h5", weights}) == 0);
+    const std::string content = make_image(dir, "content.png"), style = make_image(dir, "style.png", 50, 30);
+    const std::vector<std::string> base{"-c", content, "-s", style, "--weights", weights, "--size", "32", "-i", "2",
+                                        "-q"};
+    auto run = [&](const std::string& output, std::vector<std::string> extra) {
+        std::vector<std::string> args = base;
+        args.insert(args.end(), {"-o", dir / output});
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_nst(dir, args);
+    };
+    for (const auto& [output, extra] : {std::pair<std::string, std::vector<std::string>>{"detected.png", {}},
+                                        {"asked.png", {"--model", "vgg16", "--content-layers", "relu5_3"}}}) {
+        const auto r = run(output, extra);
+        INFO("stderr: " << r.err);
+        REQUIRE(r.code == 0);
+        const nst::image out = nst::load_image(dir / output);
+        REQUIRE(out.shape(0) == 21);  // the 60 x 40 content at longer side 32
+        REQUIRE(out.shape(1) == 32);
+    }
+    // VGG19 asked of a VGG16 file: refused (its names exist in VGG19, the weights would not fit).
+    const auto refused = run("refused.png", {"--model", "vgg19"});
+    INFO("stderr: " << refused.err);
+    REQUIRE(refused.code == 2);
+    REQUIRE(refused.err.find("holds vgg16 weights") != std::string::npos);
+    REQUIRE_FALSE(fs::exists(dir / "refused.png"));
+    // A layer only VGG19 has, with the model detected from the file.
+    const auto layer = run("layer.png", {"--content-layers", "relu5_4"});
+    INFO("stderr: " << layer.err);
+    REQUIRE(layer.code == 2);
+    REQUIRE(layer.err.find("unknown VGG16 layer 'relu5_4'") != std::string::npos);
 }
