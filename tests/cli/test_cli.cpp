@@ -475,10 +475,11 @@ TEST_CASE("cli: --model takes vgg19 or vgg16 and checks the layers against it be
                      {"unknown VGG16 layer 'relu5_4'", "relu5_3"}, c.fixtures());
 }
 
-TEST_CASE("cli: VGG16 runs end to end from a Keras .h5; the model comes from the file or --model", "[cli][model]") {
+TEST_CASE("cli: VGG16 runs end to end from a Keras .h5 and a .caffemodel; the model comes from the file or --model",
+          "[cli][model]") {
     temp_folder dir;
     const std::string weights = dir / "vgg16_notop.h5";  // random weights, written at test time (58 MB)
-    REQUIRE(nst::test::run_fixture_script("make_caffe_weights.py", {"vgg16-h5", weights}) == 0);
+    REQUIRE(nst::test::run_fixture_script("make_vgg_weights.py", {"vgg16-h5", weights}) == 0);
     const std::string content = make_image(dir, "content.png"), style = make_image(dir, "style.png", 50, 30);
     const std::vector<std::string> base{"-c", content, "-s", style, "--weights", weights, "--size", "32", "-i", "2",
                                         "-q"};
@@ -508,4 +509,19 @@ TEST_CASE("cli: VGG16 runs end to end from a Keras .h5; the model comes from the
     INFO("stderr: " << layer.err);
     REQUIRE(layer.code == 2);
     REQUIRE(layer.err.find("unknown VGG16 layer 'relu5_4'") != std::string::npos);
+
+    // The same weights as a Caffe .caffemodel (V1 layout, as VGG_ILSVRC_16_layers is): the same image.
+    const std::string caffemodel = dir / "vgg16.caffemodel";
+    REQUIRE(nst::test::run_fixture_script("make_vgg_weights.py", {"convert", weights, caffemodel, dir / "v2.caffemodel"}) ==
+            0);
+    const auto caffe = run_nst(dir, {"-c", content, "-s", style, "--weights", caffemodel, "--size", "32", "-i", "2",
+                                     "-q", "-o", dir / "caffe.png", "--model", "vgg16"});
+    INFO("stderr: " << caffe.err);
+    REQUIRE(caffe.code == 0);
+    REQUIRE(nst::test::max_abs_diff(nst::load_image(dir / "caffe.png"), nst::load_image(dir / "detected.png")) <= 1.0f);  // 8-bit rounding
+    const auto caffe_refused = run_nst(dir, {"-c", content, "-s", style, "--weights", caffemodel, "--size", "32",
+                                             "-o", dir / "caffe19.png", "--model", "vgg19"});
+    INFO("stderr: " << caffe_refused.err);
+    REQUIRE(caffe_refused.code == 2);
+    REQUIRE(caffe_refused.err.find("holds vgg16 weights") != std::string::npos);
 }

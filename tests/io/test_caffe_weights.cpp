@@ -1,5 +1,5 @@
 // The Caffe .caffemodel reader (io/caffe_weights.hpp) on the small fixtures written by
-// tests/fixtures/make_caffe_weights.py (encoded with Google's protobuf library, not nst's
+// tests/fixtures/make_vgg_weights.py (encoded with Google's protobuf library, not nst's
 // decoder): V1 and V2 layouts, BlobShape and legacy 4-D shapes, packed, unpacked and double
 // data, every rejected file; and the shared VGG19 .h5 converted to both layouts at test time,
 // which must read back exactly equal (skipped without ../shared, h5py or protobuf).
@@ -173,7 +173,7 @@ TEST_CASE("caffe weights: the shared VGG19 .h5 converted to V1 and V2 .caffemode
           "[io][caffe][vgg19]") {
     const std::string shared = nst::test::require_shared_data();
     nst::test::temp_folder tmp;
-    REQUIRE(nst::test::run_fixture_script("make_caffe_weights.py", {"convert", nst::test::weights_path(shared),
+    REQUIRE(nst::test::run_fixture_script("make_vgg_weights.py", {"convert", nst::test::weights_path(shared),
                                                                      tmp / "vgg19_v1.caffemodel",
                                                                      tmp / "vgg19_v2.caffemodel"}) == 0);
     const nst::keras_weight_file keras(nst::test::weights_path(shared));

@@ -2,7 +2,7 @@
 // architecture from the types (names generated here independently, shapes, minimum sizes,
 // Keras' parameter count), the input gradient against finite differences, and VGG16 weights in
 // Keras' .h5 layout and as a .caffemodel (both written at test time by
-// tests/fixtures/make_caffe_weights.py: random weights, 58 MB, too large to commit) loading into
+// tests/fixtures/make_vgg_weights.py: random weights, 58 MB, too large to commit) loading into
 // the right layers.
 #include <catch2/catch.hpp>
 
@@ -101,8 +101,8 @@ TEST_CASE("vgg16 weights: Keras' .h5 layout and the same weights as .caffemodel 
           "[vgg16][io]") {
     nst::test::temp_folder tmp;
     const std::string h5 = tmp / "vgg16_notop.h5";
-    REQUIRE(nst::test::run_fixture_script("make_caffe_weights.py", {"vgg16-h5", h5}) == 0);
-    REQUIRE(nst::test::run_fixture_script("make_caffe_weights.py",
+    REQUIRE(nst::test::run_fixture_script("make_vgg_weights.py", {"vgg16-h5", h5}) == 0);
+    REQUIRE(nst::test::run_fixture_script("make_vgg_weights.py",
                                           {"convert", h5, tmp / "vgg16_v1.caffemodel", tmp / "vgg16_v2.caffemodel"}) == 0);
 
     const nst::keras_weight_file file(h5);
@@ -141,3 +141,37 @@ TEST_CASE("vgg16 weights: Keras' .h5 layout and the same weights as .caffemodel 
         CHECK_THROWS_WITH(nst::load_model_weights(vgg19, w), Catch::Contains("no weights for layer conv3_4"));
     }
 }
+
+#if __has_include(<nst/io/pytorch_weights.hpp>)
+#include <nst/io/pytorch_weights.hpp>
+
+TEST_CASE("vgg16 weights: torchvision's layout (features.0, 2, 5, ..., 28) in zip and legacy .pth loads into VGG16",
+          "[vgg16][io]") {
+    nst::test::temp_folder tmp;
+    const std::string h5 = tmp / "vgg16_notop.h5";
+    REQUIRE(nst::test::run_fixture_script("make_vgg_weights.py", {"vgg16-h5", h5}) == 0);
+    const std::string zip = tmp / "vgg16-397923af.pth", legacy = tmp / "legacy_vgg16.pth";
+    REQUIRE(nst::test::run_fixture_script("make_vgg_weights.py", {"torchvision", h5, zip}) == 0);
+    REQUIRE(nst::test::run_fixture_script("make_vgg_weights.py", {"torchvision", h5, legacy, "legacy"}) == 0);
+    nst::vgg16<float> from_keras;
+    REQUIRE(nst::load_vgg19_weights(from_keras, h5) == 13);
+    for (const std::string& path : {zip, legacy}) {
+        INFO(path);
+        const nst::model_weights w = nst::read_pytorch_weights(path);
+        CHECK(w.model == "vgg16");
+        CHECK(w.convention == nst::input_convention::torchvision);  // published torchvision names and unknown ones
+        nst::vgg16<float> net;
+        REQUIRE(nst::load_model_weights(net, w) == 13);
+        std::vector<std::vector<float>> expected, actual;
+        auto collect = [](std::vector<std::vector<float>>& out) {
+            return [&out](auto& layer, std::size_t, const std::string&) {
+                using L = std::decay_t<decltype(layer)>;
+                if constexpr (nst::is_conv3x3_v<L>) out.emplace_back(layer.weights().begin(), layer.weights().end());
+            };
+        };
+        from_keras.for_each_layer(collect(expected));
+        net.for_each_layer(collect(actual));
+        REQUIRE(actual == expected);
+    }
+}
+#endif

@@ -31,6 +31,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -259,6 +260,16 @@ inline bool looks_like_caffemodel(const unsigned char* bytes, std::size_t n) {
         case 0xA2: return bytes[1] == 0x06;                        // field 100: length-delimited
         default: return false;
     }
+}
+
+// The same test on a file's first bytes; false when it cannot be read (the reader then says why).
+inline bool looks_like_caffemodel_file(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return false;
+    unsigned char head[2] = {};
+    const std::size_t n = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+    return looks_like_caffemodel(head, n);
 }
 
 /*  Reads the convolutions of a .caffemodel (see the file comment).

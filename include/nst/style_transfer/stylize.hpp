@@ -20,6 +20,7 @@
 #include "../core/memory_limit.hpp"
 #include "../core/tensor.hpp"
 #include "../core/threads.hpp"
+#include "../io/caffe_weights.hpp"
 #include "../io/image.hpp"
 #include "../io/keras_weights.hpp"
 #include "../io/preprocess.hpp"
@@ -291,10 +292,15 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     const scoped_threads threads(o.threads);
     weights_options pin;
     pin.expected_sha256 = o.weights_sha256;
-    const keras_weight_file weights(o.weights.empty() ? find_vgg19_weights("", "") : o.weights, pin);
-    return with_vgg<float, P>(resolve_model(o, weights_model(weights), weights_identity(weights).path), [&](auto net) {
-        return stylize_net<typename decltype(net)::type>(start, sizes, weights, content_input, styles, o, callbacks...);
-    });
+    const std::string path = o.weights.empty() ? find_vgg19_weights("", "") : o.weights;
+    const auto run = [&](const auto& weights) {
+        return with_vgg<float, P>(resolve_model(o, weights_model(weights), path), [&](auto net) {
+            return stylize_net<typename decltype(net)::type>(start, sizes, weights, content_input, styles, o,
+                                                             callbacks...);
+        });
+    };
+    if (looks_like_caffemodel_file(path)) return run(read_caffe_weights(path, pin));
+    return run(keras_weight_file(path, pin));
 }
 
 }  // namespace detail
@@ -309,7 +315,8 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
               same after the call as before.
     throws:   invalid_argument for bad options (validate_options), a working size below what the
               deepest layer needs, or an estimated working memory above the limit (the message
-              states the estimate); io_error when the weights cannot be found or read;
+              states the estimate), or a model the weights file contradicts (model_choice.hpp);
+              io_error when the weights cannot be found or read (Keras .h5 or Caffe .caffemodel);
               shape_error for malformed images. Nothing large is allocated before these checks. */
 template <class... Callbacks>
 stylize_result stylize(const nst::image& content, const std::vector<nst::image>& styles,
