@@ -37,7 +37,7 @@ struct command_line {
     std::string content_mask, colors;      // colors: empty = not given (style)
     std::string style_blend, content_layers = "relu4_2", style_layers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
                              style_layer_weights, optimizer = "lbfgs", pooling = "avg", memory_limit,
-                             precision = "fp32";
+                             precision = "fp32", model;
     std::size_t save_every = 0;
     int jpeg_quality = 95;
     bool quiet = false;
@@ -119,8 +119,8 @@ inline void add_optimisation_options(CLI::App& app, command_line& c) {
     app.add_option("--content-weight", o.content_weight, "alpha: weight of the content loss")->capture_default_str();
     app.add_option("--style-weight", o.style_weight, "beta: weight of the style loss")->capture_default_str();
     app.add_option("--tv-weight", o.tv_weight, "Weight of the total-variation smoothness prior")->capture_default_str();
-    app.add_option("--content-layers", c.content_layers, "Comma list of VGG19 layers")->capture_default_str();
-    app.add_option("--style-layers", c.style_layers, "Comma list of VGG19 layers")->capture_default_str();
+    app.add_option("--content-layers", c.content_layers, "Comma list of VGG layers")->capture_default_str();
+    app.add_option("--style-layers", c.style_layers, "Comma list of VGG layers")->capture_default_str();
     app.add_option("--style-layer-weights", c.style_layer_weights, "Comma list, one per style layer (default: 1/L each)");
     app.add_option("--pooling", c.pooling, "avg | max")->check(CLI::IsMember({"avg", "max"}))->capture_default_str();
     app.add_option("--init", c.init, "content | random | PATH of an image")->capture_default_str();
@@ -141,6 +141,8 @@ inline void add_system_options(CLI::App& app, command_line& c) {
     app.add_option("--weights", c.weights,
                    "VGG19 Keras HDF5 weights (default: $NST_WEIGHTS, then "
                    "~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, then the data dir)");
+    app.add_option("--model", c.model, "vgg19 | vgg16 (default: the weights file's model, else vgg19)")
+        ->check(CLI::IsMember({"vgg19", "vgg16"}));
     app.add_option("--data-dir", c.data_dir, "Data directory searched last for weights/*.h5")->capture_default_str();
     app.add_option("--max-input-pixels", c.options.input_limits.max_pixels,
                    "Refuse input images (and resize targets) with more pixels than this, before decoding")
@@ -203,6 +205,7 @@ inline void to_stylize_options(command_line& c) {
     o.optimizer = c.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::lbfgs;
     o.pooling_mode = c.pooling == "max" ? pooling::max : pooling::average;
     o.precision = c.precision == "bf16" ? conv_precision::bf16 : conv_precision::fp32;
+    if (!c.model.empty()) o.model = parse_model_kind(c.model);
     if (conv_precision_in_use(o.precision) != o.precision)
         std::fprintf(stderr, "nst: warning: --precision bf16 needs AVX512_BF16 (this build lacks it); running fp32\n");
     o.content_layers = detail::split_list(c.content_layers);

@@ -15,8 +15,12 @@
 #include "layers/sequential.hpp"
 #include "layers/test_layer.hpp"
 
+#include "models/model_kind.hpp"
+#include "models/vgg16.hpp"
 #include "models/vgg19.hpp"
+#include "models/vgg_features.hpp"
 
+#include "io/caffe_weights.hpp"
 #include "io/image.hpp"
 #include "io/keras_weights.hpp"
 #include "io/model_weights.hpp"

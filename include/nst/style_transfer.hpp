@@ -39,6 +39,7 @@
 
 #include "style_transfer/color_transfer.hpp"
 #include "style_transfer/memory_estimate.hpp"
+#include "style_transfer/model_choice.hpp"
 #include "style_transfer/options.hpp"
 #include "style_transfer/original_colors.hpp"
 #include "style_transfer/region_masks.hpp"

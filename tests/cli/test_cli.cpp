@@ -26,6 +26,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "fixture_script.hpp"
 #include "test_helpers.hpp"
 
 extern char** environ;
@@ -603,4 +604,63 @@ TEST_CASE("cli: --colors histogram keeps the photo's colour statistics, luminanc
     REQUIRE(deviation[1] < 0.5 * deviation[0]);
     REQUIRE(chroma[2] < 1.0);  // 8-bit rounding and the clamp of a few saturated pixels
     REQUIRE(chroma[0] > 5.0);
+TEST_CASE("cli: --model takes vgg19 or vgg16 and checks the layers against it before any work", "[cli][model]") {
+    bad_input_case c;
+    require_rejected(c.dir, run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--model", "vgg13"})),
+                     {"--model", "vgg13"}, c.fixtures());
+    require_rejected(c.dir,
+                     run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--model", "vgg16", "--style-layers",
+                                            "relu1_1,relu5_4"})),
+                     {"unknown VGG16 layer 'relu5_4'", "relu5_3"}, c.fixtures());
+}
+
+TEST_CASE("cli: VGG16 runs end to end from a Keras .h5 and a .caffemodel; the model comes from the file or --model",
+          "[cli][model]") {
+    temp_folder dir;
+    const std::string weights = dir / "vgg16_notop.h5";  // random weights, written at test time (58 MB)
+    REQUIRE(nst::test::run_fixture_script("make_vgg_weights.py", {"vgg16-h5", weights}) == 0);
+    const std::string content = make_image(dir, "content.png"), style = make_image(dir, "style.png", 50, 30);
+    const std::vector<std::string> base{"-c", content, "-s", style, "--weights", weights, "--size", "32", "-i", "2",
+                                        "-q"};
+    auto run = [&](const std::string& output, std::vector<std::string> extra) {
+        std::vector<std::string> args = base;
+        args.insert(args.end(), {"-o", dir / output});
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_nst(dir, args);
+    };
+    for (const auto& [output, extra] : {std::pair<std::string, std::vector<std::string>>{"detected.png", {}},
+                                        {"asked.png", {"--model", "vgg16", "--content-layers", "relu5_3"}}}) {
+        const auto r = run(output, extra);
+        INFO("stderr: " << r.err);
+        REQUIRE(r.code == 0);
+        const nst::image out = nst::load_image(dir / output);
+        REQUIRE(out.shape(0) == 21);  // the 60 x 40 content at longer side 32
+        REQUIRE(out.shape(1) == 32);
+    }
+    // VGG19 asked of a VGG16 file: refused (its names exist in VGG19, the weights would not fit).
+    const auto refused = run("refused.png", {"--model", "vgg19"});
+    INFO("stderr: " << refused.err);
+    REQUIRE(refused.code == 2);
+    REQUIRE(refused.err.find("holds vgg16 weights") != std::string::npos);
+    REQUIRE_FALSE(fs::exists(dir / "refused.png"));
+    // A layer only VGG19 has, with the model detected from the file.
+    const auto layer = run("layer.png", {"--content-layers", "relu5_4"});
+    INFO("stderr: " << layer.err);
+    REQUIRE(layer.code == 2);
+    REQUIRE(layer.err.find("unknown VGG16 layer 'relu5_4'") != std::string::npos);
+
+    // The same weights as a Caffe .caffemodel (V1 layout, as VGG_ILSVRC_16_layers is): the same image.
+    const std::string caffemodel = dir / "vgg16.caffemodel";
+    REQUIRE(nst::test::run_fixture_script("make_vgg_weights.py", {"convert", weights, caffemodel, dir / "v2.caffemodel"}) ==
+            0);
+    const auto caffe = run_nst(dir, {"-c", content, "-s", style, "--weights", caffemodel, "--size", "32", "-i", "2",
+                                     "-q", "-o", dir / "caffe.png", "--model", "vgg16"});
+    INFO("stderr: " << caffe.err);
+    REQUIRE(caffe.code == 0);
+    REQUIRE(nst::test::max_abs_diff(nst::load_image(dir / "caffe.png"), nst::load_image(dir / "detected.png")) <= 1.0f);  // 8-bit rounding
+    const auto caffe_refused = run_nst(dir, {"-c", content, "-s", style, "--weights", caffemodel, "--size", "32",
+                                             "-o", dir / "caffe19.png", "--model", "vgg19"});
+    INFO("stderr: " << caffe_refused.err);
+    REQUIRE(caffe_refused.code == 2);
+    REQUIRE(caffe_refused.err.find("holds vgg16 weights") != std::string::npos);
 }

@@ -11,7 +11,7 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/threads.hpp"
-#include "../models/vgg19.hpp"
+#include "../models/model_kind.hpp"
 #include "options.hpp"
 
 namespace nst {
@@ -26,12 +26,25 @@ struct memory_model {
 
 namespace detail {
 
-// Index of the deepest layer any content or style term reads.
-inline std::size_t deepest_layer(const stylize_options& o) {
+// The network sizes and memory are planned for: the chosen model, or VGG19 while the weights file
+// has not told (VGG19 has every layer VGG16 has, the same minimum sizes and more memory, so the
+// plan holds for either).
+inline model_kind planning_model(const stylize_options& o) { return o.model.value_or(model_kind::vgg19); }
+
+// Index in Net of the deepest layer any content or style term reads.
+template <class Net> std::size_t deepest_layer(const stylize_options& o) {
     std::size_t deepest = 0;
-    for (const auto& n : o.content_layers) deepest = std::max(deepest, vgg19<float>::layer_index(n));
-    for (const auto& n : o.style_layers) deepest = std::max(deepest, vgg19<float>::layer_index(n));
+    for (const auto& n : o.content_layers) deepest = std::max(deepest, Net::layer_index(n));
+    for (const auto& n : o.style_layers) deepest = std::max(deepest, Net::layer_index(n));
     return deepest;
+}
+
+// The smallest side an input may have for the deepest layer read to be at least 1 x 1.
+inline std::size_t min_input_side(const stylize_options& o) {
+    return with_vgg<float, pooling::average>(planning_model(o), [&](auto net) {
+        using Net = typename decltype(net)::type;
+        return Net::min_input_side(deepest_layer<Net>(o));
+    });
 }
 
 /*  Floats one network pass at h x w holds at its peak, from the network type's own shape rules:
@@ -61,7 +74,7 @@ template <class Net>
 std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
                                   const std::vector<std::array<std::size_t, 2>>& style_sizes,
                                   const stylize_options& o) {
-    const std::size_t deepest = deepest_layer(o);
+    const std::size_t deepest = deepest_layer<Net>(o);
     std::vector<bool> read(Net::size, false);
     for (const auto& n : o.content_layers) read[Net::layer_index(n)] = true;
     for (const auto& n : o.style_layers) read[Net::layer_index(n)] = true;
@@ -85,9 +98,9 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
 }  // namespace detail
 
 /*  Working-memory model of one stylize() run, in bytes, for a content working size h x w and the
-    given style working sizes, derived from VGG19's type (its layer shapes, what each layer's
-    backward keeps, its parameter counts). It counts, in float32:
-      - VGG19's weights (canonical only: kernels pack their layout per call);
+    given style working sizes, derived from the network's type (planning_model: VGG19 or VGG16;
+    its layer shapes, what each layer's backward keeps, its parameter counts). It counts, in float32:
+      - the network's weights (canonical only: kernels pack their layout per call);
       - one evaluation's peak: the outputs the losses read, the compact backward state (1-bit ReLU
         masks; whole ReLU outputs before max pooling) and four transient layer-sized buffers;
       - the optimizer's copies of the image (L-BFGS: 2 * history + 4, Adam: 4) plus the best
@@ -99,9 +112,9 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
 inline std::uint64_t estimate_stylize_memory(std::size_t h, std::size_t w,
                                              const std::vector<std::array<std::size_t, 2>>& style_sizes,
                                              const stylize_options& o) {
-    return o.pooling_mode == pooling::average
-               ? detail::estimate_memory_for<vgg19<float, pooling::average>>(h, w, style_sizes, o)
-               : detail::estimate_memory_for<vgg19<float, pooling::max>>(h, w, style_sizes, o);
+    return with_vgg<float>(detail::planning_model(o), o.pooling_mode, [&](auto net) {
+        return detail::estimate_memory_for<typename decltype(net)::type>(h, w, style_sizes, o);
+    });
 }
 
 }  // namespace NST_SIMD_NAMESPACE

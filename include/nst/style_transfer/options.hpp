@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,7 @@
 #include "../layers/conv_precision.hpp"
 #include "../layers/pool2x2.hpp"
 #include "../optim/result.hpp"
-#include "../models/vgg19.hpp"
+#include "../models/model_kind.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
@@ -51,6 +52,9 @@ struct stylize_options {
     // VGG19 weights in Keras' HDF5 layout. Empty: find_vgg19_weights("") looks in $NST_WEIGHTS
     // and Keras' cache (~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5).
     std::string weights;
+    // The network: VGG19 or VGG16. Empty: the weights file's (13 convolutions: VGG16), VGG19 when
+    // the file does not tell. A model the file contradicts is refused.
+    std::optional<model_kind> model;
 
     std::size_t size = 512;      // longer side of the output in pixels (the content is resized)
     double style_scale = 1.0;    // each style image's longer side = style_scale * size
@@ -162,6 +166,21 @@ inline std::string join(const std::vector<std::string>& v) {
 }
 }  // namespace detail
 
+// Every content and style layer must be one of `model`'s; invalid_argument naming the layer otherwise.
+inline void validate_layer_names(const stylize_options& o, model_kind model) {
+    with_vgg<float, pooling::average>(model, [&](auto net) {
+        using Net = typename decltype(net)::type;
+        const auto check = [&](const std::vector<std::string>& layers, const char* which) {
+            for (const auto& name : layers)
+                if (!Net::find_layer(name))
+                    throw invalid_argument("unknown " + std::string(Net::display_name) + " layer '" + name +
+                                           "' in the " + which + " layers (valid: " + Net::layer_names_summary() + ")");
+        };
+        check(o.content_layers, "content");
+        check(o.style_layers, "style");
+    });
+}
+
 /*  Checks everything about the options that does not need the images or the weights.
     requires: nothing
     ensures:  returns normally when stylize() would accept these options for style_count styles;
@@ -183,14 +202,7 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
     if (o.lbfgs_history < 1) fail("L-BFGS history must be >= 1");
     if (o.content_layers.empty() && o.style_layers.empty())
         fail("no content and no style layers: nothing to optimise");
-    const auto check_layers = [&](const std::vector<std::string>& layers, const char* which) {
-        for (const auto& name : layers)
-            if (!vgg19<float>::find_layer(name))
-                fail(std::string("unknown VGG19 layer '") + name + "' in the " + which +
-                     " layers (valid: conv1_1, relu1_1, ..., conv5_4, relu5_4, pool1..pool5)");
-    };
-    check_layers(o.content_layers, "content");
-    check_layers(o.style_layers, "style");
+    validate_layer_names(o, o.model.value_or(model_kind::vgg19));
     if (!o.style_layer_weights.empty() && o.style_layer_weights.size() != o.style_layers.size())
         fail("got " + std::to_string(o.style_layer_weights.size()) + " style layer weights for " +
              std::to_string(o.style_layers.size()) + " style layers (" +

@@ -21,6 +21,7 @@
 #include "../core/memory_limit.hpp"
 #include "../core/tensor.hpp"
 #include "../core/threads.hpp"
+#include "../io/caffe_weights.hpp"
 #include "../io/image.hpp"
 #include "../io/keras_weights.hpp"
 #include "../io/preprocess.hpp"
@@ -31,10 +32,11 @@
 #include "../loss/objective.hpp"
 #include "../loss/style_loss.hpp"
 #include "../loss/total_variation_loss.hpp"
-#include "../models/vgg19.hpp"
+#include "../models/model_kind.hpp"
 #include "../optim/optim.hpp"
 #include "color_transfer.hpp"
 #include "memory_estimate.hpp"
+#include "model_choice.hpp"
 #include "options.hpp"
 #include "original_colors.hpp"
 #include "region_masks.hpp"
@@ -66,7 +68,7 @@ inline working_sizes plan_working_sizes(const nst::image& content, const std::ve
     const std::size_t style_side = std::max<std::size_t>(1, std::size_t(std::lround(o.style_scale * double(o.size))));
     for (const auto& s : styles) sizes.styles.push_back(scaled_size(s.shape(0), s.shape(1), style_side));
 
-    const std::size_t min_side = vgg19<float>::min_input_side(deepest_layer(o));
+    const std::size_t min_side = min_input_side(o);
     require_side_at_least(sizes.content, min_side, "content");
     for (std::size_t i = 0; i < sizes.styles.size(); ++i)
         require_side_at_least(sizes.styles[i], min_side, "style image " + std::to_string(i + 1));
@@ -326,20 +328,15 @@ stylize_result make_result(const best_point<T>& best, const optim_result<T>& run
     return result;
 }
 
-template <pooling P, class... Callbacks>
-stylize_result stylize_with(const nst::image& content_input, const std::vector<nst::image>& styles,
-                            const stylize_options& o, Callbacks&... callbacks) {
-    const auto start = std::chrono::steady_clock::now();
-    using T = float;
-    using net_type = vgg19<T, P>;
-    const working_sizes sizes = plan_working_sizes(content_input, styles, o);
-    const scoped_threads threads(o.threads);
-
+/*  Steps 2-6 on the network type Net, with the weights read and the working sizes planned. */
+template <class Net, class Weights, class... Callbacks>
+stylize_result stylize_net(std::chrono::steady_clock::time_point start, const working_sizes& sizes,
+                           const Weights& weights, const nst::image& content_input, const std::vector<nst::image>& styles,
+                           const stylize_options& o, Callbacks&... callbacks) {
+    using T = typename Net::value_type;
+    using net_type = Net;
     net_type net;
-    weights_options pin;
-    pin.expected_sha256 = o.weights_sha256;
-    const keras_weight_file weights(o.weights.empty() ? find_vgg19_weights("", "") : o.weights, pin);
-    load_vgg19_weights(net, weights);
+    load_weights_into(net, weights);
     net.set_precision(o.precision);
     const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
     objective<net_type> loss(net);
@@ -358,8 +355,28 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     stylize_result result = make_result(best, run, to_rgb,
                                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (run.reason == stop_reason::non_finite) result.failure = non_finite_message(run, loss.last_value());
-    result.weights = weights.info();
+    result.weights = weights_identity(weights);
     return result;
+}
+
+// Step 1, the weights, and the network the options and the weights file agree on (model_choice.hpp).
+template <pooling P, class... Callbacks>
+stylize_result stylize_with(const nst::image& content_input, const std::vector<nst::image>& styles,
+                            const stylize_options& o, Callbacks&... callbacks) {
+    const auto start = std::chrono::steady_clock::now();
+    const working_sizes sizes = plan_working_sizes(content_input, styles, o);
+    const scoped_threads threads(o.threads);
+    weights_options pin;
+    pin.expected_sha256 = o.weights_sha256;
+    const std::string path = o.weights.empty() ? find_vgg19_weights("", "") : o.weights;
+    const auto run = [&](const auto& weights) {
+        return with_vgg<float, P>(resolve_model(o, weights_model(weights), path), [&](auto net) {
+            return stylize_net<typename decltype(net)::type>(start, sizes, weights, content_input, styles, o,
+                                                             callbacks...);
+        });
+    };
+    if (looks_like_caffemodel_file(path)) return run(read_caffe_weights(path, pin));
+    return run(keras_weight_file(path, pin));
 }
 
 }  // namespace detail
@@ -375,7 +392,8 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     throws:   invalid_argument for bad options (validate_options), a mask that is all black or
               whose shape is too far from the content's (check_mask_image), a working size below what the
               deepest layer needs, or an estimated working memory above the limit (the message
-              states the estimate); io_error when the weights cannot be found or read;
+              states the estimate), or a model the weights file contradicts (model_choice.hpp);
+              io_error when the weights cannot be found or read (Keras .h5 or Caffe .caffemodel);
               shape_error for malformed images. Nothing large is allocated before these checks. */
 template <class... Callbacks>
 stylize_result stylize(const nst::image& content, const std::vector<nst::image>& styles,
