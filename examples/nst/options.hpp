@@ -35,7 +35,7 @@ struct command_line {
     std::vector<std::string> styles;
     std::string style_blend, content_layers = "relu4_2", style_layers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
                              style_layer_weights, optimizer = "lbfgs", pooling = "avg", memory_limit,
-                             precision = "fp32";
+                             precision = "fp32", weights_preprocessing;
     std::size_t save_every = 0;
     int jpeg_quality = 95;
     bool quiet = false;
@@ -129,8 +129,11 @@ inline void add_system_options(CLI::App& app, command_line& c) {
         ->check(CLI::IsMember({"fp32", "bf16"}))
         ->capture_default_str();
     app.add_option("--weights", c.weights,
-                   "VGG19 Keras HDF5 weights (default: $NST_WEIGHTS, then "
-                   "~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, then the data dir)");
+                   "VGG19 weights, Keras .h5 or PyTorch .pth (default: $NST_WEIGHTS, then Keras' and "
+                   "PyTorch's caches, ./models/, then the data dir)");
+    app.add_option("--weights-preprocessing", c.weights_preprocessing,
+                   "caffe | torchvision: the input convention of the weights (default: from the file)")
+        ->check(CLI::IsMember({"caffe", "torchvision"}));
     app.add_option("--data-dir", c.data_dir, "Data directory searched last for weights/*.h5")->capture_default_str();
     app.add_option("--max-input-pixels", c.options.input_limits.max_pixels,
                    "Refuse input images (and resize targets) with more pixels than this, before decoding")
@@ -193,6 +196,9 @@ inline void to_stylize_options(command_line& c) {
     o.optimizer = c.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::lbfgs;
     o.pooling_mode = c.pooling == "max" ? pooling::max : pooling::average;
     o.precision = c.precision == "bf16" ? conv_precision::bf16 : conv_precision::fp32;
+    if (!c.weights_preprocessing.empty())
+        o.weights_preprocessing =
+            c.weights_preprocessing == "torchvision" ? input_convention::torchvision : input_convention::caffe;
     if (conv_precision_in_use(o.precision) != o.precision)
         std::fprintf(stderr, "nst: warning: --precision bf16 needs AVX512_BF16 (this build lacks it); running fp32\n");
     o.content_layers = detail::split_list(c.content_layers);

@@ -127,11 +127,11 @@ struct storage_location {
 };
 using storage_map = std::unordered_map<std::string, storage_location>;
 
-// Element size of the storage with this key (every tensor naming it agrees), 0 if unused.
-inline std::size_t element_size_of(const pickle::unpickled& p, const std::string& key) {
-    for (const auto& s : p.storages)
-        if (s.key == key) return s.type.element_size;
-    return 0;
+// Element size of each storage key the pickle names.
+inline std::unordered_map<std::string, std::size_t> element_sizes(const pickle::unpickled& p) {
+    std::unordered_map<std::string, std::size_t> sizes;
+    for (const auto& s : p.storages) sizes.emplace(s.key, s.type.element_size);
+    return sizes;
 }
 
 inline std::uint64_t checked_bytes(std::uint64_t numel, std::size_t element_size, const std::string& what) {
@@ -244,11 +244,13 @@ inline container read_legacy(const byte_source& file) {
     const pickle::unpickled keys = pickle::read(in);
     if (keys.top().type != pickle::kind::list)
         throw io_error(file.name() + ": the storage key list after the state dict is missing");
+    const auto sizes = element_sizes(c.pickled);
     for (std::size_t k : keys.top().items) {
         const pickle::value& key = keys.at(k);
         if (key.type != pickle::kind::string) throw io_error(file.name() + ": a storage key is not a string");
         const std::string what = file.name() + ": storage " + key.text;
-        const std::size_t element_size = element_size_of(c.pickled, key.text);
+        const auto found = sizes.find(key.text);
+        const std::size_t element_size = found == sizes.end() ? 0 : found->second;
         const std::uint64_t numel = in.little_endian(8, what + " size");
         if (element_size == 0) throw io_error(what + " is used by no tensor (its element size is unknown)");
         const std::uint64_t bytes = checked_bytes(numel, element_size, what);
@@ -350,7 +352,7 @@ inline void read_vgg_convs(const byte_source& file, const container& c, model_we
         std::uint64_t out = kernel.size.empty() ? 0 : kernel.size[0];
         if (!model.empty()) out = conv_channels(*layout, n);
         const std::vector<std::uint64_t> expected{out, in_channels, 3, 3};
-        if (kernel.size != expected || out == 0 || out > 4096)
+        if (kernel.size != expected || out == 0 || out * in_channels > (std::size_t(1) << 20))
             throw io_error(what + ": expected " + dims_string(expected) + ", got " + dims_string(kernel.size));
         if (bias->second->size != std::vector<std::uint64_t>{out})
             throw io_error(file.name() + ": " + key + ".bias (" + name + "): expected " + std::to_string(out) +

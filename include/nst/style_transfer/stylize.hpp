@@ -21,8 +21,8 @@
 #include "../core/tensor.hpp"
 #include "../core/threads.hpp"
 #include "../io/image.hpp"
-#include "../io/keras_weights.hpp"
 #include "../io/preprocess.hpp"
+#include "../io/read_weights.hpp"
 #include "../io/weights_lookup.hpp"
 #include "../loss/content_loss.hpp"
 #include "../loss/objective.hpp"
@@ -75,6 +75,13 @@ inline working_sizes plan_working_sizes(const nst::image& content, const std::ve
     return sizes;
 }
 
+// The input convention of a run (stylize_with resolves weights_preprocessing before any use).
+inline input_convention convention_of(const stylize_options& o) {
+    return o.weights_preprocessing.value_or(input_convention::caffe);
+}
+// One pixel level (0..255 scale) in the run's input units.
+inline double pixel_level(const stylize_options& o) { return pixel_level_in_input_units(convention_of(o)); }
+
 // Network indices of the named layers; the network keeps only their outputs from now on.
 template <class Net> std::vector<std::size_t> keep_layers(Net& net, const std::vector<std::string>& names) {
     std::vector<std::size_t> indices;
@@ -90,7 +97,7 @@ void add_content_terms(objective<Net>& loss, Net& net, const nst::image& content
     using T = typename Net::value_type;
     if (o.content_layers.empty()) return;
     const std::vector<std::size_t> layers = keep_layers(net, o.content_layers);
-    net.forward(to_vgg_input<T>(content), *std::max_element(layers.begin(), layers.end()));
+    net.forward(to_vgg_input<T>(content, convention_of(o)), *std::max_element(layers.begin(), layers.end()));
     const T weight = T(o.content_weight / double(layers.size()));
     for (std::size_t k = 0; k < layers.size(); ++k)
         loss.add(o.content_layers[k], weight, content_loss<T>(net.output(layers[k])), "content");
@@ -118,7 +125,7 @@ std::vector<tensor2<typename Net::value_type>> blended_style_targets(Net& net, c
     for (std::size_t s = 0; s < styles.size(); ++s) {
         if (blend[s] == 0) continue;
         const nst::image style = resize_image(styles[s], sizes[s][0], sizes[s][1], o.input_limits);
-        net.forward(to_vgg_input<T>(style), *std::max_element(layers.begin(), layers.end()));
+        net.forward(to_vgg_input<T>(style, convention_of(o)), *std::max_element(layers.begin(), layers.end()));
         for (std::size_t l = 0; l < layers.size(); ++l) {
             tensor2<T> a = style_target(net.output(layers[l]));
             a *= T(blend[s]);
@@ -148,24 +155,26 @@ void add_style_terms(objective<Net>& loss, Net& net, const std::vector<nst::imag
 template <class T> tensor3<T> initial_image(const nst::image& content, const stylize_options& o) {
     switch (o.init) {
         case init_kind::image:
-            return to_vgg_input<T>(resize_image(o.init_image, content.shape(0), content.shape(1), o.input_limits));
+            return to_vgg_input<T>(resize_image(o.init_image, content.shape(0), content.shape(1), o.input_limits),
+                                    convention_of(o));
         case init_kind::random: {
             auto x = tensor3<T>::from_shape({std::size_t(3), content.shape(0), content.shape(1)});
             std::mt19937_64 rng(o.seed);
-            std::normal_distribution<T> noise(T(0), T(32));  // around the mean grey, +-32 levels
+            std::normal_distribution<T> noise(T(0), T(32 * pixel_level(o)));  // around the mean grey, +-32 levels
             for (auto& v : x) v = noise(rng);
             return x;
         }
         case init_kind::content: break;
     }
-    return to_vgg_input<T>(content);
+    return to_vgg_input<T>(content, convention_of(o));
 }
 
 // A point in VGG space as the RGB image the caller gets (with the content's colours if asked).
 struct output_image {
     const nst::image* colour_source;  // the content at the working size, or null
+    input_convention convention = input_convention::caffe;
     nst::image operator()(const tensor3<float>& x) const {
-        nst::image rgb = from_vgg_input(x);
+        nst::image rgb = from_vgg_input(x, convention);
         return colour_source ? keep_original_colors(rgb, *colour_source) : rgb;
     }
 };
@@ -219,7 +228,7 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
     }
     typename adam<T>::options ao;
     ao.max_iterations = o.iterations;
-    ao.learning_rate = o.learning_rate;
+    ao.learning_rate = o.learning_rate * pixel_level(o);
     return adam<T>(ao).minimize(loss, x, monitor);
 }
 
@@ -252,24 +261,33 @@ stylize_result make_result(const best_point<T>& best, const optim_result<T>& run
 
 template <pooling P, class... Callbacks>
 stylize_result stylize_with(const nst::image& content_input, const std::vector<nst::image>& styles,
-                            const stylize_options& o, Callbacks&... callbacks) {
+                            const stylize_options& options, Callbacks&... callbacks) {
     const auto start = std::chrono::steady_clock::now();
     using T = float;
     using net_type = vgg19<T, P>;
-    const working_sizes sizes = plan_working_sizes(content_input, styles, o);
-    const scoped_threads threads(o.threads);
+    const working_sizes sizes = plan_working_sizes(content_input, styles, options);
+    const scoped_threads threads(options.threads);
 
     net_type net;
     weights_options pin;
-    pin.expected_sha256 = o.weights_sha256;
-    const keras_weight_file weights(o.weights.empty() ? find_vgg19_weights("", "") : o.weights, pin);
-    load_vgg19_weights(net, weights);
+    pin.expected_sha256 = options.weights_sha256;
+    input_convention convention = input_convention::caffe;
+    const weights_info weights = [&] {  // the file's copy of the weights is freed once in the network
+        const model_weights w = read_model_weights(options.weights.empty() ? find_vgg19_weights("", "") : options.weights, pin);
+        load_model_weights(net, w);
+        convention = w.convention;
+        return w.info;
+    }();
+    stylize_options o = options;  // from here on with the convention resolved (convention_of)
+    o.weights_preprocessing = options.weights_preprocessing.value_or(convention);
     net.set_precision(o.precision);
     const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
     objective<net_type> loss(net);
     add_content_terms(loss, net, content, o);
     add_style_terms(loss, net, styles, sizes.styles, o);
-    if (o.tv_weight > 0) loss.add_image_term(T(o.tv_weight), total_variation_loss<T>{}, "tv");
+    // TV is a sum of squared pixel differences: tv_weight is per squared pixel level.
+    if (o.tv_weight > 0)
+        loss.add_image_term(T(o.tv_weight / (pixel_level(o) * pixel_level(o))), total_variation_loss<T>{}, "tv");
     // The style passes ran at the style images' own sizes: return their idle blocks before the
     // optimisation's working set forms, so the two do not add up in the peak.
     buffer_pool::instance().release_idle();
@@ -277,12 +295,12 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     tensor3<T> x = initial_image<T>(content, o);
     best_point<T> best{x, {}};
     best.value.total = std::numeric_limits<T>::infinity();
-    const output_image to_rgb{o.original_colors ? &content : nullptr};
+    const output_image to_rgb{o.original_colors ? &content : nullptr, convention_of(o)};
     const optim_result<T> run = optimise(loss, x, best, to_rgb, o, callbacks...);
     stylize_result result = make_result(best, run, to_rgb,
                                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (run.reason == stop_reason::non_finite) result.failure = non_finite_message(run, loss.last_value());
-    result.weights = weights.info();
+    result.weights = weights;
     return result;
 }
 
