@@ -325,6 +325,15 @@ inline std::string dims_string(const std::vector<std::uint64_t>& dims) {
     return s.empty() ? "a scalar" : s;
 }
 
+// Where tensor t's storage is; io_error when the file does not hold it (a legacy key list
+// without the key).
+inline const storage_location& location(const container& c, const pickle::tensor_ref& t, const std::string& what) {
+    const auto found = c.storages.find(t.storage.key);
+    if (found == c.storages.end())
+        throw io_error(what + ": its storage " + t.storage.key + " is not among the file's stored storages");
+    return found->second;
+}
+
 /*  Finds, checks and reads the convolutions of a state dict into w.convs (and sets w.model). */
 inline void read_vgg_convs(const byte_source& file, const container& c, model_weights& w, double max_abs) {
     std::unordered_map<std::size_t, const pickle::tensor_ref*> weights, biases;
@@ -359,9 +368,10 @@ inline void read_vgg_convs(const byte_source& file, const container& c, model_we
                            ", got " + dims_string(bias->second->size));
         named_conv_weights conv{name, tensor4<float>::from_shape({out, in_channels, 3, 3}),
                                 tensor1<float>::from_shape({out})};
-        const std::vector<float> k = tensor_values(file, kernel, c.storages.at(kernel.storage.key), what, max_abs);
-        const std::vector<float> b = tensor_values(file, *bias->second, c.storages.at(bias->second->storage.key),
-                                                   file.name() + ": " + key + ".bias (" + name + ")", max_abs);
+        const std::vector<float> k = tensor_values(file, kernel, location(c, kernel, what), what, max_abs);
+        const std::string bias_what = file.name() + ": " + key + ".bias (" + name + ")";
+        const std::vector<float> b = tensor_values(file, *bias->second, location(c, *bias->second, bias_what),
+                                                   bias_what, max_abs);
         std::copy(k.begin(), k.end(), conv.weights.begin());
         std::copy(b.begin(), b.end(), conv.bias.begin());
         w.convs.push_back(std::move(conv));
