@@ -216,7 +216,56 @@ private:
         }
     }
 
+    // Tuples, lists and dicts: true when `op` is one of their opcodes (and was applied).
+    bool container_op(unsigned char op) {
+        switch (op) {
+            case ')': push_new(sequence(kind::tuple, {})); return true;
+            case 't': push_new(sequence(kind::tuple, pop_to_mark("TUPLE"))); return true;
+            case 0x85: case 0x86: case 0x87: {
+                std::vector<std::size_t> items(std::size_t(op - 0x84));
+                for (std::size_t i = items.size(); i-- > 0;) items[i] = pop("TUPLEn");
+                push_new(sequence(kind::tuple, std::move(items)));
+                return true;
+            }
+            case ']': push_new(sequence(kind::list, {})); return true;
+            case 'a': {
+                const std::size_t item = pop("APPEND");
+                top("APPEND", kind::list).items.push_back(item);
+                return true;
+            }
+            case 'e': {
+                const std::vector<std::size_t> items = pop_to_mark("APPENDS");
+                auto& list = top("APPENDS", kind::list).items;
+                list.insert(list.end(), items.begin(), items.end());
+                return true;
+            }
+            case '}': push_new(sequence(kind::dict, {})); return true;
+            case 'd': {
+                std::vector<std::size_t> items = pop_to_mark("DICT");
+                if (items.size() % 2 != 0) fail("DICT with an odd number of items");
+                push_new(sequence(kind::dict, std::move(items)));
+                return true;
+            }
+            case 's': {
+                const std::size_t v = pop("SETITEM"), k = pop("SETITEM");
+                auto& dict = top("SETITEM", kind::dict).items;
+                dict.push_back(k);
+                dict.push_back(v);
+                return true;
+            }
+            case 'u': {
+                const std::vector<std::size_t> items = pop_to_mark("SETITEMS");
+                if (items.size() % 2 != 0) fail("SETITEMS with an odd number of items");
+                auto& dict = top("SETITEMS", kind::dict).items;
+                dict.insert(dict.end(), items.begin(), items.end());
+                return true;
+            }
+            default: return false;
+        }
+    }
+
     void step(unsigned char op, std::uint64_t at) {
+        if (container_op(op)) return;
         switch (op) {
             case 0x80: in_.byte("PROTO version"); return;  // any protocol: the opcodes decide
             case 0x95: in_.little_endian(8, "FRAME length"); return;
@@ -229,47 +278,6 @@ private:
             case 0x8a: long1(); return;
             case 'X': case 'T': push_new(text(in_.text(in_.little_endian(4, "string length"), "string"))); return;
             case 0x8c: case 'U': push_new(text(in_.text(in_.byte("string length"), "string"))); return;
-            case ')': push_new(sequence(kind::tuple, {})); return;
-            case 't': push_new(sequence(kind::tuple, pop_to_mark("TUPLE"))); return;
-            case 0x85: case 0x86: case 0x87: {
-                std::vector<std::size_t> items(std::size_t(op - 0x84));
-                for (std::size_t i = items.size(); i-- > 0;) items[i] = pop("TUPLEn");
-                push_new(sequence(kind::tuple, std::move(items)));
-                return;
-            }
-            case ']': push_new(sequence(kind::list, {})); return;
-            case 'a': {
-                const std::size_t item = pop("APPEND");
-                top("APPEND", kind::list).items.push_back(item);
-                return;
-            }
-            case 'e': {
-                const std::vector<std::size_t> items = pop_to_mark("APPENDS");
-                auto& list = top("APPENDS", kind::list).items;
-                list.insert(list.end(), items.begin(), items.end());
-                return;
-            }
-            case '}': push_new(sequence(kind::dict, {})); return;
-            case 'd': {
-                std::vector<std::size_t> items = pop_to_mark("DICT");
-                if (items.size() % 2 != 0) fail("DICT with an odd number of items");
-                push_new(sequence(kind::dict, std::move(items)));
-                return;
-            }
-            case 's': {
-                const std::size_t v = pop("SETITEM"), k = pop("SETITEM");
-                auto& dict = top("SETITEM", kind::dict).items;
-                dict.push_back(k);
-                dict.push_back(v);
-                return;
-            }
-            case 'u': {
-                const std::vector<std::size_t> items = pop_to_mark("SETITEMS");
-                if (items.size() % 2 != 0) fail("SETITEMS with an odd number of items");
-                auto& dict = top("SETITEMS", kind::dict).items;
-                dict.insert(dict.end(), items.begin(), items.end());
-                return;
-            }
             case '(':
                 if (marks_.size() >= max_values) fail("too many MARKs");
                 marks_.push_back(stack_.size());
