@@ -37,7 +37,7 @@ struct command_line {
     std::string content_mask, colors;      // colors: empty = not given (style)
     std::string style_blend, content_layers = "relu4_2", style_layers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
                              style_layer_weights, optimizer = "lbfgs", pooling = "avg", memory_limit,
-                             precision = "fp32", model;
+                             precision = "fp32", model, weights_preprocessing;
     std::size_t save_every = 0;
     int jpeg_quality = 95;
     bool quiet = false;
@@ -139,10 +139,13 @@ inline void add_system_options(CLI::App& app, command_line& c) {
         ->check(CLI::IsMember({"fp32", "bf16"}))
         ->capture_default_str();
     app.add_option("--weights", c.weights,
-                   "VGG19 Keras HDF5 weights (default: $NST_WEIGHTS, then "
-                   "~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, then the data dir)");
+                   "VGG19 or VGG16 weights: Keras .h5, PyTorch .pth or Caffe .caffemodel (default: "
+                   "$NST_WEIGHTS, then Keras' and PyTorch's caches, ./models/, then the data dir)");
     app.add_option("--model", c.model, "vgg19 | vgg16 (default: the weights file's model, else vgg19)")
         ->check(CLI::IsMember({"vgg19", "vgg16"}));
+    app.add_option("--weights-preprocessing", c.weights_preprocessing,
+                   "caffe | torchvision: the input convention of the weights (default: from the file)")
+        ->check(CLI::IsMember({"caffe", "torchvision"}));
     app.add_option("--data-dir", c.data_dir, "Data directory searched last for weights/*.h5")->capture_default_str();
     app.add_option("--max-input-pixels", c.options.input_limits.max_pixels,
                    "Refuse input images (and resize targets) with more pixels than this, before decoding")
@@ -206,6 +209,9 @@ inline void to_stylize_options(command_line& c) {
     o.pooling_mode = c.pooling == "max" ? pooling::max : pooling::average;
     o.precision = c.precision == "bf16" ? conv_precision::bf16 : conv_precision::fp32;
     if (!c.model.empty()) o.model = parse_model_kind(c.model);
+    if (!c.weights_preprocessing.empty())
+        o.weights_preprocessing =
+            c.weights_preprocessing == "torchvision" ? input_convention::torchvision : input_convention::caffe;
     if (conv_precision_in_use(o.precision) != o.precision)
         std::fprintf(stderr, "nst: warning: --precision bf16 needs AVX512_BF16 (this build lacks it); running fp32\n");
     o.content_layers = detail::split_list(c.content_layers);

@@ -25,6 +25,8 @@
 #include "io/keras_weights.hpp"
 #include "io/model_weights.hpp"
 #include "io/preprocess.hpp"
+#include "io/pytorch_weights.hpp"
+#include "io/read_weights.hpp"
 #include "io/weights_lookup.hpp"
 
 #include "loss/content_loss.hpp"

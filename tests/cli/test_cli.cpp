@@ -268,6 +268,8 @@ TEST_CASE("cli: bad option values", "[cli]") {
                      {"2 style layer weights for 5 style layers"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--optimizer", "sgd"})), {"--optimizer", "sgd"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--pooling", "median"})), {"--pooling"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--weights-preprocessing", "rgb"})), {"--weights-preprocessing"},
+                     c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--size", "8"})), {"size"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--memory-limit", "lots"})), {"lots"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--style-weight", "-1"})), {"style weight"}, c.fixtures());
@@ -291,6 +293,13 @@ TEST_CASE("cli: bad output paths are refused before any work", "[cli]") {
                      {"--loss-plot", "plot.txt"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"-o", c.output, "--log", c.dir / "nowhere/log.csv"})),
                      {"--log", "does not exist"}, c.fixtures());
+}
+
+TEST_CASE("cli: a .pth whose pickle would run code is refused (exit 2), naming the GLOBAL", "[cli]") {
+    bad_input_case c;
+    const std::string pth = std::string(NST_TEST_SOURCE_DIR) + "/fixtures/pytorch/malicious_os_system_legacy.pth";
+    const auto r = run_nst(c.dir, {"-c", c.content, "-s", c.style, "--weights", pth, "-o", c.output, "--size", "32"});
+    require_rejected(c.dir, r, {"malicious_os_system_legacy.pth", "refusing GLOBAL 'posix.system'"}, c.fixtures());
 }
 
 TEST_CASE("cli: missing weights list every place looked at and how to get them", "[cli]") {

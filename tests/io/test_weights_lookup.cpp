@@ -1,5 +1,6 @@
 // Where the VGG19 weights are looked for (io/weights_lookup.hpp): an explicit path, then
-// $NST_WEIGHTS, Keras' cache under $HOME, the data directory; the first existing file wins, and
+// $NST_WEIGHTS, Keras' cache under $HOME, PyTorch's cache ($TORCH_HOME, $XDG_CACHE_HOME, $HOME),
+// ./models/, the data directory; the first existing file wins, and
 // the error lists every place looked at. Files and environment are made up in a scratch folder.
 #include <cstdlib>
 #include <fstream>
@@ -51,21 +52,39 @@ TEST_CASE("weights lookup: the first existing candidate wins, in the documented 
     const std::string keras_cache = home + "/.keras/models/" + nst::keras_vgg19_notop_file;
     const std::string data_nst = data + "/weights/vgg19_imagenet_notop.h5";
     const std::string data_keras = data + "/weights/" + nst::keras_vgg19_notop_file;
+    const std::string hub = home + "/.cache/torch/hub/checkpoints";
     const scoped_env no_env("NST_WEIGHTS", std::nullopt);
     const scoped_env fake_home("HOME", home);
+    const scoped_env no_torch_home("TORCH_HOME", std::nullopt);
+    const scoped_env no_xdg("XDG_CACHE_HOME", std::nullopt);
+    const std::filesystem::path cwd = std::filesystem::current_path();
+    std::filesystem::current_path(tmp.path);  // ./models/ is relative to the working folder
 
     const auto candidates = nst::vgg19_weights_candidates(data);
-    REQUIRE(candidates.size() == 4);
+    REQUIRE(candidates.size() == 8);
     CHECK(candidates[0].path.empty());  // $NST_WEIGHTS unset
     CHECK(candidates[1].path == keras_cache);
-    CHECK(candidates[2].path == data_nst);
-    CHECK(candidates[3].path == data_keras);
-    CHECK(nst::vgg19_weights_candidates("").size() == 2);
+    CHECK(candidates[2].path == hub + "/vgg19-dcbb9e9a.pth");
+    CHECK(candidates[3].path == hub + "/vgg19-d01eb7cb.pth");
+    CHECK(candidates[4].path == "models/vgg19-d01eb7cb.pth");
+    CHECK(candidates[5].path == "models/VGG_ILSVRC_19_layers.caffemodel");
+    CHECK(candidates[6].path == data_nst);
+    CHECK(candidates[7].path == data_keras);
+    CHECK(nst::vgg19_weights_candidates("").size() == 6);
 
     touch(data_keras);
     CHECK(nst::find_vgg19_weights("", data) == data_keras);
     touch(data_nst);
     CHECK(nst::find_vgg19_weights("", data) == data_nst);
+    touch(tmp / "models/VGG_ILSVRC_19_layers.caffemodel");
+    CHECK(nst::find_vgg19_weights("", data) == "models/VGG_ILSVRC_19_layers.caffemodel");
+    touch(tmp / "models/vgg19-d01eb7cb.pth");
+    CHECK(nst::find_vgg19_weights("", data) == "models/vgg19-d01eb7cb.pth");
+    touch(hub + "/vgg19-d01eb7cb.pth");
+    CHECK(nst::find_vgg19_weights("", data) == hub + "/vgg19-d01eb7cb.pth");
+    touch(hub + "/vgg19-dcbb9e9a.pth");
+    CHECK(nst::find_vgg19_weights("", data) == hub + "/vgg19-dcbb9e9a.pth");
+    std::filesystem::current_path(cwd);
     touch(keras_cache);
     CHECK(nst::find_vgg19_weights("", data) == keras_cache);
     const std::string from_env = touch(tmp / "env.h5");
@@ -94,6 +113,7 @@ TEST_CASE("weights lookup: nothing found lists every place looked at and how to 
     const std::string home = tmp / "home", data = tmp / "data";
     const scoped_env no_env("NST_WEIGHTS", std::nullopt);
     const scoped_env fake_home("HOME", home);
+    const scoped_env torch_home("TORCH_HOME", tmp / "torch");
     std::string message;
     try {
         nst::find_vgg19_weights("", data);
@@ -105,10 +125,32 @@ TEST_CASE("weights lookup: nothing found lists every place looked at and how to 
     CHECK(message.find(home + "/.keras/models/" + nst::keras_vgg19_notop_file) != std::string::npos);
     CHECK(message.find(data + "/weights/vgg19_imagenet_notop.h5") != std::string::npos);
     CHECK(message.find("cmake/fetch_weights.cmake") != std::string::npos);
+    CHECK(message.find("PyTorch cache " + tmp / "torch/hub/checkpoints/vgg19-dcbb9e9a.pth") != std::string::npos);
     CHECK(message.find(nst::keras_vgg19_notop_url) != std::string::npos);
+    CHECK(message.find(nst::torchvision_vgg19_url) != std::string::npos);
+    CHECK(message.find("./models models/vgg19-d01eb7cb.pth") != std::string::npos);
 
     const scoped_env no_home("HOME", std::nullopt);
+    const scoped_env no_torch_home("TORCH_HOME", std::nullopt);
+    const scoped_env no_xdg("XDG_CACHE_HOME", std::nullopt);
     CHECK_THROWS_WITH(nst::find_vgg19_weights("", ""),
-                      Catch::Contains("Keras cache (not set)") &&
+                      Catch::Contains("Keras cache (not set)") && Catch::Contains("PyTorch cache (not set)") &&
                           Catch::Contains("data directory (not set)"));
+}
+
+TEST_CASE("weights lookup: PyTorch's cache follows TORCH_HOME, then XDG_CACHE_HOME", "[io][weights_lookup]") {
+    const temp_folder tmp;
+    const scoped_env fake_home("HOME", tmp / "home");
+    {
+        const scoped_env torch_home("TORCH_HOME", tmp / "th");
+        const scoped_env xdg("XDG_CACHE_HOME", tmp / "xdg");
+        CHECK(nst::torch_hub_checkpoints() == tmp / "th/hub/checkpoints");
+    }
+    const scoped_env no_torch_home("TORCH_HOME", std::nullopt);
+    {
+        const scoped_env xdg("XDG_CACHE_HOME", tmp / "xdg");
+        CHECK(nst::torch_hub_checkpoints() == tmp / "xdg/torch/hub/checkpoints");
+    }
+    const scoped_env no_xdg("XDG_CACHE_HOME", std::nullopt);
+    CHECK(nst::torch_hub_checkpoints() == tmp / "home/.cache/torch/hub/checkpoints");
 }

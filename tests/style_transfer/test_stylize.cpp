@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "io/pytorch_writer.hpp"
 #include "test_helpers.hpp"
 
 namespace {
@@ -223,4 +224,39 @@ TEST_CASE("stylize with threads = 1 runs on one thread and leaves the caller's t
     if (openblas) REQUIRE(blas_during == std::vector<int>(3, 1));
     REQUIRE(nst::num_threads() == 2);
     if (openblas) REQUIRE(nst::blas_num_threads() == 2);
+}
+
+// Issue 11's check: the same weights as Keras .h5, as neural-style-pt's legacy .pth and as a zip
+// .pth run with --weights-preprocessing caffe give the same loss log; torchvision's convention
+// (the zip's own, from its name) runs too. The .pth files are written from the .h5 here.
+TEST_CASE("stylize: .h5, legacy .pth and zip .pth (caffe) of the same weights give the same loss log",
+          "[stylize][pytorch]") {
+    const nst::test::temp_folder tmp;
+    const auto tensors = nst::test::pth::vgg19_state_dict(nst::read_model_weights(inputs().weights));
+    nst::test::pth::write_file(tmp / "vgg19-d01eb7cb.pth", nst::test::pth::legacy_file(tensors));
+    nst::test::pth::write_file(tmp / "vgg19_zip.pth", nst::test::pth::zip_container(tensors));
+
+    nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 5);
+    o.size = 64;
+    history h5, legacy, zip, torchvision;
+    nst::stylize(inputs().content, {inputs().style}, o, std::ref(h5));
+    o.weights = tmp / "vgg19-d01eb7cb.pth";
+    const auto legacy_result = nst::stylize(inputs().content, {inputs().style}, o, std::ref(legacy));
+    CHECK(legacy_result.weights.path == o.weights);
+    o.weights = tmp / "vgg19_zip.pth";
+    o.weights_preprocessing = nst::input_convention::caffe;
+    nst::stylize(inputs().content, {inputs().style}, o, std::ref(zip));
+    REQUIRE(h5.loss.size() == 6);
+    REQUIRE(legacy.loss.size() == h5.loss.size());
+    REQUIRE(zip.loss.size() == h5.loss.size());
+    for (std::size_t i = 0; i < h5.loss.size(); ++i) {
+        CHECK(legacy.loss[i] == Approx(h5.loss[i]).epsilon(1e-5));
+        CHECK(zip.loss[i] == Approx(h5.loss[i]).epsilon(1e-5));
+    }
+
+    o.weights_preprocessing.reset();  // the zip's name says torchvision
+    const auto result = nst::stylize(inputs().content, {inputs().style}, o, std::ref(torchvision));
+    CHECK(result.has_output());
+    CHECK(torchvision.loss.back() < torchvision.loss.front());
+    CHECK(torchvision.loss.front() != Approx(h5.loss.front()).epsilon(1e-3));
 }

@@ -47,8 +47,8 @@ struct known_weight_file {
     downloaded) and a name saying what it is and where it comes from.
     Not listed yet, because their hashes could not be computed where this table was written
     (no network): Keras' vgg19/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5, torchvision's
-    vgg19-dcbb9e9d.pth, neural-style-pt's and Caffe's VGG-19 models (nst reads only Keras'
-    HDF5 layout so far). */
+    vgg19-dcbb9e9a.pth, neural-style-pt's vgg19-d01eb7cb.pth and Caffe's VGG-19 models (all
+    readable by read_model_weights; their input convention comes from the file name). */
 inline const std::vector<known_weight_file>& known_weight_files() {
     static const std::vector<known_weight_file> table = {
         {"2540fffb99d1bbf67d41e165b2c7f1564ee9864d363b36a107ed119cded883bb",

@@ -1,10 +1,15 @@
-// Where the VGG19 weights are looked for, in this order (the first existing file wins):
+// Where the VGG19 weights (any format read_model_weights reads) are looked for, in this order (the first existing file wins):
 //   1. an explicit path (the `nst --weights` option, stylize_options::weights) - never skipped:
 //      if it is given and missing, that is the error;
 //   2. the environment variable NST_WEIGHTS;
 //   3. Keras' cache: ~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5
 //      (where keras.applications.VGG19 and cmake/fetch_weights.cmake put the file);
-//   4. a data directory given by the caller (the `nst --data-dir` option, defaulting to the CMake
+//   4. PyTorch's cache: $TORCH_HOME/hub/checkpoints/ (TORCH_HOME defaults to
+//      ${XDG_CACHE_HOME:-~/.cache}/torch, as in torch.hub), files vgg19-dcbb9e9a.pth
+//      (torchvision) then vgg19-d01eb7cb.pth (neural-style-pt);
+//   5. ./models/ (where neural-style-pt and neural-style download theirs): vgg19-d01eb7cb.pth,
+//      then VGG_ILSVRC_19_layers.caffemodel;
+//   6. a data directory given by the caller (the `nst --data-dir` option, defaulting to the CMake
 //      setting NST_DATA_DIR compiled into the program): <dir>/weights/vgg19_imagenet_notop.h5,
 //      then <dir>/weights/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5.
 // When nothing exists, the io_error lists every place looked at and how to get the file.
@@ -26,6 +31,26 @@ inline constexpr const char* keras_vgg19_notop_file = "vgg19_weights_tf_dim_orde
 inline constexpr const char* keras_vgg19_notop_url =
     "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
     "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5";
+inline constexpr const char* torchvision_vgg19_file = "vgg19-dcbb9e9a.pth";
+inline constexpr const char* torchvision_vgg19_url = "https://download.pytorch.org/models/vgg19-dcbb9e9a.pth";
+inline constexpr const char* neural_style_pt_vgg19_file = "vgg19-d01eb7cb.pth";
+inline constexpr const char* caffe_vgg19_file = "VGG_ILSVRC_19_layers.caffemodel";
+
+// PyTorch's hub checkpoint folder as torch.hub computes it ("" when neither TORCH_HOME,
+// XDG_CACHE_HOME nor HOME is set).
+inline std::string torch_hub_checkpoints() {
+    const auto env = [](const char* name) {
+        const char* v = std::getenv(name);
+        return std::string(v && *v ? v : "");
+    };
+    std::string torch_home = env("TORCH_HOME");
+    if (torch_home.empty()) {
+        std::string cache = env("XDG_CACHE_HOME");
+        if (cache.empty() && !env("HOME").empty()) cache = env("HOME") + "/.cache";
+        if (!cache.empty()) torch_home = cache + "/torch";
+    }
+    return torch_home.empty() ? "" : torch_home + "/hub/checkpoints";
+}
 
 // One candidate location: the path ("" when the source is unset) and where it came from.
 struct weights_candidate {
@@ -41,6 +66,11 @@ inline std::vector<weights_candidate> vgg19_weights_candidates(const std::string
     const char* home = std::getenv("HOME");
     out.push_back({home && *home ? std::string(home) + "/.keras/models/" + keras_vgg19_notop_file : "",
                    "Keras cache"});
+    const std::string hub = torch_hub_checkpoints();
+    for (const char* file : {torchvision_vgg19_file, neural_style_pt_vgg19_file})
+        out.push_back({hub.empty() ? "" : hub + "/" + file, "PyTorch cache"});
+    for (const char* file : {neural_style_pt_vgg19_file, caffe_vgg19_file})
+        out.push_back({std::string("models/") + file, "./models"});
     if (!data_dir.empty()) {
         out.push_back({data_dir + "/weights/vgg19_imagenet_notop.h5", "data directory"});
         out.push_back({data_dir + "/weights/" + keras_vgg19_notop_file, "data directory"});
@@ -69,7 +99,8 @@ inline std::string find_vgg19_weights(const std::string& explicit_path, const st
     throw io_error("VGG19 weights not found. Looked at: " + looked +
                    ". Get them with `cmake -P cmake/fetch_weights.cmake` (downloads Keras' " +
                    keras_vgg19_notop_file + " into ~/.keras/models), or download " +
-                   keras_vgg19_notop_url + " yourself and pass --weights PATH or set NST_WEIGHTS");
+                   keras_vgg19_notop_url + " or torchvision's " + torchvision_vgg19_url +
+                   " (into ~/.cache/torch/hub/checkpoints) yourself, or pass --weights PATH or set NST_WEIGHTS");
 }
 
 }  // namespace NST_SIMD_NAMESPACE

@@ -14,6 +14,7 @@
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../io/image.hpp"
+#include "../io/model_weights.hpp"
 #include "../io/weights_identity.hpp"
 #include "../layers/conv_precision.hpp"
 #include "../layers/pool2x2.hpp"
@@ -49,12 +50,17 @@ inline const char* to_string(init_kind i) {
 
 // Every knob of a stylisation, with the defaults the `nst` program uses.
 struct stylize_options {
-    // VGG19 weights in Keras' HDF5 layout. Empty: find_vgg19_weights("") looks in $NST_WEIGHTS
-    // and Keras' cache (~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5).
+    // VGG19 weights: Keras .h5 or PyTorch .pth (io/read_weights.hpp). Empty: find_vgg19_weights("")
+    // looks in $NST_WEIGHTS, Keras' cache, PyTorch's cache and ./models/ (io/weights_lookup.hpp).
     std::string weights;
     // The network: VGG19 or VGG16. Empty: the weights file's (13 convolutions: VGG16), VGG19 when
     // the file does not tell. A model the file contradicts is refused.
     std::optional<model_kind> model;
+    // How images are prepared for the network (io/preprocess.hpp). Empty: the weights file's own
+    // convention (model_weights::convention: caffe for .h5 and neural-style-pt's .pth, torchvision
+    // for other .pth). Quantities in pixel levels (tv_weight, learning_rate, random init noise)
+    // keep their meaning under both; content and style weights apply to the features unchanged.
+    std::optional<input_convention> weights_preprocessing;
 
     std::size_t size = 512;      // longer side of the output in pixels (the content is resized)
     double style_scale = 1.0;    // each style image's longer side = style_scale * size
@@ -122,7 +128,7 @@ struct stylize_progress {
     double best_loss;          // lowest total loss so far (this one included)
     double elapsed_seconds;    // since the optimizer started
     std::size_t evaluations;   // objective evaluations so far (L-BFGS line searches add some)
-    const tensor3<float>& x;   // current image in VGG space (3 x H x W, BGR, mean-subtracted)
+    const tensor3<float>& x;   // current image in the network's input convention (3 x H x W)
     // The current image as RGB 0..255 (with the content's chroma under color_mode::luminance).
     std::function<nst::image()> current_image;
 };

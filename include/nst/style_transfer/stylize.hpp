@@ -23,8 +23,8 @@
 #include "../core/threads.hpp"
 #include "../io/caffe_weights.hpp"
 #include "../io/image.hpp"
-#include "../io/keras_weights.hpp"
 #include "../io/preprocess.hpp"
+#include "../io/read_weights.hpp"
 #include "../io/weights_lookup.hpp"
 #include "../loss/content_loss.hpp"
 #include "../loss/masked_content_loss.hpp"
@@ -83,6 +83,13 @@ inline working_sizes plan_working_sizes(const nst::image& content, const std::ve
     return sizes;
 }
 
+// The input convention of a run (stylize_with resolves weights_preprocessing before any use).
+inline input_convention convention_of(const stylize_options& o) {
+    return o.weights_preprocessing.value_or(input_convention::caffe);
+}
+// One pixel level (0..255 scale) in the run's input units.
+inline double pixel_level(const stylize_options& o) { return pixel_level_in_input_units(convention_of(o)); }
+
 // Network indices of the named layers; the network keeps only their outputs from now on.
 template <class Net> std::vector<std::size_t> keep_layers(Net& net, const std::vector<std::string>& names) {
     std::vector<std::size_t> indices;
@@ -105,7 +112,7 @@ void add_content_terms(objective<Net>& loss, Net& net, const nst::image& content
     using T = typename Net::value_type;
     if (o.content_layers.empty()) return;
     const std::vector<std::size_t> layers = keep_layers(net, o.content_layers);
-    net.forward(to_vgg_input<T>(content), *std::max_element(layers.begin(), layers.end()));
+    net.forward(to_vgg_input<T>(content, convention_of(o)), *std::max_element(layers.begin(), layers.end()));
     const T weight = T(o.content_weight / double(layers.size()));
     const bool masked = o.content_mask.size() != 0;
     const tensor2<float> mask =
@@ -151,7 +158,7 @@ std::vector<tensor2<typename Net::value_type>> blended_style_targets(Net& net, c
     std::vector<tensor2<T>> targets(layers.size());
     for (std::size_t s = 0; s < styles.size(); ++s) {
         if (blend[s] == 0) continue;
-        net.forward(to_vgg_input<T>(style_input(styles[s], sizes[s], content, o)),
+        net.forward(to_vgg_input<T>(style_input(styles[s], sizes[s], content, o), convention_of(o)),
                     *std::max_element(layers.begin(), layers.end()));
         for (std::size_t l = 0; l < layers.size(); ++l) {
             tensor2<T> a = style_target(net.output(layers[l]));
@@ -197,7 +204,7 @@ void add_masked_style_terms(objective<Net>& loss, Net& net, const nst::image& co
     const std::vector<tensor2<float>> regions = style_regions(content, styles.size(), o);
     for (std::size_t s = 0; s < styles.size(); ++s) {
         if (blend[s] == 0) continue;
-        net.forward(to_vgg_input<T>(style_input(styles[s], sizes[s], content, o)),
+        net.forward(to_vgg_input<T>(style_input(styles[s], sizes[s], content, o), convention_of(o)),
                     *std::max_element(layers.begin(), layers.end()));
         for (std::size_t l = 0; l < layers.size(); ++l) {
             const auto size = layer_size<Net>(content, layers[l]);
@@ -226,24 +233,26 @@ void add_style_terms(objective<Net>& loss, Net& net, const nst::image& content, 
 template <class T> tensor3<T> initial_image(const nst::image& content, const stylize_options& o) {
     switch (o.init) {
         case init_kind::image:
-            return to_vgg_input<T>(resize_image(o.init_image, content.shape(0), content.shape(1), o.input_limits));
+            return to_vgg_input<T>(resize_image(o.init_image, content.shape(0), content.shape(1), o.input_limits),
+                                    convention_of(o));
         case init_kind::random: {
             auto x = tensor3<T>::from_shape({std::size_t(3), content.shape(0), content.shape(1)});
             std::mt19937_64 rng(o.seed);
-            std::normal_distribution<T> noise(T(0), T(32));  // around the mean grey, +-32 levels
+            std::normal_distribution<T> noise(T(0), T(32 * pixel_level(o)));  // around the mean grey, +-32 levels
             for (auto& v : x) v = noise(rng);
             return x;
         }
         case init_kind::content: break;
     }
-    return to_vgg_input<T>(content);
+    return to_vgg_input<T>(content, convention_of(o));
 }
 
 // A point in VGG space as the RGB image the caller gets (with the content's colours if asked).
 struct output_image {
     const nst::image* colour_source;  // the content at the working size, or null
+    input_convention convention = input_convention::caffe;
     nst::image operator()(const tensor3<float>& x) const {
-        nst::image rgb = from_vgg_input(x);
+        nst::image rgb = from_vgg_input(x, convention);
         return colour_source ? keep_original_colors(rgb, *colour_source) : rgb;
     }
 };
@@ -297,7 +306,7 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
     }
     typename adam<T>::options ao;
     ao.max_iterations = o.iterations;
-    ao.learning_rate = o.learning_rate;
+    ao.learning_rate = o.learning_rate * pixel_level(o);
     return adam<T>(ao).minimize(loss, x, monitor);
 }
 
@@ -329,20 +338,27 @@ stylize_result make_result(const best_point<T>& best, const optim_result<T>& run
 }
 
 /*  Steps 2-6 on the network type Net, with the weights read and the working sizes planned. */
-template <class Net, class Weights, class... Callbacks>
+template <class Net, class... Callbacks>
 stylize_result stylize_net(std::chrono::steady_clock::time_point start, const working_sizes& sizes,
-                           const Weights& weights, const nst::image& content_input, const std::vector<nst::image>& styles,
-                           const stylize_options& o, Callbacks&... callbacks) {
+                           model_weights&& weights, const nst::image& content_input,
+                           const std::vector<nst::image>& styles, const stylize_options& options,
+                           Callbacks&... callbacks) {
     using T = typename Net::value_type;
     using net_type = Net;
     net_type net;
-    load_weights_into(net, weights);
+    load_model_weights(net, weights);
+    stylize_options o = options;  // from here on with the convention resolved (convention_of)
+    o.weights_preprocessing = options.weights_preprocessing.value_or(weights.convention);
+    const weights_info identity = weights.info;
+    weights.convs = {};  // the network holds its own copy now
     net.set_precision(o.precision);
     const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
     objective<net_type> loss(net);
     add_content_terms(loss, net, content, o);
     add_style_terms(loss, net, content, styles, sizes.styles, o);
-    if (o.tv_weight > 0) loss.add_image_term(T(o.tv_weight), total_variation_loss<T>{}, "tv");
+    // TV is a sum of squared pixel differences: tv_weight is per squared pixel level.
+    if (o.tv_weight > 0)
+        loss.add_image_term(T(o.tv_weight / (pixel_level(o) * pixel_level(o))), total_variation_loss<T>{}, "tv");
     // The style passes ran at the style images' own sizes: return their idle blocks before the
     // optimisation's working set forms, so the two do not add up in the peak.
     buffer_pool::instance().release_idle();
@@ -350,12 +366,12 @@ stylize_result stylize_net(std::chrono::steady_clock::time_point start, const wo
     tensor3<T> x = initial_image<T>(content, o);
     best_point<T> best{x, {}};
     best.value.total = std::numeric_limits<T>::infinity();
-    const output_image to_rgb{keeps_content_chroma(o) ? &content : nullptr};
+    const output_image to_rgb{keeps_content_chroma(o) ? &content : nullptr, convention_of(o)};
     const optim_result<T> run = optimise(loss, x, best, to_rgb, o, callbacks...);
     stylize_result result = make_result(best, run, to_rgb,
                                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (run.reason == stop_reason::non_finite) result.failure = non_finite_message(run, loss.last_value());
-    result.weights = weights_identity(weights);
+    result.weights = identity;
     return result;
 }
 
@@ -369,14 +385,11 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     weights_options pin;
     pin.expected_sha256 = o.weights_sha256;
     const std::string path = o.weights.empty() ? find_vgg19_weights("", "") : o.weights;
-    const auto run = [&](const auto& weights) {
-        return with_vgg<float, P>(resolve_model(o, weights_model(weights), path), [&](auto net) {
-            return stylize_net<typename decltype(net)::type>(start, sizes, weights, content_input, styles, o,
-                                                             callbacks...);
-        });
-    };
-    if (looks_like_caffemodel_file(path)) return run(read_caffe_weights(path, pin));
-    return run(keras_weight_file(path, pin));
+    model_weights weights = read_model_weights(path, pin);
+    return with_vgg<float, P>(resolve_model(o, weights.model, path), [&](auto net) {
+        return stylize_net<typename decltype(net)::type>(start, sizes, std::move(weights), content_input, styles,
+                                                         o, callbacks...);
+    });
 }
 
 }  // namespace detail
@@ -393,7 +406,7 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
               whose shape is too far from the content's (check_mask_image), a working size below what the
               deepest layer needs, or an estimated working memory above the limit (the message
               states the estimate), or a model the weights file contradicts (model_choice.hpp);
-              io_error when the weights cannot be found or read (Keras .h5 or Caffe .caffemodel);
+              io_error when the weights cannot be found or read (.h5, .pth or .caffemodel);
               shape_error for malformed images. Nothing large is allocated before these checks. */
 template <class... Callbacks>
 stylize_result stylize(const nst::image& content, const std::vector<nst::image>& styles,
