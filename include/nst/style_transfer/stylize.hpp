@@ -91,9 +91,10 @@ void add_content_terms(objective<Net>& loss, Net& net, const nst::image& content
     if (o.content_layers.empty()) return;
     const std::vector<std::size_t> layers = keep_layers(net, o.content_layers);
     net.forward(to_vgg_input<T>(content), *std::max_element(layers.begin(), layers.end()));
-    const T weight = T(o.content_weight / double(layers.size()));
-    for (std::size_t k = 0; k < layers.size(); ++k)
-        loss.add(o.content_layers[k], weight, content_loss<T>(net.output(layers[k])), "content");
+    for (std::size_t k = 0; k < layers.size(); ++k) {
+        const double wk = o.content_layer_weights.empty() ? 1.0 / double(layers.size()) : o.content_layer_weights[k];
+        loss.add(o.content_layers[k], T(o.content_weight * wk), content_loss<T>(net.output(layers[k])), "content");
+    }
 }
 
 // The blend weight of each style image, normalised to sum 1.
@@ -144,21 +145,30 @@ void add_style_terms(objective<Net>& loss, Net& net, const std::vector<nst::imag
     }
 }
 
-/*  Step 4: the starting image in VGG space (3 x H x W at the content's working size). */
+// The random start: white noise around the mean grey (+-32 levels) from `seed`.
+template <class T> tensor3<T> noise_image(std::size_t height, std::size_t width, std::uint64_t seed) {
+    auto x = tensor3<T>::from_shape({std::size_t(3), height, width});
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<T> noise(T(0), T(32));
+    for (auto& v : x) v = noise(rng);
+    return x;
+}
+
+/*  Step 4: the starting image in VGG space (3 x H x W at the content's working size), with
+    init_noise of the random start blended in. */
 template <class T> tensor3<T> initial_image(const nst::image& content, const stylize_options& o) {
-    switch (o.init) {
-        case init_kind::image:
-            return to_vgg_input<T>(resize_image(o.init_image, content.shape(0), content.shape(1), o.input_limits));
-        case init_kind::random: {
-            auto x = tensor3<T>::from_shape({std::size_t(3), content.shape(0), content.shape(1)});
-            std::mt19937_64 rng(o.seed);
-            std::normal_distribution<T> noise(T(0), T(32));  // around the mean grey, +-32 levels
-            for (auto& v : x) v = noise(rng);
-            return x;
-        }
-        case init_kind::content: break;
+    const std::size_t h = content.shape(0), w = content.shape(1);
+    if (o.init == init_kind::random) return noise_image<T>(h, w, o.seed);
+    tensor3<T> x = o.init == init_kind::image
+                       ? to_vgg_input<T>(resize_image(o.init_image, h, w, o.input_limits))
+                       : to_vgg_input<T>(content);
+    if (o.init_noise > 0) {
+        const tensor3<T> noise = noise_image<T>(h, w, o.seed);
+        const T f = T(o.init_noise);
+        auto n = noise.begin();
+        for (auto& v : x) v = (T(1) - f) * v + f * *n++;
     }
-    return to_vgg_input<T>(content);
+    return x;
 }
 
 // A point in VGG space as the RGB image the caller gets (with the content's colours if asked).
@@ -215,11 +225,15 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
         typename lbfgs<T>::options lo;
         lo.max_iterations = o.iterations;
         lo.history_size = o.lbfgs_history;
+        lo.backtracking = o.normalize_gradients;  // the gradient is not the loss's: no Wolfe curvature test
         return lbfgs<T>(lo).minimize(loss, x, monitor);
     }
     typename adam<T>::options ao;
     ao.max_iterations = o.iterations;
     ao.learning_rate = o.learning_rate;
+    ao.beta1 = o.adam_beta1;
+    ao.beta2 = o.adam_beta2;
+    ao.epsilon = o.adam_epsilon;
     return adam<T>(ao).minimize(loss, x, monitor);
 }
 
@@ -267,6 +281,7 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     net.set_precision(o.precision);
     const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
     objective<net_type> loss(net);
+    loss.normalize_gradients(o.normalize_gradients);
     add_content_terms(loss, net, content, o);
     add_style_terms(loss, net, styles, sizes.styles, o);
     if (o.tv_weight > 0) loss.add_image_term(T(o.tv_weight), total_variation_loss<T>{}, "tv");
