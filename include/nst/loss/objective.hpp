@@ -18,8 +18,10 @@
 // gradient is divided by its L1 norm (+ 1e-8) before it is weighted and injected, so a term's
 // weight sets the size of its pull whatever its loss scale. The image-level terms (total
 // variation) are not normalised, as in neural-style. The returned value stays the unnormalised
-// weighted loss, so the returned gradient is then no longer that value's gradient: it is a
-// descent direction that L-BFGS's line search tests against the true loss.
+// weighted loss, so the returned gradient is then no longer that value's gradient, and not
+// always a descent direction for it (an unnormalised TV term of weight 1 dominates it at the
+// default weights: use neural-style's 1e-3). nst::lbfgs with options::backtracking accepts only
+// steps that lower the true loss.
 #pragma once
 
 #include <algorithm>
