@@ -110,6 +110,7 @@ int run(int argc, char** argv) {
     warn_about_openblas_core();
     catch_stop_signals();
     progress_display display(c.options.iterations);
+    display.print_every(c.print_every);
     run_record record(c);
     const nst::stop_flag stop(stop_requested());
     const auto on_progress = [&](const nst::stylize_progress& p) {
@@ -119,7 +120,7 @@ int run(int argc, char** argv) {
     };
     const nst::stylize_result result = nst::stylize(in.content, in.styles, c.options, on_progress);
     if (!c.quiet && display.is_terminal()) display.finish();
-    record.write_outputs(result.output);
+    record.write_outputs(result.output, result.weights);
     return report(c, result, record.last_iteration());
 }
 

@@ -3,6 +3,7 @@
 // reported before any work.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -41,6 +42,10 @@ struct command_line {
     std::size_t save_every = 0;
     int jpeg_quality = 95;
     bool quiet = false;
+    // The peers' flags (add_peer_options).
+    std::string content_layer_weights, params_json;
+    std::size_t print_every = 0;  // 0: the progress display's own rhythm
+    int bit_depth = 8;
 };
 
 namespace detail {
@@ -97,7 +102,9 @@ inline void check_writable_image(const std::string& path, const std::string& opt
 
 inline void add_image_options(CLI::App& app, command_line& c) {
     app.add_option("-c,--content", c.content, "Content image (JPEG, PNG, BMP, TGA, GIF, PSD, PNM)")->required();
-    app.add_option("-s,--style", c.styles, "Style image; repeat for a blend of several")->required();
+    app.add_option("-s,--style", c.styles,
+                   "Style image, or a folder (every image in it, sorted by name); repeat for a blend of several")
+        ->required();
     app.add_option("-o,--output", c.output, "Output image (.png or .jpg), written atomically")->required();
     app.add_option("--style-mask", c.style_masks,
                    "Region of each --style, in order (one per --style): greyscale image, white = this style; "
@@ -119,7 +126,8 @@ inline void add_optimisation_options(CLI::App& app, command_line& c) {
     app.add_option("--content-weight", o.content_weight, "alpha: weight of the content loss")->capture_default_str();
     app.add_option("--style-weight", o.style_weight, "beta: weight of the style loss")->capture_default_str();
     app.add_option("--tv-weight", o.tv_weight, "Weight of the total-variation smoothness prior")->capture_default_str();
-    app.add_option("--content-layers", c.content_layers, "Comma list of VGG layers")->capture_default_str();
+    app.add_option("--content-layers", c.content_layers, "Comma list of VGG layers (or Keras': block4_conv2 = relu4_2)")
+        ->capture_default_str();
     app.add_option("--style-layers", c.style_layers, "Comma list of VGG layers")->capture_default_str();
     app.add_option("--style-layer-weights", c.style_layer_weights, "Comma list, one per style layer (default: 1/L each)");
     app.add_option("--pooling", c.pooling, "avg | max")->check(CLI::IsMember({"avg", "max"}))->capture_default_str();
@@ -168,6 +176,73 @@ inline void add_output_options(CLI::App& app, command_line& c) {
         ->capture_default_str();
 }
 
+// Flags that users of jcjohnson/neural-style and of Keras' example type.
+inline void add_peer_options(CLI::App& app, command_line& c) {
+    stylize_options& o = c.options;
+    app.add_option("--content-layer-weights", c.content_layer_weights,
+                   "Comma list, one per content layer (default: 1/K each)");
+    app.add_option("--init-noise", o.init_noise, "Blend of noise into the start: (1-F)*start + F*noise (from --seed)")
+        ->capture_default_str();
+    app.add_flag("--normalize-gradients", o.normalize_gradients,
+                 "Divide each content/style term's gradient by its L1 norm (neural-style's flag; losses unchanged; "
+                 "use with e.g. --content-weight 5 --style-weight 100 --tv-weight 1e-3)");
+    app.add_option("--lbfgs-history", o.lbfgs_history, "L-BFGS: correction pairs kept")->capture_default_str();
+    app.add_option("--adam-beta1", o.adam_beta1, "Adam: first-moment decay, in [0, 1)")->capture_default_str();
+    app.add_option("--adam-beta2", o.adam_beta2, "Adam: second-moment decay, in [0, 1)")->capture_default_str();
+    app.add_option("--adam-epsilon", o.adam_epsilon, "Adam: added to the root of the second moment, > 0")
+        ->capture_default_str();
+    app.add_option("--print-every", c.print_every, "A progress line every N iterations (default: a live bar)");
+    app.add_option("--bit-depth", c.bit_depth, "Bits per sample of PNG outputs: 8 | 16")
+        ->check(CLI::IsMember({8, 16}))
+        ->capture_default_str();
+    app.add_option("--params-json", c.params_json,
+                   "Also write the run's parameters (recorded in every output image) to this JSON file");
+}
+
+// Image files the --style folders hold, by extension (what load_image reads).
+inline bool is_image_name(const std::filesystem::path& p) {
+    const std::string ext = lower_extension(p.string());
+    for (const char* known : {".jpg", ".jpeg", ".png", ".bmp", ".tga", ".gif", ".psd", ".pnm", ".ppm", ".pgm", ".hdr"})
+        if (ext == known) return true;
+    return false;
+}
+
+// Each --style folder replaced by the images in it, sorted by name; files stay as they are.
+inline std::vector<std::string> expand_style_folders(const std::vector<std::string>& styles) {
+    std::vector<std::string> out;
+    for (const auto& s : styles) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(s, ec)) {
+            out.push_back(s);
+            continue;
+        }
+        std::vector<std::string> found;
+        for (const auto& entry : std::filesystem::directory_iterator(s, ec))
+            if (entry.is_regular_file(ec) && is_image_name(entry.path())) found.push_back(entry.path().string());
+        if (ec) throw usage_error("--style '" + s + "': cannot list the folder: " + ec.message());
+        if (found.empty())
+            throw usage_error("--style '" + s + "': the folder holds no images (.jpg, .jpeg, .png, .bmp, .tga, .gif, .psd, .pnm, .hdr)");
+        std::sort(found.begin(), found.end());
+        out.insert(out.end(), found.begin(), found.end());
+    }
+    return out;
+}
+
+// The peers' flags that need converting or checking (run before validate_options).
+inline void apply_peer_options(command_line& c) {
+    if (!c.content_layer_weights.empty())
+        c.options.content_layer_weights = parse_numbers(c.content_layer_weights, "--content-layer-weights");
+    c.styles = expand_style_folders(c.styles);
+    if (!c.params_json.empty()) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(folder_of(c.params_json), ec))
+            throw usage_error("--params-json '" + c.params_json + "': the folder '" + folder_of(c.params_json).string() +
+                              "' does not exist");
+        if (std::filesystem::is_directory(c.params_json, ec))
+            throw usage_error("--params-json '" + c.params_json + "' is a directory");
+    }
+}
+
 }  // namespace detail
 
 /*  Parses argv into c.
@@ -186,6 +261,7 @@ inline std::optional<int> parse_command_line(int argc, char** argv, command_line
     detail::add_optimisation_options(app, c);
     detail::add_system_options(app, c);
     detail::add_output_options(app, c);
+    detail::add_peer_options(app, c);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -223,6 +299,7 @@ inline void to_stylize_options(command_line& c) {
     if (!c.memory_limit.empty() && o.memory_limit == 0) throw usage_error("--memory-limit must be > 0");
     o.init = c.init == "content" ? init_kind::content : c.init == "random" ? init_kind::random : init_kind::image;
     if (o.threads < 0) throw usage_error("--threads must be >= 1");
+    detail::apply_peer_options(c);
     if (c.styles.empty()) throw usage_error("--style is required");
     if (o.original_colors && !c.colors.empty() && c.colors != "luminance")
         throw usage_error("--original-colors (= --colors luminance) conflicts with --colors " + c.colors);

@@ -42,6 +42,12 @@ public:
 
     bool is_terminal() const { return tty_; }
 
+    // --print-every: plain lines every n iterations (and the first and last), on a terminal too.
+    void print_every(std::size_t n) {
+        every_ = n;
+        if (n > 0) tty_ = false;
+    }
+
     // Reports one iteration. `final` forces a line (the last report of a run).
     void update(std::size_t iteration, double loss, double content, double style, double tv,
                 double elapsed_seconds, bool final = false) {
@@ -76,8 +82,9 @@ public:
             std::fflush(out_);
             return;
         }
-        const std::size_t every = std::max<std::size_t>(1, total_ / 20);
-        if (final || iteration == 0 || iteration % every == 0 || elapsed_seconds - last_line_ >= 10.0) {
+        const std::size_t every = every_ ? every_ : std::max<std::size_t>(1, total_ / 20);
+        const bool overdue = every_ == 0 && elapsed_seconds - last_line_ >= 10.0;
+        if (final || iteration == 0 || iteration % every == 0 || overdue) {
             std::fprintf(out_, "nst: iteration %zu/%zu %s, %s\n", iteration, total_, parts, speed);
             std::fflush(out_);
             last_line_ = elapsed_seconds;
@@ -104,6 +111,7 @@ private:
     bool tty_;
     double start_seconds_ = 0;
     double last_line_ = -1e9;
+    std::size_t every_ = 0;  // print_every; 0: every 5% or 10 s
 };
 
 }  // namespace nst::cli

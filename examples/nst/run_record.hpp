@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nst/io/detail/atomic_file.hpp>
@@ -16,6 +17,7 @@
 #include "contact_sheet.hpp"
 #include "loss_plot.hpp"
 #include "options.hpp"
+#include "run_parameters.hpp"
 
 namespace nst::cli {
 
@@ -50,30 +52,48 @@ public:
         if (!snapshot && !thumbnail) return;
         const nst::image current = p.current_image();
         if (snapshot)
-            save_image(current, snapshot_path(c_.output, p.iteration, c_.options.iterations), c_.jpeg_quality);
+            save_image(current, snapshot_path(c_.output, p.iteration, c_.options.iterations), snapshot_options());
         if (thumbnail) thumbnails_.push_back({resize_longer_side(current, 200), iteration_label(p.iteration)});
     }
 
     std::size_t last_iteration() const { return last_iteration_; }
 
-    // Writes the output image and every extra file asked for (log, loss plot, contact sheet).
-    void write_outputs(const nst::image& output) {
-        save_image(output, c_.output, c_.jpeg_quality);
+    // Writes the output image and every extra file asked for (log, loss plot, contact sheet,
+    // parameters); each image records the run's parameters (run_parameters.hpp).
+    void write_outputs(const nst::image& output, const weights_info& weights) {
+        image_save_options image_options = save_options(parameters_json(c_, weights));
+        save_image(output, c_.output, image_options);
+        if (!c_.params_json.empty()) write_text_atomically(c_.params_json, image_options.metadata);
+        image_options.png_bit_depth = 8;  // drawings
         if (!c_.log.empty()) write_text_atomically(c_.log, csv_);
         if (!c_.loss_plot.empty())
             save_image(draw_loss_plot({{"total", draw::black, totals_},
                                        {"content", draw::blue, contents_},
                                        {"style", draw::red, styles_},
                                        {"tv", draw::green, tvs_}}),
-                       c_.loss_plot, c_.jpeg_quality);
+                       c_.loss_plot, image_options);
         if (!c_.snapshot_grid.empty()) {
             if (thumbnails_.empty() || thumbnails_.back().label != iteration_label(last_iteration_))
                 thumbnails_.push_back({resize_longer_side(output, 200), "final"});
-            save_image(contact_sheet(thumbnails_), c_.snapshot_grid, c_.jpeg_quality);
+            save_image(contact_sheet(thumbnails_), c_.snapshot_grid, image_options);
         }
     }
 
 private:
+    image_save_options save_options(std::string metadata) const {
+        image_save_options o;
+        o.jpeg_quality = c_.jpeg_quality;
+        o.png_bit_depth = c_.bit_depth;
+        o.metadata = std::move(metadata);
+        return o;
+    }
+    // Snapshots come before the run's report: the weights are identified here, once.
+    const image_save_options& snapshot_options() {
+        if (snapshot_options_.metadata.empty())
+            snapshot_options_ = save_options(parameters_json(c_, identify_weights_file(c_.options.weights)));
+        return snapshot_options_;
+    }
+
     static std::string iteration_label(std::size_t iteration) { return "iteration " + std::to_string(iteration); }
 
     // Written all at once at the end (temporary file + rename), so it is never half-written.
@@ -89,6 +109,7 @@ private:
     std::vector<double> totals_, contents_, styles_, tvs_;
     std::string csv_ = "iteration,loss,content,style,tv,elapsed_seconds,evaluations\n";
     std::vector<labelled_image> thumbnails_;
+    image_save_options snapshot_options_;
 };
 
 }  // namespace nst::cli

@@ -15,6 +15,7 @@
 #include "layers/sequential.hpp"
 #include "layers/test_layer.hpp"
 
+#include "models/layer_aliases.hpp"
 #include "models/model_kind.hpp"
 #include "models/vgg16.hpp"
 #include "models/vgg19.hpp"

@@ -50,6 +50,23 @@ TEST_CASE("program: off a terminal, progress is plain lines every 5% of the run"
     REQUIRE(text.find('\r') == std::string::npos);
 }
 
+TEST_CASE("program: --print-every N gives a line every N iterations and no 10 s lines", "[cli][program][peers]") {
+    std::FILE* out = std::tmpfile();
+    REQUIRE(out != nullptr);
+    cli::progress_display display(100, out);
+    display.print_every(3);
+    for (std::size_t i = 0; i <= 10; ++i) display.update(i, 1.0, 0.5, 0.25, 0.25, 20.0 * double(i));
+    std::rewind(out);
+    std::string text;
+    for (int ch; (ch = std::fgetc(out)) != EOF;) text += char(ch);
+    std::fclose(out);
+    INFO(text);
+    for (const char* shown : {"iteration 0/100", "iteration 3/100", "iteration 6/100", "iteration 9/100"})
+        REQUIRE(text.find(shown) != std::string::npos);
+    for (const char* hidden : {"iteration 1/100", "iteration 5/100", "iteration 10/100"})
+        REQUIRE(text.find(hidden) == std::string::npos);
+}
+
 TEST_CASE("program: drawing fills rectangles and lines within the image", "[cli][program]") {
     auto img = cli::draw::canvas(20, 30, cli::draw::white);
     cli::draw::fill_rect(img, 2, 3, 5, 6, cli::draw::red);

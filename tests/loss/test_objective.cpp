@@ -64,3 +64,45 @@ TEST_CASE("objective: lazy per-layer terms give the eager gradient and pass fini
     };
     REQUIRE(gradient_error(f, x0, grad, 40, rng) < 1e-5);
 }
+
+TEST_CASE("objective: normalised gradients divide each layer term's gradient by its L1 norm",
+          "[objective][normalize]") {
+    std::mt19937 rng(11);
+    const auto x0 = random_tensor<double, 3>({3, 8, 8}, rng);
+    max_net net(names);
+    test::randomize_weights(net, rng);
+    net.keep_all();
+    net.forward(random_tensor<double, 3>({3, 8, 8}, rng));
+    const content_loss<double> content(net.output("r2"));
+    const style_loss<double> style(style_target(net.output("r3")));
+    const auto build = [&](objective<max_net>& obj) {
+        obj.add("r2", 0.5, content, "content");
+        obj.add("r3", 3.0, style, "style");
+        obj.add_image_term(1e-2, total_variation_loss<double>(), "tv");
+    };
+    objective<max_net> plain(net), normalised(net);
+    build(plain);
+    build(normalised);
+    normalised.normalize_gradients(true);
+    REQUIRE(normalised.normalizes_gradients());
+    tensor3<double> plain_grad, grad;
+    const double plain_loss = plain(x0, plain_grad);
+    const loss_value<double> loss = normalised(x0, grad);
+    REQUIRE(double(loss) == plain_loss);  // the value is not normalised
+    REQUIRE(loss.group("style") == plain.last_value().group("style"));
+
+    // Expected: each layer term's gradient scaled to L1 norm = its weight, the image term as is.
+    const auto l1 = [](const tensor3<double>& t) { return double(xt::sum(xt::abs(t))()); };
+    net.keep_all();
+    net.forward(x0);
+    tensor3<double> d;
+    content(net.output("r2"), d);
+    net.add_gradient("r2", tensor3<double>(0.5 / (l1(d) + 1e-8) * d));
+    style(net.output("r3"), d);
+    net.add_gradient("r3", tensor3<double>(3.0 / (l1(d) + 1e-8) * d));
+    tensor3<double> expected = net.backward();
+    total_variation_loss<double>()(x0, d);
+    expected += 1e-2 * d;
+    REQUIRE(xt::allclose(grad, expected, 1e-12, 1e-14));
+    REQUIRE_FALSE(xt::allclose(grad, plain_grad, 1e-3, 1e-6));  // it is no longer the loss's gradient
+}

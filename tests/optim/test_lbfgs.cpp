@@ -315,3 +315,17 @@ TEST_CASE("lbfgs: a non-finite trial point only shortens the step", "[optim][lbf
     CHECK(x(1) == Approx(1.0));
     CHECK(r.non_finite.evaluation == 0);  // a run that ends well reports no non-finite value
 }
+
+TEMPLATE_TEST_CASE("lbfgs with backtracking minimises the Rosenbrock function", "[optim][lbfgs]", double, float) {
+    typename nst::lbfgs<TestType>::options opts;
+    opts.backtracking = true;
+    opts.gradient_tolerance = 1e-10;
+    nst::lbfgs<TestType> solver(opts);
+    tensor1<TestType> x = rosenbrock_start<TestType>();
+    std::vector<double> losses;
+    const nst::optim_result<TestType> r =
+        solver.minimize(rosenbrock<TestType>{}, x, [&](const auto& state) { losses.push_back(double(state.loss)); });
+    INFO("reason " << r.reason << ", iterations " << r.iterations << ", x = " << x(0) << ", " << x(1));
+    CHECK(distance_to_one(x) <= 1e-3);
+    for (std::size_t i = 1; i < losses.size(); ++i) CHECK(losses[i] < losses[i - 1]);  // every step decreases
+}

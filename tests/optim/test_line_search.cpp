@@ -66,3 +66,41 @@ TEST_CASE("strong Wolfe line search: reports failure when the slope lies", "[opt
     CHECK(calls == r.evaluations);
     CHECK(calls <= opts.max_evaluations);
 }
+
+TEST_CASE("backtracking line search: halves until the value falls enough, never accepts no change",
+          "[optim][line_search]") {
+    nst::line_search_options opts;
+    std::size_t calls = 0;
+    double last_alpha = 0;
+    // phi(a) = (a - 0.1)^2 - 0.01: from 1, steps 1, 0.5, 0.25, 0.125 (the first with a decrease).
+    auto phi = [&](double a) {
+        ++calls;
+        last_alpha = a;
+        return std::pair<double, double>{(a - 0.1) * (a - 0.1) - 0.01, 2.0 * (a - 0.1)};
+    };
+    const nst::line_search_result r = nst::backtracking_line_search(phi, 0.0, -0.2, 1.0, opts);
+    REQUIRE(r.satisfied);
+    CHECK(r.step == 0.125);
+    CHECK(r.evaluations == 4);
+    CHECK(calls == 4);
+    CHECK(last_alpha == r.step);  // the last call was at the accepted step
+    CHECK(r.value <= 0.0 + opts.c1 * r.step * -0.2);
+
+    // A flat function (a slope that lies, as a normalised gradient may): no decrease, no step.
+    calls = 0;
+    auto flat = [&](double) {
+        ++calls;
+        return std::pair<double, double>{1.0, -1.0};
+    };
+    const nst::line_search_result none = nst::backtracking_line_search(flat, 1.0, -1e-30, 1.0, opts);
+    CHECK_FALSE(none.satisfied);
+    CHECK(calls == opts.max_evaluations);
+
+    // NaN/inf counts as too long.
+    auto blows_up = [](double a) {
+        return std::pair<double, double>{a > 0.3 ? INFINITY : a * a - a, 2.0 * a - 1.0};
+    };
+    const nst::line_search_result r2 = nst::backtracking_line_search(blows_up, 0.0, -1.0, 1.0, opts);
+    REQUIRE(r2.satisfied);
+    CHECK(r2.step == 0.25);
+}

@@ -60,3 +60,42 @@ TEST_CASE("stylize options are validated with messages naming the problem", "[st
     o.style_masks = {img};
     REQUIRE_THROWS_WITH(nst::stylize(img, {img}, o), Catch::Contains("style mask 1 is all black"));
 }
+
+TEST_CASE("the peers' knobs are validated with messages naming them", "[stylize][peers]") {
+    auto message = [](const nst::stylize_options& o) {
+        try {
+            nst::validate_options(o, 1);
+        } catch (const nst::invalid_argument& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    nst::stylize_options o;
+    o.content_layers = {"block4_conv2"};
+    o.style_layers = {"block1_conv1", "block1_pool"};
+    REQUIRE(message(o) == "no error");
+    o.style_layers = {"block1_conv3"};
+    REQUIRE(message(o).find("block1_conv3") != std::string::npos);
+    o = nst::stylize_options{};
+    o.adam_beta1 = 1.0;
+    REQUIRE(message(o).find("beta1") != std::string::npos);
+    o = nst::stylize_options{};
+    o.adam_beta2 = -0.1;
+    REQUIRE(message(o).find("beta2") != std::string::npos);
+    o = nst::stylize_options{};
+    o.adam_epsilon = 0;
+    REQUIRE(message(o).find("epsilon") != std::string::npos);
+    o = nst::stylize_options{};
+    o.init_noise = 1.5;
+    REQUIRE(message(o).find("init noise") != std::string::npos);
+    o.init_noise = 1.0;
+    REQUIRE(message(o) == "no error");
+    o = nst::stylize_options{};
+    o.content_layer_weights = {1, 1};
+    REQUIRE(message(o).find("2 content layer weights for 1 content layers") != std::string::npos);
+    o.content_layer_weights = {-1};
+    REQUIRE(message(o).find("content layer weights must be >= 0") != std::string::npos);
+    o = nst::stylize_options{};
+    o.lbfgs_history = 0;
+    REQUIRE(message(o).find("L-BFGS history") != std::string::npos);
+}

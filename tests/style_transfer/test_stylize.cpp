@@ -259,4 +259,87 @@ TEST_CASE("stylize: .h5, legacy .pth and zip .pth (caffe) of the same weights gi
     CHECK(result.has_output());
     CHECK(torchvision.loss.back() < torchvision.loss.front());
     CHECK(torchvision.loss.front() != Approx(h5.loss.front()).epsilon(1e-3));
+// The peers' knobs (issue 11 part 5): Keras layer names, normalised gradients, init noise,
+// per-layer content weights and Adam's constants.
+
+TEST_CASE("stylize: Keras layer names give exactly the run of the canonical names", "[stylize][peers]") {
+    nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 3);
+    o.size = 48;
+    history canonical, keras;
+    nst::stylize(inputs().content, {inputs().style}, o, std::ref(canonical));
+    o.content_layers = {"block4_conv2"};
+    o.style_layers = {"block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"};
+    nst::stylize(inputs().content, {inputs().style}, o, std::ref(keras));
+    REQUIRE(canonical.loss.size() == 4);
+    REQUIRE(keras.loss == canonical.loss);
+    REQUIRE(keras.content == canonical.content);
+    REQUIRE(keras.style == canonical.style);
+    o.style_layers = {"block1_pool"};  // pool1: a different run, still valid
+    REQUIRE_NOTHROW(nst::stylize(inputs().content, {inputs().style}, o));
+}
+
+TEST_CASE("stylize: normalised gradients with L-BFGS still lower the (unnormalised) loss", "[stylize][peers]") {
+    nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 8);
+    o.size = 64;
+    o.normalize_gradients = true;
+    o.content_weight = 5;  // neural-style's values for -normalize_gradients
+    o.style_weight = 100;
+    o.tv_weight = 1e-3;
+    history h;
+    const auto result = nst::stylize(inputs().content, {inputs().style}, o, std::ref(h));
+    INFO("reason " << nst::to_string(result.reason) << ", iterations " << result.iterations);
+    REQUIRE(result.iterations == 8);
+    for (std::size_t i = 1; i < h.loss.size(); ++i) CHECK(h.loss[i] < h.loss[i - 1]);
+    CHECK(h.loss.back() < 0.5 * h.loss.front());
+}
+
+TEST_CASE("stylize: init noise blends the random start into the content start", "[stylize][peers]") {
+    nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 0);
+    o.size = 48;
+    o.seed = 5;
+    const nst::image content_start = nst::stylize(inputs().content, {inputs().style}, o).output;
+    o.init = nst::init_kind::random;
+    const nst::image noise_start = nst::stylize(inputs().content, {inputs().style}, o).output;
+    o.init = nst::init_kind::content;
+    o.init_noise = 0.25;
+    const nst::image blend = nst::stylize(inputs().content, {inputs().style}, o).output;
+    REQUIRE(xt::allclose(blend, 0.75f * content_start + 0.25f * noise_start, 1e-5, 1e-3));
+    o.init_noise = 1;
+    REQUIRE(xt::allclose(nst::stylize(inputs().content, {inputs().style}, o).output, noise_start, 1e-5, 1e-3));
+}
+
+TEST_CASE("stylize: content layer weights replace the 1/K split", "[stylize][peers]") {
+    nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 0);
+    o.size = 48;
+    o.init = nst::init_kind::random;  // a start with content loss
+    o.content_layers = {"relu4_2"};
+    history one;
+    nst::stylize(inputs().content, {inputs().style}, o, std::ref(one));
+    o.content_layers = {"relu4_2", "relu2_2"};
+    o.content_layer_weights = {1.0, 0.0};
+    history weighted;
+    nst::stylize(inputs().content, {inputs().style}, o, std::ref(weighted));
+    REQUIRE(one.content[0] > 0);
+    REQUIRE(weighted.content[0] == Approx(one.content[0]).epsilon(1e-6));
+    o.content_layer_weights = {};
+    history split;
+    nst::stylize(inputs().content, {inputs().style}, o, std::ref(split));
+    o.content_layer_weights = {0.5, 0.5};
+    history halves;
+    nst::stylize(inputs().content, {inputs().style}, o, std::ref(halves));
+    REQUIRE(halves.content[0] == split.content[0]);
+    REQUIRE(split.content[0] != Approx(one.content[0]).epsilon(1e-3));
+}
+
+TEST_CASE("stylize: Adam's betas and epsilon reach the optimizer", "[stylize][peers]") {
+    nst::stylize_options o = small_options(nst::optimizer_kind::adam, 2);
+    o.size = 32;
+    history standard, changed;
+    nst::stylize(inputs().content, {inputs().style}, o, std::ref(standard));
+    o.adam_beta1 = 0.5;
+    o.adam_beta2 = 0.9;
+    o.adam_epsilon = 1e-3;
+    nst::stylize(inputs().content, {inputs().style}, o, std::ref(changed));
+    REQUIRE(changed.loss[0] == standard.loss[0]);
+    REQUIRE(changed.loss[2] != standard.loss[2]);
 }

@@ -29,6 +29,8 @@
 #include "../core/tensor.hpp"
 #include "detail/atomic_file.hpp"
 #include "detail/image_headers.hpp"
+#include "detail/jpeg_comment.hpp"
+#include "detail/png_writer.hpp"
 #include "detail/jpeg_huffman_check.hpp"
 #include "detail/read_file.hpp"
 
@@ -231,43 +233,84 @@ inline image load_image(const std::string& path, const image_limits& limits = {}
     return decode_image(bytes.data(), bytes.size(), path, limits);
 }
 
-/*  Saves as PNG (lossless) or JPEG, chosen by the extension .png / .jpg / .jpeg (any case).
+// How save_image writes a file.
+struct image_save_options {
+    int jpeg_quality = 95;  // 1..100, JPEG only
+    int png_bit_depth = 8;  // 8 or 16 bits per sample, PNG only (16: print workflows)
+    // Text recorded in the file, e.g. how the image was made: an iTXt chunk under
+    // `metadata_keyword` in a PNG, COM segments in a JPEG. Empty: none.
+    std::string metadata;
+    std::string metadata_keyword = "nst-parameters";
+};
+
+namespace detail {
+// Clamped to 0..255, rounded (NaN -> 0) and scaled to 0..max (255 or 65535: v * 257).
+inline std::vector<unsigned char> quantize_samples(const image& img, int bit_depth) {
+    const std::size_t bytes_per_sample = bit_depth == 16 ? 2 : 1;
+    std::vector<unsigned char> out(img.size() * bytes_per_sample);
+    const float scale = bit_depth == 16 ? 257.0f : 1.0f;
+    std::size_t i = 0;
+    for (const float v : img) {
+        const float clamped = v >= 0.0f ? std::min(v, 255.0f) : 0.0f;
+        const unsigned value = unsigned(std::floor(clamped * scale + 0.5f));
+        if (bytes_per_sample == 2) out[i++] = static_cast<unsigned char>(value >> 8);
+        out[i++] = static_cast<unsigned char>(value & 0xFF);
+    }
+    return out;
+}
+}  // namespace detail
+
+/*  Saves as PNG (lossless, 8 or 16 bits) or JPEG, chosen by the extension .png / .jpg / .jpeg
+    (any case).
     requires: img is H x W x 3 with H, W >= 1 (else shape_error); the extension is one of the
-              above and 1 <= jpeg_quality <= 100 (else invalid_argument).
-    ensures:  values are clamped to 0..255 and rounded to the nearest integer (NaN -> 0); the file
-              is written to "<path>.tmp-XXXXXX" in the same folder and renamed over `path`, so
-              `path` is either the complete new image or untouched. Throws io_error (missing
-              folder, permission denied, disk full...) leaving no temporary file behind. */
-inline void save_image(const image& img, const std::string& path, int jpeg_quality = 95) {
+              above, 1 <= jpeg_quality <= 100 and png_bit_depth is 8 or 16 (else invalid_argument).
+    ensures:  values are clamped to 0..255 and rounded to the nearest integer (NaN -> 0); 16-bit
+              PNGs store round(v * 257), so an image loaded back (v / 257) keeps 1/257-level
+              precision; options.metadata is recorded as described above; the file is written
+              to "<path>.tmp-XXXXXX" in the same folder and renamed over `path`, so `path` is
+              either the complete new image or untouched. Throws io_error (missing folder,
+              permission denied, disk full...) leaving no temporary file behind. */
+inline void save_image(const image& img, const std::string& path, const image_save_options& options) {
     const std::string ext = detail::lowercase_extension(path);
     const bool png = ext == ".png";
+    const auto refuse = [&](const std::string& why) { return invalid_argument("cannot save image '" + path + "': " + why); };
     if (!png && ext != ".jpg" && ext != ".jpeg")
-        throw invalid_argument("cannot save image '" + path + "': unknown extension '" + ext +
-                               "' (use .png, .jpg or .jpeg)");
-    if (jpeg_quality < 1 || jpeg_quality > 100)
-        throw invalid_argument("cannot save image '" + path + "': JPEG quality must be in 1..100, got " +
-                               std::to_string(jpeg_quality));
+        throw refuse("unknown extension '" + ext + "' (use .png, .jpg or .jpeg)");
+    if (options.jpeg_quality < 1 || options.jpeg_quality > 100)
+        throw refuse("JPEG quality must be in 1..100, got " + std::to_string(options.jpeg_quality));
+    if (options.png_bit_depth != 8 && options.png_bit_depth != 16)
+        throw refuse("PNG bit depth must be 8 or 16, got " + std::to_string(options.png_bit_depth));
     detail::require_rgb_image(img, "cannot save image '" + path + "'");
     const std::size_t height = img.shape(0), width = img.shape(1);
-    const std::size_t max_side = png ? std::size_t(INT_MAX / 3) : 65535;  // JPEG stores 16 bits
-    if (height > max_side || width > max_side || height * width > std::size_t(INT_MAX / 3))
-        throw invalid_argument("cannot save image '" + path + "': " + shape_string(img.shape()) +
-                               " is too large for the " + (png ? "PNG" : "JPEG") + " writer");
+    const std::size_t max_side = png ? std::size_t(INT_MAX / 6) : 65535;  // JPEG stores 16 bits
+    if (height > max_side || width > max_side || height * width > std::size_t(INT_MAX / 6))
+        throw refuse(shape_string(img.shape()) + " is too large for the " + (png ? "PNG" : "JPEG") + " writer");
 
-    std::vector<unsigned char> bytes(img.size());
-    std::transform(img.begin(), img.end(), bytes.begin(), [](float v) {
-        return static_cast<unsigned char>(v >= 0.0f ? std::floor(std::min(v, 255.0f) + 0.5f) : 0.0f);
-    });
-
+    std::vector<unsigned char> file;
+    if (png) {
+        const std::vector<unsigned char> samples = detail::quantize_samples(img, options.png_bit_depth);
+        file = detail::encode_png(samples.data(), width, height, options.png_bit_depth, options.metadata_keyword,
+                                  options.metadata);
+    } else {
+        const std::vector<unsigned char> samples = detail::quantize_samples(img, 8);
+        const auto append = [](void* context, void* data, int size) {
+            auto* bytes = static_cast<std::vector<unsigned char>*>(context);
+            bytes->insert(bytes->end(), static_cast<unsigned char*>(data), static_cast<unsigned char*>(data) + size);
+        };
+        if (!stbi_write_jpg_to_func(append, &file, int(width), int(height), 3, samples.data(), options.jpeg_quality))
+            throw io_error("cannot save image '" + path + "': the encoder failed");
+        detail::insert_jpeg_comment(file, options.metadata);
+    }
     detail::atomic_file out(path);
-    const auto write = [](void* context, void* data, int size) {
-        static_cast<detail::atomic_file*>(context)->write(data, std::size_t(size));
-    };
-    const int w = int(width), h = int(height);
-    const int ok = png ? stbi_write_png_to_func(write, &out, w, h, 3, bytes.data(), w * 3)
-                       : stbi_write_jpg_to_func(write, &out, w, h, 3, bytes.data(), jpeg_quality);
-    if (!ok) throw io_error("cannot save image '" + path + "': the encoder failed");
+    out.write(file.data(), file.size());
     out.commit();
+}
+
+/*  As above with default options but the JPEG quality. */
+inline void save_image(const image& img, const std::string& path, int jpeg_quality = 95) {
+    image_save_options options;
+    options.jpeg_quality = jpeg_quality;
+    save_image(img, path, options);
 }
 
 /*  Resamples to height x width with stb_image_resize on the float values as they are (no sRGB

@@ -13,6 +13,15 @@
 // Each term carries a group name ("content", "style", "tv", ...). An evaluation returns a
 // loss_value: the total and every term's weighted part, so whoever receives it (an optimizer
 // callback, see optim/state.hpp) knows the parts of exactly that point.
+//
+// normalize_gradients(true) (jcjohnson/neural-style's -normalize_gradients): each layer term's
+// gradient is divided by its L1 norm (+ 1e-8) before it is weighted and injected, so a term's
+// weight sets the size of its pull whatever its loss scale. The image-level terms (total
+// variation) are not normalised, as in neural-style. The returned value stays the unnormalised
+// weighted loss, so the returned gradient is then no longer that value's gradient, and not
+// always a descent direction for it (an unnormalised TV term of weight 1 dominates it at the
+// default weights: use neural-style's 1e-3). nst::lbfgs with options::backtracking accepts only
+// steps that lower the true loss.
 #pragma once
 
 #include <algorithm>
@@ -51,6 +60,16 @@ template <class T> struct loss_value {
 
 namespace detail {
 // grad += weight * d over raw memory, in parallel (no temporary for the scaled term gradient).
+// sum |d_i| in double, in parallel.
+template <class T> double l1_norm(const tensor3<T>& d) {
+    const T* p = d.data();
+    const std::ptrdiff_t n = std::ptrdiff_t(d.size());
+    double sum = 0;
+#pragma omp parallel for schedule(static) reduction(+ : sum) if (n > 65536)
+    for (std::ptrdiff_t i = 0; i < n; ++i) sum += double(p[i] < 0 ? -p[i] : p[i]);
+    return sum;
+}
+
 template <class T> void add_scaled(tensor3<T>& grad, T weight, const tensor3<T>& d, const std::string& group) {
     if (d.shape() != grad.shape())
         throw shape_error("objective: the image term '" + group + "' wrote a gradient of shape " +
@@ -93,6 +112,10 @@ public:
         return last_;
     }
 
+    // On: each layer term's gradient is divided by its L1 norm before weighting (see above).
+    void normalize_gradients(bool on) { normalize_ = on; }
+    bool normalizes_gradients() const { return normalize_; }
+
     // The value returned by the last evaluation.
     const loss_value<T>& last_value() const { return last_; }
     // Sum of the weighted values of one group at the last evaluation (0 if the group is absent).
@@ -132,7 +155,7 @@ private:
                 reads = true;
                 tensor3<T> d;
                 last_.parts[i].value = t.weight * t.function(net_->output(layer), d);
-                d *= t.weight;
+                d *= normalize_ ? T(double(t.weight) / (detail::l1_norm(d) + 1e-8)) : t.weight;
                 net_->add_gradient(layer, std::move(d));
             }
             if (reads) net_->release_output(layer);
@@ -153,6 +176,7 @@ private:
     std::vector<term> terms_;
     loss_value<T> last_;
     std::size_t evaluations_ = 0;
+    bool normalize_ = false;
 };
 
 }  // namespace NST_SIMD_NAMESPACE

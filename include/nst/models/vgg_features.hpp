@@ -20,6 +20,7 @@
 #include "../layers/pool2x2.hpp"
 #include "../layers/relu.hpp"
 #include "../layers/sequential.hpp"
+#include "layer_aliases.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
@@ -103,21 +104,27 @@ public:
         static const std::array<std::string, base::size> names = detail::vgg_layer_names<base>();
         return names;
     }
-    // Index of a layer by name, or nullopt for a name this network does not have.
+    // Index of a layer by name or Keras alias (block4_conv2 = relu4_2, layer_aliases.hpp), or
+    // nullopt for a name this network does not have.
     static std::optional<std::size_t> find_layer(std::string_view name) {
+        const std::string canonical = canonical_layer_name(name);
         const auto& names = layer_names();
         for (std::size_t i = 0; i < names.size(); ++i)
-            if (names[i] == name) return i;
+            if (names[i] == canonical) return i;
         return std::nullopt;
     }
-    // Index of a layer by name; throws invalid_argument listing the valid names.
+    // Index of a layer by name or alias; throws invalid_argument listing the valid names.
     static std::size_t layer_index(std::string_view name) {
         if (const auto i = find_layer(name)) return *i;
         std::string known;
         for (const auto& n : layer_names()) known += (known.empty() ? "" : ", ") + n;
         throw invalid_argument("unknown " + std::string(Derived::display_name) + " layer '" + std::string(name) +
-                               "'; " + Derived::display_name + " has: " + known);
+                               "'; " + Derived::display_name + " has: " + known +
+                               " (or Keras' names: block1_conv1 = relu1_1, ..., block1_pool = pool1)");
     }
+    // As layer_index; hides sequential::index_of so whatever looks layers up through the
+    // network (objective::add, stylize) accepts the aliases too.
+    std::size_t index_of(std::string_view name) const { return layer_index(name); }
     // "conv1_1, relu1_1, ..., conv5_4, relu5_4, pool1..pool5": the valid names in short, for messages.
     static std::string layer_names_summary() {
         const auto& n = layer_names();

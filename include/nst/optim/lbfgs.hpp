@@ -55,7 +55,11 @@ public:
         // Later iterations try the full quasi-Newton step first; a steepest-descent restart
         // (after a failed line search) tries the length of the last accepted step.
         double first_step_length = 1.0;
-        // Strong Wolfe line search.
+        // Strong Wolfe line search, or with backtracking set, Armijo backtracking (halve the
+        // step until the loss falls enough): for gradients that are not the loss's own, e.g.
+        // normalised per term (objective::normalize_gradients), whose slopes the Wolfe
+        // curvature test would compare with the loss's values.
+        bool backtracking = false;
         std::size_t max_line_search_steps = 20;  // evaluations of f per line search
         double wolfe_c1 = 1e-4;
         double wolfe_c2 = 0.9;
@@ -289,7 +293,9 @@ private:
         loss0_ = run_.loss;
         dphi0_ = dot(g_prev_.data(), d_.data(), n_);
         const line_search_result r =
-            strong_wolfe_line_search(phi, static_cast<double>(loss0_), dphi0_, initial_step, search_options_);
+            opts_.backtracking
+                ? backtracking_line_search(phi, static_cast<double>(loss0_), dphi0_, initial_step, search_options_)
+                : strong_wolfe_line_search(phi, static_cast<double>(loss0_), dphi0_, initial_step, search_options_);
         if (r.satisfied && !trial_at_start_) run_.accept_latest();
         if (!r.satisfied) restore_start();
         only_non_finite_ = !r.satisfied && any_non_finite && !any_finite;

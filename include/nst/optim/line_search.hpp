@@ -173,6 +173,40 @@ private:
         - otherwise no step was found within the budget; the caller should restore its start.
         - r.evaluations == number of calls of phi
 !*/
+/*!
+    requires
+        - phi, phi0, dphi0, initial_step and opts as for strong_wolfe_line_search (opts.c2 unused)
+    ensures
+        - backtracking (Armijo): tries initial_step, then halves it, until
+          phi(step) <= phi0 + c1 * step * dphi0 and phi(step) < phi0 with a finite value and
+          slope, at most
+          opts.max_evaluations calls. For a "gradient" that is not the value's (e.g. normalised
+          per term), whose slopes cannot be compared with the values as the curvature test does.
+        - if r.satisfied, the LAST call of phi was phi(r.step); r.evaluations == calls of phi
+!*/
+template <class Phi>
+line_search_result backtracking_line_search(Phi&& phi, double phi0, double dphi0, double initial_step,
+                                            const line_search_options& opts) {
+    line_search_result r;
+    double alpha = std::min(initial_step, opts.max_step);
+    while (r.evaluations < opts.max_evaluations) {
+        auto [v, d] = phi(alpha);
+        ++r.evaluations;
+        const double value = static_cast<double>(v), derivative = static_cast<double>(d);
+        // value < phi0 too: below phi0's resolution the Armijo bound alone would accept no change.
+        if (std::isfinite(value) && std::isfinite(derivative) && value < phi0 &&
+            value <= phi0 + opts.c1 * alpha * dphi0) {
+            r.satisfied = true;
+            r.step = alpha;
+            r.value = value;
+            r.derivative = derivative;
+            return r;
+        }
+        alpha *= 0.5;
+    }
+    return r;
+}
+
 template <class Phi>
 line_search_result strong_wolfe_line_search(Phi&& phi, double phi0, double dphi0, double initial_step,
                                             const line_search_options& opts) {

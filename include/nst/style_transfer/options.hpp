@@ -115,6 +115,23 @@ struct stylize_options {
     // Refuse to start when the estimated working memory exceeds this many bytes.
     // 0 = default_memory_limit() (3/4 of physical RAM, 8 GiB where that is unknown).
     std::uint64_t memory_limit = 0;
+
+    // The peers' knobs (jcjohnson/neural-style's flags).
+    // One weight per content layer (content_weight * w_k); empty = 1/K each.
+    std::vector<double> content_layer_weights;
+    // Blend of noise into the start: x0 = (1 - init_noise) * start + init_noise * noise, where the
+    // start is the content (or init image) and the noise is what init_kind::random draws from
+    // `seed`; 0 = no noise, 1 = the random start. Ignored for init_kind::random.
+    double init_noise = 0.0;
+    // Each content/style term's gradient divided by its L1 norm before weighting (neural-style's
+    // -normalize_gradients; objective::normalize_gradients). The reported losses stay
+    // unnormalised; the weights then set each term's share of the step, so they need other
+    // values than the defaults (neural-style uses content 5, style 100 with it).
+    bool normalize_gradients = false;
+    // Adam only: the moment decays and the denominator's epsilon (optim/adam.hpp).
+    double adam_beta1 = 0.9;
+    double adam_beta2 = 0.999;
+    double adam_epsilon = 1e-8;
 };
 
 // What callbacks receive after every optimizer iteration (iteration 0 = the starting image).
@@ -185,6 +202,20 @@ inline void validate_layer_names(const stylize_options& o, model_kind model) {
         check(o.content_layers, "content");
         check(o.style_layers, "style");
     });
+// The checks of the peers' knobs (see the end of stylize_options).
+inline void validate_peer_options(const stylize_options& o) {
+    auto fail = [](const std::string& what) { throw invalid_argument(what); };
+    const auto in_unit = [](double v, bool closed) { return v >= 0 && (closed ? v <= 1 : v < 1); };
+    if (!in_unit(o.adam_beta1, false)) fail("adam beta1 must be in [0, 1), got " + std::to_string(o.adam_beta1));
+    if (!in_unit(o.adam_beta2, false)) fail("adam beta2 must be in [0, 1), got " + std::to_string(o.adam_beta2));
+    if (!(o.adam_epsilon > 0) || !std::isfinite(o.adam_epsilon))
+        fail("adam epsilon must be > 0, got " + std::to_string(o.adam_epsilon));
+    if (!in_unit(o.init_noise, true)) fail("init noise must be in [0, 1], got " + std::to_string(o.init_noise));
+    if (!o.content_layer_weights.empty() && o.content_layer_weights.size() != o.content_layers.size())
+        fail("got " + std::to_string(o.content_layer_weights.size()) + " content layer weights for " +
+             std::to_string(o.content_layers.size()) + " content layers (" + detail::join(o.content_layers) + ")");
+    for (double w : o.content_layer_weights)
+        if (!(w >= 0) || !std::isfinite(w)) fail("content layer weights must be >= 0");
 }
 
 /*  Checks everything about the options that does not need the images or the weights.
@@ -206,6 +237,7 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
     if (o.optimizer == optimizer_kind::adam && (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate)))
         fail("learning rate must be > 0, got " + std::to_string(o.learning_rate));
     if (o.lbfgs_history < 1) fail("L-BFGS history must be >= 1");
+    validate_peer_options(o);
     if (o.content_layers.empty() && o.style_layers.empty())
         fail("no content and no style layers: nothing to optimise");
     validate_layer_names(o, o.model.value_or(model_kind::vgg19));

@@ -113,11 +113,12 @@ void add_content_terms(objective<Net>& loss, Net& net, const nst::image& content
     if (o.content_layers.empty()) return;
     const std::vector<std::size_t> layers = keep_layers(net, o.content_layers);
     net.forward(to_vgg_input<T>(content, convention_of(o)), *std::max_element(layers.begin(), layers.end()));
-    const T weight = T(o.content_weight / double(layers.size()));
     const bool masked = o.content_mask.size() != 0;
     const tensor2<float> mask =
         masked ? mask_weights(o.content_mask, content.shape(0), content.shape(1), o.input_limits) : tensor2<float>();
     for (std::size_t k = 0; k < layers.size(); ++k) {
+        const double wk = o.content_layer_weights.empty() ? 1.0 / double(layers.size()) : o.content_layer_weights[k];
+        const T weight = T(o.content_weight * wk);
         if (!masked) {
             loss.add(o.content_layers[k], weight, content_loss<T>(net.output(layers[k])), "content");
             continue;
@@ -229,22 +230,30 @@ void add_style_terms(objective<Net>& loss, Net& net, const nst::image& content, 
                  "style");
 }
 
-/*  Step 4: the starting image in VGG space (3 x H x W at the content's working size). */
+// The random start: white noise around the mean grey (+-32 levels) from `seed`.
+template <class T> tensor3<T> noise_image(std::size_t height, std::size_t width, std::uint64_t seed, T sd) {
+    auto x = tensor3<T>::from_shape({std::size_t(3), height, width});
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<T> noise(T(0), sd);
+    for (auto& v : x) v = noise(rng);
+    return x;
+}
+
+/*  Step 4: the starting image in VGG space (3 x H x W at the content's working size), with
+    init_noise of the random start blended in. */
 template <class T> tensor3<T> initial_image(const nst::image& content, const stylize_options& o) {
-    switch (o.init) {
-        case init_kind::image:
-            return to_vgg_input<T>(resize_image(o.init_image, content.shape(0), content.shape(1), o.input_limits),
-                                    convention_of(o));
-        case init_kind::random: {
-            auto x = tensor3<T>::from_shape({std::size_t(3), content.shape(0), content.shape(1)});
-            std::mt19937_64 rng(o.seed);
-            std::normal_distribution<T> noise(T(0), T(32 * pixel_level(o)));  // around the mean grey, +-32 levels
-            for (auto& v : x) v = noise(rng);
-            return x;
-        }
-        case init_kind::content: break;
+    const std::size_t h = content.shape(0), w = content.shape(1);
+    if (o.init == init_kind::random) return noise_image<T>(h, w, o.seed, T(32 * pixel_level(o)));
+    tensor3<T> x = o.init == init_kind::image
+                       ? to_vgg_input<T>(resize_image(o.init_image, h, w, o.input_limits), convention_of(o))
+                       : to_vgg_input<T>(content, convention_of(o));
+    if (o.init_noise > 0) {
+        const tensor3<T> noise = noise_image<T>(h, w, o.seed, T(32 * pixel_level(o)));
+        const T f = T(o.init_noise);
+        auto n = noise.begin();
+        for (auto& v : x) v = (T(1) - f) * v + f * *n++;
     }
-    return to_vgg_input<T>(content, convention_of(o));
+    return x;
 }
 
 // A point in VGG space as the RGB image the caller gets (with the content's colours if asked).
@@ -302,11 +311,15 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
         typename lbfgs<T>::options lo;
         lo.max_iterations = o.iterations;
         lo.history_size = o.lbfgs_history;
+        lo.backtracking = o.normalize_gradients;  // the gradient is not the loss's: no Wolfe curvature test
         return lbfgs<T>(lo).minimize(loss, x, monitor);
     }
     typename adam<T>::options ao;
     ao.max_iterations = o.iterations;
     ao.learning_rate = o.learning_rate * pixel_level(o);
+    ao.beta1 = o.adam_beta1;
+    ao.beta2 = o.adam_beta2;
+    ao.epsilon = o.adam_epsilon;
     return adam<T>(ao).minimize(loss, x, monitor);
 }
 
@@ -354,6 +367,7 @@ stylize_result stylize_net(std::chrono::steady_clock::time_point start, const wo
     net.set_precision(o.precision);
     const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
     objective<net_type> loss(net);
+    loss.normalize_gradients(o.normalize_gradients);
     add_content_terms(loss, net, content, o);
     add_style_terms(loss, net, content, styles, sizes.styles, o);
     // TV is a sum of squared pixel differences: tv_weight is per squared pixel level.

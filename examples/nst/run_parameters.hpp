@@ -1,0 +1,136 @@
+// How an output was made, as JSON: every option of the run with its effective value (defaults
+// included, the 1/K and 1/L layer weights and the normalised style blend spelled out), nst's
+// version and the weights file's path, name and SHA-256. Recorded in every image the program
+// writes (PNG iTXt chunk "nst-parameters", JPEG COM segment) and, with --params-json, in a file.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <nst/core/memory_limit.hpp>
+#include <nst/core/threads.hpp>
+#include <nst/core/version.hpp>
+#include <nst/io/weights_identity.hpp>
+#include <nst/style_transfer.hpp>
+
+#include "options.hpp"
+
+namespace nst::cli {
+
+namespace json {
+inline std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += ch;  // UTF-8 passes through
+        }
+    }
+    return out + "\"";
+}
+// The shortest of 15..17 significant digits that reads back as v (0.999, not 0.99899999999999999).
+inline std::string number(double v) {
+    char buf[32];
+    for (int digits = 15; digits <= 17; ++digits) {
+        std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (std::strtod(buf, nullptr) == v) break;
+    }
+    return buf;
+}
+inline std::string integer(std::uint64_t v) { return std::to_string(v); }
+inline std::string strings(const std::vector<std::string>& v) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + quote(v[i]);
+    return out + "]";
+}
+inline std::string numbers(const std::vector<double>& v) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + number(v[i]);
+    return out + "]";
+}
+// Each entry: "key": value (value already JSON), one per line.
+inline std::string object(const std::vector<std::pair<std::string, std::string>>& entries, const std::string& indent) {
+    std::string out = "{\n";
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        out += indent + "  " + quote(entries[i].first) + ": " + entries[i].second + (i + 1 < entries.size() ? ",\n" : "\n");
+    return out + indent + "}";
+}
+}  // namespace json
+
+// The weights to name when the run's own report is not there yet (snapshots): hashes the file.
+inline weights_info identify_weights_file(const std::string& path) {
+    const std::string sha = nst::detail::sha256_of_file(path);
+    return weights_info{path, sha, known_weights_name(sha)};
+}
+
+// w_k as stylize uses them: the given weights, or 1/n each.
+inline std::vector<double> effective_layer_weights(const std::vector<double>& given, std::size_t n) {
+    return given.empty() ? std::vector<double>(n, n ? 1.0 / double(n) : 0.0) : given;
+}
+
+/*  The run's parameters as a JSON object (see the file comment). */
+inline std::string parameters_json(const command_line& c, const weights_info& weights) {
+    const stylize_options& o = c.options;
+    using json::number;
+    using json::quote;
+    const std::string threads = number(o.threads > 0 ? o.threads : nst::num_threads());
+    const std::uint64_t memory_limit = o.memory_limit ? o.memory_limit : default_memory_limit();
+    const std::string init = o.init == init_kind::image ? c.init : to_string(o.init);
+    const std::string weights_object = json::object(
+        {{"path", quote(weights.path)}, {"sha256", quote(weights.sha256)}, {"known_name", quote(weights.known_name)}},
+        "  ");
+    return json::object(
+        {{"program", quote("nst")},
+         {"version", quote(NST_VERSION_STRING)},
+         {"content", quote(c.content)},
+         {"styles", json::strings(c.styles)},
+         {"style_blend", json::numbers(nst::detail::normalised_blend(o, c.styles.size()))},
+         {"output", quote(c.output)},
+         {"weights", weights_object},
+         {"size", json::integer(o.size)},
+         {"style_scale", number(o.style_scale)},
+         {"iterations", json::integer(o.iterations)},
+         {"optimizer", quote(to_string(o.optimizer))},
+         {"learning_rate", number(o.learning_rate)},
+         {"lbfgs_history", json::integer(o.lbfgs_history)},
+         {"adam_beta1", number(o.adam_beta1)},
+         {"adam_beta2", number(o.adam_beta2)},
+         {"adam_epsilon", number(o.adam_epsilon)},
+         {"content_weight", number(o.content_weight)},
+         {"style_weight", number(o.style_weight)},
+         {"tv_weight", number(o.tv_weight)},
+         {"content_layers", json::strings(o.content_layers)},
+         {"content_layer_weights", json::numbers(effective_layer_weights(o.content_layer_weights, o.content_layers.size()))},
+         {"style_layers", json::strings(o.style_layers)},
+         {"style_layer_weights", json::numbers(effective_layer_weights(o.style_layer_weights, o.style_layers.size()))},
+         {"normalize_gradients", o.normalize_gradients ? "true" : "false"},
+         {"pooling", quote(to_string(o.pooling_mode))},
+         {"init", quote(init)},
+         {"init_noise", number(o.init_noise)},
+         {"seed", json::integer(o.seed)},
+         {"original_colors", o.original_colors ? "true" : "false"},
+         {"colors", quote(c.colors.empty() ? (o.original_colors ? "luminance" : "style") : c.colors)},
+         {"style_masks", json::strings(c.style_masks)},
+         {"content_mask", quote(c.content_mask)},
+         {"model", quote(c.model.empty() ? "from the weights file" : c.model)},
+         {"weights_preprocessing", quote(c.weights_preprocessing.empty() ? "from the weights file" : c.weights_preprocessing)},
+         {"threads", threads},
+         {"precision", quote(to_string(conv_precision_in_use(o.precision)))},
+         {"max_input_pixels", json::integer(o.input_limits.max_pixels)},
+         {"memory_limit", json::integer(memory_limit)},
+         {"bit_depth", number(c.bit_depth)},
+         {"jpeg_quality", number(c.jpeg_quality)}},
+        "") + "\n";
+}
+
+}  // namespace nst::cli
