@@ -672,6 +672,8 @@ TEST_CASE("cli: --colors histogram keeps the photo's colour statistics, luminanc
     REQUIRE(deviation[1] < 0.5 * deviation[0]);
     REQUIRE(chroma[2] < 1.0);  // 8-bit rounding and the clamp of a few saturated pixels
     REQUIRE(chroma[0] > 5.0);
+}
+
 TEST_CASE("cli: --model takes vgg19 or vgg16 and checks the layers against it before any work", "[cli][model]") {
     bad_input_case c;
     require_rejected(c.dir, run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--model", "vgg13"})),
