@@ -510,65 +510,6 @@ std::array<double, 2> blue_minus_red_by_half(const nst::image& img) {
     for (std::size_t y = 0; y < h; ++y)
         for (std::size_t x = 0; x < w; ++x) sums[x < w / 2 ? 0 : 1] += img(y, x, 2) - img(y, x, 0);
     return {sums[0] / double(h * (w / 2)), sums[1] / double(h * (w - w / 2))};
-// --- The peers' flags (issue 11 part 5) --------------------------------------------------------
-
-TEST_CASE("cli: bad values of the peers' flags", "[cli][peers]") {
-    bad_input_case c;
-    fs::create_directory(c.dir / "no_images");
-    write_bytes(c.dir / "no_images/readme.txt", "not an image");
-    const std::vector<std::string> fixtures = c.fixtures({c.dir / "no_images"});
-    const auto with = [&](std::vector<std::string> extra) {
-        std::vector<std::string> a{"-c", c.content, "-s", c.style};
-        a.insert(a.end(), extra.begin(), extra.end());
-        return c.args(a);
-    };
-    const auto rejected = [&](std::vector<std::string> extra, std::vector<std::string> needles) {
-        INFO("flags: " << extra[0] << " " << (extra.size() > 1 ? extra[1] : ""));
-        require_rejected(c.dir, run_nst(c.dir, with(std::move(extra))), needles, fixtures);
-    };
-    rejected({"--lbfgs-history", "0"}, {"L-BFGS history"});
-    rejected({"--lbfgs-history", "many"}, {"--lbfgs-history"});
-    rejected({"--adam-beta1", "1"}, {"beta1"});
-    rejected({"--adam-beta2", "-0.5"}, {"beta2"});
-    rejected({"--adam-epsilon", "0"}, {"epsilon"});
-    rejected({"--init-noise", "2"}, {"init noise"});
-    rejected({"--content-layer-weights", "1,2"}, {"2 content layer weights for 1 content layers"});
-    rejected({"--content-layer-weights", "1,x"}, {"--content-layer-weights", "'x' is not a number"});
-    rejected({"--content-layers", "block9_conv1"}, {"block9_conv1"});
-    rejected({"--print-every", "often"}, {"--print-every"});
-    rejected({"--bit-depth", "12"}, {"--bit-depth"});
-    rejected({"--params-json", c.dir / "nowhere/p.json"}, {"--params-json", "does not exist"});
-    rejected({"--params-json", c.dir / "no_images"}, {"--params-json", "is a directory"});
-    require_rejected(c.dir, run_nst(c.dir, c.args({"-c", c.content, "-s", c.dir / "no_images"})),
-                     {"no_images", "holds no images"}, fixtures);
-}
-
-namespace {
-
-std::vector<std::string> csv_without_times(const std::string& csv) {
-    std::vector<std::string> rows;
-    std::istringstream in(csv);
-    for (std::string line; std::getline(in, line);) {
-        // iteration,loss,content,style,tv,elapsed_seconds,evaluations: drop elapsed_seconds
-        const auto fifth = line.find(',', line.find(',', line.find(',', line.find(',', line.find(',') + 1) + 1) + 1) + 1);
-        const auto sixth = line.find(',', fifth + 1);
-        rows.push_back(line.substr(0, fifth) + line.substr(sixth));
-    }
-    return rows;
-}
-
-// The text of a PNG's iTXt chunk with this keyword ("" if none).
-std::string png_itxt(const std::string& png, const std::string& keyword) {
-    for (std::size_t at = 8; at + 12 <= png.size();) {
-        const std::size_t length = std::size_t(static_cast<unsigned char>(png[at])) << 24 |
-                                   std::size_t(static_cast<unsigned char>(png[at + 1])) << 16 |
-                                   std::size_t(static_cast<unsigned char>(png[at + 2])) << 8 |
-                                   std::size_t(static_cast<unsigned char>(png[at + 3]));
-        if (png.compare(at + 4, 4, "iTXt") == 0 && png.compare(at + 8, keyword.size() + 1, keyword + '\0') == 0)
-            return png.substr(at + 8 + keyword.size() + 5, length - keyword.size() - 5);
-        at += 12 + length;
-    }
-    return "";
 }
 
 }  // namespace
@@ -733,6 +674,71 @@ TEST_CASE("cli: VGG16 runs end to end from a Keras .h5 and a .caffemodel; the mo
     INFO("stderr: " << caffe_refused.err);
     REQUIRE(caffe_refused.code == 2);
     REQUIRE(caffe_refused.err.find("holds vgg16 weights") != std::string::npos);
+}
+
+// --- The peers' flags (issue 11 part 5) --------------------------------------------------------
+
+TEST_CASE("cli: bad values of the peers' flags", "[cli][peers]") {
+    bad_input_case c;
+    fs::create_directory(c.dir / "no_images");
+    write_bytes(c.dir / "no_images/readme.txt", "not an image");
+    const std::vector<std::string> fixtures = c.fixtures({c.dir / "no_images"});
+    const auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a{"-c", c.content, "-s", c.style};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return c.args(a);
+    };
+    const auto rejected = [&](std::vector<std::string> extra, std::vector<std::string> needles) {
+        INFO("flags: " << extra[0] << " " << (extra.size() > 1 ? extra[1] : ""));
+        require_rejected(c.dir, run_nst(c.dir, with(std::move(extra))), needles, fixtures);
+    };
+    rejected({"--lbfgs-history", "0"}, {"L-BFGS history"});
+    rejected({"--lbfgs-history", "many"}, {"--lbfgs-history"});
+    rejected({"--adam-beta1", "1"}, {"beta1"});
+    rejected({"--adam-beta2", "-0.5"}, {"beta2"});
+    rejected({"--adam-epsilon", "0"}, {"epsilon"});
+    rejected({"--init-noise", "2"}, {"init noise"});
+    rejected({"--content-layer-weights", "1,2"}, {"2 content layer weights for 1 content layers"});
+    rejected({"--content-layer-weights", "1,x"}, {"--content-layer-weights", "'x' is not a number"});
+    rejected({"--content-layers", "block9_conv1"}, {"block9_conv1"});
+    rejected({"--print-every", "often"}, {"--print-every"});
+    rejected({"--bit-depth", "12"}, {"--bit-depth"});
+    rejected({"--params-json", c.dir / "nowhere/p.json"}, {"--params-json", "does not exist"});
+    rejected({"--params-json", c.dir / "no_images"}, {"--params-json", "is a directory"});
+    require_rejected(c.dir, run_nst(c.dir, c.args({"-c", c.content, "-s", c.dir / "no_images"})),
+                     {"no_images", "holds no images"}, fixtures);
+}
+
+namespace {
+
+std::vector<std::string> csv_without_times(const std::string& csv) {
+    std::vector<std::string> rows;
+    std::istringstream in(csv);
+    for (std::string line; std::getline(in, line);) {
+        // iteration,loss,content,style,tv,elapsed_seconds,evaluations: drop elapsed_seconds
+        const auto fifth = line.find(',', line.find(',', line.find(',', line.find(',', line.find(',') + 1) + 1) + 1) + 1);
+        const auto sixth = line.find(',', fifth + 1);
+        rows.push_back(line.substr(0, fifth) + line.substr(sixth));
+    }
+    return rows;
+}
+
+// The text of a PNG's iTXt chunk with this keyword ("" if none).
+std::string png_itxt(const std::string& png, const std::string& keyword) {
+    for (std::size_t at = 8; at + 12 <= png.size();) {
+        const std::size_t length = std::size_t(static_cast<unsigned char>(png[at])) << 24 |
+                                   std::size_t(static_cast<unsigned char>(png[at + 1])) << 16 |
+                                   std::size_t(static_cast<unsigned char>(png[at + 2])) << 8 |
+                                   std::size_t(static_cast<unsigned char>(png[at + 3]));
+        if (png.compare(at + 4, 4, "iTXt") == 0 && png.compare(at + 8, keyword.size() + 1, keyword + '\0') == 0)
+            return png.substr(at + 8 + keyword.size() + 5, length - keyword.size() - 5);
+        at += 12 + length;
+    }
+    return "";
+}
+
+}  // namespace
+
 TEST_CASE("cli: Keras layer names give the same loss log as nst's names", "[cli][data][peers]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;

@@ -259,6 +259,8 @@ TEST_CASE("stylize: .h5, legacy .pth and zip .pth (caffe) of the same weights gi
     CHECK(result.has_output());
     CHECK(torchvision.loss.back() < torchvision.loss.front());
     CHECK(torchvision.loss.front() != Approx(h5.loss.front()).epsilon(1e-3));
+}
+
 // The peers' knobs (issue 11 part 5): Keras layer names, normalised gradients, init noise,
 // per-layer content weights and Adam's constants.
 

@@ -202,6 +202,8 @@ inline void validate_layer_names(const stylize_options& o, model_kind model) {
         check(o.content_layers, "content");
         check(o.style_layers, "style");
     });
+}
+
 // The checks of the peers' knobs (see the end of stylize_options).
 inline void validate_peer_options(const stylize_options& o) {
     auto fail = [](const std::string& what) { throw invalid_argument(what); };
