@@ -136,6 +136,11 @@ TEST_CASE("Winograd conv equals the reference path across tile blocks and image 
     }
     // Few tiles, many outputs: the outputs are split between tasks.
     require_winograd_agrees(conv_case(24, 40, 8, 8, rng), 0, 2);
+    // Input channels over one filter-transform chunk (32) and not a multiple of it, on
+    // images down to one pixel.
+    for (const auto& s : sizes) require_winograd_agrees(conv_case(37, 21, s[0], s[1], rng), 16, 2);
+    require_winograd_agrees(conv_case(70, 9, 1, 1, rng));
+    require_winograd_agrees(conv_case(33, 70, 1, 5, rng), 0, 2);
 }
 
 TEST_CASE("fast conv is independent of its blocking and thread count", "[conv][paths]") {

@@ -253,20 +253,28 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
 
 #pragma omp parallel num_threads(plan.threads)
     {
-        // U[p][m][ci][r] = (G g G^T)[p] for output m*MR + r, input ci. One output block at a
-        // time into a local buffer, then 36 contiguous copies: 36 interleaved write streams a
-        // megabyte apart are several times slower.
+        // U[p][m][ci][r] = (G g G^T)[p] for output m*MR + r, input ci. A chunk of input channels
+        // at a time into a small local buffer (L1), written position after position, then 36
+        // runs of contiguous copies: the 36 positions of U are a whole multiple of 4 KB apart,
+        // so writing them interleaved (or a local buffer laid out the same way) thrashes one L1
+        // set (measured: the transform took 3x its arithmetic).
         {
-            aligned_floats local(36 * c_in * MR);
+            constexpr std::size_t chunk = 32;  // input channels per local buffer (36 KB)
+            alignas(64) float local[chunk * 36 * MR];
 #pragma omp for schedule(static)
             for (std::ptrdiff_t m = 0; m < std::ptrdiff_t(co_blocks); ++m) {
                 const float* g = packed + std::size_t(m) * c_in * 9 * MR;
-                for (std::size_t ci = 0; ci < c_in; ++ci)
-                    winograd_f43::filter_transform<MR>(g + ci * 9 * MR,
-                                                       local.data.get() + ci * MR, c_in * MR);
-                for (std::size_t p = 0; p < 36; ++p)
-                    std::memcpy(U + p * u_stride + std::size_t(m) * c_in * MR,
-                                local.data.get() + p * c_in * MR, c_in * MR * sizeof(float));
+                float* const um = U + std::size_t(m) * c_in * MR;
+                for (std::size_t c0 = 0; c0 < c_in; c0 += chunk) {
+                    const std::size_t nc = std::min(chunk, c_in - c0);
+                    for (std::size_t ci = 0; ci < nc; ++ci)
+                        winograd_f43::filter_transform<MR>(g + (c0 + ci) * 9 * MR,
+                                                           local + ci * 36 * MR, MR);
+                    for (std::size_t p = 0; p < 36; ++p)
+                        for (std::size_t ci = 0; ci < nc; ++ci)
+                            std::memcpy(um + p * u_stride + (c0 + ci) * MR,
+                                        local + (ci * 36 + p) * MR, MR * sizeof(float));
+                }
             }
         }
 
