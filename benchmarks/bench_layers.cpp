@@ -8,7 +8,14 @@
 //   - Gram matrix forward (syrk) and backward (gemm) at each style layer's shape.
 // The benchmark names carry the layer and the image side the shape occurs at, e.g.
 // conv3_2-4/forward/128 is conv3_2..conv3_4 (256 -> 256 channels) on a 128 x 128 map.
+// Every FLOP/s counter comes with "of_peak": the rate over the machine's fp32 FMA peak on nst's
+// threads, measured once at start-up (fma_peak_flops; on a busy machine both shrink alike).
+// Winograd layers count direct-convolution flops, so their of_peak is effective and can pass 1.
 #include <benchmark/benchmark.h>
+
+#include <chrono>
+
+#include <nst/layers/detail/simd_float.hpp>
 
 #include "style_workload.hpp"
 
@@ -34,9 +41,52 @@ tensor3<float> hashed_activations(std::size_t c, std::size_t side, std::uint64_t
     return t;
 }
 
+// fp32 FMA peak on nst's threads: independent chains of vector multiply-adds (enough to cover
+// the FMA latency on two pipes), best of five runs of ~20 ms.
+double fma_peak_flops() {
+    static const double peak = [] {
+#if NST_SIMD_FLOAT_WIDTH > 0
+        using V = nst::detail::simd_float;
+        constexpr int chains = 12;
+        constexpr long steps = 1 << 21;
+        double best = 0;
+        for (int run = 0; run < 5; ++run) {
+            const auto start = std::chrono::steady_clock::now();
+            float sink = 0;
+#pragma omp parallel num_threads(nst::num_threads()) reduction(+ : sink)
+            {
+                typename V::reg acc[chains];
+                for (auto& a : acc) a = V::broadcast(1.0f);
+                const auto scale = V::broadcast(0.999999f), step = V::broadcast(1e-7f);
+                for (long i = 0; i < steps; ++i)
+                    for (auto& a : acc) a = V::fmadd(a, scale, step);
+                alignas(64) float lanes[V::width];
+                for (auto& a : acc) {
+                    V::storeu(lanes, a);
+                    sink += lanes[0];
+                }
+            }
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            benchmark::DoNotOptimize(sink);
+            best = std::max(best, 2.0 * V::width * chains * double(steps) * nst::num_threads() /
+                                      seconds);
+        }
+        return best;
+#else
+        return 0.0;
+#endif
+    }();
+    return peak;
+}
+
 void set_flops(benchmark::State& state, double flops_per_iteration) {
     state.counters["FLOP/s"] =
         benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate);
+    if (fma_peak_flops() > 0)
+        state.counters["of_peak"] =
+            benchmark::Counter(flops_per_iteration / fma_peak_flops(),
+                               benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void set_bytes(benchmark::State& state, double bytes_per_iteration) {

@@ -136,6 +136,11 @@ TEST_CASE("Winograd conv equals the reference path across tile blocks and image 
     }
     // Few tiles, many outputs: the outputs are split between tasks.
     require_winograd_agrees(conv_case(24, 40, 8, 8, rng), 0, 2);
+    // Input channels over one filter-transform chunk (32) and not a multiple of it, on
+    // images down to one pixel.
+    for (const auto& s : sizes) require_winograd_agrees(conv_case(37, 21, s[0], s[1], rng), 16, 2);
+    require_winograd_agrees(conv_case(70, 9, 1, 1, rng));
+    require_winograd_agrees(conv_case(33, 70, 1, 5, rng), 0, 2);
 }
 
 TEST_CASE("fast conv is independent of its blocking and thread count", "[conv][paths]") {
@@ -250,12 +255,13 @@ using linear_net = sequential<conv3x3<T, 3, 64>, conv3x3<T, 64, 64>, pool2x2<T, 
 
 TEST_CASE("float gradients through the own kernels match the double reference path",
           "[conv][paths][vgg19]") {
-    // At 128 x 128 conv1_2 .. conv2_2 run Winograd, conv1_1 and the deeper layers (32 x 32 and
-    // less) the implicit GEMM.
+    // At 128 x 128 conv1_2 .. conv2_2 run Winograd, conv1_1 the implicit GEMM (as do layers
+    // with 16 x 16 pixels or less).
     using engine = detail::conv3x3_engine<float>;
     REQUIRE(engine::prefer_winograd(64, 64, 128, 128));
     REQUIRE(engine::prefer_winograd(128, 128, 64, 64));
-    REQUIRE_FALSE(engine::prefer_winograd(256, 256, 32, 32));
+    REQUIRE(engine::prefer_winograd(512, 512, 32, 24));
+    REQUIRE_FALSE(engine::prefer_winograd(512, 512, 16, 16));
     REQUIRE_FALSE(engine::prefer_winograd(3, 64, 128, 128));
     REQUIRE(conv3x3<float, 3, 64>().algorithm() == conv_algorithm::fastest);  // the default
 

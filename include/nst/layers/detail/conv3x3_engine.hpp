@@ -57,22 +57,27 @@ public:
     }
 
     // Winograd where it measured faster on a 2-core AVX-512 machine (benchmarks/
-    // bench_conv_kernels): 2-3x on every VGG19 layer with 64+ channels on both sides and at
-    // least 64 x 64 pixels (256 tiles); slower with 3 channels (the transforms dominate) and at
-    // 32 x 32 (64 tiles: transforming the weights on every call is not amortised).
+    // bench_conv_kernels, single-threaded CPU time): 2-3x on every VGG19 layer with 64+ channels
+    // on both sides and 64 x 64 pixels or more; 1.4-1.9x with 256-512 channels at 32 x 24 and
+    // 32 x 32 pixels (48-64 tiles: conv5_1 at a 512-pixel input); slower with 3 channels (the
+    // transforms dominate) and with 512 channels at 16 x 16 or less (16 tiles: transforming
+    // the weights on every call is not amortised).
     static bool prefer_winograd(std::size_t c_in, std::size_t c_out, std::size_t h,
                                 std::size_t w) {
-        return c_in >= 32 && c_out >= 32 && ((h + 3) / 4) * ((w + 3) / 4) >= 128;
+        return c_in >= 32 && c_out >= 32 && ((h + 3) / 4) * ((w + 3) / 4) >= 32;
     }
 
     // With bf16 in use, the implicit GEMM runs about twice as fast (bf16 pairs per lane), which
     // beats fp32 Winograd where its transforms weigh most: measured faster at 64 -> 64 channels
-    // (conv1_2), on a par at 64 <-> 128, slower from 128 channels on both sides. (Winograd
-    // itself stays fp32: its transforms would amplify bf16 rounding ~20x.)
+    // (conv1_2), on a par at 64 <-> 128, slower from 128 channels on both sides, and faster
+    // below 128 tiles. (Winograd itself stays fp32: its transforms would amplify bf16 rounding
+    // ~20x.)
     static bool prefer_winograd(std::size_t c_in, std::size_t c_out, std::size_t h,
                                 std::size_t w, conv_precision precision) {
         const bool bf16 = precision == conv_precision::bf16 && conv_bf16_available;
-        return prefer_winograd(c_in, c_out, h, w) && (!bf16 || std::max(c_in, c_out) >= 128);
+        if (!bf16) return prefer_winograd(c_in, c_out, h, w);
+        return prefer_winograd(c_in, c_out, h, w) && std::max(c_in, c_out) >= 128 &&
+               ((h + 3) / 4) * ((w + 3) / 4) >= 128;
     }
 
 private:

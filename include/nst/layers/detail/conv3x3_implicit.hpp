@@ -234,10 +234,10 @@ inline void conv3x3_implicit(const float* in, std::size_t c_in, std::size_t h, s
                 for (std::size_t t = 0; t < tiles; ++t) {
                     const float* src = slab + c0 * cs + t * plan.tile;
                     for (std::size_t m = 0; m < co_blocks; ++m)
-                        conv3x3_microkernel<MR, MR, NV>(packed + (m * c_in + c0) * 9 * MR, src,
-                                                        cs, wp, nc,
-                                                        band + m * MR * ldc + t * plan.tile, ldc,
-                                                        c0 > 0);
+                        conv3x3_microkernel_rows<MR, NV>(
+                            std::min<std::size_t>(MR, c_out - m * MR),
+                            packed + (m * c_in + c0) * 9 * MR, src, cs, wp, nc,
+                            band + m * MR * ldc + t * plan.tile, ldc, c0 > 0);
                 }
             }
 

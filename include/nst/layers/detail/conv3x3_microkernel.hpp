@@ -67,6 +67,26 @@ inline void conv3x3_microkernel(const float* a, const float* b, std::size_t chan
         for (int v = 0; v < NV; ++v) V::storeu(c + r * ldc + v * W, acc[r][v]);
 }
 
+// As conv3x3_microkernel<MR, MR, NV> for the first `rows` (1..MR) output channels of a block
+// only: a partial last block (conv1_1's backward pass has 3 outputs) skips the multiply-adds
+// of its zero padding rows; c rows past `rows` are left untouched.
+template <int MR, int NV, int ROWS = 1>
+inline void conv3x3_microkernel_rows(std::size_t rows, const float* a, const float* b,
+                                     std::size_t channel_stride, std::size_t row_stride,
+                                     std::size_t channels, float* c, std::size_t ldc,
+                                     bool accumulate) {
+    if constexpr (ROWS >= MR) {
+        conv3x3_microkernel<MR, MR, NV>(a, b, channel_stride, row_stride, channels, c, ldc,
+                                        accumulate);
+    } else {
+        if (rows == std::size_t(ROWS))
+            return conv3x3_microkernel<MR, ROWS, NV>(a, b, channel_stride, row_stride, channels,
+                                                     c, ldc, accumulate);
+        conv3x3_microkernel_rows<MR, NV, ROWS + 1>(rows, a, b, channel_stride, row_stride,
+                                                   channels, c, ldc, accumulate);
+    }
+}
+
 }  // namespace detail
 }  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

@@ -137,6 +137,35 @@ template <class V, class R> inline void output_1d(const R* m, R* o) {
 
 }  // namespace winograd_f43
 
+#if NST_SIMD_FLOAT_WIDTH == 16
+// One output row of 16 side-by-side 4x4 tiles: lane l of r[j] is column j of tile l, and
+// dst[4 l + j] its place, a 4 x 16 transpose in 16 shuffles and four full stores (against 64
+// scalar stores per row through a buffer).
+inline void store_tile_row(const __m512 (&r)[4], float* dst) {
+    // (maskz forms with all lanes: the plain ones start from an undefined vector, which
+    // g++ 12 reports as maybe-uninitialized)
+    constexpr __mmask16 all = 0xFFFF;
+    const __m512 t0 = _mm512_maskz_unpacklo_ps(all, r[0], r[1]);
+    const __m512 t1 = _mm512_maskz_unpackhi_ps(all, r[0], r[1]);
+    const __m512 t2 = _mm512_maskz_unpacklo_ps(all, r[2], r[3]);
+    const __m512 t3 = _mm512_maskz_unpackhi_ps(all, r[2], r[3]);
+    // u[q], 128-bit chunk c: the four columns of tile 4 c + q.
+    const __m512 u0 = _mm512_maskz_shuffle_ps(all, t0, t2, 0x44);
+    const __m512 u1 = _mm512_maskz_shuffle_ps(all, t0, t2, 0xEE);
+    const __m512 u2 = _mm512_maskz_shuffle_ps(all, t1, t3, 0x44);
+    const __m512 u3 = _mm512_maskz_shuffle_ps(all, t1, t3, 0xEE);
+    // Output vector k: chunk k of u0, u1, u2, u3.
+    const __m512 v0 = _mm512_maskz_shuffle_f32x4(all, u0, u1, 0x44);
+    const __m512 v1 = _mm512_maskz_shuffle_f32x4(all, u2, u3, 0x44);
+    const __m512 v2 = _mm512_maskz_shuffle_f32x4(all, u0, u1, 0xEE);
+    const __m512 v3 = _mm512_maskz_shuffle_f32x4(all, u2, u3, 0xEE);
+    _mm512_storeu_ps(dst, _mm512_maskz_shuffle_f32x4(all, v0, v1, 0x88));
+    _mm512_storeu_ps(dst + 16, _mm512_maskz_shuffle_f32x4(all, v0, v1, 0xDD));
+    _mm512_storeu_ps(dst + 32, _mm512_maskz_shuffle_f32x4(all, v2, v3, 0x88));
+    _mm512_storeu_ps(dst + 48, _mm512_maskz_shuffle_f32x4(all, v2, v3, 0xDD));
+}
+#endif
+
 // The 6x6 input patches of one vector of tiles (lane = tile), channel after channel. Where each
 // patch element sits in a channel is the same for every channel, so it is worked out once.
 template <class V> class patch_loader {
@@ -255,20 +284,28 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
 
 #pragma omp parallel num_threads(plan.threads)
     {
-        // U[p][m][ci][r] = (G g G^T)[p] for output m*MR + r, input ci. One output block at a
-        // time into a local buffer, then 36 contiguous copies: 36 interleaved write streams a
-        // megabyte apart are several times slower.
+        // U[p][m][ci][r] = (G g G^T)[p] for output m*MR + r, input ci. A chunk of input channels
+        // at a time into a small local buffer (L1), written position after position, then 36
+        // runs of contiguous copies: the 36 positions of U are a whole multiple of 4 KB apart,
+        // so writing them interleaved (or a local buffer laid out the same way) thrashes one L1
+        // set (measured: the transform took 3x its arithmetic).
         {
-            aligned_floats local(36 * c_in * MR);
+            constexpr std::size_t chunk = 32;  // input channels per local buffer (36 KB)
+            alignas(64) float local[chunk * 36 * MR];
 #pragma omp for schedule(static)
             for (std::ptrdiff_t m = 0; m < std::ptrdiff_t(co_blocks); ++m) {
                 const float* g = packed + std::size_t(m) * c_in * 9 * MR;
-                for (std::size_t ci = 0; ci < c_in; ++ci)
-                    winograd_f43::filter_transform<MR>(g + ci * 9 * MR,
-                                                       local.data.get() + ci * MR, c_in * MR);
-                for (std::size_t p = 0; p < 36; ++p)
-                    std::memcpy(U + p * u_stride + std::size_t(m) * c_in * MR,
-                                local.data.get() + p * c_in * MR, c_in * MR * sizeof(float));
+                float* const um = U + std::size_t(m) * c_in * MR;
+                for (std::size_t c0 = 0; c0 < c_in; c0 += chunk) {
+                    const std::size_t nc = std::min(chunk, c_in - c0);
+                    for (std::size_t ci = 0; ci < nc; ++ci)
+                        winograd_f43::filter_transform<MR>(g + (c0 + ci) * 9 * MR,
+                                                           local + ci * 36 * MR, MR);
+                    for (std::size_t p = 0; p < 36; ++p)
+                        for (std::size_t ci = 0; ci < nc; ++ci)
+                            std::memcpy(um + p * u_stride + (c0 + ci) * MR,
+                                        local + (ci * 36 + p) * MR, MR * sizeof(float));
+                }
             }
         }
 
@@ -334,16 +371,29 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
                         winograd_f43::output_1d<V>(mm, res);
                         for (int i = 0; i < 4; ++i) tmp[i][b] = res[i];
                     }
-                    alignas(64) float o[4][4][W];
                     const R bv = V::broadcast(bias ? bias[co] : 0.0f);
+                    R o4[4][4];
                     for (int i = 0; i < 4; ++i) {  // (A^T m) A, row by row
                         winograd_f43::output_1d<V>(tmp[i], res);
                         for (int j = 0; j < 4; ++j) {
-                            R v = V::add(res[j], bv);
-                            if (relu) v = V::max(v, V::zero());
-                            V::storeu(o[i][j], v);
+                            o4[i][j] = V::add(res[j], bv);
+                            if (relu) o4[i][j] = V::max(o4[i][j], V::zero());
                         }
                     }
+#if NST_SIMD_FLOAT_WIDTH == 16
+                    // W whole tiles side by side in one tile row: vector stores.
+                    const std::size_t first = t0 + g * W;
+                    const std::size_t fi = first / plan.tiles_w, fj = first % plan.tiles_w;
+                    if (nt >= (g + 1) * W && fj + W <= plan.tiles_w && 4 * fi + 4 <= h &&
+                        4 * (fj + W) <= w) {
+                        float* dst = out + (co * h + 4 * fi) * w + 4 * fj;
+                        for (int i = 0; i < 4; ++i) store_tile_row(o4[i], dst + std::size_t(i) * w);
+                        continue;
+                    }
+#endif
+                    alignas(64) float o[4][4][W];
+                    for (int i = 0; i < 4; ++i)
+                        for (int j = 0; j < 4; ++j) V::storeu(o[i][j], o4[i][j]);
                     for (int lane = 0; lane < W; ++lane) {
                         const std::size_t t = g * W + std::size_t(lane);
                         if (t >= nt) break;
