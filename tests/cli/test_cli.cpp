@@ -273,6 +273,25 @@ TEST_CASE("cli: bad option values", "[cli]") {
     require_rejected(c.dir, run_nst(c.dir, c.args({"-s", c.style})), {"--content", "required"}, c.fixtures());
 }
 
+TEST_CASE("cli: bad --scales values", "[cli]") {
+    bad_input_case c;  // content 60 x 40
+    const auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a{"-c", c.content, "-s", c.style, "--weights", c.weights, "-o", c.output, "-i", "2"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    };
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "64,32"})), {"strictly ascending", "64,32"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "0,32"})), {"at least 16", "got 0"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,x"})), {"--scales", "'x'"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,-64"})), {"--scales", "'-64'"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,64", "--size", "96"})),
+                     {"--scales ends at 64 but --size is 96"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,64", "--multiscale"})), {"not both"}, c.fixtures());
+    // 20 px gives a 20 x 13 content: too small for relu5_1 (16 on both sides), named with its scale.
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "20,64"})), {"at scale 20", "20 x 13", "too small"},
+                     c.fixtures());
+}
+
 TEST_CASE("cli: bad output paths are refused before any work", "[cli]") {
     bad_input_case c;
     std::vector<std::string> a{"-c", c.content, "-s", c.style, "--weights", c.weights};
@@ -337,10 +356,11 @@ TEST_CASE("cli: snapshots, CSV log, loss plot and contact sheet are written when
     std::istringstream csv(read_text(dir / "loss.csv"));
     std::string line;
     std::getline(csv, line);
-    REQUIRE(line == "iteration,loss,content,style,tv,elapsed_seconds,evaluations");
+    REQUIRE(line == "iteration,loss,content,style,tv,elapsed_seconds,evaluations,size");
     std::vector<double> losses;
     for (int expected = 0; std::getline(csv, line); ++expected) {
-        REQUIRE(std::count(line.begin(), line.end(), ',') == 6);
+        REQUIRE(std::count(line.begin(), line.end(), ',') == 7);
+        REQUIRE(line.substr(line.rfind(',')) == ",64");
         REQUIRE(std::stoi(line) == expected);
         const auto first = line.find(','), second = line.find(',', first + 1);
         losses.push_back(std::stod(line.substr(first + 1, second - first - 1)));
@@ -356,6 +376,7 @@ TEST_CASE("cli: snapshots, CSV log, loss plot and contact sheet are written when
     require_no_output(dir, {"out.png", "out_0002.png", "out_0004.png", "loss.csv", "loss.png", "grid.png"});
 }
 
+// (--multiscale at 64 px is one scale: the pyramid starts at 128 px.)
 TEST_CASE("cli: Adam, max pooling, random init, original colours, a style blend, JPEG output", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
@@ -363,7 +384,7 @@ TEST_CASE("cli: Adam, max pooling, random init, original colours, a style blend,
                                  "-s", data + "/images/the_scream.jpg", "--style-blend", "0.7,0.3",
                                  "--optimizer", "adam", "--pooling", "max", "--init", "random", "--seed", "3",
                                  "--original-colors", "--threads", "1", "-q", "-o", dir / "out.jpg",
-                                 "--size", "64", "-i", "3"},
+                                 "--size", "64", "-i", "3", "--no-size-invariant", "--multiscale"},
                            {"NST_WEIGHTS=" + data + "/weights/vgg19_imagenet_notop.h5"});
     INFO("stderr: " << r.err);
     REQUIRE(r.code == 0);

@@ -33,6 +33,7 @@
 #include "memory_estimate.hpp"
 #include "options.hpp"
 #include "original_colors.hpp"
+#include "scale_plan.hpp"
 
 namespace nst {
 namespace detail {
@@ -176,32 +177,49 @@ template <class T> struct best_point {
     loss_value<T> value;
 };
 
+// Where one scale's optimizer run sits in the whole run: its size and index, and the counts of
+// the scales before it, so progress reports run on across scales.
+struct scale_context {
+    std::size_t size = 0;           // longer side at this scale
+    std::size_t index = 0;          // 0-based
+    std::size_t count = 1;          // scales in the plan
+    std::size_t iterations = 0;     // steps planned at this scale
+    std::size_t planned_total = 0;  // steps planned over all scales
+    std::size_t iterations_before = 0;
+    std::size_t evaluations_before = 0;
+    double seconds_before = 0;      // from the first scale's optimizer start to this one's
+};
+
 // What stylize's callbacks receive for one optimizer state whose value is a loss_value<T>.
 template <class State>
-stylize_progress make_progress(const State& state, double best_loss, std::size_t budget, const output_image& to_rgb) {
+stylize_progress make_progress(const State& state, double best_loss, const scale_context& at,
+                               const output_image& to_rgb) {
     const auto& value = state.value;
     const tensor3<float>& current = state.x;
-    return stylize_progress{state.iteration,
-                            budget,
+    return stylize_progress{at.iterations_before + state.iteration,
+                            at.planned_total,
                             double(value.total),
                             double(value.group("content")),
                             double(value.group("style")),
                             double(value.group("tv")),
                             best_loss,
-                            state.elapsed_seconds,
-                            state.evaluations,
+                            at.seconds_before + state.elapsed_seconds,
+                            at.evaluations_before + state.evaluations,
                             current,
-                            [&current, &to_rgb] { return to_rgb(current); }};
+                            [&current, &to_rgb] { return to_rgb(current); },
+                            at.size,
+                            at.index,
+                            at.count};
 }
 
-/*  Step 5: runs the chosen optimizer on the objective from x; after every accepted step keeps
-    the best point (its parts come with the optimizer's state: state.value) and calls the
-    callbacks with the progress. */
+/*  Step 5: runs the chosen optimizer on the objective from x for this scale's steps; after every
+    accepted step keeps the best point (its parts come with the optimizer's state: state.value)
+    and calls the callbacks with the progress. */
 template <class Net, class... Callbacks>
 optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<typename Net::value_type>& x,
                                                 best_point<typename Net::value_type>& best,
                                                 const output_image& to_rgb, const stylize_options& o,
-                                                Callbacks&... callbacks) {
+                                                const scale_context& at, Callbacks&... callbacks) {
     using T = typename Net::value_type;
     auto monitor = [&](const auto& state) {
         const loss_value<T>& value = state.value;
@@ -209,16 +227,16 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
             best.value = value;
             best.x = state.x;
         }
-        return invoke_callbacks(make_progress(state, double(best.value.total), o.iterations, to_rgb), callbacks...);
+        return invoke_callbacks(make_progress(state, double(best.value.total), at, to_rgb), callbacks...);
     };
     if (o.optimizer == optimizer_kind::lbfgs) {
         typename lbfgs<T>::options lo;
-        lo.max_iterations = o.iterations;
+        lo.max_iterations = at.iterations;
         lo.history_size = o.lbfgs_history;
         return lbfgs<T>(lo).minimize(loss, x, monitor);
     }
     typename adam<T>::options ao;
-    ao.max_iterations = o.iterations;
+    ao.max_iterations = at.iterations;
     ao.learning_rate = o.learning_rate;
     return adam<T>(ao).minimize(loss, x, monitor);
 }
@@ -250,13 +268,87 @@ stylize_result make_result(const best_point<T>& best, const optim_result<T>& run
     return result;
 }
 
+// The options of one scale: its size, and with size_invariant the content and TV weights scaled
+// to it (scale_plan.hpp: size_invariant_factor).
+inline stylize_options options_at_scale(const stylize_options& o, std::size_t size) {
+    stylize_options at = o;
+    at.size = size;
+    if (o.size_invariant) {
+        at.content_weight *= size_invariant_factor(size);
+        at.tv_weight *= size_invariant_factor(size);
+    }
+    return at;
+}
+
+// Step 1 for every scale of the plan; an error names the scale when there are several.
+inline std::vector<working_sizes> plan_scale_sizes(const nst::image& content, const std::vector<nst::image>& styles,
+                                                   const stylize_options& o, const std::vector<scale_step>& plan) {
+    std::vector<working_sizes> sizes;
+    for (const scale_step& step : plan) {
+        try {
+            sizes.push_back(plan_working_sizes(content, styles, options_at_scale(o, step.size)));
+        } catch (const invalid_argument& e) {
+            if (plan.size() == 1) throw;
+            throw invalid_argument("at scale " + std::to_string(step.size) + ": " + e.what());
+        }
+    }
+    return sizes;
+}
+
+// x (VGG space) resampled to height x width through the RGB image (stb: Catmull-Rom upwards).
+template <class T> tensor3<T> resize_vgg(const tensor3<T>& x, const image_size& size, const image_limits& limits) {
+    return to_vgg_input<T>(resize_image(from_vgg_input(x), size[0], size[1], limits));
+}
+
+// What the scales of one run share: the best point of the current scale, its content image at the
+// working size (the colour source with original_colors), and the progress counts.
+template <class T> struct coarse_to_fine_run {
+    best_point<T> best;
+    nst::image content;
+    scale_context at;
+    optim_result<T> last;  // the last scale's optimizer result
+    std::string failure;   // non_finite_message of a run that became non-finite
+    std::chrono::steady_clock::time_point started;  // the first scale's optimizer start
+};
+
+/*  Steps 2-5 at one scale: the content and style terms at its size, the start (the initial image
+    on the first scale, else the previous scale's best upsampled), the optimizer run. */
+template <class Net, class... Callbacks>
+void run_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, const nst::image& content_input,
+               const std::vector<nst::image>& styles, const working_sizes& sizes, const stylize_options& o,
+               Callbacks&... callbacks) {
+    using T = typename Net::value_type;
+    r.content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
+    const nst::image& content = r.content;
+    objective<Net> loss(net);
+    add_content_terms(loss, net, content, o);
+    add_style_terms(loss, net, styles, sizes.styles, o);
+    if (o.tv_weight > 0) loss.add_image_term(T(o.tv_weight), total_variation_loss<T>{}, "tv");
+    // The style passes ran at the style images' own sizes: return their idle blocks before the
+    // optimisation's working set forms, so the two do not add up in the peak.
+    buffer_pool::instance().release_idle();
+
+    tensor3<T> x = r.at.index == 0 ? initial_image<T>(content, o) : resize_vgg(r.best.x, sizes.content, o.input_limits);
+    r.best = best_point<T>{x, {}};
+    r.best.value.total = std::numeric_limits<T>::infinity();
+    const auto now = std::chrono::steady_clock::now();
+    if (r.at.index == 0) r.started = now;
+    r.at.seconds_before = std::chrono::duration<double>(now - r.started).count();
+    const output_image to_rgb{o.original_colors ? &content : nullptr};
+    r.last = optimise(loss, x, r.best, to_rgb, o, r.at, callbacks...);
+    if (r.last.reason == stop_reason::non_finite) r.failure = non_finite_message(r.last, loss.last_value());
+    r.at.iterations_before += r.last.iterations;
+    r.at.evaluations_before += r.last.evaluations;
+}
+
 template <pooling P, class... Callbacks>
 stylize_result stylize_with(const nst::image& content_input, const std::vector<nst::image>& styles,
                             const stylize_options& o, Callbacks&... callbacks) {
     const auto start = std::chrono::steady_clock::now();
     using T = float;
     using net_type = vgg19<T, P>;
-    const working_sizes sizes = plan_working_sizes(content_input, styles, o);
+    const std::vector<scale_step> plan = plan_scales(o);
+    const std::vector<working_sizes> sizes = plan_scale_sizes(content_input, styles, o, plan);
     const scoped_threads threads(o.threads);
 
     net_type net;
@@ -265,23 +357,29 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     const keras_weight_file weights(o.weights.empty() ? find_vgg19_weights("", "") : o.weights, pin);
     load_vgg19_weights(net, weights);
     net.set_precision(o.precision);
-    const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
-    objective<net_type> loss(net);
-    add_content_terms(loss, net, content, o);
-    add_style_terms(loss, net, styles, sizes.styles, o);
-    if (o.tv_weight > 0) loss.add_image_term(T(o.tv_weight), total_variation_loss<T>{}, "tv");
-    // The style passes ran at the style images' own sizes: return their idle blocks before the
-    // optimisation's working set forms, so the two do not add up in the peak.
-    buffer_pool::instance().release_idle();
 
-    tensor3<T> x = initial_image<T>(content, o);
-    best_point<T> best{x, {}};
-    best.value.total = std::numeric_limits<T>::infinity();
-    const output_image to_rgb{o.original_colors ? &content : nullptr};
-    const optim_result<T> run = optimise(loss, x, best, to_rgb, o, callbacks...);
-    stylize_result result = make_result(best, run, to_rgb,
+    coarse_to_fine_run<T> run;
+    run.at.count = plan.size();
+    for (const scale_step& step : plan) run.at.planned_total += step.iterations;
+    for (std::size_t k = 0; k < plan.size(); ++k) {
+        run.at.size = plan[k].size;
+        run.at.index = k;
+        run.at.iterations = plan[k].iterations;
+        run_scale(run, net, content_input, styles, sizes[k], options_at_scale(o, plan[k].size), callbacks...);
+        if (run.last.reason == stop_reason::non_finite || run.last.reason == stop_reason::stopped_by_callback) break;
+    }
+    // Stopped before the last scale: that scale's best, upsampled, is the output.
+    const image_size output_size = sizes.back().content;
+    if (run.best.x.shape(1) != output_size[0] || run.best.x.shape(2) != output_size[1]) {
+        run.best.x = resize_vgg(run.best.x, output_size, o.input_limits);
+        run.content = resize_image(content_input, output_size[0], output_size[1], o.input_limits);
+    }
+    const output_image to_rgb{o.original_colors ? &run.content : nullptr};
+    stylize_result result = make_result(run.best, run.last, to_rgb,
                                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    if (run.reason == stop_reason::non_finite) result.failure = non_finite_message(run, loss.last_value());
+    result.iterations = run.at.iterations_before;
+    result.evaluations = run.at.evaluations_before;
+    result.failure = run.failure;
     result.weights = weights.info();
     return result;
 }
