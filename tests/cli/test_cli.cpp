@@ -484,3 +484,62 @@ TEST_CASE("cli: --weights-sha256 refuses any other weights file; the shared file
     REQUIRE(ok.err.find("nst: weights: ") != std::string::npos);
     REQUIRE(ok.err.find("notice") == std::string::npos);
 }
+
+namespace {
+
+struct log_row {
+    double loss;
+    std::size_t size;
+};
+
+// The rows of a --log CSV: total loss and size.
+std::vector<log_row> read_log(const std::string& path) {
+    std::istringstream csv(read_text(path));
+    std::string line;
+    std::getline(csv, line);
+    REQUIRE(line == "iteration,loss,content,style,tv,elapsed_seconds,evaluations,size");
+    std::vector<log_row> rows;
+    while (std::getline(csv, line)) {
+        const auto first = line.find(','), second = line.find(',', first + 1);
+        rows.push_back({std::stod(line.substr(first + 1, second - first - 1)),
+                        std::size_t(std::stoul(line.substr(line.rfind(',') + 1)))});
+    }
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --scales 128,256 logs both sizes and ends at or below the single-scale loss", "[cli][data][scales]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::vector<std::string> base{"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                        "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-q",
+                                        "--size", "256", "--iterations", "150"};
+    auto single_args = base, scaled_args = base;
+    single_args.insert(single_args.end(), {"-o", dir / "single.png", "--log", dir / "single.csv"});
+    scaled_args.insert(scaled_args.end(),
+                       {"--scales", "128,256", "-o", dir / "scaled.png", "--log", dir / "scaled.csv"});
+    const auto single = run_nst(dir, single_args);
+    INFO("single-scale stderr: " << single.err);
+    REQUIRE(single.code == 0);
+    const auto scaled = run_nst(dir, scaled_args);
+    INFO("coarse-to-fine stderr: " << scaled.err);
+    REQUIRE(scaled.code == 0);
+
+    const std::vector<log_row> one = read_log(dir / "single.csv"), two = read_log(dir / "scaled.csv");
+    REQUIRE(one.size() == 151);
+    for (const auto& row : one) REQUIRE(row.size == 256);
+    // 128 px first, then 256 px: every row at one of them, in that order, both present.
+    REQUIRE(two.front().size == 128);
+    REQUIRE(two.back().size == 256);
+    for (std::size_t i = 1; i < two.size(); ++i) REQUIRE(two[i].size >= two[i - 1].size);
+    double single_best = one.front().loss, scaled_best = two.back().loss;
+    for (const auto& row : one) single_best = std::min(single_best, row.loss);
+    for (const auto& row : two)
+        if (row.size == 256) scaled_best = std::min(scaled_best, row.loss);
+    INFO("final-size loss: single-scale " << single_best << ", coarse-to-fine " << scaled_best);
+    REQUIRE(scaled_best <= single_best);
+    const nst::image out = nst::load_image(dir / "scaled.png");
+    REQUIRE(out.shape(0) == 192);
+    REQUIRE(out.shape(1) == 256);
+}
