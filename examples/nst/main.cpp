@@ -109,13 +109,15 @@ int run(int argc, char** argv) {
 
     warn_about_openblas_core();
     catch_stop_signals();
-    progress_display display(c.options.iterations);
+    progress_display display(nst::planned_iterations(c.options));
     display.print_every(c.print_every);
     run_record record(c);
     const nst::stop_flag stop(stop_requested());
     const auto on_progress = [&](const nst::stylize_progress& p) {
         record.add(p);
-        if (!c.quiet) display.update(p.iteration, p.loss, p.content_loss, p.style_loss, p.tv_loss, p.elapsed_seconds);
+        if (!c.quiet)
+            display.update(p.iteration, p.loss, p.content_loss, p.style_loss, p.tv_loss, p.elapsed_seconds,
+                           p.scales > 1 ? p.size : 0);
         return stop(p);
     };
     const nst::stylize_result result = nst::stylize(in.content, in.styles, c.options, on_progress);

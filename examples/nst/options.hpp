@@ -46,6 +46,8 @@ struct command_line {
     std::string content_layer_weights, params_json;
     std::size_t print_every = 0;  // 0: the progress display's own rhythm
     int bit_depth = 8;
+    std::string scales;       // --scales, a comma list of longer sides
+    bool size_given = false;  // --size was on the command line (it must then match --scales)
 };
 
 namespace detail {
@@ -114,6 +116,39 @@ inline void add_image_options(CLI::App& app, command_line& c) {
     app.add_option("--size", c.options.size, "Longer side of the output in pixels")->capture_default_str();
     app.add_option("--style-scale", c.options.style_scale, "Style images' longer side = style-scale * size")
         ->capture_default_str();
+}
+
+inline void add_scale_options(CLI::App& app, command_line& c) {
+    app.add_option("--scales", c.scales,
+                   "Coarse-to-fine: comma list of ascending longer sides, the last = the output size "
+                   "(e.g. 128,256,512); --iterations is the whole run's budget");
+    app.add_flag("--multiscale", c.options.multiscale,
+                 "Coarse-to-fine over ~sqrt(2) steps from ~128 px up to --size");
+    app.add_flag("--size-invariant,!--no-size-invariant", c.options.size_invariant,
+                 "Scale the content and TV weights by (512/size)^2 so the weights give the same look at "
+                 "any size (default on; --no-size-invariant: plain sums)");
+}
+
+// "128,256,512" -> {128, 256, 512}; each item a whole number.
+inline std::vector<std::size_t> parse_sizes(const std::string& text, const std::string& option) {
+    std::vector<std::size_t> out;
+    for (const auto& item : split_list(text)) {
+        if (item.empty() || item.size() > 9 || item.find_first_not_of("0123456789") != std::string::npos)
+            throw usage_error(option + ": '" + item + "' is not a size in pixels (expected e.g. 128,256,512)");
+        out.push_back(std::size_t(std::stoul(item)));
+    }
+    return out;
+}
+
+// --scales into c.options, checked against --size: the last scale is the output size.
+inline void to_scale_options(command_line& c) {
+    if (c.scales.empty()) return;
+    stylize_options& o = c.options;
+    o.scales = parse_sizes(c.scales, "--scales");
+    if (c.size_given && o.size != o.scales.back())
+        throw usage_error("--scales ends at " + std::to_string(o.scales.back()) + " but --size is " +
+                          std::to_string(o.size) + ": the last scale is the output size (drop --size or make them equal)");
+    o.size = o.scales.back();
 }
 
 inline void add_optimisation_options(CLI::App& app, command_line& c) {
@@ -262,8 +297,10 @@ inline std::optional<int> parse_command_line(int argc, char** argv, command_line
     detail::add_system_options(app, c);
     detail::add_output_options(app, c);
     detail::add_peer_options(app, c);
+    detail::add_scale_options(app, c);
     try {
         app.parse(argc, argv);
+        c.size_given = app.count("--size") > 0;
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
@@ -309,6 +346,7 @@ inline void to_stylize_options(command_line& c) {
     if (!c.style_masks.empty() && c.style_masks.size() != c.styles.size())
         throw usage_error("got " + std::to_string(c.style_masks.size()) + " --style-mask for " +
                           std::to_string(c.styles.size()) + " --style (give one per --style, in order; - for none)");
+    detail::to_scale_options(c);
     if (o.init != init_kind::image) validate_options(o, c.styles.size());  // else: once the image is read
 
     detail::check_writable_image(c.output, "--output");

@@ -48,16 +48,19 @@ public:
         if (n > 0) tty_ = false;
     }
 
-    // Reports one iteration. `final` forces a line (the last report of a run).
+    // Reports one iteration. `size` > 0: the longer side being optimised, shown (coarse-to-fine
+    // runs). `final` forces a line (the last report of a run).
     void update(std::size_t iteration, double loss, double content, double style, double tv,
-                double elapsed_seconds, bool final = false) {
+                double elapsed_seconds, std::size_t size = 0, bool final = false) {
         if (iteration == 0) start_seconds_ = elapsed_seconds;
         // Speed from iteration 0 on, so setup time (evaluating the start) is not counted.
         const double spent = elapsed_seconds - start_seconds_;
         const double rate = iteration > 0 && spent > 0 ? double(iteration) / spent : 0.0;
         const double left = rate > 0 ? double(total_ - std::min(total_, iteration)) / rate : -1.0;
-        char parts[160];
-        std::snprintf(parts, sizeof parts, "loss %s (content %s, style %s, tv %s)", format_loss(loss).c_str(),
+        char parts[192];
+        char at[32] = "";
+        if (size > 0) std::snprintf(at, sizeof at, "at %zu px, ", size);
+        std::snprintf(parts, sizeof parts, "%sloss %s (content %s, style %s, tv %s)", at, format_loss(loss).c_str(),
                       format_loss(content).c_str(), format_loss(style).c_str(), format_loss(tv).c_str());
         char speed[64];
         std::snprintf(speed, sizeof speed, "%.2f it/s, %s left", rate, format_duration(left).c_str());

@@ -1,5 +1,5 @@
 // What the `nst` program keeps of a run, one report at a time: the loss history (for the CSV
-// log and the loss plot), numbered snapshots and the thumbnails of the contact sheet; and the
+// log, with the size of each row, and the loss plot), numbered snapshots and the thumbnails of the contact sheet; and the
 // files it writes from them at the end.
 #pragma once
 
@@ -34,7 +34,8 @@ class run_record {
 public:
     explicit run_record(const command_line& c)
         : c_(c),
-          grid_every_(c.save_every ? c.save_every : std::max<std::size_t>(1, (c.options.iterations + 7) / 8)) {}
+          total_(nst::planned_iterations(c.options)),
+          grid_every_(c.save_every ? c.save_every : std::max<std::size_t>(1, (total_ + 7) / 8)) {}
 
     // Records one progress report: losses, CSV row, snapshot and thumbnail when due.
     void add(const stylize_progress& p) {
@@ -44,15 +45,15 @@ public:
         styles_.push_back(p.style_loss);
         tvs_.push_back(p.tv_loss);
         char row[256];
-        std::snprintf(row, sizeof row, "%zu,%.9g,%.9g,%.9g,%.9g,%.3f,%zu\n", p.iteration, p.loss, p.content_loss,
-                      p.style_loss, p.tv_loss, p.elapsed_seconds, p.evaluations);
+        std::snprintf(row, sizeof row, "%zu,%.9g,%.9g,%.9g,%.9g,%.3f,%zu,%zu\n", p.iteration, p.loss, p.content_loss,
+                      p.style_loss, p.tv_loss, p.elapsed_seconds, p.evaluations, p.size);
         csv_ += row;
         const bool snapshot = c_.save_every && p.iteration > 0 && p.iteration % c_.save_every == 0;
         const bool thumbnail = !c_.snapshot_grid.empty() && p.iteration % grid_every_ == 0;
         if (!snapshot && !thumbnail) return;
         const nst::image current = p.current_image();
         if (snapshot)
-            save_image(current, snapshot_path(c_.output, p.iteration, c_.options.iterations), snapshot_options());
+            save_image(current, snapshot_path(c_.output, p.iteration, total_), snapshot_options());
         if (thumbnail) thumbnails_.push_back({resize_longer_side(current, 200), iteration_label(p.iteration)});
     }
 
@@ -104,10 +105,13 @@ private:
     }
 
     const command_line& c_;
+    std::size_t total_;  // steps planned over all scales
     std::size_t grid_every_;
     std::size_t last_iteration_ = 0;
     std::vector<double> totals_, contents_, styles_, tvs_;
-    std::string csv_ = "iteration,loss,content,style,tv,elapsed_seconds,evaluations\n";
+    // size: the longer side optimised at that row (coarse-to-fine runs log every scale; the first
+    // row of a later scale repeats the iteration number, at the upsampled start).
+    std::string csv_ = "iteration,loss,content,style,tv,elapsed_seconds,evaluations,size\n";
     std::vector<labelled_image> thumbnails_;
     image_save_options snapshot_options_;
 };

@@ -27,14 +27,22 @@
 // 512-px-equivalent weights, then confirmed by the 512 px default run): beta = 1e2 barely
 // changes the photo, 1e3 adds fine texture only, 1e4 gives strong swirls that start to dissolve
 // the houses; 5e3 keeps the buildings and shows the painting's brush strokes and swirls.
-// Size matters: the content loss is a sum over activations and grows with the pixel count, the
-// Gram-normalised style loss does not; at another size the same look needs the content weight
-// times (size / 512)^2 (or the style weight divided by it).
+// Size: the content loss is a sum over activations and the TV prior a sum over pixels, so both
+// grow with the pixel count, while the Gram-normalised style loss does not. With
+// options.size_invariant (the default) stylize multiplies the content and TV weights by
+// (512 / size)^2: the weights keep the balance they have at 512 px at every size (a 256 px preview
+// looks like the 1024 px render); false gives the paper's plain sums.
+//
+// Coarse-to-fine (options.scales or options.multiscale): the run optimises at ascending sizes,
+// each starting from the previous result upsampled, with the content and style targets computed
+// at each size; options.iterations is the budget of the whole run (scale_plan.hpp splits it so the
+// run costs about as much as single-scale, the cheap low scales getting more steps).
 //
 // The parts, one idea per header in style_transfer/: options.hpp (stylize_options, progress,
-// result, validate_options), memory_estimate.hpp, original_colors.hpp (keep_original_colors),
-// color_transfer.hpp (match_color_statistics), region_masks.hpp (style and content masks),
-// stylize.hpp (the steps and stylize itself).
+// result, validate_options), scale_plan.hpp (the sizes and steps of a coarse-to-fine run),
+// memory_estimate.hpp, original_colors.hpp (keep_original_colors), color_transfer.hpp
+// (match_color_statistics), region_masks.hpp (style and content masks), stylize.hpp (the
+// steps and stylize itself).
 #pragma once
 
 #include "style_transfer/color_transfer.hpp"
@@ -43,4 +51,5 @@
 #include "style_transfer/options.hpp"
 #include "style_transfer/original_colors.hpp"
 #include "style_transfer/region_masks.hpp"
+#include "style_transfer/scale_plan.hpp"
 #include "style_transfer/stylize.hpp"

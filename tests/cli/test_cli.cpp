@@ -278,6 +278,25 @@ TEST_CASE("cli: bad option values", "[cli]") {
     require_rejected(c.dir, run_nst(c.dir, c.args({"-s", c.style})), {"--content", "required"}, c.fixtures());
 }
 
+TEST_CASE("cli: bad --scales values", "[cli]") {
+    bad_input_case c;  // content 60 x 40
+    const auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a{"-c", c.content, "-s", c.style, "--weights", c.weights, "-o", c.output, "-i", "2"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    };
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "64,32"})), {"strictly ascending", "64,32"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "0,32"})), {"at least 16", "got 0"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,x"})), {"--scales", "'x'"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,-64"})), {"--scales", "'-64'"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,64", "--size", "96"})),
+                     {"--scales ends at 64 but --size is 96"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,64", "--multiscale"})), {"not both"}, c.fixtures());
+    // 20 px gives a 20 x 13 content: too small for relu5_1 (16 on both sides), named with its scale.
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "20,64"})), {"at scale 20", "20 x 13", "too small"},
+                     c.fixtures());
+}
+
 TEST_CASE("cli: bad output paths are refused before any work", "[cli]") {
     bad_input_case c;
     std::vector<std::string> a{"-c", c.content, "-s", c.style, "--weights", c.weights};
@@ -349,10 +368,11 @@ TEST_CASE("cli: snapshots, CSV log, loss plot and contact sheet are written when
     std::istringstream csv(read_text(dir / "loss.csv"));
     std::string line;
     std::getline(csv, line);
-    REQUIRE(line == "iteration,loss,content,style,tv,elapsed_seconds,evaluations");
+    REQUIRE(line == "iteration,loss,content,style,tv,elapsed_seconds,evaluations,size");
     std::vector<double> losses;
     for (int expected = 0; std::getline(csv, line); ++expected) {
-        REQUIRE(std::count(line.begin(), line.end(), ',') == 6);
+        REQUIRE(std::count(line.begin(), line.end(), ',') == 7);
+        REQUIRE(line.substr(line.rfind(',')) == ",64");
         REQUIRE(std::stoi(line) == expected);
         const auto first = line.find(','), second = line.find(',', first + 1);
         losses.push_back(std::stod(line.substr(first + 1, second - first - 1)));
@@ -368,6 +388,7 @@ TEST_CASE("cli: snapshots, CSV log, loss plot and contact sheet are written when
     require_no_output(dir, {"out.png", "out_0002.png", "out_0004.png", "loss.csv", "loss.png", "grid.png"});
 }
 
+// (--multiscale at 64 px is one scale: the pyramid starts at 128 px.)
 TEST_CASE("cli: Adam, max pooling, random init, original colours, a style blend, JPEG output", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
@@ -375,7 +396,7 @@ TEST_CASE("cli: Adam, max pooling, random init, original colours, a style blend,
                                  "-s", data + "/images/the_scream.jpg", "--style-blend", "0.7,0.3",
                                  "--optimizer", "adam", "--pooling", "max", "--init", "random", "--seed", "3",
                                  "--original-colors", "--threads", "1", "-q", "-o", dir / "out.jpg",
-                                 "--size", "64", "-i", "3"},
+                                 "--size", "64", "-i", "3", "--no-size-invariant", "--multiscale"},
                            {"NST_WEIGHTS=" + data + "/weights/vgg19_imagenet_notop.h5"});
     INFO("stderr: " << r.err);
     REQUIRE(r.code == 0);
@@ -799,4 +820,63 @@ TEST_CASE("cli: a --style folder, --print-every, 16-bit PNG and the parameters i
     const auto com = jpeg.find("\xFF\xFE");
     REQUIRE(com != std::string::npos);
     REQUIRE(jpeg.find("\"output\": \"" + (dir / "out.jpg") + "\"", com) != std::string::npos);
+}
+
+namespace {
+
+struct log_row {
+    double loss;
+    std::size_t size;
+};
+
+// The rows of a --log CSV: total loss and size.
+std::vector<log_row> read_log(const std::string& path) {
+    std::istringstream csv(read_text(path));
+    std::string line;
+    std::getline(csv, line);
+    REQUIRE(line == "iteration,loss,content,style,tv,elapsed_seconds,evaluations,size");
+    std::vector<log_row> rows;
+    while (std::getline(csv, line)) {
+        const auto first = line.find(','), second = line.find(',', first + 1);
+        rows.push_back({std::stod(line.substr(first + 1, second - first - 1)),
+                        std::size_t(std::stoul(line.substr(line.rfind(',') + 1)))});
+    }
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --scales 128,256 logs both sizes and ends at or below the single-scale loss", "[cli][data][scales]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::vector<std::string> base{"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                        "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-q",
+                                        "--size", "256", "--iterations", "150"};
+    auto single_args = base, scaled_args = base;
+    single_args.insert(single_args.end(), {"-o", dir / "single.png", "--log", dir / "single.csv"});
+    scaled_args.insert(scaled_args.end(),
+                       {"--scales", "128,256", "-o", dir / "scaled.png", "--log", dir / "scaled.csv"});
+    const auto single = run_nst(dir, single_args);
+    INFO("single-scale stderr: " << single.err);
+    REQUIRE(single.code == 0);
+    const auto scaled = run_nst(dir, scaled_args);
+    INFO("coarse-to-fine stderr: " << scaled.err);
+    REQUIRE(scaled.code == 0);
+
+    const std::vector<log_row> one = read_log(dir / "single.csv"), two = read_log(dir / "scaled.csv");
+    REQUIRE(one.size() == 151);
+    for (const auto& row : one) REQUIRE(row.size == 256);
+    // 128 px first, then 256 px: every row at one of them, in that order, both present.
+    REQUIRE(two.front().size == 128);
+    REQUIRE(two.back().size == 256);
+    for (std::size_t i = 1; i < two.size(); ++i) REQUIRE(two[i].size >= two[i - 1].size);
+    double single_best = one.front().loss, scaled_best = two.back().loss;
+    for (const auto& row : one) single_best = std::min(single_best, row.loss);
+    for (const auto& row : two)
+        if (row.size == 256) scaled_best = std::min(scaled_best, row.loss);
+    INFO("final-size loss: single-scale " << single_best << ", coarse-to-fine " << scaled_best);
+    REQUIRE(scaled_best <= single_best);
+    const nst::image out = nst::load_image(dir / "scaled.png");
+    REQUIRE(out.shape(0) == 192);
+    REQUIRE(out.shape(1) == 256);
 }

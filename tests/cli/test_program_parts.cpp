@@ -48,6 +48,22 @@ TEST_CASE("program: off a terminal, progress is plain lines every 5% of the run"
     REQUIRE(text.find("nst: iteration 3/100") == std::string::npos);
     REQUIRE(text.find("10.00 it/s") != std::string::npos);  // 10 iterations in 1 s
     REQUIRE(text.find('\r') == std::string::npos);
+    REQUIRE(text.find(" px") == std::string::npos);  // no size given: none shown
+}
+
+TEST_CASE("program: coarse-to-fine progress lines name the size", "[cli][program]") {
+    std::FILE* out = std::tmpfile();
+    REQUIRE(out != nullptr);
+    cli::progress_display display(10, out);
+    display.update(0, 1.0, 0.5, 0.25, 0.25, 0.0, 128);
+    display.update(5, 1.0, 0.5, 0.25, 0.25, 1.0, 256);
+    std::rewind(out);
+    std::string text;
+    for (int ch; (ch = std::fgetc(out)) != EOF;) text += char(ch);
+    std::fclose(out);
+    INFO(text);
+    REQUIRE(text.find("nst: iteration 0/10 at 128 px, loss 1.000e+00") != std::string::npos);
+    REQUIRE(text.find("nst: iteration 5/10 at 256 px, loss") != std::string::npos);
 }
 
 TEST_CASE("program: --print-every N gives a line every N iterations and no 10 s lines", "[cli][program][peers]") {

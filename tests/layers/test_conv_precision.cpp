@@ -140,7 +140,6 @@ TEST_CASE("a short bf16 stylisation against the fp32 one", "[.bf16drift]") {
     stylize_options o;
     o.weights = dir + "/weights/vgg19_imagenet_notop.h5";
     o.size = 128;
-    o.content_weight *= (512.0 / 128.0) * (512.0 / 128.0);  // as test_stylize.cpp at 96 px
     o.iterations = 5;
     const stylize_result fp32 = stylize(content, {style}, o);
     o.precision = conv_precision::bf16;
@@ -161,7 +160,6 @@ TEST_CASE("bf16 stylisation drift against fp32 rounding drift", "[.bf16drift]") 
         stylize_options o;
         o.weights = dir + "/weights/vgg19_imagenet_notop.h5";
         o.size = 128;
-        o.content_weight *= (512.0 / 128.0) * (512.0 / 128.0);
         o.iterations = 25;
         o.optimizer = optimizer;
         auto run = [&](conv_precision p, int threads) {

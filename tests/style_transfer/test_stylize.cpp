@@ -31,14 +31,11 @@ const shared_inputs& inputs() {
     return data;
 }
 
-// The defaults are tuned at 512 px. The content loss is a sum over activations, so it grows with
-// the pixel count while the (Gram-normalised) style loss does not: the same balance at 96 px
-// needs the content weight times (512/96)^2.
+// The defaults are tuned at 512 px; size_invariant (the default) keeps their balance at 96 px.
 nst::stylize_options small_options(nst::optimizer_kind optimizer, std::size_t iterations) {
     nst::stylize_options o;
     o.weights = inputs().weights;
     o.size = 96;
-    o.content_weight *= (512.0 / 96.0) * (512.0 / 96.0);
     o.iterations = iterations;
     o.optimizer = optimizer;
     return o;
@@ -344,4 +341,106 @@ TEST_CASE("stylize: Adam's betas and epsilon reach the optimizer", "[stylize][pe
     nst::stylize(inputs().content, {inputs().style}, o, std::ref(changed));
     REQUIRE(changed.loss[0] == standard.loss[0]);
     REQUIRE(changed.loss[2] != standard.loss[2]);
+}
+
+TEST_CASE("stylize coarse-to-fine: every scale reports, counts run on, the output has the last size",
+          "[stylize][scales]") {
+    nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 20);
+    o.scales = {48, 96};
+    const auto plan = nst::plan_scales(o);  // 48 px: 2 steps, 96 px: 19
+    REQUIRE(plan.size() == 2);
+    REQUIRE(plan[0].iterations >= 2);
+    struct report {
+        std::size_t iteration, iterations, size, scale, scales, evaluations, height;
+        double loss, best, seconds;
+    };
+    std::vector<report> reports;
+    const auto r = nst::stylize(inputs().content, {inputs().style}, o, [&](const nst::stylize_progress& p) {
+        reports.push_back({p.iteration, p.iterations, p.size, p.scale, p.scales, p.evaluations, p.x.shape(1),
+                           p.loss, p.best_loss, p.elapsed_seconds});
+        REQUIRE(p.current_image().shape(1) == p.size);
+    });
+    const std::size_t first = plan[0].iterations, second = plan[1].iterations;
+    REQUIRE(r.iterations == first + second);
+    REQUIRE(reports.size() == first + 1 + second + 1);
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+        const report& p = reports[i];
+        const bool coarse = i <= first;
+        INFO("report " << i);
+        REQUIRE(p.iterations == first + second);
+        REQUIRE(p.scales == 2);
+        REQUIRE(p.scale == (coarse ? 0u : 1u));
+        REQUIRE(p.size == (coarse ? 48u : 96u));
+        REQUIRE(p.height == (coarse ? 36u : 72u));
+        // The second scale's start repeats the first scale's last iteration number.
+        REQUIRE(p.iteration == (coarse ? i : i - 1));
+        if (i > 0) {
+            REQUIRE(p.evaluations > reports[i - 1].evaluations);
+            REQUIRE(p.seconds >= reports[i - 1].seconds);
+        }
+    }
+    // The best image is the best at the last size, and has that size.
+    double best = reports[first + 1].loss;
+    for (std::size_t i = first + 1; i < reports.size(); ++i) best = std::min(best, reports[i].loss);
+    REQUIRE(r.loss == Approx(best));
+    REQUIRE(reports.back().best == Approx(best));
+    REQUIRE(r.output.shape(0) == 72);
+    REQUIRE(r.output.shape(1) == 96);
+}
+
+TEST_CASE("stylize coarse-to-fine stopped on a coarse scale returns its best, upsampled", "[stylize][scales]") {
+    nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 40);
+    o.scales = {48, 96};
+    REQUIRE(nst::plan_scales(o)[0].iterations > 3);  // 5 steps at 48 px
+    std::vector<std::size_t> sizes;
+    const auto r = nst::stylize(inputs().content, {inputs().style}, o, [&](const nst::stylize_progress& p) {
+        sizes.push_back(p.size);
+        return p.iteration < 3;
+    });
+    REQUIRE(r.reason == nst::stop_reason::stopped_by_callback);
+    REQUIRE(r.iterations == 3);
+    REQUIRE(sizes == std::vector<std::size_t>(4, 48));
+    REQUIRE(r.output.shape(0) == 72);
+    REQUIRE(r.output.shape(1) == 96);
+}
+
+TEST_CASE("stylize coarse-to-fine: a scale too small for the deepest layer is named", "[stylize][scales]") {
+    nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 10);  // 20 px gets a step
+    o.scales = {20, 96};  // 20 x 15 at 20 px: relu5_1 needs 16 on both sides
+    try {
+        nst::stylize(inputs().content, {inputs().style}, o);
+        FAIL("no error");
+    } catch (const nst::invalid_argument& e) {
+        REQUIRE(std::string(e.what()).find("at scale 20: content working size 20 x 15 is too small") == 0);
+    }
+}
+
+namespace {
+
+// style / content loss of the result of a short run at `size` (shallow layers keep 512 px cheap).
+double style_content_ratio(std::size_t size, bool size_invariant) {
+    nst::stylize_options o;
+    o.weights = inputs().weights;
+    o.size = size;
+    o.size_invariant = size_invariant;
+    o.iterations = 8;
+    o.content_layers = {"relu3_1"};
+    o.style_layers = {"relu1_1", "relu2_1", "relu3_1"};
+    const nst::stylize_result r = nst::stylize(inputs().content, {inputs().style}, o);
+    INFO("size " << size << ": style " << r.style_loss << ", content " << r.content_loss);
+    REQUIRE(r.content_loss > 0);
+    return r.style_loss / r.content_loss;
+}
+
+}  // namespace
+
+TEST_CASE("size_invariant: the style/content balance at 128 px is that at 512 px", "[stylize][size_invariant]") {
+    const double at_512 = style_content_ratio(512, true);  // the factor is 1 here: on = off
+    const double at_128 = style_content_ratio(128, true);
+    const double plain_128 = style_content_ratio(128, false);
+    INFO("style/content at 512: " << at_512 << ", at 128: " << at_128 << " (plain sums: " << plain_128 << ")");
+    REQUIRE(at_128 / at_512 <= 1.5);
+    REQUIRE(at_512 / at_128 <= 1.5);
+    // Without it the balance moves far (content sums are 16x smaller at 128 px).
+    REQUIRE(plain_128 / at_512 > 3.0);
 }

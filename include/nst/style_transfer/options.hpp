@@ -64,7 +64,17 @@ struct stylize_options {
 
     std::size_t size = 512;      // longer side of the output in pixels (the content is resized)
     double style_scale = 1.0;    // each style image's longer side = style_scale * size
-    std::size_t iterations = 500;
+    std::size_t iterations = 500;  // the whole run's budget, split over the scales (scale_plan.hpp)
+    // Coarse-to-fine: optimise at these longer sides in turn (strictly ascending, the last equal
+    // to `size`), each starting from the previous result upsampled; empty = `size` only.
+    std::vector<std::size_t> scales;
+    // Coarse-to-fine over an automatic pyramid from ~128 px up to `size` in sqrt(2) steps
+    // (multiscale_sizes); not together with `scales`.
+    bool multiscale = false;
+    // Content and TV terms scaled by (512 / working size)^2, as if they were means over pixels:
+    // the same weights then give the same balance at any size (the style term, Gram-normalised,
+    // already does), and at 512 px nothing changes. false: the paper's plain sums.
+    bool size_invariant = true;
     optimizer_kind optimizer = optimizer_kind::lbfgs;
     double learning_rate = 10.0;     // Adam only, in pixel units (0..255) per step
     std::size_t lbfgs_history = 10;  // L-BFGS only: correction pairs kept
@@ -137,27 +147,36 @@ struct stylize_options {
 // What callbacks receive after every optimizer iteration (iteration 0 = the starting image).
 struct stylize_progress {
     std::size_t iteration;     // accepted optimizer steps so far
-    std::size_t iterations;    // the budget (options.iterations)
+    std::size_t iterations;    // steps planned over all scales (options.iterations for one)
     double loss;               // total weighted loss = content_loss + style_loss + tv_loss
     double content_loss;       // content_weight * (1/K) sum_k C_k
     double style_loss;         // style_weight * sum_l w_l E_l
     double tv_loss;            // tv_weight * TV
-    double best_loss;          // lowest total loss so far (this one included)
+    double best_loss;          // lowest total loss so far at this size (this one included)
     double elapsed_seconds;    // since the optimizer started
     std::size_t evaluations;   // objective evaluations so far (L-BFGS line searches add some)
     const tensor3<float>& x;   // current image in the network's input convention (3 x H x W)
     // The current image as RGB 0..255 (with the content's chroma under color_mode::luminance).
     std::function<nst::image()> current_image;
+    // Coarse-to-fine: the longer side being optimised, which scale it is (0-based) of how many.
+    // Counts (iteration, iterations, evaluations, elapsed_seconds) run on across scales; the
+    // first report of a later scale repeats the previous scale's last iteration number with the
+    // loss of the upsampled start at the new size. Losses and best_loss are those of this size.
+    std::size_t size;
+    std::size_t scale;
+    std::size_t scales;
 };
 
 struct stylize_result {
-    nst::image output;          // the lowest-loss image, RGB, H x W x 3 (not clamped: save clamps)
-    double loss = 0;            // its total loss and parts
+    // The lowest-loss image at the output size, RGB, H x W x 3 (not clamped: save clamps). A
+    // coarse-to-fine run stopped before its last scale returns that scale's best, upsampled.
+    nst::image output;
+    double loss = 0;            // its total loss and parts (at the size of the last scale run)
     double content_loss = 0;
     double style_loss = 0;
     double tv_loss = 0;
-    std::size_t iterations = 0;   // optimizer steps taken
-    std::size_t evaluations = 0;  // objective evaluations
+    std::size_t iterations = 0;   // optimizer steps taken (all scales)
+    std::size_t evaluations = 0;  // objective evaluations (all scales)
     stop_reason reason = stop_reason::max_iterations;
     double seconds = 0;           // wall time of the whole call (weights, targets, optimisation)
     // With reason == stop_reason::non_finite: where the loss or gradient became NaN/inf and in
@@ -220,6 +239,22 @@ inline void validate_peer_options(const stylize_options& o) {
         if (!(w >= 0) || !std::isfinite(w)) fail("content layer weights must be >= 0");
 }
 
+// The coarse-to-fine knobs: scales ascending, each >= 16 px, the last = size; not with multiscale.
+inline void validate_scales(const stylize_options& o) {
+    auto fail = [](const std::string& what) { throw invalid_argument(what); };
+    if (o.scales.empty()) return;
+    std::string list;
+    for (std::size_t s : o.scales) list += (list.empty() ? "" : ",") + std::to_string(s);
+    if (o.multiscale) fail("give either scales (" + list + ") or multiscale, not both");
+    for (std::size_t i = 0; i < o.scales.size(); ++i) {
+        if (o.scales[i] < 16) fail("scales must be at least 16 pixels, got " + std::to_string(o.scales[i]));
+        if (i > 0 && o.scales[i] <= o.scales[i - 1]) fail("scales must be strictly ascending, got " + list);
+    }
+    if (o.scales.back() != o.size)
+        fail("the last scale is the output size: scales end at " + std::to_string(o.scales.back()) +
+             " but size is " + std::to_string(o.size));
+}
+
 /*  Checks everything about the options that does not need the images or the weights.
     requires: nothing
     ensures:  returns normally when stylize() would accept these options for style_count styles;
@@ -228,6 +263,7 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
     auto fail = [](const std::string& what) { throw invalid_argument(what); };
     if (style_count == 0) fail("at least one style image is needed");
     if (o.size < 16) fail("size must be at least 16 pixels, got " + std::to_string(o.size));
+    validate_scales(o);
     if (!(o.style_scale > 0) || !std::isfinite(o.style_scale))
         fail("style scale must be > 0, got " + std::to_string(o.style_scale));
     if (!(o.content_weight >= 0) || !std::isfinite(o.content_weight))

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Coarse-to-fine against single-scale (issue 10 part 1), through the `nst` program: for each size,
+# README command 1 (tubingen.jpg + starry_night.jpg, default weights and layers, L-BFGS) cut to
+# ITERS iterations, once single-scale and once with --scales (halving down to >= 128 px, e.g.
+# 512 -> 128,256,512), both under /usr/bin/time -v, alternating which runs first. It prints per run
+# wall, user and sys time and peak RSS, and from the --log CSVs:
+#   - the final-size loss (lowest total loss logged at the output size);
+#   - the optimisation time (elapsed_seconds of the last row: from the first optimizer start on,
+#     so loading the weights and the first targets are not counted, alike for both);
+#   - for coarse-to-fine: the time until a row at the output size first has a loss <= the
+#     single-scale run's final loss, and that as a share of the single-scale optimisation time
+#     (the issue's goal: <= 40%).
+#
+# Usage:  benchmarks/coarse_to_fine.sh [BUILD_DIR]    (default: <repo>/build; builds nst_cli there)
+# Settings (environment variables, defaults in brackets):
+#   SIZES ["256 512"]   output sizes (longer side); 1024 takes ~4x the time of 512
+#   ITERS [150]         --iterations of every run (the coarse-to-fine run's whole budget)
+#   THREADS [2]  ROUNDS [1]  EXTRA []  (more nst flags for every run, e.g. "--optimizer adam")
+#   DATA_DIR [<repo>/../shared]
+# Raw results: BUILD_DIR/coarse_to_fine/ (CSV logs, time -v outputs, images).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+case ${1:-} in -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
+build_dir=${1:-$repo/build}
+SIZES=${SIZES:-"256 512"}
+ITERS=${ITERS:-150}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-1}
+EXTRA=${EXTRA:-}
+DATA_DIR=${DATA_DIR:-$repo/../shared}
+
+weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5
+content=$DATA_DIR/images/tubingen.jpg
+style=$DATA_DIR/images/starry_night.jpg
+for f in "$weights" "$content" "$style"; do
+  [[ -f $f ]] || { echo "coarse_to_fine.sh: $f not found (set DATA_DIR)" >&2; exit 1; }
+done
+[[ -x /usr/bin/time ]] || { echo "coarse_to_fine.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 1; }
+if [[ ! -f $build_dir/CMakeCache.txt ]]; then
+  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DNST_DATA_DIR="$DATA_DIR" >/dev/null
+fi
+cmake --build "$build_dir" --target nst_cli -j1 >/dev/null
+nst=$build_dir/examples/nst
+work=$build_dir/coarse_to_fine
+mkdir -p "$work"
+export OMP_NUM_THREADS=$THREADS
+
+# 512 -> 128,256,512
+scales_for() {
+  local s=$1 list=$1
+  while (( s / 2 >= 128 )); do s=$((s / 2)); list="$s,$list"; done
+  echo "$list"
+}
+
+# run NAME SIZE [nst flags...]: one timed run, its CSV in $work/NAME.csv, time -v in NAME.time
+run() {
+  local name=$1 size=$2; shift 2
+  # shellcheck disable=SC2086
+  /usr/bin/time -v -o "$work/$name.time" "$nst" -q -c "$content" -s "$style" --weights "$weights" \
+    --size "$size" --iterations "$ITERS" --threads "$THREADS" -o "$work/$name.png" --log "$work/$name.csv" \
+    $EXTRA "$@"
+}
+
+# time_field FILE LABEL: a value from /usr/bin/time -v's output
+time_field() { grep -F "$2" "$1" | sed 's/.*: //'; }
+wall_seconds() {  # h:mm:ss or m:ss.ss -> seconds
+  awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.1f", s }' <<<"$(time_field "$1" "Elapsed (wall clock)")"
+}
+
+# final_loss CSV SIZE: lowest loss at SIZE; last_elapsed CSV; reach_time CSV SIZE LOSS
+final_loss() { awk -F, -v s="$2" 'NR > 1 && $8 == s && (m == "" || $2 < m) { m = $2 } END { printf "%.6g", m }' "$1"; }
+last_elapsed() { awk -F, 'NR > 1 { t = $6 } END { printf "%.1f", t }' "$1"; }
+reach_time() {
+  awk -F, -v s="$2" -v l="$3" 'NR > 1 && $8 == s && $2 <= l { printf "%.1f", $6; found = 1; exit }
+                               END { if (!found) printf "never" }' "$1"
+}
+
+summary=$work/summary.txt
+: >"$summary"
+printf '%-6s %-5s %-22s %8s %8s %7s %8s %12s %9s %14s\n' size round run wall_s user_s sys_s rss_MB \
+  final_loss optim_s reach_s/share | tee -a "$summary"
+for size in $SIZES; do
+  scales=$(scales_for "$size")
+  for round in $(seq 1 "$ROUNDS"); do
+    single=single_${size}_r$round scaled=scaled_${size}_r$round
+    echo "size $size, round $round: single-scale and --scales $scales, $ITERS iterations each ..." >&2
+    if (( round % 2 == 1 )); then
+      run "$single" "$size"; run "$scaled" "$size" --scales "$scales"
+    else
+      run "$scaled" "$size" --scales "$scales"; run "$single" "$size"
+    fi
+    target=$(final_loss "$work/$single.csv" "$size")
+    single_optim=$(last_elapsed "$work/$single.csv")
+    for name in "$single" "$scaled"; do
+      t=$work/$name.time
+      reach=-
+      if [[ $name == "$scaled" ]]; then
+        r=$(reach_time "$work/$name.csv" "$size" "$target")
+        if [[ $r == never ]]; then reach=never
+        else reach="$r/$(awk -v a="$r" -v b="$single_optim" 'BEGIN { printf "%.0f%%", 100 * a / b }')"; fi
+      fi
+      label=single
+      [[ $name == "$scaled" ]] && label="scales $scales"
+      printf '%-6s %-5s %-22s %8s %8s %7s %8s %12s %9s %14s\n' "$size" "$round" "$label" "$(wall_seconds "$t")" \
+        "$(time_field "$t" "User time")" "$(time_field "$t" "System time")" \
+        "$(( $(time_field "$t" "Maximum resident set size") / 1024 ))" \
+        "$(final_loss "$work/$name.csv" "$size")" "$(last_elapsed "$work/$name.csv")" "$reach" | tee -a "$summary"
+    done
+  done
+done
+echo "raw results and this summary: $work" >&2

@@ -1,0 +1,128 @@
+// Coarse-to-fine plans (style_transfer/scale_plan.hpp) and the checks of the scale options.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "test_helpers.hpp"
+
+namespace {
+
+using sizes_t = std::vector<std::size_t>;
+
+// Cost of a plan in steps at its last size.
+double plan_cost(const std::vector<nst::scale_step>& plan) {
+    double cost = 0;
+    for (const auto& step : plan) cost += double(step.iterations) * nst::relative_step_cost(step.size, plan.back().size);
+    return cost;
+}
+
+std::string scale_error(const nst::stylize_options& o) {
+    try {
+        nst::validate_options(o, 1);
+    } catch (const nst::invalid_argument& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("multiscale_sizes: a sqrt(2) pyramid from >= 128 px up to the size", "[scale_plan]") {
+    REQUIRE(nst::multiscale_sizes(512) == sizes_t{128, 181, 256, 362, 512});
+    REQUIRE(nst::multiscale_sizes(256) == sizes_t{128, 181, 256});
+    REQUIRE(nst::multiscale_sizes(1000).front() >= 128);
+    REQUIRE(nst::multiscale_sizes(1000).front() < 182);
+    REQUIRE(nst::multiscale_sizes(1000).back() == 1000);
+    REQUIRE(nst::multiscale_sizes(150) == sizes_t{150});  // 150 / sqrt(2) < 128
+    REQUIRE(nst::multiscale_sizes(64) == sizes_t{64});
+    REQUIRE(nst::multiscale_sizes(100, 32) == sizes_t{35, 50, 71, 100});
+    const sizes_t big = nst::multiscale_sizes(4096);
+    for (std::size_t i = 1; i < big.size(); ++i) {
+        REQUIRE(big[i] > big[i - 1]);
+        REQUIRE(double(big[i]) / double(big[i - 1]) == Approx(std::sqrt(2.0)).epsilon(0.01));
+    }
+}
+
+TEST_CASE("split_iterations: same cost as the budget at the last size, more steps where cheap", "[scale_plan]") {
+    // 128 then 256 with 150: a step at 128 px costs (128^2 + 128^2) / (256^2 + 128^2) = 0.4 of one
+    // at 256 px; the coarse tenth (15 steps at 256 px) buys 37 steps there (14.8), the rest, 135.2,
+    // rounds to 135.
+    REQUIRE(nst::relative_step_cost(128, 256) == Approx(0.4));
+    REQUIRE(nst::relative_step_cost(256, 256) == 1.0);
+    const auto two = nst::split_iterations({128, 256}, 150);
+    REQUIRE(two.size() == 2);
+    REQUIRE(two[0].size == 128);
+    REQUIRE(two[0].iterations == 37);
+    REQUIRE(two[1].size == 256);
+    REQUIRE(two[1].iterations == 135);
+    REQUIRE(plan_cost(two) == Approx(150).margin(1));
+
+    const auto five = nst::split_iterations(nst::multiscale_sizes(512), 500);
+    REQUIRE(five.size() == 5);
+    REQUIRE(plan_cost(five) == Approx(500).margin(1));
+    for (std::size_t i = 0; i < five.size(); ++i) {
+        REQUIRE(five[i].iterations <= 500);
+        // Below the last size: the cheaper the scale, the more steps.
+        if (i > 0 && i + 1 < five.size()) REQUIRE(five[i].iterations <= five[i - 1].iterations);
+    }
+    REQUIRE(five.back().iterations >= 450);
+    REQUIRE(five.front().iterations > five.back().iterations / 5);  // 128 px: 106 steps
+
+    // One size: the whole budget. A zero budget: the last size only, evaluated once.
+    const auto one = nst::split_iterations({512}, 300);
+    REQUIRE(one.size() == 1);
+    REQUIRE(one[0].iterations == 300);
+    const auto none = nst::split_iterations({128, 256}, 0);
+    REQUIRE(none.size() == 1);
+    REQUIRE(none[0].size == 256);
+    REQUIRE(none[0].iterations == 0);
+    // The whole budget caps a scale's steps (20 px costs 0.06 of a step at 512 px: 4.4 / 0.06 = 73).
+    const auto capped = nst::split_iterations({20, 512}, 44);
+    REQUIRE(capped[0].iterations == 44);
+    // A tiny budget drops the scales it cannot give a step to, never the last.
+    const auto tiny = nst::split_iterations({500, 510, 512}, 1);
+    REQUIRE(tiny.back().size == 512);
+    REQUIRE(tiny.back().iterations == 1);
+}
+
+TEST_CASE("plan_scales follows scales, multiscale or size; planned_iterations sums it", "[scale_plan]") {
+    nst::stylize_options o;
+    o.iterations = 100;
+    REQUIRE(nst::plan_scales(o).size() == 1);
+    REQUIRE(nst::plan_scales(o)[0].size == 512);
+    REQUIRE(nst::planned_iterations(o) == 100);
+    o.scales = {256, 512};
+    const auto plan = nst::plan_scales(o);
+    REQUIRE(plan.size() == 2);
+    REQUIRE(plan[0].size == 256);
+    REQUIRE(nst::planned_iterations(o) == plan[0].iterations + plan[1].iterations);
+    o.scales.clear();
+    o.multiscale = true;
+    REQUIRE(nst::plan_scales(o).size() == 5);
+}
+
+TEST_CASE("size_invariant_factor is 1 at 512 px and follows the pixel count", "[scale_plan]") {
+    REQUIRE(nst::size_invariant_factor(512) == 1.0);
+    REQUIRE(nst::size_invariant_factor(256) == 4.0);
+    REQUIRE(nst::size_invariant_factor(1024) == 0.25);
+}
+
+TEST_CASE("scale options: ascending, >= 16 px, ending at size, not with multiscale", "[scale_plan]") {
+    nst::stylize_options o;
+    o.size = 256;
+    o.scales = {128, 256};
+    REQUIRE(scale_error(o) == "no error");
+    o.scales = {256, 128};
+    REQUIRE(scale_error(o).find("strictly ascending, got 256,128") != std::string::npos);
+    o.scales = {128, 128, 256};
+    REQUIRE(scale_error(o).find("strictly ascending") != std::string::npos);
+    o.scales = {0, 256};
+    REQUIRE(scale_error(o).find("at least 16 pixels, got 0") != std::string::npos);
+    o.scales = {128, 512};
+    REQUIRE(scale_error(o).find("scales end at 512 but size is 256") != std::string::npos);
+    o.scales = {128, 256};
+    o.multiscale = true;
+    REQUIRE(scale_error(o).find("not both") != std::string::npos);
+}
