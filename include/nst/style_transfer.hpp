@@ -33,10 +33,13 @@
 //
 // The parts, one idea per header in style_transfer/: options.hpp (stylize_options, progress,
 // result, validate_options), memory_estimate.hpp, original_colors.hpp (keep_original_colors),
-// stylize.hpp (the steps and stylize itself).
+// stylize.hpp (the steps and stylize itself), tile_plan.hpp and tiled.hpp (sizes beyond the
+// memory limit, in overlapping tiles: stylize_options::tile).
 #pragma once
 
 #include "style_transfer/memory_estimate.hpp"
 #include "style_transfer/options.hpp"
 #include "style_transfer/original_colors.hpp"
 #include "style_transfer/stylize.hpp"
+#include "style_transfer/tile_plan.hpp"
+#include "style_transfer/tiled.hpp"

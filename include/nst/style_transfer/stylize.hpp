@@ -33,6 +33,7 @@
 #include "memory_estimate.hpp"
 #include "options.hpp"
 #include "original_colors.hpp"
+#include "tile_plan.hpp"
 
 namespace nst {
 namespace detail {
@@ -250,6 +251,17 @@ stylize_result make_result(const best_point<T>& best, const optim_result<T>& run
     return result;
 }
 
+/*  Loads the weights into the network (found as options.weights says, pinned by its SHA-256
+    when asked) and sets its precision; returns the file's identity. */
+template <class Net> weights_info load_network(Net& net, const stylize_options& o) {
+    weights_options pin;
+    pin.expected_sha256 = o.weights_sha256;
+    const keras_weight_file weights(o.weights.empty() ? find_vgg19_weights("", "") : o.weights, pin);
+    load_vgg19_weights(net, weights);
+    net.set_precision(o.precision);
+    return weights.info();
+}
+
 template <pooling P, class... Callbacks>
 stylize_result stylize_with(const nst::image& content_input, const std::vector<nst::image>& styles,
                             const stylize_options& o, Callbacks&... callbacks) {
@@ -260,11 +272,7 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     const scoped_threads threads(o.threads);
 
     net_type net;
-    weights_options pin;
-    pin.expected_sha256 = o.weights_sha256;
-    const keras_weight_file weights(o.weights.empty() ? find_vgg19_weights("", "") : o.weights, pin);
-    load_vgg19_weights(net, weights);
-    net.set_precision(o.precision);
+    const weights_info weights = load_network(net, o);
     const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
     objective<net_type> loss(net);
     add_content_terms(loss, net, content, o);
@@ -282,9 +290,14 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     stylize_result result = make_result(best, run, to_rgb,
                                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (run.reason == stop_reason::non_finite) result.failure = non_finite_message(run, loss.last_value());
-    result.weights = weights.info();
+    result.weights = weights;
     return result;
 }
+
+// The same call in tiles (tiled.hpp, included at the end of this file).
+template <pooling P, class... Callbacks>
+stylize_result stylize_tiled_with(const nst::image& content, const std::vector<nst::image>& styles,
+                                  const stylize_options& o, const tiling_plan& plan, Callbacks&... callbacks);
 
 }  // namespace detail
 
@@ -307,9 +320,15 @@ stylize_result stylize(const nst::image& content, const std::vector<nst::image>&
     detail::require_rgb_image(content, "stylize: content image");
     for (std::size_t i = 0; i < styles.size(); ++i)
         detail::require_rgb_image(styles[i], "stylize: style image " + std::to_string(i + 1));
+    const tiling_plan tiles = plan_tiling(content, styles, options);
+    if (tiles.window && options.pooling_mode == pooling::average)
+        return detail::stylize_tiled_with<pooling::average>(content, styles, options, tiles, callbacks...);
+    if (tiles.window) return detail::stylize_tiled_with<pooling::max>(content, styles, options, tiles, callbacks...);
     if (options.pooling_mode == pooling::average)
         return detail::stylize_with<pooling::average>(content, styles, options, callbacks...);
     return detail::stylize_with<pooling::max>(content, styles, options, callbacks...);
 }
 
 }  // namespace nst
+
+#include "tiled.hpp"  // stylize_tiled_with, which builds on the steps above
