@@ -7,7 +7,7 @@
 # Usage:  benchmarks/tiling.sh [BUILD_DIR]     (default BUILD_DIR: <repo>/build)
 # Settings (environment): SIZE [1600], TILE [512], LIMIT [900M], ITERATIONS [8] (L-BFGS; each
 # tile gets ITERATIONS / sweeps per sweep, see style_transfer/tile_plan.hpp), THREADS [2],
-# DATA_DIR [<repo>/../shared], KEEP [empty: a folder to keep the output and the log in].
+# DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared], KEEP [empty: a folder to keep the output and the log in].
 # Needs /usr/bin/python3 with PIL (to make the square content). Expensive: minutes.
 set -euo pipefail
 
@@ -18,6 +18,7 @@ TILE=${TILE:-512}
 LIMIT=${LIMIT:-900M}
 ITERATIONS=${ITERATIONS:-8}
 THREADS=${THREADS:-2}
+DATA_DIR=${DATA_DIR:-$(sed -n 's/^NST_DATA_DIR:[A-Z]*=//p' "$build_dir/CMakeCache.txt" 2>/dev/null || true)}
 DATA_DIR=${DATA_DIR:-$repo/../shared}
 
 if [[ ! -f $build_dir/CMakeCache.txt ]]; then
@@ -37,7 +38,8 @@ args=(--content "$work/content.png" --style "$DATA_DIR/images/starry_night.jpg"
       --weights "$DATA_DIR/weights/vgg19_imagenet_notop.h5" --size "$SIZE" --threads "$THREADS")
 
 # nst's estimate, from the message of a run refused with a 1-byte limit.
-estimate() { "$nst" "${args[@]}" "$@" --memory-limit 1 --output "$work/x.png" 2>&1 | sed -n 's/.*need[s]* about \([0-9.]* [KMG]B\).*/\1/p'; }
+estimate() { { "$nst" "${args[@]}" "$@" --memory-limit 1 --output "$work/x.png" 2>&1 || true; } |
+               sed -n 's/.*need[s]* about \([0-9.]* [KMG]B\).*/\1/p'; }
 tiled_estimate=$(estimate --tile "$TILE")
 untiled_estimate=$(estimate)
 

@@ -158,7 +158,7 @@ inline void add_system_options(CLI::App& app, command_line& c) {
     app.add_option("--tile", c.options.tile,
                    "Stylise in overlapping tiles of about N px (>= 128) when the size does not fit in one "
                    "(default 0: tiles only when --memory-limit needs them)")
-        ->check(CLI::NonNegativeNumber)  // a size_t would take "-5" as a huge number
+        ->check(CLI::Range(std::size_t(0), std::size_t(1) << 20))  // else a size_t takes "-5" as a huge number
         ->capture_default_str();
 }
 
