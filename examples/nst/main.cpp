@@ -3,9 +3,10 @@
 //   nst --content photo.jpg --style painting.jpg --output out.png
 //
 // Exit codes: 0 success; 2 bad input or usage (one line on stderr naming the problem, no output
-// file written); 1 internal failure, or the loss became non-finite (the best finite image so far
-// is saved); 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (both
-// save the best image so far). Run `nst --help` for every option.
+// file written); 1 internal failure, an output that could not be written once the run had
+// started (disk full, folder removed; nothing partial is left), or the loss became non-finite
+// (the best finite image so far is saved); 130 interrupted by Ctrl-C, 143 stopped by SIGTERM
+// (both save the best image so far). Run `nst --help` for every option.
 //
 // The program's own parts live next to this file: options.hpp (command line), run_record.hpp
 // (history, snapshots, output files), progress.hpp, loss_plot.hpp, contact_sheet.hpp,
@@ -73,6 +74,16 @@ images load_inputs(command_line& c) {
     return in;
 }
 
+// Tiling engaged by itself (the untiled estimate is above --memory-limit): say so, once.
+void notice_automatic_tiling(const command_line& c, const nst::tiling_plan& t) {
+    const std::size_t h = t.rows.cores.back().end, w = t.cols.cores.back().end;
+    const std::uint64_t limit = c.options.memory_limit ? c.options.memory_limit : nst::default_memory_limit();
+    std::fprintf(stderr,
+                 "nst: notice: %zu x %zu does not fit in the memory limit of %s in one piece; stylising it in %zu "
+                 "overlapping tiles of %zu px (set the size with --tile)\n",
+                 w, h, nst::format_bytes(limit).c_str(), t.tiles(), t.window);
+}
+
 // The last lines on stderr and the exit code: 0; 1 when the loss became non-finite (the best
 // finite image is saved); or 128 + the signal that stopped the run.
 int report(const command_line& c, const nst::stylize_result& result, std::size_t last_iteration) {
@@ -107,9 +118,12 @@ int run(int argc, char** argv) {
     to_stylize_options(c);
     const images in = load_inputs(c);
 
+    const nst::tiling_plan tiling = nst::plan_tiling(in.content, in.styles, c.options);
+    if (tiling.window && c.options.tile == 0) notice_automatic_tiling(c, tiling);
+
     warn_about_openblas_core();
     catch_stop_signals();
-    progress_display display(nst::planned_iterations(c.options));
+    progress_display display(tiling.window ? tiling.iterations() : nst::planned_iterations(c.options));
     display.print_every(c.print_every);
     run_record record(c);
     const nst::stop_flag stop(stop_requested());
@@ -131,6 +145,9 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         return run(argc, argv);
+    } catch (const output_error& e) {
+        std::fprintf(stderr, "nst: error: %s\n", e.what());
+        return 1;
     } catch (const usage_error& e) {
         std::fprintf(stderr, "nst: error: %s\n", e.what());
         return 2;

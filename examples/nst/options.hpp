@@ -4,14 +4,18 @@
 #pragma once
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
@@ -91,15 +95,25 @@ inline std::filesystem::path folder_of(const std::string& path) {
     return p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
 }
 
-// An output path must end in an image extension we can write and live in an existing folder.
+// An output file must go into an existing folder we may create files in, and not be a folder
+// itself: checked before any work, so a run is not lost to a path that can never be written.
+inline void check_writable_file(const std::string& path, const std::string& option) {
+    std::error_code ec;
+    const std::string folder = folder_of(path).string();
+    if (!std::filesystem::is_directory(folder, ec))
+        throw usage_error(option + " '" + path + "': the folder '" + folder + "' does not exist");
+    if (std::filesystem::is_directory(path, ec)) throw usage_error(option + " '" + path + "' is a directory");
+    if (::access(folder.c_str(), W_OK | X_OK) != 0)  // EACCES, or EROFS on a read-only file system
+        throw usage_error(option + " '" + path + "': cannot create files in the folder '" + folder +
+                          "': " + std::strerror(errno));
+}
+
+// An output image must also end in an image extension we can write.
 inline void check_writable_image(const std::string& path, const std::string& option) {
     const std::string ext = lower_extension(path);
     if (ext != ".png" && ext != ".jpg" && ext != ".jpeg")
         throw usage_error(option + " '" + path + "': unknown image extension '" + ext + "' (use .png, .jpg or .jpeg)");
-    std::error_code ec;
-    if (!std::filesystem::is_directory(folder_of(path), ec))
-        throw usage_error(option + " '" + path + "': the folder '" + folder_of(path).string() + "' does not exist");
-    if (std::filesystem::is_directory(path, ec)) throw usage_error(option + " '" + path + "' is a directory");
+    check_writable_file(path, option);
 }
 
 inline void add_image_options(CLI::App& app, command_line& c) {
@@ -197,7 +211,13 @@ inline void add_system_options(CLI::App& app, command_line& c) {
     app.add_option("--weights-sha256", c.options.weights_sha256,
                    "Use the weights file only if its SHA-256 is this (64 hex digits)");
     app.add_option("--memory-limit", c.memory_limit,
-                   "Refuse sizes whose estimated working memory exceeds this (e.g. 4G; default 3/4 of RAM)");
+                   "Refuse sizes whose estimated working memory exceeds this, unless tiles fit it (e.g. 4G; "
+                   "default 3/4 of RAM)");
+    app.add_option("--tile", c.options.tile,
+                   "Stylise in overlapping tiles of about N px (>= 128) when the size does not fit in one "
+                   "(default 0: tiles only when --memory-limit needs them)")
+        ->check(CLI::Range(std::size_t(0), std::size_t(1) << 20))  // else a size_t takes "-5" as a huge number
+        ->capture_default_str();
 }
 
 inline void add_output_options(CLI::App& app, command_line& c) {
@@ -287,9 +307,9 @@ inline void apply_peer_options(command_line& c) {
 inline std::optional<int> parse_command_line(int argc, char** argv, command_line& c) {
     CLI::App app{"nst " NST_VERSION_STRING
                  ": neural style transfer (Gatys, Ecker & Bethge 2015) on the CPU.\n"
-                 "Exit codes: 0 done, 2 bad input or usage, 1 internal error or a non-finite loss (best\n"
-                 "finite image saved), 130 interrupted by Ctrl-C,\n"
-                 "143 stopped by SIGTERM (both save the best image so far)."};
+                 "Exit codes: 0 done, 2 bad input or usage, 1 internal error, an output that could not\n"
+                 "be written (disk full, folder removed) or a non-finite loss (best finite image saved),\n"
+                 "130 interrupted by Ctrl-C, 143 stopped by SIGTERM (both save the best image so far)."};
     app.set_version_flag("--version", std::string(NST_VERSION_STRING));
     app.get_formatter()->column_width(34);
     detail::add_image_options(app, c);
@@ -352,10 +372,7 @@ inline void to_stylize_options(command_line& c) {
     detail::check_writable_image(c.output, "--output");
     if (!c.loss_plot.empty()) detail::check_writable_image(c.loss_plot, "--loss-plot");
     if (!c.snapshot_grid.empty()) detail::check_writable_image(c.snapshot_grid, "--snapshot-grid");
-    std::error_code ec;
-    if (!c.log.empty() && !std::filesystem::is_directory(detail::folder_of(c.log), ec))
-        throw usage_error("--log '" + c.log + "': the folder '" + detail::folder_of(c.log).string() +
-                          "' does not exist");
+    if (!c.log.empty()) detail::check_writable_file(c.log, "--log");
 }
 
 }  // namespace nst::cli

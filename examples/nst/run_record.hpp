@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,13 @@
 #include "run_parameters.hpp"
 
 namespace nst::cli {
+
+// An output file could not be written once the run had started (disk full, folder removed or
+// made read-only meanwhile): exit code 1. What was written completely stays; nothing partial does
+// (every file goes through a temporary file and a rename).
+struct output_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 // out.png, 50, 500 -> out_0050.png (next to the output)
 inline std::string snapshot_path(const std::string& output, std::size_t iteration, std::size_t total) {
@@ -53,30 +61,38 @@ public:
         if (!snapshot && !thumbnail) return;
         const nst::image current = p.current_image();
         if (snapshot)
-            save_image(current, snapshot_path(c_.output, p.iteration, total_), snapshot_options());
+            writing("the snapshot", [&] {
+                save_image(current, snapshot_path(c_.output, p.iteration, total_), snapshot_options());
+            });
         if (thumbnail) thumbnails_.push_back({resize_longer_side(current, 200), iteration_label(p.iteration)});
     }
 
     std::size_t last_iteration() const { return last_iteration_; }
 
-    // Writes the output image and every extra file asked for (log, loss plot, contact sheet,
-    // parameters); each image records the run's parameters (run_parameters.hpp).
+    /*  Writes the output image and every extra file asked for (log, loss plot, contact sheet,
+        parameters); each image records the run's parameters (run_parameters.hpp).
+        throws: output_error naming the file that could not be written; the files before it
+                are complete, it and the ones after it are not written at all. */
     void write_outputs(const nst::image& output, const weights_info& weights) {
         image_save_options image_options = save_options(parameters_json(c_, weights));
-        save_image(output, c_.output, image_options);
-        if (!c_.params_json.empty()) write_text_atomically(c_.params_json, image_options.metadata);
+        writing("the output", [&] { save_image(output, c_.output, image_options); });
+        if (!c_.params_json.empty())
+            writing("the --params-json file", [&] { write_text_atomically(c_.params_json, image_options.metadata); });
         image_options.png_bit_depth = 8;  // drawings
-        if (!c_.log.empty()) write_text_atomically(c_.log, csv_);
+        if (!c_.log.empty()) writing("the --log file", [&] { write_text_atomically(c_.log, csv_); });
         if (!c_.loss_plot.empty())
-            save_image(draw_loss_plot({{"total", draw::black, totals_},
-                                       {"content", draw::blue, contents_},
-                                       {"style", draw::red, styles_},
-                                       {"tv", draw::green, tvs_}}),
-                       c_.loss_plot, image_options);
+            writing("the --loss-plot image", [&] {
+                save_image(draw_loss_plot({{"total", draw::black, totals_},
+                                           {"content", draw::blue, contents_},
+                                           {"style", draw::red, styles_},
+                                           {"tv", draw::green, tvs_}}),
+                           c_.loss_plot, image_options);
+            });
         if (!c_.snapshot_grid.empty()) {
             if (thumbnails_.empty() || thumbnails_.back().label != iteration_label(last_iteration_))
                 thumbnails_.push_back({resize_longer_side(output, 200), "final"});
-            save_image(contact_sheet(thumbnails_), c_.snapshot_grid, image_options);
+            writing("the --snapshot-grid image",
+                    [&] { save_image(contact_sheet(thumbnails_), c_.snapshot_grid, image_options); });
         }
     }
 
@@ -96,6 +112,16 @@ private:
     }
 
     static std::string iteration_label(std::size_t iteration) { return "iteration " + std::to_string(iteration); }
+
+    // Runs one write; its io_error (the message names the file and the system's reason)
+    // becomes an output_error that says what was being saved.
+    template <class Write> static void writing(const char* what, Write&& write) {
+        try {
+            write();
+        } catch (const nst::io_error& e) {
+            throw output_error(std::string("could not save ") + what + ": " + e.what());
+        }
+    }
 
     // Written all at once at the end (temporary file + rename), so it is never half-written.
     static void write_text_atomically(const std::string& path, const std::string& text) {

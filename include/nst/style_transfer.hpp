@@ -42,7 +42,8 @@
 // result, validate_options), scale_plan.hpp (the sizes and steps of a coarse-to-fine run),
 // memory_estimate.hpp, original_colors.hpp (keep_original_colors), color_transfer.hpp
 // (match_color_statistics), region_masks.hpp (style and content masks), stylize.hpp (the
-// steps and stylize itself).
+// steps and stylize itself), tile_plan.hpp and tiled.hpp (sizes beyond the memory limit, in
+// overlapping tiles: stylize_options::tile).
 #pragma once
 
 #include "style_transfer/color_transfer.hpp"
@@ -53,3 +54,5 @@
 #include "style_transfer/region_masks.hpp"
 #include "style_transfer/scale_plan.hpp"
 #include "style_transfer/stylize.hpp"
+#include "style_transfer/tile_plan.hpp"
+#include "style_transfer/tiled.hpp"

@@ -4,12 +4,16 @@
 //    temporary file left in the folder (these need no shared data: the weights are never read);
 //  - the output options (snapshots, CSV log, loss plot, contact sheet) and the option variants on
 //    the shared data at a tiny size (skipped without ../shared);
-//  - Ctrl-C and SIGTERM after the first progress line give exit 130 / 143 and the best image so far.
+//  - Ctrl-C and SIGTERM after the first progress line give exit 130 / 143 and the best image so far;
+//  - output failures: a folder as output, a read-only folder, a full disk (a preloaded shim, and a
+//    real 64 KB tmpfs where the test may mount one), the output folder removed during the run.
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cmath>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +25,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -245,10 +250,27 @@ TEST_CASE("cli: an empty file and an image of zero width", "[cli]") {
 }
 
 TEST_CASE("cli: a working size above --memory-limit is refused with the estimate", "[cli]") {
-    bad_input_case c;
+    bad_input_case c;  // 500 MB: not even tiles fit (the whole 4096 x 2731 image's buffers alone do not)
     const auto r = run_nst(c.dir, {"-c", c.content, "-s", c.style, "--weights", c.weights, "-o", c.output, "--size",
-                                   "4096", "--memory-limit", "1G"});
-    require_rejected(c.dir, r, {"4096 x 2731", "needs about", "GB", "above the limit of 1.0 GB"}, c.fixtures());
+                                   "4096", "--memory-limit", "500M"});
+    require_rejected(c.dir, r, {"4096 x 2731", "needs about", "GB", "above the limit of 500.0 MB"}, c.fixtures());
+}
+
+TEST_CASE("cli: bad --tile values", "[cli][tiling]") {
+    bad_input_case c;
+    const std::vector<std::string> images{"-c", c.content, "-s", c.style};
+    const auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a = images;
+        a.insert(a.end(), extra.begin(), extra.end());
+        return c.args(a);
+    };
+    require_rejected(c.dir, run_nst(c.dir, with({"--tile", "64"})), {"tile", "128", "64"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--tile", "-5"})), {"--tile"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--tile", "big"})), {"--tile"}, c.fixtures());
+    // Tiles that do not fit the limit either: refused naming the tile size.
+    const auto r = run_nst(c.dir, {"-c", c.content, "-s", c.style, "--weights", c.weights, "-o", c.output, "--size",
+                                   "4096", "--tile", "512", "--memory-limit", "500M"});
+    require_rejected(c.dir, r, {"tiles of 512 px", "above the limit of 500.0 MB"}, c.fixtures());
 }
 
 TEST_CASE("cli: bad option values", "[cli]") {
@@ -879,4 +901,195 @@ TEST_CASE("cli: --scales 128,256 logs both sizes and ends at or below the single
     const nst::image out = nst::load_image(dir / "scaled.png");
     REQUIRE(out.shape(0) == 192);
     REQUIRE(out.shape(1) == 256);
+}
+
+// Output failures (issue 9 part 7): a path that can never be written is refused before any work
+// (exit 2); a write that fails once the run has started (disk full, folder removed) ends with
+// exit 1 and one line naming the file and the system's reason; never a partial or temporary file.
+namespace {
+
+// A small tmpfs mounted on `folder` for the test's lifetime, where the test may mount (root,
+// and a container that allows it); mounted() is false elsewhere.
+class small_tmpfs {
+public:
+    small_tmpfs(const std::string& folder, unsigned long flags, bool attempt = true)
+        : folder_(folder), mounted_(attempt && ::mount("tmpfs", folder.c_str(), "tmpfs", flags, "size=64k") == 0) {}
+    ~small_tmpfs() {
+        if (mounted_) ::umount2(folder_.c_str(), MNT_DETACH);
+    }
+    small_tmpfs(const small_tmpfs&) = delete;
+    small_tmpfs& operator=(const small_tmpfs&) = delete;
+    bool mounted() const { return mounted_; }
+
+private:
+    std::string folder_;
+    bool mounted_;
+};
+
+// The arguments of a tiny real run (shared data) writing `output`.
+std::vector<std::string> tiny_run(const std::string& data, const std::string& output, std::vector<std::string> extra = {},
+                                  const std::string& iterations = "2") {
+    std::vector<std::string> a{"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                               "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-o", output,
+                               "--size", "32", "-i", iterations, "-q"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+}
+
+// Exit 1 and a last line "nst: error: ..." holding every needle.
+void require_write_failure(const outcome& r, const std::vector<std::string>& needles) {
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 1);
+    const std::string last = r.err.substr(r.err.rfind('\n', r.err.size() - 2) + 1);
+    REQUIRE(last.rfind("nst: error: ", 0) == 0);
+    for (const auto& n : needles) REQUIRE(last.find(n) != std::string::npos);
+}
+
+std::size_t entries(const std::string& folder) {
+    return std::size_t(std::distance(fs::directory_iterator(folder), fs::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("cli: an output path that is a folder is refused before any work", "[cli]") {
+    bad_input_case c;
+    fs::create_directory(c.dir / "taken.png");
+    const std::vector<std::string> images{"-c", c.content, "-s", c.style, "--weights", c.weights};
+    auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> all = images;
+        all.insert(all.end(), extra.begin(), extra.end());
+        return all;
+    };
+    const auto fixtures = c.fixtures({c.dir / "taken.png"});
+    require_rejected(c.dir, run_nst(c.dir, with({"-o", c.dir / "taken.png"})), {"taken.png", "is a directory"}, fixtures);
+    require_rejected(c.dir, run_nst(c.dir, with({"-o", c.output, "--log", c.dir / "taken.png"})),
+                     {"--log", "taken.png", "is a directory"}, fixtures);
+    require_rejected(c.dir, run_nst(c.dir, with({"-o", c.output, "--loss-plot", c.dir / "taken.png"})),
+                     {"--loss-plot", "is a directory"}, fixtures);
+}
+
+TEST_CASE("cli: a read-only output folder is refused before any work", "[cli][permissions]") {
+    bad_input_case c;
+    const std::string locked = c.dir / "locked";
+    fs::create_directory(locked);
+    // Root writes into any folder whatever its mode: only a read-only file system stops it.
+    small_tmpfs read_only(locked, MS_RDONLY, geteuid() == 0);
+    if (geteuid() == 0 && !read_only.mounted()) nst::test::skip("running as root and may not mount a read-only tmpfs");
+    if (geteuid() != 0) fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
+    const std::vector<std::string> images{"-c", c.content, "-s", c.style, "--weights", c.weights};
+    auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> all = images;
+        all.insert(all.end(), extra.begin(), extra.end());
+        return all;
+    };
+    const auto fixtures = c.fixtures({locked});
+    require_rejected(c.dir, run_nst(c.dir, with({"-o", locked + "/out.png"})),
+                     {"out.png", "cannot create files in the folder", locked}, fixtures);
+    require_rejected(c.dir, run_nst(c.dir, with({"-o", c.output, "--log", locked + "/loss.csv"})),
+                     {"--log", "loss.csv", "cannot create files"}, fixtures);
+    REQUIRE(entries(locked) == 0);
+}
+
+TEST_CASE("cli: a full disk: exit 1 naming the file, nothing partial or temporary left", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string full = (fs::canonical(dir.path) / "full").string();
+    const std::string fine = dir / "fine";
+    fs::create_directory(full);
+    fs::create_directory(fine);
+    // The preloaded shim stores 100 bytes in `full`, then fails every write there with ENOSPC,
+    // so each failing file has really been started (a partial temporary that must go).
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    const std::vector<std::string> env{"LD_PRELOAD=" NST_FULL_DISK_SHIM, "NST_FULL_DISK=" + full,
+                                       "NST_FULL_DISK_BYTES=100",
+                                       "ASAN_OPTIONS=" + std::string(asan ? asan : "") + ":verify_asan_link_order=0"};
+    const std::string space = "No space left on device";
+
+    require_write_failure(run_nst(dir, tiny_run(data, full + "/out.png"), env), {"the output", "out.png", space});
+    REQUIRE(entries(full) == 0);
+
+    require_write_failure(run_nst(dir, tiny_run(data, full + "/out.jpg", {"--save-every", "1"}), env),
+                          {"snapshot", "out_0001.jpg", space});
+    REQUIRE(entries(full) == 0);
+
+    // The output fits elsewhere: it is written whole, the --log / --loss-plot file is not.
+    require_write_failure(run_nst(dir, tiny_run(data, fine + "/out.png", {"--log", full + "/loss.csv"}), env),
+                          {"--log", "loss.csv", space});
+    REQUIRE(entries(full) == 0);
+    REQUIRE(nst::load_image(fine + "/out.png").shape(1) == 32);
+    require_write_failure(run_nst(dir, tiny_run(data, fine + "/out.png", {"--loss-plot", full + "/plot.png"}), env),
+                          {"--loss-plot", "plot.png", space});
+    REQUIRE(entries(full) == 0);
+    REQUIRE(entries(fine) == 1);
+
+    // Without the shim the same run succeeds: the failures above were the full disk's.
+    const auto ok = run_nst(dir, tiny_run(data, full + "/out.png"));
+    INFO("stderr: " << ok.err);
+    REQUIRE(ok.code == 0);
+}
+
+TEST_CASE("cli: a really full file system (a 64 KB tmpfs, where the test may mount one)", "[cli][data][mount]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string small = dir / "small";
+    fs::create_directory(small);
+    small_tmpfs disk(small, 0);
+    if (!disk.mounted()) nst::test::skip("may not mount a tmpfs here (needs root and a permissive container)");
+    {  // fill it up
+        std::FILE* filler = std::fopen((small + "/filler").c_str(), "wb");
+        REQUIRE(filler != nullptr);
+        const std::vector<char> block(4096, 'x');
+        while (std::fwrite(block.data(), 1, block.size(), filler) == block.size() && std::fflush(filler) == 0) {
+        }
+        std::fclose(filler);
+    }
+    require_write_failure(run_nst(dir, tiny_run(data, small + "/out.png")), {"out.png", "No space left on device"});
+    REQUIRE(entries(small) == 1);  // the filler only
+}
+
+TEST_CASE("cli: an output folder removed during the run: exit 1 naming the file, nothing left", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string sub = dir / "sub";
+    fs::create_directory(sub);
+    std::vector<std::string> args = tiny_run(data, sub + "/out.png", {"--log", sub + "/loss.csv"}, "100000");
+    args.erase(std::find(args.begin(), args.end(), "-q"));  // the progress lines say when it runs
+    const process p = start_nst(args, dir / "stderr.txt");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    bool started = false;
+    while (!started && std::chrono::steady_clock::now() < deadline) {
+        started = read_text(p.stderr_path).find("nst: iteration 0/") != std::string::npos;
+        if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!started) kill(p.pid, SIGKILL);
+    REQUIRE(started);
+    fs::remove_all(sub);
+    REQUIRE(kill(p.pid, SIGTERM) == 0);  // stop it: it saves the best image so far, into the void
+    const outcome r{wait_for(p), read_text(p.stderr_path)};
+    require_write_failure(r, {"the output", "out.png", "does not exist"});
+    require_no_output(dir, {});
+}
+
+TEST_CASE("cli: above --memory-limit, tiling engages by itself with a notice", "[cli][data][tiling]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    // A limit that the untiled 192 x 144 run exceeds and tiles of 128 px meet (1 thread, as run).
+    nst::stylize_options o;
+    o.size = 192;
+    o.threads = 1;
+    const auto style_size = nst::detail::style_working_sizes({nst::load_image(data + "/images/starry_night.jpg")}, o);
+    const std::uint64_t limit = nst::estimate_tiled_memory(144, 192, style_size, 128, o);
+    REQUIRE(nst::estimate_stylize_memory(144, 192, style_size, o) > limit);
+    std::vector<std::string> args = tiny_run(data, dir / "out.png", {"--threads", "1", "--memory-limit",
+                                                                      std::to_string(limit)});
+    args[std::size_t(std::find(args.begin(), args.end(), "--size") - args.begin()) + 1] = "192";
+    const auto r = run_nst(dir, args);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    REQUIRE(r.err.find("nst: notice: 192 x 144 does not fit in the memory limit") != std::string::npos);
+    REQUIRE(r.err.find("tiles of 128 px") != std::string::npos);
+    const nst::image out = nst::load_image(dir / "out.png");
+    REQUIRE(out.shape(0) == 144);
+    REQUIRE(out.shape(1) == 192);
+    require_no_output(dir, {"out.png"});
 }

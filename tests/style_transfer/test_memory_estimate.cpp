@@ -12,9 +12,11 @@ TEST_CASE("stylize refuses a working size whose memory estimate exceeds the limi
     nst::stylize_options o;
     o.weights = "/nonexistent/weights.h5";  // never reached: the check comes first
     o.size = 2048;
-    o.memory_limit = std::uint64_t(1) << 30;
+    // 256 MB: not even tiles fit (with 1 GB, tiled.hpp would take over instead of refusing).
+    o.memory_limit = std::uint64_t(256) << 20;
     const std::uint64_t estimate = nst::estimate_stylize_memory(1536, 2048, {{1536, 2048}}, o);
     REQUIRE(estimate > o.memory_limit);
+    REQUIRE(nst::plan_tiling(img, {img}, o).window == 0);
     std::string what;
     try {
         nst::stylize(img, {img}, o);
@@ -24,7 +26,7 @@ TEST_CASE("stylize refuses a working size whose memory estimate exceeds the limi
     INFO(what);
     REQUIRE(what.find("2048 x 1536") != std::string::npos);
     REQUIRE(what.find(nst::format_bytes(estimate)) != std::string::npos);
-    REQUIRE(what.find("1.0 GB") != std::string::npos);
+    REQUIRE(what.find("256.0 MB") != std::string::npos);
 
     // The estimate grows with the pixel count, about linearly once activations dominate.
     const double e512 = double(nst::estimate_stylize_memory(512, 512, {{512, 512}}, o));

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -202,6 +204,56 @@ TEST_CASE("stylize: white masks change nothing; a content mask keeps the content
     };
     INFO("mean |output - photo|: left " << drift(0, 28) << ", right " << drift(32, 64));
     REQUIRE(drift(32, 64) > 1.5 * drift(0, 28));  // measured: 44.6 and 21.2
+}
+
+TEST_CASE("stylize: two calls on two threads give exactly the images of the same calls one after the other",
+          "[stylize][threads]") {
+    // Two different runs (optimizer, pooling, init, style, size), each on 2 threads, so the calls
+    // share nothing but the process: the buffer pool, kernel scratch, HDF5, OpenBLAS.
+    nst::stylize_options a = small_options(nst::optimizer_kind::lbfgs, 3);
+    a.size = 48;
+    a.threads = 2;
+    nst::stylize_options b = small_options(nst::optimizer_kind::adam, 3);
+    b.size = 40;
+    b.threads = 2;
+    b.pooling_mode = nst::pooling::max;
+    b.init = nst::init_kind::random;
+    b.seed = 11;
+    const auto run_a = [&] { return nst::stylize(inputs().content, {inputs().style}, a); };
+    const auto run_b = [&] { return nst::stylize(inputs().second_style, {inputs().content}, b); };
+    const nst::stylize_result first = run_a();
+    const nst::stylize_result second = run_b();
+
+    nst::stylize_result together_a, together_b;
+    std::exception_ptr failure_a, failure_b;
+    std::thread ta([&] {
+        try {
+            together_a = run_a();
+        } catch (...) {
+            failure_a = std::current_exception();
+        }
+    });
+    std::thread tb([&] {
+        try {
+            together_b = run_b();
+        } catch (...) {
+            failure_b = std::current_exception();
+        }
+    });
+    ta.join();
+    tb.join();
+    if (failure_a) std::rethrow_exception(failure_a);
+    if (failure_b) std::rethrow_exception(failure_b);
+
+    REQUIRE(first.output.shape() == together_a.output.shape());
+    REQUIRE(second.output.shape() == together_b.output.shape());
+    // Bit for bit: every pixel and every loss equal, not merely close.
+    REQUIRE(xt::all(xt::equal(first.output, together_a.output)));
+    REQUIRE(xt::all(xt::equal(second.output, together_b.output)));
+    REQUIRE(first.loss == together_a.loss);
+    REQUIRE(second.loss == together_b.loss);
+    REQUIRE(first.evaluations == together_a.evaluations);
+    REQUIRE_FALSE(xt::allclose(first.output, nst::resize_image(inputs().content, 36, 48)));  // it did work
 }
 
 TEST_CASE("stylize with threads = 1 runs on one thread and leaves the caller's thread counts",

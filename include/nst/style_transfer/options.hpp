@@ -122,8 +122,9 @@ struct stylize_options {
     // Refuse a weights file whose SHA-256 is not this (64 hex digits); empty: any file, whose
     // identity stylize_result::weights reports.
     std::string weights_sha256;
-    // Refuse to start when the estimated working memory exceeds this many bytes.
-    // 0 = default_memory_limit() (3/4 of physical RAM, 8 GiB where that is unknown).
+    // Refuse to start when the estimated working memory exceeds this many bytes (unless tiling
+    // fits it: see `tile`). 0 = default_memory_limit() (3/4 of physical RAM, 8 GiB where that
+    // is unknown).
     std::uint64_t memory_limit = 0;
 
     // The peers' knobs (jcjohnson/neural-style's flags).
@@ -142,6 +143,10 @@ struct stylize_options {
     double adam_beta1 = 0.9;
     double adam_beta2 = 0.999;
     double adam_epsilon = 1e-8;
+    // > 0: stylise in overlapping tiles of about this many pixels (halo included) when the
+    // working size does not fit in one (style_transfer/tiled.hpp); 0: tiles only when the
+    // untiled estimate exceeds memory_limit, then the largest that fit. At least 128.
+    std::size_t tile = 0;
 };
 
 // What callbacks receive after every optimizer iteration (iteration 0 = the starting image).
@@ -301,6 +306,7 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
     if (!o.style_masks.empty() && o.style_masks.size() != style_count)
         fail("got " + std::to_string(o.style_masks.size()) + " style masks for " + std::to_string(style_count) +
              " style image" + (style_count == 1 ? "" : "s") + " (one per style, an empty one for none)");
+    if (o.tile != 0 && o.tile < 128) fail("tile size must be 0 (automatic) or at least 128 pixels, got " + std::to_string(o.tile));
     if (o.init == init_kind::image &&
         (o.init_image.dimension() != 3 || o.init_image.shape(2) != 3 || o.init_image.size() == 0))
         fail("init is 'image' but no (non-empty RGB) init image was given");

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A stylisation larger than the memory limit, in tiles: a square content at SIZE px (tubingen.jpg
+# stretched to a square) with starry_night.jpg, `--tile TILE --memory-limit LIMIT`, under
+# /usr/bin/time -v: wall and CPU time, peak RSS, and nst's own estimates (read from its refusals
+# with --memory-limit 1: the tiled run's, and the untiled one's for comparison).
+#
+# Usage:  benchmarks/tiling.sh [BUILD_DIR]     (default BUILD_DIR: <repo>/build)
+# Settings (environment): SIZE [1600], TILE [512], LIMIT [900M], ITERATIONS [8] (L-BFGS; each
+# tile gets ITERATIONS / sweeps per sweep, see style_transfer/tile_plan.hpp), THREADS [2],
+# DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared], KEEP [empty: a folder to keep the output and the log in].
+# Needs /usr/bin/python3 with PIL (to make the square content). Expensive: minutes.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${1:-${BUILD_DIR:-$repo/build}}
+SIZE=${SIZE:-1600}
+TILE=${TILE:-512}
+LIMIT=${LIMIT:-900M}
+ITERATIONS=${ITERATIONS:-8}
+THREADS=${THREADS:-2}
+DATA_DIR=${DATA_DIR:-$(sed -n 's/^NST_DATA_DIR:[A-Z]*=//p' "$build_dir/CMakeCache.txt" 2>/dev/null || true)}
+DATA_DIR=${DATA_DIR:-$repo/../shared}
+
+if [[ ! -f $build_dir/CMakeCache.txt ]]; then
+  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DNST_DATA_DIR="$DATA_DIR" >/dev/null
+fi
+cmake --build "$build_dir" --target nst_cli >/dev/null
+nst=$build_dir/examples/nst
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+/usr/bin/python3 - "$DATA_DIR/images/tubingen.jpg" "$work/content.png" "$SIZE" <<'EOF'
+import sys
+from PIL import Image
+Image.open(sys.argv[1]).convert("RGB").resize((int(sys.argv[3]),) * 2, Image.LANCZOS).save(sys.argv[2])
+EOF
+args=(--content "$work/content.png" --style "$DATA_DIR/images/starry_night.jpg"
+      --weights "$DATA_DIR/weights/vgg19_imagenet_notop.h5" --size "$SIZE" --threads "$THREADS")
+
+# nst's estimate, from the message of a run refused with a 1-byte limit.
+estimate() { { "$nst" "${args[@]}" "$@" --memory-limit 1 --output "$work/x.png" 2>&1 || true; } |
+               sed -n 's/.*need[s]* about \([0-9.]* [KMG]B\).*/\1/p'; }
+tiled_estimate=$(estimate --tile "$TILE")
+untiled_estimate=$(estimate)
+
+/usr/bin/time -v -o "$work/time.txt" "$nst" "${args[@]}" --tile "$TILE" --memory-limit "$LIMIT" \
+  --iterations "$ITERATIONS" --output "$work/out.png" --log "$work/loss.csv" 2>"$work/stderr.txt" || {
+  cat "$work/stderr.txt" "$work/time.txt" >&2; exit 1; }
+field() { sed -n "s/^\s*$1: *//p" "$work/time.txt"; }
+rss_kb=$(field "Maximum resident set size (kbytes)")
+limit_mb=$(awk -v l="$LIMIT" 'BEGIN { n = l + 0; u = substr(l, length(l)); f = u == "G" ? 1024 : u == "M" ? 1 : 1 / 1048576; printf "%.0f", n * f }')
+
+echo "# nst: ${SIZE}x${SIZE} in tiles of $TILE px under --memory-limit $LIMIT (tubingen stretched + starry_night, L-BFGS, $ITERATIONS iterations, $THREADS threads)"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$repo" rev-parse --short HEAD)," \
+     "$(lscpu | sed -n 's/^Model name: *//p' | head -1); load average before/after: see uptime"
+echo
+echo "| wall | user | sys | peak RSS | limit | estimate (tiled) | estimate (untiled) | tile iterations |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| $(field 'Elapsed (wall clock) time (h:mm:ss or m:ss)') | $(field 'User time (seconds)') s |" \
+     "$(field 'System time (seconds)') s | $((rss_kb / 1024)) MB | $limit_mb MB | $tiled_estimate |" \
+     "$untiled_estimate | $(tail -1 "$work/stderr.txt" | sed -n 's/^nst: \([0-9]*\) iterations.*/\1/p') |"
+echo
+tail -1 "$work/stderr.txt"
+if (( rss_kb / 1024 > limit_mb )); then echo "tiling.sh: peak RSS above the limit" >&2; exit 1; fi
+if [[ -n ${KEEP:-} ]]; then mkdir -p "$KEEP" && cp "$work/out.png" "$work/loss.csv" "$KEEP/"; fi

@@ -1,0 +1,67 @@
+// A preload library for the CLI tests: a full disk without mounting one. With
+// NST_FULL_DISK=<absolute folder> in the environment, fwrite() and write() to files inside that
+// folder store NST_FULL_DISK_BYTES bytes in total (default 0) and then fail with ENOSPC, as a
+// full file system does; every other file is written normally. Loaded with LD_PRELOAD, so
+// stdio's fwrite (what nst's atomic_file uses) and plain write() both come here first.
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+namespace {
+
+// Whether the open file `fd` lies inside $NST_FULL_DISK (the kernel's name of the file).
+bool on_full_disk(int fd) {
+    const char* folder = std::getenv("NST_FULL_DISK");
+    if (!folder || !*folder || fd < 0) return false;
+    char link[64], target[4096];
+    std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    const ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0) return false;
+    target[n] = '\0';
+    const std::size_t length = std::strlen(folder);
+    return std::strncmp(target, folder, length) == 0 && target[length] == '/';
+}
+
+std::atomic<std::size_t> stored{0};
+
+// Bytes the "disk" still takes.
+std::size_t room() {
+    const char* bytes = std::getenv("NST_FULL_DISK_BYTES");
+    const std::size_t capacity = bytes ? std::strtoull(bytes, nullptr, 10) : 0;
+    return capacity > stored ? capacity - stored : 0;
+}
+
+template <class F> F real(const char* name) { return reinterpret_cast<F>(dlsym(RTLD_NEXT, name)); }
+
+}  // namespace
+
+extern "C" std::size_t fwrite(const void* data, std::size_t size, std::size_t count, std::FILE* file) {
+    using fwrite_fn = std::size_t (*)(const void*, std::size_t, std::size_t, std::FILE*);
+    static const fwrite_fn next = real<fwrite_fn>("fwrite");
+    if (size == 0 || count == 0 || !on_full_disk(fileno(file))) return next(data, size, count, file);
+    const std::size_t fits = std::min(count, room() / size);
+    const std::size_t done = fits ? next(data, size, fits, file) : 0;
+    stored += done * size;
+    if (done < count) errno = ENOSPC;
+    return done;
+}
+
+extern "C" ssize_t write(int fd, const void* data, std::size_t size) {
+    using write_fn = ssize_t (*)(int, const void*, std::size_t);
+    static const write_fn next = real<write_fn>("write");
+    if (size == 0 || !on_full_disk(fd)) return next(fd, data, size);
+    const std::size_t fits = std::min(size, room());
+    if (fits == 0) {
+        errno = ENOSPC;
+        return -1;
+    }
+    const ssize_t done = next(fd, data, fits);
+    if (done > 0) stored += std::size_t(done);
+    return done;
+}

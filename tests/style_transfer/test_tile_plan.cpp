@@ -1,0 +1,107 @@
+// Tests of style_transfer/tile_plan.hpp: how a tiled stylisation cuts the image (cores partition
+// each axis on multiples of 16, windows fit the tile size), when tiling engages (asked for, or
+// only when the untiled estimate exceeds the memory limit) and how the iterations are spread.
+#include <cstdint>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "test_helpers.hpp"
+
+namespace {
+
+void require_valid_cut(const nst::axis_tiles& t, std::size_t length, std::size_t window, std::size_t halo) {
+    REQUIRE(t.cores.size() == t.windows.size());
+    REQUIRE(t.cores.front().begin == 0);
+    REQUIRE(t.cores.back().end == length);
+    for (std::size_t k = 0; k < t.cores.size(); ++k) {
+        INFO("tile " << k << " of " << t.cores.size() << ", length " << length << ", window " << window);
+        const auto& core = t.cores[k];
+        const auto& w = t.windows[k];
+        REQUIRE(core.end > core.begin);
+        if (k > 0) REQUIRE(core.begin == t.cores[k - 1].end);  // a partition
+        REQUIRE(core.begin % 16 == 0);
+        REQUIRE(w.size() <= window);
+        REQUIRE(w.begin == (core.begin < halo ? 0 : core.begin - halo));  // the whole halo
+        REQUIRE(w.end == std::min(length, core.end + halo));
+    }
+}
+
+nst::image tile_test_image(std::size_t h, std::size_t w) { return nst::image::from_shape({h, w, 3}); }
+
+}  // namespace
+
+TEST_CASE("tile plan: cores partition each axis on multiples of 16 and windows fit the tile", "[tiling]") {
+    for (std::size_t window : {128, 256, 512}) {
+        const std::size_t halo = nst::detail::halo_for(window);
+        REQUIRE(halo % 16 == 0);
+        REQUIRE(halo >= 16);
+        REQUIRE(window >= 2 * halo + 48);
+        for (std::size_t length : {100, 128, 129, 200, 333, 1000, 1600, 4097}) {
+            const nst::axis_tiles t = nst::detail::split_axis(length, window, halo);
+            require_valid_cut(t, length, window, halo);
+            if (length <= window) REQUIRE(t.cores.size() == 1);
+        }
+    }
+    // 1600 px in 512 px tiles: halo 48, cores of about 400 px.
+    REQUIRE(nst::detail::halo_for(512) == 48);
+    REQUIRE(nst::detail::split_axis(1600, 512, 48).cores.size() == 4);
+}
+
+TEST_CASE("tile plan: tiling engages when asked, or by itself only above the memory limit", "[tiling]") {
+    const nst::image content = tile_test_image(300, 400), style = tile_test_image(200, 300);
+    nst::stylize_options o;
+    o.size = 400;
+    o.iterations = 500;
+    o.memory_limit = std::uint64_t(64) << 30;  // plenty
+    REQUIRE(nst::plan_tiling(content, {style}, o).window == 0);
+
+    o.tile = 200;  // asked for: 200 -> 192 (a multiple of 16)
+    nst::tiling_plan plan = nst::plan_tiling(content, {style}, o);
+    REQUIRE(plan.window == 192);
+    REQUIRE(plan.halo == nst::detail::halo_for(192));
+    REQUIRE(plan.tiles() == plan.rows.cores.size() * plan.cols.cores.size());
+    REQUIRE(plan.tiles() > 1);
+    REQUIRE(plan.sweeps == 10);  // 500 / 50
+    REQUIRE(plan.iterations_per_visit == 50);
+    REQUIRE(plan.iterations() == 500 * plan.tiles());
+
+    o.tile = 512;  // larger than the image: one tile is the whole image, an ordinary run
+    REQUIRE(nst::plan_tiling(content, {style}, o).window == 0);
+
+    // Automatic: a limit between the tiled and the untiled estimates engages the largest tile that fits.
+    o.tile = 0;
+    const std::vector<std::array<std::size_t, 2>> style_size{{267, 400}};
+    const std::uint64_t tiled = nst::estimate_tiled_memory(300, 400, style_size, 256, o);
+    REQUIRE(nst::estimate_stylize_memory(300, 400, style_size, o) > tiled);
+    o.memory_limit = tiled;
+    plan = nst::plan_tiling(content, {style}, o);
+    REQUIRE(plan.window == 256);
+    // Below what the smallest tile needs: no plan, and the untiled run refuses as before.
+    o.memory_limit = 1 << 20;
+    REQUIRE(nst::plan_tiling(content, {style}, o).window == 0);
+    // An explicit tile above the limit is refused, naming the tile size and the limit.
+    o.tile = 256;
+    REQUIRE_THROWS_WITH(nst::plan_tiling(content, {style}, o),
+                        Catch::Contains("tiles of 256 px") && Catch::Contains("above the limit of"));
+}
+
+TEST_CASE("tile plan: few iterations make two sweeps, none make none; a tile below 128 px is refused",
+          "[tiling]") {
+    const nst::image content = tile_test_image(300, 400), style = tile_test_image(200, 300);
+    nst::stylize_options o;
+    o.size = 400;
+    o.tile = 192;
+    o.iterations = 8;
+    nst::tiling_plan plan = nst::plan_tiling(content, {style}, o);
+    REQUIRE(plan.sweeps == 2);
+    REQUIRE(plan.iterations_per_visit == 4);
+    o.iterations = 1;
+    plan = nst::plan_tiling(content, {style}, o);
+    REQUIRE(plan.sweeps == 1);
+    REQUIRE(plan.iterations_per_visit == 1);
+    o.iterations = 0;
+    REQUIRE(nst::plan_tiling(content, {style}, o).iterations() == 0);
+    o.tile = 100;
+    REQUIRE_THROWS_WITH(nst::validate_options(o, 1), Catch::Contains("tile size") && Catch::Contains("100"));
+}
