@@ -33,10 +33,12 @@
 //
 // The parts, one idea per header in style_transfer/: options.hpp (stylize_options, progress,
 // result, validate_options), memory_estimate.hpp, original_colors.hpp (keep_original_colors),
-// stylize.hpp (the steps and stylize itself).
+// stylize.hpp (the steps and stylize itself), stylize_cache.hpp (reuse of the network and the
+// style targets across calls).
 #pragma once
 
 #include "style_transfer/memory_estimate.hpp"
 #include "style_transfer/options.hpp"
 #include "style_transfer/original_colors.hpp"
 #include "style_transfer/stylize.hpp"
+#include "style_transfer/stylize_cache.hpp"

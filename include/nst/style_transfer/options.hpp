@@ -20,6 +20,8 @@
 
 namespace nst {
 
+class stylize_cache;  // stylize_cache.hpp
+
 enum class optimizer_kind { lbfgs, adam };
 enum class init_kind {
     content,  // start from the content image: converges fastest (as the TensorFlow tutorial does;
@@ -81,6 +83,9 @@ struct stylize_options {
     // Refuse to start when the estimated working memory exceeds this many bytes.
     // 0 = default_memory_limit() (3/4 of physical RAM, 8 GiB where that is unknown).
     std::uint64_t memory_limit = 0;
+    // Not owned; null: none. Reuse of the loaded network and the style targets across calls
+    // (stylize_cache.hpp); must outlive the call.
+    stylize_cache* cache = nullptr;
 };
 
 // What callbacks receive after every optimizer iteration (iteration 0 = the starting image).

@@ -33,6 +33,7 @@
 #include "memory_estimate.hpp"
 #include "options.hpp"
 #include "original_colors.hpp"
+#include "stylize_cache.hpp"
 
 namespace nst {
 namespace detail {
@@ -105,6 +106,31 @@ inline std::vector<double> normalised_blend(const stylize_options& o, std::size_
     return blend;
 }
 
+// The weights file stylize reads and the key the cache stores its network and targets under.
+inline std::string weights_key(const stylize_options& o) {
+    return (o.weights.empty() ? find_vgg19_weights("", "") : o.weights) + " sha256 " + o.weights_sha256;
+}
+
+// One style image's Gram target per layer of `layers` (from o.cache when it holds them).
+template <class Net>
+std::vector<tensor2<typename Net::value_type>> style_image_targets(Net& net, const nst::image& style_input,
+                                                                   const image_size& size,
+                                                                   const std::vector<std::size_t>& layers,
+                                                                   const stylize_options& o) {
+    using T = typename Net::value_type;
+    const auto compute = [&] {
+        const nst::image style = resize_image(style_input, size[0], size[1], o.input_limits);
+        net.forward(to_vgg_input<T>(style), *std::max_element(layers.begin(), layers.end()));
+        std::vector<tensor2<T>> targets;
+        for (std::size_t l : layers) targets.push_back(style_target(net.output(l)));
+        return targets;
+    };
+    if (!o.cache) return compute();
+    return o.cache->style_targets<T>(
+        style_target_key(style_input, size[0], size[1], o.style_layers, o.pooling_mode, o.precision, weights_key(o)),
+        compute);
+}
+
 /*  Step 3a: per style layer, the blend-weighted sum of each style image's Gram target (style
     images of weight 0 are not even run through the network). */
 template <class Net>
@@ -117,10 +143,9 @@ std::vector<tensor2<typename Net::value_type>> blended_style_targets(Net& net, c
     std::vector<tensor2<T>> targets(layers.size());
     for (std::size_t s = 0; s < styles.size(); ++s) {
         if (blend[s] == 0) continue;
-        const nst::image style = resize_image(styles[s], sizes[s][0], sizes[s][1], o.input_limits);
-        net.forward(to_vgg_input<T>(style), *std::max_element(layers.begin(), layers.end()));
+        std::vector<tensor2<T>> style_targets = style_image_targets(net, styles[s], sizes[s], layers, o);
         for (std::size_t l = 0; l < layers.size(); ++l) {
-            tensor2<T> a = style_target(net.output(layers[l]));
+            tensor2<T> a = std::move(style_targets[l]);
             a *= T(blend[s]);
             if (targets[l].size() == 0)
                 targets[l] = std::move(a);
@@ -262,8 +287,12 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     net_type net;
     weights_options pin;
     pin.expected_sha256 = o.weights_sha256;
-    const keras_weight_file weights(o.weights.empty() ? find_vgg19_weights("", "") : o.weights, pin);
-    load_vgg19_weights(net, weights);
+    const auto read_weights = [&](net_type& into) {
+        const keras_weight_file file(o.weights.empty() ? find_vgg19_weights("", "") : o.weights, pin);
+        load_vgg19_weights(into, file);
+        return file.info();
+    };
+    const weights_info weights = o.cache ? o.cache->network(net, weights_key(o), read_weights) : read_weights(net);
     net.set_precision(o.precision);
     const nst::image content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
     objective<net_type> loss(net);
@@ -282,7 +311,7 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     stylize_result result = make_result(best, run, to_rgb,
                                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (run.reason == stop_reason::non_finite) result.failure = non_finite_message(run, loss.last_value());
-    result.weights = weights.info();
+    result.weights = weights;
     return result;
 }
 
