@@ -74,6 +74,11 @@ inline std::vector<std::string> expand_inputs(const std::vector<std::string>& it
     return out;
 }
 
+inline std::string trim(const std::string& text) {
+    const auto b = text.find_first_not_of(" \t"), e = text.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : text.substr(b, e - b + 1);
+}
+
 // One CSV line into cells: commas separate, double quotes enclose cells ("" is a quote).
 inline std::vector<std::string> split_csv_line(const std::string& line, const std::string& where) {
     std::vector<std::string> cells(1);
@@ -92,7 +97,7 @@ inline std::vector<std::string> split_csv_line(const std::string& line, const st
         }
     }
     if (quoted) throw usage_error(where + ": a quoted cell is not closed");
-    for (auto& c : cells) c = nst::cli::detail::split_list(c).front();  // trims spaces
+    for (auto& c : cells) c = trim(c);
     return cells;
 }
 
@@ -210,7 +215,7 @@ inline stylize_options job_options(const stylize_options& base, const job& j) {
     const auto whole = [&](const std::optional<double>& x, const char* column) {
         if (!(*x >= 0) || *x != std::floor(*x) || *x > 1e15)
             throw usage_error(j.origin + ", column " + column + ": expected a whole number >= 0, got " +
-                              nst::cli::detail::split_list(std::to_string(*x)).front());
+                              std::to_string(*x));
         return static_cast<std::uint64_t>(*x);
     };
     if (v.size) o.size = whole(v.size, "size");
