@@ -126,7 +126,7 @@ std::vector<tensor2<typename Net::value_type>> style_image_targets(Net& net, con
         return targets;
     };
     if (!o.cache) return compute();
-    return o.cache->style_targets<T>(
+    return o.cache->style_targets<Net>(
         style_target_key(style_input, size[0], size[1], o.style_layers, o.pooling_mode, o.precision, weights_key(o)),
         compute);
 }

@@ -52,10 +52,11 @@ public:
         return info;
     }
 
-    /*  The per-layer Gram targets stored under `key`; the first time, compute() makes them
-        (a std::vector<tensor2<T>>). */
-    template <class T, class Compute> std::vector<tensor2<T>> style_targets(const std::string& key, Compute&& compute) {
-        const std::string full = std::string(typeid(T).name()) + '\n' + key;
+    /*  The per-layer Gram targets stored under `key` for the network type Net; the first time,
+        compute() makes them (a std::vector<tensor2<Net::value_type>>). */
+    template <class Net, class Compute, class T = typename Net::value_type>
+    std::vector<tensor2<T>> style_targets(const std::string& key, Compute&& compute) {
+        const std::string full = std::string(typeid(Net).name()) + '\n' + key;
         {
             const std::lock_guard<std::mutex> lock(mutex_);
             const auto found = targets_.find(full);
