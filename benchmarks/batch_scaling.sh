@@ -8,7 +8,7 @@
 # Usage:  benchmarks/batch_scaling.sh [BUILD_DIR]   (default: <repo>/build; builds target nst_batch)
 # Settings (environment variables, defaults in brackets):
 #   JOBS [6] SIZE [128] ITERS [10] ROUNDS [2]
-#   DATA_DIR [<repo>/../shared]   images/*.jpg and weights/vgg19_imagenet_notop.h5
+#   DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared]   images/*.jpg and weights/vgg19_imagenet_notop.h5
 # Raw /usr/bin/time output: BUILD_DIR/batch_scaling/*.time
 set -euo pipefail
 
@@ -16,7 +16,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 case ${1:-} in -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
 build=${1:-$repo/build}
 JOBS=${JOBS:-6} SIZE=${SIZE:-128} ITERS=${ITERS:-10} ROUNDS=${ROUNDS:-2}
-DATA_DIR=${DATA_DIR:-$repo/../shared}
+# The data folder: $DATA_DIR, else the build's NST_DATA_DIR, else ../shared.
+cached_data=$(sed -n 's/^NST_DATA_DIR:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null | head -1)
+DATA_DIR=${DATA_DIR:-${cached_data:-$repo/../shared}}
 weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5
 [ -f "$weights" ] || { echo "batch_scaling.sh: no weights at $weights" >&2; exit 2; }
 command -v mpirun >/dev/null || { echo "batch_scaling.sh: mpirun not found (apt-get install openmpi-bin)" >&2; exit 2; }
