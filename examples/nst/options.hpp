@@ -116,7 +116,8 @@ inline void check_writable_image(const std::string& path, const std::string& opt
     check_writable_file(path, option);
 }
 
-inline void add_image_options(CLI::App& app, command_line& c) {
+// nst's own flags: the one job it runs (nst-batch has its job lists instead).
+inline void add_job_options(CLI::App& app, command_line& c) {
     app.add_option("-c,--content", c.content, "Content image (JPEG, PNG, BMP, TGA, GIF, PSD, PNM)")->required();
     app.add_option("-s,--style", c.styles,
                    "Style image, or a folder (every image in it, sorted by name); repeat for a blend of several")
@@ -127,6 +128,10 @@ inline void add_image_options(CLI::App& app, command_line& c) {
                    "- = everywhere");
     app.add_option("--content-mask", c.content_mask, "Where the content loss applies (white); elsewhere only style");
     app.add_option("--style-blend", c.style_blend, "Comma list of weights, one per --style (default: equal)");
+}
+
+// From here to add_output_options: the stylisation flags nst and nst-batch share.
+inline void add_image_options(CLI::App& app, command_line& c) {
     app.add_option("--size", c.options.size, "Longer side of the output in pixels")->capture_default_str();
     app.add_option("--style-scale", c.options.style_scale, "Style images' longer side = style-scale * size")
         ->capture_default_str();
@@ -222,13 +227,25 @@ inline void add_system_options(CLI::App& app, command_line& c) {
 
 inline void add_output_options(CLI::App& app, command_line& c) {
     app.add_flag("-q,--quiet", c.quiet, "No progress output (errors and warnings still go to stderr)");
+    app.add_option("--jpeg-quality", c.jpeg_quality, "Quality of .jpg outputs (1-100)")
+        ->check(CLI::Range(1, 100))
+        ->capture_default_str();
+}
+
+// nst's own flags: the record of its one run.
+inline void add_run_record_options(CLI::App& app, command_line& c) {
     app.add_option("--log", c.log, "Write a CSV of the losses, one row per iteration");
     app.add_option("--save-every", c.save_every, "Save a numbered snapshot every N iterations (out_0050.png ...)");
     app.add_option("--loss-plot", c.loss_plot, "Draw the loss curves into this image");
     app.add_option("--snapshot-grid", c.snapshot_grid, "Contact sheet of the snapshots (image)");
-    app.add_option("--jpeg-quality", c.jpeg_quality, "Quality of .jpg outputs (1-100)")
-        ->check(CLI::Range(1, 100))
-        ->capture_default_str();
+}
+
+// The stylisation flags shared by nst and nst-batch, defined once here.
+inline void add_stylisation_options(CLI::App& app, command_line& c) {
+    add_image_options(app, c);
+    add_optimisation_options(app, c);
+    add_system_options(app, c);
+    add_output_options(app, c);
 }
 
 // Flags that users of jcjohnson/neural-style and of Keras' example type.
@@ -312,12 +329,11 @@ inline std::optional<int> parse_command_line(int argc, char** argv, command_line
                  "130 interrupted by Ctrl-C, 143 stopped by SIGTERM (both save the best image so far)."};
     app.set_version_flag("--version", std::string(NST_VERSION_STRING));
     app.get_formatter()->column_width(34);
-    detail::add_image_options(app, c);
-    detail::add_optimisation_options(app, c);
-    detail::add_system_options(app, c);
-    detail::add_output_options(app, c);
+    detail::add_job_options(app, c);
+    detail::add_stylisation_options(app, c);
     detail::add_peer_options(app, c);
     detail::add_scale_options(app, c);
+    detail::add_run_record_options(app, c);
     try {
         app.parse(argc, argv);
         c.size_given = app.count("--size") > 0;
@@ -333,10 +349,9 @@ inline std::optional<int> parse_command_line(int argc, char** argv, command_line
     return std::nullopt;
 }
 
-/*  Converts the text options into c.options and checks everything that needs no file (the
-    options themselves, the output paths), so bad usage fails before any work.
-    throws: usage_error or nst::invalid_argument naming the option. */
-inline void to_stylize_options(command_line& c) {
+/*  Converts the shared stylisation flags' text into c.options (nst and nst-batch).
+    throws: usage_error naming the option. */
+inline void convert_stylisation_options(command_line& c) {
     stylize_options& o = c.options;
     o.optimizer = c.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::lbfgs;
     o.pooling_mode = c.pooling == "max" ? pooling::max : pooling::average;
@@ -356,13 +371,21 @@ inline void to_stylize_options(command_line& c) {
     if (!c.memory_limit.empty() && o.memory_limit == 0) throw usage_error("--memory-limit must be > 0");
     o.init = c.init == "content" ? init_kind::content : c.init == "random" ? init_kind::random : init_kind::image;
     if (o.threads < 0) throw usage_error("--threads must be >= 1");
-    detail::apply_peer_options(c);
-    if (c.styles.empty()) throw usage_error("--style is required");
     if (o.original_colors && !c.colors.empty() && c.colors != "luminance")
         throw usage_error("--original-colors (= --colors luminance) conflicts with --colors " + c.colors);
     o.colors = c.colors == "histogram" ? color_mode::histogram
                : c.colors == "luminance" || o.original_colors ? color_mode::luminance
                                                                : color_mode::style;
+}
+
+/*  Converts the text options into c.options and checks everything that needs no file (the
+    options themselves, the output paths), so bad usage fails before any work.
+    throws: usage_error or nst::invalid_argument naming the option. */
+inline void to_stylize_options(command_line& c) {
+    convert_stylisation_options(c);
+    stylize_options& o = c.options;
+    detail::apply_peer_options(c);
+    if (c.styles.empty()) throw usage_error("--style is required");
     if (!c.style_masks.empty() && c.style_masks.size() != c.styles.size())
         throw usage_error("got " + std::to_string(c.style_masks.size()) + " --style-mask for " +
                           std::to_string(c.styles.size()) + " --style (give one per --style, in order; - for none)");

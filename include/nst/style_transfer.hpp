@@ -43,7 +43,8 @@
 // memory_estimate.hpp, original_colors.hpp (keep_original_colors), color_transfer.hpp
 // (match_color_statistics), region_masks.hpp (style and content masks), stylize.hpp (the
 // steps and stylize itself), tile_plan.hpp and tiled.hpp (sizes beyond the memory limit, in
-// overlapping tiles: stylize_options::tile).
+// overlapping tiles: stylize_options::tile)), stylize_cache.hpp (reuse of the
+// weights and the style targets across calls).
 #pragma once
 
 #include "style_transfer/color_transfer.hpp"
@@ -56,3 +57,4 @@
 #include "style_transfer/stylize.hpp"
 #include "style_transfer/tile_plan.hpp"
 #include "style_transfer/tiled.hpp"
+#include "style_transfer/stylize_cache.hpp"

@@ -24,6 +24,8 @@
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
 
+class stylize_cache;  // stylize_cache.hpp
+
 enum class optimizer_kind { lbfgs, adam };
 enum class init_kind {
     content,  // start from the content image: converges fastest (as the TensorFlow tutorial does;
@@ -147,6 +149,9 @@ struct stylize_options {
     // working size does not fit in one (style_transfer/tiled.hpp); 0: tiles only when the
     // untiled estimate exceeds memory_limit, then the largest that fit. At least 128.
     std::size_t tile = 0;
+    // Not owned; null: none. Reuse of the loaded network and the style targets across calls
+    // (stylize_cache.hpp); must outlive the call.
+    stylize_cache* cache = nullptr;
 };
 
 // What callbacks receive after every optimizer iteration (iteration 0 = the starting image).

@@ -42,6 +42,7 @@
 #include "region_masks.hpp"
 #include "scale_plan.hpp"
 #include "tile_plan.hpp"
+#include "stylize_cache.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
@@ -148,6 +149,34 @@ inline nst::image style_input(const nst::image& style, const image_size& size, c
     return o.colors == color_mode::histogram ? match_color_statistics(resized, content) : resized;
 }
 
+// The weights file stylize reads and the key the cache stores its weights and targets under.
+inline std::string weights_key(const stylize_options& o) {
+    return (o.weights.empty() ? find_vgg19_weights("", "") : o.weights) + " sha256 " + o.weights_sha256;
+}
+
+/*  One style image's Gram target per layer of `layers` (from o.cache when it holds them; a style
+    recoloured to the content under color_mode::histogram depends on the content and is not
+    cached). */
+template <class Net>
+std::vector<tensor2<typename Net::value_type>> style_image_targets(Net& net, const nst::image& style,
+                                                                   const image_size& size, const nst::image& content,
+                                                                   const std::vector<std::size_t>& layers,
+                                                                   const stylize_options& o) {
+    using T = typename Net::value_type;
+    const auto compute = [&] {
+        net.forward(to_vgg_input<T>(style_input(style, size, content, o), convention_of(o)),
+                    *std::max_element(layers.begin(), layers.end()));
+        std::vector<tensor2<T>> targets;
+        for (std::size_t l : layers) targets.push_back(style_target(net.output(l)));
+        return targets;
+    };
+    if (!o.cache || o.colors == color_mode::histogram) return compute();
+    const std::string convention = convention_of(o) == input_convention::caffe ? " caffe" : " torchvision";
+    return o.cache->style_targets<Net>(
+        style_target_key(style, size[0], size[1], o.style_layers, o.pooling_mode, o.precision, weights_key(o) + convention),
+        compute);
+}
+
 /*  Step 3a: per style layer, the blend-weighted sum of each style image's Gram target (style
     images of weight 0 are not even run through the network). */
 template <class Net>
@@ -161,10 +190,9 @@ std::vector<tensor2<typename Net::value_type>> blended_style_targets(Net& net, c
     std::vector<tensor2<T>> targets(layers.size());
     for (std::size_t s = 0; s < styles.size(); ++s) {
         if (blend[s] == 0) continue;
-        net.forward(to_vgg_input<T>(style_input(styles[s], sizes[s], content, o), convention_of(o)),
-                    *std::max_element(layers.begin(), layers.end()));
+        std::vector<tensor2<T>> style_targets = style_image_targets(net, styles[s], sizes[s], content, layers, o);
         for (std::size_t l = 0; l < layers.size(); ++l) {
-            tensor2<T> a = style_target(net.output(layers[l]));
+            tensor2<T> a = std::move(style_targets[l]);
             a *= T(blend[s]);
             if (targets[l].size() == 0)
                 targets[l] = std::move(a);
@@ -460,16 +488,16 @@ void run_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, const 
     planned: the scales in turn, each starting from the previous one's best point. */
 template <class Net, class... Callbacks>
 stylize_result stylize_net(std::chrono::steady_clock::time_point start, const std::vector<scale_step>& plan,
-                           const std::vector<working_sizes>& sizes, model_weights&& weights,
+                           const std::vector<working_sizes>& sizes, std::shared_ptr<const model_weights> weights,
                            const nst::image& content_input, const std::vector<nst::image>& styles,
                            const stylize_options& options, Callbacks&... callbacks) {
     using T = typename Net::value_type;
     Net net;
-    load_model_weights(net, weights);
+    load_model_weights(net, *weights);
     stylize_options o = options;  // from here on with the convention resolved (convention_of)
-    o.weights_preprocessing = options.weights_preprocessing.value_or(weights.convention);
-    const weights_info identity = weights.info;
-    weights.convs = {};  // the network holds its own copy now
+    o.weights_preprocessing = options.weights_preprocessing.value_or(weights->convention);
+    const weights_info identity = weights->info;
+    weights.reset();  // the network holds its own copy now (a cache may keep the file's)
     net.set_precision(o.precision);
 
     coarse_to_fine_run<T> run;
@@ -511,8 +539,10 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     weights_options pin;
     pin.expected_sha256 = o.weights_sha256;
     const std::string path = o.weights.empty() ? find_vgg19_weights("", "") : o.weights;
-    model_weights weights = read_model_weights(path, pin);
-    return with_vgg<float, P>(resolve_model(o, weights.model, path), [&](auto net) {
+    const auto read = [&] { return std::make_shared<const model_weights>(read_model_weights(path, pin)); };
+    std::shared_ptr<const model_weights> weights = o.cache ? o.cache->weights(weights_key(o), read) : read();
+    const std::string model = weights->model;
+    return with_vgg<float, P>(resolve_model(o, model, path), [&](auto net) {
         return stylize_net<typename decltype(net)::type>(start, plan, sizes, std::move(weights), content_input,
                                                          styles, o, callbacks...);
     });

@@ -1,0 +1,75 @@
+// nst-batch's command line: its own flags (job lists, output folder, report, --overwrite) plus
+// every stylisation flag of nst, defined once in examples/nst/options.hpp.
+#pragma once
+
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <nst/core/version.hpp>
+
+#include "../nst/options.hpp"
+
+namespace nst::batch {
+
+struct batch_command_line {
+    nst::cli::command_line common;  // the shared stylisation flags
+    std::vector<std::string> contents, styles;
+    std::string manifest, output_dir = ".", report;
+    bool overwrite = false;
+};
+
+namespace detail {
+
+inline void add_batch_options(CLI::App& app, batch_command_line& b) {
+    auto* contents = app.add_option("--contents", b.contents, "Content images or folders of them (all pairs with --styles)");
+    auto* styles = app.add_option("--styles", b.styles, "Style images or folders of them");
+    auto* manifest = app.add_option("--manifest", b.manifest,
+                                    "CSV of jobs: content,style[,output][,size,iterations,...] (see README)");
+    contents->excludes(manifest)->needs(styles);
+    styles->excludes(manifest)->needs(contents);
+    app.add_option("--output-dir", b.output_dir, "Folder of the outputs <content>__<style>.png (created if missing)")
+        ->capture_default_str();
+    app.add_option("--report", b.report, "Write one JSON line per job (status, error, seconds, loss, rank, host)");
+    app.add_flag("--overwrite", b.overwrite, "Redo jobs whose output exists (default: skip them)");
+}
+
+}  // namespace detail
+
+/*  Parses argv into b (the shared flags into b.common).
+    ensures: an exit code when the program should end now (--help, --version), else nullopt.
+    throws:  usage_error for an unknown flag, a missing job list or a malformed value. */
+inline std::optional<int> parse_batch_command_line(int argc, char** argv, batch_command_line& b, bool with_mpi,
+                                                   bool speak = true) {
+    std::ostream silent(nullptr);  // ranks other than 0 print no help text
+    std::ostream& out = speak ? std::cout : silent;
+    CLI::App app{std::string("nst-batch ") + NST_VERSION_STRING +
+                 (with_mpi ? " (with MPI)" : " (without MPI)") +
+                 ": neural style transfer of many content x style pairs; under mpirun the jobs\n"
+                 "are shared among the ranks. Existing outputs are skipped, so rerunning a stopped\n"
+                 "run completes it. Exit codes: 0 every job done or skipped, 1 some job failed, 2 bad usage."};
+    app.set_version_flag("--version", std::string(NST_VERSION_STRING) + (with_mpi ? " (with MPI)" : " (without MPI)"));
+    app.get_formatter()->column_width(34);
+    detail::add_batch_options(app, b);
+    nst::cli::detail::add_stylisation_options(app, b.common);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e, out, out);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e, out, out);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e, out, out);
+    } catch (const CLI::ParseError& e) {
+        throw nst::cli::usage_error(std::string(e.what()) + " (see nst-batch --help)");
+    }
+    if (b.manifest.empty() && b.contents.empty())
+        throw nst::cli::usage_error("give --contents and --styles, or --manifest (see nst-batch --help)");
+    return std::nullopt;
+}
+
+}  // namespace nst::batch

@@ -1,0 +1,140 @@
+// What became of one nst-batch job: the line of the --report file (JSON lines), the text a
+// worker rank sends to rank 0, and the progress line rank 0 prints.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../nst/progress.hpp"
+
+namespace nst::batch {
+
+struct job_record {
+    std::size_t index = 0;  // in the job list
+    std::string content, style, output;
+    std::string status;  // ok | skipped | failed
+    std::string error;   // why it failed; empty otherwise
+    double seconds = 0;  // wall time of the job (reading, stylising, writing)
+    double loss = std::numeric_limits<double>::quiet_NaN();  // final (best) total loss of an ok job
+    int rank = 0;
+    std::string host;
+};
+
+namespace detail {
+
+inline std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (const char ch : s) {
+        const auto u = static_cast<unsigned char>(ch);
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (u < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
+            out += escaped;
+        } else {
+            out += ch;
+        }
+    }
+    return out + '"';
+}
+
+inline std::string json_number(double v) {
+    if (!std::isfinite(v)) return "null";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.9g", v);
+    return text;
+}
+
+constexpr char field_separator = '\x1f';  // ASCII unit separator: never in a path nst-batch accepts
+
+}  // namespace detail
+
+// One line of the report: {"content":..., "style":..., "output":..., "status":..., "error":...,
+// "seconds":..., "loss":... (null unless ok), "rank":..., "host":...}
+inline std::string to_json_line(const job_record& r) {
+    using detail::json_number;
+    using detail::json_string;
+    return "{\"content\":" + json_string(r.content) + ",\"style\":" + json_string(r.style) +
+           ",\"output\":" + json_string(r.output) + ",\"status\":" + json_string(r.status) +
+           ",\"error\":" + json_string(r.error) + ",\"seconds\":" + json_number(r.seconds) +
+           ",\"loss\":" + json_number(r.loss) + ",\"rank\":" + std::to_string(r.rank) +
+           ",\"host\":" + json_string(r.host) + "}";
+}
+
+// The record as one text message (a worker rank to rank 0) and back.
+inline std::string encode(const job_record& r) {
+    const char sep = detail::field_separator;
+    std::string error = r.error;
+    for (char& ch : error)
+        if (ch == sep) ch = ' ';
+    return std::to_string(r.index) + sep + r.content + sep + r.style + sep + r.output + sep + r.status + sep +
+           error + sep + detail::json_number(r.seconds) + sep + detail::json_number(r.loss) + sep +
+           std::to_string(r.rank) + sep + r.host;
+}
+
+inline job_record decode(const std::string& text) {
+    std::vector<std::string> f(1);
+    for (const char ch : text) {
+        if (ch == detail::field_separator)
+            f.emplace_back();
+        else
+            f.back() += ch;
+    }
+    f.resize(10);
+    const auto number = [](const std::string& s) {
+        return s == "null" || s.empty() ? std::numeric_limits<double>::quiet_NaN() : std::stod(s);
+    };
+    job_record r;
+    r.index = std::stoul(f[0]);
+    r.content = f[1];
+    r.style = f[2];
+    r.output = f[3];
+    r.status = f[4];
+    r.error = f[5];
+    r.seconds = number(f[6]);
+    r.loss = number(f[7]);
+    r.rank = std::stoi(f[8]);
+    r.host = f[9];
+    return r;
+}
+
+// Rank 0's line per finished job: "[done/total] status output ... | rate, ETA". The rate counts
+// the jobs that ran (skipped ones take no time) since the first was handed out.
+class batch_progress {
+public:
+    explicit batch_progress(std::size_t total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+
+    std::string line(const job_record& r) {
+        ++done_;
+        if (r.status != "skipped") ++ran_;
+        std::ostringstream s;
+        s << "nst-batch: [" << done_ << "/" << total_ << "] " << r.status << " " << r.output;
+        if (r.status == "skipped") s << " (exists)";
+        if (r.status == "failed") s << ": " << r.error;
+        if (r.status == "ok")
+            s << " in " << nst::cli::format_duration(r.seconds) << ", loss " << nst::cli::format_loss(r.loss)
+              << ", rank " << r.rank << " on " << r.host;
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        if (ran_ > 0 && elapsed > 0) {
+            const double rate = double(ran_) / elapsed;
+            char text[64];
+            std::snprintf(text, sizeof text, " | %.3g jobs/min", rate * 60);
+            s << text << ", ETA " << nst::cli::format_duration(double(total_ - done_) / rate);
+        }
+        return s.str();
+    }
+
+private:
+    std::size_t total_, done_ = 0, ran_ = 0;
+    std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace nst::batch

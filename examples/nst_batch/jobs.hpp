@@ -1,0 +1,236 @@
+// nst-batch's job list: every content x style pair of --contents / --styles (folders expanded
+// to their images), or the rows of a --manifest CSV with optional per-job options. Every rank
+// of an MPI run builds the same list from the same command line (inputs on a shared file system).
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nst/style_transfer.hpp>
+
+#include "../nst/options.hpp"
+
+namespace nst::batch {
+
+using nst::cli::usage_error;
+
+// The manifest's optional per-job columns; an empty cell keeps the command line's value.
+struct job_overrides {
+    std::optional<double> size, iterations, style_scale, content_weight, style_weight, tv_weight, seed;
+};
+
+struct job {
+    std::string content, style, output;  // output: the full path written
+    std::string origin;                  // where the job comes from, for messages ("jobs.csv line 4")
+    job_overrides overrides;
+};
+
+// The manifest's column names, in the order the README lists them.
+inline const std::vector<std::string>& manifest_option_columns() {
+    static const std::vector<std::string> names{"size",          "iterations",   "style-scale", "content-weight",
+                                                "style-weight",  "tv-weight",    "seed"};
+    return names;
+}
+
+namespace detail {
+
+inline std::string known_columns_suffix() {
+    std::string text;
+    for (const auto& c : manifest_option_columns()) text += ", " + c;
+    return text;
+}
+
+inline bool is_image_file(const std::filesystem::path& p) {
+    static const std::vector<std::string> known{".jpg", ".jpeg", ".png", ".bmp", ".tga", ".gif",
+                                                ".psd", ".pnm", ".ppm", ".pgm"};
+    return std::find(known.begin(), known.end(), nst::cli::detail::lower_extension(p.string())) != known.end();
+}
+
+// A FILE stays as given (a missing one fails its own jobs); a DIR gives its images, sorted.
+inline std::vector<std::string> expand_inputs(const std::vector<std::string>& items, const std::string& option) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> out;
+    for (const auto& item : items) {
+        std::error_code ec;
+        if (!fs::is_directory(item, ec)) {
+            out.push_back(item);
+            continue;
+        }
+        std::vector<std::string> found;
+        for (const auto& entry : fs::directory_iterator(item, ec))
+            if (entry.is_regular_file(ec) && is_image_file(entry.path())) found.push_back(entry.path().string());
+        if (found.empty()) throw usage_error(option + " '" + item + "': the folder holds no image files");
+        std::sort(found.begin(), found.end());
+        out.insert(out.end(), found.begin(), found.end());
+    }
+    return out;
+}
+
+inline std::string trim(const std::string& text) {
+    const auto b = text.find_first_not_of(" \t"), e = text.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : text.substr(b, e - b + 1);
+}
+
+// One CSV line into cells: commas separate, double quotes enclose cells ("" is a quote).
+inline std::vector<std::string> split_csv_line(const std::string& line, const std::string& where) {
+    std::vector<std::string> cells(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char ch = line[i];
+        if (quoted && ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+            cells.back() += '"';
+            ++i;
+        } else if (ch == '"') {
+            quoted = !quoted;
+        } else if (ch == ',' && !quoted) {
+            cells.emplace_back();
+        } else if (ch != '\r') {
+            cells.back() += ch;
+        }
+    }
+    if (quoted) throw usage_error(where + ": a quoted cell is not closed");
+    for (auto& c : cells) c = trim(c);
+    return cells;
+}
+
+inline double parse_cell_number(const std::string& cell, const std::string& where) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(cell, &used);
+    } catch (...) {
+        used = 0;
+    }
+    if (used != cell.size() || !std::isfinite(v)) throw usage_error(where + ": '" + cell + "' is not a number");
+    return v;
+}
+
+inline std::optional<double>* override_field(job_overrides& o, const std::string& column) {
+    if (column == "size") return &o.size;
+    if (column == "iterations") return &o.iterations;
+    if (column == "style-scale") return &o.style_scale;
+    if (column == "content-weight") return &o.content_weight;
+    if (column == "style-weight") return &o.style_weight;
+    if (column == "tv-weight") return &o.tv_weight;
+    if (column == "seed") return &o.seed;
+    return nullptr;
+}
+
+inline std::string resolve(const std::filesystem::path& folder, const std::string& path) {
+    const std::filesystem::path p(path);
+    return p.is_absolute() ? p.string() : (folder / p).lexically_normal().string();
+}
+
+}  // namespace detail
+
+// `<content stem>__<style stem>.png`
+inline std::string output_name(const std::string& content, const std::string& style) {
+    namespace fs = std::filesystem;
+    return fs::path(content).stem().string() + "__" + fs::path(style).stem().string() + ".png";
+}
+
+// Every pair, content-major, outputs in output_dir.
+inline std::vector<job> all_pairs(const std::vector<std::string>& contents, const std::vector<std::string>& styles,
+                                  const std::string& output_dir) {
+    std::vector<job> jobs;
+    for (const auto& c : detail::expand_inputs(contents, "--contents"))
+        for (const auto& s : detail::expand_inputs(styles, "--styles"))
+            jobs.push_back({c, s, (std::filesystem::path(output_dir) / output_name(c, s)).string(), c + " x " + s, {}});
+    return jobs;
+}
+
+/*  The manifest's jobs. Its first line names the columns: content and style (required), output
+    and the per-job options (optional, any order). Input paths are relative to the manifest's
+    folder, outputs to output_dir; an empty output cell means <content stem>__<style stem>.png.
+    Blank lines and lines starting with # are skipped.
+    throws: usage_error naming the file, line and column. */
+inline std::vector<job> read_manifest(const std::string& path, const std::string& output_dir) {
+    std::ifstream in(path);
+    if (!in) throw usage_error("--manifest '" + path + "': cannot be read");
+    const std::filesystem::path folder = nst::cli::detail::folder_of(path);
+    std::string line;
+    std::vector<std::string> columns;
+    std::vector<job> jobs;
+    for (std::size_t number = 1; std::getline(in, line); ++number) {
+        const std::string where = path + " line " + std::to_string(number);
+        if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
+        const std::vector<std::string> cells = detail::split_csv_line(line, where);
+        if (columns.empty()) {
+            columns = cells;
+            job_overrides probe;
+            for (const auto& c : columns)
+                if (c != "content" && c != "style" && c != "output" && !detail::override_field(probe, c))
+                    throw usage_error(where + ": unknown column '" + c + "' (known: content, style, output" +
+                                      detail::known_columns_suffix() + ")");
+            if (std::count(columns.begin(), columns.end(), "content") != 1 ||
+                std::count(columns.begin(), columns.end(), "style") != 1)
+                throw usage_error(where + ": the header needs one 'content' and one 'style' column");
+            continue;
+        }
+        if (cells.size() != columns.size())
+            throw usage_error(where + ": " + std::to_string(cells.size()) + " cells for " +
+                              std::to_string(columns.size()) + " columns");
+        job j;
+        j.origin = where;
+        for (std::size_t k = 0; k < cells.size(); ++k) {
+            if (columns[k] == "content") j.content = detail::resolve(folder, cells[k]);
+            else if (columns[k] == "style") j.style = detail::resolve(folder, cells[k]);
+            else if (columns[k] == "output") j.output = cells[k];
+            else if (!cells[k].empty())
+                *detail::override_field(j.overrides, columns[k]) =
+                    detail::parse_cell_number(cells[k], where + ", column " + columns[k]);
+        }
+        if (j.content.empty() || j.style.empty()) throw usage_error(where + ": empty content or style cell");
+        j.output = detail::resolve(output_dir, j.output.empty() ? output_name(j.content, j.style) : j.output);
+        jobs.push_back(std::move(j));
+    }
+    if (columns.empty()) throw usage_error("--manifest '" + path + "': no header line (content,style[,output,...])");
+    return jobs;
+}
+
+// Two jobs writing one file would overwrite each other: refused.
+inline void require_distinct_outputs(const std::vector<job>& jobs) {
+    std::map<std::string, const job*> seen;
+    for (const auto& j : jobs) {
+        const auto [it, fresh] = seen.emplace(std::filesystem::path(j.output).lexically_normal().string(), &j);
+        if (!fresh)
+            throw usage_error("two jobs write " + j.output + " (" + it->second->origin + " and " + j.origin +
+                              "); rename an input or give outputs in a manifest");
+    }
+}
+
+/*  The options of one job: the command line's, with the job's overrides.
+    throws: usage_error naming the job's origin for a value stylize refuses. */
+inline stylize_options job_options(const stylize_options& base, const job& j) {
+    stylize_options o = base;
+    const job_overrides& v = j.overrides;
+    const auto whole = [&](const std::optional<double>& x, const char* column) {
+        if (!(*x >= 0) || *x != std::floor(*x) || *x > 1e15)
+            throw usage_error(j.origin + ", column " + column + ": expected a whole number >= 0, got " +
+                              std::to_string(*x));
+        return static_cast<std::uint64_t>(*x);
+    };
+    if (v.size) o.size = whole(v.size, "size");
+    if (v.iterations) o.iterations = whole(v.iterations, "iterations");
+    if (v.seed) o.seed = whole(v.seed, "seed");
+    if (v.style_scale) o.style_scale = *v.style_scale;
+    if (v.content_weight) o.content_weight = *v.content_weight;
+    if (v.style_weight) o.style_weight = *v.style_weight;
+    if (v.tv_weight) o.tv_weight = *v.tv_weight;
+    try {
+        validate_options(o, 1);
+    } catch (const invalid_argument& e) {
+        throw usage_error(j.origin + ": " + e.what());
+    }
+    return o;
+}
+
+}  // namespace nst::batch

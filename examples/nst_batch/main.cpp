@@ -1,0 +1,258 @@
+// nst-batch: neural style transfer of many content x style pairs, on one machine or, under
+// mpirun, on many (the jobs are handed out one at a time to whichever rank is free).
+//
+//   nst-batch --contents photos/ --styles paintings/ --output-dir out/ --report report.jsonl
+//   mpirun -np 4 --hostfile hosts nst-batch --manifest jobs.csv --output-dir out/
+//
+// Exit codes: 0 every job done or skipped; 1 some job failed (each failure is logged with its
+// reason and is in the report; the other jobs ran); 2 bad usage (one line on stderr, no job run).
+// The program's parts live next to this file: batch_options.hpp (command line), jobs.hpp (the
+// job list), run_job.hpp (one job), job_record.hpp (report and progress lines), job_queue.hpp
+// and mpi_dispatch.hpp (who runs which job). Run `nst-batch --help` for every option.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include <nst/nst.hpp>
+
+#include "batch_options.hpp"
+#include "job_queue.hpp"
+#include "job_record.hpp"
+#include "jobs.hpp"
+#include "run_job.hpp"
+#ifdef NST_WITH_MPI
+#include "mpi_dispatch.hpp"
+#endif
+
+#ifndef NST_DEFAULT_DATA_DIR
+#define NST_DEFAULT_DATA_DIR ""
+#endif
+
+namespace {
+
+using namespace nst::batch;
+using nst::cli::usage_error;
+
+#ifdef NST_WITH_MPI
+constexpr bool with_mpi = true;
+#else
+constexpr bool with_mpi = false;
+#endif
+
+struct batch_plan {
+    batch_command_line command;
+    nst::stylize_options base;  // the command line's options, weights path resolved
+    std::vector<job> jobs;
+};
+
+std::string host_name() {
+    char name[256] = {};
+    return gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("unknown");
+}
+
+// Reads the command line and builds the job list; everything bad about them is a usage_error
+// (or nst::invalid_argument / io_error), found before any job runs. Returns an exit code for
+// --help and --version.
+std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on_host, bool speak) {
+    batch_command_line& b = p.command;
+    b.common.data_dir = NST_DEFAULT_DATA_DIR;
+    if (const auto code = parse_batch_command_line(argc, argv, b, with_mpi, speak)) return code;
+    nst::cli::convert_stylisation_options(b.common);
+    nst::stylize_options& o = p.base = b.common.options;
+    o.weights = nst::find_vgg19_weights(b.common.weights, b.common.data_dir);
+    if (o.init == nst::init_kind::image) o.init_image = nst::load_image(b.common.init, o.input_limits);
+    if (o.threads == 0 && ranks_on_host > 1)  // share the host's cores among its ranks
+        o.threads = std::max(1, int(std::thread::hardware_concurrency()) / ranks_on_host);
+    nst::validate_options(o, 1);
+    nst::weights_options pin;
+    pin.expected_sha256 = o.weights_sha256;
+    (void)nst::read_model_weights(o.weights, pin);  // a bad weights file would fail every job: refuse it now
+
+    p.jobs = b.manifest.empty() ? all_pairs(b.contents, b.styles, b.output_dir) : read_manifest(b.manifest, b.output_dir);
+    for (const auto& j : p.jobs) job_options(o, j);  // each job's overrides checked
+    require_distinct_outputs(p.jobs);
+    std::error_code ec;
+    if (!b.report.empty() && !std::filesystem::is_directory(nst::cli::detail::folder_of(b.report), ec))
+        throw usage_error("--report '" + b.report + "': the folder '" + nst::cli::detail::folder_of(b.report).string() +
+                          "' does not exist");
+    return std::nullopt;
+}
+
+// The same job list on every rank, checked by a hash of it (FNV-1a).
+std::uint64_t job_list_hash(const std::vector<job>& jobs) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (const auto& j : jobs)
+        for (const std::string* s : {&j.content, &j.style, &j.output})
+            for (const char ch : *s + '\n') h = (h ^ std::uint64_t(static_cast<unsigned char>(ch))) * 1099511628211ull;
+    return h;
+}
+
+// Runs `body` and turns an exception into the exit code and message of a failed setup.
+template <class Body> int guarded(Body&& body, std::string& message) {
+    try {
+        return body();
+    } catch (const usage_error& e) {
+        message = e.what();
+    } catch (const nst::image_too_large& e) {
+        message = std::string(e.what()) + "; on the command line: --max-input-pixels N";
+    } catch (const nst::invalid_argument& e) {
+        message = e.what();
+    } catch (const nst::io_error& e) {
+        message = e.what();
+    } catch (const std::exception& e) {
+        message = std::string("internal error: ") + e.what();
+        return 1;
+    }
+    return 2;
+}
+
+// Rank 0's bookkeeping: the report file, the progress lines and the counts.
+class batch_log {
+public:
+    batch_log(const batch_plan& p) : quiet_(p.command.common.quiet), progress_(p.jobs.size()) {
+        const std::string& dir = p.command.output_dir;
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (!std::filesystem::is_directory(dir, ec)) throw usage_error("--output-dir '" + dir + "': cannot create it");
+        if (!p.command.report.empty()) {
+            report_.open(p.command.report, std::ios::trunc);
+            if (!report_) throw usage_error("--report '" + p.command.report + "': cannot be written");
+        }
+    }
+
+    void add(const job_record& r) {
+        if (report_.is_open()) report_ << to_json_line(r) << '\n' << std::flush;
+        const std::string line = progress_.line(r);
+        if (!quiet_ || r.status == "failed") std::fprintf(stderr, "%s\n", line.c_str());
+        ++counts_[r.status == "ok" ? 0 : r.status == "skipped" ? 1 : 2];
+    }
+
+    int finish(double seconds) const {
+        if (!quiet_ || counts_[2] > 0)
+            std::fprintf(stderr, "nst-batch: %zu done, %zu skipped, %zu failed in %s\n", counts_[0], counts_[1],
+                         counts_[2], nst::cli::format_duration(seconds).c_str());
+        return counts_[2] > 0 ? 1 : 0;
+    }
+
+private:
+    bool quiet_;
+    batch_progress progress_;
+    std::ofstream report_;
+    std::size_t counts_[3] = {0, 0, 0};
+};
+
+// The jobs to run; those whose output exists (without --overwrite) become `skipped` records.
+std::vector<std::size_t> pending_jobs(const batch_plan& p, std::vector<job_record>& skipped) {
+    std::vector<std::size_t> pending;
+    for (std::size_t i = 0; i < p.jobs.size(); ++i) {
+        std::error_code ec;
+        if (!p.command.overwrite && std::filesystem::exists(p.jobs[i].output, ec)) {
+            job_record r;
+            r.index = i;
+            r.content = p.jobs[i].content;
+            r.style = p.jobs[i].style;
+            r.output = p.jobs[i].output;
+            r.status = "skipped";
+            r.host = host_name();
+            skipped.push_back(r);
+        } else {
+            pending.push_back(i);
+        }
+    }
+    return pending;
+}
+
+// The first line on stderr, then the skipped jobs' lines; returns the jobs to run.
+std::vector<std::size_t> start_log(const batch_plan& p, batch_log& log, int ranks) {
+    std::vector<job_record> skipped;
+    const std::vector<std::size_t> pending = pending_jobs(p, skipped);
+    const int threads = p.base.threads;
+    if (!p.command.common.quiet)
+        std::fprintf(stderr, "nst-batch: %zu jobs, %zu to run, on %d rank%s x %s thread%s\n", p.jobs.size(),
+                     pending.size(), ranks, ranks == 1 ? "" : "s",
+                     threads > 0 ? std::to_string(threads).c_str() : "all", threads == 1 ? "" : "s");
+    for (const auto& r : skipped) log.add(r);
+    return pending;
+}
+
+int fail_setup(int code, const std::string& message) {
+    if (code != 0) std::fprintf(stderr, "nst-batch: error: %s\n", message.c_str());
+    return code;
+}
+
+int run_alone(int argc, char** argv) {
+    batch_plan p;
+    std::string message;
+    int early = -1;  // the exit code of --help / --version
+    const int code = guarded([&] { early = plan_batch(argc, argv, p, 1, true).value_or(-1); return 0; }, message);
+    if (code != 0) return fail_setup(code, message);
+    if (early >= 0) return early;
+    const auto start = std::chrono::steady_clock::now();
+    std::optional<batch_log> log;
+    if (const int c = guarded([&] { log.emplace(p); return 0; }, message)) return fail_setup(c, message);
+    job_queue queue(start_log(p, *log, 1));
+    nst::stylize_cache cache;
+    const job_context ctx{&p.base, p.command.common.jpeg_quality, &cache, 0, host_name()};
+    run_all_here(queue, [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); }, [&](const job_record& r) { log->add(r); });
+    return log->finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+#ifdef NST_WITH_MPI
+// Every rank plans; rank 0 also opens the log. A rank whose setup failed, or whose job list is
+// not rank 0's, makes every rank stop with its exit code (only one message is printed).
+int run_with_mpi(int argc, char** argv) {
+    const mpi_world world(argc, argv);
+    batch_plan p;
+    std::string message;
+    int early = -1;  // the exit code of --help / --version
+    std::optional<batch_log> log;
+    int code = guarded(
+        [&] {
+            early = plan_batch(argc, argv, p, world.ranks_on_this_host(), world.rank() == 0).value_or(-1);
+            return 0;
+        },
+        message);
+    if (code == 0 && early < 0 && world.rank() == 0) code = guarded([&] { log.emplace(p); return 0; }, message);
+    if (code == 0 && early < 0 && world.broadcast(job_list_hash(p.jobs)) != job_list_hash(p.jobs)) {
+        code = 2;
+        message = "rank " + std::to_string(world.rank()) + " on " + host_name() +
+                  " built another job list than rank 0 (inputs must be at the same paths on every host)";
+    }
+    const int rank0_code = int(world.broadcast(std::uint64_t(code)));
+    const int worst = world.max_over_ranks(code);
+    if (worst != 0) return world.rank() == 0 || rank0_code == 0 ? fail_setup(code, message) : code;
+    if (early >= 0) return early;
+
+    nst::stylize_cache cache;
+    const job_context ctx{&p.base, p.command.common.jpeg_quality, &cache, world.rank(), host_name()};
+    const run_function run = [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); };
+    if (world.rank() != 0) {
+        work_for_rank0(run);
+        return int(world.broadcast(0));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    job_queue queue(start_log(p, *log, world.size()));
+    dispatch_as_rank0(world, queue, run, [&](const job_record& r) { log->add(r); });
+    const int result = log->finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return int(world.broadcast(std::uint64_t(result)));
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#ifdef NST_WITH_MPI
+    if (launched_by_mpi()) return run_with_mpi(argc, argv);
+#endif
+    return run_alone(argc, argv);
+}

@@ -1,0 +1,351 @@
+// Tests of the `nst-batch` program (path NST_BATCH_PATH from CMake): its parts directly (job
+// lists, manifest, report lines, the job queue), then the real binary on tiny generated images
+// with the shared weights (skipped without them): all pairs written, a rerun skips them, a
+// broken input fails only its own jobs, a manifest with per-job options, bad usage, and under
+// `mpirun -np 2` (skipped when the program was built without MPI) six jobs shared by both ranks.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "../../examples/nst_batch/batch_options.hpp"
+#include "../../examples/nst_batch/job_queue.hpp"
+#include "../../examples/nst_batch/job_record.hpp"
+#include "../../examples/nst_batch/jobs.hpp"
+#include "test_helpers.hpp"
+
+extern char** environ;
+
+namespace nst_batch_test {
+
+namespace fs = std::filesystem;
+using nst::test::temp_folder;
+
+struct outcome {
+    int code;
+    std::string err;
+};
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Runs `program args...` with `extra_env` (NAME=VALUE) set; stdout to /dev/null.
+outcome run_program(const std::string& program, const std::vector<std::string>& args, const temp_folder& dir,
+                    const std::vector<std::string>& extra_env = {}) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry = *e;
+        bool replaced = false;
+        for (const auto& x : extra_env) replaced = replaced || entry.compare(0, x.find('=') + 1, x, 0, x.find('=') + 1) == 0;
+        if (!replaced) env.push_back(entry);
+    }
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> storage{program};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    const std::string err_path = dir / "stderr.txt";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(rc == 0);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return {code, read_text(err_path)};
+}
+
+outcome run_batch(const temp_folder& dir, std::vector<std::string> args) {
+    return run_program(NST_BATCH_PATH, args, dir);
+}
+
+// A small image with a pattern that differs per `seed`.
+std::string make_image(const temp_folder& dir, const std::string& name, int seed, std::size_t h = 40,
+                       std::size_t w = 56) {
+    nst::image img({h, w, 3});
+    for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < w; ++x) {
+            img(y, x, 0) = float((x * 255 / w + 40 * std::size_t(seed)) % 256);
+            img(y, x, 1) = float((y * 255 / h * std::size_t(seed + 1)) % 256);
+            img(y, x, 2) = float((x * y * std::size_t(seed + 3)) % 256);
+        }
+    nst::save_image(img, dir / name);
+    return dir / name;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+std::size_t count_with(const std::vector<std::string>& lines, const std::string& needle) {
+    return std::size_t(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return has(l, needle); }));
+}
+
+// Tiny, fast jobs: 32 px, 3 L-BFGS iterations, one thread.
+std::vector<std::string> tiny(const std::string& data, std::vector<std::string> more) {
+    more.insert(more.end(), {"--weights", nst::test::weights_path(data), "--size", "32", "-i", "3", "--threads", "1"});
+    return more;
+}
+
+}  // namespace nst_batch_test
+
+using namespace nst_batch_test;
+
+TEST_CASE("batch parts: pairs are content-major and named <content>__<style>.png, folders expand", "[cli][batch]") {
+    temp_folder dir;
+    fs::create_directories(dir / "styles");
+    make_image(dir, "styles/b.png", 1);
+    make_image(dir, "styles/a.jpg", 2);
+    std::ofstream(dir / "styles/notes.txt") << "not an image";
+    const auto jobs = nst::batch::all_pairs({"x/p.jpg", "q.png"}, {dir / "styles"}, "out");
+    REQUIRE(jobs.size() == 4);
+    CHECK(jobs[0].output == "out/p__a.png");
+    CHECK(jobs[1].output == "out/p__b.png");
+    CHECK(jobs[2].output == "out/q__a.png");
+    CHECK(jobs[3].content == "q.png");
+    fs::create_directories(dir / "empty");
+    REQUIRE_THROWS_WITH(nst::batch::all_pairs({"p.jpg"}, {dir / "empty"}, "out"),
+                        Catch::Contains("--styles") && Catch::Contains("no image files"));
+    REQUIRE_THROWS_WITH(nst::batch::require_distinct_outputs(nst::batch::all_pairs({"a/p.jpg", "b/p.png"}, {"s.jpg"}, ".")),
+                        Catch::Contains("two jobs write ./p__s.png"));
+}
+
+TEST_CASE("batch parts: the manifest gives paths, outputs and per-job options, and names bad lines", "[cli][batch]") {
+    temp_folder dir;
+    const std::string csv = dir / "jobs.csv";
+    std::ofstream(csv) << "content,style,output,size,iterations\n"
+                          "# a comment\n"
+                          "a.jpg,styles/s.jpg,,64,\n"
+                          "\"b,1.jpg\",/abs/t.png,custom.png,,7\n";
+    const auto jobs = nst::batch::read_manifest(csv, "out");
+    REQUIRE(jobs.size() == 2);
+    CHECK(jobs[0].content == dir / "a.jpg");
+    CHECK(jobs[0].style == dir / "styles/s.jpg");
+    CHECK(jobs[0].output == "out/a__s.png");
+    CHECK(*jobs[0].overrides.size == 64);
+    CHECK_FALSE(jobs[0].overrides.iterations);
+    CHECK(jobs[1].content == dir / "b,1.jpg");
+    CHECK(jobs[1].style == "/abs/t.png");
+    CHECK(jobs[1].output == "out/custom.png");
+    const nst::stylize_options o = nst::batch::job_options(nst::stylize_options{}, jobs[1]);
+    CHECK(o.iterations == 7);
+    CHECK(o.size == 512);
+
+    std::ofstream(csv) << "content,style,colour\n";
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 1: unknown column 'colour'"));
+    std::ofstream(csv) << "content,output\n";
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("one 'content' and one 'style'"));
+    std::ofstream(csv) << "content,style,size\na.jpg,s.jpg,big\n";
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 2, column size: 'big' is not a number"));
+    std::ofstream(csv) << "content,style\na.jpg\n";
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 2: 1 cells for 2 columns"));
+    std::ofstream(csv) << "content,style,size\na.jpg,s.jpg,8\n";
+    const auto small = nst::batch::read_manifest(csv, ".");
+    REQUIRE_THROWS_WITH(nst::batch::job_options(nst::stylize_options{}, small[0]),
+                        Catch::Contains("line 2") && Catch::Contains("size must be at least 16"));
+}
+
+TEST_CASE("batch parts: report lines are JSON and records survive the trip between ranks", "[cli][batch]") {
+    nst::batch::job_record r;
+    r.index = 12;
+    r.content = "a \"quoted\" name.jpg";
+    r.style = "s.jpg";
+    r.output = "out/a__s.png";
+    r.status = "failed";
+    r.error = "line1\nback\\slash";
+    r.seconds = 1.5;
+    r.rank = 3;
+    r.host = "node7";
+    CHECK(nst::batch::to_json_line(r) ==
+          "{\"content\":\"a \\\"quoted\\\" name.jpg\",\"style\":\"s.jpg\",\"output\":\"out/a__s.png\","
+          "\"status\":\"failed\",\"error\":\"line1\\u000aback\\\\slash\",\"seconds\":1.5,\"loss\":null,"
+          "\"rank\":3,\"host\":\"node7\"}");
+    r.loss = 2.25e11;
+    const nst::batch::job_record back = nst::batch::decode(nst::batch::encode(r));
+    CHECK(nst::batch::to_json_line(back) == nst::batch::to_json_line(r));
+    CHECK(back.index == 12);
+}
+
+TEST_CASE("batch parts: the job queue hands out every job exactly once across threads", "[cli][batch]") {
+    std::vector<std::size_t> pending(1000);
+    for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i * 3;
+    nst::batch::job_queue queue(pending);
+    std::vector<std::size_t> got[4];
+    std::vector<std::thread> threads;
+    for (auto& g : got)
+        threads.emplace_back([&queue, &g] {
+            while (const auto i = queue.take()) g.push_back(*i);
+        });
+    for (auto& t : threads) t.join();
+    std::vector<std::size_t> all;
+    for (const auto& g : got) all.insert(all.end(), g.begin(), g.end());
+    std::sort(all.begin(), all.end());
+    CHECK(all == pending);
+}
+
+TEST_CASE("batch: bad usage exits 2 with one line and runs nothing", "[cli][batch]") {
+    temp_folder dir;
+    const std::string img = make_image(dir, "a.png", 1);
+    const auto one_line = [](const outcome& r) {
+        INFO("stderr: " << r.err);
+        CHECK(r.code == 2);
+        CHECK(r.err.rfind("nst-batch: error: ", 0) == 0);
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    };
+    one_line(run_batch(dir, {"--output-dir", dir / "out"}));
+    one_line(run_batch(dir, {"--contents", img, "--manifest", dir / "jobs.csv"}));
+    one_line(run_batch(dir, {"--contents", img, "--styles", img, "--size", "8", "--weights", img}));
+    one_line(run_batch(dir, {"--manifest", dir / "missing.csv"}));
+    one_line(run_batch(dir, {"--contents", img, "--styles", img, "--weights", dir / "none.h5"}));
+    CHECK_FALSE(fs::exists(dir / "out"));
+}
+
+TEST_CASE("batch: all pairs are written once, a rerun skips them, --overwrite redoes them", "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string a = make_image(dir, "a.png", 1), b = make_image(dir, "b.png", 2), s = make_image(dir, "s.png", 3);
+    const auto args = tiny(data, {"--contents", a, b, "--styles", s, "--output-dir", dir / "out", "--report",
+                                  dir / "r.jsonl"});
+    const outcome first = run_batch(dir, args);
+    INFO("stderr: " << first.err);
+    REQUIRE(first.code == 0);
+    for (const char* name : {"out/a__s.png", "out/b__s.png"}) {
+        const nst::image out = nst::load_image(dir / name);
+        CHECK(out.shape(1) == 32);  // the longer side; 56 x 40 -> 32 x 22.9
+        CHECK((out.shape(0) == 22 || out.shape(0) == 23));
+    }
+    auto report = lines_of(read_text(dir / "r.jsonl"));
+    REQUIRE(report.size() == 2);
+    CHECK(count_with(report, "\"status\":\"ok\"") == 2);
+    CHECK(count_with(report, "\"rank\":0") == 2);
+    CHECK(has(first.err, "[2/2] ok"));
+    CHECK(has(first.err, "jobs/min, ETA"));
+    CHECK(fs::directory_iterator(dir / "out") != fs::directory_iterator());
+
+    const auto written = fs::last_write_time(dir / "out/a__s.png");
+    const outcome again = run_batch(dir, args);
+    REQUIRE(again.code == 0);
+    report = lines_of(read_text(dir / "r.jsonl"));
+    REQUIRE(report.size() == 2);
+    CHECK(count_with(report, "\"status\":\"skipped\"") == 2);
+    CHECK(fs::last_write_time(dir / "out/a__s.png") == written);
+
+    std::vector<std::string> redo = args;
+    redo.push_back("--overwrite");
+    REQUIRE(run_batch(dir, redo).code == 0);
+    CHECK(count_with(lines_of(read_text(dir / "r.jsonl")), "\"status\":\"ok\"") == 2);
+}
+
+TEST_CASE("batch: a broken input fails only its own jobs, with the reason, exit 1", "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string good = make_image(dir, "good.png", 1), s = make_image(dir, "s.png", 3);
+    std::ofstream(dir / "broken.jpg") << "this is not a JPEG";
+    const outcome r = run_batch(dir, tiny(data, {"--contents", good, dir / "broken.jpg", "--styles", s, "--output-dir",
+                                                 dir / "out", "--report", dir / "r.jsonl"}));
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 1);
+    CHECK(fs::exists(dir / "out/good__s.png"));
+    CHECK_FALSE(fs::exists(dir / "out/broken__s.png"));
+    const auto report = lines_of(read_text(dir / "r.jsonl"));
+    REQUIRE(report.size() == 2);
+    CHECK(count_with(report, "\"status\":\"ok\"") == 1);
+    REQUIRE(count_with(report, "\"status\":\"failed\"") == 1);
+    const std::string failed = *std::find_if(report.begin(), report.end(), [](auto& l) { return has(l, "failed"); });
+    CHECK(has(failed, "broken.jpg"));
+    CHECK(has(failed, "\"loss\":null"));
+    CHECK(has(r.err, "failed " + (dir / "out/broken__s.png") + ": "));
+    CHECK(has(r.err, "1 done, 0 skipped, 1 failed"));
+    for (const auto& f : fs::directory_iterator(dir / "out")) CHECK_FALSE(has(f.path().string(), ".tmp-"));
+}
+
+TEST_CASE("batch: a manifest's per-job size and output are used", "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    make_image(dir, "a.png", 1);
+    make_image(dir, "s.png", 3);
+    std::ofstream(dir / "jobs.csv") << "content,style,output,size,iterations\n"
+                                       "a.png,s.png,,48,2\n"
+                                       "a.png,s.png,small.png,32,\n";
+    const outcome r = run_batch(dir, tiny(data, {"--manifest", dir / "jobs.csv", "--output-dir", dir / "out"}));
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    CHECK(nst::load_image(dir / "out/a__s.png").shape(1) == 48);
+    CHECK(nst::load_image(dir / "out/small.png").shape(1) == 32);
+}
+
+TEST_CASE("batch: mpirun -np 2 shares six jobs between both ranks once each, a rerun skips all six",
+          "[cli][batch][data][mpi]") {
+    const std::string data = nst::test::require_shared_data();
+    if (!NST_BATCH_WITH_MPI) nst::test::skip("nst-batch was built without MPI (CMake found none)");
+    temp_folder dir;
+    // CI runs as root; Open MPI's own allocations at exit would count as leaks in the sanitizer build.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    const std::vector<std::string> root_ok{"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+                                           "ASAN_OPTIONS=" + std::string(asan ? asan : "") + (asan ? ":" : "") +
+                                               "detect_leaks=0"};
+    const std::vector<std::string> inputs{make_image(dir, "a.png", 1), make_image(dir, "b.png", 2),
+                                          make_image(dir, "c.png", 4), make_image(dir, "s.png", 3),
+                                          make_image(dir, "t.png", 5)};
+    const auto args = tiny(data, {"--oversubscribe", "-np", "2", NST_BATCH_PATH, "--contents", inputs[0], inputs[1],
+                                  inputs[2], "--styles", inputs[3], inputs[4], "--output-dir", dir / "out",
+                                  "--report", dir / "r.jsonl"});
+    const outcome first = run_program(NST_MPIEXEC, args, dir, root_ok);
+    INFO("stderr: " << first.err);
+    REQUIRE(first.code == 0);
+    auto report = lines_of(read_text(dir / "r.jsonl"));
+    REQUIRE(report.size() == 6);
+    CHECK(count_with(report, "\"status\":\"ok\"") == 6);
+    std::set<std::string> outputs;
+    for (const auto& line : report) {
+        const std::size_t from = line.find("\"output\":"), to = line.find(",\"status\"");
+        outputs.insert(line.substr(from, to - from));
+    }
+    CHECK(outputs.size() == 6);  // each job once
+    CHECK(count_with(report, "\"rank\":0") >= 1);
+    CHECK(count_with(report, "\"rank\":1") >= 1);
+    CHECK(has(first.err, "on 2 ranks"));
+    std::size_t images = 0;
+    for (const auto& f : fs::directory_iterator(dir / "out")) images += f.path().extension() == ".png";
+    CHECK(images == 6);
+
+    const outcome again = run_program(NST_MPIEXEC, args, dir, root_ok);
+    INFO("stderr: " << again.err);
+    REQUIRE(again.code == 0);
+    report = lines_of(read_text(dir / "r.jsonl"));
+    REQUIRE(report.size() == 6);
+    CHECK(count_with(report, "\"status\":\"skipped\"") == 6);
+}
