@@ -28,10 +28,11 @@ for name in $targets; do
   # Memory errors that AddressSanitizer's memcpy interceptor sees inside libhdf5 itself are
   # suppressed for the same reason (hdf5_asan.supp); errors in nst's own code still stop the run.
   # libhdf5 can also spend minutes in one damaged file (hdf5_findings): that target runs in
-  # libFuzzer's fork mode, which records such timeouts and goes on.
+  # libFuzzer's fork mode, which records such timeouts and goes on (its children report leaks
+  # through ASAN_OPTIONS, so leak detection is switched off there too).
   leaks=1 malloc_limit=512 asan=allocator_may_return_null=1 fork=
   [ "$name" = keras_weights ] && leaks=0 malloc_limit=16777216 asan=$asan:suppressions=$here/hdf5_asan.supp \
-    fork="-fork=1 -ignore_timeouts=1"
+    fork="-fork=1 -ignore_timeouts=1" asan=$asan:detect_leaks=0
   echo "== fuzz_$name for $seconds s"
   # Image decoding allocations beyond 512 MB are findings: the target decodes with a small limit.
   regressions=
