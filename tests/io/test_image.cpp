@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <iterator>
 #include <random>
 
 #include "test_helpers.hpp"
@@ -816,4 +817,18 @@ TEST_CASE("write the image fuzzer's seed corpus", "[.fuzz-seeds]") {
     ppm.insert(ppm.end(), pixels.begin(), pixels.end());
     write_file(dir / "rgb.ppm", ppm);
     write_file(dir / "grey16.pgm", {'P', '5', ' ', '2', ' ', '1', ' ', '6', '5', '5', '3', '5', '\n', 1, 2, 255, 0});
+}
+
+TEST_CASE("a PNG whose last chunk header declares a huge IDAT is refused before stb reserves it", "[images][limits]") {
+    // Found by fuzz_decode_image: 44 bytes whose final IDAT header (no CRC left) declares
+    // 736 MB, which stb would reallocate before noticing the data is missing.
+    const std::string path = std::string(NST_TEST_SOURCE_DIR) +
+                             "/fuzz/regressions/decode_image/png_idat_header_at_the_end_declares_736_mb.png";
+    std::ifstream in(path, std::ios::binary);
+    REQUIRE(in);
+    const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), {});
+    REQUIRE(bytes.size() == 44);
+    REQUIRE_THROWS_WITH(nst::decode_image(bytes.data(), bytes.size(), "huge_idat.png"),
+                        Catch::Contains("huge_idat.png") && Catch::Contains("IDAT") &&
+                            Catch::Contains("declares 771751936 bytes"));
 }

@@ -29,12 +29,6 @@ inline std::string weights_model(const keras_weight_file& f) {
     return convs == 16 ? "vgg19" : convs == 13 ? "vgg16" : "";
 }
 
-// Loads a weights file (either kind of reader's result) into a network, and names the file.
-template <class Net> void load_weights_into(Net& net, const keras_weight_file& f) { load_vgg19_weights(net, f); }
-template <class Net> void load_weights_into(Net& net, const model_weights& w) { load_model_weights(net, w); }
-inline const weights_info& weights_identity(const keras_weight_file& f) { return f.info(); }
-inline const weights_info& weights_identity(const model_weights& w) { return w.info; }
-
 /*  The network to build for options `o` and a weights file (`path`) holding `file_model`.
     ensures: o.model when set, else the file's model, else vgg19; every content and style layer
              is one of the result's.

@@ -125,7 +125,7 @@ inline png_facts read_png_facts(const unsigned char* data, std::size_t size) {
     png_facts facts;
     byte_reader r{data, size};
     if (!r.has(0, 8) || std::memcmp(data, signature, 8) != 0) return facts;
-    for (std::size_t at = 8; r.has(at, 12);) {
+    for (std::size_t at = 8; r.has(at, 8);) {  // a chunk's length and type: stb acts on them alone
         const std::size_t length = r.u32(at), body = at + 8;
         const unsigned char* type = data + at + 4;
         if (!r.has(body, length)) {  // stb would reserve `length` bytes for an IDAT first
