@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../nst/progress.hpp"
+#include "../nst/run_parameters.hpp"
 
 namespace nst::batch {
 
@@ -28,24 +29,6 @@ struct job_record {
 
 namespace detail {
 
-inline std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (const char ch : s) {
-        const auto u = static_cast<unsigned char>(ch);
-        if (ch == '"' || ch == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (u < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
-            out += escaped;
-        } else {
-            out += ch;
-        }
-    }
-    return out + '"';
-}
-
 inline std::string json_number(double v) {
     if (!std::isfinite(v)) return "null";
     char text[32];
@@ -61,12 +44,12 @@ constexpr char field_separator = '\x1f';  // ASCII unit separator: never in a pa
 // "seconds":..., "loss":... (null unless ok), "rank":..., "host":...}
 inline std::string to_json_line(const job_record& r) {
     using detail::json_number;
-    using detail::json_string;
-    return "{\"content\":" + json_string(r.content) + ",\"style\":" + json_string(r.style) +
-           ",\"output\":" + json_string(r.output) + ",\"status\":" + json_string(r.status) +
-           ",\"error\":" + json_string(r.error) + ",\"seconds\":" + json_number(r.seconds) +
+    using cli::json::quote;  // the same JSON strings as nst's recorded parameters
+    return "{\"content\":" + quote(r.content) + ",\"style\":" + quote(r.style) +
+           ",\"output\":" + quote(r.output) + ",\"status\":" + quote(r.status) +
+           ",\"error\":" + quote(r.error) + ",\"seconds\":" + json_number(r.seconds) +
            ",\"loss\":" + json_number(r.loss) + ",\"rank\":" + std::to_string(r.rank) +
-           ",\"host\":" + json_string(r.host) + "}";
+           ",\"host\":" + quote(r.host) + "}";
 }
 
 // The record as one text message (a worker rank to rank 0) and back.
