@@ -50,7 +50,7 @@ bench_commit() {
 
 bench_stamp() {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit)," \
-       "$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+       "$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 time_field() { grep -F "$2" "$1" | head -1 | sed 's/.*: //'; }
