@@ -132,7 +132,8 @@ inline void add_job_options(CLI::App& app, command_line& c) {
     app.add_option("--style-blend", c.style_blend, "Comma list of weights, one per --style (default: equal)");
 }
 
-// From here to add_output_options: the stylisation flags nst and nst-batch share.
+// From here to add_peer_options: the stylisation flags nst and nst-batch share, gathered by
+// add_stylisation_options.
 inline void add_image_options(CLI::App& app, command_line& c) {
     app.add_option("--size", c.options.size, "Longer side of the output in pixels")
         ->each([&c](const std::string&) { c.size_given = true; })
