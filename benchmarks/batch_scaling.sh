@@ -3,9 +3,11 @@
 # run by nst-batch alone, and under mpirun with 1 and with 2 ranks of 1 thread each, alternating
 # the order every round so the drift of a shared machine hits all alike. For each run it prints
 # /usr/bin/time -v's wall, user and system time, peak RSS (the largest single process) and
-# throughput in jobs per minute; then each configuration's mean and one line README can quote:
+# CPU seconds (user + system) per job and throughput in jobs per minute; then each
+# configuration's means and one line README can quote:
 #   throughput of 2 ranks / 1 rank: 1.90x (... jobs/min; <settings>; <date>, commit <hash>)
-# On a loaded machine the ranks compete with other work: such figures are provisional.
+# On a loaded machine the ranks compete with other work: such figures are provisional (the CPU
+# seconds per job say what each rank's share of overhead costs, load or not).
 #
 # Usage:  benchmarks/batch_scaling.sh [BUILD_DIR]   (default: <repo>/build; builds target nst_batch)
 # Settings (environment variables, defaults in brackets):
@@ -41,18 +43,18 @@ run() {
   /usr/bin/time -v -o "$work/$name.time" "$@" --contents "$work/contents" --styles "$style" --output-dir "$work/out" \
     --weights "$weights" --size "$SIZE" -i "$ITERS" --threads 1 -q
   [ "$(ls "$work/out" | wc -l)" = "$JOBS" ] || { echo "batch_scaling.sh: $name wrote $(ls "$work/out" | wc -l) of $JOBS images" >&2; exit 1; }
-  local t=$work/$name.time wall
-  wall=$(wall_seconds "$t")
-  printf '%-6s %8.2f %8.2f %6.2f %7d %8.2f\n' "$name" "$wall" "$(time_field "$t" "User time")" \
-    "$(time_field "$t" "System time")" "$(peak_rss_mb "$t")" "$(awk -v w="$wall" -v j="$JOBS" 'BEGIN { print j * 60 / w }')" |
-    tee -a "$work/summary.txt"
+  local t=$work/$name.time wall user sys
+  wall=$(wall_seconds "$t") user=$(time_field "$t" "User time") sys=$(time_field "$t" "System time")
+  printf '%-6s %8.2f %8.2f %6.2f %7d %9.2f %8.2f\n' "$name" "$wall" "$user" "$sys" "$(peak_rss_mb "$t")" \
+    "$(awk -v u="$user" -v s="$sys" -v j="$JOBS" 'BEGIN { print (u + s) / j }')" \
+    "$(awk -v w="$wall" -v j="$JOBS" 'BEGIN { print j * 60 / w }')" | tee -a "$work/summary.txt"
 }
 
 setting="$JOBS jobs of $SIZE px, $ITERS L-BFGS iterations, 1 thread per rank"
 echo "# nst-batch throughput: $setting"
 bench_stamp
 echo
-printf '%-6s %8s %8s %6s %7s %8s\n' run wall_s user_s sys_s rss_MB jobs/min
+printf '%-6s %8s %8s %6s %7s %9s %8s\n' run wall_s user_s sys_s rss_MB cpu_s/job jobs/min
 : > "$work/summary.txt"
 for round in $(seq 1 "$ROUNDS"); do
   if [ $((round % 2)) = 1 ]; then order="alone np1 np2"; else order="np2 np1 alone"; fi
@@ -67,9 +69,9 @@ done
 # The means, then one line README can quote as it stands.
 echo
 awk -v setting="$setting" -v stamp="$(date -u '+%Y-%m-%d'), commit $(bench_commit)" '
-  { rate[$1] += $NF; n[$1]++ }
+  { rate[$1] += $NF; cpu[$1] += $(NF - 1); n[$1]++ }
   END {
-    for (c in rate) printf "mean %-6s %.2f jobs/min over %d runs\n", c, rate[c] / n[c], n[c]
+    for (c in rate) printf "mean %-6s %.2f jobs/min, %.2f CPU s per job, over %d runs\n", c, rate[c] / n[c], cpu[c] / n[c], n[c]
     if (n["np1"] && n["np2"])
       printf "throughput of 2 ranks / 1 rank: %.2fx (%.2f vs %.2f jobs/min; %s; %s)\n",
              (rate["np2"] / n["np2"]) / (rate["np1"] / n["np1"]), rate["np2"] / n["np2"], rate["np1"] / n["np1"], setting, stamp
