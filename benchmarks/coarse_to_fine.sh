@@ -16,31 +16,25 @@
 #   SIZES ["256 512"]   output sizes (longer side); 1024 takes ~4x the time of 512
 #   ITERS [150]         --iterations of every run (the coarse-to-fine run's whole budget)
 #   THREADS [2]  ROUNDS [1]  EXTRA []  (more nst flags for every run, e.g. "--optimizer adam")
-#   DATA_DIR [<repo>/../shared]
+#   DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared]
 # Raw results: BUILD_DIR/coarse_to_fine/ (CSV logs, time -v outputs, images).
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-case ${1:-} in -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+case ${1:-} in -h|--help) bench_help; exit 0 ;; esac
 build_dir=${1:-$repo/build}
 SIZES=${SIZES:-"256 512"}
 ITERS=${ITERS:-150}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 EXTRA=${EXTRA:-}
-DATA_DIR=${DATA_DIR:-$repo/../shared}
+DATA_DIR=$(bench_data_dir "$build_dir")
 
 weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5
 content=$DATA_DIR/images/tubingen.jpg
 style=$DATA_DIR/images/starry_night.jpg
-for f in "$weights" "$content" "$style"; do
-  [[ -f $f ]] || { echo "coarse_to_fine.sh: $f not found (set DATA_DIR)" >&2; exit 1; }
-done
-[[ -x /usr/bin/time ]] || { echo "coarse_to_fine.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 1; }
-if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DNST_DATA_DIR="$DATA_DIR" >/dev/null
-fi
-cmake --build "$build_dir" --target nst_cli -j1 >/dev/null
+bench_require coarse_to_fine.sh "$weights" "$content" "$style"
+bench_build "$build_dir" "$DATA_DIR" nst_cli -j1
 nst=$build_dir/examples/nst
 work=$build_dir/coarse_to_fine
 mkdir -p "$work"
@@ -60,12 +54,6 @@ run() {
   /usr/bin/time -v -o "$work/$name.time" "$nst" -q -c "$content" -s "$style" --weights "$weights" \
     --size "$size" --iterations "$ITERS" --threads "$THREADS" -o "$work/$name.png" --log "$work/$name.csv" \
     $EXTRA "$@"
-}
-
-# time_field FILE LABEL: a value from /usr/bin/time -v's output
-time_field() { grep -F "$2" "$1" | sed 's/.*: //'; }
-wall_seconds() {  # h:mm:ss or m:ss.ss -> seconds
-  awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.1f", s }' <<<"$(time_field "$1" "Elapsed (wall clock)")"
 }
 
 # final_loss CSV SIZE: lowest loss at SIZE; last_elapsed CSV; reach_time CSV SIZE LOSS

@@ -11,20 +11,16 @@
 # Needs /usr/bin/python3 with PIL (to make the square content). Expensive: minutes.
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 build_dir=${1:-${BUILD_DIR:-$repo/build}}
 SIZE=${SIZE:-1600}
 TILE=${TILE:-512}
 LIMIT=${LIMIT:-900M}
 ITERATIONS=${ITERATIONS:-8}
 THREADS=${THREADS:-2}
-DATA_DIR=${DATA_DIR:-$(sed -n 's/^NST_DATA_DIR:[A-Z]*=//p' "$build_dir/CMakeCache.txt" 2>/dev/null || true)}
-DATA_DIR=${DATA_DIR:-$repo/../shared}
+DATA_DIR=$(bench_data_dir "$build_dir")
 
-if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DNST_DATA_DIR="$DATA_DIR" >/dev/null
-fi
-cmake --build "$build_dir" --target nst_cli >/dev/null
+bench_build "$build_dir" "$DATA_DIR" nst_cli
 nst=$build_dir/examples/nst
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -46,7 +42,7 @@ untiled_estimate=$(estimate)
 /usr/bin/time -v -o "$work/time.txt" "$nst" "${args[@]}" --tile "$TILE" --memory-limit "$LIMIT" \
   --iterations "$ITERATIONS" --output "$work/out.png" --log "$work/loss.csv" 2>"$work/stderr.txt" || {
   cat "$work/stderr.txt" "$work/time.txt" >&2; exit 1; }
-field() { sed -n "s/^\s*$1: *//p" "$work/time.txt"; }
+field() { time_field "$work/time.txt" "$1"; }
 rss_kb=$(field "Maximum resident set size (kbytes)")
 limit_mb=$(awk -v l="$LIMIT" 'BEGIN { n = l + 0; u = substr(l, length(l)); f = u == "G" ? 1024 : u == "M" ? 1 : 1 / 1048576; printf "%.0f", n * f }')
 

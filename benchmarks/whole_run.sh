@@ -26,18 +26,18 @@
 #   LBFGS_ITERS [60]   iterations of the (d) run with THREADS threads
 #   AMDAHL_ITERS [20]  iterations of the (d) run with 1 thread (0: skip it)
 #   DEMO_ITERS []      iterations of (c); empty: README's default (500)
-#   DATA_DIR [<repo>/../shared]   images/ and weights/vgg19_imagenet_notop.h5
+#   DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared]   images/ and weights/vgg19_imagenet_notop.h5
 #   PYTHON [/usr/bin/python3]     with torch, numpy, h5py, PIL (python3-torch python3-h5py python3-pil)
 # Raw results: BUILD_DIR/whole_run/ (one key=value line per process in whole_run.log, the CSVs).
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 demo=0 write_readme=0 build_dir=
 for arg in "$@"; do
   case $arg in
     --demo) demo=1 ;;
     --write-readme) write_readme=1 ;;
-    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) bench_help; exit 0 ;;
     -*) echo "whole_run.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
     *) build_dir=$arg ;;
   esac
@@ -52,25 +52,20 @@ SKIP=${SKIP:-2}
 LBFGS_ITERS=${LBFGS_ITERS:-60}
 AMDAHL_ITERS=${AMDAHL_ITERS:-20}
 DEMO_ITERS=${DEMO_ITERS:-}
-DATA_DIR=${DATA_DIR:-$repo/../shared}
+DATA_DIR=$(bench_data_dir "$build_dir")
 PYTHON=${PYTHON:-/usr/bin/python3}
 
 weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5
 content=$DATA_DIR/images/tubingen.jpg
 style=$DATA_DIR/images/starry_night.jpg
-for f in "$weights" "$content" "$style"; do
-  [[ -f $f ]] || { echo "whole_run.sh: $f not found (set DATA_DIR)" >&2; exit 1; }
-done
+bench_require whole_run.sh "$weights" "$content" "$style"
 "$PYTHON" -c "import torch, numpy, h5py, PIL" 2>/dev/null || {
   echo "whole_run.sh: $PYTHON lacks torch/numpy/h5py/PIL" \
        "(apt-get install python3-torch python3-h5py python3-pil)" >&2; exit 1; }
 (( ADAM_ITERS > SKIP && LBFGS_ITERS > SKIP )) || { echo "whole_run.sh: need ADAM_ITERS, LBFGS_ITERS > SKIP" >&2; exit 2; }
 
-if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DNST_DATA_DIR="$DATA_DIR" >/dev/null
-fi
 echo "building nst_cli and nst_eval in $build_dir ..." >&2
-cmake --build "$build_dir" --target nst_cli nst_eval -j "$(nproc)" >/dev/null
+bench_build "$build_dir" "$DATA_DIR" nst_cli nst_eval -j "$(nproc)"
 nst=$build_dir/examples/nst
 nst_eval=$build_dir/benchmarks/nst_eval
 work=$build_dir/whole_run
@@ -88,8 +83,7 @@ for src, dst in zip(sys.argv[2::2], sys.argv[3::2]):
     Image.open(src).convert("RGB").resize((n, n), Image.LANCZOS).save(dst)
 EOF
 
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')
-git -C "$repo" diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+commit=$(bench_commit)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # timed <name> <command...>: runs the command under /usr/bin/time, sampling the CPU time of each of

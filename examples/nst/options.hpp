@@ -1,6 +1,7 @@
 // The `nst` program's command line: the flags (CLI11), their conversion into
 // nst::stylize_options, and the checks that need no image or weights file, so bad usage is
-// reported before any work.
+// reported before any work. The stylisation flags (add_stylisation_options and
+// convert_stylisation_options) are nst-batch's too (examples/nst_batch/batch_options.hpp).
 #pragma once
 
 #include <algorithm>
@@ -52,6 +53,7 @@ struct command_line {
     int bit_depth = 8;
     std::string scales;       // --scales, a comma list of longer sides
     bool size_given = false;  // --size was on the command line (it must then match --scales)
+    std::string program = "nst";  // the program recorded in the outputs' parameters
 };
 
 namespace detail {
@@ -130,9 +132,12 @@ inline void add_job_options(CLI::App& app, command_line& c) {
     app.add_option("--style-blend", c.style_blend, "Comma list of weights, one per --style (default: equal)");
 }
 
-// From here to add_output_options: the stylisation flags nst and nst-batch share.
+// From here to add_peer_options: the stylisation flags nst and nst-batch share, gathered by
+// add_stylisation_options.
 inline void add_image_options(CLI::App& app, command_line& c) {
-    app.add_option("--size", c.options.size, "Longer side of the output in pixels")->capture_default_str();
+    app.add_option("--size", c.options.size, "Longer side of the output in pixels")
+        ->each([&c](const std::string&) { c.size_given = true; })
+        ->capture_default_str();
     app.add_option("--style-scale", c.options.style_scale, "Style images' longer side = style-scale * size")
         ->capture_default_str();
 }
@@ -230,22 +235,9 @@ inline void add_output_options(CLI::App& app, command_line& c) {
     app.add_option("--jpeg-quality", c.jpeg_quality, "Quality of .jpg outputs (1-100)")
         ->check(CLI::Range(1, 100))
         ->capture_default_str();
-}
-
-// nst's own flags: the record of its one run.
-inline void add_run_record_options(CLI::App& app, command_line& c) {
-    app.add_option("--log", c.log, "Write a CSV of the losses, one row per iteration");
-    app.add_option("--save-every", c.save_every, "Save a numbered snapshot every N iterations (out_0050.png ...)");
-    app.add_option("--loss-plot", c.loss_plot, "Draw the loss curves into this image");
-    app.add_option("--snapshot-grid", c.snapshot_grid, "Contact sheet of the snapshots (image)");
-}
-
-// The stylisation flags shared by nst and nst-batch, defined once here.
-inline void add_stylisation_options(CLI::App& app, command_line& c) {
-    add_image_options(app, c);
-    add_optimisation_options(app, c);
-    add_system_options(app, c);
-    add_output_options(app, c);
+    app.add_option("--bit-depth", c.bit_depth, "Bits per sample of PNG outputs: 8 | 16")
+        ->check(CLI::IsMember({8, 16}))
+        ->capture_default_str();
 }
 
 // Flags that users of jcjohnson/neural-style and of Keras' example type.
@@ -263,10 +255,25 @@ inline void add_peer_options(CLI::App& app, command_line& c) {
     app.add_option("--adam-beta2", o.adam_beta2, "Adam: second-moment decay, in [0, 1)")->capture_default_str();
     app.add_option("--adam-epsilon", o.adam_epsilon, "Adam: added to the root of the second moment, > 0")
         ->capture_default_str();
+}
+
+// The stylisation flags shared by nst and nst-batch, defined once here.
+inline void add_stylisation_options(CLI::App& app, command_line& c) {
+    add_image_options(app, c);
+    add_scale_options(app, c);
+    add_optimisation_options(app, c);
+    add_peer_options(app, c);
+    add_system_options(app, c);
+    add_output_options(app, c);
+}
+
+// nst's own flags: the record of its one run (nst-batch refuses them: batch_options.hpp).
+inline void add_run_record_options(CLI::App& app, command_line& c) {
+    app.add_option("--log", c.log, "Write a CSV of the losses, one row per iteration");
+    app.add_option("--save-every", c.save_every, "Save a numbered snapshot every N iterations (out_0050.png ...)");
+    app.add_option("--loss-plot", c.loss_plot, "Draw the loss curves into this image");
+    app.add_option("--snapshot-grid", c.snapshot_grid, "Contact sheet of the snapshots (image)");
     app.add_option("--print-every", c.print_every, "A progress line every N iterations (default: a live bar)");
-    app.add_option("--bit-depth", c.bit_depth, "Bits per sample of PNG outputs: 8 | 16")
-        ->check(CLI::IsMember({8, 16}))
-        ->capture_default_str();
     app.add_option("--params-json", c.params_json,
                    "Also write the run's parameters (recorded in every output image) to this JSON file");
 }
@@ -300,10 +307,8 @@ inline std::vector<std::string> expand_style_folders(const std::vector<std::stri
     return out;
 }
 
-// The peers' flags that need converting or checking (run before validate_options).
+// nst's --style folders and --params-json (run before validate_options).
 inline void apply_peer_options(command_line& c) {
-    if (!c.content_layer_weights.empty())
-        c.options.content_layer_weights = parse_numbers(c.content_layer_weights, "--content-layer-weights");
     c.styles = expand_style_folders(c.styles);
     if (!c.params_json.empty()) {
         std::error_code ec;
@@ -331,12 +336,9 @@ inline std::optional<int> parse_command_line(int argc, char** argv, command_line
     app.get_formatter()->column_width(34);
     detail::add_job_options(app, c);
     detail::add_stylisation_options(app, c);
-    detail::add_peer_options(app, c);
-    detail::add_scale_options(app, c);
     detail::add_run_record_options(app, c);
     try {
         app.parse(argc, argv);
-        c.size_given = app.count("--size") > 0;
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
@@ -366,6 +368,8 @@ inline void convert_stylisation_options(command_line& c) {
     o.style_layers = detail::split_list(c.style_layers);
     if (!c.style_layer_weights.empty())
         o.style_layer_weights = detail::parse_numbers(c.style_layer_weights, "--style-layer-weights");
+    if (!c.content_layer_weights.empty())
+        o.content_layer_weights = detail::parse_numbers(c.content_layer_weights, "--content-layer-weights");
     if (!c.style_blend.empty()) o.style_blend = detail::parse_numbers(c.style_blend, "--style-blend");
     if (!c.memory_limit.empty()) o.memory_limit = parse_byte_size(c.memory_limit);
     if (!c.memory_limit.empty() && o.memory_limit == 0) throw usage_error("--memory-limit must be > 0");
@@ -376,6 +380,7 @@ inline void convert_stylisation_options(command_line& c) {
     o.colors = c.colors == "histogram" ? color_mode::histogram
                : c.colors == "luminance" || o.original_colors ? color_mode::luminance
                                                                : color_mode::style;
+    detail::to_scale_options(c);
 }
 
 /*  Converts the text options into c.options and checks everything that needs no file (the
@@ -389,7 +394,6 @@ inline void to_stylize_options(command_line& c) {
     if (!c.style_masks.empty() && c.style_masks.size() != c.styles.size())
         throw usage_error("got " + std::to_string(c.style_masks.size()) + " --style-mask for " +
                           std::to_string(c.styles.size()) + " --style (give one per --style, in order; - for none)");
-    detail::to_scale_options(c);
     if (o.init != init_kind::image) validate_options(o, c.styles.size());  // else: once the image is read
 
     detail::check_writable_image(c.output, "--output");

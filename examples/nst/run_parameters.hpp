@@ -90,7 +90,7 @@ inline std::string parameters_json(const command_line& c, const weights_info& we
         {{"path", quote(weights.path)}, {"sha256", quote(weights.sha256)}, {"known_name", quote(weights.known_name)}},
         "  ");
     return json::object(
-        {{"program", quote("nst")},
+        {{"program", quote(c.program)},
          {"version", quote(NST_VERSION_STRING)},
          {"content", quote(c.content)},
          {"styles", json::strings(c.styles)},

@@ -1,11 +1,14 @@
 // nst-batch's command line: its own flags (job lists, output folder, report, --overwrite) plus
-// every stylisation flag of nst, defined once in examples/nst/options.hpp.
+// every stylisation flag of nst, defined once in examples/nst/options.hpp. nst's flags for one
+// run (its inputs and output, masks and blend of its styles, its loss log and snapshots) are
+// refused with the reason and what to use instead.
 #pragma once
 
 #include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -38,6 +41,36 @@ inline void add_batch_options(CLI::App& app, batch_command_line& b) {
     app.add_flag("--overwrite", b.overwrite, "Redo jobs whose output exists (default: skip them)");
 }
 
+// nst's flags that have no meaning for many jobs, and what nst-batch offers instead.
+inline const std::vector<std::pair<std::string, std::string>>& refused_options() {
+    static const std::vector<std::pair<std::string, std::string>> refused{
+        {"-c,--content", "give --contents FILE|DIR ... (or --manifest)"},
+        {"-s,--style", "give --styles FILE|DIR ... (or --manifest)"},
+        {"-o,--output", "outputs go to --output-dir as <content>__<style>.png, or a manifest's output column"},
+        {"--style-blend", "each job has one style"},
+        {"--style-mask", "give each job's mask in a manifest's style-mask column"},
+        {"--content-mask", "give each job's mask in a manifest's content-mask column"},
+        {"--log", "--report writes one JSON line per job"},
+        {"--save-every", "a job writes only its final image"},
+        {"--loss-plot", "--report records each job's final loss"},
+        {"--snapshot-grid", "a job writes only its final image"},
+        {"--print-every", "nst-batch prints one line per finished job"},
+        {"--params-json", "each output image records its job's parameters"},
+    };
+    return refused;
+}
+
+// The refused flags are known (hidden from --help) so that using one says why it is refused.
+inline void add_refused_options(CLI::App& app, std::vector<std::string>& sink) {
+    for (const auto& r : refused_options()) app.add_option(r.first, sink)->group("");
+}
+
+inline void refuse_single_run_options(const CLI::App& app) {
+    for (const auto& r : refused_options()) {
+        const std::string name = r.first.substr(r.first.rfind(',') + 1);
+        if (app.count(name) > 0) throw nst::cli::usage_error(name + " is nst's, for one run: " + r.second);
+    }
+}
 }  // namespace detail
 
 /*  Parses argv into b (the shared flags into b.common).
@@ -56,6 +89,8 @@ inline std::optional<int> parse_batch_command_line(int argc, char** argv, batch_
     app.get_formatter()->column_width(34);
     detail::add_batch_options(app, b);
     nst::cli::detail::add_stylisation_options(app, b.common);
+    std::vector<std::string> refused_values;
+    detail::add_refused_options(app, refused_values);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -67,6 +102,7 @@ inline std::optional<int> parse_batch_command_line(int argc, char** argv, batch_
     } catch (const CLI::ParseError& e) {
         throw nst::cli::usage_error(std::string(e.what()) + " (see nst-batch --help)");
     }
+    detail::refuse_single_run_options(app);
     if (b.manifest.empty() && b.contents.empty())
         throw nst::cli::usage_error("give --contents and --styles, or --manifest (see nst-batch --help)");
     return std::nullopt;

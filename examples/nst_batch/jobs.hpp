@@ -25,6 +25,8 @@ using nst::cli::usage_error;
 // The manifest's optional per-job columns; an empty cell keeps the command line's value.
 struct job_overrides {
     std::optional<double> size, iterations, style_scale, content_weight, style_weight, tv_weight, seed;
+    std::optional<std::string> content_mask, style_mask;  // paths, read when the job runs
+    std::optional<std::string> colors;                    // style | luminance | histogram
 };
 
 struct job {
@@ -35,8 +37,9 @@ struct job {
 
 // The manifest's column names, in the order the README lists them.
 inline const std::vector<std::string>& manifest_option_columns() {
-    static const std::vector<std::string> names{"size",          "iterations",   "style-scale", "content-weight",
-                                                "style-weight",  "tv-weight",    "seed"};
+    static const std::vector<std::string> names{"size",         "iterations", "style-scale",  "content-weight",
+                                                "style-weight", "tv-weight",  "seed",         "content-mask",
+                                                "style-mask",   "colors"};
     return names;
 }
 
@@ -124,9 +127,31 @@ inline std::optional<double>* override_field(job_overrides& o, const std::string
     return nullptr;
 }
 
+inline bool is_option_column(const std::string& column) {
+    const auto& known = manifest_option_columns();
+    return std::find(known.begin(), known.end(), column) != known.end();
+}
+
 inline std::string resolve(const std::filesystem::path& folder, const std::string& path) {
     const std::filesystem::path p(path);
     return p.is_absolute() ? p.string() : (folder / p).lexically_normal().string();
+}
+
+// One non-empty option cell into the job's overrides: a number, a path (relative to the
+// manifest's folder) or a colour mode.
+inline void set_override(job_overrides& o, const std::string& column, const std::string& cell,
+                         const std::filesystem::path& folder, const std::string& where) {
+    if (column == "content-mask") {
+        o.content_mask = resolve(folder, cell);
+    } else if (column == "style-mask") {
+        o.style_mask = resolve(folder, cell);
+    } else if (column == "colors") {
+        if (cell != "style" && cell != "luminance" && cell != "histogram")
+            throw usage_error(where + ", column colors: '" + cell + "' is not style, luminance or histogram");
+        o.colors = cell;
+    } else {
+        *override_field(o, column) = parse_cell_number(cell, where + ", column " + column);
+    }
 }
 
 }  // namespace detail
@@ -165,9 +190,8 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
         const std::vector<std::string> cells = detail::split_csv_line(line, where);
         if (columns.empty()) {
             columns = cells;
-            job_overrides probe;
             for (const auto& c : columns)
-                if (c != "content" && c != "style" && c != "output" && !detail::override_field(probe, c))
+                if (c != "content" && c != "style" && c != "output" && !detail::is_option_column(c))
                     throw usage_error(where + ": unknown column '" + c + "' (known: content, style, output" +
                                       detail::known_columns_suffix() + ")");
             if (std::count(columns.begin(), columns.end(), "content") != 1 ||
@@ -184,9 +208,7 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
             if (columns[k] == "content") j.content = detail::resolve(folder, cells[k]);
             else if (columns[k] == "style") j.style = detail::resolve(folder, cells[k]);
             else if (columns[k] == "output") j.output = cells[k];
-            else if (!cells[k].empty())
-                *detail::override_field(j.overrides, columns[k]) =
-                    detail::parse_cell_number(cells[k], where + ", column " + columns[k]);
+            else if (!cells[k].empty()) detail::set_override(j.overrides, columns[k], cells[k], folder, where);
         }
         if (j.content.empty() || j.style.empty()) throw usage_error(where + ": empty content or style cell");
         j.output = detail::resolve(output_dir, j.output.empty() ? output_name(j.content, j.style) : j.output);
@@ -225,6 +247,12 @@ inline stylize_options job_options(const stylize_options& base, const job& j) {
     if (v.content_weight) o.content_weight = *v.content_weight;
     if (v.style_weight) o.style_weight = *v.style_weight;
     if (v.tv_weight) o.tv_weight = *v.tv_weight;
+    if (v.colors) {  // replaces the command line's --colors / --original-colors
+        o.original_colors = false;
+        o.colors = *v.colors == "histogram"   ? color_mode::histogram
+                   : *v.colors == "luminance" ? color_mode::luminance
+                                              : color_mode::style;
+    }
     try {
         validate_options(o, 1);
     } catch (const invalid_argument& e) {

@@ -51,8 +51,9 @@ constexpr bool with_mpi = false;
 
 struct batch_plan {
     batch_command_line command;
-    nst::stylize_options base;  // the command line's options, weights path resolved
+    nst::stylize_options base;  // the command line's options, weights path resolved, cache set
     std::vector<job> jobs;
+    nst::stylize_cache cache;   // the process's: the weights read once, style targets per style
 };
 
 std::string host_name() {
@@ -66,6 +67,7 @@ std::string host_name() {
 std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on_host, bool speak) {
     batch_command_line& b = p.command;
     b.common.data_dir = NST_DEFAULT_DATA_DIR;
+    b.common.program = "nst-batch";
     if (const auto code = parse_batch_command_line(argc, argv, b, with_mpi, speak)) return code;
     nst::cli::convert_stylisation_options(b.common);
     nst::stylize_options& o = p.base = b.common.options;
@@ -74,9 +76,6 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
     if (o.threads == 0 && ranks_on_host > 1)  // share the host's cores among its ranks
         o.threads = std::max(1, int(std::thread::hardware_concurrency()) / ranks_on_host);
     nst::validate_options(o, 1);
-    nst::weights_options pin;
-    pin.expected_sha256 = o.weights_sha256;
-    (void)nst::read_model_weights(o.weights, pin);  // a bad weights file would fail every job: refuse it now
 
     p.jobs = b.manifest.empty() ? all_pairs(b.contents, b.styles, b.output_dir) : read_manifest(b.manifest, b.output_dir);
     for (const auto& j : p.jobs) job_options(o, j);  // each job's overrides checked
@@ -85,6 +84,9 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
     if (!b.report.empty() && !std::filesystem::is_directory(nst::cli::detail::folder_of(b.report), ec))
         throw usage_error("--report '" + b.report + "': the folder '" + nst::cli::detail::folder_of(b.report).string() +
                           "' does not exist");
+    // A bad weights file would fail every job: refused now, by the read the jobs then share.
+    o.cache = &p.cache;
+    (void)nst::stylize_weights(o);
     return std::nullopt;
 }
 
@@ -201,8 +203,7 @@ int run_alone(int argc, char** argv) {
     std::optional<batch_log> log;
     if (const int c = guarded([&] { log.emplace(p); return 0; }, message)) return fail_setup(c, message);
     job_queue queue(start_log(p, *log, 1));
-    nst::stylize_cache cache;
-    const job_context ctx{&p.base, p.command.common.jpeg_quality, &cache, 0, host_name()};
+    const job_context ctx{&p.base, &p.command.common, 0, host_name()};
     run_all_here(queue, [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); }, [&](const job_record& r) { log->add(r); });
     return log->finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
@@ -233,8 +234,7 @@ int run_with_mpi(int argc, char** argv) {
     if (worst != 0) return world.rank() == 0 || rank0_code == 0 ? fail_setup(code, message) : code;
     if (early >= 0) return early;
 
-    nst::stylize_cache cache;
-    const job_context ctx{&p.base, p.command.common.jpeg_quality, &cache, world.rank(), host_name()};
+    const job_context ctx{&p.base, &p.command.common, world.rank(), host_name()};
     const run_function run = [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); };
     if (world.rank() != 0) {
         work_for_rank0(run);

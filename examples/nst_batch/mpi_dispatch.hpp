@@ -6,7 +6,8 @@
 // Messages: worker -> rank 0, tag `request`: the encoded record of the job just finished
 // (empty on the first request); rank 0 -> worker, tag `assignment`: one int, the job index or
 // -1 for "no more jobs". Waiting polls with short sleeps instead of blocking, because Open MPI's
-// blocking calls spin and would take a core from the stylisation.
+// blocking calls spin and would take a core from the stylisation: also in the collectives, where
+// a rank that has run out of jobs waits for the ranks still stylising.
 //
 // A rank that dies takes its current job with it: mpirun then ends the run (Open MPI's default),
 // every finished output is already on disk (written atomically), and rerunning the same command
@@ -42,6 +43,18 @@ inline bool launched_by_mpi() {
     return false;
 }
 
+namespace detail {
+
+inline void nap() { std::this_thread::sleep_for(std::chrono::milliseconds(2)); }
+
+// Waits for a non-blocking call to complete, napping between tests.
+inline void wait_napping(MPI_Request& request) {
+    int done = 0;
+    for (MPI_Test(&request, &done, MPI_STATUS_IGNORE); !done; MPI_Test(&request, &done, MPI_STATUS_IGNORE)) nap();
+}
+
+}  // namespace detail
+
 class mpi_world {
 public:
     mpi_world(int& argc, char**& argv) {
@@ -65,13 +78,17 @@ public:
     // Rank 0's value on every rank.
     std::uint64_t broadcast(std::uint64_t value) const {
         unsigned long long v = value;
-        MPI_Bcast(&v, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
+        MPI_Request request;
+        MPI_Ibcast(&v, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD, &request);
+        detail::wait_napping(request);
         return v;
     }
     // The largest value over all ranks, on every rank.
     int max_over_ranks(int value) const {
         int out = value;
-        MPI_Allreduce(&value, &out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        MPI_Request request;
+        MPI_Iallreduce(&value, &out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &request);
+        detail::wait_napping(request);
         return out;
     }
 
@@ -82,8 +99,6 @@ private:
 namespace detail {
 
 enum tag : int { request = 1, assignment = 2 };
-
-inline void nap() { std::this_thread::sleep_for(std::chrono::milliseconds(2)); }
 
 // Records of the jobs rank 0's worker thread finished, for the main thread to pass to the sink.
 class record_mailbox {
@@ -162,11 +177,10 @@ inline void work_for_rank0(const run_function& run) {
     std::string finished;  // the record of the previous job, sent with the next request
     for (;;) {
         MPI_Send(finished.data(), int(finished.size()), MPI_CHAR, 0, detail::tag::request, MPI_COMM_WORLD);
-        int index = -1, arrived = 0;
+        int index = -1;
         MPI_Request pending;
         MPI_Irecv(&index, 1, MPI_INT, 0, detail::tag::assignment, MPI_COMM_WORLD, &pending);
-        for (MPI_Test(&pending, &arrived, MPI_STATUS_IGNORE); !arrived; MPI_Test(&pending, &arrived, MPI_STATUS_IGNORE))
-            detail::nap();
+        detail::wait_napping(pending);
         if (index < 0) return;
         finished = encode(run(std::size_t(index)));
     }

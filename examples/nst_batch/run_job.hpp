@@ -1,6 +1,7 @@
-// One nst-batch job: read its two images, stylise with the process's cache (network and style
-// targets reused across jobs), write the output atomically. Any failure is caught and becomes
-// the job's record, so a bad input stops only its own jobs.
+// One nst-batch job: read its images (and its manifest masks), stylise with the process's cache
+// (network and style targets reused across jobs), write the output atomically with the job's
+// parameters recorded in it, as nst does. Any failure is caught and becomes the job's record, so
+// a bad input stops only its own jobs.
 #pragma once
 
 #include <chrono>
@@ -10,18 +11,44 @@
 
 #include <nst/nst.hpp>
 
+#include "../nst/options.hpp"
+#include "../nst/run_parameters.hpp"
 #include "job_record.hpp"
 #include "jobs.hpp"
 
 namespace nst::batch {
 
 struct job_context {
-    const stylize_options* base;  // the command line's options (weights resolved)
-    int jpeg_quality = 95;
-    stylize_cache* cache;
+    const stylize_options* base;       // the command line's options (weights resolved, the cache set)
+    const cli::command_line* command;  // the shared flags as given (output format, recorded parameters)
     int rank = 0;
     std::string host;
 };
+
+// The job's masks (manifest columns content-mask, style-mask) into its options.
+inline void load_job_masks(stylize_options& o, const job& j) {
+    if (j.overrides.content_mask) o.content_mask = load_image(*j.overrides.content_mask, o.input_limits);
+    if (j.overrides.style_mask) o.style_masks = {load_image(*j.overrides.style_mask, o.input_limits)};
+}
+
+// How the job's output is written: the command line's format, and the job's parameters as nst
+// records them (run_parameters.hpp), with the job's inputs and per-job options.
+inline image_save_options job_save_options(const job_context& ctx, const stylize_options& o, const job& j,
+                                           const weights_info& weights) {
+    cli::command_line c = *ctx.command;
+    c.options = o;
+    c.content = j.content;
+    c.styles = {j.style};
+    c.output = j.output;
+    c.content_mask = j.overrides.content_mask.value_or("");
+    if (j.overrides.style_mask) c.style_masks = {*j.overrides.style_mask};
+    if (j.overrides.colors) c.colors = *j.overrides.colors;
+    image_save_options s;
+    s.jpeg_quality = c.jpeg_quality;
+    s.png_bit_depth = c.bit_depth;
+    s.metadata = cli::parameters_json(c, weights);
+    return s;
+}
 
 inline job_record start_record(const job& j, std::size_t index, const job_context& ctx) {
     job_record r;
@@ -40,12 +67,12 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
     const auto start = std::chrono::steady_clock::now();
     try {
         stylize_options o = job_options(*ctx.base, j);
-        o.cache = ctx.cache;
         const nst::image content = nst::load_image(j.content, o.input_limits);
         const nst::image style = nst::load_image(j.style, o.input_limits);
+        load_job_masks(o, j);
         const stylize_result result = nst::stylize(content, {style}, o);
         if (result.reason == stop_reason::non_finite) throw std::runtime_error(result.failure);
-        nst::save_image(result.output, j.output, ctx.jpeg_quality);
+        nst::save_image(result.output, j.output, job_save_options(ctx, o, j, result.weights));
         r.status = "ok";
         r.loss = result.loss;
     } catch (const std::bad_alloc&) {

@@ -1,8 +1,10 @@
 // Tests of the `nst-batch` program (path NST_BATCH_PATH from CMake): its parts directly (job
 // lists, manifest, report lines, the job queue), then the real binary on tiny generated images
 // with the shared weights (skipped without them): all pairs written, a rerun skips them, a
-// broken input fails only its own jobs, a manifest with per-job options, bad usage, and under
-// `mpirun -np 2` (skipped when the program was built without MPI) six jobs shared by both ranks.
+// broken input fails only its own jobs, a manifest with per-job options (masks and colours too),
+// bad usage (nst's one-run flags refused with the reason), nst's stylisation flags giving nst's
+// image (and recorded in the output), and under `mpirun -np 2` (skipped when the program was
+// built without MPI) six jobs shared by both ranks.
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -178,6 +180,38 @@ TEST_CASE("batch parts: the manifest gives paths, outputs and per-job options, a
                         Catch::Contains("line 2") && Catch::Contains("size must be at least 16"));
 }
 
+TEST_CASE("batch parts: manifest masks are paths from its folder, colours replace the command line's", "[cli][batch]") {
+    temp_folder dir;
+    const std::string csv = dir / "jobs.csv";
+    std::ofstream(csv) << "content,style,content-mask,style-mask,colors\n"
+                          "a.jpg,s.jpg,masks/c.png,/abs/s.png,histogram\n"
+                          "a.jpg,t.jpg,,,\n";
+    const auto jobs = nst::batch::read_manifest(csv, "out");
+    REQUIRE(jobs.size() == 2);
+    CHECK(*jobs[0].overrides.content_mask == dir / "masks/c.png");
+    CHECK(*jobs[0].overrides.style_mask == "/abs/s.png");
+    CHECK_FALSE(jobs[1].overrides.content_mask);
+    CHECK_FALSE(jobs[1].overrides.colors);
+    nst::stylize_options base;
+    base.original_colors = true;  // --original-colors on the command line
+    base.colors = nst::color_mode::luminance;
+    const nst::stylize_options o = nst::batch::job_options(base, jobs[0]);
+    CHECK(o.colors == nst::color_mode::histogram);
+    CHECK_FALSE(o.original_colors);
+    CHECK(nst::batch::job_options(base, jobs[1]).colors == nst::color_mode::luminance);
+
+    std::ofstream(csv) << "content,style,colors\na.jpg,s.jpg,sepia\n";
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."),
+                        Catch::Contains("line 2, column colors: 'sepia' is not style, luminance or histogram"));
+    // --scales fixes the output size: a row asking for another size is refused, naming the row.
+    std::ofstream(csv) << "content,style,size\na.jpg,s.jpg,64\n";
+    nst::stylize_options scaled;
+    scaled.scales = {32, 48};
+    scaled.size = 48;
+    REQUIRE_THROWS_WITH(nst::batch::job_options(scaled, nst::batch::read_manifest(csv, ".")[0]),
+                        Catch::Contains("line 2") && Catch::Contains("last scale is the output size"));
+}
+
 TEST_CASE("batch parts: report lines are JSON and records survive the trip between ranks", "[cli][batch]") {
     nst::batch::job_record r;
     r.index = 12;
@@ -230,6 +264,25 @@ TEST_CASE("batch: bad usage exits 2 with one line and runs nothing", "[cli][batc
     one_line(run_batch(dir, {"--contents", img, "--styles", img, "--size", "8", "--weights", img}));
     one_line(run_batch(dir, {"--manifest", dir / "missing.csv"}));
     one_line(run_batch(dir, {"--contents", img, "--styles", img, "--weights", dir / "none.h5"}));
+    // The shared stylisation flags are checked as nst checks them.
+    one_line(run_batch(dir, {"--contents", img, "--styles", img, "--bit-depth", "12"}));
+    one_line(run_batch(dir, {"--contents", img, "--styles", img, "--adam-beta1", "1.5"}));
+    one_line(run_batch(dir, {"--contents", img, "--styles", img, "--content-layer-weights", "x"}));
+    const outcome scales = run_batch(dir, {"--contents", img, "--styles", img, "--scales", "16,32", "--size", "48"});
+    one_line(scales);
+    CHECK(has(scales.err, "--scales ends at 32 but --size is 48"));
+    // nst's flags for one run are refused with the reason.
+    const std::vector<std::vector<std::string>> single_run_flags{
+        {"--log", "x.csv"}, {"--style-mask", img},   {"--content-mask", img}, {"--print-every", "1"},
+        {"-o", "x.png"},    {"--style", img},        {"--style-blend", "1"},  {"--params-json", "p.json"}};
+    for (const auto& flag : single_run_flags) {
+        std::vector<std::string> args{"--contents", img, "--styles", img};
+        args.insert(args.end(), flag.begin(), flag.end());
+        const outcome r = run_batch(dir, args);
+        one_line(r);
+        CHECK(has(r.err, " is nst's, for one run: "));
+    }
+    CHECK(has(run_batch(dir, {"--contents", img, "--styles", img, "--style-mask", img}).err, "style-mask column"));
     CHECK_FALSE(fs::exists(dir / "out"));
 }
 
@@ -305,6 +358,90 @@ TEST_CASE("batch: a manifest's per-job size and output are used", "[cli][batch][
     REQUIRE(r.code == 0);
     CHECK(nst::load_image(dir / "out/a__s.png").shape(1) == 48);
     CHECK(nst::load_image(dir / "out/small.png").shape(1) == 32);
+}
+
+// The recorded parameters (PNG iTXt, stored uncompressed) are in the file's bytes as written.
+TEST_CASE("batch: nst's stylisation flags apply to every job: the output is nst's for the same flags",
+          "[cli][batch][data][peers]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string a = make_image(dir, "a.png", 1), s = make_image(dir, "s.png", 3);
+    const std::vector<std::string> flags{
+        "--weights", nst::test::weights_path(data), "-i", "4", "--threads", "1", "-q", "--scales", "24,40",
+        "--no-size-invariant", "--normalize-gradients", "--content-weight", "5", "--style-weight", "100",
+        "--tv-weight", "1e-3", "--lbfgs-history", "3", "--content-layer-weights", "1", "--init-noise", "0.3",
+        "--seed", "7", "--adam-beta1", "0.8", "--model", "vgg19", "--weights-preprocessing", "caffe",
+        "--colors", "luminance", "--bit-depth", "16"};
+    std::vector<std::string> nst_args{"-c", a, "-s", s, "-o", dir / "nst.png"};
+    nst_args.insert(nst_args.end(), flags.begin(), flags.end());
+    const outcome single = run_program(NST_CLI_PATH, nst_args, dir);
+    INFO("nst: " << single.err);
+    REQUIRE(single.code == 0);
+    std::vector<std::string> batch_args{"--contents", a, "--styles", s, "--output-dir", dir / "out"};
+    batch_args.insert(batch_args.end(), flags.begin(), flags.end());
+    const outcome batch = run_batch(dir, batch_args);
+    INFO("nst-batch: " << batch.err);
+    REQUIRE(batch.code == 0);
+
+    const nst::image expected = nst::load_image(dir / "nst.png"), got = nst::load_image(dir / "out/a__s.png");
+    REQUIRE(got.shape() == expected.shape());
+    CHECK(got.shape(1) == 40);
+    CHECK(nst::test::max_abs_diff(got, expected) == 0.0f);
+    const std::string png = read_text(dir / "out/a__s.png");
+    REQUIRE(png.size() > 25);
+    CHECK(int(static_cast<unsigned char>(png[24])) == 16);  // IHDR bit depth
+    for (const std::string& needle : std::vector<std::string>{
+             "\"program\": \"nst-batch\"", "\"content\": \"" + a + "\"", "\"styles\": [\"" + s + "\"]",
+          "\"output\": \"" + (dir / "out/a__s.png") + "\"", "\"size\": 40", "\"normalize_gradients\": true",
+          "\"lbfgs_history\": 3", "\"content_layer_weights\": [1]", "\"init_noise\": 0.3", "\"seed\": 7",
+          "\"adam_beta1\": 0.8", "\"model\": \"vgg19\"", "\"weights_preprocessing\": \"caffe\"",
+          "\"colors\": \"luminance\"", "\"bit_depth\": 16", "\"content_weight\": 5"}) {
+        INFO("looking for " << needle);
+        CHECK(has(png, needle));
+    }
+
+    // The flags make a difference: without them the image is another.
+    const outcome plain = run_batch(dir, {"--contents", a, "--styles", s, "--output-dir", dir / "plain", "--weights",
+                                          nst::test::weights_path(data), "--size", "40", "-i", "4", "--threads", "1",
+                                          "-q"});
+    REQUIRE(plain.code == 0);
+    CHECK(nst::test::max_abs_diff(nst::load_image(dir / "plain/a__s.png"), expected) > 2.0f);
+}
+
+TEST_CASE("batch: a manifest's masks and colours are its job's, as nst's flags; a missing mask fails its job",
+          "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string a = make_image(dir, "a.png", 1), s = make_image(dir, "s.png", 3);
+    nst::image left({40, 56, 3});  // white on the left half: the style's and the content's region
+    for (std::size_t y = 0; y < 40; ++y)
+        for (std::size_t x = 0; x < 56; ++x)
+            for (std::size_t c = 0; c < 3; ++c) left(y, x, c) = x < 28 ? 255.0f : 0.0f;
+    nst::save_image(left, dir / "mask.png");
+    std::ofstream(dir / "jobs.csv") << "content,style,output,content-mask,style-mask,colors\n"
+                                       "a.png,s.png,masked.png,mask.png,mask.png,histogram\n"
+                                       "a.png,s.png,plain.png,,,\n"
+                                       "a.png,s.png,broken.png,missing.png,,\n";
+    const outcome r = run_batch(dir, tiny(data, {"--manifest", dir / "jobs.csv", "--output-dir", dir / "out",
+                                                 "--report", dir / "r.jsonl"}));
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 1);
+    CHECK(fs::exists(dir / "out/plain.png"));
+    CHECK_FALSE(fs::exists(dir / "out/broken.png"));
+    CHECK(count_with(lines_of(read_text(dir / "r.jsonl")), "missing.png") == 1);
+
+    const outcome single = run_program(NST_CLI_PATH, tiny(data, {"-c", a, "-s", s, "-o", dir / "nst.png", "-q",
+                                                                 "--content-mask", dir / "mask.png", "--style-mask",
+                                                                 dir / "mask.png", "--colors", "histogram"}),
+                                       dir);
+    INFO("nst: " << single.err);
+    REQUIRE(single.code == 0);
+    const nst::image expected = nst::load_image(dir / "nst.png");
+    CHECK(nst::test::max_abs_diff(nst::load_image(dir / "out/masked.png"), expected) == 0.0f);
+    CHECK(nst::test::max_abs_diff(nst::load_image(dir / "out/plain.png"), expected) > 2.0f);
+    const std::string png = read_text(dir / "out/masked.png");
+    CHECK(has(png, "\"content_mask\": \"" + (dir / "mask.png") + "\""));
+    CHECK(has(png, "\"colors\": \"histogram\""));
 }
 
 TEST_CASE("batch: mpirun -np 2 shares six jobs between both ranks once each, a rerun skips all six",

@@ -1,6 +1,8 @@
 // Tests of nst::stylize_cache (style_transfer/stylize_cache.hpp): its keys tell apart everything
-// a style target depends on; and stylize with a cache gives the same image as without, computing
-// a style's targets once and reusing them (the end-to-end part skips without ../shared).
+// a style target depends on; stylize with a cache gives the same image as without, computing
+// a style's targets once and reusing them; and a file read by stylize_weights into the cache is
+// the one stylize then uses (the end-to-end parts skip without ../shared).
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -94,4 +96,32 @@ TEST_CASE("stylize_cache: stylize with a cache gives the uncached image and reus
     nst::stylize(content, {style}, o);  // another working size: computed
     CHECK(cache.style_target_misses() == 3);
     CHECK(cache.style_target_hits() == 1);
+}
+
+TEST_CASE("stylize_cache: stylize_weights reads the file once; stylize then uses that copy, not the file",
+          "[style_transfer][cache][data]") {
+    const std::string data = nst::test::require_shared_data();
+    nst::test::temp_folder dir;
+    const std::string link = dir / "weights.h5";
+    std::filesystem::create_symlink(nst::test::weights_path(data), link);
+    nst::stylize_options o;
+    o.weights = link;
+    o.size = 32;
+    o.iterations = 2;
+    o.threads = 1;
+    nst::stylize_cache cache;
+    o.cache = &cache;
+    const auto first = nst::stylize_weights(o);
+    CHECK(nst::stylize_weights(o) == first);  // the same copy
+    CHECK(cache.weights_reads() == 1);
+
+    std::filesystem::remove(link);  // stylize can now only use the cached copy
+    nst::stylize_options uncached = o;
+    uncached.cache = nullptr;
+    REQUIRE_THROWS_AS(nst::stylize_weights(uncached), nst::io_error);
+    const nst::image content = pattern(24, 32, 1), style = pattern(24, 32, 2);
+    const nst::stylize_result r = nst::stylize(content, {style}, o);
+    CHECK(r.iterations == 2);
+    CHECK(r.weights.sha256 == first->info.sha256);
+    CHECK(cache.weights_reads() == 1);
 }

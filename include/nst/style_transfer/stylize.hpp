@@ -149,11 +149,6 @@ inline nst::image style_input(const nst::image& style, const image_size& size, c
     return o.colors == color_mode::histogram ? match_color_statistics(resized, content) : resized;
 }
 
-// The weights file stylize reads and the key the cache stores its weights and targets under.
-inline std::string weights_key(const stylize_options& o) {
-    return (o.weights.empty() ? find_vgg19_weights("", "") : o.weights) + " sha256 " + o.weights_sha256;
-}
-
 /*  One style image's Gram target per layer of `layers` (from o.cache when it holds them; a style
     recoloured to the content under color_mode::histogram depends on the content and is not
     cached). */
@@ -536,11 +531,8 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     const std::vector<scale_step> plan = plan_scales(o);
     const std::vector<working_sizes> sizes = plan_scale_sizes(content_input, styles, o, plan);
     const scoped_threads threads(o.threads);
-    weights_options pin;
-    pin.expected_sha256 = o.weights_sha256;
-    const std::string path = o.weights.empty() ? find_vgg19_weights("", "") : o.weights;
-    const auto read = [&] { return std::make_shared<const model_weights>(read_model_weights(path, pin)); };
-    std::shared_ptr<const model_weights> weights = o.cache ? o.cache->weights(weights_key(o), read) : read();
+    const std::string path = weights_path(o);
+    std::shared_ptr<const model_weights> weights = stylize_weights(o);  // through o.cache (stylize_cache.hpp)
     const std::string model = weights->model;
     return with_vgg<float, P>(resolve_model(o, model, path), [&](auto net) {
         return stylize_net<typename decltype(net)::type>(start, plan, sizes, std::move(weights), content_input,

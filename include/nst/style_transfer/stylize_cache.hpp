@@ -5,6 +5,7 @@
 //
 //     nst::stylize_cache cache;
 //     options.cache = &cache;
+//     nst::stylize_weights(options);  // optional: read (and check) the weights file now, into the cache
 //     for (const auto& content : contents) nst::stylize(content, {style}, options);  // style targets once
 #pragma once
 
@@ -22,9 +23,12 @@
 #include "../io/detail/sha256.hpp"
 #include "../io/image.hpp"
 #include "../io/model_weights.hpp"
+#include "../io/read_weights.hpp"
 #include "../io/weights_identity.hpp"
+#include "../io/weights_lookup.hpp"
 #include "../layers/conv_precision.hpp"
 #include "../layers/pool2x2.hpp"
+#include "options.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
@@ -47,7 +51,14 @@ public:
         }
         std::shared_ptr<const model_weights> loaded = read();
         const std::lock_guard<std::mutex> lock(mutex_);
+        ++weights_reads_;
         return weights_.emplace(key, std::move(loaded)).first->second;
+    }
+
+    // How often a weights file was read into this cache (once per file unless two calls missed it at once).
+    std::size_t weights_reads() const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return weights_reads_;
     }
 
     /*  The per-layer Gram targets stored under `key` for the network type Net; the first time,
@@ -90,8 +101,31 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<const model_weights>> weights_;
     std::map<std::string, std::shared_ptr<const void>> targets_;
-    std::size_t hits_ = 0, misses_ = 0;
+    std::size_t hits_ = 0, misses_ = 0, weights_reads_ = 0;
 };
+
+namespace detail {
+
+// The weights file stylize reads, and the key the cache stores its weights and targets under.
+inline std::string weights_path(const stylize_options& o) {
+    return o.weights.empty() ? find_vgg19_weights("", "") : o.weights;
+}
+inline std::string weights_key(const stylize_options& o) { return weights_path(o) + " sha256 " + o.weights_sha256; }
+
+}  // namespace detail
+
+/*  The weights file a stylize call with `o` uses (o.weights, else find_vgg19_weights), read and
+    checked (o.weights_sha256, the file's format and values) through o.cache when it has one: the
+    first call reads the file, later ones (stylize's included) share that copy. A program that
+    checks the file before its first stylize calls this with its cache, so the file is read once.
+    throws: io_error / invalid_argument as read_model_weights. */
+inline std::shared_ptr<const model_weights> stylize_weights(const stylize_options& o) {
+    weights_options pin;
+    pin.expected_sha256 = o.weights_sha256;
+    const std::string path = detail::weights_path(o);
+    const auto read = [&] { return std::make_shared<const model_weights>(read_model_weights(path, pin)); };
+    return o.cache ? o.cache->weights(detail::weights_key(o), read) : read();
+}
 
 /*  The key of one style image's targets: everything they depend on besides the network type
     (which style_targets adds): the image's pixels (SHA-256), its working size, the layers, the

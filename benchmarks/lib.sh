@@ -1,0 +1,62 @@
+# What the benchmark scripts share; sourced (after `set -euo pipefail`), never run:
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# Sets `repo` (the repository's root) and defines:
+#   bench_help                      prints the calling script's header comment (its --help)
+#   bench_data_dir BUILD_DIR        $DATA_DIR, else BUILD_DIR's configured NST_DATA_DIR, else <repo>/../shared
+#   bench_require NAME FILE...      exits 1 naming the first missing file
+#   bench_build BUILD_DIR DATA_DIR TARGET... [-j N]
+#                                   configures a Release build in BUILD_DIR unless one is there, then
+#                                   builds the targets (their output hidden)
+#   bench_commit                    the checked-out commit, short, "(with uncommitted changes)" when
+#                                   the tree differs from it; "unknown" outside git
+#   bench_stamp                     "date: ... UTC, commit ..., <CPU model>, N cores, load average ...":
+#                                   where a figure comes from
+#   time_field FILE LABEL           a value from /usr/bin/time -v's output (LABEL: the start of its line)
+#   wall_seconds FILE               its wall clock time (h:mm:ss or m:ss.ss) in seconds
+#   peak_rss_mb FILE                its peak resident set size in MB
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+bench_help() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+bench_data_dir() {
+  local configured
+  configured=$(sed -n 's/^NST_DATA_DIR:[A-Z]*=//p' "$1/CMakeCache.txt" 2>/dev/null | head -1)
+  echo "${DATA_DIR:-${configured:-$repo/../shared}}"
+}
+
+bench_require() {
+  local name=$1 f; shift
+  for f in "$@"; do
+    [[ -f $f ]] || { echo "$name: $f not found (set DATA_DIR)" >&2; exit 1; }
+  done
+  [[ -x /usr/bin/time ]] || { echo "$name: /usr/bin/time not found (apt-get install time)" >&2; exit 1; }
+}
+
+bench_build() {
+  local build_dir=$1 data_dir=$2; shift 2
+  if [[ ! -f $build_dir/CMakeCache.txt ]]; then
+    cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DNST_DATA_DIR="$data_dir" >/dev/null
+  fi
+  cmake --build "$build_dir" --target "$@" >/dev/null
+}
+
+bench_commit() {
+  local commit
+  commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null) || { echo unknown; return; }
+  git -C "$repo" diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+  echo "$commit"
+}
+
+bench_stamp() {
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit)," \
+       "$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+time_field() { grep -F "$2" "$1" | head -1 | sed 's/.*: //'; }
+
+wall_seconds() {
+  awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }' <<<"$(time_field "$1" "Elapsed (wall clock)")"
+}
+
+peak_rss_mb() { echo $(( $(time_field "$1" "Maximum resident set size") / 1024 )); }
