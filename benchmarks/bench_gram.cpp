@@ -5,7 +5,14 @@
 //
 // FLOP/s convention: forward counts C^2 M flops (the multiply-adds of a symmetric product, i.e.
 // syrk's work, half of gemm's 2 C^2 M); backward counts the 2 C^2 M flops of the C x C by C x M
-// product. Compare with bench_layers' convolution rates run in the same session.
+// product. Both are real flops (no Winograd-style effective count).
+//
+// The yardstick: conv_direct/C:../side:.. runs the C -> C 3x3 convolution of the same block
+// (conv1_2, conv2_2, conv3_2, conv4_2, conv5_2) with conv_algorithm::direct, nst's implicit-GEMM
+// kernel, whose counted flops are all performed: the real FLOP rate of the project's own
+// convolution kernel on that layer, measured in the same run next to the Gram rows. Compare
+// FLOP/cpu_s (flops per CPU second of all threads), which load on a shared machine disturbs
+// less than the wall-time FLOP/s.
 #include <time.h>
 
 #include <cstddef>
@@ -111,6 +118,36 @@ void gram_backward(benchmark::State& state, variant v) {
     set_flops(state, 2.0 * double(c) * double(c) * double(f.shape(1) * f.shape(2)), cpu_started);
 }
 
+// The C -> C convolution of the block, implicit GEMM (every counted flop performed), forward.
+template <std::size_t C> void conv_direct(benchmark::State& state) {
+    const std::size_t side = std::size_t(state.range(1));
+    nst::conv3x3<float, C, C> conv;
+    nst::tensor4<float> w = xt::empty<float>({C, C, std::size_t(3), std::size_t(3)});
+    nst::tensor1<float> b = xt::empty<float>({C});
+    nst::bench::fill_hashed(w, 7, -0.05, 0.05);
+    nst::bench::fill_hashed(b, 8, -0.1, 0.1);
+    conv.set_weights(std::move(w), std::move(b));
+    conv.set_conv_algorithm(nst::conv_algorithm::direct);
+    const tensor3<float> x = activations(state);
+    tensor3<float> y;
+    conv.forward(x, y);  // maps the output before the timing
+    const double cpu_started = process_seconds();
+    for (auto _ : state) {
+        conv.forward(x, y);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    set_flops(state, nst::bench::conv3x3_flops(C, C, side, side), cpu_started);
+}
+
+using conv_function = void (*)(benchmark::State&);
+conv_function conv_for(std::int64_t c) {
+    if (c == 64) return conv_direct<64>;
+    if (c == 128) return conv_direct<128>;
+    if (c == 256) return conv_direct<256>;
+    return conv_direct<512>;
+}
+
 // Style-layer shapes (channels, side) at a 512 x 512 input, relu1_1 .. relu5_1. The variants of
 // one shape run next to each other, so that load drifting on a shared machine hits them alike.
 const bool registered = [] {
@@ -120,6 +157,7 @@ const bool registered = [] {
             b->ArgNames({"C", "side"})->Args({s[0], s[1]})->UseRealTime();
             b->Unit(benchmark::kMicrosecond);
         };
+        shape(benchmark::RegisterBenchmark("conv_direct", conv_for(s[0])));
         for (const variant v : {variant::reference, variant::blocked})
             shape(benchmark::RegisterBenchmark(("gram_forward/" + std::string(name(v))).c_str(),
                                                gram_forward, v));
