@@ -13,11 +13,26 @@
 // convolution kernel on that layer, measured in the same run next to the Gram rows. Compare
 // FLOP/cpu_s (flops per CPU second of all threads), which load on a shared machine disturbs
 // less than the wall-time FLOP/s.
+//
+// Note on the reference forward: OpenBLAS 0.3.21 runs the syrk of these shapes on one thread
+// even when it may use two (its process CPU time equals the main thread's), so its FLOP/cpu_s is
+// a one-thread rate; compare wall times on a quiet machine before preferring it.
+//
+// What the OpenBLAS kernel set gives (OPENBLAS_CORETYPE; 2026-11-30, on top of commit a7ca932,
+// 2 threads, machine at load ~7, so provisional): the blocked Gram stays 1.3-4x below the
+// implicit-GEMM convolution per CPU second whatever the kernel set. Haswell (AVX2, what this
+// machine's environment sets) is the slowest: forward 2.3-4.1x, backward 2.0-3.5x below the
+// convolution. Unset (OpenBLAS picks Cooperlake here) and SkylakeX (both AVX-512) bring the
+// backward at C = 256, 512 within 1.3-1.7x; the forward and the C = 64, 128 shapes (long M,
+// where syrk's per-call rate stays near 40-60 GFLOP per CPU second in every kernel set) stay
+// 1.7-3.8x below.
 #include <time.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 
 #include <benchmark/benchmark.h>
 
@@ -70,13 +85,28 @@ double process_seconds() {
     return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
+// The conv_direct row's FLOP/cpu_s of each shape (C, side), set when that row has run.
+std::map<std::pair<std::int64_t, std::int64_t>, double>& conv_rates() {
+    static std::map<std::pair<std::int64_t, std::int64_t>, double> rates;
+    return rates;
+}
+
 // FLOP/s per wall second, and FLOP per CPU second of all threads together (cpu_started: the
 // process CPU time before the timed loop): on a loaded machine the second shows the work's
-// efficiency when the first mostly shows the load.
-void set_flops(benchmark::State& state, double flops_per_iteration, double cpu_started) {
+// efficiency when the first mostly shows the load. Gram rows also get conv_over_gram: the
+// conv_direct row's FLOP/cpu_s at the same shape over this row's (the target is <= 1.5).
+void set_flops(benchmark::State& state, double flops_per_iteration, double cpu_started,
+               bool is_conv = false) {
     const double flops = flops_per_iteration * double(state.iterations());
+    const double per_cpu_second = flops / (process_seconds() - cpu_started);
     state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsRate);
-    state.counters["FLOP/cpu_s"] = flops / (process_seconds() - cpu_started);
+    state.counters["FLOP/cpu_s"] = per_cpu_second;
+    const auto shape = std::make_pair(state.range(0), state.range(1));
+    if (is_conv) {
+        conv_rates()[shape] = per_cpu_second;
+    } else if (const auto conv = conv_rates().find(shape); conv != conv_rates().end()) {
+        state.counters["conv_over_gram"] = conv->second / per_cpu_second;
+    }
 }
 
 void gram_forward(benchmark::State& state, variant v) {
@@ -137,7 +167,7 @@ template <std::size_t C> void conv_direct(benchmark::State& state) {
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
-    set_flops(state, nst::bench::conv3x3_flops(C, C, side, side), cpu_started);
+    set_flops(state, nst::bench::conv3x3_flops(C, C, side, side), cpu_started, true);
 }
 
 using conv_function = void (*)(benchmark::State&);
