@@ -5,12 +5,34 @@
 //
 // FLOP/s convention: forward counts C^2 M flops (the multiply-adds of a symmetric product, i.e.
 // syrk's work, half of gemm's 2 C^2 M); backward counts the 2 C^2 M flops of the C x C by C x M
-// product. Compare with bench_layers' convolution rates run in the same session.
+// product. Both are real flops (no Winograd-style effective count).
+//
+// The yardstick: conv_direct/C:../side:.. runs the C -> C 3x3 convolution of the same block
+// (conv1_2, conv2_2, conv3_2, conv4_2, conv5_2) with conv_algorithm::direct, nst's implicit-GEMM
+// kernel, whose counted flops are all performed: the real FLOP rate of the project's own
+// convolution kernel on that layer, measured in the same run next to the Gram rows. Compare
+// FLOP/cpu_s (flops per CPU second of all threads), which load on a shared machine disturbs
+// less than the wall-time FLOP/s.
+//
+// Note on the reference forward: OpenBLAS 0.3.21 runs the syrk of these shapes on one thread
+// even when it may use two (its process CPU time equals the main thread's), so its FLOP/cpu_s is
+// a one-thread rate; compare wall times on a quiet machine before preferring it.
+//
+// What the OpenBLAS kernel set gives (OPENBLAS_CORETYPE; 2026-11-30, on top of commit a7ca932,
+// 2 threads, machine at load ~7, so provisional): the blocked Gram stays 1.3-4x below the
+// implicit-GEMM convolution per CPU second whatever the kernel set. Haswell (AVX2, what this
+// machine's environment sets) is the slowest: forward 2.3-4.1x, backward 2.0-3.5x below the
+// convolution. Unset (OpenBLAS picks Cooperlake here) and SkylakeX (both AVX-512) bring the
+// backward at C = 256, 512 within 1.3-1.7x; the forward and the C = 64, 128 shapes (long M,
+// where syrk's per-call rate stays near 40-60 GFLOP per CPU second in every kernel set) stay
+// 1.7-3.8x below.
 #include <time.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 
 #include <benchmark/benchmark.h>
 
@@ -63,13 +85,28 @@ double process_seconds() {
     return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
+// The conv_direct row's FLOP/cpu_s of each shape (C, side), set when that row has run.
+std::map<std::pair<std::int64_t, std::int64_t>, double>& conv_rates() {
+    static std::map<std::pair<std::int64_t, std::int64_t>, double> rates;
+    return rates;
+}
+
 // FLOP/s per wall second, and FLOP per CPU second of all threads together (cpu_started: the
 // process CPU time before the timed loop): on a loaded machine the second shows the work's
-// efficiency when the first mostly shows the load.
-void set_flops(benchmark::State& state, double flops_per_iteration, double cpu_started) {
+// efficiency when the first mostly shows the load. Gram rows also get conv_over_gram: the
+// conv_direct row's FLOP/cpu_s at the same shape over this row's (the target is <= 1.5).
+void set_flops(benchmark::State& state, double flops_per_iteration, double cpu_started,
+               bool is_conv = false) {
     const double flops = flops_per_iteration * double(state.iterations());
+    const double per_cpu_second = flops / (process_seconds() - cpu_started);
     state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsRate);
-    state.counters["FLOP/cpu_s"] = flops / (process_seconds() - cpu_started);
+    state.counters["FLOP/cpu_s"] = per_cpu_second;
+    const auto shape = std::make_pair(state.range(0), state.range(1));
+    if (is_conv) {
+        conv_rates()[shape] = per_cpu_second;
+    } else if (const auto conv = conv_rates().find(shape); conv != conv_rates().end()) {
+        state.counters["conv_over_gram"] = conv->second / per_cpu_second;
+    }
 }
 
 void gram_forward(benchmark::State& state, variant v) {
@@ -111,6 +148,36 @@ void gram_backward(benchmark::State& state, variant v) {
     set_flops(state, 2.0 * double(c) * double(c) * double(f.shape(1) * f.shape(2)), cpu_started);
 }
 
+// The C -> C convolution of the block, implicit GEMM (every counted flop performed), forward.
+template <std::size_t C> void conv_direct(benchmark::State& state) {
+    const std::size_t side = std::size_t(state.range(1));
+    nst::conv3x3<float, C, C> conv;
+    nst::tensor4<float> w = xt::empty<float>({C, C, std::size_t(3), std::size_t(3)});
+    nst::tensor1<float> b = xt::empty<float>({C});
+    nst::bench::fill_hashed(w, 7, -0.05, 0.05);
+    nst::bench::fill_hashed(b, 8, -0.1, 0.1);
+    conv.set_weights(std::move(w), std::move(b));
+    conv.set_conv_algorithm(nst::conv_algorithm::direct);
+    const tensor3<float> x = activations(state);
+    tensor3<float> y;
+    conv.forward(x, y);  // maps the output before the timing
+    const double cpu_started = process_seconds();
+    for (auto _ : state) {
+        conv.forward(x, y);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    set_flops(state, nst::bench::conv3x3_flops(C, C, side, side), cpu_started, true);
+}
+
+using conv_function = void (*)(benchmark::State&);
+conv_function conv_for(std::int64_t c) {
+    if (c == 64) return conv_direct<64>;
+    if (c == 128) return conv_direct<128>;
+    if (c == 256) return conv_direct<256>;
+    return conv_direct<512>;
+}
+
 // Style-layer shapes (channels, side) at a 512 x 512 input, relu1_1 .. relu5_1. The variants of
 // one shape run next to each other, so that load drifting on a shared machine hits them alike.
 const bool registered = [] {
@@ -120,6 +187,7 @@ const bool registered = [] {
             b->ArgNames({"C", "side"})->Args({s[0], s[1]})->UseRealTime();
             b->Unit(benchmark::kMicrosecond);
         };
+        shape(benchmark::RegisterBenchmark("conv_direct", conv_for(s[0])));
         for (const variant v : {variant::reference, variant::blocked})
             shape(benchmark::RegisterBenchmark(("gram_forward/" + std::string(name(v))).c_str(),
                                                gram_forward, v));

@@ -82,6 +82,16 @@ TEMPLATE_TEST_CASE("blocked gram and gram_backward equal plain products on odd s
         tensor3<T> resized = xt::ones<T>({2, 2, 2});  // wrong shape: resized
         gram_backward(f, dg, T(scale), resized);
         REQUIRE(xt::allclose(resized, expected, tol, tol));
+
+        // A symmetric dG: 2 dG F / scale without forming dG + dG^T.
+        const tensor2<T> sym = dg + xt::transpose(dg);
+        const tensor3<double> expected_sym = reference_gram_backward(f, tensor2<T>(sym / T(2)), scale);
+        tensor3<T> sym_into = xt::full_like(f, T(7));
+        symmetric_gram_backward(f, tensor2<T>(sym / T(2)), T(scale), sym_into);
+        REQUIRE(xt::allclose(sym_into, expected_sym, tol, tol));
+        REQUIRE_THROWS_AS(symmetric_gram_backward(f, tensor2<T>(xt::zeros<T>({s[0] + 1, s[0] + 1})),
+                                                  T(scale), sym_into),
+                          shape_error);
     }
     REQUIRE_THROWS_AS(gram_backward(tensor3<T>(), tensor2<T>()), shape_error);
 }

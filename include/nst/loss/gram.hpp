@@ -144,6 +144,23 @@ void gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale, tensor3<T
     detail::left_product(sym.data(), f.data(), c, m, T(1) / scale, df.data());
 }
 
+// Backward of gram for a symmetric dL/dG, e.g. a style loss's 2 (G - A) / denom (G and its
+// target are symmetric): dL/dF = 2 dG F / scale, the same as gram_backward without the copy and
+// mirror of dG. requires: dg symmetric (not checked; a non-symmetric dg gives 2 dG F / scale).
+template <class T>
+void symmetric_gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale, tensor3<T>& df) {
+    if (f.size() == 0)
+        throw shape_error("symmetric_gram_backward: expected non-empty C x H x W activations, got " +
+                          shape_string(f.shape()));
+    const std::size_t c = f.shape(0), m = f.shape(1) * f.shape(2);
+    if (dg.shape(0) != c || dg.shape(1) != c)
+        throw shape_error("symmetric_gram_backward: expected a " + std::to_string(c) + " x " +
+                          std::to_string(c) + " gradient for activations " +
+                          shape_string(f.shape()) + ", got " + shape_string(dg.shape()));
+    df.resize(f.shape());
+    detail::left_product(dg.data(), f.data(), c, m, T(2) / scale, df.data());
+}
+
 template <class T>
 tensor3<T> gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale = T(1)) {
     tensor3<T> df;

@@ -47,6 +47,7 @@ public:
             target_.size() == 0)
             throw shape_error("style_loss: the target must be a non-empty square Gram matrix, got " +
                               shape_string(target_.shape()));
+        symmetric_target_ = xt::all(xt::equal(target_, xt::transpose(target_)));
     }
 
     // Returns E at activations f and writes dE/df into df.
@@ -70,7 +71,12 @@ public:
             sum += double(e) * double(e);
             d[i] = e * to_gradient;
         }
-        gram_backward(f, diff, scale, df);
+        // dE/dF = (D + D^T) F / scale for D = dE/dG; D is symmetric when A is (a Gram, a blend
+        // of Grams), and then the backward skips forming D + D^T.
+        if (symmetric_target_)
+            symmetric_gram_backward(f, diff, scale, df);
+        else
+            gram_backward(f, diff, scale, df);
         return T(sum / double(denom));
     }
 
@@ -79,6 +85,7 @@ public:
 private:
     tensor2<T> target_;
     style_normalization norm_;
+    bool symmetric_target_ = true;
 };
 
 }  // namespace NST_SIMD_NAMESPACE
