@@ -68,14 +68,18 @@ inline std::vector<scale_step> split_iterations(const std::vector<std::size_t>& 
     return plan;
 }
 
-/*  The plan of a run: options.scales, or the multiscale pyramid up to options.size, or options.size
-    alone, with options.iterations split over them.
+/*  The sizes a run asks for, before the budget is split (which may leave some out): options.scales,
+    or the multiscale pyramid up to options.size, or options.size alone. Every one of them is checked
+    (big enough for the network, within the memory limit) whether or not it gets steps, so whether
+    options are accepted does not depend on the budget. */
+inline std::vector<std::size_t> requested_scales(const stylize_options& o) {
+    return !o.scales.empty() ? o.scales : o.multiscale ? multiscale_sizes(o.size) : std::vector<std::size_t>{o.size};
+}
+
+/*  The plan of a run: requested_scales with options.iterations split over them.
     requires: validate_options(o, ...) accepted o. */
 inline std::vector<scale_step> plan_scales(const stylize_options& o) {
-    const std::vector<std::size_t> sizes = !o.scales.empty() ? o.scales
-                                           : o.multiscale    ? multiscale_sizes(o.size)
-                                                             : std::vector<std::size_t>{o.size};
-    return split_iterations(sizes, o.iterations);
+    return split_iterations(requested_scales(o), o.iterations);
 }
 
 // Optimizer steps over the whole plan (what a progress display counts to).
