@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coarse-to-fine against single-scale (issue 10 part 1), through the `nst` program: for each size,
 # README command 1 (tubingen.jpg + starry_night.jpg, default weights and layers, L-BFGS) cut to
-# ITERS iterations, once single-scale and once with --scales (halving down to >= 128 px, e.g.
+# ITERS iterations, once single-scale and once with --scales (halving down to >= SMALLEST px, e.g.
 # 512 -> 128,256,512), both under /usr/bin/time -v, alternating which runs first. It prints per run
 # wall, user and sys time and peak RSS, and from the --log CSVs:
 #   - the final-size loss (lowest total loss logged at the output size);
@@ -15,6 +15,7 @@
 # Settings (environment variables, defaults in brackets):
 #   SIZES ["256 512"]   output sizes (longer side); 1024 takes ~4x the time of 512
 #   ITERS [150]         --iterations of every run (the coarse-to-fine run's whole budget)
+#   SMALLEST [128]      the coarsest scale is the smallest halving of the size that is >= this
 #   THREADS [2]  ROUNDS [1]  EXTRA []  (more nst flags for every run, e.g. "--optimizer adam")
 #   DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared]
 # Raw results: BUILD_DIR/coarse_to_fine/ (CSV logs, time -v outputs, images).
@@ -25,6 +26,7 @@ case ${1:-} in -h|--help) bench_help; exit 0 ;; esac
 build_dir=${1:-$repo/build}
 SIZES=${SIZES:-"256 512"}
 ITERS=${ITERS:-150}
+SMALLEST=${SMALLEST:-128}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 EXTRA=${EXTRA:-}
@@ -40,10 +42,10 @@ work=$build_dir/coarse_to_fine
 mkdir -p "$work"
 export OMP_NUM_THREADS=$THREADS
 
-# 512 -> 128,256,512
+# 512 -> 128,256,512 (SMALLEST 128), 256,512 (SMALLEST 256)
 scales_for() {
   local s=$1 list=$1
-  while (( s / 2 >= 128 )); do s=$((s / 2)); list="$s,$list"; done
+  while (( s / 2 >= SMALLEST )); do s=$((s / 2)); list="$s,$list"; done
   echo "$list"
 }
 

@@ -103,6 +103,19 @@ TEST_CASE("plan_scales follows scales, multiscale or size; planned_iterations su
     REQUIRE(nst::plan_scales(o).size() == 5);
 }
 
+TEST_CASE("requested_scales keeps the scales the budget leaves out", "[scale_plan]") {
+    nst::stylize_options o;
+    o.size = 256;
+    REQUIRE(nst::requested_scales(o) == sizes_t{256});
+    o.scales = {32, 128, 256};
+    o.iterations = 1;
+    REQUIRE(nst::plan_scales(o).size() == 1);  // only the last size gets the one step
+    REQUIRE(nst::requested_scales(o) == sizes_t{32, 128, 256});
+    o.scales.clear();
+    o.multiscale = true;
+    REQUIRE(nst::requested_scales(o) == sizes_t{128, 181, 256});
+}
+
 TEST_CASE("size_invariant_factor is 1 at 512 px and follows the pixel count", "[scale_plan]") {
     REQUIRE(nst::size_invariant_factor(512) == 1.0);
     REQUIRE(nst::size_invariant_factor(256) == 4.0);

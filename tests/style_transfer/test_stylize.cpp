@@ -459,14 +459,25 @@ TEST_CASE("stylize coarse-to-fine stopped on a coarse scale returns its best, up
     REQUIRE(r.output.shape(1) == 96);
 }
 
-TEST_CASE("stylize coarse-to-fine: a scale too small for the deepest layer is named", "[stylize][scales]") {
-    nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 10);  // 20 px gets a step
-    o.scales = {20, 96};  // 20 x 15 at 20 px: relu5_1 needs 16 on both sides
-    try {
-        nst::stylize(inputs().content, {inputs().style}, o);
-        FAIL("no error");
-    } catch (const nst::invalid_argument& e) {
-        REQUIRE(std::string(e.what()).find("at scale 20: content working size 20 x 15 is too small") == 0);
+TEST_CASE("stylize coarse-to-fine: a scale too small for the deepest layer is named, with or without steps",
+          "[stylize][scales]") {
+    const nst::image img = xt::zeros<float>({300, 400, 3});  // 20 x 15 at 20 px: relu5_1 needs 16 on both sides
+    nst::stylize_options o;
+    o.weights = "/nonexistent/weights.h5";  // never reached: the sizes are checked first
+    o.size = 96;
+    o.scales = {20, 96};
+    for (const std::size_t budget : {10, 2}) {
+        o.iterations = budget;
+        // A budget of 2 gives the 20 px scale no steps: it is checked all the same.
+        REQUIRE(nst::plan_scales(o).size() == (budget == 10 ? 2u : 1u));
+        std::string what = "no error";
+        try {
+            nst::stylize(img, {img}, o);
+        } catch (const nst::invalid_argument& e) {
+            what = e.what();
+        }
+        INFO("budget " << budget);
+        REQUIRE(what.find("at scale 20: content working size 20 x 15 is too small") == 0);
     }
 }
 

@@ -70,6 +70,37 @@ double pass_floats(std::size_t h, std::size_t w, std::size_t deepest, const std:
     return kept + (with_backward ? 4.0 : 2.0) * largest;
 }
 
+/*  Floats the region masks add to the optimisation (none without masks). Style masks: each
+    style's region at the working size; per style and style layer the region pooled to the layer
+    (the loss keeps its square root) and the style's own Gram target; and the masked loss's two
+    transient copies of its largest layer's activations (the features scaled by the mask, a copy
+    of their gradient). A content mask: the mask at the working size and pooled to each content
+    layer. */
+template <class Net> double mask_floats(std::size_t h, std::size_t w, const stylize_options& o) {
+    const auto shapes = Net::output_shapes({3, h, w});
+    const double pixels = double(h) * double(w);
+    double floats = 0;
+    if (has_style_masks(o)) {
+        const double styles = double(o.style_masks.size());
+        double largest = 0;
+        for (const auto& n : o.style_layers) {
+            const auto& s = shapes[Net::layer_index(n)];
+            const double positions = double(s[1]) * double(s[2]);
+            floats += styles * (positions + double(s[0]) * double(s[0]));
+            largest = std::max(largest, double(s[0]) * positions);
+        }
+        floats += styles * pixels + 2.0 * largest;
+    }
+    if (o.content_mask.size() != 0) {
+        floats += pixels;
+        for (const auto& n : o.content_layers) {
+            const auto& s = shapes[Net::layer_index(n)];
+            floats += double(s[1]) * double(s[2]);
+        }
+    }
+    return floats;
+}
+
 template <class Net>
 std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
                                   const std::vector<std::array<std::size_t, 2>>& style_sizes,
@@ -89,7 +120,8 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
     double style_pass = 0;
     for (const auto& s : style_sizes)
         style_pass = std::max(style_pass, pass_floats<Net>(s[0], s[1], deepest, read, false));
-    const double main_run = pass_floats<Net>(h, w, deepest, read, true) + image_copies * image;
+    const double main_run =
+        pass_floats<Net>(h, w, deepest, read, true) + image_copies * image + mask_floats<Net>(h, w, o);
     const double floats = params + std::max(style_pass, main_run);
     return std::uint64_t(memory_model::headroom * floats * sizeof(float)) +
            memory_model::per_thread_bytes * std::uint64_t(threads) + memory_model::process_bytes;
@@ -105,6 +137,8 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
         masks; whole ReLU outputs before max pooling) and four transient layer-sized buffers;
       - the optimizer's copies of the image (L-BFGS: 2 * history + 4, Adam: 4) plus the best
         image, the current gradient and the start;
+      - with style or content masks, the masks at each layer's size, each masked style's own
+        Gram targets and the masked loss's transient copies (mask_floats);
       - the style passes (forward only, at their own size), which run before the optimisation;
     then a headroom factor for the buffer pool's idle blocks and allocator slack, per-thread
     kernel scratch, and a fixed amount for the process (libraries, OpenBLAS, HDF5). README

@@ -7,7 +7,12 @@
 // budget), and the output size gets the rest. Large-scale structure forms in the cheap steps; the
 // output size, where the loss is measured, keeps most of the budget: measured at 128 -> 256 px
 // with 150 steps (tubingen + starry_night), a third of the cost spent below ended above the
-// single-scale loss, a tenth below it.
+// single-scale loss, a tenth below it. Why the coarse scales buy so little (measured at 256 and
+// 512 px): the upsampled start lacks the top octave of the style's texture (its style loss at the
+// new size is 10-40x the previous scale's), and after 128 px its content loss is higher too
+// (relu4_2 is 16 x 12 there); the new size rebuilds both first, and the coarse scales end up
+// worth about 10 steps at the output size however long they ran (37 or 150 steps at 128 px
+// before 256 px alike), so more coarse steps do not pay.
 #pragma once
 
 #include <algorithm>
@@ -68,14 +73,18 @@ inline std::vector<scale_step> split_iterations(const std::vector<std::size_t>& 
     return plan;
 }
 
-/*  The plan of a run: options.scales, or the multiscale pyramid up to options.size, or options.size
-    alone, with options.iterations split over them.
+/*  The sizes a run asks for, before the budget is split (which may leave some out): options.scales,
+    or the multiscale pyramid up to options.size, or options.size alone. Every one of them is checked
+    (big enough for the network, within the memory limit) whether or not it gets steps, so whether
+    options are accepted does not depend on the budget. */
+inline std::vector<std::size_t> requested_scales(const stylize_options& o) {
+    return !o.scales.empty() ? o.scales : o.multiscale ? multiscale_sizes(o.size) : std::vector<std::size_t>{o.size};
+}
+
+/*  The plan of a run: requested_scales with options.iterations split over them.
     requires: validate_options(o, ...) accepted o. */
 inline std::vector<scale_step> plan_scales(const stylize_options& o) {
-    const std::vector<std::size_t> sizes = !o.scales.empty() ? o.scales
-                                           : o.multiscale    ? multiscale_sizes(o.size)
-                                                             : std::vector<std::size_t>{o.size};
-    return split_iterations(sizes, o.iterations);
+    return split_iterations(requested_scales(o), o.iterations);
 }
 
 // Optimizer steps over the whole plan (what a progress display counts to).

@@ -404,17 +404,25 @@ inline stylize_options options_at_scale(const stylize_options& o, std::size_t si
     return at;
 }
 
-// Step 1 for every scale of the plan; an error names the scale when there are several.
+/*  Step 1 for every requested scale, also those the budget gives no steps (requested_scales), so a
+    bad scale is refused whatever the budget; returns the working sizes of the plan's steps. An
+    error names the scale when several were requested. */
 inline std::vector<working_sizes> plan_scale_sizes(const nst::image& content, const std::vector<nst::image>& styles,
                                                    const stylize_options& o, const std::vector<scale_step>& plan) {
+    const std::vector<std::size_t> requested = requested_scales(o);
+    std::vector<working_sizes> checked;
+    for (const std::size_t size : requested) {
+        try {
+            checked.push_back(plan_working_sizes(content, styles, options_at_scale(o, size)));
+        } catch (const invalid_argument& e) {
+            if (requested.size() == 1) throw;
+            throw invalid_argument("at scale " + std::to_string(size) + ": " + e.what());
+        }
+    }
     std::vector<working_sizes> sizes;
     for (const scale_step& step : plan) {
-        try {
-            sizes.push_back(plan_working_sizes(content, styles, options_at_scale(o, step.size)));
-        } catch (const invalid_argument& e) {
-            if (plan.size() == 1) throw;
-            throw invalid_argument("at scale " + std::to_string(step.size) + ": " + e.what());
-        }
+        const auto at = std::find(requested.begin(), requested.end(), step.size);
+        sizes.push_back(checked[std::size_t(at - requested.begin())]);
     }
     return sizes;
 }
