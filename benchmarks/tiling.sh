@@ -2,12 +2,15 @@
 # A stylisation larger than the memory limit, in tiles: a square content at SIZE px (tubingen.jpg
 # stretched to a square) with starry_night.jpg, `--tile TILE --memory-limit LIMIT`, under
 # /usr/bin/time -v: wall and CPU time, peak RSS, and nst's own estimates (read from its refusals
-# with --memory-limit 1: the tiled run's, and the untiled one's for comparison).
+# with --memory-limit 1: the tiled run's, and the untiled one's for comparison, both at SIZE).
+# With MULTISCALE=1 the run is coarse-to-fine (--multiscale): the scales up to TILE px run on the
+# whole image, the larger ones in tiles.
 #
 # Usage:  benchmarks/tiling.sh [BUILD_DIR]     (default BUILD_DIR: <repo>/build)
 # Settings (environment): SIZE [1600], TILE [512], LIMIT [900M], ITERATIONS [8] (L-BFGS; each
 # tile gets ITERATIONS / sweeps per sweep, see style_transfer/tile_plan.hpp), THREADS [2],
-# DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared], KEEP [empty: a folder to keep the output and the log in].
+# DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared], KEEP [empty: a folder to keep the output and the log in],
+# MULTISCALE [empty; 1: --multiscale].
 # Needs /usr/bin/python3 with PIL (to make the square content). Expensive: minutes.
 set -euo pipefail
 
@@ -18,6 +21,7 @@ TILE=${TILE:-512}
 LIMIT=${LIMIT:-900M}
 ITERATIONS=${ITERATIONS:-8}
 THREADS=${THREADS:-2}
+MULTISCALE=${MULTISCALE:-}
 DATA_DIR=$(bench_data_dir "$build_dir")
 
 bench_build "$build_dir" "$DATA_DIR" nst_cli
@@ -39,14 +43,16 @@ estimate() { { "$nst" "${args[@]}" "$@" --memory-limit 1 --output "$work/x.png" 
 tiled_estimate=$(estimate --tile "$TILE")
 untiled_estimate=$(estimate)
 
-/usr/bin/time -v -o "$work/time.txt" "$nst" "${args[@]}" --tile "$TILE" --memory-limit "$LIMIT" \
-  --iterations "$ITERATIONS" --output "$work/out.png" --log "$work/loss.csv" 2>"$work/stderr.txt" || {
+run_args=(--tile "$TILE" --memory-limit "$LIMIT" --iterations "$ITERATIONS")
+mode=""
+if [[ -n $MULTISCALE ]]; then run_args+=(--multiscale); mode=", coarse-to-fine (--multiscale)"; fi
+/usr/bin/time -v -o "$work/time.txt" "$nst" "${args[@]}" "${run_args[@]}" --output "$work/out.png" --log "$work/loss.csv" 2>"$work/stderr.txt" || {
   cat "$work/stderr.txt" "$work/time.txt" >&2; exit 1; }
 field() { time_field "$work/time.txt" "$1"; }
 rss_kb=$(field "Maximum resident set size (kbytes)")
 limit_mb=$(awk -v l="$LIMIT" 'BEGIN { n = l + 0; u = substr(l, length(l)); f = u == "G" ? 1024 : u == "M" ? 1 : 1 / 1048576; printf "%.0f", n * f }')
 
-echo "# nst: ${SIZE}x${SIZE} in tiles of $TILE px under --memory-limit $LIMIT (tubingen stretched + starry_night, L-BFGS, $ITERATIONS iterations, $THREADS threads)"
+echo "# nst: ${SIZE}x${SIZE} in tiles of $TILE px under --memory-limit $LIMIT (tubingen stretched + starry_night, L-BFGS, $ITERATIONS iterations$mode, $THREADS threads)"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$repo" rev-parse --short HEAD)," \
      "$(lscpu | sed -n 's/^Model name: *//p' | head -1); load average before/after: see uptime"
 echo
@@ -55,6 +61,8 @@ echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 echo "| $(field 'Elapsed (wall clock) time (h:mm:ss or m:ss)') | $(field 'User time (seconds)') s |" \
      "$(field 'System time (seconds)') s | $((rss_kb / 1024)) MB | $limit_mb MB | $tiled_estimate |" \
      "$untiled_estimate | $(tail -1 "$work/stderr.txt" | sed -n 's/^nst: \([0-9]*\) iterations.*/\1/p') |"
+echo
+echo "log rows per size (size: rows): $(awk -F, 'NR > 1 { n[$8]++ } END { for (s in n) printf "%s: %d  ", s, n[s] }' "$work/loss.csv")"
 echo
 tail -1 "$work/stderr.txt"
 if (( rss_kb / 1024 > limit_mb )); then echo "tiling.sh: peak RSS above the limit" >&2; exit 1; fi

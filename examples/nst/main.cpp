@@ -123,7 +123,7 @@ int run(int argc, char** argv) {
 
     warn_about_openblas_core();
     catch_stop_signals();
-    progress_display display(tiling.window ? tiling.iterations() : nst::planned_iterations(c.options));
+    progress_display display(nst::planned_iterations(in.content, in.styles, c.options));
     display.print_every(c.print_every);
     run_record record(c);
     const nst::stop_flag stop(stop_requested());

@@ -1094,3 +1094,43 @@ TEST_CASE("cli: above --memory-limit, tiling engages by itself with a notice", "
     REQUIRE(out.shape(1) == 192);
     require_no_output(dir, {"out.png"});
 }
+
+TEST_CASE("cli: --multiscale above --memory-limit runs the small scale whole, tiles the large one, logs both",
+          "[cli][data][tiling][scales]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    // --multiscale at 192 px: 136 then 192 px. A limit that 136 px meets whole and 192 px only in
+    // tiles of 128 px (1 thread, as run).
+    nst::stylize_options o;
+    o.size = 192;
+    o.threads = 1;
+    o.multiscale = true;
+    o.iterations = 10;  // 1 step at 136 px, 9 at 192 px
+    const nst::image style = nst::load_image(data + "/images/starry_night.jpg");
+    const auto style_size = nst::detail::style_working_sizes({style}, o);
+    const std::uint64_t limit = nst::estimate_tiled_memory(144, 192, style_size, 128, o);
+    REQUIRE(nst::estimate_stylize_memory(144, 192, style_size, o) > limit);
+    std::vector<std::string> args = tiny_run(data, dir / "out.png",
+                                             {"--threads", "1", "--memory-limit", std::to_string(limit), "--multiscale",
+                                              "--log", dir / "log.csv"},
+                                             "10");
+    args[std::size_t(std::find(args.begin(), args.end(), "--size") - args.begin()) + 1] = "192";
+    const auto r = run_nst(dir, args);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    REQUIRE(r.err.find("tiles of 128 px") != std::string::npos);
+    const std::vector<log_row> rows = read_log(dir / "log.csv");
+    REQUIRE(rows.front().size == 136);
+    REQUIRE(rows.back().size == 192);
+    std::size_t coarse = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        coarse += rows[i].size == 136 ? 1 : 0;
+        if (i > 0) REQUIRE(rows[i].size >= rows[i - 1].size);
+    }
+    REQUIRE(coarse == 2);  // iteration 0 and its one step
+    REQUIRE(rows.size() > coarse + 8);  // the tiled scale: every step of every tile visit
+    const nst::image out = nst::load_image(dir / "out.png");
+    REQUIRE(out.shape(0) == 144);
+    REQUIRE(out.shape(1) == 192);
+    require_no_output(dir, {"out.png", "log.csv"});
+}

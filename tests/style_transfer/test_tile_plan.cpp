@@ -1,6 +1,9 @@
 // Tests of style_transfer/tile_plan.hpp: how a tiled stylisation cuts the image (cores partition
 // each axis on multiples of 16, windows fit the tile size), when tiling engages (asked for, or
-// only when the untiled estimate exceeds the memory limit) and how the iterations are spread.
+// only when the untiled estimate exceeds the memory limit; with coarse-to-fine, per scale) and how
+// the iterations are spread.
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -104,4 +107,51 @@ TEST_CASE("tile plan: few iterations make two sweeps, none make none; a tile bel
     REQUIRE(nst::plan_tiling(content, {style}, o).iterations() == 0);
     o.tile = 100;
     REQUIRE_THROWS_WITH(nst::validate_options(o, 1), Catch::Contains("tile size") && Catch::Contains("100"));
+}
+
+TEST_CASE("tile plan: coarse-to-fine tiles only the scales that need it", "[tiling][scales]") {
+    const nst::image content = tile_test_image(300, 400), style = tile_test_image(200, 300);
+    nst::stylize_options o;
+    o.size = 400;
+    o.iterations = 100;
+    o.multiscale = true;  // 141, 200, 283, 400 px
+    const std::vector<nst::scale_step> steps = nst::plan_scales(o);
+    REQUIRE(steps.size() == 4);
+    REQUIRE(steps[2].size == 283);
+
+    // Asked for tiles of 256 px: the scales that fit in one (141, 200) run whole.
+    o.tile = 256;
+    std::vector<nst::tiling_plan> tiling = nst::plan_scale_tiling(content, {style}, o);
+    REQUIRE(tiling.size() == 4);
+    REQUIRE(tiling[0].window == 0);
+    REQUIRE(tiling[1].window == 0);
+    REQUIRE(tiling[2].window == 256);  // 283 x 212
+    REQUIRE(tiling[3].window == 256);
+    // Each tiled scale spreads its own share of the budget; plan_tiling is the last scale's.
+    REQUIRE(tiling[3].sweeps == std::clamp<std::size_t>(steps[3].iterations / 50, 2, 10));
+    REQUIRE(tiling[3].iterations_per_visit == steps[3].iterations / tiling[3].sweeps);
+    REQUIRE(nst::plan_tiling(content, {style}, o).iterations() == tiling[3].iterations());
+    std::size_t total = steps[0].iterations + steps[1].iterations + tiling[2].iterations() + tiling[3].iterations();
+    REQUIRE(nst::planned_iterations(content, {style}, o) == total);
+    REQUIRE(nst::planned_iterations(content, {style}, o) > nst::planned_iterations(o));
+
+    // Automatic: a limit that 283 px meets whole and 400 px only in tiles tiles the last scale alone.
+    o.tile = 0;
+    const auto style_sizes = [&](std::size_t side) { return nst::scaled_size(200, 300, side); };
+    const std::uint64_t at_283 = nst::estimate_stylize_memory(212, 283, {style_sizes(283)}, o);
+    o.memory_limit = std::max(at_283, nst::estimate_tiled_memory(300, 400, {style_sizes(400)}, 256, o));
+    REQUIRE(nst::estimate_stylize_memory(300, 400, {style_sizes(400)}, o) > o.memory_limit);
+    tiling = nst::plan_scale_tiling(content, {style}, o);
+    REQUIRE(tiling[0].window == 0);
+    REQUIRE(tiling[2].window == 0);
+    REQUIRE(tiling[3].window >= 256);
+    REQUIRE(nst::any_tiled(tiling));
+    total = steps[0].iterations + steps[1].iterations + steps[2].iterations + tiling[3].iterations();
+    REQUIRE(nst::planned_iterations(content, {style}, o) == total);
+
+    // Explicit tiles above the limit: the error names the scale.
+    o.tile = 256;
+    o.memory_limit = at_283;
+    REQUIRE_THROWS_WITH(nst::plan_scale_tiling(content, {style}, o),
+                        Catch::Contains("at scale ") && Catch::Contains("tiles of 256 px"));
 }

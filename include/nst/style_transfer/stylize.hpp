@@ -548,10 +548,11 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
     });
 }
 
-// The same call in tiles (tiled.hpp, included at the end of this file).
+// The same call with some scales in tiles (tiled.hpp, included at the end of this file).
 template <pooling P, class... Callbacks>
 stylize_result stylize_tiled_with(const nst::image& content, const std::vector<nst::image>& styles,
-                                  const stylize_options& o, const tiling_plan& plan, Callbacks&... callbacks);
+                                  const stylize_options& o, const std::vector<tiling_plan>& tiling,
+                                  Callbacks&... callbacks);
 
 }  // namespace detail
 
@@ -580,15 +581,10 @@ stylize_result stylize(const nst::image& content, const std::vector<nst::image>&
         if (options.style_masks[i].size() != 0)
             check_mask_image(options.style_masks[i], content, "style mask " + std::to_string(i + 1));
     if (options.content_mask.size() != 0) check_mask_image(options.content_mask, content, "content mask");
-    const tiling_plan tiles = plan_tiling(content, styles, options);
-    if (tiles.window && (!options.style_masks.empty() || options.content_mask.size() != 0 ||
-                         !options.scales.empty() || options.multiscale))
-        throw invalid_argument("this run would be tiled (" + std::to_string(tiles.window) +
-                               " px tiles), and tiling does not support style or content masks or coarse-to-fine "
-                               "scales yet: use a smaller size or a higher memory limit");
-    if (tiles.window && options.pooling_mode == pooling::average)
-        return detail::stylize_tiled_with<pooling::average>(content, styles, options, tiles, callbacks...);
-    if (tiles.window) return detail::stylize_tiled_with<pooling::max>(content, styles, options, tiles, callbacks...);
+    const std::vector<tiling_plan> tiling = plan_scale_tiling(content, styles, options);
+    if (any_tiled(tiling) && options.pooling_mode == pooling::average)
+        return detail::stylize_tiled_with<pooling::average>(content, styles, options, tiling, callbacks...);
+    if (any_tiled(tiling)) return detail::stylize_tiled_with<pooling::max>(content, styles, options, tiling, callbacks...);
     if (options.pooling_mode == pooling::average)
         return detail::stylize_with<pooling::average>(content, styles, options, callbacks...);
     return detail::stylize_with<pooling::max>(content, styles, options, callbacks...);

@@ -1,6 +1,7 @@
-// Where a tiled stylisation cuts the image (style_transfer/tiled.hpp does the work): the tile
-// size (asked for, or the largest whose working memory fits the limit), the halo of context
-// around each tile, the tiles along each axis and how the iterations are spread over sweeps.
+// Where a tiled stylisation cuts the image (style_transfer/tiled.hpp does the work): which scales
+// of a coarse-to-fine run are tiled, the tile size (asked for, or the largest whose working memory
+// fits the limit), the halo of context around each tile, the tiles along each axis and how a
+// scale's iterations are spread over sweeps.
 #pragma once
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "../io/image.hpp"
 #include "memory_estimate.hpp"
 #include "options.hpp"
+#include "scale_plan.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
@@ -104,7 +106,8 @@ inline std::vector<std::array<std::size_t, 2>> style_working_sizes(const std::ve
 /*  Working memory of a tiled run with tiles of `window` px: one tile's optimisation (the
     untiled estimate at the tile's size, style passes over style tiles of that size too) plus
     the whole-image buffers it keeps: the content, the image being built, the blend and the
-    result (12 bytes per pixel each) and the largest style image at its working size. */
+    result (12 bytes per pixel each), the largest style image at its working size, and the
+    region masks (4 bytes per pixel each: one per style with style masks, one content mask). */
 inline std::uint64_t estimate_tiled_memory(std::size_t h, std::size_t w,
                                            const std::vector<std::array<std::size_t, 2>>& style_sizes,
                                            std::size_t window, const stylize_options& o) {
@@ -114,24 +117,25 @@ inline std::uint64_t estimate_tiled_memory(std::size_t h, std::size_t w,
         style_tiles.push_back({std::min(window, s[0]), std::min(window, s[1])});
         largest_style = std::max<std::uint64_t>(largest_style, std::uint64_t(s[0]) * s[1]);
     }
-    const std::uint64_t whole = 12 * (4 * std::uint64_t(h) * w + largest_style);
+    const std::uint64_t masks = (has_style_masks(o) ? style_sizes.size() : 0) + (o.content_mask.size() != 0 ? 1 : 0);
+    const std::uint64_t whole = 12 * (4 * std::uint64_t(h) * w + largest_style) + 4 * masks * std::uint64_t(h) * w;
     return estimate_stylize_memory(std::min(window, h), std::min(window, w), style_tiles, o) + whole;
 }
 
-/*  How stylize() will tile this call: with options.tile > 0, tiles of that size (rounded down
-    to a multiple of 16) whenever the working size does not fit in one; with options.tile == 0,
-    only when the untiled estimate exceeds the memory limit, then the largest tiles that fit.
-    Iterations: sweeps = iterations / 50 clamped to 2..10 (at most `iterations`), each tile
-    getting iterations / sweeps per sweep.
-    ensures: window == 0 means an ordinary, untiled run (which refuses when over the limit).
-    throws:  invalid_argument when tiles of options.tile px exceed the memory limit. */
-inline tiling_plan plan_tiling(const image& content, const std::vector<image>& styles, const stylize_options& o) {
-    const auto size = detail::content_working_size(content, o);
-    const auto style_sizes = detail::style_working_sizes(styles, o);
+namespace detail {
+
+/*  plan_tiling for one scale of a run: its longer side and its optimizer steps (scale_plan.hpp).
+    throws: invalid_argument when tiles of options.tile px exceed the memory limit. */
+inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>& styles, const stylize_options& options,
+                                  const scale_step& step) {
+    stylize_options o = options;
+    o.size = step.size;
+    const auto size = content_working_size(content, o);
+    const auto style_sizes = style_working_sizes(styles, o);
     const std::uint64_t limit = o.memory_limit ? o.memory_limit : default_memory_limit();
     tiling_plan plan;
     if (o.tile > 0) {
-        plan.window = detail::align_down(o.tile);
+        plan.window = align_down(o.tile);
         if (size[0] <= plan.window && size[1] <= plan.window) return {};
         const std::uint64_t need = estimate_tiled_memory(size[0], size[1], style_sizes, plan.window, o);
         if (need > limit)
@@ -141,17 +145,66 @@ inline tiling_plan plan_tiling(const image& content, const std::vector<image>& s
                                    "; use smaller tiles or raise the memory limit");
     } else {
         if (estimate_stylize_memory(size[0], size[1], style_sizes, o) <= limit) return {};
-        for (std::size_t w = detail::align_down(std::max(size[0], size[1])); w >= detail::smallest_tile && !plan.window;
-             w -= detail::tile_alignment)
+        for (std::size_t w = align_down(std::max(size[0], size[1])); w >= smallest_tile && !plan.window;
+             w -= tile_alignment)
             if (estimate_tiled_memory(size[0], size[1], style_sizes, w, o) <= limit) plan.window = w;
         if (!plan.window) return {};
     }
-    plan.halo = detail::halo_for(plan.window);
-    plan.rows = detail::split_axis(size[0], plan.window, plan.halo);
-    plan.cols = detail::split_axis(size[1], plan.window, plan.halo);
-    plan.sweeps = std::min<std::size_t>(o.iterations, std::clamp<std::size_t>(o.iterations / 50, 2, 10));
-    plan.iterations_per_visit = plan.sweeps ? o.iterations / plan.sweeps : 0;
+    plan.halo = halo_for(plan.window);
+    plan.rows = split_axis(size[0], plan.window, plan.halo);
+    plan.cols = split_axis(size[1], plan.window, plan.halo);
+    plan.sweeps = std::min<std::size_t>(step.iterations, std::clamp<std::size_t>(step.iterations / 50, 2, 10));
+    plan.iterations_per_visit = plan.sweeps ? step.iterations / plan.sweeps : 0;
     return plan;
+}
+
+}  // namespace detail
+
+/*  How stylize() tiles each scale of this call (one plan per step of plan_scales(options), in
+    order). A scale is tiled, with options.tile > 0, when its working size does not fit in one
+    tile of that size (rounded down to a multiple of 16); with options.tile == 0, only when its
+    untiled estimate exceeds the memory limit, then with the largest tiles that fit. So a
+    coarse-to-fine run optimises its small scales on the whole image and tiles only the large
+    ones. A tiled scale's steps are spread over sweeps = steps / 50 clamped to 2..10 (at most
+    `steps`), each tile getting steps / sweeps per sweep.
+    ensures: window == 0 means an ordinary, untiled scale (which refuses when over the limit).
+    throws:  invalid_argument when tiles of options.tile px exceed the memory limit (naming the
+             scale when there are several). */
+inline std::vector<tiling_plan> plan_scale_tiling(const image& content, const std::vector<image>& styles,
+                                                  const stylize_options& o) {
+    const std::vector<scale_step> steps = plan_scales(o);
+    std::vector<tiling_plan> plans;
+    for (const scale_step& step : steps) {
+        try {
+            plans.push_back(detail::plan_tiling_at(content, styles, o, step));
+        } catch (const invalid_argument& e) {
+            if (steps.size() == 1) throw;
+            throw invalid_argument("at scale " + std::to_string(step.size) + ": " + e.what());
+        }
+    }
+    return plans;
+}
+
+// The tiling of the run's last scale (the output size): plan_scale_tiling(...).back().
+inline tiling_plan plan_tiling(const image& content, const std::vector<image>& styles, const stylize_options& o) {
+    return plan_scale_tiling(content, styles, o).back();
+}
+
+// True when some scale of the plans is tiled.
+inline bool any_tiled(const std::vector<tiling_plan>& plans) {
+    return std::any_of(plans.begin(), plans.end(), [](const tiling_plan& p) { return p.window != 0; });
+}
+
+/*  Optimizer steps over the whole run, as its progress reports count them: per scale, the
+    plan's steps, or for a tiled scale every step of every tile visit (tiling_plan::iterations). */
+inline std::size_t planned_iterations(const image& content, const std::vector<image>& styles,
+                                      const stylize_options& o) {
+    const std::vector<scale_step> steps = plan_scales(o);
+    const std::vector<tiling_plan> tiling = plan_scale_tiling(content, styles, o);
+    std::size_t total = 0;
+    for (std::size_t k = 0; k < steps.size(); ++k)
+        total += tiling[k].window ? tiling[k].iterations() : steps[k].iterations;
+    return total;
 }
 
 }  // namespace NST_SIMD_NAMESPACE

@@ -1,22 +1,29 @@
 // Stylising an image whose working memory exceeds the limit, in overlapping tiles (issue 12).
 //
-// stylize() comes here when plan_tiling (tile_plan.hpp) returns a tile size. The style targets
-// stay global: each style image is run through VGG19 in tiles of the same size at its full
-// working size, and the Gram sums of the tiles' cores add up to the whole image's Gram matrix.
-// The image is then optimised tile by tile, in sweeps: each window (core plus halo) gets
-// iterations_per_visit steps of the usual objective with its own content target (the content
-// inside the window: the halo gives the core pixels their whole receptive field) and the global
-// style targets, and its result is blended back in place with a weight that is 1 on the core
-// and falls smoothly to 0 at the window's edge, so no tile border shows.
+// stylize() comes here when plan_scale_tiling (tile_plan.hpp) tiles some scale of the run. The
+// scales run in turn as in an untiled coarse-to-fine run (stylize.hpp, stylize_net): a scale
+// that fits in one piece runs on the whole image (run_scale), a tiled one (run_tiled_scale)
+// starts from the previous scale's result upsampled, like any scale.
+//
+// A tiled scale: the style targets stay global: each style image is run through VGG19 in tiles
+// of the same size at its full working size, and the Gram sums of the tiles' cores add up to the
+// whole image's Gram matrix. The image is then optimised tile by tile, in sweeps: each window
+// (core plus halo) gets iterations_per_visit steps of the usual objective with its own content
+// target (the content inside the window: the halo gives the core pixels their whole receptive
+// field) and the global style targets, and its result is blended back in place with a weight
+// that is 1 on the core and falls smoothly to 0 at the window's edge, so no tile border shows.
+// Style and content masks are cut to the window: each tile's masked terms see its part of them.
 //
 // Balance: the content and TV terms are sums over the tile's pixels, the Gram-normalised style
-// term is not; the style weight is multiplied by (tile area / image area) so that each pixel
-// feels the same pull between content and style as in a whole-image run.
+// term is not; the style weight is multiplied by the tile's share of the image (with a style
+// mask: its share of that style's region) so that each pixel feels the same pull between content
+// and style as in a whole-image run.
 //
 // Memory: one tile's optimisation plus a few whole-image buffers (estimate_tiled_memory).
-// Progress: callbacks see one report per optimizer iteration of every tile visit, numbered
-// through the whole run (up to tiling_plan::iterations()); the losses are those of the tile
-// being optimised, x and current_image() the whole image as of the last finished visit.
+// Progress: callbacks see one report per optimizer iteration of every tile visit, numbered on
+// through the whole run (planned_iterations(content, styles, options) in all); the losses are
+// those of the tile being optimised, x and current_image() the whole image as of the last
+// finished visit.
 #pragma once
 
 #include <algorithm>
@@ -24,6 +31,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -116,39 +124,148 @@ inline std::size_t style_halo_for(std::size_t window) {
     return std::max<std::size_t>(16, std::min<std::size_t>({96, align_down(window / 4), align_down((window - 48) / 2)}));
 }
 
-/*  The global style targets, as blended_style_targets (stylize.hpp) computes them, from tiles
-    of plan.window px (halo: style_halo_for): per layer, the sum over each style's tiles of the cores' Gram sums, divided
-    by the layer's position count (the "gatys" Gram normalisation), blend-weighted. */
+/*  One style image's Gram target per layer (the "gatys" normalisation, as style_target), from
+    tiles of `window` px (halo: style_halo_for): the sum of the cores' Gram sums over the tiles,
+    divided by the layer's position count. requires: net keeps the outputs of `layers`. */
 template <class Net>
-std::vector<tensor2<typename Net::value_type>> tiled_style_targets(Net& net, const std::vector<nst::image>& styles,
+std::vector<tensor2<typename Net::value_type>> tiled_style_image_targets(Net& net, const nst::image& style,
+                                                                         const std::vector<std::size_t>& layers,
+                                                                         std::size_t window, const stylize_options& o) {
+    using T = typename Net::value_type;
+    const std::size_t deepest = *std::max_element(layers.begin(), layers.end());
+    std::vector<tensor2<T>> sums(layers.size());
+    std::vector<double> positions(layers.size(), 0.0);
+    const std::size_t halo = style_halo_for(window);
+    for (const image_tile& t :
+         tiles_of(split_axis(style.shape(0), window, halo), split_axis(style.shape(1), window, halo))) {
+        net.forward(to_vgg_input<T>(crop_image(style, t.row_window, t.col_window), convention_of(o)), deepest);
+        for (std::size_t l = 0; l < layers.size(); ++l)
+            add_core_gram(net.output(layers[l]), layer_stride<Net>(layers[l]), t, sums[l], positions[l]);
+    }
+    for (std::size_t l = 0; l < layers.size(); ++l) sums[l] *= T(1.0 / positions[l]);
+    return sums;
+}
+
+/*  The global style targets, as blended_style_targets (stylize.hpp) computes them, from tiles of
+    `window` px: per layer, the blend-weighted sum of each style's tiled_style_image_targets (the
+    style as style_input gives it: recoloured to `content` under color_mode::histogram). */
+template <class Net>
+std::vector<tensor2<typename Net::value_type>> tiled_style_targets(Net& net, const nst::image& content,
+                                                                   const std::vector<nst::image>& styles,
                                                                    const std::vector<image_size>& sizes,
-                                                                   const tiling_plan& plan, const stylize_options& o) {
+                                                                   std::size_t window, const stylize_options& o) {
     using T = typename Net::value_type;
     const std::vector<std::size_t> layers = keep_layers(net, o.style_layers);
-    const std::size_t deepest = *std::max_element(layers.begin(), layers.end());
     const std::vector<double> blend = normalised_blend(o, styles.size());
     std::vector<tensor2<T>> targets(layers.size());
     for (std::size_t s = 0; s < styles.size(); ++s) {
         if (blend[s] == 0) continue;
-        const nst::image style = resize_image(styles[s], sizes[s][0], sizes[s][1], o.input_limits);
-        std::vector<tensor2<T>> sums(layers.size());
-        std::vector<double> positions(layers.size(), 0.0);
-        const std::size_t halo = style_halo_for(plan.window);
-        for (const image_tile& t : tiles_of(split_axis(sizes[s][0], plan.window, halo),
-                                            split_axis(sizes[s][1], plan.window, halo))) {
-            net.forward(to_vgg_input<T>(crop_image(style, t.row_window, t.col_window), convention_of(o)), deepest);
-            for (std::size_t l = 0; l < layers.size(); ++l)
-                add_core_gram(net.output(layers[l]), layer_stride<Net>(layers[l]), t, sums[l], positions[l]);
-        }
+        std::vector<tensor2<T>> grams =
+            tiled_style_image_targets(net, style_input(styles[s], sizes[s], content, o), layers, window, o);
         for (std::size_t l = 0; l < layers.size(); ++l) {
-            sums[l] *= T(blend[s] / positions[l]);
+            grams[l] *= T(blend[s]);
             if (targets[l].size() == 0)
-                targets[l] = std::move(sums[l]);
+                targets[l] = std::move(grams[l]);
             else
-                targets[l] += sums[l];
+                targets[l] += grams[l];
         }
     }
     return targets;
+}
+
+// What every tile of one tiled scale shares: the global style targets and the whole-image masks
+// that each tile cuts its part from.
+template <class T> struct shared_tile_terms {
+    // Per set, per style layer: one set (the blend), or with style masks one per style.
+    std::vector<std::vector<tensor2<T>>> targets;
+    // Per set: 1, or with style masks blend * style count (as add_masked_style_terms).
+    std::vector<double> weights;
+    // With style masks, per set: the style's region at the working size and its area.
+    std::vector<tensor2<float>> regions;
+    std::vector<double> region_areas;
+    tensor2<float> content_mask;  // at the working size; empty without a content mask
+};
+
+/*  The shared terms of a tiled scale whose content is `content` (at its working size): targets
+    as add_style_terms / add_masked_style_terms (stylize.hpp) use them, computed in tiles. */
+template <class Net>
+shared_tile_terms<typename Net::value_type> shared_terms_of(Net& net, const nst::image& content,
+                                                            const std::vector<nst::image>& styles,
+                                                            const std::vector<image_size>& sizes,
+                                                            std::size_t window, const stylize_options& o) {
+    using T = typename Net::value_type;
+    shared_tile_terms<T> shared;
+    if (o.content_mask.size() != 0)
+        shared.content_mask = mask_weights(o.content_mask, content.shape(0), content.shape(1), o.input_limits);
+    if (o.style_layers.empty()) return shared;
+    if (!has_style_masks(o)) {
+        shared.targets.push_back(tiled_style_targets(net, content, styles, sizes, window, o));
+        shared.weights.push_back(1.0);
+        return shared;
+    }
+    const std::vector<std::size_t> layers = keep_layers(net, o.style_layers);
+    const std::vector<double> blend = normalised_blend(o, styles.size());
+    std::vector<tensor2<float>> regions = style_regions(content, styles.size(), o);
+    for (std::size_t s = 0; s < styles.size(); ++s) {
+        if (blend[s] == 0) continue;
+        shared.targets.push_back(
+            tiled_style_image_targets(net, style_input(styles[s], sizes[s], content, o), layers, window, o));
+        shared.weights.push_back(blend[s] * double(styles.size()));
+        shared.region_areas.push_back(double(xt::sum(regions[s])()));
+        shared.regions.push_back(std::move(regions[s]));
+    }
+    return shared;
+}
+
+inline tensor2<float> crop_mask(const tensor2<float>& mask, const image_tile& t) {
+    tensor2<float> part(xt::view(mask, xt::range(t.row_window.begin, t.row_window.end),
+                                 xt::range(t.col_window.begin, t.col_window.end)));
+    return part;
+}
+
+/*  The content terms of one window, as add_content_terms (stylize.hpp), with `mask` (the
+    window's part of the content mask, empty: none) pooled to each content layer. */
+template <class Net>
+void add_window_content_terms(objective<Net>& loss, Net& net, const nst::image& window, const tensor2<float>& mask,
+                              const stylize_options& o) {
+    using T = typename Net::value_type;
+    if (mask.size() == 0 || o.content_layers.empty()) return add_content_terms(loss, net, window, o);
+    const std::vector<std::size_t> layers = keep_layers(net, o.content_layers);
+    net.forward(to_vgg_input<T>(window, convention_of(o)), *std::max_element(layers.begin(), layers.end()));
+    for (std::size_t k = 0; k < layers.size(); ++k) {
+        const double wk = o.content_layer_weights.empty() ? 1.0 / double(layers.size()) : o.content_layer_weights[k];
+        const auto size = layer_size<Net>(window, layers[k]);
+        tensor2<T> m = xt::cast<T>(pool_mask(mask, size[0], size[1]));
+        loss.add(o.content_layers[k], T(o.content_weight * wk), masked_content_loss<T>(net.output(layers[k]), std::move(m)),
+                 "content");
+    }
+}
+
+/*  The style terms of one window: each set's targets, weighted by the window's share of the image
+    (with style masks: of the set's region, whose window part each layer sees pooled). */
+template <class Net>
+void add_window_style_terms(objective<Net>& loss, const shared_tile_terms<typename Net::value_type>& shared,
+                            const image_tile& t, const nst::image& window, std::size_t image_pixels,
+                            const stylize_options& o) {
+    using T = typename Net::value_type;
+    const bool masked = !shared.regions.empty();
+    for (std::size_t e = 0; e < shared.targets.size(); ++e) {
+        const tensor2<float> part = masked ? crop_mask(shared.regions[e], t) : tensor2<float>();
+        const double share = masked ? double(xt::sum(part)()) / shared.region_areas[e]
+                                    : double(window.shape(0) * window.shape(1)) / double(image_pixels);
+        if (!(share > 0)) continue;  // the style's region does not reach this window
+        for (std::size_t l = 0; l < shared.targets[e].size(); ++l) {
+            const T weight = T(o.style_weight * style_layer_weight(o, l) * shared.weights[e] * share);
+            if (!masked) {
+                loss.add(o.style_layers[l], weight, style_loss<T>(shared.targets[e][l]), "style");
+                continue;
+            }
+            const auto size = layer_size<Net>(window, Net::layer_index(o.style_layers[l]));
+            const tensor2<T> m = xt::cast<T>(pool_mask(part, size[0], size[1]));
+            if (!(xt::sum(m)() > T(0))) continue;
+            loss.add(o.style_layers[l], weight, masked_style_loss<T>(shared.targets[e][l], m), "style");
+        }
+    }
 }
 
 template <class T> struct visit_outcome {
@@ -158,22 +275,21 @@ template <class T> struct visit_outcome {
 };
 
 /*  One visit of one tile: `iterations` optimizer steps on the window of x against the window's
-    content target, the global style targets (weighted by the tile's share of the image) and TV;
-    the best point of the visit is blended back into x. `report` receives the tile's progress. */
+    content target, the shared style targets and TV; the best point of the visit is blended back
+    into x. `report` receives the tile's progress. */
 template <class Net, class Report>
 visit_outcome<typename Net::value_type> visit_tile(Net& net, tensor3<typename Net::value_type>& x,
                                                    const nst::image& content,
-                                                   const std::vector<tensor2<typename Net::value_type>>& targets,
+                                                   const shared_tile_terms<typename Net::value_type>& shared,
                                                    const image_tile& t, std::size_t iterations,
                                                    const stylize_options& o, Report& report) {
     using T = typename Net::value_type;
     objective<Net> loss(net);
-    add_content_terms(loss, net, crop_image(content, t.row_window, t.col_window), o);
-    const double share = double(t.row_window.size() * t.col_window.size()) / double(x.shape(1) * x.shape(2));
-    for (std::size_t l = 0; l < targets.size(); ++l) {
-        const double wl = o.style_layer_weights.empty() ? 1.0 / double(targets.size()) : o.style_layer_weights[l];
-        loss.add(o.style_layers[l], T(o.style_weight * wl * share), style_loss<T>(targets[l]), "style");
-    }
+    loss.normalize_gradients(o.normalize_gradients);
+    const nst::image window = crop_image(content, t.row_window, t.col_window);
+    add_window_content_terms(loss, net, window,
+                             shared.content_mask.size() != 0 ? crop_mask(shared.content_mask, t) : tensor2<float>(), o);
+    add_window_style_terms(loss, shared, t, window, x.shape(1) * x.shape(2), o);
     // TV is a sum of squared pixel differences: tv_weight is per squared pixel level.
     if (o.tv_weight > 0)
         loss.add_image_term(T(o.tv_weight / (pixel_level(o) * pixel_level(o))), total_variation_loss<T>{}, "tv");
@@ -192,81 +308,187 @@ visit_outcome<typename Net::value_type> visit_tile(Net& net, tensor3<typename Ne
     return out;
 }
 
-// The whole run's result from the finished image and the last loss of every tile.
-template <class T>
-stylize_result tiled_result(const tensor3<T>& x, const std::vector<loss_value<T>>& tile_values, optim_result<T> totals,
-                            const output_image& to_rgb, double seconds) {
-    best_point<T> whole{x, {}};
+// The sum of the tiles' last losses: what a tiled scale reports as its result's loss.
+template <class T> loss_value<T> summed_tile_values(const std::vector<loss_value<T>>& tile_values) {
+    loss_value<T> whole;
     for (const auto& v : tile_values) {
-        whole.value.total += v.total;
-        whole.value.parts.insert(whole.value.parts.end(), v.parts.begin(), v.parts.end());
+        whole.total += v.total;
+        whole.parts.insert(whole.parts.end(), v.parts.begin(), v.parts.end());
     }
-    return make_result(whole, totals, to_rgb, seconds);
+    return whole;
 }
 
-// The tiled run on the network type Net, with the weights read (as stylize_net).
-template <class Net, class... Callbacks>
-stylize_result stylize_tiled_net(std::chrono::steady_clock::time_point start, model_weights&& w,
-                                 const nst::image& content_input, const std::vector<nst::image>& styles,
-                                 const stylize_options& options, const tiling_plan& plan, Callbacks&... callbacks) {
-    const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+/*  Sweeps over the tiles of `plan` on x (the whole image at this scale), each visit with
+    plan.iterations_per_visit steps; stops early when a visit is stopped by a callback or becomes
+    non-finite. Adds the steps and evaluations to r.at's counts as it goes; `report` receives
+    each visit's progress with the counts of the visits before it in `done`. */
+template <class Net, class Report>
+optim_result<typename Net::value_type> sweep_tiles(coarse_to_fine_run<typename Net::value_type>& r, Net& net,
+                                                   tensor3<typename Net::value_type>& x,
+                                                   const shared_tile_terms<typename Net::value_type>& shared,
+                                                   const tiling_plan& plan, const stylize_options& o,
+                                                   optim_result<typename Net::value_type>& done, Report& report) {
     using T = typename Net::value_type;
-    Net net;
-    load_model_weights(net, w);
-    stylize_options o = options;  // from here on with the convention resolved (convention_of)
-    o.weights_preprocessing = options.weights_preprocessing.value_or(w.convention);
-    const weights_info weights = w.info;
-    w.convs = {};  // the network holds its own copy now
-    net.set_precision(o.precision);
-    const auto size = content_working_size(content_input, o);
-    const nst::image content = resize_image(content_input, size[0], size[1], o.input_limits);
-    const std::vector<tensor2<T>> targets = tiled_style_targets(net, styles, style_working_sizes(styles, o), plan, o);
-    buffer_pool::instance().release_idle();
-
-    tensor3<T> x = initial_image<T>(content, o);
-    const output_image to_rgb{keeps_content_chroma(o) ? &content : nullptr, convention_of(o)};
     const std::vector<image_tile> tiles = tiles_of(plan.rows, plan.cols);
     std::vector<loss_value<T>> tile_values(tiles.size());
-    optim_result<T> totals;
-    std::string failure;
-    // A tile's progress, renumbered through the whole run (a later visit's start is not
-    // reported: it repeats the previous visit's last number).
-    const auto report = [&](const stylize_progress& p) {
-        if (p.iteration == 0 && totals.iterations > 0) return true;
-        const stylize_progress whole{totals.iterations + p.iteration, plan.iterations(), p.loss, p.content_loss,
-                                     p.style_loss, p.tv_loss, p.best_loss, seconds(), totals.evaluations + p.evaluations,
-                                     x, [&] { return to_rgb(x); }, o.size, 0, 1};
-        return invoke_callbacks(whole, callbacks...);
-    };
-    for (std::size_t sweep = 0; sweep < plan.sweeps && totals.reason == stop_reason::max_iterations; ++sweep)
-        for (std::size_t i = 0; i < tiles.size() && totals.reason == stop_reason::max_iterations; ++i) {
-            const visit_outcome<T> visit = visit_tile(net, x, content, targets, tiles[i], plan.iterations_per_visit, o, report);
+    for (std::size_t sweep = 0; sweep < plan.sweeps && done.reason == stop_reason::max_iterations; ++sweep)
+        for (std::size_t i = 0; i < tiles.size() && done.reason == stop_reason::max_iterations; ++i) {
+            const visit_outcome<T> visit =
+                visit_tile(net, x, r.content, shared, tiles[i], plan.iterations_per_visit, o, report);
             buffer_pool::instance().release_idle();  // windows differ in size: keep no idle blocks
             if (std::isfinite(visit.value.total)) tile_values[i] = visit.value;
-            totals.iterations += visit.run.iterations;
-            totals.evaluations += visit.run.evaluations;
+            done.iterations += visit.run.iterations;
+            done.evaluations += visit.run.evaluations;
             if (visit.run.reason == stop_reason::non_finite || visit.run.reason == stop_reason::stopped_by_callback)
-                totals.reason = visit.run.reason;
-            failure = visit.failure;
+                done.reason = visit.run.reason;
+            if (!visit.failure.empty()) r.failure = visit.failure;
         }
-    stylize_result result = tiled_result(x, tile_values, totals, to_rgb, seconds());
-    result.failure = failure;
-    result.weights = weights;
+    r.best.value = summed_tile_values(tile_values);
+    return done;
+}
+
+/*  Steps 2-5 of one tiled scale (the counterpart of run_scale, stylize.hpp): the start (the
+    initial image on the first scale, else next_scale_start), the shared terms at this size, the
+    sweeps; the scale's result (its best point) is the image after the last visit. */
+template <class Net, class... Callbacks>
+void run_tiled_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, const nst::image& content_input,
+                     const std::vector<nst::image>& styles, const working_sizes& sizes, const tiling_plan& plan,
+                     const stylize_options& o, Callbacks&... callbacks) {
+    using T = typename Net::value_type;
+    buffer_pool::instance().release_idle();  // the previous scale's blocks: another size
+    nst::image next_content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
+    tensor3<T> x = r.at.index == 0 ? initial_image<T>(next_content, o)
+                                   : next_scale_start<T>(r.best.x, r.content, next_content, o);
+    r.content = std::move(next_content);
+    r.best = best_point<T>{};
+    const shared_tile_terms<T> shared = shared_terms_of(net, r.content, styles, sizes.styles, plan.window, o);
+    buffer_pool::instance().release_idle();
+
+    const auto begun = std::chrono::steady_clock::now();
+    if (r.at.index == 0) r.started = begun;
+    r.at.seconds_before = std::chrono::duration<double>(begun - r.started).count();
+    const output_image to_rgb{keeps_content_chroma(o) ? &r.content : nullptr, convention_of(o)};
+    optim_result<T> done;  // this scale's visits so far
+    // A tile's progress, numbered on through the run (a later visit's start is not reported: it
+    // repeats the previous visit's last number).
+    const auto report = [&](const stylize_progress& p) {
+        if (p.iteration == 0 && done.iterations > 0) return true;
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
+        const stylize_progress whole{r.at.iterations_before + done.iterations + p.iteration, r.at.planned_total,
+                                     p.loss, p.content_loss, p.style_loss, p.tv_loss, p.best_loss,
+                                     r.at.seconds_before + seconds, r.at.evaluations_before + done.evaluations + p.evaluations,
+                                     x, [&] { return to_rgb(x); }, r.at.size, r.at.index, r.at.count};
+        return bool(invoke_callbacks(whole, callbacks...));
+    };
+    r.last = sweep_tiles(r, net, x, shared, plan, o, done, report);
+    r.best.x = std::move(x);
+    r.at.iterations_before += done.iterations;
+    r.at.evaluations_before += done.evaluations;
+}
+
+/*  Every scale's working sizes (step 1): plan_working_sizes for a scale that runs whole; for a
+    tiled one the same sizes, checked against what the deepest layer needs but not against the
+    memory limit (plan_tiling checked the tiles). An error names the scale when there are several. */
+inline std::vector<working_sizes> plan_tiled_scale_sizes(const nst::image& content,
+                                                         const std::vector<nst::image>& styles,
+                                                         const stylize_options& o, const std::vector<scale_step>& plan,
+                                                         const std::vector<tiling_plan>& tiling) {
+    std::vector<working_sizes> sizes;
+    for (std::size_t k = 0; k < plan.size(); ++k) {
+        const stylize_options at = options_at_scale(o, plan[k].size);
+        try {
+            if (!tiling[k].window) {
+                sizes.push_back(plan_working_sizes(content, styles, at));
+                continue;
+            }
+            working_sizes s{content_working_size(content, at), style_working_sizes(styles, at)};
+            require_side_at_least(s.content, min_input_side(at), "content");
+            for (std::size_t i = 0; i < s.styles.size(); ++i)
+                require_side_at_least(s.styles[i], min_input_side(at), "style image " + std::to_string(i + 1));
+            sizes.push_back(std::move(s));
+        } catch (const invalid_argument& e) {
+            if (plan.size() == 1) throw;
+            throw invalid_argument("at scale " + std::to_string(plan[k].size) + ": " + e.what());
+        }
+    }
+    return sizes;
+}
+
+/*  The run's result from its last scale (as stylize_net, stylize.hpp): stopped before the last
+    scale, that scale's result upsampled to the output size. */
+template <class T>
+stylize_result tiled_run_result(coarse_to_fine_run<T>& run, const image_size& output_size,
+                                const nst::image& content_input, const stylize_options& o, double seconds) {
+    if (run.best.x.shape(1) != output_size[0] || run.best.x.shape(2) != output_size[1]) {
+        nst::image content = resize_image(content_input, output_size[0], output_size[1], o.input_limits);
+        run.best.x = next_scale_start<T>(run.best.x, run.content, content, o);
+        run.content = std::move(content);
+    }
+    const output_image to_rgb{keeps_content_chroma(o) ? &run.content : nullptr, convention_of(o)};
+    stylize_result result = make_result(run.best, run.last, to_rgb, seconds);
+    result.iterations = run.at.iterations_before;
+    result.evaluations = run.at.evaluations_before;
+    result.failure = run.failure;
     return result;
 }
 
+/*  Steps 2-6 of a run with some scale tiled, on the network type Net with the weights read: the
+    scales in turn (run_scale or run_tiled_scale), each from the previous one's result. */
+template <class Net, class... Callbacks>
+stylize_result stylize_tiled_net(std::chrono::steady_clock::time_point start, const std::vector<scale_step>& plan,
+                                 const std::vector<working_sizes>& sizes, const std::vector<tiling_plan>& tiling,
+                                 std::shared_ptr<const model_weights> weights, const nst::image& content_input,
+                                 const std::vector<nst::image>& styles, const stylize_options& options,
+                                 Callbacks&... callbacks) {
+    using T = typename Net::value_type;
+    Net net;
+    load_model_weights(net, *weights);
+    stylize_options o = options;  // from here on with the convention resolved (convention_of)
+    o.weights_preprocessing = options.weights_preprocessing.value_or(weights->convention);
+    const weights_info identity = weights->info;
+    weights.reset();  // the network holds its own copy now (a cache may keep the file's)
+    net.set_precision(o.precision);
+
+    coarse_to_fine_run<T> run;
+    run.at.count = plan.size();
+    for (std::size_t k = 0; k < plan.size(); ++k)
+        run.at.planned_total += tiling[k].window ? tiling[k].iterations() : plan[k].iterations;
+    for (std::size_t k = 0; k < plan.size(); ++k) {
+        run.at.size = plan[k].size;
+        run.at.index = k;
+        run.at.iterations = plan[k].iterations;
+        const stylize_options at = options_at_scale(o, plan[k].size);
+        if (tiling[k].window)
+            run_tiled_scale(run, net, content_input, styles, sizes[k], tiling[k], at, callbacks...);
+        else
+            run_scale(run, net, content_input, styles, sizes[k], at, callbacks...);
+        if (run.last.reason == stop_reason::non_finite || run.last.reason == stop_reason::stopped_by_callback) break;
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stylize_result result = tiled_run_result(run, sizes.back().content, content_input, o, seconds);
+    result.weights = identity;
+    return result;
+}
+
+// Step 1 for every scale, the weights (through o.cache when set) and the network (as
+// stylize_with, stylize.hpp), for a run that plan_scale_tiling tiles somewhere.
 template <pooling P, class... Callbacks>
 stylize_result stylize_tiled_with(const nst::image& content_input, const std::vector<nst::image>& styles,
-                                  const stylize_options& o, const tiling_plan& plan, Callbacks&... callbacks) {
+                                  const stylize_options& o, const std::vector<tiling_plan>& tiling,
+                                  Callbacks&... callbacks) {
     const auto start = std::chrono::steady_clock::now();
+    const std::vector<scale_step> plan = plan_scales(o);
+    const std::vector<working_sizes> sizes = plan_tiled_scale_sizes(content_input, styles, o, plan, tiling);
     const scoped_threads threads(o.threads);
     weights_options pin;
     pin.expected_sha256 = o.weights_sha256;
     const std::string path = o.weights.empty() ? find_vgg19_weights("", "") : o.weights;
-    model_weights weights = read_model_weights(path, pin);
-    return with_vgg<float, P>(resolve_model(o, weights.model, path), [&](auto net) {
-        return stylize_tiled_net<typename decltype(net)::type>(start, std::move(weights), content_input, styles, o,
-                                                               plan, callbacks...);
+    const auto read = [&] { return std::make_shared<const model_weights>(read_model_weights(path, pin)); };
+    std::shared_ptr<const model_weights> weights = o.cache ? o.cache->weights(weights_key(o), read) : read();
+    const std::string model = weights->model;
+    return with_vgg<float, P>(resolve_model(o, model, path), [&](auto net) {
+        return stylize_tiled_net<typename decltype(net)::type>(start, plan, sizes, tiling, std::move(weights),
+                                                               content_input, styles, o, callbacks...);
     });
 }
 
