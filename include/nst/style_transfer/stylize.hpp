@@ -584,7 +584,8 @@ stylize_result stylize(const nst::image& content, const std::vector<nst::image>&
     const std::vector<tiling_plan> tiling = plan_scale_tiling(content, styles, options);
     if (any_tiled(tiling) && options.pooling_mode == pooling::average)
         return detail::stylize_tiled_with<pooling::average>(content, styles, options, tiling, callbacks...);
-    if (any_tiled(tiling)) return detail::stylize_tiled_with<pooling::max>(content, styles, options, tiling, callbacks...);
+    if (any_tiled(tiling))
+        return detail::stylize_tiled_with<pooling::max>(content, styles, options, tiling, callbacks...);
     if (options.pooling_mode == pooling::average)
         return detail::stylize_with<pooling::average>(content, styles, options, callbacks...);
     return detail::stylize_with<pooling::max>(content, styles, options, callbacks...);

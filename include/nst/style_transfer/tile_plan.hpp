@@ -126,8 +126,8 @@ namespace detail {
 
 /*  plan_tiling for one scale of a run: its longer side and its optimizer steps (scale_plan.hpp).
     throws: invalid_argument when tiles of options.tile px exceed the memory limit. */
-inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>& styles, const stylize_options& options,
-                                  const scale_step& step) {
+inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>& styles,
+                                  const stylize_options& options, const scale_step& step) {
     stylize_options o = options;
     o.size = step.size;
     const auto size = content_working_size(content, o);

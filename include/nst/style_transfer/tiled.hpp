@@ -236,8 +236,8 @@ void add_window_content_terms(objective<Net>& loss, Net& net, const nst::image& 
         const double wk = o.content_layer_weights.empty() ? 1.0 / double(layers.size()) : o.content_layer_weights[k];
         const auto size = layer_size<Net>(window, layers[k]);
         tensor2<T> m = xt::cast<T>(pool_mask(mask, size[0], size[1]));
-        loss.add(o.content_layers[k], T(o.content_weight * wk), masked_content_loss<T>(net.output(layers[k]), std::move(m)),
-                 "content");
+        loss.add(o.content_layers[k], T(o.content_weight * wk),
+                 masked_content_loss<T>(net.output(layers[k]), std::move(m)), "content");
     }
 }
 
@@ -374,9 +374,11 @@ void run_tiled_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, 
     const auto report = [&](const stylize_progress& p) {
         if (p.iteration == 0 && done.iterations > 0) return true;
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
-        const stylize_progress whole{r.at.iterations_before + done.iterations + p.iteration, r.at.planned_total,
+        const stylize_progress whole{r.at.iterations_before + done.iterations + p.iteration,
+                                     r.at.planned_total,
                                      p.loss, p.content_loss, p.style_loss, p.tv_loss, p.best_loss,
-                                     r.at.seconds_before + seconds, r.at.evaluations_before + done.evaluations + p.evaluations,
+                                     r.at.seconds_before + seconds,
+                                     r.at.evaluations_before + done.evaluations + p.evaluations,
                                      x, [&] { return to_rgb(x); }, r.at.size, r.at.index, r.at.count};
         return bool(invoke_callbacks(whole, callbacks...));
     };
