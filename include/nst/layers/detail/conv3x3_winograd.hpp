@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "../../core/isa_namespace.hpp"
 #include "../../core/threads.hpp"
@@ -173,6 +174,8 @@ public:
     using R = typename V::reg;
     static constexpr int W = V::width;
 
+    patch_loader() = default;
+
     // Tiles first .. first + count - 1 (count <= W) of an image h x w cut into tiles_w tiles
     // per row.
     patch_loader(std::size_t first, std::size_t count, std::size_t tiles_w, std::size_t h,
@@ -184,8 +187,8 @@ public:
         x0_ = std::ptrdiff_t(4 * (first % tiles_w)) - 1;
 #if NST_SIMD_FLOAT_WIDTH == 16
         if (one_row_) {
-            for (int b = 0; b < 6; ++b)
-                for (int k = 0; k < 4; ++k) masks_[b][k] = window_mask(x0_ + b + 16 * k);
+            for (int k = 0; k < 5; ++k) masks_[k] = window_mask(x0_ + 16 * k);
+            masks_[4] &= 0x3;  // the last load needs columns 64 and 65 only
             return;
         }
 #endif
@@ -208,45 +211,46 @@ public:
 #if NST_SIMD_FLOAT_WIDTH == 16
         if (one_row_) return load_row_windows(channel, d);
 #endif
-        alignas(64) float lanes[W];
+        // Tiles from several tile rows or cut by the image edge: one gather per element.
         for (int a = 0; a < 6; ++a)
-            for (int b = 0; b < 6; ++b) {
-                for (int lane = 0; lane < W; ++lane) {
-                    const int at = where_[a][b][lane];
-                    lanes[lane] = at >= 0 ? channel[at] : 0.0f;
-                }
-                d[a][b] = V::loadu(lanes);
-            }
+            for (int b = 0; b < 6; ++b) d[a][b] = V::gather_or_zero(channel, where_[a][b]);
     }
 
 private:
 #if NST_SIMD_FLOAT_WIDTH == 16
-    // All 16 tiles in one tile row: lane l of element (a, b) is row y0+a, column x0+b+4l. Four
-    // masked loads (columns outside the image read as zero) and two permutes pick every fourth
-    // element.
+    // All 16 tiles in one tile row: lane l of element (a, b) is row y0+a, column x0+b+4l. Per
+    // patch row, five loads cover columns x0 .. x0+79 (outside the image read as zero, masked);
+    // columns b + 4l for b < 4 come out of them in two permutes and a blend, and b = 4, 5 are
+    // b = 0, 1 moved one tile over (column x0+64, x0+65 from the fifth load).
     void load_row_windows(const float* channel, R (&d)[6][6]) const {
         const __m512i every_fourth =
             _mm512_set_epi32(28, 24, 20, 16, 12, 8, 4, 0, 28, 24, 20, 16, 12, 8, 4, 0);
+        const __m512i next_tile =  // lanes 1..15 of the first table, lane 0 of the second
+            _mm512_set_epi32(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+        const __m512i next_tile_odd =  // the same, lane 15 from column 65
+            _mm512_set_epi32(17, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+        const __m512i one = _mm512_set1_epi32(1);
         for (int a = 0; a < 6; ++a) {
             const std::ptrdiff_t y = y0_ + a;
             if (y < 0 || y >= h_) {
                 for (int b = 0; b < 6; ++b) d[a][b] = V::zero();
                 continue;
             }
-            const std::uintptr_t row = reinterpret_cast<std::uintptr_t>(channel + y * w_);
-            for (int b = 0; b < 6; ++b) {
-                __m512 part[4];
-                for (int k = 0; k < 4; ++k) {
-                    const std::ptrdiff_t start = x0_ + b + 16 * k;
-                    // (integer address arithmetic: the window may start one before the row)
-                    const auto* p = reinterpret_cast<const float*>(
-                        row + std::uintptr_t(start * std::ptrdiff_t(sizeof(float))));
-                    part[k] = masks_[b][k] == 0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(masks_[b][k], p);
-                }
-                const __m512 low = _mm512_permutex2var_ps(part[0], every_fourth, part[1]);
-                const __m512 high = _mm512_permutex2var_ps(part[2], every_fourth, part[3]);
+            // (integer address arithmetic: the window may start one before the row)
+            const std::uintptr_t row = reinterpret_cast<std::uintptr_t>(channel + y * w_) +
+                                       std::uintptr_t(x0_ * std::ptrdiff_t(sizeof(float)));
+            __m512 part[5];
+            for (int k = 0; k < 5; ++k)
+                part[k] = _mm512_maskz_loadu_ps(
+                    masks_[k], reinterpret_cast<const float*>(row + 64 * std::uintptr_t(k)));
+            __m512i index = every_fourth;
+            for (int b = 0; b < 4; ++b, index = _mm512_add_epi32(index, one)) {
+                const __m512 low = _mm512_permutex2var_ps(part[0], index, part[1]);
+                const __m512 high = _mm512_permutex2var_ps(part[2], index, part[3]);
                 d[a][b] = _mm512_mask_blend_ps(__mmask16(0xFF00), low, high);
             }
+            d[a][4] = _mm512_permutex2var_ps(d[a][0], next_tile, part[4]);
+            d[a][5] = _mm512_permutex2var_ps(d[a][1], next_tile_odd, part[4]);
         }
     }
     // Bits of the 16 columns start .. start+15 that lie inside the row.
@@ -258,13 +262,38 @@ private:
     }
 #endif
 
-    std::ptrdiff_t h_, w_, y0_ = 0, x0_ = 0;
+    std::ptrdiff_t h_ = 0, w_ = 0, y0_ = 0, x0_ = 0;
     bool one_row_ = false;
 #if NST_SIMD_FLOAT_WIDTH == 16
-    __mmask16 masks_[6][4] = {};  // columns inside the row, per b and load
+    __mmask16 masks_[5] = {};  // columns inside the row, per load
 #endif
     alignas(64) int where_[6][6][W] = {};
 };
+
+namespace winograd_f43 {
+
+// V = B^T d B for the 6x6 patches d of one vector of tiles in one channel:
+// position p = 6 a + b goes to v[p * stride].
+template <class V>
+inline void input_transform(const patch_loader<V>& patches, const float* channel, float* v,
+                            std::size_t stride) {
+    using R = typename V::reg;
+    R d[6][6];
+    patches.load(channel, d);
+    R col[6], tmp[6][6], row[6], res[6];
+    for (int b = 0; b < 6; ++b) {  // B^T d, column by column
+        for (int a = 0; a < 6; ++a) col[a] = d[a][b];
+        input_1d<V>(col, res);
+        for (int a = 0; a < 6; ++a) tmp[a][b] = res[a];
+    }
+    for (int a = 0; a < 6; ++a) {  // (B^T d) B, row by row
+        for (int b = 0; b < 6; ++b) row[b] = tmp[a][b];
+        input_1d<V>(row, res);
+        for (int b = 0; b < 6; ++b) V::storeu(v + std::size_t(a * 6 + b) * stride, res[b]);
+    }
+}
+
+}  // namespace winograd_f43
 
 // out (c_out x h x w) = act(conv(in (c_in x h x w)) + bias) by Winograd F(4x4, 3x3).
 // requires: packed from conv3x3_implicit_pack for (c_in, c_out) (or the adjoint packing for a
@@ -314,6 +343,7 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
         const std::size_t v_stride = c_in * TB + 16, m_stride = plan.out_split * TB + 16;
         float* const Vb = thread_scratch(scratch_slot::winograd_input, 36 * v_stride);
         float* const Mb = thread_scratch(scratch_slot::winograd_products, 36 * m_stride);
+        thread_local std::vector<patch_loader<V>> loaders;  // one per vector of a task's tiles
 
 #pragma omp for schedule(dynamic)
         for (std::ptrdiff_t task = 0; task < std::ptrdiff_t(plan.blocks * plan.splits); ++task) {
@@ -323,27 +353,16 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
             const std::size_t nt = std::min(TB, plan.tiles - t0);
             const std::size_t groups = (nt + W - 1) / W;  // vectors of tiles
             // V[p][ci][t] = (B^T d B)[p] for the 6x6 patch d of tile t0 + t; lanes = tiles.
-            for (std::size_t g = 0; g < groups; ++g) {
-                const patch_loader<V> patches(t0 + g * W, std::min<std::size_t>(W, nt - g * W),
-                                              plan.tiles_w, h, w);
-                for (std::size_t ci = 0; ci < c_in; ++ci) {
-                    R d[6][6];
-                    patches.load(in + ci * h * w, d);
-                    R col[6], tmp[6][6], row[6], res[6];
-                    for (int b = 0; b < 6; ++b) {  // B^T d, column by column
-                        for (int a = 0; a < 6; ++a) col[a] = d[a][b];
-                        winograd_f43::input_1d<V>(col, res);
-                        for (int a = 0; a < 6; ++a) tmp[a][b] = res[a];
-                    }
-                    for (int a = 0; a < 6; ++a) {  // (B^T d) B, row by row
-                        for (int b = 0; b < 6; ++b) row[b] = tmp[a][b];
-                        winograd_f43::input_1d<V>(row, res);
-                        for (int b = 0; b < 6; ++b)
-                            V::storeu(Vb + std::size_t(a * 6 + b) * v_stride + ci * TB + g * W,
-                                      res[b]);
-                    }
-                }
-            }
+            // Channel after channel, every vector of tiles of the task: the rows of one
+            // channel are then read in order, not 6 rows of every channel per vector of tiles.
+            loaders.clear();
+            for (std::size_t g = 0; g < groups; ++g)
+                loaders.emplace_back(t0 + g * W, std::min<std::size_t>(W, nt - g * W),
+                                     plan.tiles_w, h, w);
+            for (std::size_t ci = 0; ci < c_in; ++ci)
+                for (std::size_t g = 0; g < groups; ++g)
+                    winograd_f43::input_transform<V>(loaders[g], in + ci * h * w,
+                                                     Vb + ci * TB + g * W, v_stride);
 
             // M[p] = U[p] V[p] for this task's outputs; the last GEMM tile may be narrower.
             for (std::size_t p = 0; p < 36; ++p)
