@@ -9,10 +9,11 @@
 //   M[p] (c_out x tiles) = U[p] (c_out x c_in) * V[p] (c_in x tiles),
 // run with nst's own register-blocked micro-kernel (gemm_microkernel.hpp).
 //
-// Per call: U is transformed from the weights packed for conv3x3_implicit (conv3x3_engine.hpp
-// packs them per call from the layer's canonical weights; caching U would cost 4x their memory), then independent tasks (a block of
-// tiles x a range of outputs) each run on one thread: input transform -> 36 GEMMs -> output
-// transform (bias and optional ReLU fused). Buffers are per-thread scratch (thread_scratch.hpp).
+// Per call: U is transformed straight from the layer's canonical weights (read transposed and
+// rotated for the backward pass; caching U would cost 4x the weights per direction, ~400 MB for
+// VGG19 up to conv5_1), then independent tasks (a block of tiles x a range of outputs) each run
+// on one thread: input transform -> 36 GEMMs -> output transform (bias and optional ReLU
+// fused). Buffers are per-thread scratch (thread_scratch.hpp).
 //
 // Precision: the transforms (points 0, +-1, +-2, infinity) amplify float rounding: ~2e-5 of the
 // largest output on VGG19 shapes against ~1e-7 for the direct kernels (tests/layers/test_conv3x3_kernels.cpp
@@ -87,6 +88,23 @@ struct conv3x3_winograd_plan {
 };
 
 namespace winograd_f43 {
+
+// The 3x3 kernels from input ci to outputs m*MR .. m*MR+MR-1 of the convolution c_in -> c_out,
+// read from the layer's weights (see conv3x3_winograd): g[tap * MR + r], zero past c_out.
+// Forward: MR rows of W, 9 floats each; adjoint: MR consecutive kernels of row ci of the layer's
+// W (c_in x c_out x 3 x 3 there), rotated by 180 degrees.
+template <int MR>
+inline void gather_filters(const float* weights, std::size_t c_in, std::size_t c_out,
+                           bool adjoint, std::size_t m, std::size_t ci, float* g) {
+    const std::size_t o0 = m * MR, live = std::min<std::size_t>(MR, c_out - o0);
+    for (std::size_t r = 0; r < live; ++r) {
+        const float* k = adjoint ? weights + (ci * c_out + o0 + r) * 9
+                                 : weights + ((o0 + r) * c_in + ci) * 9;
+        for (std::size_t tap = 0; tap < 9; ++tap) g[tap * MR + r] = k[adjoint ? 8 - tap : tap];
+    }
+    for (std::size_t r = live; r < std::size_t(MR); ++r)
+        for (std::size_t tap = 0; tap < 9; ++tap) g[tap * MR + r] = 0.0f;
+}
 
 // U = G g G^T for one block of MR output channels: g[tap * MR + r] -> u[p * stride + r].
 template <int MR> inline void filter_transform(const float* g, float* u, std::size_t stride) {
@@ -303,12 +321,14 @@ inline void prefetch_span(const float* p, std::size_t n) {
 }
 
 // out (c_out x h x w) = act(conv(in (c_in x h x w)) + bias) by Winograd F(4x4, 3x3).
-// requires: packed from conv3x3_implicit_pack for (c_in, c_out) (or the adjoint packing for a
-//   backward pass); bias null or c_out values; in and out do not overlap; plan made for the
-//   same c_in, c_out, h, w.
+// weights: the layer's, PyTorch order: c_out x c_in x 3 x 3 for the forward convolution
+//   (adjoint == false), or, for the backward pass of a layer c_out -> c_in (adjoint == true),
+//   that layer's c_in x c_out x 3 x 3 (read transposed and rotated: no packed copy is made).
+// requires: bias null or c_out values; in and out do not overlap; plan made for the same
+//   c_in, c_out, h, w.
 inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
-                             const float* packed, const float* bias, bool relu, float* out,
-                             std::size_t c_out, const conv3x3_winograd_plan& plan) {
+                             const float* weights, bool adjoint, const float* bias, bool relu,
+                             float* out, std::size_t c_out, const conv3x3_winograd_plan& plan) {
     using V = simd_float;
     using R = typename V::reg;
     constexpr int MR = conv3x3_mr, NV = conv3x3_nv, W = V::width;
@@ -330,13 +350,15 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
             alignas(64) float local[chunk * 36 * MR];
 #pragma omp for schedule(static)
             for (std::ptrdiff_t m = 0; m < std::ptrdiff_t(co_blocks); ++m) {
-                const float* g = packed + std::size_t(m) * c_in * 9 * MR;
                 float* const um = U + std::size_t(m) * c_in * MR;
                 for (std::size_t c0 = 0; c0 < c_in; c0 += chunk) {
                     const std::size_t nc = std::min(chunk, c_in - c0);
-                    for (std::size_t ci = 0; ci < nc; ++ci)
-                        winograd_f43::filter_transform<MR>(g + (c0 + ci) * 9 * MR,
-                                                           local + ci * 36 * MR, MR);
+                    for (std::size_t ci = 0; ci < nc; ++ci) {
+                        alignas(64) float g[9 * MR];
+                        winograd_f43::gather_filters<MR>(weights, c_in, c_out, adjoint,
+                                                         std::size_t(m), c0 + ci, g);
+                        winograd_f43::filter_transform<MR>(g, local + ci * 36 * MR, MR);
+                    }
                     for (std::size_t p = 0; p < 36; ++p)
                         for (std::size_t ci = 0; ci < nc; ++ci)
                             std::memcpy(um + p * u_stride + (c0 + ci) * MR,
@@ -447,10 +469,10 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
 
 // As above with the automatic blocking for the current OpenMP thread count.
 inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
-                             const float* packed, const float* bias, bool relu, float* out,
-                             std::size_t c_out) {
+                             const float* weights, bool adjoint, const float* bias, bool relu,
+                             float* out, std::size_t c_out) {
     const int threads = num_threads();
-    conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out,
+    conv3x3_winograd(in, c_in, h, w, weights, adjoint, bias, relu, out, c_out,
                      conv3x3_winograd_plan(c_in, c_out, h, w, threads));
 }
 
