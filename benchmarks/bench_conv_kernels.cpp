@@ -68,8 +68,8 @@ void run(benchmark::State& state, conv_shape s, bool backward, kernel k) {
                 break;
             case kernel::winograd:
 #if NST_SIMD_FLOAT_WIDTH > 0
-                nst::detail::conv3x3_winograd(x.data(), in, n, n, packed.data(), bias.data(),
-                                              false, y.data(), out);
+                nst::detail::conv3x3_winograd(x.data(), in, n, n, weights.data(), backward,
+                                              bias.data(), false, y.data(), out);
 #endif
                 break;
             case kernel::bf16:

@@ -58,14 +58,13 @@ std::vector<float> fast(const conv_case& c, bool adjoint, bool relu, std::size_t
 // Winograd; tiles_per_block of 0 chooses the automatic blocking.
 std::vector<float> winograd(const conv_case& c, bool adjoint, bool relu,
                             std::size_t tiles_per_block = 0, int threads = num_threads()) {
-    std::vector<float> packed(adjoint ? detail::conv3x3_implicit_packed_size(c.c_out, c.c_in)
-                                      : detail::conv3x3_implicit_packed_size(c.c_in, c.c_out));
-    detail::conv3x3_implicit_pack(c.weights.data(), c.c_in, c.c_out, adjoint, packed.data());
     const std::size_t in = adjoint ? c.c_out : c.c_in, out = adjoint ? c.c_in : c.c_out;
     std::vector<float> y(out * c.h * c.w);
     const detail::conv3x3_winograd_plan plan(in, out, c.h, c.w, threads, tiles_per_block);
-    detail::conv3x3_winograd(adjoint ? c.dy.data() : c.x.data(), in, c.h, c.w, packed.data(),
-                             adjoint ? nullptr : c.bias.data(), relu, y.data(), out, plan);
+    // (Winograd reads the layer's weights as they are, transposed for the adjoint)
+    detail::conv3x3_winograd(adjoint ? c.dy.data() : c.x.data(), in, c.h, c.w, c.weights.data(),
+                             adjoint, adjoint ? nullptr : c.bias.data(), relu, y.data(), out,
+                             plan);
     return y;
 }
 

@@ -9,11 +9,12 @@
 // process-wide state. bf16 (with AVX512_BF16) swaps the implicit GEMM for its bf16 version
 // (conv3x3_bf16.hpp) and moves the Winograd threshold (prefer_winograd).
 //
-// Memory: the layer keeps only its canonical weights (c_out x c_in x 3 x 3). The layout the
-// kernels read is packed per call into a reused buffer of the calling thread (9.4 MB for
-// 512 x 512 channels). Packing is 9 c_in c_out copies (about 0.5-1 ms for 512 x 512 channels,
-// from memory) against 9 c_in c_out h w multiply-adds: under 1% of a VGG19 evaluation at
-// 256 x 256, and it saves two packed copies of every layer (160 MB for VGG19).
+// Memory: the layer keeps only its canonical weights (c_out x c_in x 3 x 3). Winograd reads
+// them as they are (its filter transform gathers each kernel); for the implicit GEMM they are
+// packed per call into a reused buffer of the calling thread (9.4 MB for 512 x 512 channels).
+// Packing is 9 c_in c_out copies (about 0.5-1 ms for 512 x 512 channels, from memory) against
+// 9 c_in c_out h w multiply-adds, and it saves two packed copies of every layer (160 MB for
+// VGG19).
 #pragma once
 
 #include <algorithm>
@@ -100,13 +101,13 @@ private:
                 return conv3x3_implicit_bf16(in, c_in, h, w, pairs, bias, relu, out, c_out);
             }
 #endif
+            // (Winograd transforms the layer's weights itself: no packed copy)
+            if (winograd)
+                return conv3x3_winograd(in, c_in, h, w, weights, adjoint, bias, relu, out, c_out);
             float* packed = thread_scratch(scratch_slot::packed_weights,
                                            conv3x3_implicit_packed_size(c_in, c_out));
             conv3x3_implicit_pack(weights, layer_in, layer_out, adjoint, packed);
-            if (winograd)
-                conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out);
-            else
-                conv3x3_implicit(in, c_in, h, w, packed, bias, relu, out, c_out);
+            conv3x3_implicit(in, c_in, h, w, packed, bias, relu, out, c_out);
 #endif
         } else {
             thread_local std::vector<T> packed;

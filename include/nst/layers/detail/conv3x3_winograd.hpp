@@ -9,10 +9,11 @@
 //   M[p] (c_out x tiles) = U[p] (c_out x c_in) * V[p] (c_in x tiles),
 // run with nst's own register-blocked micro-kernel (gemm_microkernel.hpp).
 //
-// Per call: U is transformed from the weights packed for conv3x3_implicit (conv3x3_engine.hpp
-// packs them per call from the layer's canonical weights; caching U would cost 4x their memory), then independent tasks (a block of
-// tiles x a range of outputs) each run on one thread: input transform -> 36 GEMMs -> output
-// transform (bias and optional ReLU fused). Buffers are per-thread scratch (thread_scratch.hpp).
+// Per call: U is transformed straight from the layer's canonical weights (read transposed and
+// rotated for the backward pass; caching U would cost 4x the weights per direction, ~400 MB for
+// VGG19 up to conv5_1), then independent tasks (a block of tiles x a range of outputs) each run
+// on one thread: input transform -> 36 GEMMs -> output transform (bias and optional ReLU
+// fused). Buffers are per-thread scratch (thread_scratch.hpp).
 //
 // Precision: the transforms (points 0, +-1, +-2, infinity) amplify float rounding: ~2e-5 of the
 // largest output on VGG19 shapes against ~1e-7 for the direct kernels (tests/layers/test_conv3x3_kernels.cpp
@@ -28,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "../../core/isa_namespace.hpp"
 #include "../../core/threads.hpp"
@@ -86,6 +88,23 @@ struct conv3x3_winograd_plan {
 };
 
 namespace winograd_f43 {
+
+// The 3x3 kernels from input ci to outputs m*MR .. m*MR+MR-1 of the convolution c_in -> c_out,
+// read from the layer's weights (see conv3x3_winograd): g[tap * MR + r], zero past c_out.
+// Forward: MR rows of W, 9 floats each; adjoint: MR consecutive kernels of row ci of the layer's
+// W (c_in x c_out x 3 x 3 there), rotated by 180 degrees.
+template <int MR>
+inline void gather_filters(const float* weights, std::size_t c_in, std::size_t c_out,
+                           bool adjoint, std::size_t m, std::size_t ci, float* g) {
+    const std::size_t o0 = m * MR, live = std::min<std::size_t>(MR, c_out - o0);
+    for (std::size_t r = 0; r < live; ++r) {
+        const float* k = adjoint ? weights + (ci * c_out + o0 + r) * 9
+                                 : weights + ((o0 + r) * c_in + ci) * 9;
+        for (std::size_t tap = 0; tap < 9; ++tap) g[tap * MR + r] = k[adjoint ? 8 - tap : tap];
+    }
+    for (std::size_t r = live; r < std::size_t(MR); ++r)
+        for (std::size_t tap = 0; tap < 9; ++tap) g[tap * MR + r] = 0.0f;
+}
 
 // U = G g G^T for one block of MR output channels: g[tap * MR + r] -> u[p * stride + r].
 template <int MR> inline void filter_transform(const float* g, float* u, std::size_t stride) {
@@ -173,6 +192,8 @@ public:
     using R = typename V::reg;
     static constexpr int W = V::width;
 
+    patch_loader() = default;
+
     // Tiles first .. first + count - 1 (count <= W) of an image h x w cut into tiles_w tiles
     // per row.
     patch_loader(std::size_t first, std::size_t count, std::size_t tiles_w, std::size_t h,
@@ -184,8 +205,8 @@ public:
         x0_ = std::ptrdiff_t(4 * (first % tiles_w)) - 1;
 #if NST_SIMD_FLOAT_WIDTH == 16
         if (one_row_) {
-            for (int b = 0; b < 6; ++b)
-                for (int k = 0; k < 4; ++k) masks_[b][k] = window_mask(x0_ + b + 16 * k);
+            for (int k = 0; k < 5; ++k) masks_[k] = window_mask(x0_ + 16 * k);
+            masks_[4] &= 0x3;  // the last load needs columns 64 and 65 only
             return;
         }
 #endif
@@ -208,45 +229,46 @@ public:
 #if NST_SIMD_FLOAT_WIDTH == 16
         if (one_row_) return load_row_windows(channel, d);
 #endif
-        alignas(64) float lanes[W];
+        // Tiles from several tile rows or cut by the image edge: one gather per element.
         for (int a = 0; a < 6; ++a)
-            for (int b = 0; b < 6; ++b) {
-                for (int lane = 0; lane < W; ++lane) {
-                    const int at = where_[a][b][lane];
-                    lanes[lane] = at >= 0 ? channel[at] : 0.0f;
-                }
-                d[a][b] = V::loadu(lanes);
-            }
+            for (int b = 0; b < 6; ++b) d[a][b] = V::gather_or_zero(channel, where_[a][b]);
     }
 
 private:
 #if NST_SIMD_FLOAT_WIDTH == 16
-    // All 16 tiles in one tile row: lane l of element (a, b) is row y0+a, column x0+b+4l. Four
-    // masked loads (columns outside the image read as zero) and two permutes pick every fourth
-    // element.
+    // All 16 tiles in one tile row: lane l of element (a, b) is row y0+a, column x0+b+4l. Per
+    // patch row, five loads cover columns x0 .. x0+79 (outside the image read as zero, masked);
+    // columns b + 4l for b < 4 come out of them in two permutes and a blend, and b = 4, 5 are
+    // b = 0, 1 moved one tile over (column x0+64, x0+65 from the fifth load).
     void load_row_windows(const float* channel, R (&d)[6][6]) const {
         const __m512i every_fourth =
             _mm512_set_epi32(28, 24, 20, 16, 12, 8, 4, 0, 28, 24, 20, 16, 12, 8, 4, 0);
+        const __m512i next_tile =  // lanes 1..15 of the first table, lane 0 of the second
+            _mm512_set_epi32(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+        const __m512i next_tile_odd =  // the same, lane 15 from column 65
+            _mm512_set_epi32(17, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+        const __m512i one = _mm512_set1_epi32(1);
         for (int a = 0; a < 6; ++a) {
             const std::ptrdiff_t y = y0_ + a;
             if (y < 0 || y >= h_) {
                 for (int b = 0; b < 6; ++b) d[a][b] = V::zero();
                 continue;
             }
-            const std::uintptr_t row = reinterpret_cast<std::uintptr_t>(channel + y * w_);
-            for (int b = 0; b < 6; ++b) {
-                __m512 part[4];
-                for (int k = 0; k < 4; ++k) {
-                    const std::ptrdiff_t start = x0_ + b + 16 * k;
-                    // (integer address arithmetic: the window may start one before the row)
-                    const auto* p = reinterpret_cast<const float*>(
-                        row + std::uintptr_t(start * std::ptrdiff_t(sizeof(float))));
-                    part[k] = masks_[b][k] == 0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(masks_[b][k], p);
-                }
-                const __m512 low = _mm512_permutex2var_ps(part[0], every_fourth, part[1]);
-                const __m512 high = _mm512_permutex2var_ps(part[2], every_fourth, part[3]);
+            // (integer address arithmetic: the window may start one before the row)
+            const std::uintptr_t row = reinterpret_cast<std::uintptr_t>(channel + y * w_) +
+                                       std::uintptr_t(x0_ * std::ptrdiff_t(sizeof(float)));
+            __m512 part[5];
+            for (int k = 0; k < 5; ++k)
+                part[k] = _mm512_maskz_loadu_ps(
+                    masks_[k], reinterpret_cast<const float*>(row + 64 * std::uintptr_t(k)));
+            __m512i index = every_fourth;
+            for (int b = 0; b < 4; ++b, index = _mm512_add_epi32(index, one)) {
+                const __m512 low = _mm512_permutex2var_ps(part[0], index, part[1]);
+                const __m512 high = _mm512_permutex2var_ps(part[2], index, part[3]);
                 d[a][b] = _mm512_mask_blend_ps(__mmask16(0xFF00), low, high);
             }
+            d[a][4] = _mm512_permutex2var_ps(d[a][0], next_tile, part[4]);
+            d[a][5] = _mm512_permutex2var_ps(d[a][1], next_tile_odd, part[4]);
         }
     }
     // Bits of the 16 columns start .. start+15 that lie inside the row.
@@ -258,21 +280,55 @@ private:
     }
 #endif
 
-    std::ptrdiff_t h_, w_, y0_ = 0, x0_ = 0;
+    std::ptrdiff_t h_ = 0, w_ = 0, y0_ = 0, x0_ = 0;
     bool one_row_ = false;
 #if NST_SIMD_FLOAT_WIDTH == 16
-    __mmask16 masks_[6][4] = {};  // columns inside the row, per b and load
+    __mmask16 masks_[5] = {};  // columns inside the row, per load
 #endif
     alignas(64) int where_[6][6][W] = {};
 };
 
+namespace winograd_f43 {
+
+// V = B^T d B for the 6x6 patches d of one vector of tiles in one channel:
+// position p = 6 a + b goes to v[p * stride].
+template <class V>
+inline void input_transform(const patch_loader<V>& patches, const float* channel, float* v,
+                            std::size_t stride) {
+    using R = typename V::reg;
+    R d[6][6];
+    patches.load(channel, d);
+    R col[6], tmp[6][6], row[6], res[6];
+    for (int b = 0; b < 6; ++b) {  // B^T d, column by column
+        for (int a = 0; a < 6; ++a) col[a] = d[a][b];
+        input_1d<V>(col, res);
+        for (int a = 0; a < 6; ++a) tmp[a][b] = res[a];
+    }
+    for (int a = 0; a < 6; ++a) {  // (B^T d) B, row by row
+        for (int b = 0; b < 6; ++b) row[b] = tmp[a][b];
+        input_1d<V>(row, res);
+        for (int b = 0; b < 6; ++b) V::storeu(v + std::size_t(a * 6 + b) * stride, res[b]);
+    }
+}
+
+}  // namespace winograd_f43
+
+// Asks for n floats from p into the cache (L1), a cache line at a time.
+inline void prefetch_span(const float* p, std::size_t n) {
+    const char* const end = reinterpret_cast<const char*>(p + n);
+    for (const char* line = reinterpret_cast<const char*>(p); line < end; line += 64)
+        _mm_prefetch(line, _MM_HINT_T0);
+}
+
 // out (c_out x h x w) = act(conv(in (c_in x h x w)) + bias) by Winograd F(4x4, 3x3).
-// requires: packed from conv3x3_implicit_pack for (c_in, c_out) (or the adjoint packing for a
-//   backward pass); bias null or c_out values; in and out do not overlap; plan made for the
-//   same c_in, c_out, h, w.
+// weights: the layer's, PyTorch order: c_out x c_in x 3 x 3 for the forward convolution
+//   (adjoint == false), or, for the backward pass of a layer c_out -> c_in (adjoint == true),
+//   that layer's c_in x c_out x 3 x 3 (read transposed and rotated: no packed copy is made).
+// requires: bias null or c_out values; in and out do not overlap; plan made for the same
+//   c_in, c_out, h, w.
 inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
-                             const float* packed, const float* bias, bool relu, float* out,
-                             std::size_t c_out, const conv3x3_winograd_plan& plan) {
+                             const float* weights, bool adjoint, const float* bias, bool relu,
+                             float* out, std::size_t c_out, const conv3x3_winograd_plan& plan) {
     using V = simd_float;
     using R = typename V::reg;
     constexpr int MR = conv3x3_mr, NV = conv3x3_nv, W = V::width;
@@ -294,13 +350,15 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
             alignas(64) float local[chunk * 36 * MR];
 #pragma omp for schedule(static)
             for (std::ptrdiff_t m = 0; m < std::ptrdiff_t(co_blocks); ++m) {
-                const float* g = packed + std::size_t(m) * c_in * 9 * MR;
                 float* const um = U + std::size_t(m) * c_in * MR;
                 for (std::size_t c0 = 0; c0 < c_in; c0 += chunk) {
                     const std::size_t nc = std::min(chunk, c_in - c0);
-                    for (std::size_t ci = 0; ci < nc; ++ci)
-                        winograd_f43::filter_transform<MR>(g + (c0 + ci) * 9 * MR,
-                                                           local + ci * 36 * MR, MR);
+                    for (std::size_t ci = 0; ci < nc; ++ci) {
+                        alignas(64) float g[9 * MR];
+                        winograd_f43::gather_filters<MR>(weights, c_in, c_out, adjoint,
+                                                         std::size_t(m), c0 + ci, g);
+                        winograd_f43::filter_transform<MR>(g, local + ci * 36 * MR, MR);
+                    }
                     for (std::size_t p = 0; p < 36; ++p)
                         for (std::size_t ci = 0; ci < nc; ++ci)
                             std::memcpy(um + p * u_stride + (c0 + ci) * MR,
@@ -314,6 +372,7 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
         const std::size_t v_stride = c_in * TB + 16, m_stride = plan.out_split * TB + 16;
         float* const Vb = thread_scratch(scratch_slot::winograd_input, 36 * v_stride);
         float* const Mb = thread_scratch(scratch_slot::winograd_products, 36 * m_stride);
+        thread_local std::vector<patch_loader<V>> loaders;  // one per vector of a task's tiles
 
 #pragma omp for schedule(dynamic)
         for (std::ptrdiff_t task = 0; task < std::ptrdiff_t(plan.blocks * plan.splits); ++task) {
@@ -323,26 +382,23 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
             const std::size_t nt = std::min(TB, plan.tiles - t0);
             const std::size_t groups = (nt + W - 1) / W;  // vectors of tiles
             // V[p][ci][t] = (B^T d B)[p] for the 6x6 patch d of tile t0 + t; lanes = tiles.
-            for (std::size_t g = 0; g < groups; ++g) {
-                const patch_loader<V> patches(t0 + g * W, std::min<std::size_t>(W, nt - g * W),
-                                              plan.tiles_w, h, w);
-                for (std::size_t ci = 0; ci < c_in; ++ci) {
-                    R d[6][6];
-                    patches.load(in + ci * h * w, d);
-                    R col[6], tmp[6][6], row[6], res[6];
-                    for (int b = 0; b < 6; ++b) {  // B^T d, column by column
-                        for (int a = 0; a < 6; ++a) col[a] = d[a][b];
-                        winograd_f43::input_1d<V>(col, res);
-                        for (int a = 0; a < 6; ++a) tmp[a][b] = res[a];
-                    }
-                    for (int a = 0; a < 6; ++a) {  // (B^T d) B, row by row
-                        for (int b = 0; b < 6; ++b) row[b] = tmp[a][b];
-                        winograd_f43::input_1d<V>(row, res);
-                        for (int b = 0; b < 6; ++b)
-                            V::storeu(Vb + std::size_t(a * 6 + b) * v_stride + ci * TB + g * W,
-                                      res[b]);
-                    }
-                }
+            // Channel after channel, every vector of tiles of the task: the rows of one
+            // channel are then read in order, not 6 rows of every channel per vector of tiles.
+            loaders.clear();
+            for (std::size_t g = 0; g < groups; ++g)
+                loaders.emplace_back(t0 + g * W, std::min<std::size_t>(W, nt - g * W),
+                                     plan.tiles_w, h, w);
+            // The rows the task reads, the same span of every channel: the next channel's span
+            // is fetched into the cache while this one is transformed (each channel is a new
+            // stream 20-50 KB long, too short for the hardware prefetcher: measured 1.8x
+            // faster for conv1_2).
+            const std::size_t row0 = std::max<std::size_t>(4 * (t0 / plan.tiles_w), 1) - 1;
+            const std::size_t row1 = std::min(h, 4 * ((t0 + nt - 1) / plan.tiles_w) + 5);
+            for (std::size_t ci = 0; ci < c_in; ++ci) {
+                if (ci + 1 < c_in) prefetch_span(in + ((ci + 1) * h + row0) * w, (row1 - row0) * w);
+                for (std::size_t g = 0; g < groups; ++g)
+                    winograd_f43::input_transform<V>(loaders[g], in + ci * h * w,
+                                                     Vb + ci * TB + g * W, v_stride);
             }
 
             // M[p] = U[p] V[p] for this task's outputs; the last GEMM tile may be narrower.
@@ -413,10 +469,10 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
 
 // As above with the automatic blocking for the current OpenMP thread count.
 inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, std::size_t w,
-                             const float* packed, const float* bias, bool relu, float* out,
-                             std::size_t c_out) {
+                             const float* weights, bool adjoint, const float* bias, bool relu,
+                             float* out, std::size_t c_out) {
     const int threads = num_threads();
-    conv3x3_winograd(in, c_in, h, w, packed, bias, relu, out, c_out,
+    conv3x3_winograd(in, c_in, h, w, weights, adjoint, bias, relu, out, c_out,
                      conv3x3_winograd_plan(c_in, c_out, h, w, threads));
 }
 
