@@ -487,6 +487,20 @@ void run_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, const 
     r.at.evaluations_before += r.last.evaluations;
 }
 
+/*  Loads the weights into net (in the options' precision), frees the file's copy (a cache may keep
+    its own) and returns the options with the weights' input convention resolved (convention_of). */
+template <class Net>
+stylize_options load_network(Net& net, weights_info& identity, std::shared_ptr<const model_weights> weights,
+                             const stylize_options& options) {
+    load_model_weights(net, *weights);
+    stylize_options o = options;
+    o.weights_preprocessing = options.weights_preprocessing.value_or(weights->convention);
+    identity = weights->info;
+    weights.reset();
+    net.set_precision(o.precision);
+    return o;
+}
+
 /*  Steps 2-6 on the network type Net, with the weights read and every scale's working sizes
     planned: the scales in turn, each starting from the previous one's best point. */
 template <class Net, class... Callbacks>
@@ -496,12 +510,8 @@ stylize_result stylize_net(std::chrono::steady_clock::time_point start, const st
                            const stylize_options& options, Callbacks&... callbacks) {
     using T = typename Net::value_type;
     Net net;
-    load_model_weights(net, *weights);
-    stylize_options o = options;  // from here on with the convention resolved (convention_of)
-    o.weights_preprocessing = options.weights_preprocessing.value_or(weights->convention);
-    const weights_info identity = weights->info;
-    weights.reset();  // the network holds its own copy now (a cache may keep the file's)
-    net.set_precision(o.precision);
+    weights_info identity;
+    const stylize_options o = load_network(net, identity, std::move(weights), options);
 
     coarse_to_fine_run<T> run;
     run.at.count = plan.size();

@@ -444,12 +444,8 @@ stylize_result stylize_tiled_net(std::chrono::steady_clock::time_point start, co
                                  Callbacks&... callbacks) {
     using T = typename Net::value_type;
     Net net;
-    load_model_weights(net, *weights);
-    stylize_options o = options;  // from here on with the convention resolved (convention_of)
-    o.weights_preprocessing = options.weights_preprocessing.value_or(weights->convention);
-    const weights_info identity = weights->info;
-    weights.reset();  // the network holds its own copy now (a cache may keep the file's)
-    net.set_precision(o.precision);
+    weights_info identity;
+    const stylize_options o = load_network(net, identity, std::move(weights), options);
 
     coarse_to_fine_run<T> run;
     run.at.count = plan.size();
