@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -564,6 +565,11 @@ stylize_result stylize_tiled_with(const nst::image& content, const std::vector<n
                                   const stylize_options& o, const std::vector<tiling_plan>& tiling,
                                   Callbacks&... callbacks);
 
+// The caller's callbacks as one function (invoke_callbacks: all of them, in order; false = stop).
+// The steps above take only this type, so a program compiles the pipeline (two poolings, tiled
+// and not, each VGG) once, however many different callbacks its calls pass.
+using progress_function = std::function<bool(const stylize_progress&)>;
+
 }  // namespace detail
 
 /*  Stylises `content` with the blended `styles`.
@@ -592,13 +598,16 @@ stylize_result stylize(const nst::image& content, const std::vector<nst::image>&
             check_mask_image(options.style_masks[i], content, "style mask " + std::to_string(i + 1));
     if (options.content_mask.size() != 0) check_mask_image(options.content_mask, content, "content mask");
     const std::vector<tiling_plan> tiling = plan_scale_tiling(content, styles, options);
+    detail::progress_function report = [&callbacks...](const stylize_progress& progress) {
+        return invoke_callbacks(progress, callbacks...);
+    };
     if (any_tiled(tiling) && options.pooling_mode == pooling::average)
-        return detail::stylize_tiled_with<pooling::average>(content, styles, options, tiling, callbacks...);
+        return detail::stylize_tiled_with<pooling::average>(content, styles, options, tiling, report);
     if (any_tiled(tiling))
-        return detail::stylize_tiled_with<pooling::max>(content, styles, options, tiling, callbacks...);
+        return detail::stylize_tiled_with<pooling::max>(content, styles, options, tiling, report);
     if (options.pooling_mode == pooling::average)
-        return detail::stylize_with<pooling::average>(content, styles, options, callbacks...);
-    return detail::stylize_with<pooling::max>(content, styles, options, callbacks...);
+        return detail::stylize_with<pooling::average>(content, styles, options, report);
+    return detail::stylize_with<pooling::max>(content, styles, options, report);
 }
 
 }  // namespace NST_SIMD_NAMESPACE
