@@ -86,6 +86,7 @@ inline std::string parameters_json(const command_line& c, const weights_info& we
     const std::string threads = number(o.threads > 0 ? o.threads : nst::num_threads());
     const std::uint64_t memory_limit = o.memory_limit ? o.memory_limit : default_memory_limit();
     const std::string init = o.init == init_kind::image ? c.init : to_string(o.init);
+    const std::vector<std::size_t> scales = requested_scales(o);  // the sizes optimised at, ascending
     const std::string weights_object = json::object(
         {{"path", quote(weights.path)}, {"sha256", quote(weights.sha256)}, {"known_name", quote(weights.known_name)}},
         "  ");
@@ -98,6 +99,9 @@ inline std::string parameters_json(const command_line& c, const weights_info& we
          {"output", quote(c.output)},
          {"weights", weights_object},
          {"size", json::integer(o.size)},
+         {"scales", json::numbers(std::vector<double>(scales.begin(), scales.end()))},
+         {"size_invariant", o.size_invariant ? "true" : "false"},
+         {"tile", json::integer(o.tile)},
          {"style_scale", number(o.style_scale)},
          {"iterations", json::integer(o.iterations)},
          {"optimizer", quote(to_string(o.optimizer))},

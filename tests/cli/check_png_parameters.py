@@ -91,6 +91,7 @@ def main():
         record = json.loads(text)
         assert record["bit_depth"] == depth and record["program"] == "nst"
         assert len(record["weights"]["sha256"]) == 64
+        assert record["scales"] == [32] and record["tile"] == 0, (record["scales"], record["tile"])
         texts[depth] = record
     # Both round the same float image: v16 = round(257 v), v8 = round(v).
     assert np.abs(images[16] / 257 - images[8]).max() <= 0.5 + 1 / 257, "the 16-bit image is not the 8-bit one"
