@@ -74,14 +74,18 @@ images load_inputs(command_line& c) {
     return in;
 }
 
-// Tiling engaged by itself (the untiled estimate is above --memory-limit): say so, once.
-void notice_automatic_tiling(const command_line& c, const nst::tiling_plan& t) {
-    const std::size_t h = t.rows.cores.back().end, w = t.cols.cores.back().end;
+// Tiling engaged by itself (a scale's untiled estimate is above --memory-limit): say so, once
+// for each scale that is tiled (with --scales / --multiscale only the large ones may be).
+void notice_automatic_tiling(const command_line& c, const std::vector<nst::tiling_plan>& scales) {
     const std::uint64_t limit = c.options.memory_limit ? c.options.memory_limit : nst::default_memory_limit();
-    std::fprintf(stderr,
-                 "nst: notice: %zu x %zu does not fit in the memory limit of %s in one piece; stylising it in %zu "
-                 "overlapping tiles of %zu px (set the size with --tile)\n",
-                 w, h, nst::format_bytes(limit).c_str(), t.tiles(), t.window);
+    for (const nst::tiling_plan& t : scales) {
+        if (!t.window) continue;
+        const std::size_t h = t.rows.cores.back().end, w = t.cols.cores.back().end;
+        std::fprintf(stderr,
+                     "nst: notice: %zu x %zu does not fit in the memory limit of %s in one piece; stylising it in "
+                     "%zu overlapping tiles of %zu px (set the size with --tile)\n",
+                     w, h, nst::format_bytes(limit).c_str(), t.tiles(), t.window);
+    }
 }
 
 // The last lines on stderr and the exit code: 0; 1 when the loss became non-finite (the best
@@ -118,14 +122,14 @@ int run(int argc, char** argv) {
     to_stylize_options(c);
     const images in = load_inputs(c);
 
-    const nst::tiling_plan tiling = nst::plan_tiling(in.content, in.styles, c.options);
-    if (tiling.window && c.options.tile == 0) notice_automatic_tiling(c, tiling);
+    if (c.options.tile == 0) notice_automatic_tiling(c, nst::plan_scale_tiling(in.content, in.styles, c.options));
 
     warn_about_openblas_core();
     catch_stop_signals();
-    progress_display display(nst::planned_iterations(in.content, in.styles, c.options));
+    const std::size_t planned = nst::planned_iterations(in.content, in.styles, c.options);
+    progress_display display(planned);
     display.print_every(c.print_every);
-    run_record record(c);
+    run_record record(c, planned);
     const nst::stop_flag stop(stop_requested());
     const auto on_progress = [&](const nst::stylize_progress& p) {
         record.add(p);

@@ -40,9 +40,11 @@ inline std::string snapshot_path(const std::string& output, std::size_t iteratio
 
 class run_record {
 public:
-    explicit run_record(const command_line& c)
+    // planned_total: the run's planned steps (nst::planned_iterations with the images: a tiled
+    // scale counts its steps per tile).
+    run_record(const command_line& c, std::size_t planned_total)
         : c_(c),
-          total_(nst::planned_iterations(c.options)),
+          total_(planned_total),
           grid_every_(c.save_every ? c.save_every : std::max<std::size_t>(1, (total_ + 7) / 8)) {}
 
     // Records one progress report: losses, CSV row, snapshot and thumbnail when due.
