@@ -1,7 +1,7 @@
-// PyTorch .pth weight files of VGG19/VGG16 (torchvision's vgg19-dcbb9e9a.pth, neural-style-pt's
+// PyTorch .pth weight files of VGG19/VGG16 (torchvision's vgg19-dcbb9e9d.pth, neural-style-pt's
 // vgg19-d01eb7cb.pth, or any torch.save(model.state_dict()) of torchvision's VGG layout).
 //
-//   nst::model_weights w = nst::read_pytorch_weights("vgg19-dcbb9e9a.pth");
+//   nst::model_weights w = nst::read_pytorch_weights("vgg19-dcbb9e9d.pth");
 //   nst::load_model_weights(net, w);          // w.convention says how to prepare images
 //
 // Both containers torch.save writes are read:
