@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -64,6 +65,32 @@ inline float max_abs_diff(const image& a, const image& b) {
     float worst = 0;
     for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a.data()[i] - b.data()[i]));
     return worst;
+}
+
+// Two very different styles for the mask tests (tiled and CLI): 64 x 64 blue stripes on white,
+// or red dots on cream.
+inline image stripes_or_dots_image(bool stripes) {
+    image img({64, 64, 3});
+    for (std::size_t y = 0; y < 64; ++y)
+        for (std::size_t x = 0; x < 64; ++x) {
+            const double dy = double(y % 10) - 5, dx = double(x % 10) - 5;
+            const bool ink = stripes ? y % 8 < 3 : dy * dy + dx * dx < 9;
+            const std::array<float, 3> colour = stripes ? (ink ? std::array<float, 3>{20, 40, 200}
+                                                               : std::array<float, 3>{230, 230, 240})
+                                                        : (ink ? std::array<float, 3>{220, 20, 20}
+                                                               : std::array<float, 3>{250, 240, 200});
+            for (std::size_t c = 0; c < 3; ++c) img(y, x, c) = colour[c];
+        }
+    return img;
+}
+
+// Mean blue minus red of the left and right halves of an image (which half took which style).
+inline std::array<double, 2> blue_minus_red_by_half(const image& img) {
+    std::array<double, 2> sums{0, 0};
+    const std::size_t h = img.shape(0), w = img.shape(1);
+    for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < w; ++x) sums[x < w / 2 ? 0 : 1] += img(y, x, 2) - img(y, x, 0);
+    return {sums[0] / double(h * (w / 2)), sums[1] / double(h * (w - w / 2))};
 }
 
 // Folder with the shared data (weights/, images/) or "" when absent.

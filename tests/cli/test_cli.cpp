@@ -530,30 +530,10 @@ std::string make_half_mask(const temp_folder& dir, const std::string& name, bool
     return dir / name;
 }
 
-// Two very different styles: blue stripes on white and red dots on cream.
+// The two mask-test styles of test_helpers.hpp, saved as `name`.
 std::string make_stripes_or_dots(const temp_folder& dir, const std::string& name, bool stripes) {
-    nst::image img({64, 64, 3});
-    for (std::size_t y = 0; y < 64; ++y)
-        for (std::size_t x = 0; x < 64; ++x) {
-            const double dy = double(y % 10) - 5, dx = double(x % 10) - 5;
-            const bool ink = stripes ? y % 8 < 3 : dy * dy + dx * dx < 9;
-            const std::array<float, 3> colour = stripes ? (ink ? std::array<float, 3>{20, 40, 200}
-                                                               : std::array<float, 3>{230, 230, 240})
-                                                        : (ink ? std::array<float, 3>{220, 20, 20}
-                                                               : std::array<float, 3>{250, 240, 200});
-            for (std::size_t c = 0; c < 3; ++c) img(y, x, c) = colour[c];
-        }
-    nst::save_image(img, dir / name);
+    nst::save_image(nst::test::stripes_or_dots_image(stripes), dir / name);
     return dir / name;
-}
-
-// Mean blue minus red of the left and right halves of an image.
-std::array<double, 2> blue_minus_red_by_half(const nst::image& img) {
-    std::array<double, 2> sums{0, 0};
-    const std::size_t h = img.shape(0), w = img.shape(1);
-    for (std::size_t y = 0; y < h; ++y)
-        for (std::size_t x = 0; x < w; ++x) sums[x < w / 2 ? 0 : 1] += img(y, x, 2) - img(y, x, 0);
-    return {sums[0] / double(h * (w / 2)), sums[1] / double(h * (w - w / 2))};
 }
 
 }  // namespace
@@ -598,7 +578,7 @@ TEST_CASE("cli: two styles with left and right --style-mask land on their halves
                                {"NST_WEIGHTS=" + data + "/weights/vgg19_imagenet_notop.h5"});
         INFO("stderr: " << r.err);
         REQUIRE(r.code == 0);
-        blue_minus_red[swapped] = blue_minus_red_by_half(nst::load_image(dir / "out.png"));
+        blue_minus_red[swapped] = nst::test::blue_minus_red_by_half(nst::load_image(dir / "out.png"));
     }
     INFO("blue - red, left and right halves: stripes left " << blue_minus_red[0][0] << ", " << blue_minus_red[0][1]
                                                             << "; stripes right " << blue_minus_red[1][0] << ", "
@@ -688,6 +668,9 @@ TEST_CASE("cli: VGG16 runs end to end from a Keras .h5 and a .caffemodel; the mo
         const auto r = run(output, extra);
         INFO("stderr: " << r.err);
         REQUIRE(r.code == 0);
+        // Random weights are no published file: a one-line notice names it, even with -q.
+        REQUIRE(r.err.find("nst: notice: the weights file " + weights + " is not one nst knows (SHA-256 ") !=
+                std::string::npos);
         const nst::image out = nst::load_image(dir / output);
         REQUIRE(out.shape(0) == 21);  // the 60 x 40 content at longer side 32
         REQUIRE(out.shape(1) == 32);

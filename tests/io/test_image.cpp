@@ -781,6 +781,67 @@ TEST_CASE("CMYK and YCCK JPEGs with the Adobe marker get the right colours and o
     }
 }
 
+// stb decodes missing data as zeros, so a header alone used to cost a whole decode (an 18-byte
+// TGA declaring 10000 x 10000: ~4 s and 1.5 GB). Every format's file must hold the fewest bytes
+// its declared size needs (io/detail/pixel_data_bound.hpp); complete files still load.
+TEST_CASE("a file too small for the pixels it declares is refused before decoding", "[images][bomb]") {
+    const auto refused = [](const bytes& file, const std::string& name, const std::string& reason) {
+        const std::string message = message_of<io_error>([&] { decode_image(file.data(), file.size(), name); });
+        CHECK_THAT(message, Contains(name) && Contains("truncated or forged") && Contains("3000 x 2000") &&
+                                Contains(reason) && Contains("the file has " + std::to_string(file.size())));
+    };
+    const auto put16le = [](bytes& b, std::size_t at, unsigned v) {
+        b[at] = (unsigned char)(v & 0xFF), b[at + 1] = (unsigned char)(v >> 8);
+    };
+    // Raw TGA (type 2, 24 bits): complete, it loads; one byte short, it is truncated.
+    bytes tga(18, 0);
+    tga[2] = 2, tga[16] = 24, tga[17] = 0x20;  // top-left origin
+    put16le(tga, 12, 5), put16le(tga, 14, 4);
+    tga.resize(18 + 5 * 4 * 3, 77);
+    CHECK(decode_image(tga.data(), tga.size(), "raw.tga").shape() == shape3{4, 5, 3});
+    const std::string short_message = message_of<io_error>([&] { decode_image(tga.data(), tga.size() - 19, "raw.tga"); });
+    CHECK_THAT(short_message, Contains("5 x 4") && Contains("need at least 60 bytes"));
+    put16le(tga, 12, 3000), put16le(tga, 14, 2000);
+    refused(tga, "raw.tga", "a raw TGA stores 3 bytes per pixel");
+    // Run-length TGA: one 4-byte packet per 128 pixels at best. The fuzzer's 48-byte input
+    // (tests/fuzz/regressions/decode_image/tga_rle_48_bytes_declare_2310_x_386.tga) is one.
+    bytes rle(18, 0);
+    rle[2] = 10, rle[16] = 24, rle[17] = 0x20;
+    put16le(rle, 12, 256), put16le(rle, 14, 2);
+    for (int packet = 0; packet < 4; ++packet) rle.insert(rle.end(), {0xFF, 10, 20, 30});  // 4 x 128 pixels
+    CHECK(decode_image(rle.data(), rle.size(), "rle.tga").shape() == shape3{2, 256, 3});
+    put16le(rle, 12, 3000), put16le(rle, 14, 2000);
+    refused(rle, "rle.tga", "a run-length TGA packet of 4 bytes covers at most 128 pixels");
+    // BMP, PNM: raw rasters.
+    temp_folder dir;
+    const bytes pixels(4 * 3 * 3, 90);
+    REQUIRE(stbi_write_bmp((dir / "a.bmp").c_str(), 4, 3, 3, pixels.data()));
+    bytes bmp = read_file(dir / "a.bmp");
+    put16le(bmp, 18, 3000), put16le(bmp, 22, 2000);
+    refused(bmp, "a.bmp", "a BMP of 24 bits per pixel stores 9000 bytes per row");
+    const std::string ppm_header = "P6\n3000 2000\n255\n";
+    refused(bytes(ppm_header.begin(), ppm_header.end()), "a.ppm", "a binary PNM stores 3 bytes per pixel");
+    // JPEG, GIF, PSD, HDR: compressed, but never below their densest coding.
+    std::mt19937 rng(3);
+    save_image(random_image(16, 16, rng), dir / "a.jpg");
+    bytes jpeg = read_file(dir / "a.jpg");
+    for (std::size_t i = 2; i + 8 < jpeg.size(); ++i)
+        if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0) {  // SOF0: height, width (big-endian)
+            jpeg[i + 5] = 2000 >> 8, jpeg[i + 6] = 2000 & 0xFF, jpeg[i + 7] = 3000 >> 8, jpeg[i + 8] = 3000 & 0xFF;
+            break;
+        }
+    refused(jpeg, "a.jpg", "a JPEG codes each 8 x 8 block in at least 1 bit");
+    bytes gif = make_gif(2, 1, bytes(12, 0), {{1, 2}});
+    put16le(gif, 6, 3000), put16le(gif, 8, 2000);
+    refused(gif, "a.gif", "8192 GIF pixels per byte");
+    bytes psd = make_psd(4, 3, bytes(12, 1), bytes(12, 2), bytes(12, 3));
+    psd[14] = 0, psd[15] = 0, psd[16] = 2000 >> 8, psd[17] = 2000 & 0xFF;  // height, big-endian
+    psd[18] = 0, psd[19] = 0, psd[20] = 3000 >> 8, psd[21] = 3000 & 0xFF;  // width
+    refused(psd, "a.psd", "a PSD row takes 2 bytes per 128 pixels at least");
+    const std::string hdr = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 2000 +X 3000\n";
+    refused(bytes(hdr.begin(), hdr.end()), "a.hdr", "an HDR row takes 8 bytes per 127 pixels at least");
+}
+
 // Not run by default: writes the image fuzzer's seed corpus (tests/fuzz/corpus/decode_image),
 // one small file per format and feature, with the encoders above:
 //   NST_FUZZ_SEED_DIR=tests/fuzz/corpus/decode_image build/tests/test_io "write the image fuzzer*"

@@ -79,7 +79,7 @@ TEST_CASE("pth: torch-written files of both containers and every float type read
 TEST_CASE("pth: neural-style-pt's file names mean the Caffe convention, others torchvision", "[io][pytorch]") {
     CHECK(nst::pytorch_convention_for("models/vgg19-d01eb7cb.pth") == nst::input_convention::caffe);
     CHECK(nst::pytorch_convention_for("vgg16-00b39a1b.pth") == nst::input_convention::caffe);
-    CHECK(nst::pytorch_convention_for("/x/vgg19-dcbb9e9a.pth") == nst::input_convention::torchvision);
+    CHECK(nst::pytorch_convention_for("/x/vgg19-dcbb9e9d.pth") == nst::input_convention::torchvision);
     CHECK(nst::pytorch_convention_for("mine.pth") == nst::input_convention::torchvision);
     const pth_test::temp_folder tmp;
     std::filesystem::copy_file(pth_test::fixture("tiny_legacy.pth"), tmp / "vgg19-d01eb7cb.pth");

@@ -64,7 +64,7 @@ TEST_CASE("weights lookup: the first existing candidate wins, in the documented 
     REQUIRE(candidates.size() == 8);
     CHECK(candidates[0].path.empty());  // $NST_WEIGHTS unset
     CHECK(candidates[1].path == keras_cache);
-    CHECK(candidates[2].path == hub + "/vgg19-dcbb9e9a.pth");
+    CHECK(candidates[2].path == hub + "/vgg19-dcbb9e9d.pth");
     CHECK(candidates[3].path == hub + "/vgg19-d01eb7cb.pth");
     CHECK(candidates[4].path == "models/vgg19-d01eb7cb.pth");
     CHECK(candidates[5].path == "models/VGG_ILSVRC_19_layers.caffemodel");
@@ -82,8 +82,8 @@ TEST_CASE("weights lookup: the first existing candidate wins, in the documented 
     CHECK(nst::find_vgg19_weights("", data) == "models/vgg19-d01eb7cb.pth");
     touch(hub + "/vgg19-d01eb7cb.pth");
     CHECK(nst::find_vgg19_weights("", data) == hub + "/vgg19-d01eb7cb.pth");
-    touch(hub + "/vgg19-dcbb9e9a.pth");
-    CHECK(nst::find_vgg19_weights("", data) == hub + "/vgg19-dcbb9e9a.pth");
+    touch(hub + "/vgg19-dcbb9e9d.pth");
+    CHECK(nst::find_vgg19_weights("", data) == hub + "/vgg19-dcbb9e9d.pth");
     std::filesystem::current_path(cwd);
     touch(keras_cache);
     CHECK(nst::find_vgg19_weights("", data) == keras_cache);
@@ -125,7 +125,7 @@ TEST_CASE("weights lookup: nothing found lists every place looked at and how to 
     CHECK(message.find(home + "/.keras/models/" + nst::keras_vgg19_notop_file) != std::string::npos);
     CHECK(message.find(data + "/weights/vgg19_imagenet_notop.h5") != std::string::npos);
     CHECK(message.find("cmake/fetch_weights.cmake") != std::string::npos);
-    CHECK(message.find("PyTorch cache " + tmp / "torch/hub/checkpoints/vgg19-dcbb9e9a.pth") != std::string::npos);
+    CHECK(message.find("PyTorch cache " + tmp / "torch/hub/checkpoints/vgg19-dcbb9e9d.pth") != std::string::npos);
     CHECK(message.find(nst::keras_vgg19_notop_url) != std::string::npos);
     CHECK(message.find(nst::torchvision_vgg19_url) != std::string::npos);
     CHECK(message.find("./models models/vgg19-d01eb7cb.pth") != std::string::npos);

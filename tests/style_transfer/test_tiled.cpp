@@ -254,31 +254,6 @@ nst::image half_mask_image(std::size_t h, std::size_t w, bool left) {
     return img;
 }
 
-// Two very different styles: blue stripes on white and red dots on cream (as test_cli's).
-nst::image stripes_or_dots_image(bool stripes) {
-    nst::image img({64, 64, 3});
-    for (std::size_t y = 0; y < 64; ++y)
-        for (std::size_t x = 0; x < 64; ++x) {
-            const double dy = double(y % 10) - 5, dx = double(x % 10) - 5;
-            const bool ink = stripes ? y % 8 < 3 : dy * dy + dx * dx < 9;
-            const std::array<float, 3> colour = stripes ? (ink ? std::array<float, 3>{20, 40, 200}
-                                                               : std::array<float, 3>{230, 230, 240})
-                                                        : (ink ? std::array<float, 3>{220, 20, 20}
-                                                               : std::array<float, 3>{250, 240, 200});
-            for (std::size_t c = 0; c < 3; ++c) img(y, x, c) = colour[c];
-        }
-    return img;
-}
-
-// Mean blue minus red of the left and right halves of an image.
-std::array<double, 2> blue_minus_red_halves(const nst::image& img) {
-    std::array<double, 2> sums{0, 0};
-    const std::size_t h = img.shape(0), w = img.shape(1);
-    for (std::size_t y = 0; y < h; ++y)
-        for (std::size_t x = 0; x < w; ++x) sums[x < w / 2 ? 0 : 1] += img(y, x, 2) - img(y, x, 0);
-    return {sums[0] / double(h * (w / 2)), sums[1] / double(h * (w - w / 2))};
-}
-
 // 160 x 120 in tiles of 128: two windows side by side, [0, 96) and [64, 160), cores split at 80.
 nst::stylize_options masked_tiling_options(std::size_t iterations) {
     nst::stylize_options o = tiling_options(160, iterations);
@@ -312,7 +287,7 @@ TEST_CASE("tiled: two styles with left and right masks land on their halves", "[
     o.style_layers = {"relu1_1", "relu2_1", "relu3_1"};
     o.content_layers = {"relu3_1"};
     const nst::image& content = tiling_data().content;
-    const std::vector<nst::image> styles{stripes_or_dots_image(true), stripes_or_dots_image(false)};
+    const std::vector<nst::image> styles{nst::test::stripes_or_dots_image(true), nst::test::stripes_or_dots_image(false)};
     const nst::image left = half_mask_image(120, 160, true), right = half_mask_image(120, 160, false);
     // The same run with the masks swapped: the difference is the masks' doing, not the content's.
     std::array<std::array<double, 2>, 2> blue_minus_red;
@@ -320,7 +295,7 @@ TEST_CASE("tiled: two styles with left and right masks land on their halves", "[
         o.style_masks = {swapped ? right : left, swapped ? left : right};
         const nst::stylize_result r = nst::stylize(content, styles, o);
         REQUIRE(std::isfinite(r.loss));
-        blue_minus_red[std::size_t(swapped)] = blue_minus_red_halves(r.output);
+        blue_minus_red[std::size_t(swapped)] = nst::test::blue_minus_red_by_half(r.output);
     }
     std::printf("tiled masks, blue - red by half: stripes left %.1f, %.1f; stripes right %.1f, %.1f\n",
                 blue_minus_red[0][0], blue_minus_red[0][1], blue_minus_red[1][0], blue_minus_red[1][1]);

@@ -283,14 +283,14 @@ inline model_weights read_caffe_weights(const std::string& path, const weights_o
     const detail::mapped_file file(path, "Caffe weight file");
     // Hash from the mapping in pieces, dropping each from memory: the parse reads only the
     // convolutions again, so the file's 400+ MB of dense layers never stay resident.
-    detail::sha256 hash;
+    detail::weights_hasher hash(file.size());
     constexpr std::size_t piece = std::size_t(16) << 20;
     for (std::size_t at = 0; at < file.size(); at += piece) {
         const std::size_t n = std::min(piece, file.size() - at);
         hash.update(file.data() + at, n);
         file.release(at, n);
     }
-    weights_info info = detail::identify_weights(path, hash.hex_digest(), options);
+    weights_info info = detail::identify_weights(path, hash.digests(), options);
     if (file.size() == 0) throw io_error(path + ": the file is empty (not a Caffe .caffemodel)");
     return detail::caffe::parse_net(file.data(), file.size(), std::move(info), options.max_abs_weight,
                                     [&](std::size_t at, std::size_t n) { file.release(at, n); });
@@ -300,9 +300,9 @@ inline model_weights read_caffe_weights(const std::string& path, const weights_o
 inline model_weights read_caffe_weights_from_memory(const void* data, std::size_t size, const std::string& name,
                                                     const weights_options& options = {}) {
     const auto* bytes = static_cast<const unsigned char*>(data);
-    detail::sha256 hash;
+    detail::weights_hasher hash(size);
     hash.update(bytes, size);
-    weights_info info = detail::identify_weights(name, hash.hex_digest(), options);
+    weights_info info = detail::identify_weights(name, hash.digests(), options);
     if (size == 0) throw io_error(name + ": the file is empty (not a Caffe .caffemodel)");
     return detail::caffe::parse_net(bytes, size, std::move(info), options.max_abs_weight,
                                     [](std::size_t, std::size_t) {});

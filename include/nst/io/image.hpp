@@ -32,6 +32,7 @@
 #include "detail/jpeg_comment.hpp"
 #include "detail/png_writer.hpp"
 #include "detail/jpeg_huffman_check.hpp"
+#include "detail/pixel_data_bound.hpp"
 #include "detail/read_file.hpp"
 
 namespace nst {
@@ -183,7 +184,9 @@ inline void require_rgb_image(const image& img, const std::string& what) {
               Throws image_too_large (an io_error) when the header declares more than
               limits.max_pixels pixels or a PNG's data inflates beyond its declared size, before
               decoding; io_error naming `name` and the reason for empty, corrupt, truncated or
-              unsupported data (including a CMYK JPEG of unknown convention). */
+              unsupported data (including a CMYK JPEG of unknown convention), and, before
+              decoding, for a file too small for the pixels it declares (io/detail/
+              pixel_data_bound.hpp: so a few bytes cannot cost a whole decode). */
 inline image decode_image(const unsigned char* data, std::size_t size, const std::string& name,
                           const image_limits& limits = {}) {
     if (size == 0) throw detail::image_error(name, "the file is empty");
@@ -199,6 +202,14 @@ inline image decode_image(const unsigned char* data, std::size_t size, const std
                                             std::to_string(height) + ")");
     detail::check_pixel_limit(name, std::size_t(width), std::size_t(height), limits);
     const int orientation = detail::check_format_details(data, size, name);
+    // stb decodes missing data as zeros: a header alone would cost a whole decode.
+    const detail::pixel_data_need need = detail::pixel_data_needed(
+        data, size, std::uint64_t(width), std::uint64_t(height), channels);
+    if (need.bytes > size)
+        throw detail::image_error(name, "truncated or forged: it declares " + std::to_string(width) + " x " +
+                                            std::to_string(height) + " pixels, which need at least " +
+                                            std::to_string(need.bytes) + " bytes (" + need.reason +
+                                            "), but the file has " + std::to_string(size));
 
     const auto fail = [&] {
         return detail::image_error(name, std::string("corrupt or truncated image: ") +

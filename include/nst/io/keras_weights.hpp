@@ -109,7 +109,7 @@ public:
         const fs::file_status status = fs::status(path_, ec);
         if (!fs::exists(status)) throw io_error(path_ + ": no such file");
         if (fs::is_directory(status)) throw io_error(path_ + ": is a directory, not a weight file");
-        info_ = detail::identify_weights(path_, detail::sha256_of_file(path_), options);
+        info_ = detail::identify_weights(path_, detail::digests_of_file(path_), options);
 
         detail::hdf5::library_lock lock(detail::hdf5::library_mutex());
         detail::hdf5::quiet_errors quiet;
@@ -132,9 +132,9 @@ public:
                                          const weights_options& options = {}) {
         keras_weight_file file(std::move(name), options.max_abs_weight);
         if (size == 0) throw io_error(file.path_ + ": the file image is empty");
-        detail::sha256 hash;
+        detail::weights_hasher hash(size);
         hash.update(data, size);
-        file.info_ = detail::identify_weights(file.path_, hash.hex_digest(), options);
+        file.info_ = detail::identify_weights(file.path_, hash.digests(), options);
 
         detail::hdf5::library_lock lock(detail::hdf5::library_mutex());
         detail::hdf5::quiet_errors quiet;

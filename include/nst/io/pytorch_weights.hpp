@@ -1,7 +1,7 @@
-// PyTorch .pth weight files of VGG19/VGG16 (torchvision's vgg19-dcbb9e9a.pth, neural-style-pt's
+// PyTorch .pth weight files of VGG19/VGG16 (torchvision's vgg19-dcbb9e9d.pth, neural-style-pt's
 // vgg19-d01eb7cb.pth, or any torch.save(model.state_dict()) of torchvision's VGG layout).
 //
-//   nst::model_weights w = nst::read_pytorch_weights("vgg19-dcbb9e9a.pth");
+//   nst::model_weights w = nst::read_pytorch_weights("vgg19-dcbb9e9d.pth");
 //   nst::load_model_weights(net, w);          // w.convention says how to prepare images
 //
 // Both containers torch.save writes are read:
@@ -403,7 +403,7 @@ inline model_weights read_pytorch_weights(const detail::byte_source& file, const
 
 // The same for a file on disk: its SHA-256 is computed first and checked against options' pin.
 inline model_weights read_pytorch_weights(const std::string& path, const weights_options& options = {}) {
-    const weights_info info = detail::identify_weights(path, detail::sha256_of_file(path), options);
+    const weights_info info = detail::identify_weights(path, detail::digests_of_file(path), options);
     const detail::file_source file(path);
     return read_pytorch_weights(file, info, options);
 }
@@ -411,10 +411,10 @@ inline model_weights read_pytorch_weights(const std::string& path, const weights
 // The same for bytes in memory; `name` stands for the file in messages and decides the convention.
 inline model_weights read_pytorch_weights_from_memory(const void* data, std::size_t size, const std::string& name,
                                                       const weights_options& options = {}) {
-    detail::sha256 hash;
+    detail::weights_hasher hash(size);
     hash.update(data, size);
     const detail::memory_source file(data, size, name);
-    return read_pytorch_weights(file, detail::identify_weights(name, hash.hex_digest(), options), options);
+    return read_pytorch_weights(file, detail::identify_weights(name, hash.digests(), options), options);
 }
 
 }  // namespace NST_SIMD_NAMESPACE

@@ -33,7 +33,7 @@ inline namespace NST_SIMD_NAMESPACE {
 // The formats read_model_weights understands, for messages.
 inline std::string supported_weight_formats() {
     return "Keras HDF5 (.h5, e.g. vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5), "
-           "PyTorch .pth (legacy and zip containers, e.g. vgg19-dcbb9e9a.pth, vgg19-d01eb7cb.pth), "
+           "PyTorch .pth (legacy and zip containers, e.g. vgg19-dcbb9e9d.pth, vgg19-d01eb7cb.pth), "
            "Caffe .caffemodel (V1 and V2 layouts, e.g. VGG_ILSVRC_19_layers.caffemodel)";
 }
 

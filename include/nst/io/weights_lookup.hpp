@@ -5,7 +5,7 @@
 //   3. Keras' cache: ~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5
 //      (where keras.applications.VGG19 and cmake/fetch_weights.cmake put the file);
 //   4. PyTorch's cache: $TORCH_HOME/hub/checkpoints/ (TORCH_HOME defaults to
-//      ${XDG_CACHE_HOME:-~/.cache}/torch, as in torch.hub), files vgg19-dcbb9e9a.pth
+//      ${XDG_CACHE_HOME:-~/.cache}/torch, as in torch.hub), files vgg19-dcbb9e9d.pth
 //      (torchvision) then vgg19-d01eb7cb.pth (neural-style-pt);
 //   5. ./models/ (where neural-style-pt and neural-style download theirs): vgg19-d01eb7cb.pth,
 //      then VGG_ILSVRC_19_layers.caffemodel;
@@ -31,8 +31,8 @@ inline constexpr const char* keras_vgg19_notop_file = "vgg19_weights_tf_dim_orde
 inline constexpr const char* keras_vgg19_notop_url =
     "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
     "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5";
-inline constexpr const char* torchvision_vgg19_file = "vgg19-dcbb9e9a.pth";
-inline constexpr const char* torchvision_vgg19_url = "https://download.pytorch.org/models/vgg19-dcbb9e9a.pth";
+inline constexpr const char* torchvision_vgg19_file = "vgg19-dcbb9e9d.pth";
+inline constexpr const char* torchvision_vgg19_url = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth";
 inline constexpr const char* neural_style_pt_vgg19_file = "vgg19-d01eb7cb.pth";
 inline constexpr const char* caffe_vgg19_file = "VGG_ILSVRC_19_layers.caffemodel";
 
