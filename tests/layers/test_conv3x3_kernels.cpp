@@ -55,12 +55,19 @@ std::vector<float> fast(const conv_case& c, bool adjoint, bool relu, std::size_t
     return y;
 }
 
+// Where Winograd's transformed weights are made: the plan's choice, one shared buffer, or per
+// task in chunks of one micro-tile of outputs (the most chunks).
+enum class filters { automatic, shared, fused };
+
 // Winograd; tiles_per_block of 0 chooses the automatic blocking.
 std::vector<float> winograd(const conv_case& c, bool adjoint, bool relu,
-                            std::size_t tiles_per_block = 0, int threads = num_threads()) {
+                            std::size_t tiles_per_block = 0, int threads = num_threads(),
+                            filters mode = filters::automatic) {
     const std::size_t in = adjoint ? c.c_out : c.c_in, out = adjoint ? c.c_in : c.c_out;
     std::vector<float> y(out * c.h * c.w);
-    const detail::conv3x3_winograd_plan plan(in, out, c.h, c.w, threads, tiles_per_block);
+    detail::conv3x3_winograd_plan plan(in, out, c.h, c.w, threads, tiles_per_block);
+    if (mode != filters::automatic) plan.fused_filters = mode == filters::fused;
+    if (mode == filters::fused) plan.filter_chunk = std::size_t(detail::conv3x3_mr);
     // (Winograd reads the layer's weights as they are, transposed for the adjoint)
     detail::conv3x3_winograd(adjoint ? c.dy.data() : c.x.data(), in, c.h, c.w, c.weights.data(),
                              adjoint, adjoint ? nullptr : c.bias.data(), relu, y.data(), out,
@@ -69,14 +76,14 @@ std::vector<float> winograd(const conv_case& c, bool adjoint, bool relu,
 }
 
 void require_winograd_agrees(const conv_case& c, std::size_t tiles_per_block = 0,
-                             int threads = num_threads()) {
-    CAPTURE(c.c_in, c.c_out, c.h, c.w, tiles_per_block, threads);
+                             int threads = num_threads(), filters mode = filters::automatic) {
+    CAPTURE(c.c_in, c.c_out, c.h, c.w, tiles_per_block, threads, int(mode));
     for (bool relu : {false, true}) {
         CAPTURE(relu);
-        REQUIRE(relative_difference(winograd(c, false, relu, tiles_per_block, threads),
+        REQUIRE(relative_difference(winograd(c, false, relu, tiles_per_block, threads, mode),
                                     reference(c, false, relu)) < winograd_tolerance);
     }
-    REQUIRE(relative_difference(winograd(c, true, false, tiles_per_block, threads),
+    REQUIRE(relative_difference(winograd(c, true, false, tiles_per_block, threads, mode),
                                 reference(c, true, false)) < winograd_tolerance);
 }
 
@@ -131,14 +138,21 @@ TEST_CASE("Winograd conv equals the reference path across tile blocks and image 
     for (const auto& s : sizes) {
         const conv_case c(11, 13, s[0], s[1], rng);
         for (std::size_t block : {0, 16, 48})
-            for (int threads : {1, 2}) require_winograd_agrees(c, block, threads);
+            for (int threads : {1, 2})
+                for (filters mode : {filters::shared, filters::fused})
+                    require_winograd_agrees(c, block, threads, mode);
     }
     // Few tiles, many outputs: the outputs are split between tasks.
     require_winograd_agrees(conv_case(24, 40, 8, 8, rng), 0, 2);
+    require_winograd_agrees(conv_case(24, 40, 8, 8, rng), 0, 2, filters::shared);
+    require_winograd_agrees(conv_case(24, 40, 8, 8, rng), 0, 2, filters::fused);
     // Input channels over one filter-transform chunk (32) and not a multiple of it, on
     // images down to one pixel.
     for (const auto& s : sizes) require_winograd_agrees(conv_case(37, 21, s[0], s[1], rng), 16, 2);
     require_winograd_agrees(conv_case(70, 9, 1, 1, rng));
+    // Input channels over one GEMM pass (128) and not a multiple of it, both filter paths.
+    for (filters mode : {filters::shared, filters::fused})
+        require_winograd_agrees(conv_case(200, 12, 9, 70, rng), 16, 2, mode);
     require_winograd_agrees(conv_case(33, 70, 1, 5, rng), 0, 2);
 }
 

@@ -11,9 +11,10 @@
 //
 // Per call: U is transformed straight from the layer's canonical weights (read transposed and
 // rotated for the backward pass; caching U would cost 4x the weights per direction, ~400 MB for
-// VGG19 up to conv5_1), then independent tasks (a block of tiles x a range of outputs) each run
-// on one thread: input transform -> 36 GEMMs -> output transform (bias and optional ReLU
-// fused). Buffers are per-thread scratch (thread_scratch.hpp).
+// VGG19 up to conv5_1), into a shared buffer, or with few tiles per task in cache-sized chunks
+// (conv3x3_winograd_plan::fused_filters); independent tasks (a block of tiles x a range of
+// outputs) each run on one thread: input transform -> 36 GEMMs -> output transform (bias and
+// optional ReLU fused). Buffers are per-thread scratch (thread_scratch.hpp).
 //
 // Precision: the transforms (points 0, +-1, +-2, infinity) amplify float rounding: ~2e-5 of the
 // largest output on VGG19 shapes against ~1e-7 for the direct kernels (tests/layers/test_conv3x3_kernels.cpp
@@ -55,6 +56,14 @@ struct conv3x3_winograd_plan {
     std::size_t out_padded;               // output channels rounded up to MR
     std::size_t out_split;                // output channels per task (a multiple of MR)
     std::size_t splits;                   // output ranges
+    // Transformed weights U: made once per call in a shared buffer (36 x c_in x c_out floats,
+    // 38 MB for 512 x 512 channels, written, then read by every tile block), or, with one tile
+    // block, by each task for its own outputs, filter_chunk outputs at a time into a buffer of
+    // its thread that stays in the cache. Measured (one thread, 512 x 512 channels): 15% faster
+    // with one block (conv5_1 at a 512-pixel input), 15% slower with two (conv4_2), where the
+    // GEMMs re-read V for every chunk and the transform runs twice.
+    bool fused_filters;
+    std::size_t filter_chunk;  // outputs per fused chunk (a multiple of MR)
     int threads;
 
     // tiles_per_block overrides the automatic choice when nonzero (tests use it to exercise
@@ -69,10 +78,11 @@ struct conv3x3_winograd_plan {
         tiles = tiles_h * tiles_w;
         out_padded = (c_out + mr - 1) / mr * mr;
         const auto round_up = [](std::size_t n, std::size_t m) { return (n + m - 1) / m * m; };
-        // A task's V (36 x c_in x block) and M (36 x c_out x block): about 4 MB (L2/L3) for
-        // few channels; with many channels up to half of U's size, since every task reads all
-        // of U (36 x c_in x c_out) once.
-        const std::size_t budget = std::max(std::size_t(1) << 20, 18 * c_in * out_padded);
+        // A task's V (36 x c_in x block) and M (36 x c_out x block): about 1 MB (L2) for few
+        // channels (measured 10-15% faster than 4 MB for 128 channels at 64 x 64 tiles); with
+        // many channels up to half of U's size, since every task reads all of U (36 x c_in x
+        // c_out) once.
+        const std::size_t budget = std::max(std::size_t(1) << 18, 18 * c_in * out_padded);
         std::size_t most = std::max(lanes, budget / (36 * (c_in + out_padded)) / lanes * lanes);
         if (tiles_per_block) most = round_up(tiles_per_block, lanes);
         blocks = (tiles + most - 1) / most;
@@ -84,6 +94,10 @@ struct conv3x3_winograd_plan {
         const std::size_t want = blocks < 2 * t ? (2 * t + blocks - 1) / blocks : 1;
         out_split = (out_blocks + std::min(want, out_blocks) - 1) / std::min(want, out_blocks) * mr;
         splits = (out_padded + out_split - 1) / out_split;
+        // A chunk of U about 2.5 MB (L2/L3): 4 blocks of MR outputs with 512 inputs.
+        fused_filters = blocks == 1;
+        filter_chunk = std::clamp<std::size_t>((std::size_t(640) << 10) / (36 * c_in * mr), 1,
+                                               out_blocks) * mr;
     }
 };
 
@@ -106,25 +120,30 @@ inline void gather_filters(const float* weights, std::size_t c_in, std::size_t c
         for (std::size_t tap = 0; tap < 9; ++tap) g[tap * MR + r] = 0.0f;
 }
 
+// G x for three values x0, x1, x2 (a column or row of a 3x3 kernel) -> six, by the structure
+// of G (rows 1/4 (1 0 0), -1/6 (1 1 1), -1/6 (1 -1 1), (1/24 1/12 1/6), (1/24 -1/12 1/6),
+// (0 0 1)): 9 operations instead of a dense 6 x 3 product (18, as zeros are not folded).
+inline void filter_1d(float x0, float x1, float x2, float* y, std::size_t step) {
+    const float s = x0 + x2, a = x0 * (1.0f / 24) + x2 * (1.0f / 6), b = x1 * (1.0f / 12);
+    y[0 * step] = x0 * (1.0f / 4);
+    y[1 * step] = (s + x1) * (-1.0f / 6);
+    y[2 * step] = (s - x1) * (-1.0f / 6);
+    y[3 * step] = a + b;
+    y[4 * step] = a - b;
+    y[5 * step] = x2;
+}
+
 // U = G g G^T for one block of MR output channels: g[tap * MR + r] -> u[p * stride + r].
 template <int MR> inline void filter_transform(const float* g, float* u, std::size_t stride) {
-    constexpr float G[6][3] = {{1.0f / 4, 0, 0},
-                               {-1.0f / 6, -1.0f / 6, -1.0f / 6},
-                               {-1.0f / 6, 1.0f / 6, -1.0f / 6},
-                               {1.0f / 24, 1.0f / 12, 1.0f / 6},
-                               {1.0f / 24, -1.0f / 12, 1.0f / 6},
-                               {0, 0, 1}};
-    float t[6][3][MR];
+    float t[6][3][MR];  // G g: t[a][kx]
+    for (int kx = 0; kx < 3; ++kx)
+        for (int r = 0; r < MR; ++r)
+            filter_1d(g[(0 + kx) * MR + r], g[(3 + kx) * MR + r], g[(6 + kx) * MR + r],
+                      &t[0][kx][r], 3 * MR);
     for (int a = 0; a < 6; ++a)
-        for (int kx = 0; kx < 3; ++kx)
-            for (int r = 0; r < MR; ++r)
-                t[a][kx][r] = G[a][0] * g[(0 + kx) * MR + r] + G[a][1] * g[(3 + kx) * MR + r] +
-                              G[a][2] * g[(6 + kx) * MR + r];
-    for (int a = 0; a < 6; ++a)
-        for (int b = 0; b < 6; ++b)
-            for (int r = 0; r < MR; ++r)
-                u[(a * 6 + b) * stride + r] =
-                    t[a][0][r] * G[b][0] + t[a][1][r] * G[b][1] + t[a][2][r] * G[b][2];
+        for (int r = 0; r < MR; ++r)
+            filter_1d(t[a][0][r], t[a][1][r], t[a][2][r], u + std::size_t(a * 6) * stride + r,
+                      stride);
 }
 
 // B^T x for six vectors (one column or row of a 6x6 patch), in place into y.
@@ -311,6 +330,30 @@ inline void input_transform(const patch_loader<V>& patches, const float* channel
     }
 }
 
+// U[p][ci][r] = (G g G^T)[p] for outputs m*MR + r (block m) and every input ci, into
+// u[p * stride + ci * MR + r]. A chunk of input channels at a time into a small local buffer
+// (L1), written position after position, then 36 runs of contiguous copies: positions of U a
+// whole multiple of 4 KB apart, written interleaved (or a local buffer laid out the same way),
+// thrash one L1 set (measured: the transform took 3x its arithmetic).
+template <int MR>
+inline void transform_filter_block(const float* weights, std::size_t c_in, std::size_t c_out,
+                                   bool adjoint, std::size_t m, float* u, std::size_t stride) {
+    constexpr std::size_t chunk = 32;  // input channels per local buffer (36 KB)
+    alignas(64) float local[chunk * 36 * MR];
+    for (std::size_t c0 = 0; c0 < c_in; c0 += chunk) {
+        const std::size_t nc = std::min(chunk, c_in - c0);
+        for (std::size_t ci = 0; ci < nc; ++ci) {
+            alignas(64) float g[9 * MR];
+            gather_filters<MR>(weights, c_in, c_out, adjoint, m, c0 + ci, g);
+            filter_transform<MR>(g, local + ci * 36 * MR, MR);
+        }
+        for (std::size_t p = 0; p < 36; ++p)
+            for (std::size_t ci = 0; ci < nc; ++ci)
+                std::memcpy(u + p * stride + (c0 + ci) * MR, local + (ci * 36 + p) * MR,
+                            MR * sizeof(float));
+    }
+}
+
 }  // namespace winograd_f43
 
 // Asks for n floats from p into the cache (L1), a cache line at a time.
@@ -336,35 +379,20 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
     const std::size_t co_blocks = plan.out_padded / MR, TB = plan.block;
     const std::size_t u_stride = co_blocks * c_in * MR;  // floats between positions p of U
 
-    float* const U = thread_scratch(scratch_slot::winograd_weights, 36 * u_stride);
+    // The shared U (plan.fused_filters: none; each task makes its chunks, below).
+    float* const U =
+        plan.fused_filters ? nullptr
+                           : thread_scratch(scratch_slot::winograd_weights, 36 * u_stride);
 
 #pragma omp parallel num_threads(plan.threads)
     {
-        // U[p][m][ci][r] = (G g G^T)[p] for output m*MR + r, input ci. A chunk of input channels
-        // at a time into a small local buffer (L1), written position after position, then 36
-        // runs of contiguous copies: the 36 positions of U are a whole multiple of 4 KB apart,
-        // so writing them interleaved (or a local buffer laid out the same way) thrashes one L1
-        // set (measured: the transform took 3x its arithmetic).
-        {
-            constexpr std::size_t chunk = 32;  // input channels per local buffer (36 KB)
-            alignas(64) float local[chunk * 36 * MR];
+        // U[p][m][ci][r] = (G g G^T)[p] for output m*MR + r, input ci.
+        if (!plan.fused_filters) {
 #pragma omp for schedule(static)
-            for (std::ptrdiff_t m = 0; m < std::ptrdiff_t(co_blocks); ++m) {
-                float* const um = U + std::size_t(m) * c_in * MR;
-                for (std::size_t c0 = 0; c0 < c_in; c0 += chunk) {
-                    const std::size_t nc = std::min(chunk, c_in - c0);
-                    for (std::size_t ci = 0; ci < nc; ++ci) {
-                        alignas(64) float g[9 * MR];
-                        winograd_f43::gather_filters<MR>(weights, c_in, c_out, adjoint,
-                                                         std::size_t(m), c0 + ci, g);
-                        winograd_f43::filter_transform<MR>(g, local + ci * 36 * MR, MR);
-                    }
-                    for (std::size_t p = 0; p < 36; ++p)
-                        for (std::size_t ci = 0; ci < nc; ++ci)
-                            std::memcpy(um + p * u_stride + (c0 + ci) * MR,
-                                        local + (ci * 36 + p) * MR, MR * sizeof(float));
-                }
-            }
+            for (std::ptrdiff_t m = 0; m < std::ptrdiff_t(co_blocks); ++m)
+                winograd_f43::transform_filter_block<MR>(weights, c_in, c_out, adjoint,
+                                                         std::size_t(m),
+                                                         U + std::size_t(m) * c_in * MR, u_stride);
         }
 
         // Position strides one cache line longer than the data: the 36 positions of one tile
@@ -373,6 +401,11 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
         float* const Vb = thread_scratch(scratch_slot::winograd_input, 36 * v_stride);
         float* const Mb = thread_scratch(scratch_slot::winograd_products, 36 * m_stride);
         thread_local std::vector<patch_loader<V>> loaders;  // one per vector of a task's tiles
+        // A fused chunk of U: as U, filter_chunk outputs, positions one cache line further apart.
+        const std::size_t uc_stride = plan.filter_chunk * c_in + 16;
+        float* const Uc = plan.fused_filters
+                              ? thread_scratch(scratch_slot::winograd_weights, 36 * uc_stride)
+                              : nullptr;
 
 #pragma omp for schedule(dynamic)
         for (std::ptrdiff_t task = 0; task < std::ptrdiff_t(plan.blocks * plan.splits); ++task) {
@@ -401,20 +434,44 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
                                                      Vb + ci * TB + g * W, v_stride);
             }
 
-            // M[p] = U[p] V[p] for this task's outputs; the last GEMM tile may be narrower.
-            for (std::size_t p = 0; p < 36; ++p)
-                for (std::size_t co = co0; co < co1; co += MR) {
-                    const float* a = U + p * u_stride + co * c_in;
-                    const float* b = Vb + p * v_stride;
-                    float* c = Mb + p * m_stride + (co - co0) * TB;
-                    std::size_t t = 0;
-                    for (; t + NT <= groups * W; t += NT)
-                        gemm_microkernel<MR, MR, NV>(a, b + t, TB, c_in, c + t, TB, false);
-                    if (groups * W - t == 2 * std::size_t(W))
-                        gemm_microkernel<MR, MR, 2>(a, b + t, TB, c_in, c + t, TB, false);
-                    else if (groups * W - t == std::size_t(W))
-                        gemm_microkernel<MR, MR, 1>(a, b + t, TB, c_in, c + t, TB, false);
-                }
+            // M[p] = U[p] V[p] for this task's outputs, a chunk of outputs at a time when the
+            // task transforms its own filters; the last GEMM tile may be narrower.
+            const std::size_t chunk = plan.fused_filters ? plan.filter_chunk : co1 - co0;
+            for (std::size_t g0 = co0; g0 < co1; g0 += chunk) {
+                const std::size_t g1 = std::min(co1, g0 + chunk);
+                if (plan.fused_filters)
+                    for (std::size_t co = g0; co < g1; co += MR)
+                        winograd_f43::transform_filter_block<MR>(
+                            weights, c_in, c_out, adjoint, co / MR, Uc + (co - g0) * c_in,
+                            uc_stride);
+                // Input channels KC at a time: the panel of V a micro-tile reads (KC x NT
+                // floats, 24 KB) stays in L1 while every output block of the chunk uses it,
+                // instead of a c_in x NT panel (96 KB at 512 channels) re-read from L2.
+                constexpr std::size_t KC = 128;
+                for (std::size_t p = 0; p < 36; ++p)
+                    for (std::size_t k0 = 0; k0 < c_in; k0 += KC) {
+                        const std::size_t kn = std::min(KC, c_in - k0);
+                        const float* b = Vb + p * v_stride + k0 * TB;
+                        for (std::size_t t = 0; t < groups * W;) {
+                            const std::size_t left = groups * W - t;
+                            const int nv = left >= NT ? NV : left == 2 * std::size_t(W) ? 2 : 1;
+                            for (std::size_t co = g0; co < g1; co += MR) {
+                                const float* a =
+                                    (plan.fused_filters ? Uc + p * uc_stride + (co - g0) * c_in
+                                                        : U + p * u_stride + co * c_in) +
+                                    k0 * MR;
+                                float* c = Mb + p * m_stride + (co - co0) * TB + t;
+                                if (nv == NV)
+                                    gemm_microkernel<MR, MR, NV>(a, b + t, TB, kn, c, TB, k0 > 0);
+                                else if (nv == 2)
+                                    gemm_microkernel<MR, MR, 2>(a, b + t, TB, kn, c, TB, k0 > 0);
+                                else
+                                    gemm_microkernel<MR, MR, 1>(a, b + t, TB, kn, c, TB, k0 > 0);
+                            }
+                            t += std::size_t(nv) * W;
+                        }
+                    }
+            }
 
             // out = act(A^T m A + bias) for every live tile of this task's outputs.
             for (std::size_t co = co0; co < std::min(co1, c_out); ++co)
