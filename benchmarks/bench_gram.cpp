@@ -1,7 +1,7 @@
 // Gram matrix forward and backward at every VGG19 style layer's shape for a 512 x 512 input:
-// the library's blocked version (BLAS calls distributed over nst's OpenMP team) against the
-// single BLAS call it replaced (one syrk or gemm on OpenBLAS's own threads), kept here as the
-// reference.
+// the library's blocked version (one call per thread's share, distributed over nst's OpenMP
+// team: nst's AVX-512 kernels for float where compiled in, else BLAS) against the single BLAS
+// call it replaced (one syrk or gemm on OpenBLAS's own threads), kept here as the reference.
 //
 // FLOP/s convention: forward counts C^2 M flops (the multiply-adds of a symmetric product, i.e.
 // syrk's work, half of gemm's 2 C^2 M); backward counts the 2 C^2 M flops of the C x C by C x M
@@ -18,14 +18,26 @@
 // even when it may use two (its process CPU time equals the main thread's), so its FLOP/cpu_s is
 // a one-thread rate; compare wall times on a quiet machine before preferring it.
 //
-// What the OpenBLAS kernel set gives (OPENBLAS_CORETYPE; 2026-11-30, on top of commit a7ca932,
-// 2 threads, machine at load ~7, so provisional): the blocked Gram stays 1.3-4x below the
-// implicit-GEMM convolution per CPU second whatever the kernel set. Haswell (AVX2, what this
-// machine's environment sets) is the slowest: forward 2.3-4.1x, backward 2.0-3.5x below the
-// convolution. Unset (OpenBLAS picks Cooperlake here) and SkylakeX (both AVX-512) bring the
-// backward at C = 256, 512 within 1.3-1.7x; the forward and the C = 64, 128 shapes (long M,
-// where syrk's per-call rate stays near 40-60 GFLOP per CPU second in every kernel set) stay
-// 1.7-3.8x below.
+// What the OpenBLAS kernel set gave the blocked rows while they were per-thread BLAS calls
+// (2026-11-30, on top of commit a7ca932, 2 threads, machine at load ~7, so provisional): 1.3-4x
+// below the implicit-GEMM convolution per CPU second whatever the kernel set. Haswell (AVX2,
+// what this machine's environment sets) was the slowest: forward 2.3-4.1x, backward 2.0-3.5x
+// below the convolution. Unset (OpenBLAS picks Cooperlake here) and SkylakeX (both AVX-512)
+// brought the backward at C = 256, 512 within 1.3-1.7x; the forward and the C = 64, 128 shapes
+// (long M, where syrk's per-call rate stays near 40-60 GFLOP per CPU second in every kernel set)
+// stayed 1.7-3.8x below.
+//
+// Since then, in units compiled for AVX-512 the float blocked rows run nst's own kernels
+// (loss/detail/gram_avx512.hpp) and no longer depend on OPENBLAS_CORETYPE; the reference rows
+// still do. Measured 2026-11-30 on top of commit aa331c8, 2 threads, load 4-7, with
+// OMP_WAIT_POLICY=passive so that CPU time counts work, not threads spinning at a barrier while
+// the machine's other load holds their partner (with the default policy the short Gram calls
+// suffer that far more than the convolution, and the ratios double): conv_over_gram forward
+// 1.60 / 1.29 / 1.03 / 1.05 / 1.68 and backward 1.27 / 1.10 / 0.92 / 0.92 / 1.23 for C = 64,
+// 128, 256, 512, 512 (sides 512 .. 32); the reference rows (Haswell) 1.75-3.0 and 1.8-2.0 at
+// the C = 256, 512 backward. Left above 1.5: the C = 64 forward (packing its chunks reads F
+// from memory, a third of its time) and C = 512 at side 32 (M = 1024: the per-thread partial
+// sums and their reduction weigh on so short a product).
 #include <time.h>
 
 #include <cstddef>

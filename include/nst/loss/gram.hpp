@@ -1,13 +1,15 @@
 // Gram matrix of a layer's activations: G = F F^T / scale, with F the C x (H*W) matrix of the
 // C x H x W activations (channel-major storage makes F a view, no copy), and its backward.
 //
-// Both run as BLAS calls on blocks distributed over nst's one OpenMP team: the forward splits
-// the long dimension M = H*W into one share per thread, each thread computing the upper
-// triangle of its share's product with syrk (half the flops of gemm), and the partial sums are
-// added and mirrored in one parallel pass; the backward splits the columns of F. Inside an active
-// OpenMP parallel region the OpenMP build of OpenBLAS runs each call on the calling thread
-// alone (it checks omp_in_parallel()), so no process-wide BLAS thread setting is touched and
-// threads are never oversubscribed.
+// Both run on blocks distributed over nst's one OpenMP team: the forward splits the long
+// dimension M = H*W into one share per thread, each thread computing only the upper triangle
+// of its share's product, and the partial sums are added and mirrored in one parallel pass; the
+// backward splits the columns of F. Each share is one call on the calling thread: for float in
+// units compiled for AVX-512, nst's own kernels (detail/gram_avx512.hpp: 1.4-2x OpenBLAS's
+// rate on this project's machines, whatever kernel set OpenBLAS detects); otherwise BLAS syrk
+// and gemm. Inside an active OpenMP parallel region the OpenMP build of OpenBLAS runs each call
+// on the calling thread alone (it checks omp_in_parallel()), so no process-wide BLAS thread
+// setting is touched and threads are never oversubscribed.
 #pragma once
 
 #include <algorithm>
@@ -24,6 +26,7 @@
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../core/threads.hpp"
+#include "detail/gram_avx512.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
@@ -64,6 +67,38 @@ template <class T> T* gram_partials(std::size_t size) {
     return partials.data();
 }
 
+// Upper triangle of g (c x c) = alpha * f[:, begin:end] f[:, begin:end]^T, f c x m row-major,
+// on the calling thread: nst's AVX-512 kernel for float where compiled in, else BLAS syrk.
+inline void upper_share(const float* f, std::size_t c, std::size_t m, std::size_t begin,
+                        std::size_t end, float alpha, float* g) {
+#if NST_GRAM_AVX512
+    gram_avx512::upper_gram(f, c, m, begin, end, alpha, g);
+#else
+    blas::syrk_upper(int(c), int(end - begin), alpha, f + begin, int(m), 0.0f, g, int(c));
+#endif
+}
+inline void upper_share(const double* f, std::size_t c, std::size_t m, std::size_t begin,
+                        std::size_t end, double alpha, double* g) {
+    blas::syrk_upper(int(c), int(end - begin), alpha, f + begin, int(m), 0.0, g, int(c));
+}
+
+// out[:, begin:end] = alpha * s f[:, begin:end] (s c x c, f and out c x m, row-major) on the
+// calling thread: nst's AVX-512 kernel for float where compiled in, else BLAS gemm.
+inline void left_share(const float* s, const float* f, std::size_t c, std::size_t m,
+                       std::size_t begin, std::size_t end, float alpha, float* out) {
+#if NST_GRAM_AVX512
+    gram_avx512::left_product(s, f, c, m, begin, end, alpha, out);
+#else
+    blas::gemm(false, false, int(c), int(end - begin), int(c), alpha, s, int(c), f + begin, int(m),
+               0.0f, out + begin, int(m));
+#endif
+}
+inline void left_share(const double* s, const double* f, std::size_t c, std::size_t m,
+                       std::size_t begin, std::size_t end, double alpha, double* out) {
+    blas::gemm(false, false, int(c), int(end - begin), int(c), alpha, s, int(c), f + begin, int(m),
+               0.0, out + begin, int(m));
+}
+
 // g (c x c, all entries) = alpha * f f^T for the c x m row-major matrix f.
 template <class T> void gram_product(const T* f, std::size_t c, std::size_t m, T alpha, T* g) {
     const int parts = column_parts(m);
@@ -73,7 +108,7 @@ template <class T> void gram_product(const T* f, std::size_t c, std::size_t m, T
         const int rank = team_rank(), size = team_size();
         const std::size_t begin = share_begin(m, rank, size), end = share_begin(m, rank + 1, size);
         T* mine = rank == 0 ? g : partials + std::size_t(rank - 1) * c * c;
-        blas::syrk_upper(int(c), int(end - begin), alpha, f + begin, int(m), T(0), mine, int(c));
+        upper_share(f, c, m, begin, end, alpha, mine);
 #pragma omp barrier
         // Row r of the upper triangle: add the partial sums, mirror into column r. Chunks of
         // 16 rows balance the shrinking rows and keep threads off each other's cache lines.
@@ -108,8 +143,7 @@ void left_product(const T* s, const T* f, std::size_t c, std::size_t m, T alpha,
     {
         const int rank = team_rank(), size = team_size();
         const std::size_t begin = share_begin(m, rank, size), end = share_begin(m, rank + 1, size);
-        blas::gemm(false, false, int(c), int(end - begin), int(c), alpha, s, int(c), f + begin,
-                   int(m), T(0), out + begin, int(m));
+        left_share(s, f, c, m, begin, end, alpha, out);
     }
 }
 
