@@ -10,10 +10,11 @@
 // single-scale loss, a tenth below it.
 // What the scales below buy at the output size (benchmarks/coarse_to_fine.sh, default weights,
 // L-BFGS, 512 px with 150 steps and 1024 px with 100): less than they cost, so coarse-to-fine
-// never reaches the single-scale final loss there (it ends 1.1% and 0.8% above). The upsampled
-// start keeps little of the previous scale's style value at the new size: its style loss is 20x
-// (128 -> 256), 43x (256 -> 512) and 200x (512 -> 1024) the previous scale's last one, as the
-// finest octave of the texture is missing, and at 1024 px only 30% below the photo's own. Its
+// never reaches the single-scale final loss there (it ends 1.1% and 0.8% above; the multiscale
+// pyramid at 512 px, 128 -> 181 -> 256 -> 362 -> 512, 1.2% above). The upsampled start keeps
+// little of the previous scale's style value at the new size: its style loss is 20x (128 -> 256),
+// 43x (256 -> 512) and 200x (512 -> 1024) the previous scale's last one, as the finest octave of
+// the texture is missing, and at 1024 px only 30% below the photo's own. Its
 // content loss is already above the single-scale run's final one, and the content term is 85-87%
 // of the final loss. After 20 steps at the output size the run stands where the single-scale one
 // is 7-8 steps later, less than the 12 (1024 px) to 17 (512 px) output-size evaluations the
