@@ -2,23 +2,26 @@
 # Coarse-to-fine against single-scale (issue 10 part 1), through the `nst` program: for each size,
 # README command 1 (tubingen.jpg + starry_night.jpg, default weights and layers, L-BFGS) cut to
 # ITERS iterations, once single-scale and once with --scales (halving down to >= SMALLEST px, e.g.
-# 512 -> 128,256,512), both under /usr/bin/time -v, alternating which runs first. It prints per run
-# wall, user and sys time and peak RSS, and from the --log CSVs:
+# 512 -> 128,256,512) or --multiscale (MULTISCALE=1), both under /usr/bin/time -v, alternating
+# which runs first. It prints per run wall, user and sys time and peak RSS, and from the --log CSVs:
 #   - the final-size loss (lowest total loss logged at the output size);
 #   - the optimisation time (elapsed_seconds of the last row: from the first optimizer start on,
 #     so loading the weights and the first targets are not counted, alike for both);
 #   - for coarse-to-fine: the time until a row at the output size first has a loss <= the
 #     single-scale run's final loss, and that as a share of the single-scale optimisation time
-#     (the issue's goal: <= 40%).
+#     (the issue's goal: <= 40%); and that reach in evaluations weighted by their size's cost
+#     (reach_cost), which the machine's load does not change.
 #
 # Usage:  benchmarks/coarse_to_fine.sh [BUILD_DIR]    (default: <repo>/build; builds nst_cli there)
 # Settings (environment variables, defaults in brackets):
 #   SIZES ["256 512"]   output sizes (longer side); 1024 takes ~4x the time of 512
 #   ITERS [150]         --iterations of every run (the coarse-to-fine run's whole budget)
 #   SMALLEST [128]      the coarsest scale is the smallest halving of the size that is >= this
+#   MULTISCALE [0]      1: the coarse-to-fine run uses --multiscale (sqrt(2) steps from ~128 px)
 #   THREADS [2]  ROUNDS [1]  EXTRA []  (more nst flags for every run, e.g. "--optimizer adam")
 #   DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared]
-# Raw results: BUILD_DIR/coarse_to_fine/ (CSV logs, time -v outputs, images).
+# Raw results: BUILD_DIR/coarse_to_fine/ (CSV logs, time -v outputs, images); summary.txt there
+# also has the settings and, at the start and the end, the date, commit and load average.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -27,6 +30,7 @@ build_dir=${1:-$repo/build}
 SIZES=${SIZES:-"256 512"}
 ITERS=${ITERS:-150}
 SMALLEST=${SMALLEST:-128}
+MULTISCALE=${MULTISCALE:-0}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 EXTRA=${EXTRA:-}
@@ -66,37 +70,55 @@ reach_time() {
                                END { if (!found) printf "never" }' "$1"
 }
 
+# reach_cost CSV SIZE LOSS: the same reach in load-independent units: objective evaluations until
+# then, each weighted by its size's cost against SIZE ((s^2 + 128^2) / (SIZE^2 + 128^2), as
+# scale_plan.hpp's relative_step_cost), as a share of the single-scale run's evaluations (SINGLE_EVALS)
+reach_cost() {
+  awk -F, -v s="$2" -v l="$3" -v n="$SINGLE_EVALS" 'NR > 1 {
+      c += ($7 - e) * ($8 * $8 + 16384) / (s * s + 16384); e = $7
+      if ($8 == s && $2 <= l) { printf "%.0f%%", 100 * c / n; found = 1; exit } }
+    END { if (!found) printf "never" }' "$1"
+}
+
 summary=$work/summary.txt
 : >"$summary"
-printf '%-6s %-5s %-22s %8s %8s %7s %8s %12s %9s %14s\n' size round run wall_s user_s sys_s rss_MB \
-  final_loss optim_s reach_s/share | tee -a "$summary"
+echo "coarse_to_fine.sh: SIZES=\"$SIZES\" ITERS=$ITERS SMALLEST=$SMALLEST MULTISCALE=$MULTISCALE THREADS=$THREADS ROUNDS=$ROUNDS EXTRA=\"$EXTRA\"" | tee -a "$summary"
+bench_stamp | tee -a "$summary"
+printf '%-6s %-5s %-22s %8s %8s %7s %8s %12s %9s %14s %6s %10s\n' size round run wall_s user_s sys_s rss_MB \
+  final_loss optim_s reach_s/share evals reach_cost | tee -a "$summary"
 for size in $SIZES; do
   scales=$(scales_for "$size")
+  scaled_flags=(--scales "$scales")
+  if [[ $MULTISCALE == 1 ]]; then scales=multiscale; scaled_flags=(--multiscale); fi
   for round in $(seq 1 "$ROUNDS"); do
     single=single_${size}_r$round scaled=scaled_${size}_r$round
-    echo "size $size, round $round: single-scale and --scales $scales, $ITERS iterations each ..." >&2
+    echo "size $size, round $round: single-scale and ${scaled_flags[*]}, $ITERS iterations each ..." >&2
     if (( round % 2 == 1 )); then
-      run "$single" "$size"; run "$scaled" "$size" --scales "$scales"
+      run "$single" "$size"; run "$scaled" "$size" "${scaled_flags[@]}"
     else
-      run "$scaled" "$size" --scales "$scales"; run "$single" "$size"
+      run "$scaled" "$size" "${scaled_flags[@]}"; run "$single" "$size"
     fi
     target=$(final_loss "$work/$single.csv" "$size")
     single_optim=$(last_elapsed "$work/$single.csv")
+    SINGLE_EVALS=$(awk -F, 'NR > 1 { e = $7 } END { print e }' "$work/$single.csv")
     for name in "$single" "$scaled"; do
       t=$work/$name.time
-      reach=-
+      reach=- cost=-
       if [[ $name == "$scaled" ]]; then
         r=$(reach_time "$work/$name.csv" "$size" "$target")
         if [[ $r == never ]]; then reach=never
         else reach="$r/$(awk -v a="$r" -v b="$single_optim" 'BEGIN { printf "%.0f%%", 100 * a / b }')"; fi
+        cost=$(reach_cost "$work/$name.csv" "$size" "$target")
       fi
       label=single
-      [[ $name == "$scaled" ]] && label="scales $scales"
-      printf '%-6s %-5s %-22s %8s %8s %7s %8s %12s %9s %14s\n' "$size" "$round" "$label" "$(wall_seconds "$t")" \
+      [[ $name == "$scaled" ]] && label=${scaled_flags[*]#--}
+      printf '%-6s %-5s %-22s %8s %8s %7s %8s %12s %9s %14s %6s %10s\n' "$size" "$round" "$label" "$(wall_seconds "$t")" \
         "$(time_field "$t" "User time")" "$(time_field "$t" "System time")" \
         "$(( $(time_field "$t" "Maximum resident set size") / 1024 ))" \
-        "$(final_loss "$work/$name.csv" "$size")" "$(last_elapsed "$work/$name.csv")" "$reach" | tee -a "$summary"
+        "$(final_loss "$work/$name.csv" "$size")" "$(last_elapsed "$work/$name.csv")" "$reach" \
+        "$(awk -F, 'NR > 1 { e = $7 } END { print e }' "$work/$name.csv")" "$cost" | tee -a "$summary"
     done
   done
 done
+echo "finished: $(bench_stamp)" | tee -a "$summary"
 echo "raw results and this summary: $work" >&2

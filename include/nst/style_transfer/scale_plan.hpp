@@ -7,12 +7,21 @@
 // budget), and the output size gets the rest. Large-scale structure forms in the cheap steps; the
 // output size, where the loss is measured, keeps most of the budget: measured at 128 -> 256 px
 // with 150 steps (tubingen + starry_night), a third of the cost spent below ended above the
-// single-scale loss, a tenth below it. Why the coarse scales buy so little (measured at 256 and
-// 512 px): the upsampled start lacks the top octave of the style's texture (its style loss at the
-// new size is 10-40x the previous scale's), and after 128 px its content loss is higher too
-// (relu4_2 is 16 x 12 there); the new size rebuilds both first, and the coarse scales end up
-// worth about 10 steps at the output size however long they ran (37 or 150 steps at 128 px
-// before 256 px alike), so more coarse steps do not pay.
+// single-scale loss, a tenth below it.
+// What the scales below buy at the output size (benchmarks/coarse_to_fine.sh, default weights,
+// L-BFGS, 512 px with 150 steps and 1024 px with 100): less than they cost, so coarse-to-fine
+// never reaches the single-scale final loss there (it ends 1.1% and 0.8% above; the multiscale
+// pyramid at 512 px, 128 -> 181 -> 256 -> 362 -> 512, 1.2% above). The upsampled start keeps
+// little of the previous scale's style value at the new size: its style loss is 20x (128 -> 256),
+// 43x (256 -> 512) and 200x (512 -> 1024) the previous scale's last one, as the finest octave of
+// the texture is missing, and at 1024 px only 30% below the photo's own. Its
+// content loss is already above the single-scale run's final one, and the content term is 85-87%
+// of the final loss. After 20 steps at the output size the run stands where the single-scale one
+// is 7-8 steps later, less than the 12 (1024 px) to 17 (512 px) output-size evaluations the
+// scales below cost, and that lead shrinks later on. Other starts changed nothing measurable at
+// 512 px (after 31 output-size steps, within 0.4%): half the upsampled change, or white noise
+// (sd 4 levels) for the fine octave to grow from; 37 or 150 steps at 128 px before 256 px were
+// worth the same. Coarse-to-fine sets the large-scale arrangement of the strokes; it saves no time.
 #pragma once
 
 #include <algorithm>
