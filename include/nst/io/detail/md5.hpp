@@ -11,39 +11,17 @@
 #include <string>
 
 #include "../../core/isa_namespace.hpp"
+#include "block_stream.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
 namespace detail {
 
-class md5 {
+class md5 : public block_stream<md5> {
 public:
-    void update(const void* data, std::size_t size) {
-        const auto* bytes = static_cast<const unsigned char*>(data);
-        length_ += std::uint64_t(size);
-        // Whole blocks straight from the input; only a block's leftover goes through block_.
-        if (used_ > 0) {
-            const std::size_t n = std::min(size, block_.size() - used_);
-            std::memcpy(block_.data() + used_, bytes, n);
-            used_ += n, bytes += n, size -= n;
-            if (used_ < block_.size()) return;
-            compress(block_.data());
-            used_ = 0;
-        }
-        for (; size >= block_.size(); bytes += block_.size(), size -= block_.size()) compress(bytes);
-        std::memcpy(block_.data(), bytes, size);
-        used_ = size;
-    }
-
     // The digest as 32 lowercase hex digits. Ends the stream: call once.
     std::string hex_digest() {
-        const std::uint64_t bits = length_ * 8;
-        const unsigned char one = 0x80, zero = 0;
-        update(&one, 1);
-        while (used_ != 56) update(&zero, 1);
-        unsigned char tail[8];  // the length in bits, least significant byte first (RFC 1321 3.2)
-        for (int i = 0; i < 8; ++i) tail[i] = static_cast<unsigned char>(bits >> (8 * i));
-        update(tail, 8);
+        finish(length_order::little_endian);
         static const char digits[] = "0123456789abcdef";
         std::string hex;
         for (const std::uint32_t word : state_)
@@ -56,6 +34,8 @@ public:
     }
 
 private:
+    friend class block_stream<md5>;
+
     static std::uint32_t rotl(std::uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
 
     void compress(const unsigned char* p) {
@@ -93,9 +73,6 @@ private:
     }
 
     std::array<std::uint32_t, 4> state_ = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
-    std::array<unsigned char, 64> block_{};
-    std::size_t used_ = 0;
-    std::uint64_t length_ = 0;
 };
 
 }  // namespace detail

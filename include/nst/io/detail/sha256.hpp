@@ -9,36 +9,17 @@
 #include <string>
 
 #include "../../core/isa_namespace.hpp"
+#include "block_stream.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
 namespace detail {
 
-class sha256 {
+class sha256 : public block_stream<sha256> {
 public:
-    void update(const void* data, std::size_t size) {
-        const auto* bytes = static_cast<const unsigned char*>(data);
-        length_ += std::uint64_t(size);
-        while (size > 0) {
-            const std::size_t n = std::min(size, block_.size() - used_);
-            std::memcpy(block_.data() + used_, bytes, n);
-            used_ += n, bytes += n, size -= n;
-            if (used_ == block_.size()) {
-                compress(block_.data());
-                used_ = 0;
-            }
-        }
-    }
-
     // The digest as 64 lowercase hex digits. Ends the stream: call once.
     std::string hex_digest() {
-        const std::uint64_t bits = length_ * 8;
-        const unsigned char one = 0x80, zero = 0;
-        update(&one, 1);
-        while (used_ != 56) update(&zero, 1);
-        unsigned char tail[8];
-        for (int i = 0; i < 8; ++i) tail[i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
-        update(tail, 8);
+        finish(length_order::big_endian);
         static const char digits[] = "0123456789abcdef";
         std::string hex;
         for (const std::uint32_t word : state_)
@@ -47,6 +28,8 @@ public:
     }
 
 private:
+    friend class block_stream<sha256>;
+
     static std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
     void compress(const unsigned char* p) {
@@ -85,9 +68,6 @@ private:
 
     std::array<std::uint32_t, 8> state_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                            0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    std::array<unsigned char, 64> block_{};
-    std::size_t used_ = 0;
-    std::uint64_t length_ = 0;
 };
 
 }  // namespace detail
