@@ -69,8 +69,7 @@ inline std::string object(const std::vector<std::pair<std::string, std::string>>
 
 // The weights to name when the run's own report is not there yet (snapshots): hashes the file.
 inline weights_info identify_weights_file(const std::string& path) {
-    const nst::file_digests digests = nst::detail::digests_of_file(path);
-    return weights_info{path, digests.sha256, known_weights_name(digests), digests.size, digests.md5};
+    return nst::detail::identify_weights(path, nst::detail::digests_of_file(path), {});  // no pin: never throws for it
 }
 
 // w_k as stylize uses them: the given weights, or 1/n each.

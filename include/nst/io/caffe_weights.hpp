@@ -300,9 +300,7 @@ inline model_weights read_caffe_weights(const std::string& path, const weights_o
 inline model_weights read_caffe_weights_from_memory(const void* data, std::size_t size, const std::string& name,
                                                     const weights_options& options = {}) {
     const auto* bytes = static_cast<const unsigned char*>(data);
-    detail::weights_hasher hash(size);
-    hash.update(bytes, size);
-    weights_info info = detail::identify_weights(name, hash.digests(), options);
+    weights_info info = detail::identify_weights(name, detail::digests_of_bytes(bytes, size), options);
     if (size == 0) throw io_error(name + ": the file is empty (not a Caffe .caffemodel)");
     return detail::caffe::parse_net(bytes, size, std::move(info), options.max_abs_weight,
                                     [](std::size_t, std::size_t) {});

@@ -132,9 +132,7 @@ public:
                                          const weights_options& options = {}) {
         keras_weight_file file(std::move(name), options.max_abs_weight);
         if (size == 0) throw io_error(file.path_ + ": the file image is empty");
-        detail::weights_hasher hash(size);
-        hash.update(data, size);
-        file.info_ = detail::identify_weights(file.path_, hash.digests(), options);
+        file.info_ = detail::identify_weights(file.path_, detail::digests_of_bytes(data, size), options);
 
         detail::hdf5::library_lock lock(detail::hdf5::library_mutex());
         detail::hdf5::quiet_errors quiet;

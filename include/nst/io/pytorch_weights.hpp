@@ -411,10 +411,9 @@ inline model_weights read_pytorch_weights(const std::string& path, const weights
 // The same for bytes in memory; `name` stands for the file in messages and decides the convention.
 inline model_weights read_pytorch_weights_from_memory(const void* data, std::size_t size, const std::string& name,
                                                       const weights_options& options = {}) {
-    detail::weights_hasher hash(size);
-    hash.update(data, size);
     const detail::memory_source file(data, size, name);
-    return read_pytorch_weights(file, detail::identify_weights(name, hash.digests(), options), options);
+    return read_pytorch_weights(file, detail::identify_weights(name, detail::digests_of_bytes(data, size), options),
+                                options);
 }
 
 }  // namespace NST_SIMD_NAMESPACE

@@ -205,6 +205,13 @@ inline file_digests digests_of_file(const std::string& path,
     return hash.digests();
 }
 
+// The digests of a file image held in memory.
+inline file_digests digests_of_bytes(const void* data, std::size_t size) {
+    weights_hasher hash(size);
+    hash.update(data, size);
+    return hash.digests();
+}
+
 // SHA-256 of a file's bytes (digests_of_file without the MD5).
 inline std::string sha256_of_file(const std::string& path) { return digests_of_file(path, {}).sha256; }
 
