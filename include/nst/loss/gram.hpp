@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #ifdef _OPENMP
@@ -69,34 +70,24 @@ template <class T> T* gram_partials(std::size_t size) {
 
 // Upper triangle of g (c x c) = alpha * f[:, begin:end] f[:, begin:end]^T, f c x m row-major,
 // on the calling thread: nst's AVX-512 kernel for float where compiled in, else BLAS syrk.
-inline void upper_share(const float* f, std::size_t c, std::size_t m, std::size_t begin,
-                        std::size_t end, float alpha, float* g) {
+template <class T>
+void upper_share(const T* f, std::size_t c, std::size_t m, std::size_t begin, std::size_t end, T alpha, T* g) {
 #if NST_GRAM_AVX512
-    gram_avx512::upper_gram(f, c, m, begin, end, alpha, g);
-#else
-    blas::syrk_upper(int(c), int(end - begin), alpha, f + begin, int(m), 0.0f, g, int(c));
+    if constexpr (std::is_same_v<T, float>) return gram_avx512::upper_gram(f, c, m, begin, end, alpha, g);
 #endif
-}
-inline void upper_share(const double* f, std::size_t c, std::size_t m, std::size_t begin,
-                        std::size_t end, double alpha, double* g) {
-    blas::syrk_upper(int(c), int(end - begin), alpha, f + begin, int(m), 0.0, g, int(c));
+    blas::syrk_upper(int(c), int(end - begin), alpha, f + begin, int(m), T(0), g, int(c));
 }
 
 // out[:, begin:end] = alpha * s f[:, begin:end] (s c x c, f and out c x m, row-major) on the
 // calling thread: nst's AVX-512 kernel for float where compiled in, else BLAS gemm.
-inline void left_share(const float* s, const float* f, std::size_t c, std::size_t m,
-                       std::size_t begin, std::size_t end, float alpha, float* out) {
+template <class T>
+void left_share(const T* s, const T* f, std::size_t c, std::size_t m, std::size_t begin, std::size_t end, T alpha,
+                T* out) {
 #if NST_GRAM_AVX512
-    gram_avx512::left_product(s, f, c, m, begin, end, alpha, out);
-#else
-    blas::gemm(false, false, int(c), int(end - begin), int(c), alpha, s, int(c), f + begin, int(m),
-               0.0f, out + begin, int(m));
+    if constexpr (std::is_same_v<T, float>) return gram_avx512::left_product(s, f, c, m, begin, end, alpha, out);
 #endif
-}
-inline void left_share(const double* s, const double* f, std::size_t c, std::size_t m,
-                       std::size_t begin, std::size_t end, double alpha, double* out) {
-    blas::gemm(false, false, int(c), int(end - begin), int(c), alpha, s, int(c), f + begin, int(m),
-               0.0, out + begin, int(m));
+    blas::gemm(false, false, int(c), int(end - begin), int(c), alpha, s, int(c), f + begin, int(m), T(0),
+               out + begin, int(m));
 }
 
 // g (c x c, all entries) = alpha * f f^T for the c x m row-major matrix f.
