@@ -13,7 +13,9 @@
 #       threads and 1 thread: wall, user, sys, sys share of CPU time, CPU %, minor page faults per
 #       iteration, peak RSS (/usr/bin/time, the figures `-v` prints), the CPU time of each thread
 #       of the nst process (sampled from /proc/PID/task/*/stat), and the serial fraction;
-#   (c) with --demo: README command 1 itself (500 L-BFGS iterations, several minutes), same figures.
+#   (c) with --demo: README command 1 itself (500 L-BFGS iterations, several minutes), same figures;
+#   (e) README command 1 with --iterations 0 (start-up and the first evaluation), once: its minor
+#       page faults are subtracted from (c)'s and (d)'s to give the faults per iteration after start-up.
 # Then it prints a summary and a markdown block for README.md's Performance section; with
 # --write-readme it replaces the text between <!-- perf:begin --> and <!-- perf:end --> in README.md.
 #
@@ -135,8 +137,8 @@ adam_run() {  # (b): engine round
   record "part=adam engine=$1 round=$2 csv=$csv $t"
 }
 
-lbfgs_run() {  # (c), (d): part threads iterations round
-  echo "  round $4: ($1) nst L-BFGS, README command 1, ${3:-500} iterations, $2 thread(s)" >&2
+lbfgs_run() {  # (c), (d), (e): part threads iterations round
+  echo "  round $4: ($1) nst L-BFGS, README command 1, ${3:-500} iteration(s), $2 thread(s)" >&2
   local csv=$work/$1_$2_$4.csv
   local cmd=("$nst" --content "$content" --style "$style" --output "$work/$1.png" --log "$csv")
   [[ $1 == demo ]] || cmd+=(--quiet --threads "$2")
@@ -155,6 +157,7 @@ for (( r = 1; r <= ROUNDS; ++r )); do
   lbfgs_run lbfgs "$THREADS" "$LBFGS_ITERS" "$r"
   if (( AMDAHL_ITERS > 0 && THREADS > 1 && r % 2 == 1 )); then lbfgs_run lbfgs 1 "$AMDAHL_ITERS" "$r"; fi
 done
+lbfgs_run startup "$THREADS" 0 1
 if (( demo )); then lbfgs_run demo "$THREADS" "$DEMO_ITERS" 1; fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
