@@ -1,7 +1,8 @@
 // How an output was made, as JSON: every option of the run with its effective value (defaults
 // included, the 1/K and 1/L layer weights and the normalised style blend spelled out), nst's
-// version and the weights file's path, name and SHA-256. Recorded in every image the program
-// writes (PNG iTXt chunk "nst-parameters", JPEG COM segment) and, with --params-json, in a file.
+// version and the weights file's path, size, name, SHA-256 and (when computed) MD5. Recorded in
+// every image the program writes (PNG iTXt chunk "nst-parameters", JPEG COM segment) and, with
+// --params-json, in a file.
 #pragma once
 
 #include <cstdint>
@@ -86,9 +87,12 @@ inline std::string parameters_json(const command_line& c, const weights_info& we
     const std::uint64_t memory_limit = o.memory_limit ? o.memory_limit : default_memory_limit();
     const std::string init = o.init == init_kind::image ? c.init : to_string(o.init);
     const std::vector<std::size_t> scales = requested_scales(o);  // the sizes optimised at, ascending
-    const std::string weights_object = json::object(
-        {{"path", quote(weights.path)}, {"sha256", quote(weights.sha256)}, {"known_name", quote(weights.known_name)}},
-        "  ");
+    // The MD5 only when it was computed (a file of a size nst knows by MD5: weights_identity.hpp).
+    std::vector<std::pair<std::string, std::string>> weights_entries = {
+        {"path", quote(weights.path)}, {"bytes", json::integer(weights.size)}, {"sha256", quote(weights.sha256)}};
+    if (!weights.md5.empty()) weights_entries.push_back({"md5", quote(weights.md5)});
+    weights_entries.push_back({"known_name", quote(weights.known_name)});
+    const std::string weights_object = json::object(weights_entries, "  ");
     return json::object(
         {{"program", quote(c.program)},
          {"version", quote(NST_VERSION_STRING)},

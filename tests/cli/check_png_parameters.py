@@ -91,6 +91,9 @@ def main():
         record = json.loads(text)
         assert record["bit_depth"] == depth and record["program"] == "nst"
         assert len(record["weights"]["sha256"]) == 64
+        assert record["weights"]["bytes"] == os.path.getsize(weights), record["weights"]
+        # nst computes the MD5 only for sizes it knows by MD5 (Keras' published files).
+        assert "md5" not in record["weights"] or len(record["weights"]["md5"]) == 32, record["weights"]
         assert record["scales"] == [32] and record["tile"] == 0, (record["scales"], record["tile"])
         texts[depth] = record
     # Both round the same float image: v16 = round(257 v), v8 = round(v).
