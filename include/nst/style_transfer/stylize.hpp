@@ -298,6 +298,12 @@ template <class T> struct best_point {
     loss_value<T> value;
 };
 
+// The caller's callbacks as one function (invoke_callbacks: all of them, in order; false = stop).
+// The steps below take only this type, so a program compiles the pipeline (two poolings, each
+// VGG) once, however many different callbacks its calls pass, and tiled and whole scales share
+// one optimizer instantiation.
+using progress_function = std::function<bool(const stylize_progress&)>;
+
 // Where one scale's optimizer run sits in the whole run: its size and index, and the counts of
 // the scales before it, so progress reports run on across scales.
 struct scale_context {
@@ -336,11 +342,11 @@ stylize_progress make_progress(const State& state, double best_loss, const scale
 /*  Step 5: runs the chosen optimizer on the objective from x for this scale's steps; after every
     accepted step keeps the best point (its parts come with the optimizer's state: state.value)
     and calls the callbacks with the progress. */
-template <class Net, class... Callbacks>
+template <class Net>
 optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<typename Net::value_type>& x,
                                                 best_point<typename Net::value_type>& best,
                                                 const output_image& to_rgb, const stylize_options& o,
-                                                const scale_context& at, Callbacks&... callbacks) {
+                                                const scale_context& at, const progress_function& report) {
     using T = typename Net::value_type;
     auto monitor = [&](const auto& state) {
         const loss_value<T>& value = state.value;
@@ -348,7 +354,7 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
             best.value = value;
             best.x = state.x;
         }
-        return invoke_callbacks(make_progress(state, double(best.value.total), at, to_rgb), callbacks...);
+        return report(make_progress(state, double(best.value.total), at, to_rgb));
     };
     if (o.optimizer == optimizer_kind::lbfgs) {
         typename lbfgs<T>::options lo;
@@ -455,10 +461,10 @@ template <class T> struct coarse_to_fine_run {
 
 /*  Steps 2-5 at one scale: the content and style terms at its size, the start (the initial image
     on the first scale, else next_scale_start), the optimizer run. */
-template <class Net, class... Callbacks>
+template <class Net>
 void run_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, const nst::image& content_input,
                const std::vector<nst::image>& styles, const working_sizes& sizes, const stylize_options& o,
-               Callbacks&... callbacks) {
+               const progress_function& report) {
     using T = typename Net::value_type;
     nst::image next_content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
     tensor3<T> x = r.at.index == 0 ? initial_image<T>(next_content, o)
@@ -482,7 +488,7 @@ void run_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, const 
     if (r.at.index == 0) r.started = now;
     r.at.seconds_before = std::chrono::duration<double>(now - r.started).count();
     const output_image to_rgb{keeps_content_chroma(o) ? &content : nullptr, convention_of(o)};
-    r.last = optimise(loss, x, r.best, to_rgb, o, r.at, callbacks...);
+    r.last = optimise(loss, x, r.best, to_rgb, o, r.at, report);
     if (r.last.reason == stop_reason::non_finite) r.failure = non_finite_message(r.last, loss.last_value());
     r.at.iterations_before += r.last.iterations;
     r.at.evaluations_before += r.last.evaluations;
@@ -502,13 +508,69 @@ stylize_options load_network(Net& net, weights_info& identity, std::shared_ptr<c
     return o;
 }
 
+/*  Steps 2-5 of a scale stylised in tiles (the counterpart of run_scale; tiled.hpp, included at
+    the end of this file). */
+template <class Net>
+void run_tiled_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, const nst::image& content_input,
+                     const std::vector<nst::image>& styles, const working_sizes& sizes, const tiling_plan& plan,
+                     const stylize_options& o, const progress_function& report);
+
+/*  Step 1 for a run with some scale in tiles: the working sizes as plan_scale_sizes gives them,
+    except that a tiled scale is checked against what the deepest layer needs but not against the
+    memory limit (plan_scale_tiling checked its tiles). An error names the scale when there are
+    several. */
+inline std::vector<working_sizes> plan_tiled_scale_sizes(const nst::image& content,
+                                                         const std::vector<nst::image>& styles,
+                                                         const stylize_options& o, const std::vector<scale_step>& plan,
+                                                         const std::vector<tiling_plan>& tiling) {
+    std::vector<working_sizes> sizes;
+    for (std::size_t k = 0; k < plan.size(); ++k) {
+        const stylize_options at = options_at_scale(o, plan[k].size);
+        try {
+            if (!tiling[k].window) {
+                sizes.push_back(plan_working_sizes(content, styles, at));
+                continue;
+            }
+            working_sizes s{content_working_size(content, at), style_working_sizes(styles, at)};
+            require_side_at_least(s.content, min_input_side(at), "content");
+            for (std::size_t i = 0; i < s.styles.size(); ++i)
+                require_side_at_least(s.styles[i], min_input_side(at), "style image " + std::to_string(i + 1));
+            sizes.push_back(std::move(s));
+        } catch (const invalid_argument& e) {
+            if (plan.size() == 1) throw;
+            throw invalid_argument("at scale " + std::to_string(plan[k].size) + ": " + e.what());
+        }
+    }
+    return sizes;
+}
+
+/*  Step 6: the result from the last scale run; stopped before the last scale, that scale's best,
+    upsampled as a next start, is the output. */
+template <class T>
+stylize_result run_result(coarse_to_fine_run<T>& run, const image_size& output_size, const nst::image& content_input,
+                          const stylize_options& o, double seconds) {
+    if (run.best.x.shape(1) != output_size[0] || run.best.x.shape(2) != output_size[1]) {
+        nst::image content = resize_image(content_input, output_size[0], output_size[1], o.input_limits);
+        run.best.x = next_scale_start<T>(run.best.x, run.content, content, o);
+        run.content = std::move(content);
+    }
+    const output_image to_rgb{keeps_content_chroma(o) ? &run.content : nullptr, convention_of(o)};
+    stylize_result result = make_result(run.best, run.last, to_rgb, seconds);
+    result.iterations = run.at.iterations_before;
+    result.evaluations = run.at.evaluations_before;
+    result.failure = run.failure;
+    return result;
+}
+
 /*  Steps 2-6 on the network type Net, with the weights read and every scale's working sizes
-    planned: the scales in turn, each starting from the previous one's best point. */
-template <class Net, class... Callbacks>
+    planned: the scales in turn (whole, run_scale, or in tiles, run_tiled_scale), each starting
+    from the previous one's result. */
+template <class Net>
 stylize_result stylize_net(std::chrono::steady_clock::time_point start, const std::vector<scale_step>& plan,
-                           const std::vector<working_sizes>& sizes, std::shared_ptr<const model_weights> weights,
-                           const nst::image& content_input, const std::vector<nst::image>& styles,
-                           const stylize_options& options, Callbacks&... callbacks) {
+                           const std::vector<working_sizes>& sizes, const std::vector<tiling_plan>& tiling,
+                           std::shared_ptr<const model_weights> weights, const nst::image& content_input,
+                           const std::vector<nst::image>& styles, const stylize_options& options,
+                           const progress_function& report) {
     using T = typename Net::value_type;
     Net net;
     weights_info identity;
@@ -516,59 +578,44 @@ stylize_result stylize_net(std::chrono::steady_clock::time_point start, const st
 
     coarse_to_fine_run<T> run;
     run.at.count = plan.size();
-    for (const scale_step& step : plan) run.at.planned_total += step.iterations;
+    for (std::size_t k = 0; k < plan.size(); ++k)
+        run.at.planned_total += tiling[k].window ? tiling[k].iterations() : plan[k].iterations;
     for (std::size_t k = 0; k < plan.size(); ++k) {
         run.at.size = plan[k].size;
         run.at.index = k;
         run.at.iterations = plan[k].iterations;
-        run_scale(run, net, content_input, styles, sizes[k], options_at_scale(o, plan[k].size), callbacks...);
+        const stylize_options at = options_at_scale(o, plan[k].size);
+        if (tiling[k].window)
+            run_tiled_scale(run, net, content_input, styles, sizes[k], tiling[k], at, report);
+        else
+            run_scale(run, net, content_input, styles, sizes[k], at, report);
         if (run.last.reason == stop_reason::non_finite || run.last.reason == stop_reason::stopped_by_callback) break;
     }
-    // Stopped before the last scale: that scale's best, upsampled as a next start, is the output.
-    const image_size output_size = sizes.back().content;
-    if (run.best.x.shape(1) != output_size[0] || run.best.x.shape(2) != output_size[1]) {
-        nst::image content = resize_image(content_input, output_size[0], output_size[1], o.input_limits);
-        run.best.x = next_scale_start<T>(run.best.x, run.content, content, o);
-        run.content = std::move(content);
-    }
-    const output_image to_rgb{keeps_content_chroma(o) ? &run.content : nullptr, convention_of(o)};
-    stylize_result result = make_result(run.best, run.last, to_rgb,
-                                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    result.iterations = run.at.iterations_before;
-    result.evaluations = run.at.evaluations_before;
-    result.failure = run.failure;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stylize_result result = run_result(run, sizes.back().content, content_input, o, seconds);
     result.weights = identity;
     return result;
 }
 
 // Step 1 for every scale, the weights, and the network the options and the weights file agree
 // on (model_choice.hpp).
-template <pooling P, class... Callbacks>
+template <pooling P>
 stylize_result stylize_with(const nst::image& content_input, const std::vector<nst::image>& styles,
-                            const stylize_options& o, Callbacks&... callbacks) {
+                            const stylize_options& o, const std::vector<tiling_plan>& tiling,
+                            const progress_function& report) {
     const auto start = std::chrono::steady_clock::now();
     const std::vector<scale_step> plan = plan_scales(o);
-    const std::vector<working_sizes> sizes = plan_scale_sizes(content_input, styles, o, plan);
+    const std::vector<working_sizes> sizes = any_tiled(tiling) ? plan_tiled_scale_sizes(content_input, styles, o, plan, tiling)
+                                                               : plan_scale_sizes(content_input, styles, o, plan);
     const scoped_threads threads(o.threads);
     const std::string path = weights_path(o);
     std::shared_ptr<const model_weights> weights = stylize_weights(o);  // through o.cache (stylize_cache.hpp)
     const std::string model = weights->model;
     return with_vgg<float, P>(resolve_model(o, model, path), [&](auto net) {
-        return stylize_net<typename decltype(net)::type>(start, plan, sizes, std::move(weights), content_input,
-                                                         styles, o, callbacks...);
+        return stylize_net<typename decltype(net)::type>(start, plan, sizes, tiling, std::move(weights),
+                                                         content_input, styles, o, report);
     });
 }
-
-// The same call with some scales in tiles (tiled.hpp, included at the end of this file).
-template <pooling P, class... Callbacks>
-stylize_result stylize_tiled_with(const nst::image& content, const std::vector<nst::image>& styles,
-                                  const stylize_options& o, const std::vector<tiling_plan>& tiling,
-                                  Callbacks&... callbacks);
-
-// The caller's callbacks as one function (invoke_callbacks: all of them, in order; false = stop).
-// The steps above take only this type, so a program compiles the pipeline (two poolings, tiled
-// and not, each VGG) once, however many different callbacks its calls pass.
-using progress_function = std::function<bool(const stylize_progress&)>;
 
 }  // namespace detail
 
@@ -598,19 +645,15 @@ stylize_result stylize(const nst::image& content, const std::vector<nst::image>&
             check_mask_image(options.style_masks[i], content, "style mask " + std::to_string(i + 1));
     if (options.content_mask.size() != 0) check_mask_image(options.content_mask, content, "content mask");
     const std::vector<tiling_plan> tiling = plan_scale_tiling(content, styles, options);
-    detail::progress_function report = [&callbacks...](const stylize_progress& progress) {
-        return invoke_callbacks(progress, callbacks...);
+    const detail::progress_function report = [&callbacks...](const stylize_progress& progress) {
+        return bool(invoke_callbacks(progress, callbacks...));
     };
-    if (any_tiled(tiling) && options.pooling_mode == pooling::average)
-        return detail::stylize_tiled_with<pooling::average>(content, styles, options, tiling, report);
-    if (any_tiled(tiling))
-        return detail::stylize_tiled_with<pooling::max>(content, styles, options, tiling, report);
     if (options.pooling_mode == pooling::average)
-        return detail::stylize_with<pooling::average>(content, styles, options, report);
-    return detail::stylize_with<pooling::max>(content, styles, options, report);
+        return detail::stylize_with<pooling::average>(content, styles, options, tiling, report);
+    return detail::stylize_with<pooling::max>(content, styles, options, tiling, report);
 }
 
 }  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst
 
-#include "tiled.hpp"  // stylize_tiled_with, which builds on the steps above
+#include "tiled.hpp"  // run_tiled_scale, which builds on the steps above

@@ -1,9 +1,8 @@
 // Stylising an image whose working memory exceeds the limit, in overlapping tiles (issue 12).
 //
-// stylize() comes here when plan_scale_tiling (tile_plan.hpp) tiles some scale of the run. The
-// scales run in turn as in an untiled coarse-to-fine run (stylize.hpp, stylize_net): a scale
-// that fits in one piece runs on the whole image (run_scale), a tiled one (run_tiled_scale)
-// starts from the previous scale's result upsampled, like any scale.
+// stylize_net (stylize.hpp) runs the scales of a run in turn: one that fits in one piece on the
+// whole image (run_scale), one that plan_scale_tiling (tile_plan.hpp) tiles here
+// (run_tiled_scale), starting from the previous scale's result upsampled like any scale.
 //
 // A tiled scale: the style targets stay global: each style image is run through VGG19 in tiles
 // of the same size at its full working size, and the Gram sums of the tiles' cores add up to the
@@ -277,12 +276,12 @@ template <class T> struct visit_outcome {
 /*  One visit of one tile: `iterations` optimizer steps on the window of x against the window's
     content target, the shared style targets and TV; the best point of the visit is blended back
     into x. `report` receives the tile's progress. */
-template <class Net, class Report>
+template <class Net>
 visit_outcome<typename Net::value_type> visit_tile(Net& net, tensor3<typename Net::value_type>& x,
                                                    const nst::image& content,
                                                    const shared_tile_terms<typename Net::value_type>& shared,
                                                    const image_tile& t, std::size_t iterations,
-                                                   const stylize_options& o, Report& report) {
+                                                   const stylize_options& o, const progress_function& report) {
     using T = typename Net::value_type;
     objective<Net> loss(net);
     loss.normalize_gradients(o.normalize_gradients);
@@ -322,12 +321,13 @@ template <class T> loss_value<T> summed_tile_values(const std::vector<loss_value
     plan.iterations_per_visit steps; stops early when a visit is stopped by a callback or becomes
     non-finite. Adds the steps and evaluations to r.at's counts as it goes; `report` receives
     each visit's progress with the counts of the visits before it in `done`. */
-template <class Net, class Report>
+template <class Net>
 optim_result<typename Net::value_type> sweep_tiles(coarse_to_fine_run<typename Net::value_type>& r, Net& net,
                                                    tensor3<typename Net::value_type>& x,
                                                    const shared_tile_terms<typename Net::value_type>& shared,
                                                    const tiling_plan& plan, const stylize_options& o,
-                                                   optim_result<typename Net::value_type>& done, Report& report) {
+                                                   optim_result<typename Net::value_type>& done,
+                                                   const progress_function& report) {
     using T = typename Net::value_type;
     const std::vector<image_tile> tiles = tiles_of(plan.rows, plan.cols);
     std::vector<loss_value<T>> tile_values(tiles.size());
@@ -350,10 +350,10 @@ optim_result<typename Net::value_type> sweep_tiles(coarse_to_fine_run<typename N
 /*  Steps 2-5 of one tiled scale (the counterpart of run_scale, stylize.hpp): the start (the
     initial image on the first scale, else next_scale_start), the shared terms at this size, the
     sweeps; the scale's result (its best point) is the image after the last visit. */
-template <class Net, class... Callbacks>
+template <class Net>
 void run_tiled_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, const nst::image& content_input,
                      const std::vector<nst::image>& styles, const working_sizes& sizes, const tiling_plan& plan,
-                     const stylize_options& o, Callbacks&... callbacks) {
+                     const stylize_options& o, const progress_function& report) {
     using T = typename Net::value_type;
     buffer_pool::instance().release_idle();  // the previous scale's blocks: another size
     nst::image next_content = resize_image(content_input, sizes.content[0], sizes.content[1], o.input_limits);
@@ -371,7 +371,7 @@ void run_tiled_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, 
     optim_result<T> done;  // this scale's visits so far
     // A tile's progress, numbered on through the run (a later visit's start is not reported: it
     // repeats the previous visit's last number).
-    const auto report = [&](const stylize_progress& p) {
+    const progress_function tile_report = [&](const stylize_progress& p) {
         if (p.iteration == 0 && done.iterations > 0) return true;
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
         const stylize_progress whole{r.at.iterations_before + done.iterations + p.iteration,
@@ -380,114 +380,12 @@ void run_tiled_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, 
                                      r.at.seconds_before + seconds,
                                      r.at.evaluations_before + done.evaluations + p.evaluations,
                                      x, [&] { return to_rgb(x); }, r.at.size, r.at.index, r.at.count};
-        return bool(invoke_callbacks(whole, callbacks...));
+        return report(whole);
     };
-    r.last = sweep_tiles(r, net, x, shared, plan, o, done, report);
+    r.last = sweep_tiles(r, net, x, shared, plan, o, done, tile_report);
     r.best.x = std::move(x);
     r.at.iterations_before += done.iterations;
     r.at.evaluations_before += done.evaluations;
-}
-
-/*  Every scale's working sizes (step 1): plan_working_sizes for a scale that runs whole; for a
-    tiled one the same sizes, checked against what the deepest layer needs but not against the
-    memory limit (plan_tiling checked the tiles). An error names the scale when there are several. */
-inline std::vector<working_sizes> plan_tiled_scale_sizes(const nst::image& content,
-                                                         const std::vector<nst::image>& styles,
-                                                         const stylize_options& o, const std::vector<scale_step>& plan,
-                                                         const std::vector<tiling_plan>& tiling) {
-    std::vector<working_sizes> sizes;
-    for (std::size_t k = 0; k < plan.size(); ++k) {
-        const stylize_options at = options_at_scale(o, plan[k].size);
-        try {
-            if (!tiling[k].window) {
-                sizes.push_back(plan_working_sizes(content, styles, at));
-                continue;
-            }
-            working_sizes s{content_working_size(content, at), style_working_sizes(styles, at)};
-            require_side_at_least(s.content, min_input_side(at), "content");
-            for (std::size_t i = 0; i < s.styles.size(); ++i)
-                require_side_at_least(s.styles[i], min_input_side(at), "style image " + std::to_string(i + 1));
-            sizes.push_back(std::move(s));
-        } catch (const invalid_argument& e) {
-            if (plan.size() == 1) throw;
-            throw invalid_argument("at scale " + std::to_string(plan[k].size) + ": " + e.what());
-        }
-    }
-    return sizes;
-}
-
-/*  The run's result from its last scale (as stylize_net, stylize.hpp): stopped before the last
-    scale, that scale's result upsampled to the output size. */
-template <class T>
-stylize_result tiled_run_result(coarse_to_fine_run<T>& run, const image_size& output_size,
-                                const nst::image& content_input, const stylize_options& o, double seconds) {
-    if (run.best.x.shape(1) != output_size[0] || run.best.x.shape(2) != output_size[1]) {
-        nst::image content = resize_image(content_input, output_size[0], output_size[1], o.input_limits);
-        run.best.x = next_scale_start<T>(run.best.x, run.content, content, o);
-        run.content = std::move(content);
-    }
-    const output_image to_rgb{keeps_content_chroma(o) ? &run.content : nullptr, convention_of(o)};
-    stylize_result result = make_result(run.best, run.last, to_rgb, seconds);
-    result.iterations = run.at.iterations_before;
-    result.evaluations = run.at.evaluations_before;
-    result.failure = run.failure;
-    return result;
-}
-
-/*  Steps 2-6 of a run with some scale tiled, on the network type Net with the weights read: the
-    scales in turn (run_scale or run_tiled_scale), each from the previous one's result. */
-template <class Net, class... Callbacks>
-stylize_result stylize_tiled_net(std::chrono::steady_clock::time_point start, const std::vector<scale_step>& plan,
-                                 const std::vector<working_sizes>& sizes, const std::vector<tiling_plan>& tiling,
-                                 std::shared_ptr<const model_weights> weights, const nst::image& content_input,
-                                 const std::vector<nst::image>& styles, const stylize_options& options,
-                                 Callbacks&... callbacks) {
-    using T = typename Net::value_type;
-    Net net;
-    weights_info identity;
-    const stylize_options o = load_network(net, identity, std::move(weights), options);
-
-    coarse_to_fine_run<T> run;
-    run.at.count = plan.size();
-    for (std::size_t k = 0; k < plan.size(); ++k)
-        run.at.planned_total += tiling[k].window ? tiling[k].iterations() : plan[k].iterations;
-    for (std::size_t k = 0; k < plan.size(); ++k) {
-        run.at.size = plan[k].size;
-        run.at.index = k;
-        run.at.iterations = plan[k].iterations;
-        const stylize_options at = options_at_scale(o, plan[k].size);
-        if (tiling[k].window)
-            run_tiled_scale(run, net, content_input, styles, sizes[k], tiling[k], at, callbacks...);
-        else
-            run_scale(run, net, content_input, styles, sizes[k], at, callbacks...);
-        if (run.last.reason == stop_reason::non_finite || run.last.reason == stop_reason::stopped_by_callback) break;
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    stylize_result result = tiled_run_result(run, sizes.back().content, content_input, o, seconds);
-    result.weights = identity;
-    return result;
-}
-
-// Step 1 for every scale, the weights (through o.cache when set) and the network (as
-// stylize_with, stylize.hpp), for a run that plan_scale_tiling tiles somewhere.
-template <pooling P, class... Callbacks>
-stylize_result stylize_tiled_with(const nst::image& content_input, const std::vector<nst::image>& styles,
-                                  const stylize_options& o, const std::vector<tiling_plan>& tiling,
-                                  Callbacks&... callbacks) {
-    const auto start = std::chrono::steady_clock::now();
-    const std::vector<scale_step> plan = plan_scales(o);
-    const std::vector<working_sizes> sizes = plan_tiled_scale_sizes(content_input, styles, o, plan, tiling);
-    const scoped_threads threads(o.threads);
-    weights_options pin;
-    pin.expected_sha256 = o.weights_sha256;
-    const std::string path = o.weights.empty() ? find_vgg19_weights("", "") : o.weights;
-    const auto read = [&] { return std::make_shared<const model_weights>(read_model_weights(path, pin)); };
-    std::shared_ptr<const model_weights> weights = o.cache ? o.cache->weights(weights_key(o), read) : read();
-    const std::string model = weights->model;
-    return with_vgg<float, P>(resolve_model(o, model, path), [&](auto net) {
-        return stylize_tiled_net<typename decltype(net)::type>(start, plan, sizes, tiling, std::move(weights),
-                                                               content_input, styles, o, callbacks...);
-    });
 }
 
 }  // namespace detail
