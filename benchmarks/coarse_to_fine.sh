@@ -3,8 +3,10 @@
 # README command 1 (tubingen.jpg + starry_night.jpg, default weights and layers, L-BFGS) cut to
 # ITERS iterations, once single-scale and once with --scales (halving down to >= SMALLEST px, e.g.
 # 512 -> 128,256,512) or --multiscale (MULTISCALE=1), both under /usr/bin/time -v, alternating
-# which runs first. It prints per run wall, user and sys time and peak RSS, and from the --log CSVs:
-#   - the final-size loss (lowest total loss logged at the output size);
+# which runs first (or side by side: SIDE_BY_SIDE=1). It prints per run wall, user and sys time and
+# peak RSS, and from the --log CSVs:
+#   - the final-size loss (lowest total loss logged at the output size) and, for coarse-to-fine, its
+#     ratio to the single-scale one (ratio; the issue asks for <= 1);
 #   - the optimisation time (elapsed_seconds of the last row: from the first optimizer start on,
 #     so loading the weights and the first targets are not counted, alike for both);
 #   - for coarse-to-fine: the time until a row at the output size first has a loss <= the
@@ -15,10 +17,15 @@
 # Usage:  benchmarks/coarse_to_fine.sh [BUILD_DIR]    (default: <repo>/build; builds nst_cli there)
 # Settings (environment variables, defaults in brackets):
 #   SIZES ["256 512"]   output sizes (longer side); 1024 takes ~4x the time of 512
-#   ITERS [150]         --iterations of every run (the coarse-to-fine run's whole budget)
+#   ITERS [150]         --iterations of every run (the coarse-to-fine run's whole budget): one
+#                       number for all sizes, or one per size in SIZES' order (SIZES="512 1024"
+#                       ITERS="150 100": the README's comparison)
 #   SMALLEST [128]      the coarsest scale is the smallest halving of the size that is >= this
 #   MULTISCALE [0]      1: the coarse-to-fine run uses --multiscale (sqrt(2) steps from ~128 px)
 #   THREADS [2]  ROUNDS [1]  EXTRA []  (more nst flags for every run, e.g. "--optimizer adam")
+#   SIDE_BY_SIDE [0]    1: each pair runs at the same time (with THREADS=1 on 2 cores: half the wall
+#                       time; the losses do not depend on it, the reach share compares runs that
+#                       shared the machine alike)
 #   DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared]
 # Raw results: BUILD_DIR/coarse_to_fine/ (CSV logs, time -v outputs, images); summary.txt there
 # also has the settings and, at the start and the end, the date, commit and load average.
@@ -34,6 +41,12 @@ MULTISCALE=${MULTISCALE:-0}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 EXTRA=${EXTRA:-}
+SIDE_BY_SIDE=${SIDE_BY_SIDE:-0}
+read -r -a size_list <<<"$SIZES"
+read -r -a iters_list <<<"$ITERS"
+if (( ${#iters_list[@]} != 1 && ${#iters_list[@]} != ${#size_list[@]} )); then
+  echo "coarse_to_fine.sh: ITERS=\"$ITERS\" needs one number or one per size in SIZES=\"$SIZES\"" >&2; exit 1
+fi
 DATA_DIR=$(bench_data_dir "$build_dir")
 
 weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5
@@ -53,12 +66,12 @@ scales_for() {
   echo "$list"
 }
 
-# run NAME SIZE [nst flags...]: one timed run, its CSV in $work/NAME.csv, time -v in NAME.time
+# run NAME SIZE ITERATIONS [nst flags...]: one timed run, its CSV in $work/NAME.csv, time -v in NAME.time
 run() {
-  local name=$1 size=$2; shift 2
+  local name=$1 size=$2 iterations=$3; shift 3
   # shellcheck disable=SC2086
   /usr/bin/time -v -o "$work/$name.time" "$nst" -q -c "$content" -s "$style" --weights "$weights" \
-    --size "$size" --iterations "$ITERS" --threads "$THREADS" -o "$work/$name.png" --log "$work/$name.csv" \
+    --size "$size" --iterations "$iterations" --threads "$THREADS" -o "$work/$name.png" --log "$work/$name.csv" \
     $EXTRA "$@"
 }
 
@@ -82,29 +95,38 @@ reach_cost() {
 
 summary=$work/summary.txt
 : >"$summary"
-echo "coarse_to_fine.sh: SIZES=\"$SIZES\" ITERS=$ITERS SMALLEST=$SMALLEST MULTISCALE=$MULTISCALE THREADS=$THREADS ROUNDS=$ROUNDS EXTRA=\"$EXTRA\"" | tee -a "$summary"
+echo "coarse_to_fine.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" SMALLEST=$SMALLEST MULTISCALE=$MULTISCALE THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\"" | tee -a "$summary"
 bench_stamp | tee -a "$summary"
-printf '%-6s %-5s %-22s %8s %8s %7s %8s %12s %9s %14s %6s %10s\n' size round run wall_s user_s sys_s rss_MB \
-  final_loss optim_s reach_s/share evals reach_cost | tee -a "$summary"
-for size in $SIZES; do
+printf '%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s\n' size round iters run wall_s user_s sys_s rss_MB \
+  final_loss ratio optim_s reach_s/share evals reach_cost | tee -a "$summary"
+for k in "${!size_list[@]}"; do
+  size=${size_list[k]}
+  iters=${iters_list[0]}
+  (( ${#iters_list[@]} > 1 )) && iters=${iters_list[k]}
   scales=$(scales_for "$size")
   scaled_flags=(--scales "$scales")
   if [[ $MULTISCALE == 1 ]]; then scales=multiscale; scaled_flags=(--multiscale); fi
   for round in $(seq 1 "$ROUNDS"); do
     single=single_${size}_r$round scaled=scaled_${size}_r$round
-    echo "size $size, round $round: single-scale and ${scaled_flags[*]}, $ITERS iterations each ..." >&2
-    if (( round % 2 == 1 )); then
-      run "$single" "$size"; run "$scaled" "$size" "${scaled_flags[@]}"
+    echo "size $size, round $round: single-scale and ${scaled_flags[*]}, $iters iterations each ..." >&2
+    if [[ $SIDE_BY_SIDE == 1 ]]; then
+      run "$single" "$size" "$iters" & pid=$!
+      run "$scaled" "$size" "$iters" "${scaled_flags[@]}"
+      wait "$pid"
+    elif (( round % 2 == 1 )); then
+      run "$single" "$size" "$iters"; run "$scaled" "$size" "$iters" "${scaled_flags[@]}"
     else
-      run "$scaled" "$size" "${scaled_flags[@]}"; run "$single" "$size"
+      run "$scaled" "$size" "$iters" "${scaled_flags[@]}"; run "$single" "$size" "$iters"
     fi
     target=$(final_loss "$work/$single.csv" "$size")
     single_optim=$(last_elapsed "$work/$single.csv")
     SINGLE_EVALS=$(awk -F, 'NR > 1 { e = $7 } END { print e }' "$work/$single.csv")
     for name in "$single" "$scaled"; do
       t=$work/$name.time
-      reach=- cost=-
+      reach=- cost=- ratio=-
+      loss=$(final_loss "$work/$name.csv" "$size")
       if [[ $name == "$scaled" ]]; then
+        ratio=$(awk -v a="$loss" -v b="$target" 'BEGIN { printf "%.4f", a / b }')
         r=$(reach_time "$work/$name.csv" "$size" "$target")
         if [[ $r == never ]]; then reach=never
         else reach="$r/$(awk -v a="$r" -v b="$single_optim" 'BEGIN { printf "%.0f%%", 100 * a / b }')"; fi
@@ -112,10 +134,10 @@ for size in $SIZES; do
       fi
       label=single
       [[ $name == "$scaled" ]] && label=${scaled_flags[*]#--}
-      printf '%-6s %-5s %-22s %8s %8s %7s %8s %12s %9s %14s %6s %10s\n' "$size" "$round" "$label" "$(wall_seconds "$t")" \
-        "$(time_field "$t" "User time")" "$(time_field "$t" "System time")" \
+      printf '%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s\n' "$size" "$round" "$iters" "$label" \
+        "$(wall_seconds "$t")" "$(time_field "$t" "User time")" "$(time_field "$t" "System time")" \
         "$(( $(time_field "$t" "Maximum resident set size") / 1024 ))" \
-        "$(final_loss "$work/$name.csv" "$size")" "$(last_elapsed "$work/$name.csv")" "$reach" \
+        "$loss" "$ratio" "$(last_elapsed "$work/$name.csv")" "$reach" \
         "$(awk -F, 'NR > 1 { e = $7 } END { print e }' "$work/$name.csv")" "$cost" | tee -a "$summary"
     done
   done

@@ -122,6 +122,14 @@ TEST_CASE("size_invariant_factor is 1 at 512 px and follows the pixel count", "[
     REQUIRE(nst::size_invariant_factor(1024) == 0.25);
 }
 
+TEST_CASE("coarse_content_factor raises the content weight below the output size only", "[scale_plan]") {
+    REQUIRE(nst::coarse_content_factor(512, 512) == 1.0);
+    REQUIRE(nst::coarse_content_factor(1024, 1024) == 1.0);
+    REQUIRE(nst::coarse_content_factor(128, 512) > 1.0);
+    REQUIRE(nst::coarse_content_factor(256, 512) > 1.0);
+    REQUIRE(nst::coarse_content_factor(511, 512) > 1.0);
+}
+
 TEST_CASE("scale options: ascending, >= 16 px, ending at size, not with multiscale", "[scale_plan]") {
     nst::stylize_options o;
     o.size = 256;

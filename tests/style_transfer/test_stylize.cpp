@@ -398,6 +398,24 @@ TEST_CASE("stylize: Adam's betas and epsilon reach the optimizer", "[stylize][pe
     REQUIRE(changed.loss[2] != standard.loss[2]);
 }
 
+TEST_CASE("options_at_scale: the content weight raised below the output size, size-invariance on top",
+          "[stylize][scales]") {
+    nst::stylize_options o;
+    o.size = 512;
+    o.scales = {256, 512};
+    o.content_weight = 3;
+    o.tv_weight = 2;
+    const double coarse = nst::coarse_content_factor(256, 512);
+    REQUIRE(nst::detail::options_at_scale(o, 512).content_weight == 3.0);
+    REQUIRE(nst::detail::options_at_scale(o, 512).tv_weight == 2.0);
+    REQUIRE(nst::detail::options_at_scale(o, 256).size == 256);
+    REQUIRE(nst::detail::options_at_scale(o, 256).content_weight == Approx(3.0 * coarse * 4.0));
+    REQUIRE(nst::detail::options_at_scale(o, 256).tv_weight == Approx(2.0 * 4.0));
+    o.size_invariant = false;
+    REQUIRE(nst::detail::options_at_scale(o, 256).content_weight == Approx(3.0 * coarse));
+    REQUIRE(nst::detail::options_at_scale(o, 256).tv_weight == 2.0);
+}
+
 TEST_CASE("stylize coarse-to-fine: every scale reports, counts run on, the output has the last size",
           "[stylize][scales]") {
     nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 20);

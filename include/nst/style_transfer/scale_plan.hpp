@@ -8,20 +8,20 @@
 // output size, where the loss is measured, keeps most of the budget: measured at 128 -> 256 px
 // with 150 steps (tubingen + starry_night), a third of the cost spent below ended above the
 // single-scale loss, a tenth below it.
-// What the scales below buy at the output size (benchmarks/coarse_to_fine.sh, default weights,
-// L-BFGS, 512 px with 150 steps and 1024 px with 100): less than they cost, so coarse-to-fine
-// never reaches the single-scale final loss there (it ends 1.1% and 0.8% above; the multiscale
-// pyramid at 512 px, 128 -> 181 -> 256 -> 362 -> 512, 1.2% above). The upsampled start keeps
-// little of the previous scale's style value at the new size: its style loss is 20x (128 -> 256),
-// 43x (256 -> 512) and 200x (512 -> 1024) the previous scale's last one, as the finest octave of
-// the texture is missing, and at 1024 px only 30% below the photo's own. Its
-// content loss is already above the single-scale run's final one, and the content term is 85-87%
-// of the final loss. After 20 steps at the output size the run stands where the single-scale one
-// is 7-8 steps later, less than the 12 (1024 px) to 17 (512 px) output-size evaluations the
-// scales below cost, and that lead shrinks later on. Other starts changed nothing measurable at
-// 512 px (after 31 output-size steps, within 0.4%): half the upsampled change, or white noise
-// (sd 4 levels) for the fine octave to grow from; 37 or 150 steps at 128 px before 256 px were
-// worth the same. Coarse-to-fine sets the large-scale arrangement of the strokes; it saves no time.
+// What the scales below buy at the output size (benchmarks/coarse_to_fine.sh, tubingen +
+// starry_night, default weights, L-BFGS): the upsampled start lacks the finest octave of the
+// texture (its style loss is 20-200x the previous scale's last one), which the output size rebuilds
+// in ~12 steps; the lasting gain is in the content term (85-87% of the final loss). With the same
+// weights the coarse scales give up more content than the output size would (a small image fits
+// the style worse), and the output size spends its steps winning it back: 512 px, 150 steps ended
+// 1.1% above the single-scale loss, 1024 px, 100 steps 0.9% above (a third or a tenth of the cost
+// below, pyramid or two scales, half the upsampled change or added fine noise: no better). With the
+// content weight x4 below the output size (coarse_content_factor) the lead over single-scale at
+// equal output-size steps grows instead of fading (512 px: 8 steps after 15, 12 after 135;
+// 1024 px: 12 after 80) and the runs end at 0.995x (256 px), 1.001x (512 px) and 0.998x (1024 px)
+// the single-scale loss. x2 and x8 gave 1.008x and 1.004x at 512 px; x4 with a twentieth of the
+// cost below 1.004x; 500 steps at 512 px (x1) 1.003x. The runs differ by such fractions with any
+// change of the path: read differences below ~0.5% as noise.
 #pragma once
 
 #include <algorithm>
@@ -101,6 +101,16 @@ inline std::size_t planned_iterations(const stylize_options& o) {
     std::size_t total = 0;
     for (const scale_step& step : plan_scales(o)) total += step.iterations;
     return total;
+}
+
+/*  How much the content weight is multiplied by at a scale below the output size `last` (1 at
+    `last`): the coarse scales' optimum, upsampled, must stay one the output size can use. With the
+    same weights a small image fits the style worse (at 128 px its style loss stays ~3x that at
+    512 px), so the optimizer gives up more content there than at the output size, and the
+    output size then spends its steps winning the content back (see the file comment). */
+inline double coarse_content_factor(std::size_t size, std::size_t last) {
+    constexpr double coarse = 4.0;
+    return size < last ? coarse : 1.0;
 }
 
 /*  How much the content and TV weights are multiplied by at a working longer side `size` when
