@@ -64,6 +64,10 @@ struct conv3x3_winograd_plan {
     // GEMMs re-read V for every chunk and the transform runs twice.
     bool fused_filters;
     std::size_t filter_chunk;  // outputs per fused chunk (a multiple of MR)
+    // An output larger than the last-level cache (32 MB here) is written with non-temporal
+    // stores where aligned: it is read back from memory anyway, and they save reading every
+    // line in before it is overwritten (conv1_2 forward and backward: 50 MB at 512 x 384).
+    bool stream_output;
     int threads;
 
     // tiles_per_block overrides the automatic choice when nonzero (tests use it to exercise
@@ -84,18 +88,28 @@ struct conv3x3_winograd_plan {
         // c_out) once.
         const std::size_t budget = std::max(std::size_t(1) << 18, 18 * c_in * out_padded);
         std::size_t most = std::max(lanes, budget / (36 * (c_in + out_padded)) / lanes * lanes);
+        // Whole GEMM micro-tiles (conv3x3_nv vectors): a block of 64 tiles ran its last vector
+        // with the one-vector tile, load-bound (measured 10% slower than 48 for conv3_2).
+        const std::size_t nt = std::size_t(conv3x3_nv) * lanes;
+        if (most >= nt) most = most / nt * nt;
         if (tiles_per_block) most = round_up(tiles_per_block, lanes);
         blocks = (tiles + most - 1) / most;
-        if (blocks < 4 * t) blocks = round_up(blocks, t);  // few blocks: an equal share each
+        // Few blocks: an equal share each. All tiles in one block (a small image, conv5_1)
+        // stay one block, split over the outputs below: cutting 48 tiles in two made blocks
+        // of 32 and 16 and a shared U (measured 1.4-2x slower wall on 2 threads).
+        if (blocks > 1 && blocks < 4 * t) blocks = round_up(blocks, t);
         block = round_up((tiles + blocks - 1) / blocks, lanes);
         blocks = (tiles + block - 1) / block;
-        // Too few blocks to keep every thread busy: split the outputs too.
+        // Too few blocks to keep every thread busy: split the outputs too (one block: one
+        // range per thread, as each range transforms the input again).
         const std::size_t out_blocks = out_padded / mr;
-        const std::size_t want = blocks < 2 * t ? (2 * t + blocks - 1) / blocks : 1;
+        const std::size_t want =
+            blocks == 1 ? t : blocks < 2 * t ? (2 * t + blocks - 1) / blocks : 1;
         out_split = (out_blocks + std::min(want, out_blocks) - 1) / std::min(want, out_blocks) * mr;
         splits = (out_padded + out_split - 1) / out_split;
         // A chunk of U about 2.5 MB (L2/L3): 4 blocks of MR outputs with 512 inputs.
         fused_filters = blocks == 1;
+        stream_output = c_out * h * w * sizeof(float) >= (std::size_t(40) << 20);
         filter_chunk = std::clamp<std::size_t>((std::size_t(640) << 10) / (36 * c_in * mr), 1,
                                                out_blocks) * mr;
     }
@@ -179,7 +193,8 @@ template <class V, class R> inline void output_1d(const R* m, R* o) {
 // One output row of 16 side-by-side 4x4 tiles: lane l of r[j] is column j of tile l, and
 // dst[4 l + j] its place, a 4 x 16 transpose in 16 shuffles and four full stores (against 64
 // scalar stores per row through a buffer).
-inline void store_tile_row(const __m512 (&r)[4], float* dst) {
+// stream: non-temporal stores (dst 64-byte aligned), for outputs too large to stay in the cache.
+inline void store_tile_row(const __m512 (&r)[4], float* dst, bool stream) {
     // (maskz forms with all lanes: the plain ones start from an undefined vector, which
     // g++ 12 reports as maybe-uninitialized)
     constexpr __mmask16 all = 0xFFFF;
@@ -197,10 +212,14 @@ inline void store_tile_row(const __m512 (&r)[4], float* dst) {
     const __m512 v1 = _mm512_maskz_shuffle_f32x4(all, u2, u3, 0x44);
     const __m512 v2 = _mm512_maskz_shuffle_f32x4(all, u0, u1, 0xEE);
     const __m512 v3 = _mm512_maskz_shuffle_f32x4(all, u2, u3, 0xEE);
-    _mm512_storeu_ps(dst, _mm512_maskz_shuffle_f32x4(all, v0, v1, 0x88));
-    _mm512_storeu_ps(dst + 16, _mm512_maskz_shuffle_f32x4(all, v0, v1, 0xDD));
-    _mm512_storeu_ps(dst + 32, _mm512_maskz_shuffle_f32x4(all, v2, v3, 0x88));
-    _mm512_storeu_ps(dst + 48, _mm512_maskz_shuffle_f32x4(all, v2, v3, 0xDD));
+    const __m512 out[4] = {_mm512_maskz_shuffle_f32x4(all, v0, v1, 0x88),
+                           _mm512_maskz_shuffle_f32x4(all, v0, v1, 0xDD),
+                           _mm512_maskz_shuffle_f32x4(all, v2, v3, 0x88),
+                           _mm512_maskz_shuffle_f32x4(all, v2, v3, 0xDD)};
+    for (int k = 0; k < 4; ++k) {
+        if (stream) _mm512_stream_ps(dst + 16 * k, out[k]);
+        else _mm512_storeu_ps(dst + 16 * k, out[k]);
+    }
 }
 #endif
 
@@ -330,6 +349,88 @@ inline void input_transform(const patch_loader<V>& patches, const float* channel
     }
 }
 
+#if NST_SIMD_FLOAT_WIDTH == 16
+// filter_1d on vectors: G x for a column or row of 16 kernels at once.
+inline void filter_1d(__m512 x0, __m512 x1, __m512 x2, __m512* y) {
+    using V = simd_float;
+    const __m512 s = V::add(x0, x2), b = V::mul(x1, V::broadcast(1.0f / 12));
+    const __m512 a = V::fmadd(x0, V::broadcast(1.0f / 24), V::mul(x2, V::broadcast(1.0f / 6)));
+    y[0] = V::mul(x0, V::broadcast(1.0f / 4));
+    y[1] = V::mul(V::add(s, x1), V::broadcast(-1.0f / 6));
+    y[2] = V::mul(V::sub(s, x1), V::broadcast(-1.0f / 6));
+    y[3] = V::add(a, b);
+    y[4] = V::sub(a, b);
+    y[5] = x2;
+}
+
+// U for 16 kernels, a pair of inputs x 8 outputs (lane 8 j + r: input j, output r), whose tap
+// 0 is at base + index[0][lane] and tap k at base + index[k][lane]; lanes off in `live` are
+// zero. Each transformed position is 16 consecutive floats of U, stored straight from the
+// register (no transpose, no staging buffer); with `both` false only input 0 is stored.
+inline void transform_filter_pair(const float* base, const __m512i (&index)[9], __mmask16 live,
+                                  bool both, float* dst, std::size_t stride) {
+    __m512 g[9];
+    for (int tap = 0; tap < 9; ++tap)
+        g[tap] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, index[tap], base, 4);
+    __m512 t[3][6];  // G g, column kx: t[kx][a]
+    for (int kx = 0; kx < 3; ++kx) filter_1d(g[kx], g[3 + kx], g[6 + kx], t[kx]);
+    for (int a = 0; a < 6; ++a) {
+        __m512 row[6];
+        filter_1d(t[0][a], t[1][a], t[2][a], row);
+        for (int b = 0; b < 6; ++b) {
+            float* at = dst + std::size_t(a * 6 + b) * stride;
+            if (both) _mm512_storeu_ps(at, row[b]);
+            else _mm512_mask_storeu_ps(at, __mmask16(0xFF), row[b]);
+        }
+    }
+}
+
+// transform_filter_blocks for MR == 8 with AVX-512, two inputs per vector (the scalar version
+// below took 15-45% of a conv4_x/conv5_1 call). The adjoint reads the weights input row by
+// input row (each row holds every output's kernel: c_out x 9 floats), all blocks of a row
+// before the next, so each row is read from memory once, not once per block.
+inline void transform_filter_blocks_x16(const float* weights, std::size_t c_in,
+                                        std::size_t c_out, bool adjoint, std::size_t m0,
+                                        std::size_t m1, float* u, std::size_t stride) {
+    // Tap 0 of each lane's kernel relative to the pair's first one; taps step by +1, or by -1
+    // in the adjoint (the kernel rotated by 180 degrees).
+    alignas(64) int first[16];
+    for (int lane = 0; lane < 16; ++lane) {
+        const std::size_t j = std::size_t(lane) / 8, r = std::size_t(lane) % 8;
+        first[lane] = int(adjoint ? (j * c_out + r) * 9 + 8 : (r * c_in + j) * 9);
+    }
+    __m512i index[9];
+    index[0] = _mm512_load_si512(first);
+    const __m512i step = _mm512_set1_epi32(adjoint ? -1 : 1);
+    for (int tap = 1; tap < 9; ++tap) index[tap] = _mm512_add_epi32(index[tap - 1], step);
+    const auto pair = [&](std::size_t m, std::size_t ci) {
+        const std::size_t o0 = m * 8, rows = std::min<std::size_t>(8, c_out - o0);
+        const __mmask16 outputs = __mmask16(((1u << rows) - 1) * 0x101u);
+        const bool both = ci + 1 < c_in;
+        const float* base = weights + (adjoint ? ci * c_out + o0 : o0 * c_in + ci) * 9;
+        transform_filter_pair(base, index, both ? outputs : __mmask16(outputs & 0xFF), both,
+                              u + (m - m0) * c_in * 8 + ci * 8, stride);
+    };
+    if (adjoint) {
+        // (each pair of rows is a short stream, 2 x 72 floats per block: its successor is
+        // fetched ahead, as the hardware prefetcher does not: measured ~1.5x faster)
+        const std::size_t span = (std::min(c_out, m1 * 8) - m0 * 8) * 9;
+        for (std::size_t ci = 0; ci < c_in; ci += 2) {
+            for (std::size_t next = ci + 2; next < std::min(c_in, ci + 4); ++next) {
+                const char* p =
+                    reinterpret_cast<const char*>(weights + (next * c_out + m0 * 8) * 9);
+                for (std::size_t line = 0; line < span * sizeof(float) + 64; line += 64)
+                    _mm_prefetch(p + line, _MM_HINT_T0);
+            }
+            for (std::size_t m = m0; m < m1; ++m) pair(m, ci);
+        }
+    } else {
+        for (std::size_t m = m0; m < m1; ++m)
+            for (std::size_t ci = 0; ci < c_in; ci += 2) pair(m, ci);
+    }
+}
+#endif
+
 // U[p][ci][r] = (G g G^T)[p] for outputs m*MR + r (block m) and every input ci, into
 // u[p * stride + ci * MR + r]. A chunk of input channels at a time into a small local buffer
 // (L1), written position after position, then 36 runs of contiguous copies: positions of U a
@@ -352,6 +453,20 @@ inline void transform_filter_block(const float* weights, std::size_t c_in, std::
                 std::memcpy(u + p * stride + (c0 + ci) * MR, local + (ci * 36 + p) * MR,
                             MR * sizeof(float));
     }
+}
+
+// transform_filter_block for blocks m0 .. m1-1, block m at u + (m - m0) * c_in * MR.
+template <int MR>
+inline void transform_filter_blocks(const float* weights, std::size_t c_in, std::size_t c_out,
+                                    bool adjoint, std::size_t m0, std::size_t m1, float* u,
+                                    std::size_t stride) {
+#if NST_SIMD_FLOAT_WIDTH == 16
+    if constexpr (MR == 8)
+        return transform_filter_blocks_x16(weights, c_in, c_out, adjoint, m0, m1, u, stride);
+#endif
+    for (std::size_t m = m0; m < m1; ++m)
+        transform_filter_block<MR>(weights, c_in, c_out, adjoint, m, u + (m - m0) * c_in * MR,
+                                   stride);
 }
 
 }  // namespace winograd_f43
@@ -377,8 +492,10 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
     constexpr int MR = conv3x3_mr, NV = conv3x3_nv, W = V::width;
     constexpr std::size_t NT = std::size_t(NV) * W;
     const std::size_t co_blocks = plan.out_padded / MR, TB = plan.block;
-    const std::size_t u_stride = co_blocks * c_in * MR;  // floats between positions p of U
+    // Floats between positions p of U, one cache line more than the data (see v_stride).
+    const std::size_t u_stride = co_blocks * c_in * MR + 16;
 
+    [[maybe_unused]] const bool stream = plan.stream_output && w % 16 == 0;
     // The shared U (plan.fused_filters: none; each task makes its chunks, below).
     float* const U =
         plan.fused_filters ? nullptr
@@ -388,11 +505,17 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
     {
         // U[p][m][ci][r] = (G g G^T)[p] for output m*MR + r, input ci.
         if (!plan.fused_filters) {
+            // One contiguous range of blocks per thread (the adjoint reads each input's row
+            // of weights once per range).
+            const std::size_t per = (co_blocks + std::size_t(plan.threads) - 1) /
+                                    std::size_t(plan.threads);
 #pragma omp for schedule(static)
-            for (std::ptrdiff_t m = 0; m < std::ptrdiff_t(co_blocks); ++m)
-                winograd_f43::transform_filter_block<MR>(weights, c_in, c_out, adjoint,
-                                                         std::size_t(m),
-                                                         U + std::size_t(m) * c_in * MR, u_stride);
+            for (std::ptrdiff_t part = 0; part < plan.threads; ++part) {
+                const std::size_t m0 = std::min(co_blocks, std::size_t(part) * per);
+                const std::size_t m1 = std::min(co_blocks, m0 + per);
+                winograd_f43::transform_filter_blocks<MR>(weights, c_in, c_out, adjoint, m0, m1,
+                                                          U + m0 * c_in * MR, u_stride);
+            }
         }
 
         // Position strides one cache line longer than the data: the 36 positions of one tile
@@ -440,10 +563,8 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
             for (std::size_t g0 = co0; g0 < co1; g0 += chunk) {
                 const std::size_t g1 = std::min(co1, g0 + chunk);
                 if (plan.fused_filters)
-                    for (std::size_t co = g0; co < g1; co += MR)
-                        winograd_f43::transform_filter_block<MR>(
-                            weights, c_in, c_out, adjoint, co / MR, Uc + (co - g0) * c_in,
-                            uc_stride);
+                    winograd_f43::transform_filter_blocks<MR>(weights, c_in, c_out, adjoint,
+                                                              g0 / MR, g1 / MR, Uc, uc_stride);
                 // Input channels KC at a time: the panel of V a micro-tile reads (KC x NT
                 // floats, 24 KB) stays in L1 while every output block of the chunk uses it,
                 // instead of a c_in x NT panel (96 KB at 512 channels) re-read from L2.
@@ -500,7 +621,10 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
                     if (nt >= (g + 1) * W && fj + W <= plan.tiles_w && 4 * fi + 4 <= h &&
                         4 * (fj + W) <= w) {
                         float* dst = out + (co * h + 4 * fi) * w + 4 * fj;
-                        for (int i = 0; i < 4; ++i) store_tile_row(o4[i], dst + std::size_t(i) * w);
+                        const bool aligned =
+                            stream && reinterpret_cast<std::uintptr_t>(dst) % 64 == 0;
+                        for (int i = 0; i < 4; ++i)
+                            store_tile_row(o4[i], dst + std::size_t(i) * w, aligned);
                         continue;
                     }
 #endif
@@ -521,6 +645,9 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
                     }
                 }
         }
+#if NST_SIMD_FLOAT_WIDTH == 16
+        if (stream) _mm_sfence();  // the streamed stores visible before the threads part
+#endif
     }
 }
 

@@ -22,6 +22,7 @@ struct simd_float {
     static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
     static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
     static reg sub(reg a, reg b) { return _mm512_sub_ps(a, b); }
+    static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
     // (the zero-masked form: GCC 12 warns on _mm512_max_ps's undefined pass-through operand)
     static reg max(reg a, reg b) { return _mm512_maskz_max_ps(__mmask16(0xFFFF), a, b); }
     // lane i = base[offsets[i]], or 0 where offsets[i] < 0.
@@ -43,6 +44,7 @@ struct simd_float {
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
     static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
     static reg sub(reg a, reg b) { return _mm256_sub_ps(a, b); }
+    static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
     static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
     // lane i = base[offsets[i]], or 0 where offsets[i] < 0.
     static reg gather_or_zero(const float* base, const int* offsets) {
