@@ -53,8 +53,9 @@ public:
     void set_conv_algorithm(conv_algorithm algorithm) { algorithm_ = algorithm; }
     conv_algorithm algorithm() const { return algorithm_; }
 
-    // fp32 (the default) or bf16 products (conv_precision.hpp); bf16 applies to float layers
-    // compiled with AVX512_BF16 and runs in fp32 otherwise, as precision_in_use() tells.
+    // fp32 (the default), bf16 (the backward pass in bf16 products) or bf16_all
+    // (conv_precision.hpp); bf16 applies to float layers compiled with AVX512_BF16 and runs in
+    // fp32 otherwise, as precision_in_use() tells.
     void set_precision(conv_precision precision) { precision_ = precision; }
     conv_precision precision() const { return precision_; }
     conv_precision precision_in_use() const {
@@ -77,7 +78,7 @@ public:
         require_activation(dy, Out, std::string(kind) + " backward");
         auto dx = tensor3<T>::from_shape(in_shape);
         engine::backward(weights_.data(), In, Out, dy.data(), in_shape[1], in_shape[2], dx.data(),
-                         algorithm_, precision_in_use());
+                         algorithm_, pass_precision(precision_in_use(), true));
         return dx;
     }
 
@@ -86,7 +87,7 @@ private:
         require_activation(x, In, kind);
         y.resize({Out, x.shape(1), x.shape(2)});
         engine::forward(weights_.data(), In, Out, x.data(), x.shape(1), x.shape(2), bias_.data(),
-                        relu, y.data(), algorithm_, precision_in_use());
+                        relu, y.data(), algorithm_, pass_precision(precision_in_use(), false));
     }
 
     // Computes from the canonical weights only: the layout a kernel reads is made per call
