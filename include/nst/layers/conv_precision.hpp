@@ -20,9 +20,10 @@ inline namespace NST_SIMD_NAMESPACE {
 //             objective itself (the first layer sees the image rounded to 8 significant bits,
 //             steps of 0.25-0.5 pixel levels, and the loss moves by several percent): L-BFGS
 //             runs part from fp32 within 2-3 steps.
-// The bf16 kernel is the direct (implicit-GEMM) one; the engine keeps fp32 Winograd for the
-// layers where that is faster (conv3x3_engine's prefer_winograd), since Winograd's transforms
-// would amplify bf16 rounding. Needs AVX512_BF16 at compile time (-march=native on such a CPU,
+// The bf16 kernel is the direct (implicit-GEMM) one, about twice as fast as the fp32 direct
+// kernel but slower than fp32 Winograd, so a layer keeps fp32 Winograd where it runs it
+// (conv3x3::kernel_precision) and bf16 replaces only the fp32 direct kernel (conv1_1, and small
+// deep layers: under 32 Winograd tiles). Needs AVX512_BF16 at compile time (-march=native on such a CPU,
 // or -mavx512bf16); otherwise a bf16 request runs in fp32 (conv_precision_in_use tells which).
 enum class conv_precision { fp32, bf16, bf16_all };
 
