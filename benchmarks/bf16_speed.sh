@@ -32,9 +32,9 @@ if [[ $LAYERS == 1 ]]; then
                       t[key, p[3]] = $4; if (!(key in seen)) { seen[key] = 1; order[++n] = key } }
              END { printf "%-22s %10s %10s %10s %8s\n", "layer/direction", "implicit", "winograd", "bf16", "fp32/bf16";
                    for (i = 1; i <= n; i++) { k = order[i]; f = t[k, "implicit"];
-                     if (t[k, "winograd"] != "" && t[k, "winograd"] < f) f = t[k, "winograd"];
+                     if (t[k, "winograd"] != "" && t[k, "winograd"] + 0 < f + 0) f = t[k, "winograd"];
                      printf "%-22s %10.2f %10.2f %10.2f %8.2f\n", k, t[k, "implicit"], t[k, "winograd"], t[k, "bf16"],
-                            t[k, "bf16"] > 0 ? f / t[k, "bf16"] : 0 } }'
+                            (t[k, "bf16"] > 0 ? f / t[k, "bf16"] : 0) } }'
 fi
 
 echo "## per evaluation at ${SIZE} px: median CPU s / median wall s (${THREADS} thread(s), $EVALS evals, $ROUNDS rounds alternated)"
