@@ -3,9 +3,10 @@
 // image) and prints one line of key=value pairs that the script parses:
 //   engine=nst size=512 threads=2 blas_core=Haswell evals=5 median_s=... min_s=... max_s=...
 //   peak_rss_mb=... base_rss_mb=... loss=... precision=fp32 median_cpu_s=...
-// --precision bf16 runs the convolutions in bf16 (conv_precision.hpp; fp32 where unsupported:
-// the printed precision is the one in use). median_cpu_s is process CPU time per evaluation,
-// which a busy machine disturbs less than wall time.
+// --precision bf16 runs the convolutions' backward pass in bf16, bf16_all both passes
+// (conv_precision.hpp; fp32 where unsupported: the printed precision is the one in use).
+// median_cpu_s is process CPU time per evaluation, which a busy machine disturbs less than wall
+// time.
 // peak_rss_mb is the whole process's peak (getrusage), measured the same way as the PyTorch side.
 #include <algorithm>
 #include <chrono>
@@ -30,7 +31,7 @@ struct options {
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
                  "nst_eval: %s\nusage: nst_eval [--size N] [--evals N] [--warmup N] [--threads N] "
-                 "[--precision fp32|bf16]\n",
+                 "[--precision fp32|bf16|bf16_all]\n",
                  why);
     std::exit(2);
 }
@@ -42,8 +43,10 @@ options parse(int argc, char** argv) {
         if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
         if (arg == "--precision") {
             const std::string p = argv[++i];
-            if (p != "fp32" && p != "bf16") usage(("bad precision: " + p).c_str());
-            o.precision = p == "bf16" ? nst::conv_precision::bf16 : nst::conv_precision::fp32;
+            if (p != "fp32" && p != "bf16" && p != "bf16_all") usage(("bad precision: " + p).c_str());
+            o.precision = p == "bf16"       ? nst::conv_precision::bf16
+                          : p == "bf16_all" ? nst::conv_precision::bf16_all
+                                            : nst::conv_precision::fp32;
             continue;
         }
         const long value = std::strtol(argv[++i], nullptr, 10);

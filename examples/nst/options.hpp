@@ -202,7 +202,8 @@ inline void add_optimisation_options(CLI::App& app, command_line& c) {
 inline void add_system_options(CLI::App& app, command_line& c) {
     app.add_option("--threads", c.options.threads, "Threads (default: OMP_NUM_THREADS or all cores)");
     app.add_option("--precision", c.precision,
-                   "fp32 | bf16: convolution products in bfloat16 (CPUs with AVX512_BF16; fp32 elsewhere)")
+                   "fp32 | bf16: the gradient pass's convolution products in bfloat16, the forward pass (the loss) "
+                   "in fp32 (CPUs with AVX512_BF16; fp32 elsewhere)")
         ->check(CLI::IsMember({"fp32", "bf16"}))
         ->capture_default_str();
     app.add_option("--weights", c.weights,

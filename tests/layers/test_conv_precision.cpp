@@ -1,8 +1,9 @@
-// conv_precision::bf16 (conv_precision.hpp, detail/conv3x3_bf16.hpp): the bf16 kernel computes
-// exactly the float convolution of bf16-rounded inputs and weights (rounded here independently
-// of the library), stays within bf16 rounding of the fp32 convolution, and a short stylisation
-// in bf16 ends invisibly close to the fp32 one. Where the CPU or compile flags lack
-// AVX512_BF16, the bf16 request runs in fp32 and the kernel tests are left out.
+// conv_precision (conv_precision.hpp, detail/conv3x3_bf16.hpp): the bf16 kernel computes exactly
+// the float convolution of bf16-rounded inputs and weights (rounded here independently of the
+// library) and stays within bf16 rounding of the fp32 convolution; a layer set to bf16 runs its
+// backward pass in bf16 and its forward pass in fp32 (bf16_all: both); and a short stylisation
+// with bf16 ends invisibly close to the fp32 one. Where the CPU or compile flags lack
+// AVX512_BF16, the bf16 request runs in fp32 and the bf16-only tests are left out or skip.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -59,6 +60,13 @@ TEST_CASE("bf16 requests run in bf16 exactly when the kernel is compiled in", "[
     REQUIRE(conv_precision_in_use(conv_precision::fp32) == conv_precision::fp32);
     REQUIRE(conv_precision_in_use(conv_precision::bf16) ==
             (conv_bf16_available ? conv_precision::bf16 : conv_precision::fp32));
+    // Which passes the settings put in bf16: bf16 only the backward one, bf16_all both.
+    for (bool backward : {false, true}) {
+        REQUIRE(pass_precision(conv_precision::fp32, backward) == conv_precision::fp32);
+        REQUIRE(pass_precision(conv_precision::bf16_all, backward) == conv_precision::bf16);
+    }
+    REQUIRE(pass_precision(conv_precision::bf16, false) == conv_precision::fp32);
+    REQUIRE(pass_precision(conv_precision::bf16, true) == conv_precision::bf16);
 
     conv3x3<float, 3, 4> layer;
     REQUIRE(layer.precision() == conv_precision::fp32);  // the default
@@ -127,36 +135,73 @@ TEST_CASE("bf16 conv backward is the adjoint of its forward", "[conv][bf16]") {
     REQUIRE(std::abs(lhs - rhs) < 1e-5 * scale);
 }
 
+TEST_CASE("a bf16 layer runs its backward pass in bf16 and its forward pass in fp32",
+          "[conv][bf16]") {
+    // 64 channels at 8 x 8: few tiles, so the bf16 passes run on the bf16 kernel (not Winograd).
+    std::mt19937 rng(54);
+    auto layer = [&](conv_precision p) {
+        conv3x3<float, 64, 64> conv;
+        std::mt19937 same(55);
+        conv.set_weights(test::random_tensor<float, 4>({64, 64, 3, 3}, same, -0.05f, 0.05f),
+                         test::random_tensor<float, 1>({64}, same));
+        conv.set_precision(p);
+        return conv;
+    };
+    const tensor3<float> x = test::random_tensor<float, 3>({64, 8, 8}, rng);
+    const tensor3<float> dy = test::random_tensor<float, 3>({64, 8, 8}, rng);
+    auto forward = [&](conv_precision p) {
+        tensor3<float> y;
+        layer(p).forward(x, y);
+        return std::vector<float>(y.begin(), y.end());
+    };
+    auto backward = [&](conv_precision p) {
+        const tensor3<float> dx = layer(p).backward(x, x, tensor3<float>(dy), {64, 8, 8});
+        return std::vector<float>(dx.begin(), dx.end());
+    };
+    const auto y32 = forward(conv_precision::fp32), dx32 = backward(conv_precision::fp32);
+    const auto y16 = forward(conv_precision::bf16_all), dx16 = backward(conv_precision::bf16_all);
+    REQUIRE(forward(conv_precision::bf16) == y32);
+    REQUIRE(backward(conv_precision::bf16) == dx16);
+    // (and the bf16 passes really are bf16: within its rounding of fp32, not equal)
+    CHECK(relative_difference(y16, y32) > 1e-6);
+    CHECK(relative_difference(y16, y32) < 1e-2);
+    CHECK(relative_difference(dx16, dx32) > 1e-6);
+    CHECK(relative_difference(dx16, dx32) < 1e-2);
+}
+
 #endif
 
-// The issue's end-to-end criterion (PSNR >= 40 dB and loss within 1% of fp32 after a short run),
-// which bf16 does not meet: L-BFGS amplifies the rounding, and how soon the runs part depends on
-// float details elsewhere (on today's main they part within 5 steps). A short Adam run does not
-// meet it either, and is further off: Adam's first steps move each pixel by about the learning
-// rate in the direction of its gradient's sign, so elements whose tiny gradients flip sign under
-// bf16 move apart at once (the drift case below, 128 px, 2026-11-30: Adam PSNR 31.9 / 28.7 /
-// 26.6 dB after 5 / 10 / 25 steps, loss ratio 1.0068 / 0.9872 / 0.9978; L-BFGS 45.3 / 37.9 /
-// 32.8 dB, loss ratio 0.9893 / 1.0011 / 0.9967; fp32 with 1 thread instead of 2: 80-98 dB after
-// 5 steps). Kept as a hidden measurement beside the drift case below, not as a test that must
-// pass.
-TEST_CASE("a short bf16 stylisation against the fp32 one", "[.bf16drift]") {
+// Issue 8's criterion for bf16: a short L-BFGS run (128 px, 10 steps) ends within PSNR 40 dB
+// and 1% loss of the fp32 run from the same start. Measured (2026-11-30): bf16 51.3 dB, loss
+// ratio 0.9986 (51.6 dB, 1.0007 with bf16 in the backward pass of every layer, Winograd ones
+// included); fp32 with direct instead of Winograd convolutions 55.6 dB, 1.0001; bf16_all
+// 27.6 dB, 1.038, which fails this test, as it should.
+TEST_CASE("a short bf16 stylisation ends invisibly close to the fp32 one", "[bf16]") {
+    if (!conv_bf16_available) test::skip("this build has no AVX512_BF16: bf16 runs in fp32");
     const std::string dir = test::require_shared_data();
     const image content = load_image(dir + "/images/tubingen.jpg");
     const image style = load_image(dir + "/images/starry_night.jpg");
     stylize_options o;
     o.weights = dir + "/weights/vgg19_imagenet_notop.h5";
     o.size = 128;
-    o.iterations = 5;
+    o.iterations = 10;
+    o.threads = 2;
     const stylize_result fp32 = stylize(content, {style}, o);
     o.precision = conv_precision::bf16;
     const stylize_result bf16 = stylize(content, {style}, o);
-    INFO("loss fp32 " << fp32.loss << ", bf16 " << bf16.loss);
+    INFO("loss fp32 " << fp32.loss << ", bf16 " << bf16.loss << "; PSNR "
+                      << psnr(bf16.output, fp32.output) << " dB");
     CHECK(std::abs(bf16.loss - fp32.loss) <= 0.01 * fp32.loss);
     CHECK(psnr(bf16.output, fp32.output) >= 40.0);
 }
 
-// Not run by default (hidden tag): how far short runs drift apart under bf16 and under a mere
-// change of float summation order (threads 1 vs 2), after 5, 10 and 25 iterations.
+// Not run by default (hidden tag): how far short 128 px runs drift from fp32 under bf16,
+// bf16_all, and a mere change of float summation order (1 thread instead of 2), after 5, 10 and
+// 25 steps of L-BFGS and Adam. On L-BFGS, fp32 perturbations of the order of float rounding
+// (another convolution algorithm, noise of 1e-4 pixel levels on the start) part by 40-43 dB after
+// 15-20 steps with the loss 2-3% off at times: the optimizer, not bf16, limits how long a run
+// stays close. bf16_all parts at once (32 dB after 2 steps, loss 1.5x); Adam's early, nearly
+// sign-sized steps make it more sensitive to gradient rounding than L-BFGS (bf16 42 dB after 10).
 TEST_CASE("bf16 stylisation drift against fp32 rounding drift", "[.bf16drift]") {
     const std::string dir = test::require_shared_data();
     const image content = load_image(dir + "/images/tubingen.jpg");
@@ -179,13 +224,14 @@ TEST_CASE("bf16 stylisation drift against fp32 rounding drift", "[.bf16drift]") 
             return at;
         };
         const auto base = run(conv_precision::fp32, 2), order = run(conv_precision::fp32, 1),
-                   bf16 = run(conv_precision::bf16, 2);
+                   bf16 = run(conv_precision::bf16, 2), all = run(conv_precision::bf16_all, 2);
         for (std::size_t i = 0; i < base.size(); ++i)
-            std::printf("%s after %s steps: PSNR bf16 %.1f dB, threads-1 fp32 %.1f dB; "
-                        "loss ratio bf16 %.5f, threads-1 %.5f\n",
+            std::printf("%s after %s steps: PSNR bf16 %.1f dB, bf16_all %.1f dB, threads-1 fp32 "
+                        "%.1f dB; loss ratio bf16 %.5f, bf16_all %.5f, threads-1 %.5f\n",
                         to_string(optimizer), i == 0 ? "5" : i == 1 ? "10" : "25",
-                        psnr(bf16[i].first, base[i].first), psnr(order[i].first, base[i].first),
-                        bf16[i].second / base[i].second, order[i].second / base[i].second);
+                        psnr(bf16[i].first, base[i].first), psnr(all[i].first, base[i].first),
+                        psnr(order[i].first, base[i].first), bf16[i].second / base[i].second,
+                        all[i].second / base[i].second, order[i].second / base[i].second);
     }
     set_num_threads(2);
 }

@@ -115,8 +115,10 @@ struct stylize_options {
     // > 0: OpenMP and OpenBLAS use this many threads during the call, and the caller's counts
     // are restored when it returns (nst::scoped_threads); 0: the caller's current counts.
     int threads = 0;
-    // Convolution products in fp32 or bf16 (layers/conv_precision.hpp: bf16 needs AVX512_BF16,
-    // else the run stays fp32).
+    // Convolution products (layers/conv_precision.hpp): fp32; bf16 = the backward (gradient)
+    // pass in bf16 with float sums, the forward pass and so the loss in fp32 (a short run ends
+    // within 40 dB PSNR and 1% loss of fp32); bf16_all = both passes (experimental: drifts). bf16
+    // needs AVX512_BF16, else the run stays fp32.
     conv_precision precision = conv_precision::fp32;
     // Largest input or resize target accepted (pixels; io/image.hpp): images are refused before
     // they are decoded or resized beyond it.

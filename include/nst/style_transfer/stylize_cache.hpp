@@ -140,7 +140,7 @@ inline std::string style_target_key(const image& style, std::size_t height, std:
     key += " at " + std::to_string(height) + 'x' + std::to_string(width) + " layers";
     for (const auto& l : layers) key += ' ' + l;
     key += pooling_mode == pooling::max ? " max" : " avg";
-    key += precision == conv_precision::bf16 ? " bf16 " : " fp32 ";
+    key += std::string(" ") + to_string(precision) + " ";
     return key + weights_key;
 }
 
