@@ -186,6 +186,8 @@ TEST_CASE("a short bf16 stylisation ends invisibly close to the fp32 one", "[bf1
     o.size = 128;
     o.iterations = 10;
     o.threads = 2;
+    stylize_cache weights_once;  // (the second run reuses the weights read by the first)
+    o.cache = &weights_once;
     const stylize_result fp32 = stylize(content, {style}, o);
     o.precision = conv_precision::bf16;
     const stylize_result bf16 = stylize(content, {style}, o);
