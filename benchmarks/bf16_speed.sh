@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bf16 against fp32 convolutions (issue 8 part 5), two views:
 #   1. per layer: bench_conv_kernels on every VGG19 conv shape at a 512 px input, forward and
-#      backward, with the fp32 kernels (implicit GEMM, Winograd) and the bf16 implicit GEMM; the
-#      layer runs the faster fp32 one, so bf16 pays off only where it beats both;
+#      backward, with the fp32 kernels (implicit GEMM, Winograd) and the bf16 implicit GEMM;
+#      fp32/bf16 = the faster fp32 kernel's time over bf16's. A layer set to bf16 keeps Winograd
+#      where conv3x3_engine's prefer_winograd picks it (not for conv1_1's 3 channels, nor under
+#      32 tiles) and runs bf16 instead of the fp32 implicit GEMM elsewhere;
 #   2. per objective evaluation at SIZE px: nst_eval with --precision fp32, bf16 (the backward
 #      pass in bf16) and bf16_all (both passes), alternated ROUNDS times; median process CPU time
 #      per evaluation (less disturbed by a busy machine than wall time) and wall time.
