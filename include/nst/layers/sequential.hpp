@@ -153,8 +153,8 @@ public:
     }
 
     // Sets the convolution precision of every layer that has one (set_precision):
-    // conv_precision::bf16 for bf16 products with float sums where the CPU has them
-    // (conv_precision.hpp). A per-network setting, like the algorithm.
+    // conv_precision::bf16 for the backward pass in bf16 products with float sums where the CPU
+    // has them (conv_precision.hpp). A per-network setting, like the algorithm.
     void set_precision(conv_precision precision) {
         for_each_layer([&](auto& layer, std::size_t, const std::string&) {
             if constexpr (has_conv_precision_v<std::decay_t<decltype(layer)>>)
