@@ -11,17 +11,18 @@
 // What the scales below buy at the output size (benchmarks/coarse_to_fine.sh, tubingen +
 // starry_night, default weights, L-BFGS): the upsampled start lacks the finest octave of the
 // texture (its style loss is 20-200x the previous scale's last one), which the output size rebuilds
-// in ~12 steps; the lasting gain is in the content term (85-87% of the final loss). With the same
-// weights the coarse scales give up more content than the output size would (a small image fits
-// the style worse), and the output size spends its steps winning it back: 512 px, 150 steps ended
-// 1.1% above the single-scale loss, 1024 px, 100 steps 0.9% above (a third or a tenth of the cost
-// below, pyramid or two scales, half the upsampled change or added fine noise: no better). With the
+// in ~12 steps; what decides the end is the content term (85-87% of the final loss). With the same
+// weights the coarse scales give up more content than the output size would (a small image fits the
+// style worse), and the output size spends its steps winning it back: 512 px, 150 steps ended 1.1%
+// above the single-scale loss, 1024 px, 100 steps 0.9% above (a third or a tenth of the cost below,
+// pyramid or two scales, half the upsampled change or added fine noise: no better). With the
 // content weight x4 below the output size (coarse_content_factor) the lead over single-scale at
-// equal output-size steps grows instead of fading (512 px: 8 steps after 15, 12 after 135;
-// 1024 px: 12 after 80) and the runs end at 0.995x (256 px), 1.001x (512 px) and 0.998x (1024 px)
-// the single-scale loss. x2 and x8 gave 1.008x and 1.004x at 512 px; x4 with a twentieth of the
-// cost below 1.004x; 500 steps at 512 px (x1) 1.003x. The runs differ by such fractions with any
-// change of the path: read differences below ~0.5% as noise.
+// equal output-size steps grows instead of fading (512 px: 8 steps after 15, 12 after 135; 1024 px:
+// 12 after 80), about what the scales below cost (16 output-size evaluations at 512 px): the runs
+// end at 0.992x (256 px), 1.001x (512 px) and 0.997x (1024 px, reached at 103% of the single-scale
+// time) the single-scale loss. x2 and x8 gave 1.008x and 1.004x at 512 px; x4 with a twentieth of
+// the cost below 1.004x; 500 steps at 512 px (x1) 1.002x. The runs differ by such fractions with
+// any change of their path: read differences below ~0.5% as noise. Not a way to save time.
 #pragma once
 
 #include <algorithm>
