@@ -580,8 +580,7 @@ stylize_result stylize_net(std::chrono::steady_clock::time_point start, const st
 
     coarse_to_fine_run<T> run;
     run.at.count = plan.size();
-    for (std::size_t k = 0; k < plan.size(); ++k)
-        run.at.planned_total += tiling[k].window ? tiling[k].iterations() : plan[k].iterations;
+    run.at.planned_total = planned_iterations(plan, tiling);
     for (std::size_t k = 0; k < plan.size(); ++k) {
         run.at.size = plan[k].size;
         run.at.index = k;

@@ -195,16 +195,20 @@ inline bool any_tiled(const std::vector<tiling_plan>& plans) {
     return std::any_of(plans.begin(), plans.end(), [](const tiling_plan& p) { return p.window != 0; });
 }
 
-/*  Optimizer steps over the whole run, as its progress reports count them: per scale, the
-    plan's steps, or for a tiled scale every step of every tile visit (tiling_plan::iterations). */
-inline std::size_t planned_iterations(const image& content, const std::vector<image>& styles,
-                                      const stylize_options& o) {
-    const std::vector<scale_step> steps = plan_scales(o);
-    const std::vector<tiling_plan> tiling = plan_scale_tiling(content, styles, o);
+/*  Optimizer steps over a run's scales, as its progress reports count them: per scale, the
+    plan's steps, or for a tiled scale every step of every tile visit (tiling_plan::iterations).
+    requires: tiling.size() == steps.size() (plan_scale_tiling of the same options). */
+inline std::size_t planned_iterations(const std::vector<scale_step>& steps, const std::vector<tiling_plan>& tiling) {
     std::size_t total = 0;
     for (std::size_t k = 0; k < steps.size(); ++k)
         total += tiling[k].window ? tiling[k].iterations() : steps[k].iterations;
     return total;
+}
+
+// The same for the run stylize(content, styles, o) makes.
+inline std::size_t planned_iterations(const image& content, const std::vector<image>& styles,
+                                      const stylize_options& o) {
+    return planned_iterations(plan_scales(o), plan_scale_tiling(content, styles, o));
 }
 
 }  // namespace NST_SIMD_NAMESPACE
