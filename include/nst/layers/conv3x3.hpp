@@ -56,7 +56,7 @@ public:
     // fp32 (the default), bf16 (the backward pass in bf16 products) or bf16_all
     // (conv_precision.hpp); bf16 applies to float layers compiled with AVX512_BF16 and runs in
     // fp32 otherwise, as precision_in_use() tells, and only where the direct kernel runs
-    // (kernel_precision).
+    // (conv3x3_engine: Winograd stays fp32).
     void set_precision(conv_precision precision) { precision_ = precision; }
     conv_precision precision() const { return precision_; }
     conv_precision precision_in_use() const {
@@ -79,27 +79,16 @@ public:
         require_activation(dy, Out, std::string(kind) + " backward");
         auto dx = tensor3<T>::from_shape(in_shape);
         engine::backward(weights_.data(), In, Out, dy.data(), in_shape[1], in_shape[2], dx.data(),
-                         algorithm_, kernel_precision(true, in_shape[1], in_shape[2]));
+                         algorithm_, pass_precision(precision_in_use(), true));
         return dx;
     }
 
 private:
-    // The format one pass runs in (pass_precision), kept fp32 where the layer runs Winograd:
-    // fp32 Winograd beat the bf16 direct kernel on every VGG19 shape it runs (1.3-2x, at a
-    // 512 px input; benchmarks/bf16_speed.sh), so bf16 only replaces the fp32 direct kernel.
-    conv_precision kernel_precision(bool backward, std::size_t h, std::size_t w) const {
-        const std::size_t from = backward ? Out : In, to = backward ? In : Out;
-        const bool winograd =
-            algorithm_ == conv_algorithm::fastest && engine::prefer_winograd(from, to, h, w);
-        return winograd ? conv_precision::fp32 : pass_precision(precision_in_use(), backward);
-    }
-
     void run_forward(const tensor3<T>& x, tensor3<T>& y, bool relu) const {
         require_activation(x, In, kind);
         y.resize({Out, x.shape(1), x.shape(2)});
         engine::forward(weights_.data(), In, Out, x.data(), x.shape(1), x.shape(2), bias_.data(),
-                        relu, y.data(), algorithm_,
-                        kernel_precision(false, x.shape(1), x.shape(2)));
+                        relu, y.data(), algorithm_, pass_precision(precision_in_use(), false));
     }
 
     // Computes from the canonical weights only: the layout a kernel reads is made per call

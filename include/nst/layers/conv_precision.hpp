@@ -22,7 +22,7 @@ inline namespace NST_SIMD_NAMESPACE {
 //             runs part from fp32 within 2-3 steps.
 // The bf16 kernel is the direct (implicit-GEMM) one, about twice as fast as the fp32 direct
 // kernel but slower than fp32 Winograd, so a layer keeps fp32 Winograd where it runs it
-// (conv3x3::kernel_precision) and bf16 replaces only the fp32 direct kernel (conv1_1, and small
+// (conv3x3_engine) and bf16 replaces only the fp32 direct kernel (conv1_1, and small
 // deep layers: under 32 Winograd tiles). Needs AVX512_BF16 at compile time (-march=native on such a CPU,
 // or -mavx512bf16); otherwise a bf16 request runs in fp32 (conv_precision_in_use tells which).
 enum class conv_precision { fp32, bf16, bf16_all };

@@ -7,7 +7,7 @@
 // the same routines with differently packed weights (forward, and its adjoint for backward).
 // The caller passes the conv_algorithm and conv_precision (the layer's settings): no
 // process-wide state. bf16 (with AVX512_BF16) swaps the implicit GEMM for its bf16 version
-// (conv3x3_bf16.hpp) and moves the Winograd threshold (prefer_winograd).
+// (conv3x3_bf16.hpp); where Winograd runs, it runs in fp32.
 //
 // Memory: the layer keeps only its canonical weights (c_out x c_in x 3 x 3). Winograd reads
 // them as they are (its filter transform gathers each kernel); for the implicit GEMM they are
@@ -68,19 +68,6 @@ public:
         return c_in >= 32 && c_out >= 32 && ((h + 3) / 4) * ((w + 3) / 4) >= 32;
     }
 
-    // With bf16 in use, the implicit GEMM runs about twice as fast (bf16 pairs per lane), which
-    // beats fp32 Winograd where its transforms weigh most: measured faster at 64 -> 64 channels
-    // (conv1_2), on a par at 64 <-> 128, slower from 128 channels on both sides, and faster
-    // below 128 tiles. (Winograd itself stays fp32: its transforms would amplify bf16 rounding
-    // ~20x.)
-    static bool prefer_winograd(std::size_t c_in, std::size_t c_out, std::size_t h,
-                                std::size_t w, conv_precision precision) {
-        const bool bf16 = precision == conv_precision::bf16 && conv_bf16_available;
-        if (!bf16) return prefer_winograd(c_in, c_out, h, w);
-        return prefer_winograd(c_in, c_out, h, w) && std::max(c_in, c_out) >= 128 &&
-               ((h + 3) / 4) * ((w + 3) / 4) >= 128;
-    }
-
 private:
     // The convolution layer_in -> layer_out (adjoint: its backward, layer_out -> layer_in).
     static void run(const T* weights, std::size_t layer_in, std::size_t layer_out, bool adjoint,
@@ -91,8 +78,11 @@ private:
         const std::size_t c_out = adjoint ? layer_in : layer_out;
         if constexpr (uses_own_kernel) {
 #if NST_SIMD_FLOAT_WIDTH > 0  // (the own kernels exist only then)
-            const bool winograd = algorithm == conv_algorithm::fastest &&
-                                  prefer_winograd(c_in, c_out, h, w, precision);
+            // Winograd stays fp32 where it runs: it does 4x fewer multiplies, and bf16 only
+            // doubles the products per instruction, so it beats the bf16 implicit GEMM on every
+            // VGG19 shape it is chosen for (1.3-2.1x, benchmarks/bf16_speed.sh; its transforms
+            // would also amplify bf16 rounding ~20x). bf16 replaces the fp32 implicit GEMM only.
+            const bool winograd = algorithm == conv_algorithm::fastest && prefer_winograd(c_in, c_out, h, w);
 #ifdef NST_CONV3X3_BF16
             if (precision == conv_precision::bf16 && !winograd) {
                 auto* pairs = reinterpret_cast<std::uint32_t*>(thread_scratch(
