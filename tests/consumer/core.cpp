@@ -9,7 +9,7 @@
 
 int main() {
     using net_type = nst::vgg19<float>;
-    net_type net;  // zero weights: conv1_1 gets a simple filter, enough to give a non-zero loss
+    net_type net;  // no weights (computes as zero weights): conv1_1 gets a simple filter, enough to give a non-zero loss
     net.layer<0>().set_weights(xt::ones<float>({64, 3, 3, 3}) * 0.01f, xt::zeros<float>({64}));
 
     const std::size_t relu1_1 = net.index_of("relu1_1");

@@ -1,6 +1,7 @@
 // load_model_weights puts format-neutral weights into a network by layer name, and says which
 // file, layer and shapes are at fault when they do not fit.
 #include <string>
+#include <utility>
 
 #include <catch2/catch.hpp>
 
@@ -59,4 +60,25 @@ TEST_CASE("load_model_weights names the file and layer of a missing or mis-shape
     REQUIRE_THROWS_WITH(nst::load_model_weights(net, wrong),
                         Catch::Contains("layer first") && Catch::Contains("3 x 2 x 3 x 3") &&
                             Catch::Contains("3 x 5 x 3 x 3"));
+}
+
+TEST_CASE("load_model_weights from an rvalue takes the tensors over instead of copying them", "[io][model_weights]") {
+    two_convs net({"first", "relu", "second"});
+    nst::model_weights w = two_conv_weights();
+    const nst::model_weights expected = two_conv_weights();
+    const float* first_data = w.find("first")->weights.data();
+    const float* second_bias = w.find("second")->bias.data();
+    REQUIRE(nst::load_model_weights(net, std::move(w)) == 2);
+    // The network holds the very buffers the reader filled: the weights exist once.
+    REQUIRE(net.layer<0>().weights().data() == first_data);
+    REQUIRE(net.layer<2>().bias().data() == second_bias);
+    REQUIRE(net.layer<0>().weights() == expected.find("first")->weights);
+    REQUIRE(net.layer<2>().weights() == expected.find("second")->weights);
+
+    two_convs other({"first", "relu", "second"});
+    nst::model_weights wrong = two_conv_weights();
+    wrong.convs[0] = numbered_conv("second", 4, 5, 2.0f);
+    REQUIRE_THROWS_WITH(nst::load_model_weights(other, std::move(wrong)),
+                        Catch::Contains("layer second") && Catch::Contains("4 x 3 x 3 x 3") &&
+                            Catch::Contains("4 x 5 x 3 x 3"));
 }

@@ -74,3 +74,25 @@ TEST_CASE("conv3x3 backward matches finite differences", "[layers][conv][gradien
                 tolerance);
     }
 }
+
+TEST_CASE("conv3x3 without weights holds none and computes as zero weights would", "[layers][conv]") {
+    std::mt19937 rng(4);
+    conv3x3<float, 16, 8> conv;
+    REQUIRE_FALSE(conv.has_weights());
+    REQUIRE(conv.weights().size() == 0);  // nothing allocated until the weights are set
+    REQUIRE(conv.bias().size() == 0);
+    const auto x = random_tensor<float, 3>({16, 5, 7}, rng);
+    tensor3<float> y = xt::ones<float>({8, 5, 7});
+    conv.forward(x, y);
+    REQUIRE((y.shape(0) == 8 && y.shape(1) == 5 && y.shape(2) == 7));
+    REQUIRE(xt::all(xt::equal(y, 0.0f)));
+    auto dy = random_tensor<float, 3>({8, 5, 7}, rng);
+    const tensor3<float> dx = conv.backward(x, y, std::move(dy), {16, 5, 7});
+    REQUIRE((dx.shape(0) == 16 && dx.shape(1) == 5 && dx.shape(2) == 7));
+    REQUIRE(xt::all(xt::equal(dx, 0.0f)));
+
+    conv.set_weights(random_tensor<float, 4>({8, 16, 3, 3}, rng), random_tensor<float, 1>({8}, rng));
+    REQUIRE(conv.has_weights());
+    conv.forward(x, y);
+    REQUIRE(xt::any(xt::not_equal(y, 0.0f)));
+}

@@ -32,6 +32,7 @@
 // hashing and the transposition into nst's layout run in parallel.
 #pragma once
 
+#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <filesystem>
@@ -176,9 +177,19 @@ public:
     template <class T>
     conv3x3_weights<T> read_conv3x3(const std::string& keras_layer, std::size_t in,
                                     std::size_t out) const {
+        std::vector<T> file_order;
+        return read_conv3x3(keras_layer, in, out, file_order);
+    }
+
+    // The same with the file-order kernel read into `file_order`: a caller reading every layer
+    // passes one vector, so the kernels are not each read into fresh memory.
+    template <class T>
+    conv3x3_weights<T> read_conv3x3(const std::string& keras_layer, std::size_t in, std::size_t out,
+                                    std::vector<T>& file_order) const {
         static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
                       "weights load as float or double");
-        std::vector<T> kernel, bias;
+        conv3x3_weights<T> result{tensor4<T>::from_shape({out, in, std::size_t(3), std::size_t(3)}),
+                                  tensor1<T>::from_shape({out})};
         {
             detail::hdf5::library_lock lock(detail::hdf5::library_mutex());
             detail::hdf5::quiet_errors quiet;
@@ -188,20 +199,21 @@ public:
                 throw io_error(what + ": expected 2 weights (kernel, bias) in weight_names, found " +
                                std::to_string(names.size()));
             const detail::hdf5::handle group = open_layer(keras_layer);
-            kernel = detail::hdf5::read_float_dataset<T>(
-                group, names[0], {3, 3, hsize_t(in), hsize_t(out)}, what + " kernel", max_abs_weight_);
-            bias = detail::hdf5::read_float_dataset<T>(group, names[1], {hsize_t(out)},
-                                                       what + " bias", max_abs_weight_);
+            detail::hdf5::read_float_dataset<T>(group, names[0], {3, 3, hsize_t(in), hsize_t(out)},
+                                                what + " kernel", max_abs_weight_, file_order);
+            std::vector<T> bias;
+            detail::hdf5::read_float_dataset<T>(group, names[1], {hsize_t(out)}, what + " bias",
+                                                max_abs_weight_, bias);
+            std::copy(bias.begin(), bias.end(), result.bias.begin());
         }  // the transpose below needs no lock
 
-        conv3x3_weights<T> result{xt::empty<T>({out, in, std::size_t(3), std::size_t(3)}),
-                                  xt::adapt(bias, {out})};
         // File order is ((ky * 3 + kx) * in + ci) * out + co.
+        T* const w = result.weights.data();
         for (std::size_t ky = 0; ky < 3; ++ky)
             for (std::size_t kx = 0; kx < 3; ++kx)
                 for (std::size_t ci = 0; ci < in; ++ci) {
-                    const T* row = kernel.data() + ((ky * 3 + kx) * in + ci) * out;
-                    for (std::size_t co = 0; co < out; ++co) result.weights(co, ci, ky, kx) = row[co];
+                    const T* row = file_order.data() + ((ky * 3 + kx) * in + ci) * out;
+                    for (std::size_t co = 0; co < out; ++co) w[((co * in + ci) * 3 + ky) * 3 + kx] = row[co];
                 }
         return result;
     }

@@ -4,8 +4,11 @@
 // a network by layer name.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../core/isa_namespace.hpp"
@@ -45,34 +48,59 @@ struct model_weights {
     }
 };
 
-/*  Sets every conv3x3 layer of `net` from `w`, by name.
-    ensures: returns the number of layers set (all of net's convolutions).
-    throws:  io_error naming the file and layer when a convolution is missing from `w` or has
-             another shape than the layer (expected and actual shapes in the message). */
-template <class Net> std::size_t load_model_weights(Net& net, const model_weights& w) {
+namespace detail {
+
+// Calls set(layer, c) for every conv3x3 layer of net with w's convolution c of the same name,
+// after checking that it exists and has the layer's shape; returns the number of layers.
+template <class Net, class Weights, class Set> std::size_t set_conv_weights(Net& net, Weights& w, Set&& set) {
     std::size_t loaded = 0;
     net.for_each_layer([&](auto& layer, std::size_t, const std::string& name) {
         using L = std::decay_t<decltype(layer)>;
         if constexpr (is_conv3x3_v<L>) {
-            using T = typename L::value_type;
-            const named_conv_weights* c = w.find(name);
-            if (c == nullptr)
+            auto found = std::find_if(w.convs.begin(), w.convs.end(), [&](const auto& c) { return c.name == name; });
+            if (found == w.convs.end())
                 throw io_error(w.info.path + ": no weights for layer " + name + " (" + w.format + " file)");
             const std::vector<std::size_t> expected{L::out_channels, L::in_channels, 3, 3};
-            const std::vector<std::size_t> actual(c->weights.shape().begin(), c->weights.shape().end());
-            if (actual != expected || c->bias.size() != L::out_channels)
+            const std::vector<std::size_t> actual(found->weights.shape().begin(), found->weights.shape().end());
+            if (actual != expected || found->bias.size() != L::out_channels)
                 throw io_error(w.info.path + ": layer " + name + ": expected weights " +
                                shape_string(expected) + " and bias (" + std::to_string(L::out_channels) +
-                               "), got " + shape_string(actual) + " and (" + std::to_string(c->bias.size()) + ")");
-            auto weights = tensor4<T>::from_shape({L::out_channels, L::in_channels, 3, 3});
-            auto bias = tensor1<T>::from_shape({L::out_channels});
-            std::copy(c->weights.begin(), c->weights.end(), weights.begin());
-            std::copy(c->bias.begin(), c->bias.end(), bias.begin());
-            layer.set_weights(std::move(weights), std::move(bias));
+                               "), got " + shape_string(actual) + " and (" + std::to_string(found->bias.size()) + ")");
+            set(layer, *found);
             ++loaded;
         }
     });
     return loaded;
+}
+
+}  // namespace detail
+
+/*  Sets every conv3x3 layer of `net` from `w`, by name (copies).
+    ensures: returns the number of layers set (all of net's convolutions).
+    throws:  io_error naming the file and layer when a convolution is missing from `w` or has
+             another shape than the layer (expected and actual shapes in the message). */
+template <class Net> std::size_t load_model_weights(Net& net, const model_weights& w) {
+    return detail::set_conv_weights(net, w, [](auto& layer, const named_conv_weights& c) {
+        using T = typename std::decay_t<decltype(layer)>::value_type;
+        auto weights = tensor4<T>::from_shape(c.weights.shape());
+        auto bias = tensor1<T>::from_shape(c.bias.shape());
+        std::copy(c.weights.begin(), c.weights.end(), weights.begin());
+        std::copy(c.bias.begin(), c.bias.end(), bias.begin());
+        layer.set_weights(std::move(weights), std::move(bias));
+    });
+}
+
+/*  The same, taking the weights over: a float network's layers take w's tensors as they are, so
+    the weights are held once, not twice while loading (a file's convolutions are 80 MB for
+    VGG19). w's convolutions are left empty. */
+template <class Net> std::size_t load_model_weights(Net& net, model_weights&& w) {
+    if constexpr (!std::is_same_v<typename Net::value_type, float>) {
+        return load_model_weights(net, static_cast<const model_weights&>(w));
+    } else {
+        return detail::set_conv_weights(net, w, [](auto& layer, named_conv_weights& c) {
+            layer.set_weights(std::move(c.weights), std::move(c.bias));
+        });
+    }
 }
 
 }  // namespace NST_SIMD_NAMESPACE

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
@@ -46,6 +47,7 @@ inline model_weights read_keras_model_weights(const std::string& path, const wei
     w.format = "Keras HDF5";
     w.info = file.info();
     w.convention = input_convention::caffe;
+    std::vector<float> file_order;  // one buffer for every layer's kernel in the file's order
     for (const auto& layer : file.contents()) {
         unsigned block = 0, index = 0;
         char rest = 0;
@@ -56,7 +58,7 @@ inline model_weights read_keras_model_weights(const std::string& path, const wei
         const auto& shape = layer.weights[0].shape;
         if (shape[2] == 0 || shape[3] == 0 || shape[2] > 4096 || shape[3] > 4096)
             throw io_error(path + ": layer " + layer.name + ": implausible kernel " + shape_string(shape));
-        conv3x3_weights<float> c = file.read_conv3x3<float>(layer.name, shape[2], shape[3]);
+        conv3x3_weights<float> c = file.read_conv3x3<float>(layer.name, shape[2], shape[3], file_order);
         w.convs.push_back({name, std::move(c.weights), std::move(c.bias)});
     }
     w.model = w.convs.size() == 16 ? "vgg19" : w.convs.size() == 13 ? "vgg16" : "";

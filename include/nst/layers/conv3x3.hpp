@@ -30,8 +30,11 @@ public:
     static constexpr std::size_t parameter_count = 9 * In * Out + Out;
     static constexpr const char* kind = "conv3x3";  // names the layer in error messages
 
-    // Zero weights and bias until set_weights is called.
-    conv3x3() : weights_({Out, In, std::size_t(3), std::size_t(3)}, T(0)), bias_({Out}, T(0)) {}
+    // No weights until set_weights: weights() and bias() are empty and the layer computes as
+    // with zero weights. Nothing is allocated, so a network made to be loaded holds its weights
+    // once (load_model_weights moves them in), not a zero copy first.
+    conv3x3() = default;
+    bool has_weights() const { return weights_.size() != 0; }
 
     // requires: weights is Out x In x 3 x 3 (PyTorch's order: out, in, row, column), bias has Out
     // elements; throws shape_error naming both shapes otherwise.
@@ -78,6 +81,10 @@ public:
                         const shape3& in_shape) const {
         require_activation(dy, Out, std::string(kind) + " backward");
         auto dx = tensor3<T>::from_shape(in_shape);
+        if (!has_weights()) {
+            dx.fill(T(0));
+            return dx;
+        }
         engine::backward(weights_.data(), In, Out, dy.data(), in_shape[1], in_shape[2], dx.data(),
                          algorithm_, pass_precision(precision_in_use(), true));
         return dx;
@@ -87,6 +94,10 @@ private:
     void run_forward(const tensor3<T>& x, tensor3<T>& y, bool relu) const {
         require_activation(x, In, kind);
         y.resize({Out, x.shape(1), x.shape(2)});
+        if (!has_weights()) {
+            y.fill(T(0));
+            return;
+        }
         engine::forward(weights_.data(), In, Out, x.data(), x.shape(1), x.shape(2), bias_.data(),
                         relu, y.data(), algorithm_, pass_precision(precision_in_use(), false));
     }
@@ -95,8 +106,8 @@ private:
     // (conv3x3_engine.hpp), so no packed copies are kept.
     using engine = detail::conv3x3_engine<T>;
 
-    tensor4<T> weights_;
-    tensor1<T> bias_;
+    tensor4<T> weights_ = tensor4<T>::from_shape({0, In, 3, 3});
+    tensor1<T> bias_ = tensor1<T>::from_shape({0});
     conv_algorithm algorithm_ = conv_algorithm::fastest;
     conv_precision precision_ = conv_precision::fp32;
 };

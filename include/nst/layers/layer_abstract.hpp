@@ -100,7 +100,10 @@ public:
 
     // 3x3 convolution weights (Out x In x 3 x 3 and Out biases, PyTorch order) that the weight
     // loaders fill: a layer with these says so by specializing nst::is_conv3x3 (layer_traits.hpp).
+    // Until they are set it holds none (has_weights() is false) and computes as zero weights
+    // would, so a network built to be loaded never holds a second, zero copy.
     void set_weights(tensor4<value_type> weights, tensor1<value_type> bias);
+    bool has_weights() const;
 };
 
 }  // namespace NST_SIMD_NAMESPACE

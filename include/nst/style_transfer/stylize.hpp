@@ -496,16 +496,18 @@ void run_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, const 
     r.at.evaluations_before += r.last.evaluations;
 }
 
-/*  Loads the weights into net (in the options' precision), frees the file's copy (a cache may keep
-    its own) and returns the options with the weights' input convention resolved (convention_of). */
+/*  Loads the weights into net (in the options' precision; the call's own copy moves in, a cache
+    keeps its own) and returns the options with the weights' input convention resolved
+    (convention_of). */
 template <class Net>
-stylize_options load_network(Net& net, weights_info& identity, std::shared_ptr<const model_weights> weights,
-                             const stylize_options& options) {
-    load_model_weights(net, *weights);
+stylize_options load_network(Net& net, weights_info& identity, call_weights weights, const stylize_options& options) {
     stylize_options o = options;
-    o.weights_preprocessing = options.weights_preprocessing.value_or(weights->convention);
-    identity = weights->info;
-    weights.reset();
+    o.weights_preprocessing = options.weights_preprocessing.value_or(weights.get().convention);
+    identity = weights.get().info;
+    if (weights.shared)
+        load_model_weights(net, *weights.shared);
+    else
+        load_model_weights(net, std::move(weights.own));
     net.set_precision(o.precision);
     return o;
 }
@@ -570,7 +572,7 @@ stylize_result run_result(coarse_to_fine_run<T>& run, const image_size& output_s
 template <class Net>
 stylize_result stylize_net(std::chrono::steady_clock::time_point start, const std::vector<scale_step>& plan,
                            const std::vector<working_sizes>& sizes, const std::vector<tiling_plan>& tiling,
-                           std::shared_ptr<const model_weights> weights, const nst::image& content_input,
+                           call_weights weights, const nst::image& content_input,
                            const std::vector<nst::image>& styles, const stylize_options& options,
                            const progress_function& report) {
     using T = typename Net::value_type;
@@ -610,8 +612,8 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
                                                                : plan_scale_sizes(content_input, styles, o, plan);
     const scoped_threads threads(o.threads);
     const std::string path = weights_path(o);
-    std::shared_ptr<const model_weights> weights = stylize_weights(o);  // through o.cache (stylize_cache.hpp)
-    const std::string model = weights->model;
+    call_weights weights = weights_for_call(o);  // through o.cache (stylize_cache.hpp)
+    const std::string model = weights.get().model;
     return with_vgg<float, P>(resolve_model(o, model, path), [&](auto net) {
         return stylize_net<typename decltype(net)::type>(start, plan, sizes, tiling, std::move(weights),
                                                          content_input, styles, o, report);

@@ -112,6 +112,13 @@ inline std::string weights_path(const stylize_options& o) {
 }
 inline std::string weights_key(const stylize_options& o) { return weights_path(o) + " sha256 " + o.weights_sha256; }
 
+// Reads and checks the weights file of a call with `o` (o.weights_sha256 pins it).
+inline model_weights read_call_weights(const stylize_options& o) {
+    weights_options pin;
+    pin.expected_sha256 = o.weights_sha256;
+    return read_model_weights(weights_path(o), pin);
+}
+
 }  // namespace detail
 
 /*  The weights file a stylize call with `o` uses (o.weights, else find_vgg19_weights), read and
@@ -120,12 +127,25 @@ inline std::string weights_key(const stylize_options& o) { return weights_path(o
     checks the file before its first stylize calls this with its cache, so the file is read once.
     throws: io_error / invalid_argument as read_model_weights. */
 inline std::shared_ptr<const model_weights> stylize_weights(const stylize_options& o) {
-    weights_options pin;
-    pin.expected_sha256 = o.weights_sha256;
-    const std::string path = detail::weights_path(o);
-    const auto read = [&] { return std::make_shared<const model_weights>(read_model_weights(path, pin)); };
+    const auto read = [&] { return std::make_shared<const model_weights>(detail::read_call_weights(o)); };
     return o.cache ? o.cache->weights(detail::weights_key(o), read) : read();
 }
+
+namespace detail {
+
+// The weights one stylize call loads into its network: the cache's (copied into the network), or,
+// without a cache, read for this call alone (moved into the network: held once, not twice).
+struct call_weights {
+    std::shared_ptr<const model_weights> shared;
+    model_weights own;
+    const model_weights& get() const { return shared ? *shared : own; }
+};
+inline call_weights weights_for_call(const stylize_options& o) {
+    if (o.cache) return {stylize_weights(o), {}};
+    return {nullptr, read_call_weights(o)};
+}
+
+}  // namespace detail
 
 /*  The key of one style image's targets: everything they depend on besides the network type
     (which style_targets adds): the image's pixels (SHA-256), its working size, the layers, the

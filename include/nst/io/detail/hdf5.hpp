@@ -227,16 +227,16 @@ template <class T> hid_t native_type();
 template <> inline hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
 template <> inline hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
 
-// Reads the floating-point dataset `path` (relative to `location`) into T, row-major.
+// Reads the floating-point dataset `path` (relative to `location`) into `values` (T, row-major;
+// resized, so a vector reused across datasets keeps its memory).
 // requires: the dataset has exactly the dimensions `expected` and a floating-point type;
 // float32 is what Keras writes, float16/float64 are accepted and converted by HDF5 (the values
 // are the same weights at another precision), anything else is rejected. Throws io_error
 // "<what>: expected <expected> float32, got <actual> <dtype>" on a mismatch, and naming the
 // element and its value when one is not finite or its magnitude exceeds max_abs.
 template <class T>
-std::vector<T> read_float_dataset(hid_t location, const std::string& path,
-                                  const std::vector<hsize_t>& expected, const std::string& what,
-                                  double max_abs) {
+void read_float_dataset(hid_t location, const std::string& path, const std::vector<hsize_t>& expected,
+                        const std::string& what, double max_abs, std::vector<T>& values) {
     const std::string wanted = dims_string(expected) + " float32";
     if (H5Lexists(location, path.c_str(), H5P_DEFAULT) <= 0) {
         H5Eclear2(H5E_DEFAULT);
@@ -252,7 +252,7 @@ std::vector<T> read_float_dataset(hid_t location, const std::string& path,
                        type_name(type));
     std::size_t count = 1;
     for (hsize_t d : dims) count *= std::size_t(d);
-    std::vector<T> values(count);
+    values.resize(count);
     if (H5Dread(dataset, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
         throw io_error(what + ": cannot read the " + dims_string(dims) +
                        " values (truncated or damaged file?)" + detail_suffix());
@@ -264,7 +264,6 @@ std::vector<T> read_float_dataset(hid_t location, const std::string& path,
             throw io_error(value + std::to_string(values[i]) + ", beyond the plausible magnitude " +
                            std::to_string(max_abs) + " of a trained weight (a damaged file?)");
         }
-    return values;
 }
 
 }  // namespace detail::hdf5
