@@ -4,7 +4,7 @@
 // a network by layer name.
 #pragma once
 
-#include <algorithm>
+#include <algorithm>  // std::copy
 #include <cstddef>
 #include <string>
 #include <type_traits>
@@ -46,6 +46,9 @@ struct model_weights {
             if (c.name == name) return &c;
         return nullptr;
     }
+    named_conv_weights* find(const std::string& name) {
+        return const_cast<named_conv_weights*>(static_cast<const model_weights&>(*this).find(name));
+    }
 };
 
 namespace detail {
@@ -57,8 +60,8 @@ template <class Net, class Weights, class Set> std::size_t set_conv_weights(Net&
     net.for_each_layer([&](auto& layer, std::size_t, const std::string& name) {
         using L = std::decay_t<decltype(layer)>;
         if constexpr (is_conv3x3_v<L>) {
-            auto found = std::find_if(w.convs.begin(), w.convs.end(), [&](const auto& c) { return c.name == name; });
-            if (found == w.convs.end())
+            auto* found = w.find(name);
+            if (found == nullptr)
                 throw io_error(w.info.path + ": no weights for layer " + name + " (" + w.format + " file)");
             const std::vector<std::size_t> expected{L::out_channels, L::in_channels, 3, 3};
             const std::vector<std::size_t> actual(found->weights.shape().begin(), found->weights.shape().end());
