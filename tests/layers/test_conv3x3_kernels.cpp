@@ -159,6 +159,9 @@ TEST_CASE("Winograd conv equals the reference path across tile blocks and image 
     // images down to one pixel.
     for (const auto& s : sizes) require_winograd_agrees(conv_case(37, 21, s[0], s[1], rng), 16, 2);
     require_winograd_agrees(conv_case(70, 9, 1, 1, rng));
+    // Fewer output blocks than threads in the shared filter transform (the adjoint of 3 -> 64
+    // has one block of 8 outputs: the second thread's share is empty).
+    require_winograd_agrees(conv_case(3, 64, 12, 70, rng), 16, 2, filters::shared);
     // Input channels over one GEMM pass (128) and not a multiple of it, both filter paths.
     for (filters mode : {filters::shared, filters::fused})
         require_winograd_agrees(conv_case(200, 12, 9, 70, rng), 16, 2, mode);

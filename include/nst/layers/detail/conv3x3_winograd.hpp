@@ -392,6 +392,9 @@ inline void transform_filter_pair(const float* base, const __m512i (&index)[9], 
 inline void transform_filter_blocks_x16(const float* weights, std::size_t c_in,
                                         std::size_t c_out, bool adjoint, std::size_t m0,
                                         std::size_t m1, float* u, std::size_t stride) {
+    // (a thread's share may be empty: with c_out < 8 m0 the adjoint's prefetch span below
+    // would wrap around and run for ever)
+    if (m0 >= m1) return;
     // Tap 0 of each lane's kernel relative to the pair's first one; taps step by +1, or by -1
     // in the adjoint (the kernel rotated by 180 degrees).
     alignas(64) int first[16];
