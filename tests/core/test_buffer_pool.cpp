@@ -2,6 +2,7 @@
 // being mapped afresh, concurrently used safely, and the memory it holds stays bounded; a
 // network evaluated repeatedly at one size maps nothing new after its first evaluations.
 #include <cstdint>
+#include <iterator>
 #include <random>
 #include <thread>
 #include <vector>
@@ -51,6 +52,30 @@ TEST_CASE("buffer_pool serves smaller blocks from a freed larger one and merges 
     CHECK(pool.allocate(8 * mb) == big);  // the halves merged into the whole segment again
     CHECK(pool.stats().fresh_blocks == 1);
     pool.deallocate(big, 8 * mb);
+}
+
+TEST_CASE("buffer_pool starts segments of 2 MB and more on a huge-page boundary",
+          "[core][pool]") {
+    // (so the kernel can back them with 2 MB pages; smaller ones need only the cache line)
+    buffer_pool pool;
+    const std::size_t sizes[] = {2 * mb, 3 * mb + 4096, 5 * mb + 1, mb};
+    std::vector<char*> blocks;
+    for (std::size_t bytes : sizes) {
+        CAPTURE(bytes);
+        char* p = static_cast<char*>(pool.allocate(bytes));
+        blocks.push_back(p);
+        CHECK(aligned(p));
+        if (bytes >= buffer_pool::huge_page_bytes)
+            CHECK(reinterpret_cast<std::uintptr_t>(p) % buffer_pool::huge_page_bytes == 0);
+        // the whole block is mapped: its first and last bytes can be written and read back
+        p[0] = 1;
+        p[bytes - 1] = 2;
+        CHECK(p[0] + p[bytes - 1] == 3);
+    }
+    CHECK(pool.stats().fresh_blocks == std::size(sizes));
+    for (std::size_t i = 0; i < blocks.size(); ++i) pool.deallocate(blocks[i], sizes[i]);
+    pool.release_idle();
+    CHECK(pool.stats().mapped_bytes == 0);
 }
 
 TEST_CASE("buffer_pool leaves small requests to the C++ allocator", "[core][pool]") {
