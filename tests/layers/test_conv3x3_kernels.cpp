@@ -166,6 +166,8 @@ TEST_CASE("Winograd conv equals the reference path across tile blocks and image 
     for (filters mode : {filters::shared, filters::fused})
         require_winograd_agrees(conv_case(200, 12, 9, 70, rng), 16, 2, mode);
     require_winograd_agrees(conv_case(33, 70, 1, 5, rng), 0, 2);
+    // A shared U of 16 MB and more (conv4_x's) is written with non-temporal stores.
+    require_winograd_agrees(conv_case(256, 512, 5, 17, rng), 0, 2, filters::shared);
 }
 
 TEST_CASE("fast conv is independent of its blocking and thread count", "[conv][paths]") {

@@ -366,9 +366,10 @@ inline void filter_1d(__m512 x0, __m512 x1, __m512 x2, __m512* y) {
 // U for 16 kernels, a pair of inputs x 8 outputs (lane 8 j + r: input j, output r), whose tap
 // 0 is at base + index[0][lane] and tap k at base + index[k][lane]; lanes off in `live` are
 // zero. Each transformed position is 16 consecutive floats of U, stored straight from the
-// register (no transpose, no staging buffer); with `both` false only input 0 is stored.
+// register (no transpose, no staging buffer), or with a non-temporal store (`stream`, whole
+// pairs only: dst 64-byte aligned); with `both` false only input 0 is stored.
 inline void transform_filter_pair(const float* base, const __m512i (&index)[9], __mmask16 live,
-                                  bool both, float* dst, std::size_t stride) {
+                                  bool both, bool stream, float* dst, std::size_t stride) {
     __m512 g[9];
     for (int tap = 0; tap < 9; ++tap)
         g[tap] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, index[tap], base, 4);
@@ -379,7 +380,8 @@ inline void transform_filter_pair(const float* base, const __m512i (&index)[9], 
         filter_1d(t[0][a], t[1][a], t[2][a], row);
         for (int b = 0; b < 6; ++b) {
             float* at = dst + std::size_t(a * 6 + b) * stride;
-            if (both) _mm512_storeu_ps(at, row[b]);
+            if (both && stream) _mm512_stream_ps(at, row[b]);
+            else if (both) _mm512_storeu_ps(at, row[b]);
             else _mm512_mask_storeu_ps(at, __mmask16(0xFF), row[b]);
         }
     }
@@ -391,7 +393,8 @@ inline void transform_filter_pair(const float* base, const __m512i (&index)[9], 
 // before the next, so each row is read from memory once, not once per block.
 inline void transform_filter_blocks_x16(const float* weights, std::size_t c_in,
                                         std::size_t c_out, bool adjoint, std::size_t m0,
-                                        std::size_t m1, float* u, std::size_t stride) {
+                                        std::size_t m1, float* u, std::size_t stride,
+                                        bool stream) {
     // (a thread's share may be empty: with c_out < 8 m0 the adjoint's prefetch span below
     // would wrap around and run for ever)
     if (m0 >= m1) return;
@@ -412,7 +415,7 @@ inline void transform_filter_blocks_x16(const float* weights, std::size_t c_in,
         const bool both = ci + 1 < c_in;
         const float* base = weights + (adjoint ? ci * c_out + o0 : o0 * c_in + ci) * 9;
         transform_filter_pair(base, index, both ? outputs : __mmask16(outputs & 0xFF), both,
-                              u + (m - m0) * c_in * 8 + ci * 8, stride);
+                              stream, u + (m - m0) * c_in * 8 + ci * 8, stride);
     };
     if (adjoint) {
         // (each pair of rows is a short stream, 2 x 72 floats per block: its successor is
@@ -462,10 +465,11 @@ inline void transform_filter_block(const float* weights, std::size_t c_in, std::
 template <int MR>
 inline void transform_filter_blocks(const float* weights, std::size_t c_in, std::size_t c_out,
                                     bool adjoint, std::size_t m0, std::size_t m1, float* u,
-                                    std::size_t stride) {
+                                    std::size_t stride, bool stream = false) {
 #if NST_SIMD_FLOAT_WIDTH == 16
     if constexpr (MR == 8)
-        return transform_filter_blocks_x16(weights, c_in, c_out, adjoint, m0, m1, u, stride);
+        return transform_filter_blocks_x16(weights, c_in, c_out, adjoint, m0, m1, u, stride,
+                                           stream);
 #endif
     for (std::size_t m = m0; m < m1; ++m)
         transform_filter_block<MR>(weights, c_in, c_out, adjoint, m, u + (m - m0) * c_in * MR,
@@ -503,6 +507,12 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
 
     [[maybe_unused]] const bool stream = plan.stream_output && w % 16 == 0;
     // The shared U (plan.fused_filters: none; each task makes its chunks, below).
+    // A shared U of 16 MB or more (conv4_x: 38 MB) is written with non-temporal stores: it
+    // would not stay in the cache anyway, and they save reading every line in first. Measured
+    // (2 threads, 512 x 512 input): conv4_1 0.8x, conv4_2 0.92x, one evaluation 0.976x; for the
+    // smaller U of blocks 2-3 they were no faster. (Odd c_in: not every store is aligned.)
+    const bool stream_filters =
+        c_in % 2 == 0 && 36 * u_stride * sizeof(float) >= (std::size_t(16) << 20);
     float* const U =
         plan.fused_filters ? nullptr
                            : thread_scratch(scratch_slot::winograd_weights, 36 * u_stride);
@@ -520,7 +530,11 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
                 const std::size_t m0 = std::min(co_blocks, std::size_t(part) * per);
                 const std::size_t m1 = std::min(co_blocks, m0 + per);
                 winograd_f43::transform_filter_blocks<MR>(weights, c_in, c_out, adjoint, m0, m1,
-                                                          U + m0 * c_in * MR, u_stride);
+                                                          U + m0 * c_in * MR, u_stride,
+                                                          stream_filters);
+#if NST_SIMD_FLOAT_WIDTH == 16
+                if (stream_filters) _mm_sfence();
+#endif
             }
         }
 
