@@ -461,11 +461,12 @@ inline void transform_filter_block(const float* weights, std::size_t c_in, std::
     }
 }
 
-// transform_filter_block for blocks m0 .. m1-1, block m at u + (m - m0) * c_in * MR.
+// transform_filter_block for blocks m0 .. m1-1, block m at u + (m - m0) * c_in * MR; `stream`:
+// non-temporal stores where the AVX-512 path can make them (a hint the others ignore).
 template <int MR>
 inline void transform_filter_blocks(const float* weights, std::size_t c_in, std::size_t c_out,
                                     bool adjoint, std::size_t m0, std::size_t m1, float* u,
-                                    std::size_t stride, bool stream = false) {
+                                    std::size_t stride, [[maybe_unused]] bool stream = false) {
 #if NST_SIMD_FLOAT_WIDTH == 16
     if constexpr (MR == 8)
         return transform_filter_blocks_x16(weights, c_in, c_out, adjoint, m0, m1, u, stride,
