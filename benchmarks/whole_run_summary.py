@@ -91,7 +91,7 @@ def cli_figures(run):
 
 
 # The (e) run: start-up and the first evaluation only. Its faults are what every run pays once
-# (first touch of the weights and of the working set, 4 KB pages); the rest is per iteration.
+# (first touch of the weights and of the working set); the rest is per iteration.
 startup = select("startup", threads=THREADS)
 startup_faults = int(startup[0]["minor_faults"]) if startup else None
 
