@@ -114,8 +114,8 @@ optim_result<T> adam<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const {
     if (run.callbacks_or_gradient_stop(opts_.gradient_tolerance, &reason, callbacks...))
         return run.finish(reason);
 
-    std::vector<T> m(n, T(0)), v(n, T(0));  // moment estimates
-    std::vector<T> x_prev(n);                // to step back if f leaves its domain
+    od::work_vector<T> m(n, T(0)), v(n, T(0));  // moment estimates
+    od::work_vector<T> x_prev(n);            // to step back if f leaves its domain
     od::adam_step<T> step{static_cast<T>(opts_.beta1), static_cast<T>(opts_.beta2), T(0), T(0),
                           static_cast<T>(opts_.epsilon)};
     double beta1_power = 1.0, beta2_power = 1.0;

@@ -145,7 +145,7 @@ namespace optim_detail {
 template <class T> class lbfgs_history {
 public:
     lbfgs_history(std::size_t capacity, std::size_t n)
-        : capacity_(capacity), n_(n), s_(capacity, std::vector<T>(n)), y_(capacity, std::vector<T>(n)),
+        : capacity_(capacity), n_(n), s_(capacity, work_vector<T>(n)), y_(capacity, work_vector<T>(n)),
           rho_(capacity), alpha_(capacity) {}
 
     std::size_t size() const { return count_; }
@@ -190,7 +190,7 @@ public:
 private:
     std::size_t capacity_, n_;
     std::size_t first_ = 0, count_ = 0;
-    std::vector<std::vector<T>> s_, y_;
+    std::vector<work_vector<T>> s_, y_;
     std::vector<double> rho_, alpha_;
     double gamma_ = 1.0;
 };
@@ -348,7 +348,7 @@ private:
     run<T, X, F> run_;
     X& x_;
     std::size_t n_;
-    std::vector<T> x_prev_, g_prev_, d_;  // the iteration's start and search direction
+    work_vector<T> x_prev_, g_prev_, d_;  // the iteration's start and search direction
     lbfgs_history<T> history_;
     recent_losses<T> losses_;
     line_search_options search_options_;
