@@ -76,6 +76,17 @@ TEST_CASE("buffer_pool starts segments of 2 MB and more on a huge-page boundary"
     for (std::size_t i = 0; i < blocks.size(); ++i) pool.deallocate(blocks[i], sizes[i]);
     pool.release_idle();
     CHECK(pool.stats().mapped_bytes == 0);
+    // The same from buffer_pool::map, which the pool's segments and thread scratch come from.
+    for (std::size_t bytes : {std::size_t(1000), 3 * mb + 5}) {
+        CAPTURE(bytes);
+        char* p = static_cast<char*>(buffer_pool::map(bytes));
+        const std::size_t boundary = bytes >= buffer_pool::huge_page_bytes ? buffer_pool::huge_page_bytes : 4096;
+        CHECK(reinterpret_cast<std::uintptr_t>(p) % boundary == 0);
+        p[0] = 1;
+        p[bytes - 1] = 2;
+        CHECK(p[0] + p[bytes - 1] == 3);
+        buffer_pool::unmap(p, bytes);
+    }
 }
 
 TEST_CASE("buffer_pool leaves small requests to the C++ allocator", "[core][pool]") {

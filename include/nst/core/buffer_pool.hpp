@@ -82,7 +82,7 @@ public:
             ++stats_.fresh_blocks;
             mapped_ += size;  // reserved now, so concurrent misses see it in the budget
         }
-        for (const range& r : to_unmap) unmap(r);
+        for (const range& r : to_unmap) unmap(r.data, r.bytes);
         char* p = nullptr;
         try {
             p = static_cast<char*>(map(size));
@@ -93,7 +93,7 @@ public:
         } catch (...) {
             std::lock_guard<std::mutex> lock(mutex_);
             if (p) segments_.erase(p);
-            if (p) unmap({p, size});
+            if (p) unmap(p, size);
             in_use_ -= size;
             mapped_ -= size;
             --stats_.fresh_blocks;
@@ -121,7 +121,44 @@ public:
             std::lock_guard<std::mutex> lock(mutex_);
             idle = take_idle_segments(std::numeric_limits<std::size_t>::max());
         }
-        for (const range& r : idle) unmap(r);
+        for (const range& r : idle) unmap(r.data, r.bytes);
+    }
+
+    // Memory straight from the system, outside the pool: page-aligned, and from huge_page_bytes
+    // on 2 MB-aligned with the huge-page hint. The pool's segments come from here, so that a
+    // released one really leaves the process (the C library could keep it in its heap, holding
+    // the memory twice); so do buffers kept for good beside it (thread_scratch.hpp).
+    // requires for unmap: p and bytes as given to and returned by map.
+    static void* map(std::size_t bytes) {
+        bytes = rounded(bytes);
+#if defined(__unix__) || defined(__APPLE__)
+        // A large block is cut on a huge-page boundary out of a mapping one huge page longer;
+        // the ends outside it are given back at once.
+        const std::size_t extra = bytes < huge_page_bytes ? 0 : huge_page_bytes;
+        void* p = mmap(nullptr, bytes + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        if (extra == 0) return p;
+        char* const mapped = static_cast<char*>(p);
+        const std::uintptr_t address = reinterpret_cast<std::uintptr_t>(mapped);
+        char* const start = mapped + (huge_page_bytes - address % huge_page_bytes) % huge_page_bytes;
+        if (start > mapped) munmap(mapped, std::size_t(start - mapped));
+        if (start < mapped + extra) munmap(start + bytes, std::size_t(mapped + extra - start));
+#if defined(MADV_HUGEPAGE)
+        madvise(start, bytes, MADV_HUGEPAGE);
+#endif
+        return start;
+#else
+        return ::operator new(bytes, std::align_val_t(4096));
+#endif
+    }
+    static void unmap(void* p, std::size_t bytes) noexcept {
+#if defined(__unix__) || defined(__APPLE__)
+        munmap(p, rounded(bytes));
+#else
+        (void)bytes;
+        ::operator delete(p, std::align_val_t(4096));
+#endif
     }
 
     statistics stats() const {
@@ -210,38 +247,6 @@ private:
         return ::operator new(std::max<std::size_t>(bytes, 1), std::align_val_t(alignment));
     }
     static void small_free(void* p) noexcept { ::operator delete(p, std::align_val_t(alignment)); }
-
-    // Segments come from the system directly, so that a released one really leaves the
-    // process (the C library could keep it in its heap, holding the memory twice).
-    static void* map(std::size_t bytes) {
-#if defined(__unix__) || defined(__APPLE__)
-        // A large segment is cut on a huge-page boundary out of a mapping one huge page longer;
-        // the ends outside it are given back at once.
-        const std::size_t extra = bytes < huge_page_bytes ? 0 : huge_page_bytes;
-        void* p = mmap(nullptr, bytes + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
-        if (p == MAP_FAILED) throw std::bad_alloc();
-        if (extra == 0) return p;
-        char* const mapped = static_cast<char*>(p);
-        const std::uintptr_t address = reinterpret_cast<std::uintptr_t>(mapped);
-        char* const start = mapped + (huge_page_bytes - address % huge_page_bytes) % huge_page_bytes;
-        if (start > mapped) munmap(mapped, std::size_t(start - mapped));
-        if (start < mapped + extra) munmap(start + bytes, std::size_t(mapped + extra - start));
-#if defined(MADV_HUGEPAGE)
-        madvise(start, bytes, MADV_HUGEPAGE);
-#endif
-        return start;
-#else
-        return ::operator new(bytes, std::align_val_t(4096));
-#endif
-    }
-    static void unmap(const range& r) noexcept {
-#if defined(__unix__) || defined(__APPLE__)
-        munmap(r.data, r.bytes);
-#else
-        ::operator delete(r.data, std::align_val_t(4096));
-#endif
-    }
 
     mutable std::mutex mutex_;
     std::map<char*, std::size_t> segments_;        // mapped segment start -> its size
