@@ -88,27 +88,55 @@ EOF
 commit=$(bench_commit)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# thread_times <pid> <ticks per second>: sets thread_times_now to the CPU time (user + system,
+# seconds) of each thread of the process, the main thread first, then the others busiest first,
+# comma-separated (empty if the process is gone). Bash
+# builtins only: forking a sampler beside a 2-thread run preempts one of its OpenMP threads and
+# stalls the other at the next barrier (a 0.5 s awk/sort sampler made a 40-iteration run up to
+# 1.2x slower in alternated pairs).
+thread_times() {
+  local pid=$1 tck=$2 f line tid main=-1 others=() fields i j t
+  for f in /proc/"$pid"/task/*/stat; do
+    { read -r line <"$f"; } 2>/dev/null || continue
+    tid=${line%% *}
+    read -ra fields <<<"${line##*) }"
+    t=$(( ${fields[11]:-0} + ${fields[12]:-0} ))  # utime, stime (fields 14 and 15 of the line)
+    if [[ $tid == "$pid" ]]; then main=$t; else others+=("$t"); fi
+  done
+  thread_times_now=
+  (( main >= 0 )) || return 0
+  for (( i = 1; i < ${#others[@]}; i++ )); do  # insertion sort, busiest first
+    t=${others[i]}
+    for (( j = i - 1; j >= 0 && others[j] < t; j-- )); do others[j+1]=${others[j]}; done
+    others[j+1]=$t
+  done
+  printf -v thread_times_now '%d.%02d' $(( main / tck )) $(( main % tck * 100 / tck ))
+  for t in "${others[@]}"; do
+    printf -v thread_times_now '%s,%d.%02d' "$thread_times_now" $(( t / tck )) $(( t % tck * 100 / tck ))
+  done
+}
+
 # timed <name> <command...>: runs the command under /usr/bin/time, sampling the CPU time of each of
-# its threads every half second; prints "wall_s=.. user_s=.. sys_s=.. cpu_pct=.. max_rss_kb=..
+# its threads every second; prints "wall_s=.. user_s=.. sys_s=.. cpu_pct=.. max_rss_kb=..
 # minor_faults=.. thread_cpu_s=main,other,..." (the threads' last sample before the exit).
 timed() {
   local name=$1; shift
   local out=$work/$name
   /usr/bin/time -o "$out.time" -f 'wall_s=%e user_s=%U sys_s=%S cpu_pct=%P max_rss_kb=%M minor_faults=%R exit=%x' \
     "$@" >"$out.stdout" 2>"$out.stderr" &
-  local time_pid=$! pid= tck
+  local time_pid=$! pid= tck nap
   tck=$(getconf CLK_TCK)
+  exec {nap}<> <(:)  # `read -t` on this never gets data: a sleep without starting a process
   : >"$out.threads"
   while kill -0 "$time_pid" 2>/dev/null; do
     [[ -n $pid ]] || pid=$(pgrep -P "$time_pid" | head -1 || true)
-    # utime + stime of every thread; the main thread (tid = pid) first
-    [[ -n $pid ]] && awk -v main="$pid" -v tck="$tck" '{ tid = $1; sub(/^.*\) /, "");
-        printf "%d %.2f\n", tid != main, ($12 + $13) / tck }' /proc/"$pid"/task/*/stat 2>/dev/null |
-      sort -k1,1n -k2,2nr | awk '{print $2}' | paste -sd, >"$out.threads.new" &&
-      [[ -s $out.threads.new ]] && mv "$out.threads.new" "$out.threads"
-    sleep 0.5
+    if [[ -n $pid ]]; then
+      thread_times "$pid" "$tck"
+      [[ -n $thread_times_now ]] && printf '%s\n' "$thread_times_now" >"$out.threads"
+    fi
+    read -r -t 1 -u "$nap" || true
   done
-  rm -f "$out.threads.new"
+  exec {nap}<&-
   wait "$time_pid" || { echo "whole_run.sh: '$*' failed, see $out.stderr" >&2; cat "$out.stderr" >&2; exit 1; }
   sed 's/%//' "$out.time" | tr -d '\n'
   echo " thread_cpu_s=$(cat "$out.threads")"
