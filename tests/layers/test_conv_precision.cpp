@@ -21,32 +21,6 @@ using nst::test::relative_difference;
 
 namespace {
 
-// The engine's forward (with ReLU) or backward, with the direct kernel in `precision`.
-std::vector<float> run(const conv_case& c, bool backward, conv_precision precision) {
-    using engine = detail::conv3x3_engine<float>;
-    std::vector<float> y((backward ? c.c_in : c.c_out) * c.h * c.w);
-    if (backward)
-        engine::backward(c.weights.data(), c.c_in, c.c_out, c.dy.data(), c.h, c.w, y.data(),
-                         conv_algorithm::direct, precision);
-    else
-        engine::forward(c.weights.data(), c.c_in, c.c_out, c.x.data(), c.h, c.w, c.bias.data(),
-                        true, y.data(), conv_algorithm::direct, precision);
-    return y;
-}
-
-// bf16 against (a) fp32 on the rounded data: the same products, float sums in another order;
-// (b) fp32 on the data itself: within bf16 rounding.
-void require_bf16_agrees(const conv_case& c) {
-    CAPTURE(c.c_in, c.c_out, c.h, c.w);
-    const conv_case r = c.rounded();
-    for (bool backward : {false, true}) {
-        CAPTURE(backward);
-        const auto bf16 = run(c, backward, conv_precision::bf16);
-        CHECK(relative_difference(bf16, run(r, backward, conv_precision::fp32)) < 1e-5);
-        CHECK(relative_difference(bf16, run(c, backward, conv_precision::fp32)) < 1e-2);
-    }
-}
-
 // Peak signal-to-noise ratio of a against b, both 0..255 after clamping.
 double psnr(const image& a, const image& b) {
     const auto diff = xt::clip(a, 0.0f, 255.0f) - xt::clip(b, 0.0f, 255.0f);
@@ -94,6 +68,36 @@ TEST_CASE("bf16 requests run in bf16 exactly when the kernel is compiled in", "[
 }
 
 #ifdef NST_CONV3X3_BF16
+
+namespace {
+
+// The engine's forward (with ReLU) or backward, with the direct kernel in `precision`.
+std::vector<float> run(const conv_case& c, bool backward, conv_precision precision) {
+    using engine = detail::conv3x3_engine<float>;
+    std::vector<float> y((backward ? c.c_in : c.c_out) * c.h * c.w);
+    if (backward)
+        engine::backward(c.weights.data(), c.c_in, c.c_out, c.dy.data(), c.h, c.w, y.data(),
+                         conv_algorithm::direct, precision);
+    else
+        engine::forward(c.weights.data(), c.c_in, c.c_out, c.x.data(), c.h, c.w, c.bias.data(),
+                        true, y.data(), conv_algorithm::direct, precision);
+    return y;
+}
+
+// bf16 against (a) fp32 on the rounded data: the same products, float sums in another order;
+// (b) fp32 on the data itself: within bf16 rounding.
+void require_bf16_agrees(const conv_case& c) {
+    CAPTURE(c.c_in, c.c_out, c.h, c.w);
+    const conv_case r = c.rounded();
+    for (bool backward : {false, true}) {
+        CAPTURE(backward);
+        const auto bf16 = run(c, backward, conv_precision::bf16);
+        CHECK(relative_difference(bf16, run(r, backward, conv_precision::fp32)) < 1e-5);
+        CHECK(relative_difference(bf16, run(c, backward, conv_precision::fp32)) < 1e-2);
+    }
+}
+
+}  // namespace
 
 TEST_CASE("bf16 conv matches fp32 within bf16 rounding on VGG19 layer shapes", "[conv][bf16]") {
     std::mt19937 rng(51);
