@@ -139,8 +139,9 @@ TEST_CASE("fast conv equals the reference path on odd sizes", "[conv][paths]") {
 TEST_CASE("Winograd conv equals the reference path across tile blocks and image edges",
           "[conv][paths][winograd]") {
     std::mt19937 rng(46);
-    // Widths of 64+ put 16 tiles in one tile row (the vector load path); others mix rows and
-    // edges. Blocks of 16..48 tiles give several tasks and partial GEMM tiles.
+    // Widths of 64+ put 16 tiles in one tile row (AVX-512; 8 tiles with AVX2: widths of 32+),
+    // the vector load path, at the image's edges and inside it; others mix rows and edges.
+    // Blocks of 16..48 tiles give several tasks and partial GEMM tiles.
     const std::size_t sizes[][2] = {{8, 64}, {9, 70}, {4, 131}, {13, 29}, {6, 66}};
     for (const auto& s : sizes) {
         const conv_case c(11, 13, s[0], s[1], rng);
