@@ -27,7 +27,7 @@
 # reports the OpenBLAS kernel set it runs (nst::blas_core_name(), openblas_get_corename).
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 build_dir=${1:-${BUILD_DIR:-$repo/build-bench}}
 SIZES=${SIZES:-"256 512 1024"}
 THREADS=${THREADS:-2}
@@ -57,7 +57,7 @@ export OMP_NUM_THREADS=$THREADS
 
 echo "# nst vs PyTorch CPU: one style-transfer objective evaluation (forward + losses + backward to the image)"
 echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine:  $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs" \
+echo "machine:  $(bench_cpu), $(nproc) CPUs" \
      "($(lscpu | sed -n 's/^Core(s) per socket: *//p' | head -1) cores/socket," \
      "$(lscpu | sed -n 's/^Thread(s) per core: *//p' | head -1) thread/core)," \
      "$(free -g | awk '/^Mem:/ {print $2}') GB RAM"

@@ -9,7 +9,8 @@
 #                                   builds the targets (their output hidden)
 #   bench_commit                    the checked-out commit, short, "(with uncommitted changes)" when
 #                                   the tree differs from it; "unknown" outside git
-#   bench_stamp                     "date: ... UTC, commit ..., <CPU model>, N cores, load average ...":
+#   bench_cpu                       "<CPU model> (family F model M, AVX-512|AVX2|none)"
+#   bench_stamp                     "date: ... UTC, commit ..., <bench_cpu>, N cores, load average ...":
 #                                   where a figure comes from
 #   time_field FILE LABEL           a value from /usr/bin/time -v's output (LABEL: the start of its line)
 #   wall_seconds FILE               its wall clock time (h:mm:ss or m:ss.ss) in seconds
@@ -48,9 +49,23 @@ bench_commit() {
   echo "$commit"
 }
 
+# The CPU, told apart from others of the same name (cloud hosts all say "AMD EPYC"): family and
+# model number, and the widest vector set nst's kernels use on it, e.g.
+# "AMD EPYC (family 25 model 1, AVX2)".
+bench_cpu() {
+  local name family model isa=none
+  name=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+  family=$(lscpu | sed -n 's/^CPU family: *//p' | head -1)
+  model=$(lscpu | sed -n 's/^Model: *//p' | head -1)
+  if grep -qw avx512f /proc/cpuinfo; then isa=AVX-512
+  elif grep -qw avx2 /proc/cpuinfo; then isa=AVX2
+  fi
+  echo "$name (family $family model $model, $isa)"
+}
+
 bench_stamp() {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit)," \
-       "$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+       "$(bench_cpu), $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 time_field() { grep -F "$2" "$1" | head -1 | sed 's/.*: //'; }

@@ -54,7 +54,7 @@ limit_mb=$(awk -v l="$LIMIT" 'BEGIN { n = l + 0; u = substr(l, length(l)); f = u
 
 echo "# nst: ${SIZE}x${SIZE} in tiles of $TILE px under --memory-limit $LIMIT (tubingen stretched + starry_night, L-BFGS, $ITERATIONS iterations$mode, $THREADS threads)"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$repo" rev-parse --short HEAD)," \
-     "$(lscpu | sed -n 's/^Model name: *//p' | head -1); load average before/after: see uptime"
+     "$(bench_cpu); load average before/after: see uptime"
 echo
 echo "| wall | user | sys | peak RSS | limit | estimate (tiled) | estimate (untiled) | tile iterations |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -17,7 +17,8 @@
 #   (e) README command 1 with --iterations 0 (start-up and the first evaluation), once: its minor
 #       page faults are subtracted from (c)'s and (d)'s to give the faults per iteration after start-up.
 # Then it prints a summary and a markdown block for README.md's Performance section; with
-# --write-readme it replaces the text between <!-- perf:begin --> and <!-- perf:end --> in README.md.
+# --write-readme it replaces the text between <!-- perf:begin --> and <!-- perf:end --> in README.md
+# (README_BLOCK=NAME: between <!-- NAME:begin --> and <!-- NAME:end -->, a block per kind of machine).
 #
 # Usage:  benchmarks/whole_run.sh [--demo] [--write-readme] [BUILD_DIR]   (default: <repo>/build-bench)
 # It configures BUILD_DIR (Release) if needed and builds the nst_cli and nst_eval targets.
@@ -28,6 +29,7 @@
 #   LBFGS_ITERS [60]   iterations of the (d) run with THREADS threads
 #   AMDAHL_ITERS [20]  iterations of the (d) run with 1 thread (0: skip it)
 #   DEMO_ITERS []      iterations of (c); empty: README's default (500)
+#   README_BLOCK [perf]  the README block --write-readme replaces (see above)
 #   DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared]   images/ and weights/vgg19_imagenet_notop.h5
 #   PYTHON [/usr/bin/python3]     with torch, numpy, h5py, PIL (python3-torch python3-h5py python3-pil)
 # Raw results: BUILD_DIR/whole_run/ (one key=value line per process in whole_run.log, the CSVs).
@@ -190,8 +192,8 @@ if (( demo )); then lbfgs_run demo "$THREADS" "$DEMO_ITERS" 1; fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 export WR_LOG=$log WR_SKIP=$SKIP WR_THREADS=$THREADS WR_SIZE=$SIZE WR_COMMIT=$commit WR_LOAD_BEFORE=$load_before \
-       WR_LOAD_AFTER=$load_after WR_README=$repo/README.md WR_WRITE=$write_readme WR_BLOCK=$work/readme_block.md \
-       WR_CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs" \
+       WR_LOAD_AFTER=$load_after WR_README=$repo/README.md WR_WRITE=$write_readme WR_MARKER=${README_BLOCK:-perf} WR_BLOCK=$work/readme_block.md \
+       WR_CPU="$(bench_cpu), $(nproc) CPUs" \
        WR_TORCH="$("$PYTHON" -c 'import torch; print(torch.__version__)')" \
        WR_OPENBLAS="$(env | grep '^OPENBLAS_' | sort | paste -sd' ' || true)" \
        WR_SETTINGS="SIZE=$SIZE THREADS=$THREADS ROUNDS=$ROUNDS EVALS=$EVALS ADAM_ITERS=$ADAM_ITERS SKIP=$SKIP LBFGS_ITERS=$LBFGS_ITERS AMDAHL_ITERS=$AMDAHL_ITERS${DEMO_ITERS:+ DEMO_ITERS=$DEMO_ITERS}"

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Summary of benchmarks/whole_run.sh: reads its log (one key=value line per process) and the
 per-iteration CSVs, prints the figures and the markdown block for README.md, and with
-WR_WRITE=1 puts that block between <!-- perf:begin --> and <!-- perf:end --> in README.md.
+WR_WRITE=1 puts that block between <!-- NAME:begin --> and <!-- NAME:end --> in README.md
+(NAME: WR_MARKER, default perf; one block per kind of machine).
 Settings come from the WR_* environment variables that whole_run.sh exports."""
 import csv
 import datetime
@@ -196,7 +197,9 @@ if lbfgs:
         out.append(f"Serial fraction ({best['iterations']}-iteration run): " + "; ".join(serial) + ".")
 
 out.append("")
-out.append(f"Settings: {env['WR_SETTINGS']}. Reproduce: `benchmarks/whole_run.sh --demo --write-readme` "
+marker_setting = "" if (env.get("WR_MARKER") or "perf") == "perf" else f"README_BLOCK={env['WR_MARKER']} "
+out.append(f"Settings: {env['WR_SETTINGS']}. Reproduce: "
+           f"`{marker_setting}benchmarks/whole_run.sh --demo --write-readme` "
            "(needs `python3-torch python3-h5py python3-pil`).")
 # Paragraphs wrapped like the rest of README.md; tables stay one row per line.
 block = "\n".join(line if line.startswith("|") else textwrap.fill(line, 100, break_on_hyphens=False)
@@ -216,9 +219,11 @@ print(f"\nmarkdown block written to {env['WR_BLOCK']}")
 
 if env.get("WR_WRITE") == "1":
     readme = open(env["WR_README"]).read()
-    pattern = re.compile(r"(<!-- perf:begin -->\n).*?(<!-- perf:end -->)", re.S)
+    marker = re.escape(env.get("WR_MARKER") or "perf")
+    pattern = re.compile(rf"(<!-- {marker}:begin -->\n).*?(<!-- {marker}:end -->)", re.S)
     if not pattern.search(readme):
-        sys.exit(f"whole_run.sh: no <!-- perf:begin --> ... <!-- perf:end --> markers in {env['WR_README']}")
+        sys.exit(f"whole_run.sh: no <!-- {env.get('WR_MARKER') or 'perf'}:begin --> ... :end --> "
+                 f"markers in {env['WR_README']}")
     with open(env["WR_README"], "w") as f:
         f.write(pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), readme, count=1))
     print(f"README.md updated: {env['WR_README']}")
