@@ -115,7 +115,7 @@ now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"
 n_rounds = max(int(r["round"]) for r in runs)
 out.append(f"Measured by `benchmarks/whole_run.sh` on {now}, commit {env['WR_COMMIT']}, {env['WR_CPU']}, "
            f"{THREADS} threads; PyTorch {env['WR_TORCH']} (Debian python3-torch); "
-           f"{env['WR_OPENBLAS'] or 'no OPENBLAS_* variables'} for both engines. Load average "
+           f"{(env['WR_OPENBLAS'] + ' for both engines') if env['WR_OPENBLAS'] else 'no OPENBLAS_* variables set'}. Load average "
            f"{env['WR_LOAD_BEFORE']} before, {env['WR_LOAD_AFTER']} after (about {THREADS} is this benchmark "
            f"alone). Times: the least disturbed of {n_rounds} round(s); ratios: median over rounds of the two "
            f"engines run back to back (engines alternate, order flipped every round).")
