@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "../../core/isa_namespace.hpp"
@@ -304,6 +305,15 @@ public:
     }
 
 private:
+    // Where row a of the tiles' patch window starts (column x0, which may be -1: hence integer
+    // address arithmetic), or nothing when that row lies outside the image.
+    std::optional<std::uintptr_t> window_row(const float* channel, int a) const {
+        const std::ptrdiff_t y = y0_ + a;
+        if (y < 0 || y >= h_) return std::nullopt;
+        return reinterpret_cast<std::uintptr_t>(channel + y * w_) +
+               std::uintptr_t(x0_ * std::ptrdiff_t(sizeof(float)));
+    }
+
 #if NST_SIMD_FLOAT_WIDTH == 16
     // All 16 tiles in one tile row: lane l of element (a, b) is row y0+a, column x0+b+4l. Per
     // patch row, five loads cover columns x0 .. x0+79 (outside the image read as zero, masked);
@@ -318,14 +328,12 @@ private:
             _mm512_set_epi32(17, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
         const __m512i one = _mm512_set1_epi32(1);
         for (int a = 0; a < 6; ++a) {
-            const std::ptrdiff_t y = y0_ + a;
-            if (y < 0 || y >= h_) {
+            const auto window = window_row(channel, a);
+            if (!window) {
                 for (int b = 0; b < 6; ++b) d[a][b] = V::zero();
                 continue;
             }
-            // (integer address arithmetic: the window may start one before the row)
-            const std::uintptr_t row = reinterpret_cast<std::uintptr_t>(channel + y * w_) +
-                                       std::uintptr_t(x0_ * std::ptrdiff_t(sizeof(float)));
+            const std::uintptr_t row = *window;
             __m512 part[5];
             for (int k = 0; k < 5; ++k)
                 part[k] = _mm512_maskz_loadu_ps(
@@ -356,14 +364,12 @@ private:
     void load_row_windows(const float* channel, R (&d)[6][6]) const {
         const __m256i next_tile = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7);
         for (int a = 0; a < 6; ++a) {
-            const std::ptrdiff_t y = y0_ + a;
-            if (y < 0 || y >= h_) {
+            const auto window = window_row(channel, a);
+            if (!window) {
                 for (int b = 0; b < 6; ++b) d[a][b] = V::zero();
                 continue;
             }
-            // (integer address arithmetic: the window may start one before the row)
-            const std::uintptr_t row = reinterpret_cast<std::uintptr_t>(channel + y * w_) +
-                                       std::uintptr_t(x0_ * std::ptrdiff_t(sizeof(float)));
+            const std::uintptr_t row = *window;
             const auto at = [row](std::size_t k) {
                 return reinterpret_cast<const float*>(row + k * sizeof(float));
             };
