@@ -30,7 +30,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 #include <vector>
 
 #include "../../core/isa_namespace.hpp"
@@ -294,24 +293,27 @@ public:
     }
 
     void load(const float* channel, R (&d)[6][6]) const {
-#if NST_SIMD_FLOAT_WIDTH == 16
         if (one_row_) return load_row_windows(channel, d);
-#elif NST_SIMD_FLOAT_WIDTH == 8
-        if (one_row_) return load_row_windows(channel, d);
-#endif
         // Tiles from several tile rows or cut by the image edge: one gather per element.
         for (int a = 0; a < 6; ++a)
             for (int b = 0; b < 6; ++b) d[a][b] = V::gather_or_zero(channel, where_[a][b]);
     }
 
 private:
-    // Where row a of the tiles' patch window starts (column x0, which may be -1: hence integer
-    // address arithmetic), or nothing when that row lies outside the image.
-    std::optional<std::uintptr_t> window_row(const float* channel, int a) const {
-        const std::ptrdiff_t y = y0_ + a;
-        if (y < 0 || y >= h_) return std::nullopt;
-        return reinterpret_cast<std::uintptr_t>(channel + y * w_) +
-               std::uintptr_t(x0_ * std::ptrdiff_t(sizeof(float)));
+    // load_row(a, row) for each row a of the tiles' patch window inside the image, row being the
+    // address of its column x0 (which may be -1: hence integer address arithmetic); the rows
+    // outside the image are zero.
+    template <class F>
+    void for_window_rows(const float* channel, R (&d)[6][6], F&& load_row) const {
+        for (int a = 0; a < 6; ++a) {
+            const std::ptrdiff_t y = y0_ + a;
+            if (y < 0 || y >= h_) {
+                for (int b = 0; b < 6; ++b) d[a][b] = V::zero();
+                continue;
+            }
+            load_row(a, reinterpret_cast<std::uintptr_t>(channel + y * w_) +
+                            std::uintptr_t(x0_ * std::ptrdiff_t(sizeof(float))));
+        }
     }
 
 #if NST_SIMD_FLOAT_WIDTH == 16
@@ -327,13 +329,7 @@ private:
         const __m512i next_tile_odd =  // the same, lane 15 from column 65
             _mm512_set_epi32(17, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
         const __m512i one = _mm512_set1_epi32(1);
-        for (int a = 0; a < 6; ++a) {
-            const auto window = window_row(channel, a);
-            if (!window) {
-                for (int b = 0; b < 6; ++b) d[a][b] = V::zero();
-                continue;
-            }
-            const std::uintptr_t row = *window;
+        for_window_rows(channel, d, [&](int a, std::uintptr_t row) {
             __m512 part[5];
             for (int k = 0; k < 5; ++k)
                 part[k] = _mm512_maskz_loadu_ps(
@@ -346,7 +342,7 @@ private:
             }
             d[a][4] = _mm512_permutex2var_ps(d[a][0], next_tile, part[4]);
             d[a][5] = _mm512_permutex2var_ps(d[a][1], next_tile_odd, part[4]);
-        }
+        });
     }
     // Bits of the 16 columns start .. start+15 that lie inside the row.
     __mmask16 window_mask(std::ptrdiff_t start) const {
@@ -363,13 +359,7 @@ private:
     // over, with column x0+32, x0+33 in the last lane.
     void load_row_windows(const float* channel, R (&d)[6][6]) const {
         const __m256i next_tile = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7);
-        for (int a = 0; a < 6; ++a) {
-            const auto window = window_row(channel, a);
-            if (!window) {
-                for (int b = 0; b < 6; ++b) d[a][b] = V::zero();
-                continue;
-            }
-            const std::uintptr_t row = *window;
+        for_window_rows(channel, d, [&](int a, std::uintptr_t row) {
             const auto at = [row](std::size_t k) {
                 return reinterpret_cast<const float*>(row + k * sizeof(float));
             };
@@ -400,7 +390,7 @@ private:
             for (int b = 4; b < 6; ++b)
                 d[a][b] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[a][b - 4], next_tile),
                                           _mm256_set1_ps(extra[b - 4]), 0x80);
-        }
+        });
     }
 #endif
 
