@@ -16,7 +16,6 @@
 #include <cstddef>
 #include <type_traits>
 #include <utility>
-
 #include <vector>
 
 #ifdef _OPENMP
