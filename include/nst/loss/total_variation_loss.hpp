@@ -30,6 +30,9 @@ public:
             const std::size_t i = std::size_t(r) % h;
             const T* row = x.data() + std::size_t(r) * w;
             T* g = dx.data() + std::size_t(r) * w;
+            // The row above, in the same channel (row[j - w] would wrap the unsigned index:
+            // a pointer overflow, which clang's UBSan reports).
+            const T* above = i > 0 ? row - w : row;
             for (std::size_t j = 0; j < w; ++j) {
                 T grad = 0;
                 if (j + 1 < w) {
@@ -43,7 +46,7 @@ public:
                     sum += double(d) * d;
                     grad -= 2 * d;
                 }
-                if (i > 0) grad += 2 * (row[j] - row[j - w]);
+                if (i > 0) grad += 2 * (row[j] - above[j]);
                 g[j] = grad;
             }
         }
