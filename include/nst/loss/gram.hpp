@@ -9,7 +9,10 @@
 // rate on this project's machines, whatever kernel set OpenBLAS detects); otherwise BLAS syrk
 // and gemm. Inside an active OpenMP parallel region the OpenMP build of OpenBLAS runs each call
 // on the calling thread alone (it checks omp_in_parallel()), so no process-wide BLAS thread
-// setting is touched and threads are never oversubscribed.
+// setting is touched and threads are never oversubscribed. The region is active even when there
+// is only one share (few columns): OpenBLAS then never starts threads of its own, which under
+// LLVM's libomp (what clang's -fopenmp links) can wait forever in its threaded sgemm on small
+// shapes (129 x 17 x 129 on 2 or 3 threads, Debian's OpenBLAS 0.3.21).
 #pragma once
 
 #include <algorithm>
@@ -54,7 +57,8 @@ inline std::size_t share_begin(std::size_t n, int part, int parts) {
     return n * std::size_t(part) / std::size_t(parts);
 }
 
-// Threads worth using on n columns: BLAS calls on a few columns cost more than they save.
+// Shares worth making of n columns: BLAS calls on a few columns cost more than they save.
+// Threads beyond that many shares only join the team (see above) and the mirroring pass.
 inline int column_parts(std::size_t n) {
     constexpr std::size_t min_columns = 16;
     return int(std::max<std::size_t>(1, std::min<std::size_t>(num_threads(), n / min_columns)));
@@ -94,12 +98,15 @@ void left_share(const T* s, const T* f, std::size_t c, std::size_t m, std::size_
 template <class T> void gram_product(const T* f, std::size_t c, std::size_t m, T alpha, T* g) {
     const int parts = column_parts(m);
     T* partials = gram_partials<T>(std::size_t(parts - 1) * c * c);
-#pragma omp parallel num_threads(parts) if (parts > 1)
+#pragma omp parallel num_threads(num_threads())
     {
-        const int rank = team_rank(), size = team_size();
-        const std::size_t begin = share_begin(m, rank, size), end = share_begin(m, rank + 1, size);
-        T* mine = rank == 0 ? g : partials + std::size_t(rank - 1) * c * c;
-        upper_share(f, c, m, begin, end, alpha, mine);
+        // The team may be smaller than asked for (nested in a caller's region, thread limits).
+        const int rank = team_rank(), shares = std::min(parts, team_size());
+        if (rank < shares) {
+            const std::size_t begin = share_begin(m, rank, shares), end = share_begin(m, rank + 1, shares);
+            T* mine = rank == 0 ? g : partials + std::size_t(rank - 1) * c * c;
+            upper_share(f, c, m, begin, end, alpha, mine);
+        }
 #pragma omp barrier
         // Row r of the upper triangle: add the partial sums, mirror into column r. Chunks of
         // 16 rows balance the shrinking rows and keep threads off each other's cache lines.
@@ -109,7 +116,7 @@ template <class T> void gram_product(const T* f, std::size_t c, std::size_t m, T
             for (std::size_t j = r; j < c; ++j) {
                 const std::size_t at = r * c + j;
                 T sum = g[at];
-                for (int q = 1; q < size; ++q) sum += partials[std::size_t(q - 1) * c * c + at];
+                for (int q = 1; q < shares; ++q) sum += partials[std::size_t(q - 1) * c * c + at];
                 g[at] = g[j * c + r] = sum;
             }
         }
@@ -130,11 +137,11 @@ template <class T> void symmetrize(T* d, std::size_t c) {
 template <class T>
 void left_product(const T* s, const T* f, std::size_t c, std::size_t m, T alpha, T* out) {
     const int parts = column_parts(m);
-#pragma omp parallel num_threads(parts) if (parts > 1)
+#pragma omp parallel num_threads(num_threads())
     {
-        const int rank = team_rank(), size = team_size();
-        const std::size_t begin = share_begin(m, rank, size), end = share_begin(m, rank + 1, size);
-        left_share(s, f, c, m, begin, end, alpha, out);
+        const int rank = team_rank(), shares = std::min(parts, team_size());
+        if (rank < shares)
+            left_share(s, f, c, m, share_begin(m, rank, shares), share_begin(m, rank + 1, shares), alpha, out);
     }
 }
 
