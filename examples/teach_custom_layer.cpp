@@ -59,10 +59,13 @@ int main() {
                     shapes[i][1], shapes[i][2]);
 
     std::mt19937 rng(1);
-    net.layer<0>().set_weights(nst::random_tensor<double, 4>({8, 3, 3, 3}, rng, -0.5, 0.5),
-                               nst::random_tensor<double, 1>({8}, rng));
-    net.layer<3>().set_weights(nst::random_tensor<double, 4>({4, 8, 3, 3}, rng, -0.5, 0.5),
-                               nst::random_tensor<double, 1>({4}, rng));
+    // One draw per statement: a call's arguments run in an order the compiler chooses.
+    auto w1 = nst::random_tensor<double, 4>({8, 3, 3, 3}, rng, -0.5, 0.5);
+    auto b1 = nst::random_tensor<double, 1>({8}, rng);
+    auto w2 = nst::random_tensor<double, 4>({4, 8, 3, 3}, rng, -0.5, 0.5);
+    auto b2 = nst::random_tensor<double, 1>({4}, rng);
+    net.layer<0>().set_weights(std::move(w1), std::move(b1));
+    net.layer<3>().set_weights(std::move(w2), std::move(b2));
     const auto x = nst::random_tensor<double, 3>(in, rng);
     const auto r = nst::random_tensor<double, 3>(shapes.back(), rng);
 

@@ -27,9 +27,12 @@ template <class Net> void randomize_weights(Net& net, std::mt19937& rng) {
         if constexpr (is_conv3x3_v<L>) {
             using T = typename L::value_type;
             const T s = T(std::sqrt(6.0 / (9.0 * L::in_channels)));
-            layer.set_weights(
-                random_tensor<T, 4>({L::out_channels, L::in_channels, 3, 3}, rng, -s, s),
-                random_tensor<T, 1>({L::out_channels}, rng, T(-0.1), T(0.1)));
+            // Two draws, two statements: a call's arguments are evaluated in an unspecified order
+            // (GCC right to left, clang left to right), so draws inside one call would give each
+            // compiler other weights. The bias comes first, as GCC drew it.
+            auto bias = random_tensor<T, 1>({L::out_channels}, rng, T(-0.1), T(0.1));
+            layer.set_weights(random_tensor<T, 4>({L::out_channels, L::in_channels, 3, 3}, rng, -s, s),
+                              std::move(bias));
         }
     });
 }

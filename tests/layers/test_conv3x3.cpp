@@ -41,8 +41,8 @@ TEST_CASE("conv3x3 forward equals direct convolution on odd sizes", "[layers][co
     std::mt19937 rng(1);
     for (auto [h, w] : odd_sizes) {
         conv3x3<double, 5, 7> conv;
-        conv.set_weights(random_tensor<double, 4>({7, 5, 3, 3}, rng),
-                         random_tensor<double, 1>({7}, rng));
+        auto bias = random_tensor<double, 1>({7}, rng);  // first: see randomize_weights
+        conv.set_weights(random_tensor<double, 4>({7, 5, 3, 3}, rng), std::move(bias));
         const auto x = random_tensor<double, 3>({5, h, w}, rng);
         tensor3<double> y;
         conv.forward(x, y);
@@ -67,8 +67,8 @@ TEST_CASE("conv3x3 backward matches finite differences", "[layers][conv][gradien
     std::mt19937 rng(3);
     for (auto [h, w] : odd_sizes) {
         conv3x3<double, 3, 4> conv;
-        conv.set_weights(random_tensor<double, 4>({4, 3, 3, 3}, rng),
-                         random_tensor<double, 1>({4}, rng));
+        auto bias = random_tensor<double, 1>({4}, rng);  // first: see randomize_weights
+        conv.set_weights(random_tensor<double, 4>({4, 3, 3, 3}, rng), std::move(bias));
         CAPTURE(h, w);
         REQUIRE(layer_gradient_error(conv, random_tensor<double, 3>({3, h, w}, rng), rng) <
                 tolerance);
@@ -91,7 +91,8 @@ TEST_CASE("conv3x3 without weights holds none and computes as zero weights would
     REQUIRE((dx.shape(0) == 16 && dx.shape(1) == 5 && dx.shape(2) == 7));
     REQUIRE(xt::all(xt::equal(dx, 0.0f)));
 
-    conv.set_weights(random_tensor<float, 4>({8, 16, 3, 3}, rng), random_tensor<float, 1>({8}, rng));
+    auto bias = random_tensor<float, 1>({8}, rng);  // first: see randomize_weights
+    conv.set_weights(random_tensor<float, 4>({8, 16, 3, 3}, rng), std::move(bias));
     REQUIRE(conv.has_weights());
     conv.forward(x, y);
     REQUIRE(xt::any(xt::not_equal(y, 0.0f)));

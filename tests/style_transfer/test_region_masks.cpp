@@ -45,5 +45,5 @@ TEST_CASE("region masks: all black and far-off shapes are refused", "[stylize]")
     REQUIRE_NOTHROW(nst::check_mask_image(xt::ones<float>({20, 33, 3}), content, "m"));  // stretched a little
     REQUIRE_THROWS_WITH(nst::check_mask_image(xt::ones<float>({60, 40, 3}), content, "content mask"),
                         Catch::Contains("content mask is 40 x 60"));
-    REQUIRE_THROWS_AS(nst::check_mask_image(xt::ones<float>({40, 60}), content, "m"), nst::shape_error);
+    REQUIRE_THROWS_AS(nst::check_mask_image(xt::ones<float>({40, 60, 1}), content, "m"), nst::shape_error);  // one channel
 }
