@@ -600,6 +600,26 @@ stylize_result stylize_net(std::chrono::steady_clock::time_point start, const st
     return result;
 }
 
+#ifdef NST_EXTERN_STYLIZE_NET
+// The four pipelines (VGG19 and VGG16, max and average pooling) are most of the compile time of
+// a program that calls stylize (~85% of it in the compiler's back end). A program that links
+// them compiled once elsewhere (the project's own programs: examples/stylize_net_instances.cpp)
+// defines NST_EXTERN_STYLIZE_NET and does not compile them again.
+#define NST_STYLIZE_NET_INSTANCE(prefix, Net)                                                          \
+    prefix template stylize_result stylize_net<Net>(                                                    \
+        std::chrono::steady_clock::time_point, const std::vector<scale_step>&,                          \
+        const std::vector<working_sizes>&, const std::vector<tiling_plan>&, call_weights,               \
+        const nst::image&, const std::vector<nst::image>&, const stylize_options&, const progress_function&);
+using vgg19_max_net = vgg19<float, pooling::max>;
+using vgg19_average_net = vgg19<float, pooling::average>;
+using vgg16_max_net = vgg16<float, pooling::max>;
+using vgg16_average_net = vgg16<float, pooling::average>;
+NST_STYLIZE_NET_INSTANCE(extern, vgg19_max_net)
+NST_STYLIZE_NET_INSTANCE(extern, vgg19_average_net)
+NST_STYLIZE_NET_INSTANCE(extern, vgg16_max_net)
+NST_STYLIZE_NET_INSTANCE(extern, vgg16_average_net)
+#endif
+
 // Step 1 for every scale, the weights, and the network the options and the weights file agree
 // on (model_choice.hpp).
 template <pooling P>
