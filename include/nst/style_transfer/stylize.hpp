@@ -603,7 +603,7 @@ stylize_result stylize_net(std::chrono::steady_clock::time_point start, const st
 #ifdef NST_EXTERN_STYLIZE_NET
 // The four pipelines (VGG19 and VGG16, max and average pooling) are most of the compile time of
 // a program that calls stylize (~85% of it in the compiler's back end). A program that links
-// them compiled once elsewhere (the project's own programs: examples/stylize_net_instances.cpp)
+// them compiled once elsewhere (the project's own programs: cmake/stylize_net_instances.cpp)
 // defines NST_EXTERN_STYLIZE_NET and does not compile them again.
 #define NST_STYLIZE_NET_INSTANCE(prefix, Net)                                                          \
     prefix template stylize_result stylize_net<Net>(                                                    \
