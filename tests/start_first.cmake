@@ -2,7 +2,8 @@
 # that they run beside the many short ones instead of alone at the end of the run (with no
 # timing data from an earlier run, ctest would start them in their registration order, and the
 # --scales test alone kept one core busy for the last ~3 minutes). COST orders a parallel run;
-# ctest reads this file after every test is registered. A name that matches no test is ignored.
+# ctest reads this file after the tests it names are registered. A name that matches no test is
+# ignored.
 set_tests_properties(
   [==[cli: --scales 128,256 logs both sizes and ends at or below the single-scale loss]==]
   PROPERTIES COST 170)
