@@ -1,4 +1,4 @@
-# The longest tests (measured at -O3 on 2 cores: 20-170 s): `ctest -j2` starts them first, so
+# The longest tests (measured at -O3 on 2 cores: 13-210 s): `ctest -j2` starts them first, so
 # that they run beside the many short ones instead of alone at the end of the run (with no
 # timing data from an earlier run, ctest would start them in their registration order, and the
 # --scales test alone kept one core busy for the last ~3 minutes). COST orders a parallel run;
