@@ -19,6 +19,18 @@
 
 namespace nst::test {
 
+// Uniform random weights in [w_lo, w_hi) and bias in [b_lo, b_hi) for one conv3x3. Two draws,
+// two statements: a call's arguments are evaluated in an unspecified order (GCC right to left,
+// clang left to right), so draws inside one call would give each compiler other weights. The
+// bias comes first, as GCC drew it.
+template <class Conv, class T = typename Conv::value_type>
+void set_random_weights(Conv& conv, std::mt19937& rng, T w_lo = T(-1), T w_hi = T(1), T b_lo = T(-1),
+                        T b_hi = T(1)) {
+    auto bias = random_tensor<T, 1>({Conv::out_channels}, rng, b_lo, b_hi);
+    conv.set_weights(random_tensor<T, 4>({Conv::out_channels, Conv::in_channels, 3, 3}, rng, w_lo, w_hi),
+                     std::move(bias));
+}
+
 // He-initialised random weights for every conv3x3 of a network (keeps activations O(1) deep
 // into VGG19 so gradient checks exercise every layer).
 template <class Net> void randomize_weights(Net& net, std::mt19937& rng) {
@@ -27,12 +39,7 @@ template <class Net> void randomize_weights(Net& net, std::mt19937& rng) {
         if constexpr (is_conv3x3_v<L>) {
             using T = typename L::value_type;
             const T s = T(std::sqrt(6.0 / (9.0 * L::in_channels)));
-            // Two draws, two statements: a call's arguments are evaluated in an unspecified order
-            // (GCC right to left, clang left to right), so draws inside one call would give each
-            // compiler other weights. The bias comes first, as GCC drew it.
-            auto bias = random_tensor<T, 1>({L::out_channels}, rng, T(-0.1), T(0.1));
-            layer.set_weights(random_tensor<T, 4>({L::out_channels, L::in_channels, 3, 3}, rng, -s, s),
-                              std::move(bias));
+            set_random_weights(layer, rng, -s, s, T(-0.1), T(0.1));
         }
     });
 }

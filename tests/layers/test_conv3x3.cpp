@@ -8,6 +8,7 @@
 using namespace nst;
 using nst::test::layer_gradient_error;
 using nst::test::random_tensor;
+using nst::test::set_random_weights;
 using nst::test::tolerance;
 
 namespace {
@@ -41,8 +42,7 @@ TEST_CASE("conv3x3 forward equals direct convolution on odd sizes", "[layers][co
     std::mt19937 rng(1);
     for (auto [h, w] : odd_sizes) {
         conv3x3<double, 5, 7> conv;
-        auto bias = random_tensor<double, 1>({7}, rng);  // first: see randomize_weights
-        conv.set_weights(random_tensor<double, 4>({7, 5, 3, 3}, rng), std::move(bias));
+        set_random_weights(conv, rng);
         const auto x = random_tensor<double, 3>({5, h, w}, rng);
         tensor3<double> y;
         conv.forward(x, y);
@@ -67,8 +67,7 @@ TEST_CASE("conv3x3 backward matches finite differences", "[layers][conv][gradien
     std::mt19937 rng(3);
     for (auto [h, w] : odd_sizes) {
         conv3x3<double, 3, 4> conv;
-        auto bias = random_tensor<double, 1>({4}, rng);  // first: see randomize_weights
-        conv.set_weights(random_tensor<double, 4>({4, 3, 3, 3}, rng), std::move(bias));
+        set_random_weights(conv, rng);
         CAPTURE(h, w);
         REQUIRE(layer_gradient_error(conv, random_tensor<double, 3>({3, h, w}, rng), rng) <
                 tolerance);
@@ -91,8 +90,7 @@ TEST_CASE("conv3x3 without weights holds none and computes as zero weights would
     REQUIRE((dx.shape(0) == 16 && dx.shape(1) == 5 && dx.shape(2) == 7));
     REQUIRE(xt::all(xt::equal(dx, 0.0f)));
 
-    auto bias = random_tensor<float, 1>({8}, rng);  // first: see randomize_weights
-    conv.set_weights(random_tensor<float, 4>({8, 16, 3, 3}, rng), std::move(bias));
+    set_random_weights(conv, rng);
     REQUIRE(conv.has_weights());
     conv.forward(x, y);
     REQUIRE(xt::any(xt::not_equal(y, 0.0f)));

@@ -210,8 +210,7 @@ TEST_CASE("float conv3x3 layer runs the fast path and its gradient matches finit
     REQUIRE(detail::conv3x3_engine<float>::uses_own_kernel);
     std::mt19937 rng(45);
     conv3x3<float, 6, 10> conv;
-    auto bias = test::random_tensor<float, 1>({10}, rng);  // first: see randomize_weights
-    conv.set_weights(test::random_tensor<float, 4>({10, 6, 3, 3}, rng), std::move(bias));
+    test::set_random_weights(conv, rng);
     const auto x0 = test::random_tensor<float, 3>({6, 7, 19}, rng);
     const auto r = test::random_tensor<float, 3>({10, 7, 19}, rng);
     tensor3<float> y;

@@ -10,14 +10,14 @@ using nst::test::counting_relu;
 using nst::test::doubling_with_wrong_backward;
 using nst::test::lying_shape;
 using nst::test::random_tensor;
+using nst::test::set_random_weights;
 using nst::test::test_layer;
 using nst::test::tolerance;
 
 TEST_CASE("test_layer passes nst's layers and catches wrong ones", "[layers][contract][gradient]") {
     std::mt19937 rng(31);
     conv3x3<double, 3, 4> conv;
-    auto bias = random_tensor<double, 1>({4}, rng);  // first: see randomize_weights
-    conv.set_weights(random_tensor<double, 4>({4, 3, 3, 3}, rng), std::move(bias));
+    set_random_weights(conv, rng);
     REQUIRE(test_layer(conv, {3, 5, 7}) < tolerance);
     REQUIRE(test_layer(relu<double>(), {3, 6, 7}) < tolerance);  // also its saved-mask backward
     REQUIRE(test_layer(pool2x2<double, pooling::max>(), {2, 5, 7}) < tolerance);
