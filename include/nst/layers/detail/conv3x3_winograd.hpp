@@ -693,9 +693,15 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
             }
         }
 
+        // V is kept in panels of NT tiles (a GEMM micro-tile's width), each c_in rows of NT
+        // floats: the panel a micro-tile reads is contiguous. Rows of a whole block TB apart
+        // had aliased in L1 when TB x 4 bytes is a multiple of 256 (TB = 64: a 128-row panel
+        // mapped onto 16 of the 64 sets, and conv3_2 ran at two thirds of conv3_1's rate).
         // Position strides one cache line longer than the data: the 36 positions of one tile
         // then fall into different cache sets (a multiple of 4 KB would alias them all).
-        const std::size_t v_stride = c_in * TB + 16, m_stride = plan.out_split * TB + 16;
+        const std::size_t panel = c_in * NT;
+        const std::size_t v_stride = (TB + NT - 1) / NT * panel + 16;
+        const std::size_t m_stride = plan.out_split * TB + 16;
         float* const Vb = thread_scratch(scratch_slot::winograd_input, 36 * v_stride);
         float* const Mb = thread_scratch(scratch_slot::winograd_products, 36 * m_stride);
         thread_local std::vector<patch_loader<V>> loaders;  // one per vector of a task's tiles
@@ -728,8 +734,9 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
             for (std::size_t ci = 0; ci < c_in; ++ci) {
                 if (ci + 1 < c_in) prefetch_span(in + ((ci + 1) * h + row0) * w, (row1 - row0) * w);
                 for (std::size_t g = 0; g < groups; ++g)
-                    winograd_f43::input_transform<V>(loaders[g], in + ci * h * w,
-                                                     Vb + ci * TB + g * W, v_stride);
+                    winograd_f43::input_transform<V>(
+                        loaders[g], in + ci * h * w,
+                        Vb + g / NV * panel + ci * NT + g % NV * W, v_stride);
             }
 
             // M[p] = U[p] V[p] for this task's outputs, a chunk of outputs at a time when the
@@ -741,14 +748,18 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
                     winograd_f43::transform_filter_blocks<MR>(weights, c_in, c_out, adjoint,
                                                               g0 / MR, g1 / MR, Uc, uc_stride);
                 // Input channels KC at a time: the panel of V a micro-tile reads (KC x NT
-                // floats, 24 KB) stays in L1 while every output block of the chunk uses it,
-                // instead of a c_in x NT panel (96 KB at 512 channels) re-read from L2.
-                constexpr std::size_t KC = 128;
+                // floats) stays in L1 while every output block of the chunk uses it. Every
+                // input channel at once where the whole panel fits in 32 KB (AVX2: up to 512
+                // channels): the output blocks' U is then one contiguous stream, where chunks
+                // of it 128 x MR floats long had made the GEMM 1.1-1.25x slower on Zen 3 for
+                // 256+ channels. Otherwise (AVX-512, 256+ channels: 96 KB at 512) 128 at a time.
+                const std::size_t KC =
+                    c_in * NT * sizeof(float) <= (std::size_t(32) << 10) ? c_in : 128;
                 for (std::size_t p = 0; p < 36; ++p)
                     for (std::size_t k0 = 0; k0 < c_in; k0 += KC) {
                         const std::size_t kn = std::min(KC, c_in - k0);
-                        const float* b = Vb + p * v_stride + k0 * TB;
-                        for (std::size_t t = 0; t < groups * W;) {
+                        for (std::size_t t = 0; t < groups * W;) {  // t: a panel's first tile
+                            const float* b = Vb + p * v_stride + t / NT * panel + k0 * NT;
                             const std::size_t left = groups * W - t;
                             const int nv = left >= NT ? NV : left == 2 * std::size_t(W) ? 2 : 1;
                             for (std::size_t co = g0; co < g1; co += MR) {
@@ -758,11 +769,11 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
                                     k0 * MR;
                                 float* c = Mb + p * m_stride + (co - co0) * TB + t;
                                 if (nv == NV)
-                                    gemm_microkernel<MR, MR, NV>(a, b + t, TB, kn, c, TB, k0 > 0);
+                                    gemm_microkernel<MR, MR, NV>(a, b, NT, kn, c, TB, k0 > 0);
                                 else if (nv == 2)
-                                    gemm_microkernel<MR, MR, 2>(a, b + t, TB, kn, c, TB, k0 > 0);
+                                    gemm_microkernel<MR, MR, 2>(a, b, NT, kn, c, TB, k0 > 0);
                                 else
-                                    gemm_microkernel<MR, MR, 1>(a, b + t, TB, kn, c, TB, k0 > 0);
+                                    gemm_microkernel<MR, MR, 1>(a, b, NT, kn, c, TB, k0 > 0);
                             }
                             t += std::size_t(nv) * W;
                         }
