@@ -61,10 +61,12 @@ std::vector<float> fast(const conv_case& c, bool adjoint, bool relu, std::size_t
 enum class filters { automatic, shared, fused };
 
 // Winograd; tiles_per_block of 0 chooses the automatic blocking; stream forces non-temporal
-// output stores (otherwise chosen for outputs over 40 MB only).
+// output stores (otherwise chosen for outputs over 40 MB only); channel_chunk, when nonzero, the
+// input channels per GEMM pass (AVX2 makes one pass up to 512 channels, AVX-512 128 at a time).
 std::vector<float> winograd(const conv_case& c, bool adjoint, bool relu,
                             std::size_t tiles_per_block = 0, int threads = num_threads(),
-                            filters mode = filters::automatic, bool stream = false) {
+                            filters mode = filters::automatic, bool stream = false,
+                            std::size_t channel_chunk = 0) {
     const std::size_t in = adjoint ? c.c_out : c.c_in, out = adjoint ? c.c_in : c.c_out;
     // A 64-byte aligned output, as nst's tensors are (only aligned rows are streamed).
     std::vector<float> storage(out * c.h * c.w + 16);
@@ -74,6 +76,7 @@ std::vector<float> winograd(const conv_case& c, bool adjoint, bool relu,
     if (mode != filters::automatic) plan.fused_filters = mode == filters::fused;
     if (mode == filters::fused) plan.filter_chunk = std::size_t(detail::conv3x3_mr);
     if (stream) plan.stream_output = true;
+    if (channel_chunk) plan.channel_chunk = channel_chunk;
     // (Winograd reads the layer's weights as they are, transposed for the adjoint)
     detail::conv3x3_winograd(adjoint ? c.dy.data() : c.x.data(), in, c.h, c.w, c.weights.data(),
                              adjoint, adjoint ? nullptr : c.bias.data(), relu, y, out, plan);
@@ -82,16 +85,17 @@ std::vector<float> winograd(const conv_case& c, bool adjoint, bool relu,
 
 void require_winograd_agrees(const conv_case& c, std::size_t tiles_per_block = 0,
                              int threads = num_threads(), filters mode = filters::automatic,
-                             bool stream = false) {
-    CAPTURE(c.c_in, c.c_out, c.h, c.w, tiles_per_block, threads, int(mode), stream);
+                             bool stream = false, std::size_t channel_chunk = 0) {
+    CAPTURE(c.c_in, c.c_out, c.h, c.w, tiles_per_block, threads, int(mode), stream, channel_chunk);
     for (bool relu : {false, true}) {
         CAPTURE(relu);
         REQUIRE(relative_difference(
-                    winograd(c, false, relu, tiles_per_block, threads, mode, stream),
+                    winograd(c, false, relu, tiles_per_block, threads, mode, stream, channel_chunk),
                     reference(c, false, relu)) < winograd_tolerance);
     }
-    REQUIRE(relative_difference(winograd(c, true, false, tiles_per_block, threads, mode, stream),
-                                reference(c, true, false)) < winograd_tolerance);
+    REQUIRE(relative_difference(
+                winograd(c, true, false, tiles_per_block, threads, mode, stream, channel_chunk),
+                reference(c, true, false)) < winograd_tolerance);
 }
 
 void require_paths_agree(const conv_case& c, std::size_t rows = 0, std::size_t channel_block = 0,
@@ -163,9 +167,12 @@ TEST_CASE("Winograd conv equals the reference path across tile blocks and image 
     // Fewer output blocks than threads in the shared filter transform (the adjoint of 3 -> 64
     // has one block of 8 outputs: the second thread's share is empty).
     require_winograd_agrees(conv_case(3, 64, 12, 70, rng), 16, 2, filters::shared);
-    // Input channels over one GEMM pass (128) and not a multiple of it, both filter paths.
-    for (filters mode : {filters::shared, filters::fused})
-        require_winograd_agrees(conv_case(200, 12, 9, 70, rng), 16, 2, mode);
+    // Input channels over one GEMM pass and not a multiple of it, both filter paths: passes
+    // of 128 (AVX-512's for 256+ channels) and of 8 (both directions: 37 and 21 channels).
+    for (filters mode : {filters::shared, filters::fused}) {
+        require_winograd_agrees(conv_case(200, 12, 9, 70, rng), 16, 2, mode, false, 128);
+        require_winograd_agrees(conv_case(37, 21, 9, 70, rng), 16, 2, mode, false, 8);
+    }
     require_winograd_agrees(conv_case(33, 70, 1, 5, rng), 0, 2);
     // A shared U of 16 MB and more (conv4_x's) is written with non-temporal stores.
     require_winograd_agrees(conv_case(256, 512, 5, 17, rng), 0, 2, filters::shared);

@@ -64,6 +64,13 @@ struct conv3x3_winograd_plan {
     // GEMMs re-read V for every chunk and the transform runs twice.
     bool fused_filters;
     std::size_t filter_chunk;  // outputs per fused chunk (a multiple of MR)
+    // Input channels per pass of the GEMMs (KC): the panel of V a micro-tile reads (KC x NT
+    // floats) stays in L1 while every output block of the chunk uses it. Every input channel
+    // at once where the whole panel fits in 32 KB (AVX2: up to 512 channels): the output
+    // blocks' U is then one contiguous stream, where chunks of it 128 x MR floats long made the
+    // GEMM 1.1-1.25x slower for 256+ channels (Zen 3, one thread, the GEMM loop alone).
+    // Otherwise (AVX-512 with 256+ channels: 96 KB at 512) 128 at a time.
+    std::size_t channel_chunk;
     // An output larger than the last-level cache (32 MB here) is written with non-temporal
     // stores where aligned: it is read back from memory anyway, and they save reading every
     // line in before it is overwritten (conv1_2 forward and backward: 50 MB at 512 x 384).
@@ -114,6 +121,7 @@ struct conv3x3_winograd_plan {
         stream_output = c_out * h * w * sizeof(float) >= (std::size_t(40) << 20);
         filter_chunk = std::clamp<std::size_t>((std::size_t(640) << 10) / (36 * c_in * mr), 1,
                                                out_blocks) * mr;
+        channel_chunk = c_in * nt * sizeof(float) <= (std::size_t(32) << 10) ? c_in : 128;
     }
 };
 
@@ -694,9 +702,9 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
         }
 
         // V is kept in panels of NT tiles (a GEMM micro-tile's width), each c_in rows of NT
-        // floats: the panel a micro-tile reads is contiguous. Rows of a whole block TB apart
-        // had aliased in L1 when TB x 4 bytes is a multiple of 256 (TB = 64: a 128-row panel
-        // mapped onto 16 of the 64 sets, and conv3_2 ran at two thirds of conv3_1's rate).
+        // floats: the panel a micro-tile reads is one contiguous stream. With rows a whole
+        // block apart it would alias in L1 once a pass spans many channels (channel_chunk): 512
+        // rows of a 64-tile block, 256 bytes apart, fall into 16 of L1's 64 sets.
         // Position strides one cache line longer than the data: the 36 positions of one tile
         // then fall into different cache sets (a multiple of 4 KB would alias them all).
         const std::size_t panel = c_in * NT;
@@ -747,14 +755,7 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
                 if (plan.fused_filters)
                     winograd_f43::transform_filter_blocks<MR>(weights, c_in, c_out, adjoint,
                                                               g0 / MR, g1 / MR, Uc, uc_stride);
-                // Input channels KC at a time: the panel of V a micro-tile reads (KC x NT
-                // floats) stays in L1 while every output block of the chunk uses it. Every
-                // input channel at once where the whole panel fits in 32 KB (AVX2: up to 512
-                // channels): the output blocks' U is then one contiguous stream, where chunks
-                // of it 128 x MR floats long had made the GEMM 1.1-1.25x slower on Zen 3 for
-                // 256+ channels. Otherwise (AVX-512, 256+ channels: 96 KB at 512) 128 at a time.
-                const std::size_t KC =
-                    c_in * NT * sizeof(float) <= (std::size_t(32) << 10) ? c_in : 128;
+                const std::size_t KC = plan.channel_chunk;  // input channels per GEMM pass
                 for (std::size_t p = 0; p < 36; ++p)
                     for (std::size_t k0 = 0; k0 < c_in; k0 += KC) {
                         const std::size_t kn = std::min(KC, c_in - k0);
