@@ -220,6 +220,40 @@ TEST_CASE("backward(on_layer) reaches layers deepest first; gradients added ther
     REQUIRE_THROWS_AS(net.add_gradient(6, std::move(wrong)), shape_error);
 }
 
+TEST_CASE("pending_gradient: what deeper layers sent back, added to in place, only inside on_layer",
+          "[layers][memory][sequential]") {
+    std::mt19937 rng(15);
+    const auto x = random_tensor<double, 3>({3, 10, 8}, rng);
+    const auto r1 = random_tensor<double, 3>({4, 10, 8}, rng);
+    const auto r3 = random_tensor<double, 3>({6, 5, 4}, rng);
+    avg_net net(names);
+    test::randomize_weights(net, rng);
+    const tensor3<double> expected = gradient_all_kept(net, x, {{1, r1}, {6, r3}});
+
+    net.keep_only({1, 6});
+    net.forward(x);
+    REQUIRE(net.pending_gradient(6) == nullptr);  // outside a backward
+    std::vector<std::size_t> gathered;
+    const tensor3<double> dx = net.backward([&](std::size_t layer) {
+        for (std::size_t other = 0; other < names.size(); ++other)
+            if (other != layer) REQUIRE(net.pending_gradient(other) == nullptr);
+        if (tensor3<double>* g = net.pending_gradient(layer)) {
+            gathered.push_back(layer);
+            REQUIRE(shape_of(*g) == avg_net::output_shapes(shape_of(x))[layer]);
+            if (layer == 1) *g += r1;  // instead of add_gradient(1, r1)
+        }
+        if (layer == 6) {
+            REQUIRE(net.pending_gradient(6) == nullptr);  // nothing deeper
+            net.add_gradient(6, r3);
+            // A gradient added at this layer is not yet part of the gathered one.
+            REQUIRE(net.pending_gradient(6) == nullptr);
+        }
+    });
+    REQUIRE(gathered == std::vector<std::size_t>{5, 4, 3, 2, 1, 0});
+    REQUIRE(xt::allclose(dx, expected, 1e-13, 1e-13));
+    REQUIRE(net.pending_gradient(1) == nullptr);  // after it
+}
+
 TEST_CASE("fusion by trait: conv3x3 computes a user's fusable ReLU in its own pass",
           "[layers][contract]") {
     std::mt19937 rng(32);

@@ -1,5 +1,5 @@
 // content_loss (loss/content_loss.hpp): the value under both normalisations by hand, the gradient
-// against finite differences.
+// against finite differences; the accumulate form adds the weighted gradient to what is there.
 #include <catch2/catch.hpp>
 
 #include "test_helpers.hpp"
@@ -25,5 +25,13 @@ TEST_CASE("content loss: values and gradients", "[loss][gradient]") {
             return loss(x, unused);
         };
         REQUIRE(gradient_error(fn, f, g, 0, rng) < tolerance);
+
+        const auto before = random_tensor<double, 3>({4, 5, 6}, rng);
+        tensor3<double> into = before;
+        REQUIRE(loss.accumulate(f, 0.3, into) == v);
+        REQUIRE(xt::allclose(into, before + 0.3 * g, 1e-12, 1e-14));
+        tensor3<double> wrong = xt::zeros<double>({4, 6, 5});
+        REQUIRE_THROWS_AS(loss.accumulate(f, 1.0, wrong), shape_error);
+        REQUIRE_THROWS_AS(loss.accumulate(random_tensor<double, 3>({4, 6, 5}, rng), 1.0, wrong), shape_error);
     }
 }

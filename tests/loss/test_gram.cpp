@@ -94,6 +94,19 @@ TEMPLATE_TEST_CASE("blocked gram and gram_backward equal plain products on odd s
         REQUIRE_THROWS_AS(symmetric_gram_backward(f, tensor2<T>(xt::zeros<T>({s[0] + 1, s[0] + 1})),
                                                   T(scale), sym_into),
                           shape_error);
+
+        // The adding forms: df += weight * the same, in the product's pass.
+        const auto base = random_tensor<T, 3>(s, rng);
+        const double weight = 0.75;
+        tensor3<T> added = base;
+        add_gram_backward(f, dg, T(scale), T(weight), added);
+        REQUIRE(xt::allclose(added, xt::cast<double>(base) + weight * expected, tol, tol));
+        tensor3<T> sym_added = base;
+        add_symmetric_gram_backward(f, tensor2<T>(sym / T(2)), T(scale), T(weight), sym_added);
+        REQUIRE(xt::allclose(sym_added, xt::cast<double>(base) + weight * expected_sym, tol, tol));
+        tensor3<T> wrong = xt::zeros<T>({s[0], s[1] + 1, s[2]});  // never resized: refused
+        REQUIRE_THROWS_AS(add_gram_backward(f, dg, T(scale), T(weight), wrong), shape_error);
+        REQUIRE_THROWS_AS(add_symmetric_gram_backward(f, dg, T(scale), T(weight), wrong), shape_error);
     }
     REQUIRE_THROWS_AS(gram_backward(tensor3<T>(), tensor2<T>()), shape_error);
 }

@@ -106,3 +106,56 @@ TEST_CASE("objective: normalised gradients divide each layer term's gradient by 
     REQUIRE(xt::allclose(grad, expected, 1e-12, 1e-14));
     REQUIRE_FALSE(xt::allclose(grad, plain_grad, 1e-3, 1e-6));  // it is no longer the loss's gradient
 }
+
+namespace {
+// content_loss that counts which of its two forms the objective calls.
+struct counted_content {
+    content_loss<double> loss;
+    std::shared_ptr<int> plain = std::make_shared<int>(0), adding = std::make_shared<int>(0);
+    double operator()(const tensor3<double>& f, tensor3<double>& d) const {
+        ++*plain;
+        return loss(f, d);
+    }
+    double accumulate(const tensor3<double>& f, double weight, tensor3<double>& d) const {
+        ++*adding;
+        return loss.accumulate(f, weight, d);
+    }
+};
+}  // namespace
+
+TEST_CASE("objective: a term with an accumulate form adds into the gradient gathered at its layer",
+          "[objective]") {
+    std::mt19937 rng(29);
+    const auto x0 = random_tensor<double, 3>({3, 8, 8}, rng);
+    max_net net(names);
+    test::randomize_weights(net, rng);
+    net.keep_all();
+    net.forward(random_tensor<double, 3>({3, 8, 8}, rng));
+    const counted_content deep{content_loss<double>(net.output("r3"))};
+    const counted_content shallow{content_loss<double>(net.output("r1"))};
+    // The same terms behind std::function: only the plain form is visible.
+    const std::function<double(const tensor3<double>&, tensor3<double>&)> deep_plain = deep.loss,
+                                                                          shallow_plain = shallow.loss;
+
+    for (const bool normalised : {false, true}) {
+        CAPTURE(normalised);
+        *deep.plain = *deep.adding = *shallow.plain = *shallow.adding = 0;
+        objective<max_net> adding(net), plain(net);
+        adding.add("r3", 0.5, deep, "content");
+        adding.add("r1", 2.0, shallow, "content");
+        plain.add("r3", 0.5, deep_plain, "content");
+        plain.add("r1", 2.0, shallow_plain, "content");
+        adding.normalize_gradients(normalised);
+        plain.normalize_gradients(normalised);
+        tensor3<double> grad, expected;
+        const double loss = adding(x0, grad), expected_loss = plain(x0, expected);
+        REQUIRE(loss == Approx(expected_loss).epsilon(1e-14));
+        REQUIRE(xt::allclose(grad, expected, 1e-12, 1e-14));
+        // r3 is reached first (nothing gathered yet); r1 then adds in place, unless each term's
+        // gradient must be normalised on its own.
+        REQUIRE(*deep.plain == 1);
+        REQUIRE(*deep.adding == 0);
+        REQUIRE(*shallow.plain == (normalised ? 1 : 0));
+        REQUIRE(*shallow.adding == (normalised ? 0 : 1));
+    }
+}

@@ -1,5 +1,6 @@
 // style_loss (loss/style_loss.hpp): the value under both normalisations from the paper's formula
-// with raw Gram matrices, the gradient against finite differences, a wrong shape refused.
+// with raw Gram matrices, the gradient against finite differences, a wrong shape refused; the
+// accumulate form adds the weighted gradient to what is there.
 #include <catch2/catch.hpp>
 
 #include "test_helpers.hpp"
@@ -60,4 +61,23 @@ TEST_CASE("style loss: a target that is not symmetric still gets the exact gradi
         return loss(x, unused);
     };
     REQUIRE(gradient_error(fn, f, g, 0, rng) < tolerance);
+}
+
+TEST_CASE("style loss: accumulate adds the weighted gradient and returns the same value",
+          "[loss][gradient]") {
+    std::mt19937 rng(23);
+    const auto f = random_tensor<double, 3>({5, 4, 3}, rng);
+    const auto asymmetric = random_tensor<double, 2>({5, 5}, rng);
+    // A Gram target (the symmetric backward) and one set by hand (the general backward).
+    for (const tensor2<double>& target : {style_target(random_tensor<double, 3>({5, 2, 6}, rng)), asymmetric}) {
+        const style_loss<double> loss(target);
+        tensor3<double> g;
+        const double v = loss(f, g);
+        const auto before = random_tensor<double, 3>({5, 4, 3}, rng);
+        tensor3<double> into = before;
+        REQUIRE(loss.accumulate(f, 2.5, into) == v);
+        REQUIRE(xt::allclose(into, before + 2.5 * g, 1e-12, 1e-14));
+        tensor3<double> wrong = xt::zeros<double>({5, 3, 4});
+        REQUIRE_THROWS_AS(loss.accumulate(f, 1.0, wrong), shape_error);
+    }
 }

@@ -324,9 +324,17 @@ public:
     template <class OnLayer> tensor backward(OnLayer&& on_layer) {
         if (last_ < 0) throw invalid_argument("backward: no forward pass has been run");
         tensor g;
+        // pending_gradient's view of g while on_layer runs (and never after it).
+        struct pending_scope {
+            sequential& net;
+            ~pending_scope() { net.pending_ = nullptr; }
+        } scope{*this};
         for_each_index_reverse([&](auto i) {
             if (std::ptrdiff_t(i) > last_) return;
+            pending_ = &g;
+            pending_index_ = std::size_t(i);
             on_layer(std::size_t(i));
+            pending_ = nullptr;
             if (injected_[i].size() != 0) {
                 if (g.size() == 0)
                     g = std::move(injected_[i]);
@@ -339,6 +347,14 @@ public:
         });
         if (g.size() == 0) return tensor(input_shape_, value_type(0));
         return g;
+    }
+
+    // Called from on_layer(index) during backward(on_layer): the gradient with respect to the
+    // output of layer index gathered so far from the deeper layers, which the caller may add to
+    // in place (the same as add_gradient with those values, without a tensor of its own, a
+    // copy or a sum); null when no gradient has reached that layer yet, and outside on_layer.
+    tensor* pending_gradient(std::size_t index) {
+        return pending_ && index == pending_index_ && pending_->size() != 0 ? pending_ : nullptr;
     }
 
 private:
@@ -446,6 +462,8 @@ private:
     shape3 input_shape_{};
     tensor input_;
     std::ptrdiff_t last_ = -1;  // deepest layer of the last forward; -1 before any
+    tensor* pending_ = nullptr;   // backward's running gradient while on_layer runs
+    std::size_t pending_index_ = 0;
 };
 
 }  // namespace NST_SIMD_NAMESPACE

@@ -82,16 +82,18 @@ void upper_share(const T* f, std::size_t c, std::size_t m, std::size_t begin, st
     blas::syrk_upper(int(c), int(end - begin), alpha, f + begin, int(m), T(0), g, int(c));
 }
 
-// out[:, begin:end] = alpha * s f[:, begin:end] (s c x c, f and out c x m, row-major) on the
-// calling thread: nst's AVX-512 kernel for float where compiled in, else BLAS gemm.
+// out[:, begin:end] = alpha * s f[:, begin:end] (s c x c, f and out c x m, row-major), or
+// out[:, begin:end] += that when accumulate, on the calling thread: nst's AVX-512 kernel for
+// float where compiled in, else BLAS gemm (beta 1 also spares OpenBLAS's pass zeroing out).
 template <class T>
 void left_share(const T* s, const T* f, std::size_t c, std::size_t m, std::size_t begin, std::size_t end, T alpha,
-                T* out) {
+                bool accumulate, T* out) {
 #if NST_GRAM_AVX512
-    if constexpr (std::is_same_v<T, float>) return gram_avx512::left_product(s, f, c, m, begin, end, alpha, out);
+    if constexpr (std::is_same_v<T, float>)
+        return gram_avx512::left_product(s, f, c, m, begin, end, alpha, accumulate, out);
 #endif
-    blas::gemm(false, false, int(c), int(end - begin), int(c), alpha, s, int(c), f + begin, int(m), T(0),
-               out + begin, int(m));
+    blas::gemm(false, false, int(c), int(end - begin), int(c), alpha, s, int(c), f + begin, int(m),
+               accumulate ? T(1) : T(0), out + begin, int(m));
 }
 
 // g (c x c, all entries) = alpha * f f^T for the c x m row-major matrix f.
@@ -133,16 +135,37 @@ template <class T> void symmetrize(T* d, std::size_t c) {
     }
 }
 
-// out (c x m) = alpha * s f for the c x c matrix s and the c x m matrix f, row-major.
+// out (c x m) = alpha * s f (or out += alpha * s f when accumulate) for the c x c matrix s and
+// the c x m matrix f, row-major.
 template <class T>
-void left_product(const T* s, const T* f, std::size_t c, std::size_t m, T alpha, T* out) {
+void left_product(const T* s, const T* f, std::size_t c, std::size_t m, T alpha, bool accumulate, T* out) {
     const int parts = column_parts(m);
 #pragma omp parallel num_threads(num_threads())
     {
         const int rank = team_rank(), shares = std::min(parts, team_size());
         if (rank < shares)
-            left_share(s, f, c, m, share_begin(m, rank, shares), share_begin(m, rank + 1, shares), alpha, out);
+            left_share(s, f, c, m, share_begin(m, rank, shares), share_begin(m, rank + 1, shares), alpha,
+                       accumulate, out);
     }
+}
+
+// The checks shared by the backward forms below.
+template <class T>
+void require_gram_backward_shapes(const char* what, const tensor3<T>& f, const tensor2<T>& dg) {
+    if (f.size() == 0)
+        throw shape_error(std::string(what) + ": expected non-empty C x H x W activations, got " +
+                          shape_string(f.shape()));
+    const std::size_t c = f.shape(0);
+    if (dg.shape(0) != c || dg.shape(1) != c)
+        throw shape_error(std::string(what) + ": expected a " + std::to_string(c) + " x " +
+                          std::to_string(c) + " gradient for activations " +
+                          shape_string(f.shape()) + ", got " + shape_string(dg.shape()));
+}
+template <class T>
+void require_accumulator(const char* what, const tensor3<T>& f, const tensor3<T>& df) {
+    if (df.shape() != f.shape())
+        throw shape_error(std::string(what) + ": the gradient to add to is " + shape_string(df.shape()) +
+                          ", the activations " + shape_string(f.shape()));
 }
 
 }  // namespace detail
@@ -162,18 +185,12 @@ template <class T> tensor2<T> gram(const tensor3<T>& f, T scale = T(1)) {
 // reused when it already has f's shape).
 template <class T>
 void gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale, tensor3<T>& df) {
-    if (f.size() == 0)
-        throw shape_error("gram_backward: expected non-empty C x H x W activations, got " +
-                          shape_string(f.shape()));
+    detail::require_gram_backward_shapes("gram_backward", f, dg);
     const std::size_t c = f.shape(0), m = f.shape(1) * f.shape(2);
-    if (dg.shape(0) != c || dg.shape(1) != c)
-        throw shape_error("gram_backward: expected a " + std::to_string(c) + " x " +
-                          std::to_string(c) + " gradient for activations " +
-                          shape_string(f.shape()) + ", got " + shape_string(dg.shape()));
     tensor2<T> sym = dg;
     detail::symmetrize(sym.data(), c);
     df.resize(f.shape());
-    detail::left_product(sym.data(), f.data(), c, m, T(1) / scale, df.data());
+    detail::left_product(sym.data(), f.data(), c, m, T(1) / scale, false, df.data());
 }
 
 // Backward of gram for a symmetric dL/dG, e.g. a style loss's 2 (G - A) / denom (G and its
@@ -181,16 +198,29 @@ void gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale, tensor3<T
 // mirror of dG. requires: dg symmetric (not checked; a non-symmetric dg gives 2 dG F / scale).
 template <class T>
 void symmetric_gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale, tensor3<T>& df) {
-    if (f.size() == 0)
-        throw shape_error("symmetric_gram_backward: expected non-empty C x H x W activations, got " +
-                          shape_string(f.shape()));
-    const std::size_t c = f.shape(0), m = f.shape(1) * f.shape(2);
-    if (dg.shape(0) != c || dg.shape(1) != c)
-        throw shape_error("symmetric_gram_backward: expected a " + std::to_string(c) + " x " +
-                          std::to_string(c) + " gradient for activations " +
-                          shape_string(f.shape()) + ", got " + shape_string(dg.shape()));
+    detail::require_gram_backward_shapes("symmetric_gram_backward", f, dg);
     df.resize(f.shape());
-    detail::left_product(dg.data(), f.data(), c, m, T(2) / scale, df.data());
+    detail::left_product(dg.data(), f.data(), f.shape(0), f.shape(1) * f.shape(2), T(2) / scale, false,
+                         df.data());
+}
+
+// The same two, adding weight * dL/dF to df (f's shape) in the product's own pass: no
+// separate gradient, scaling or sum (a network's gradient gathers several such terms).
+template <class T>
+void add_gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale, T weight, tensor3<T>& df) {
+    detail::require_gram_backward_shapes("add_gram_backward", f, dg);
+    detail::require_accumulator("add_gram_backward", f, df);
+    const std::size_t c = f.shape(0);
+    tensor2<T> sym = dg;
+    detail::symmetrize(sym.data(), c);
+    detail::left_product(sym.data(), f.data(), c, f.shape(1) * f.shape(2), weight / scale, true, df.data());
+}
+template <class T>
+void add_symmetric_gram_backward(const tensor3<T>& f, const tensor2<T>& dg, T scale, T weight, tensor3<T>& df) {
+    detail::require_gram_backward_shapes("add_symmetric_gram_backward", f, dg);
+    detail::require_accumulator("add_symmetric_gram_backward", f, df);
+    detail::left_product(dg.data(), f.data(), f.shape(0), f.shape(1) * f.shape(2), T(2) * weight / scale,
+                         true, df.data());
 }
 
 template <class T>

@@ -9,7 +9,12 @@
 // After an evaluation the outputs the terms read are released: read them with a new forward.
 //
 // A term is any callable `T(const tensor3<T>& input, tensor3<T>& d_input)` returning its value
-// and writing its gradient: content_loss, style_loss, total_variation_loss, or your own.
+// and writing its gradient: content_loss, style_loss, total_variation_loss, or your own. A layer
+// term may also offer `T accumulate(const tensor3<T>& input, T weight, tensor3<T>& d_input)`,
+// returning its value and adding weight * its gradient to d_input (input's shape), as
+// content_loss and style_loss do: the objective then adds it straight into the gradient the
+// network's backward pass has gathered at that layer (sequential::pending_gradient), instead of
+// writing a term gradient, scaling it and adding it in three passes over memory.
 // Each term carries a group name ("content", "style", "tv", ...). An evaluation returns a
 // loss_value: the total and every term's weighted part, so whoever receives it (an optimizer
 // callback, see optim/state.hpp) knows the parts of exactly that point.
@@ -27,7 +32,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -83,21 +90,44 @@ template <class T> void add_scaled(tensor3<T>& grad, T weight, const tensor3<T>&
 }
 }  // namespace detail
 
+namespace detail {
+template <class Term, class T, class = void> struct has_accumulate : std::false_type {};
+template <class Term, class T>
+struct has_accumulate<Term, T,
+                      std::void_t<decltype(std::declval<const Term&>().accumulate(
+                          std::declval<const tensor3<T>&>(), T(1), std::declval<tensor3<T>&>()))>>
+    : std::true_type {};
+}  // namespace detail
+
 template <class Net> class objective {
 public:
     using value_type = typename Net::value_type;
     using T = value_type;
     using term_function = std::function<T(const tensor3<T>&, tensor3<T>&)>;
+    // A term's accumulate form (see above).
+    using accumulate_function = std::function<T(const tensor3<T>&, T, tensor3<T>&)>;
 
     explicit objective(Net& net) : net_(&net) {}
 
     // Adds weight * term(activations of `layer`). Throws invalid_argument for an unknown layer.
-    void add(const std::string& layer, T weight, term_function term, std::string group) {
-        terms_.push_back({net_->index_of(layer), weight, std::move(term), std::move(group)});
+    template <class Term> void add(const std::string& layer, T weight, Term term, std::string group) {
+        const std::size_t index = net_->index_of(layer);
+        if constexpr (detail::has_accumulate<Term, T>::value) {
+            // Both forms share one term (a content term holds a layer's activations).
+            auto shared = std::make_shared<const Term>(std::move(term));
+            terms_.push_back({index, weight,
+                              [shared](const tensor3<T>& f, tensor3<T>& d) { return (*shared)(f, d); },
+                              std::move(group),
+                              [shared](const tensor3<T>& f, T w, tensor3<T>& d) {
+                                  return shared->accumulate(f, w, d);
+                              }});
+        } else {
+            terms_.push_back({index, weight, term_function(std::move(term)), std::move(group), {}});
+        }
     }
     // Adds weight * term(image).
     void add_image_term(T weight, term_function term, std::string group) {
-        terms_.push_back({image_level, weight, std::move(term), std::move(group)});
+        terms_.push_back({image_level, weight, std::move(term), std::move(group), {}});
     }
 
     // Loss at image x (C x H x W) with its parts; writes d loss / d x into grad.
@@ -130,6 +160,7 @@ private:
         T weight;
         term_function function;
         std::string group;
+        accumulate_function accumulate;  // empty when the term has no such form
     };
 
     // Forward to the deepest layer read, then one backward pass injecting the layer terms'
@@ -154,6 +185,14 @@ private:
                 const auto& t = terms_[i];
                 if (t.layer != layer) continue;
                 reads = true;
+                // Added in place to what deeper layers sent back, where the term can (a
+                // normalised gradient needs the term's own first).
+                tensor3<T>* const gathered = net_->pending_gradient(layer);
+                if (t.accumulate && gathered && !normalize_) {
+                    last_.parts[i].value =
+                        t.weight * t.accumulate(net_->output(layer), t.weight, *gathered);
+                    continue;
+                }
                 tensor3<T> d;
                 last_.parts[i].value = t.weight * t.function(net_->output(layer), d);
                 // In parallel: at relu1_1 d has 16.7 M elements (512 px), a serial pass idles

@@ -51,7 +51,18 @@ public:
     }
 
     // Returns E at activations f and writes dE/df into df.
-    T operator()(const tensor3<T>& f, tensor3<T>& df) const {
+    T operator()(const tensor3<T>& f, tensor3<T>& df) const { return evaluate(f, T(1), false, df); }
+
+    // Returns E at activations f and adds weight * dE/df to df (f's shape): the form objective
+    // uses to gather the term into the network's gradient in the product's own pass.
+    T accumulate(const tensor3<T>& f, T weight, tensor3<T>& df) const {
+        return evaluate(f, weight, true, df);
+    }
+
+    const tensor2<T>& target() const { return target_; }
+
+private:
+    T evaluate(const tensor3<T>& f, T weight, bool add, tensor3<T>& df) const {
         const std::size_t n = target_.shape(0);
         if (f.dimension() != 3 || f.shape(0) != n || f.size() == 0)
             throw shape_error("style_loss: activations " + shape_string(f.shape()) +
@@ -73,16 +84,17 @@ public:
         }
         // dE/dF = (D + D^T) F / scale for D = dE/dG; D is symmetric when A is (a Gram, a blend
         // of Grams), and then the backward skips forming D + D^T.
-        if (symmetric_target_)
+        if (add && symmetric_target_)
+            add_symmetric_gram_backward(f, diff, scale, weight, df);
+        else if (add)
+            add_gram_backward(f, diff, scale, weight, df);
+        else if (symmetric_target_)
             symmetric_gram_backward(f, diff, scale, df);
         else
             gram_backward(f, diff, scale, df);
         return T(sum / double(denom));
     }
 
-    const tensor2<T>& target() const { return target_; }
-
-private:
     tensor2<T> target_;
     style_normalization norm_;
     bool symmetric_target_ = true;

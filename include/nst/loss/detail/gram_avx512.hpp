@@ -9,8 +9,9 @@
 //   upper_gram:   g = alpha F F^T on 4 x 4 tiles of the upper triangle, one chunk of M at a
 //                 time: each tile keeps 16 vector sums along M (F's rows are contiguous along M)
 //                 and folds them into 16 scalars with one transposing reduction.
-//   left_product: out = alpha S F on 6 rows x 64 columns tiles: each of S's entries is
-//                 broadcast against 4 vectors of one row of F, one block of columns at a time.
+//   left_product: out = alpha S F (or out += alpha S F) on 6 rows x 64 columns tiles: each
+//                 of S's entries is broadcast against 4 vectors of one row of F, one block of
+//                 columns at a time.
 // Both copy their chunk / block of F first: F's rows lie a multiple of 64 KB apart at the usual
 // image sizes, so unpacked they would evict each other from L1 and L2 (the backward at 64 x
 // 512 x 512 ran 30x slower unpacked), and the copy's rows are aligned and padded to full vectors.
@@ -183,8 +184,9 @@ inline void upper_gram(const float* f, std::size_t c, std::size_t ld, std::size_
 }
 
 // out[r][0:columns] (rows ldo apart) = alpha * sum_q s[r][q] f[q][0:columns] for R rows r, with
-// s's rows c apart and f the packed block (rows `stride` apart, 64 readable columns, aligned).
-template <int R, bool Partial>
+// s's rows c apart and f the packed block (rows `stride` apart, 64 readable columns, aligned);
+// Accumulate: out[r][0:columns] += that.
+template <int R, bool Partial, bool Accumulate>
 void panel(const float* s, std::size_t c, const float* f, std::size_t stride, std::size_t columns,
            float alpha, float* out, std::size_t ldo) {
     __m512 acc[R][4];
@@ -210,26 +212,32 @@ void panel(const float* s, std::size_t c, const float* f, std::size_t stride, st
 #pragma GCC unroll 4
         for (int v = 0; v < 4; ++v) {
             float* at = out + std::size_t(r) * ldo + std::size_t(16 * v);
-            const __m512 y = _mm512_mul_ps(scale, acc[r][v]);
             if constexpr (Partial) {
                 const std::size_t k = std::size_t(16 * v);
-                if (k < columns) _mm512_mask_storeu_ps(at, lanes(k, columns), y);
+                if (k >= columns) continue;
+                const __mmask16 live = lanes(k, columns);
+                const __m512 y = Accumulate
+                                     ? _mm512_fmadd_ps(scale, acc[r][v], _mm512_maskz_loadu_ps(live, at))
+                                     : _mm512_mul_ps(scale, acc[r][v]);
+                _mm512_mask_storeu_ps(at, live, y);
             } else {
+                const __m512 y = Accumulate ? _mm512_fmadd_ps(scale, acc[r][v], _mm512_loadu_ps(at))
+                                            : _mm512_mul_ps(scale, acc[r][v]);
                 _mm512_storeu_ps(at, y);
             }
         }
 }
 
-template <int R = 6>
+template <bool Accumulate, int R = 6>
 void panel_n(int rows, const float* s, std::size_t c, const float* f, std::size_t stride,
              std::size_t columns, float alpha, float* out, std::size_t ldo) {
     if constexpr (R > 1) {
-        if (rows < R) return panel_n<R - 1>(rows, s, c, f, stride, columns, alpha, out, ldo);
+        if (rows < R) return panel_n<Accumulate, R - 1>(rows, s, c, f, stride, columns, alpha, out, ldo);
     }
     if (columns == 64)
-        panel<R, false>(s, c, f, stride, columns, alpha, out, ldo);
+        panel<R, false, Accumulate>(s, c, f, stride, columns, alpha, out, ldo);
     else
-        panel<R, true>(s, c, f, stride, columns, alpha, out, ldo);
+        panel<R, true, Accumulate>(s, c, f, stride, columns, alpha, out, ldo);
 }
 
 // Columns of F per packed block of the backward: c * block floats within ~256 KB (L2).
@@ -238,10 +246,11 @@ inline std::size_t block_columns(std::size_t c) {
     return std::clamp<std::size_t>(columns / 64 * 64, 64, 1024);
 }
 
-// out[:, begin:end] = alpha * s f[:, begin:end] for the c x c s and the c x ld f, row-major.
-// Blocks of F are packed first, for the same reason as the forward's chunks.
+// out[:, begin:end] = alpha * s f[:, begin:end] (accumulate: out[:, begin:end] += that) for the
+// c x c s and the c x ld f, row-major. Blocks of F are packed first, for the same reason as the
+// forward's chunks.
 inline void left_product(const float* s, const float* f, std::size_t c, std::size_t ld,
-                         std::size_t begin, std::size_t end, float alpha, float* out) {
+                         std::size_t begin, std::size_t end, float alpha, bool accumulate, float* out) {
     const std::size_t block = block_columns(c), stride = block + 16;
     float* packed = chunk_buffer(c * stride);
     for (std::size_t k = begin; k < end; k += block) {
@@ -251,8 +260,12 @@ inline void left_product(const float* s, const float* f, std::size_t c, std::siz
             const std::size_t columns = std::min<std::size_t>(64, k_end - k - p);
             for (std::size_t i = 0; i < c; i += 6) {
                 const int rows = int(std::min<std::size_t>(6, c - i));
-                panel_n(rows, s + i * c, c, packed + p, stride, columns, alpha,
-                        out + i * ld + k + p, ld);
+                if (accumulate)
+                    panel_n<true>(rows, s + i * c, c, packed + p, stride, columns, alpha,
+                                  out + i * ld + k + p, ld);
+                else
+                    panel_n<false>(rows, s + i * c, c, packed + p, stride, columns, alpha,
+                                   out + i * ld + k + p, ld);
             }
         }
     }
