@@ -1,5 +1,6 @@
 // pool2x2 (layers/pool2x2.hpp): forward by hand, backward against finite differences and against
-// a plain reference that writes every input cell (dropped odd rows and columns included).
+// a plain reference that writes every input cell (dropped odd rows and columns included); average
+// pooling fused with the ReLU before it against the two done one after the other.
 #include <cmath>
 
 #include <catch2/catch.hpp>
@@ -70,4 +71,42 @@ TEST_CASE("pool backward writes every input cell, dropped odd rows and columns i
             REQUIRE(xt::allclose(mx, reference(x, dy, false), 0, 0));
         }
     }
+}
+
+TEMPLATE_TEST_CASE("average pooling records its input's ReLU mask and applies it in backward",
+                   "[layers][pool][relu]", float, double) {
+    using T = TestType;
+    struct threads_guard {
+        int before = num_threads();
+        ~threads_guard() { set_num_threads(before); }
+    } guard;
+    set_num_threads(3);
+    std::mt19937 rng(21);
+    const pool2x2<T, pooling::average> pool;
+    const relu<T> activation;
+    // Odd sizes (the dropped row and column still get their bits), rows that split words, and
+    // one above the size where the loops run in parallel.
+    for (const shape3 shape : {shape3{1, 2, 2}, shape3{3, 5, 7}, shape3{2, 9, 12}, shape3{5, 131, 101}}) {
+        CAPTURE(shape[0], shape[1], shape[2]);
+        tensor3<T> x;
+        activation.forward(random_tensor<T, 3>(shape, rng), x);  // a ReLU's output: zeros too
+        tensor3<T> y, y_recording;
+        pool.forward(x, y);
+        positive_mask mask, expected_mask;
+        expected_mask.assign(x);
+        pool.forward_recording(x, y_recording, mask);
+        REQUIRE(xt::all(xt::equal(y_recording, y)));
+        REQUIRE(mask.shape() == shape);
+        for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(mask.test(i) == expected_mask.test(i));
+
+        const auto dy = random_tensor<T, 3>(pool2x2<T, pooling::average>::output_shape(shape), rng);
+        const tensor3<T> expected =
+            activation.backward(expected_mask, pool.backward(x, y, tensor3<T>(dy), shape), shape);
+        const tensor3<T> fused = pool.backward_through_relu(mask, tensor3<T>(dy), shape);
+        REQUIRE(xt::all(xt::equal(fused, expected)));
+    }
+    positive_mask mask;
+    mask.assign(tensor3<T>(xt::ones<T>({2, 4, 4})));
+    REQUIRE_THROWS_AS(pool.backward_through_relu(mask, tensor3<T>(xt::ones<T>({2, 2, 3})), shape3{2, 4, 6}),
+                      shape_error);
 }

@@ -76,3 +76,37 @@ TEST_CASE("relu backward from its mask equals backward from its output, bit for 
     tensor3<float> wrong = xt::ones<float>({2, 4, 3});
     REQUIRE_THROWS_AS(layer.backward(mask, std::move(wrong), shape3{2, 4, 3}), shape_error);
 }
+
+TEST_CASE("positive_mask recorded in pieces by several threads equals assign, ranges zero alike",
+          "[layers][memory][relu]") {
+    std::mt19937 rng(12);
+    for (const shape3 shape : {shape3{1, 1, 1}, shape3{3, 5, 7}, shape3{4, 13, 21}}) {
+        CAPTURE(shape[0], shape[1], shape[2]);
+        const tensor3<float> y = signed_values_with_zeros<float>(shape, rng);
+        positive_mask whole;
+        whole.assign(y);
+        // Pieces of 1 .. 130 elements, so words are shared by two pieces and some pieces lie
+        // within one word; recorded in parallel, in no particular order.
+        std::vector<std::pair<std::size_t, std::size_t>> pieces;
+        for (std::size_t at = 0, k = 0; at < y.size(); ++k) {
+            const std::size_t n = std::min<std::size_t>(y.size() - at, 1 + (k * 37) % 130);
+            pieces.emplace_back(at, n);
+            at += n;
+        }
+        positive_mask recorded;
+        recorded.assign(tensor3<float>(xt::ones<float>({2, 40, 40})));  // old bits must go
+        recorded.reset(shape);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(3)
+        for (std::ptrdiff_t k = std::ptrdiff_t(pieces.size()) - 1; k >= 0; --k)
+            recorded.record(y.data() + pieces[std::size_t(k)].first, pieces[std::size_t(k)].first,
+                            pieces[std::size_t(k)].second);
+        REQUIRE(recorded.shape() == shape);
+        for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(recorded.test(i) == whole.test(i));
+
+        const tensor3<float> g = random_tensor<float, 3>(shape, rng);
+        tensor3<float> all = g, by_range = g;
+        whole.zero_where_clear(all);
+        for (const auto& [at, n] : pieces) whole.zero_where_clear(by_range.data() + at, at, n);
+        for (std::size_t i = 0; i < g.size(); ++i) REQUIRE(by_range.data()[i] == all.data()[i]);
+    }
+}

@@ -254,6 +254,32 @@ TEST_CASE("pending_gradient: what deeper layers sent back, added to in place, on
     REQUIRE(net.pending_gradient(1) == nullptr);  // after it
 }
 
+TEST_CASE("average pooling makes the mask of the ReLU before it, gradients added at that ReLU "
+          "still go through the mask", "[layers][memory][sequential]") {
+    std::mt19937 rng(19);
+    const auto x = random_tensor<double, 3>({3, 10, 14}, rng);
+    const auto r2 = random_tensor<double, 3>({4, 10, 14}, rng);
+    const auto r3 = random_tensor<double, 3>({6, 5, 7}, rng);
+    avg_net net(names);
+    test::randomize_weights(net, rng);
+    for (const int added_at_r2 : {0, 1, 2}) {  // none, add_gradient, in place
+        CAPTURE(added_at_r2);
+        std::vector<std::pair<std::size_t, tensor3<double>>> injected;
+        injected.emplace_back(6, r3);
+        if (added_at_r2) injected.emplace_back(3, r2);
+        const tensor3<double> expected = gradient_all_kept(net, x, injected);
+        net.keep_only({6});
+        net.forward(x);
+        REQUIRE_THROWS_WITH(net.output("r2"), Catch::Contains("keep it"));  // dropped: a mask
+        const tensor3<double> dx = net.backward([&](std::size_t layer) {
+            if (layer == 6) net.add_gradient(6, r3);
+            if (layer == 3 && added_at_r2 == 1) net.add_gradient(3, r2);
+            if (layer == 3 && added_at_r2 == 2) *net.pending_gradient(3) += r2;
+        });
+        REQUIRE(xt::allclose(dx, expected, 1e-13, 1e-13));
+    }
+}
+
 TEST_CASE("fusion by trait: conv3x3 computes a user's fusable ReLU in its own pass",
           "[layers][contract]") {
     std::mt19937 rng(32);

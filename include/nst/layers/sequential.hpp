@@ -21,7 +21,10 @@
 //   tensor3<T> backward(const saved_state&, tensor3<T>&& dy, const shape3& in_shape) const;
 // Its output is then turned into that state as soon as the next layer has read it, unless the
 // output is kept or the next layer's backward needs it as input (e.g. relu before max pooling).
-// The state's storage is reused from one forward to the next.
+// The state's storage is reused from one forward to the next. A layer after a ReLU may make
+// that ReLU's positive_mask itself while it reads the output, and apply it in its backward
+// (`records_relu_mask`, `forward_recording`, `backward_through_relu`: average pooling does),
+// so neither the mask nor the ReLU's backward takes a pass over memory of its own.
 //
 // Every layer type must meet the layer contract (layer_abstract.hpp): a type that does not
 // stops compilation with one message naming the missing member. Optional members are found by
@@ -46,6 +49,7 @@
 #include "conv_precision.hpp"
 #include "layer_shape.hpp"
 #include "layer_traits.hpp"
+#include "positive_mask.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
@@ -209,6 +213,17 @@ public:
             try {
                 if constexpr (!layers_ok) {
                     // (the contract's static_assert has reported the broken layer)
+                } else if constexpr (records_previous_mask<i>()) {
+                    // e.g. average pooling after a ReLU whose output is not kept: the pooling
+                    // records the ReLU's mask as it reads it (no pass of its own in settle).
+                    if (!keep_[i - 1] &&
+                        !needs_value_for_backward(std::integral_constant<std::size_t, i - 1>{})) {
+                        std::get<i>(layers_).forward_recording(in, outputs_[i],
+                                                               std::get<i - 1>(saved_));
+                        saved_valid_[i - 1] = true;
+                    } else {
+                        std::get<i>(layers_).forward(in, outputs_[i]);
+                    }
                 } else if constexpr (fuses_next<i>()) {
                     // e.g. conv + relu in one pass when nobody reads the conv's own output.
                     if (i + 1 <= last && !needed(i)) {
@@ -329,21 +344,29 @@ public:
             sequential& net;
             ~pending_scope() { net.pending_ = nullptr; }
         } scope{*this};
+        masked_for_ = none;
         for_each_index_reverse([&](auto i) {
             if (std::ptrdiff_t(i) > last_) return;
             pending_ = &g;
             pending_index_ = std::size_t(i);
+            pending_taken_ = false;
             on_layer(std::size_t(i));
             pending_ = nullptr;
+            bool added = pending_taken_;
             if (injected_[i].size() != 0) {
                 if (g.size() == 0)
                     g = std::move(injected_[i]);
                 else
                     add_to(g, injected_[i]);
                 injected_[i] = tensor();
+                added = true;
             }
             if (g.size() == 0) return;  // nothing injected at or above this layer
-            g = backward_at<i>(std::move(g));
+            // The layer above applied this ReLU's mask (backward_through_relu): its backward
+            // would change nothing, unless gradients were added here since.
+            const bool masked = masked_for_ == std::size_t(i) && !added;
+            masked_for_ = none;
+            if (!masked) g = backward_at<i>(std::move(g));
         });
         if (g.size() == 0) return tensor(input_shape_, value_type(0));
         return g;
@@ -354,7 +377,9 @@ public:
     // in place (the same as add_gradient with those values, without a tensor of its own, a
     // copy or a sum); null when no gradient has reached that layer yet, and outside on_layer.
     tensor* pending_gradient(std::size_t index) {
-        return pending_ && index == pending_index_ && pending_->size() != 0 ? pending_ : nullptr;
+        if (!pending_ || index != pending_index_ || pending_->size() == 0) return nullptr;
+        pending_taken_ = true;  // the caller may have added to it
+        return pending_;
     }
 
 private:
@@ -379,6 +404,24 @@ private:
     template <std::size_t I> static constexpr bool has_saved_state() {
         return saved_state_of<layer_type<I>>::value;
     }
+    // Whether layer I records the mask of the ReLU before it (layer I-1: declares itself a
+    // fusable ReLU, saves a positive_mask) in its forward and applies it in its backward.
+    template <class L, class = void> struct records_relu_mask : std::false_type {};
+    template <class L>
+    struct records_relu_mask<L, std::enable_if_t<L::records_relu_mask>> : std::true_type {};
+    template <std::size_t I> static constexpr bool records_previous_mask() {
+        if constexpr (I > 0 && layers_ok) {
+            using previous = layer_type<I - 1>;
+            if constexpr (records_relu_mask<layer_type<I>>::value &&
+                          detail::declares_fusable<previous>::value &&
+                          std::is_same_v<typename saved_state_of<previous>::type, positive_mask>)
+                return previous::fusable == fusable_activation::relu;
+            else
+                return false;
+        } else {
+            return false;
+        }
+    }
 
     // Whether output i must survive the forward pass (in some form).
     bool needed(std::size_t i) const {
@@ -396,7 +439,7 @@ private:
             needs_value_for_backward(std::integral_constant<std::size_t, I>{}))
             return;
         if constexpr (has_saved_state<I>()) {
-            if (needs_output_[I]) save_state<I>();
+            if (needs_output_[I] && !saved_valid_[I]) save_state<I>();  // (or recorded above)
         }
         outputs_[I] = tensor();
     }
@@ -410,6 +453,13 @@ private:
         if constexpr (!layers_ok) {
             return std::move(g);  // (the contract's static_assert has reported the layer)
         } else {
+            if constexpr (records_previous_mask<I>()) {
+                if (saved_valid_[I - 1] && outputs_[I - 1].size() == 0) {
+                    masked_for_ = I - 1;
+                    return std::get<I>(layers_).backward_through_relu(std::get<I - 1>(saved_),
+                                                                      std::move(g), shapes_in_[I]);
+                }
+            }
             if constexpr (has_saved_state<I>()) {
                 if (saved_valid_[I] && outputs_[I].size() == 0)
                     return std::get<I>(layers_).backward(std::get<I>(saved_), std::move(g),
@@ -464,6 +514,9 @@ private:
     std::ptrdiff_t last_ = -1;  // deepest layer of the last forward; -1 before any
     tensor* pending_ = nullptr;   // backward's running gradient while on_layer runs
     std::size_t pending_index_ = 0;
+    bool pending_taken_ = false;  // pending_gradient handed it out
+    static constexpr std::size_t none = std::size_t(-1);
+    std::size_t masked_for_ = none;  // the ReLU whose mask the last backward step applied
 };
 
 }  // namespace NST_SIMD_NAMESPACE
