@@ -408,7 +408,7 @@ TEST_CASE("batch: nst's stylisation flags apply to every job: the output is nst'
     CHECK(nst::test::max_abs_diff(nst::load_image(dir / "plain/a__s.png"), expected) > 2.0f);
 }
 
-TEST_CASE("batch: a manifest's masks and colours are its job's, as nst's flags; a missing mask fails its job",
+TEST_CASE("batch: a manifest's masks and colours are its job's, as nst's flags, a missing mask fails its job",
           "[cli][batch][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;

@@ -499,7 +499,7 @@ TEST_CASE("cli: --max-input-pixels refuses larger inputs before decoding them", 
                      {"--max-input-pixels"}, c.fixtures());
 }
 
-TEST_CASE("cli: --weights-sha256 refuses any other weights file; the shared file is named", "[cli][data]") {
+TEST_CASE("cli: --weights-sha256 refuses any other weights file, the shared file is named", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
     const std::vector<std::string> base{"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
@@ -649,7 +649,7 @@ TEST_CASE("cli: --model takes vgg19 or vgg16 and checks the layers against it be
                      {"unknown VGG16 layer 'relu5_4'", "relu5_3"}, c.fixtures());
 }
 
-TEST_CASE("cli: VGG16 runs end to end from a Keras .h5 and a .caffemodel; the model comes from the file or --model",
+TEST_CASE("cli: VGG16 runs end to end from a Keras .h5 and a .caffemodel, the model comes from the file or --model",
           "[cli][model]") {
     temp_folder dir;
     const std::string weights = dir / "vgg16_notop.h5";  // random weights, written at test time (58 MB)

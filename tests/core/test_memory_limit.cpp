@@ -5,7 +5,7 @@
 
 #include <nst/core/memory_limit.hpp>
 
-TEST_CASE("byte counts format with binary units; the machine's RAM is read", "[stylize]") {
+TEST_CASE("byte counts format with binary units, the machine's RAM is read", "[stylize]") {
     REQUIRE(nst::format_bytes(std::uint64_t(3) << 29) == "1.5 GB");
     REQUIRE(nst::format_bytes(100) == "100 B");
     // /proc/meminfo exists on the Linux machines the tests run on: a plausible RAM size.

@@ -73,7 +73,7 @@ TEST_CASE("png_crc32 is the PNG/zlib CRC-32", "[images][png]") {
     CHECK(nst::detail::png_crc32(nullptr, 0) == 0u);
 }
 
-TEST_CASE("encode_png writes IHDR, iTXt, IDAT, IEND with valid CRCs; stb decodes the pixels", "[images][png]") {
+TEST_CASE("encode_png writes IHDR, iTXt, IDAT, IEND with valid CRCs, stb decodes the pixels", "[images][png]") {
     std::mt19937 rng(3);
     for (const int depth : {8, 16}) {
         INFO("bit depth " << depth);

@@ -179,7 +179,7 @@ TEST_CASE("release_output frees a read output and keeps what backward needs",
     REQUIRE_NOTHROW(net.output("r1"));
 }
 
-TEST_CASE("backward(on_layer) reaches layers deepest first; gradients added there count",
+TEST_CASE("backward(on_layer) reaches layers deepest first, gradients added there count",
           "[layers][memory][sequential]") {
     std::mt19937 rng(5);
     const auto x = random_tensor<double, 3>({3, 10, 8}, rng);

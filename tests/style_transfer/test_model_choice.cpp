@@ -21,7 +21,7 @@ std::string resolve_error(const nst::stylize_options& o, const std::string& file
 
 }  // namespace model_choice_test
 
-TEST_CASE("model choice: asked, told by the file, or VGG19; contradictions refused", "[stylize][model]") {
+TEST_CASE("model choice: asked, told by the file, or VGG19, contradictions refused", "[stylize][model]") {
     using nst::model_kind;
     using nst::detail::resolve_model;
     nst::stylize_options o;

@@ -87,7 +87,7 @@ TEST_CASE("split_iterations: same cost as the budget at the last size, more step
     REQUIRE(tiny.back().iterations == 1);
 }
 
-TEST_CASE("plan_scales follows scales, multiscale or size; planned_iterations sums it", "[scale_plan]") {
+TEST_CASE("plan_scales follows scales, multiscale or size, planned_iterations sums it", "[scale_plan]") {
     nst::stylize_options o;
     o.iterations = 100;
     REQUIRE(nst::plan_scales(o).size() == 1);

@@ -47,7 +47,7 @@ TEST_CASE("stylize_cache: the style target key changes with pixels, size, layers
     CHECK(key_of(a, 32, layers, nst::pooling::average, nst::conv_precision::fp32, "other.h5") != base);
 }
 
-TEST_CASE("stylize_cache: stored targets are returned, not recomputed; counts hits and misses", "[style_transfer][cache]") {
+TEST_CASE("stylize_cache: stored targets are returned, not recomputed, counts hits and misses", "[style_transfer][cache]") {
     nst::stylize_cache cache;
     int computed = 0;
     const auto make = [&] {
@@ -98,7 +98,7 @@ TEST_CASE("stylize_cache: stylize with a cache gives the uncached image and reus
     CHECK(cache.style_target_hits() == 1);
 }
 
-TEST_CASE("stylize_cache: stylize_weights reads the file once; stylize then uses that copy, not the file",
+TEST_CASE("stylize_cache: stylize_weights reads the file once, stylize then uses that copy, not the file",
           "[style_transfer][cache][data]") {
     const std::string data = nst::test::require_shared_data();
     nst::test::temp_folder dir;

@@ -89,7 +89,7 @@ TEST_CASE("tile plan: tiling engages when asked, or by itself only above the mem
                         Catch::Contains("tiles of 256 px") && Catch::Contains("above the limit of"));
 }
 
-TEST_CASE("tile plan: few iterations make two sweeps, none make none; a tile below 128 px is refused",
+TEST_CASE("tile plan: few iterations make two sweeps, none make none, a tile below 128 px is refused",
           "[tiling]") {
     const nst::image content = tile_test_image(300, 400), style = tile_test_image(200, 300);
     nst::stylize_options o;
