@@ -19,6 +19,18 @@
 
 namespace nst::test {
 
+// nst's thread count set for one scope (a test that splits work unevenly), restored on exit.
+class thread_count {
+public:
+    explicit thread_count(int threads) { set_num_threads(threads); }
+    ~thread_count() { set_num_threads(before_); }
+    thread_count(const thread_count&) = delete;
+    thread_count& operator=(const thread_count&) = delete;
+
+private:
+    int before_ = num_threads();
+};
+
 // Uniform random weights in [w_lo, w_hi) and bias in [b_lo, b_hi) for one conv3x3. Two draws,
 // two statements: a call's arguments are evaluated in an unspecified order (GCC right to left,
 // clang left to right), so draws inside one call would give each compiler other weights. The

@@ -76,11 +76,7 @@ TEST_CASE("pool backward writes every input cell, dropped odd rows and columns i
 TEMPLATE_TEST_CASE("average pooling records its input's ReLU mask and applies it in backward",
                    "[layers][pool][relu]", float, double) {
     using T = TestType;
-    struct threads_guard {
-        int before = num_threads();
-        ~threads_guard() { set_num_threads(before); }
-    } guard;
-    set_num_threads(3);
+    const nst::test::thread_count three(3);
     std::mt19937 rng(21);
     const pool2x2<T, pooling::average> pool;
     const relu<T> activation;

@@ -54,12 +54,8 @@ TEMPLATE_TEST_CASE("blocked gram and gram_backward equal plain products on odd s
                    "[loss][gram]", float, double) {
     using T = TestType;
     const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-13;
-    // Three threads split M unevenly (when M allows several shares); restored afterwards.
-    struct threads_guard {
-        int before = num_threads();
-        ~threads_guard() { set_num_threads(before); }
-    } guard;
-    set_num_threads(3);
+    // Three threads split M unevenly (when M allows several shares).
+    const nst::test::thread_count three(3);
     std::mt19937 rng(16);
     // {8, 50, 90}: each thread's share spans several chunks of the AVX-512 kernel, the last one
     // partial (gram_avx512.hpp).
