@@ -187,8 +187,9 @@ private:
                 reads = true;
                 // Added in place to what deeper layers sent back, where the term can (a
                 // normalised gradient needs the term's own first).
-                tensor3<T>* const gathered = net_->pending_gradient(layer);
-                if (t.accumulate && gathered && !normalize_) {
+                tensor3<T>* const gathered =
+                    t.accumulate && !normalize_ ? net_->pending_gradient(layer) : nullptr;
+                if (gathered) {
                     last_.parts[i].value =
                         t.weight * t.accumulate(net_->output(layer), t.weight, *gathered);
                     continue;
