@@ -27,23 +27,11 @@ public:
         size_ = y.size();
         words_.resize((size_ + bits - 1) / bits);
         const T* v = y.data();
-        const std::ptrdiff_t full = std::ptrdiff_t(size_ / bits);
+        const std::ptrdiff_t words = std::ptrdiff_t(words_.size());
 #pragma omp parallel for schedule(static) if (size_ > (1 << 16))
-        for (std::ptrdiff_t k = 0; k < full; ++k) {
-            const T* p = v + std::size_t(k) * bits;
-            if constexpr (std::is_same_v<T, float>) {
-                words_[std::size_t(k)] = detail::positive_bits64(p);
-            } else {
-                std::uint64_t word = 0;
-                for (std::size_t b = 0; b < bits; ++b) word |= std::uint64_t(p[b] > T(0)) << b;
-                words_[std::size_t(k)] = word;
-            }
-        }
-        if (size_ % bits) {
-            std::uint64_t word = 0;
-            for (std::size_t i = std::size_t(full) * bits; i < size_; ++i)
-                word |= std::uint64_t(v[i] > T(0)) << (i % bits);
-            words_[std::size_t(full)] = word;
+        for (std::ptrdiff_t k = 0; k < words; ++k) {
+            const std::size_t at = std::size_t(k) * bits;
+            words_[std::size_t(k)] = positive_bits(v + at, std::min(bits, size_ - at));
         }
     }
 
@@ -53,16 +41,8 @@ public:
         const std::ptrdiff_t words = std::ptrdiff_t(words_.size());
 #pragma omp parallel for schedule(static) if (size_ > (1 << 16))
         for (std::ptrdiff_t k = 0; k < words; ++k) {
-            const std::uint64_t word = words_[std::size_t(k)];
-            T* q = p + std::size_t(k) * bits;
-            const std::size_t n = std::min(bits, size_ - std::size_t(k) * bits);
-            if constexpr (std::is_same_v<T, float>) {
-                if (n == bits) {
-                    detail::zero_where_clear64(q, word);
-                    continue;
-                }
-            }
-            for (std::size_t b = 0; b < n; ++b) q[b] = (word >> b) & 1u ? q[b] : T(0);
+            const std::size_t at = std::size_t(k) * bits;
+            zero_clear_bits(p + at, words_[std::size_t(k)], std::min(bits, size_ - at));
         }
     }
 
@@ -78,46 +58,27 @@ public:
         words_.assign((size_ + bits - 1) / bits, 0);
     }
     template <class T> void record(const T* p, std::size_t begin, std::size_t n) {
-        std::size_t i = begin;
-        const std::size_t end = begin + n;
-        const auto merge_partial = [&](std::size_t stop) {
-            std::uint64_t word = 0;
-            const std::size_t k = i / bits;
-            for (; i < stop; ++i) word |= std::uint64_t(p[i - begin] > T(0)) << (i % bits);
-            std::uint64_t& target = words_[k];
-#pragma omp atomic
-            target |= word;
-        };
-        if (i % bits) merge_partial(std::min(end, (i / bits + 1) * bits));
-        for (; i + bits <= end; i += bits) {  // whole words: only this range writes them
-            if constexpr (std::is_same_v<T, float>) {
-                words_[i / bits] = detail::positive_bits64(p + (i - begin));
+        for (std::size_t i = begin, end = begin + n; i < end;) {
+            const std::size_t k = i / bits, offset = i % bits, count = std::min(end - i, bits - offset);
+            const std::uint64_t word = positive_bits(p + (i - begin), count) << offset;
+            if (count == bits) {
+                words_[k] = word;  // a whole word: only this range writes it
             } else {
-                std::uint64_t word = 0;
-                for (std::size_t b = 0; b < bits; ++b) word |= std::uint64_t(p[i - begin + b] > T(0)) << b;
-                words_[i / bits] = word;
+                std::uint64_t& target = words_[k];
+#pragma omp atomic
+                target |= word;
             }
+            i += count;
         }
-        if (i < end) merge_partial(end);
     }
 
     // zero_where_clear for elements begin .. begin + n - 1 only, held at g[0 .. n-1].
     template <class T> void zero_where_clear(T* g, std::size_t begin, std::size_t n) const {
-        std::size_t i = begin;
-        const std::size_t end = begin + n;
-        for (; i < end && i % bits; ++i)
-            if (!test(i)) g[i - begin] = T(0);
-        for (; i + bits <= end; i += bits) {
-            const std::uint64_t word = words_[i / bits];
-            T* q = g + (i - begin);
-            if constexpr (std::is_same_v<T, float>) {
-                detail::zero_where_clear64(q, word);
-            } else {
-                for (std::size_t b = 0; b < bits; ++b) q[b] = (word >> b) & 1u ? q[b] : T(0);
-            }
+        for (std::size_t i = begin, end = begin + n; i < end;) {
+            const std::size_t k = i / bits, offset = i % bits, count = std::min(end - i, bits - offset);
+            zero_clear_bits(g + (i - begin), words_[k] >> offset, count);
+            i += count;
         }
-        for (; i < end; ++i)
-            if (!test(i)) g[i - begin] = T(0);
     }
 
     bool test(std::size_t i) const { return (words_[i / bits] >> (i % bits)) & 1u; }
@@ -127,6 +88,21 @@ public:
     std::size_t bytes() const { return words_.capacity() * sizeof(std::uint64_t); }
 
 private:
+    // Bit b of the result, b < n <= 64: p[b] > 0.
+    template <class T> static std::uint64_t positive_bits(const T* p, std::size_t n) {
+        if constexpr (std::is_same_v<T, float>)
+            if (n == bits) return detail::positive_bits64(p);
+        std::uint64_t word = 0;
+        for (std::size_t b = 0; b < n; ++b) word |= std::uint64_t(p[b] > T(0)) << b;
+        return word;
+    }
+    // q[b] = 0 where bit b of word is clear, b < n <= 64.
+    template <class T> static void zero_clear_bits(T* q, std::uint64_t word, std::size_t n) {
+        if constexpr (std::is_same_v<T, float>)
+            if (n == bits) return detail::zero_where_clear64(q, word);
+        for (std::size_t b = 0; b < n; ++b) q[b] = (word >> b) & 1u ? q[b] : T(0);
+    }
+
     std::vector<std::uint64_t> words_;
     std::size_t size_ = 0;
     shape3 shape_{};

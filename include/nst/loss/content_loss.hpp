@@ -7,6 +7,7 @@
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
+#include "detail/accumulator.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
@@ -35,9 +36,7 @@ public:
     // same pass: the form objective uses to gather the term into the network's gradient.
     T accumulate(const tensor3<T>& f, T weight, tensor3<T>& df) const {
         check(f);
-        if (df.shape() != f.shape())
-            throw shape_error("content_loss: the gradient to add to is " + shape_string(df.shape()) +
-                              ", the activations " + shape_string(f.shape()));
+        detail::require_accumulator("content_loss", f, df);
         return evaluate<true>(f, weight, df);
     }
 

@@ -30,6 +30,7 @@
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../core/threads.hpp"
+#include "detail/accumulator.hpp"
 #include "detail/gram_avx512.hpp"
 
 namespace nst {
@@ -160,12 +161,6 @@ void require_gram_backward_shapes(const char* what, const tensor3<T>& f, const t
         throw shape_error(std::string(what) + ": expected a " + std::to_string(c) + " x " +
                           std::to_string(c) + " gradient for activations " +
                           shape_string(f.shape()) + ", got " + shape_string(dg.shape()));
-}
-template <class T>
-void require_accumulator(const char* what, const tensor3<T>& f, const tensor3<T>& df) {
-    if (df.shape() != f.shape())
-        throw shape_error(std::string(what) + ": the gradient to add to is " + shape_string(df.shape()) +
-                          ", the activations " + shape_string(f.shape()));
 }
 
 }  // namespace detail
