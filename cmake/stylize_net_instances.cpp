@@ -1,5 +1,6 @@
-// The four stylisation pipelines (stylize.hpp: stylize_net) compiled once for the project's own
-// programs that stylise (CMakeLists.txt: nst_stylize_net_instances), instead of once in each.
+// The four stylisation pipelines (stylize.hpp: stylize_net) and their networks' forward and
+// reverse passes compiled once for the project's own programs (CMakeLists.txt:
+// nst_stylize_net_instances), instead of once in each.
 #ifndef NST_EXTERN_STYLIZE_NET  // (the target defines it)
 #define NST_EXTERN_STYLIZE_NET
 #endif

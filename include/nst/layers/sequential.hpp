@@ -36,6 +36,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -69,6 +70,39 @@ template <class L> constexpr bool needs_input_of() {
 }
 template <class L> constexpr bool needs_output_of() {
     if constexpr (is_layer_v<L>) return L::backward_needs_output; else return false;
+}
+
+// A non-owning reference to what backward calls at each layer (on_layer): the reverse pass is
+// then one function whatever the caller passes, which a program can compile once per network.
+class layer_visitor {
+public:
+    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, layer_visitor>>>
+    layer_visitor(F&& f)  // f must outlive the visitor
+        : callable_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+          call_([](void* c, std::size_t index) { (*static_cast<std::remove_reference_t<F>*>(c))(index); }) {}
+    void operator()(std::size_t index) const { call_(callable_, index); }
+
+private:
+    void* callable_;
+    void (*call_)(void*, std::size_t);
+};
+
+// A sequential network's forward and reverse passes as function templates of their own, not
+// inline: a program may compile them once for a network type (an explicit instantiation) and
+// declare them extern in its other units, which then do not compile every layer's kernels again
+// (the project's own programs do so for VGG19 and VGG16: stylize.hpp, NST_EXTERN_STYLIZE_NET).
+struct sequential_passes {
+    template <class Net>
+    static const typename Net::tensor& forward(Net& net, const typename Net::tensor& x, std::size_t last);
+    template <class Net> static typename Net::tensor backward(Net& net, layer_visitor on_layer);
+};
+template <class Net>
+const typename Net::tensor& sequential_passes::forward(Net& net, const typename Net::tensor& x,
+                                                       std::size_t last) {
+    return net.run_forward(x, last);
+}
+template <class Net> typename Net::tensor sequential_passes::backward(Net& net, layer_visitor on_layer) {
+    return net.run_backward(on_layer);
 }
 }  // namespace detail
 
@@ -189,59 +223,7 @@ public:
     // Runs layers 0..last on x (C x H x W) and returns the output of layer `last`.
     // Layers after `last` are not computed. Clears gradients injected before.
     const tensor& forward(const tensor& x, std::size_t last = size - 1) {
-        if (last >= size)
-            throw invalid_argument("forward: layer index " + std::to_string(last) +
-                                   " is past the last layer (" + std::to_string(size - 1) + ")");
-        require_activation(x, detail::in_channels_of<First>(),
-                           "input to layer '" + names_[0] + "'");
-        last_ = std::ptrdiff_t(last);
-        for (auto& o : outputs_) o = tensor();
-        for (auto& g : injected_) g = tensor();
-        saved_valid_.fill(false);
-        released_.fill(false);
-        input_shape_ = shape_of(x);
-        if (needs_input_[0]) input_ = x;
-        bool fused_into_this = false;  // the previous layer already computed this one
-        for_each_index([&](auto i) {
-            if (i > last) return;
-            const tensor& in = i == 0 ? x : outputs_[i - 1];
-            shapes_in_[i] = i == 0 ? shape_of(x) : output_shape_at(i - 1);
-            if (fused_into_this) {
-                fused_into_this = false;
-                return;
-            }
-            try {
-                if constexpr (!layers_ok) {
-                    // (the contract's static_assert has reported the broken layer)
-                } else if constexpr (records_previous_mask<i>()) {
-                    // e.g. average pooling after a ReLU whose output is not kept: the pooling
-                    // records the ReLU's mask as it reads it (no pass of its own in settle).
-                    if (!keep_[i - 1] &&
-                        !needs_value_for_backward(std::integral_constant<std::size_t, i - 1>{})) {
-                        std::get<i>(layers_).forward_recording(in, outputs_[i],
-                                                               std::get<i - 1>(saved_));
-                        saved_valid_[i - 1] = true;
-                    } else {
-                        std::get<i>(layers_).forward(in, outputs_[i]);
-                    }
-                } else if constexpr (fuses_next<i>()) {
-                    // e.g. conv + relu in one pass when nobody reads the conv's own output.
-                    if (i + 1 <= last && !needed(i)) {
-                        std::get<i>(layers_).forward_fused(in, outputs_[i + 1],
-                                                           layer_type<i + 1>::fusable);
-                        fused_into_this = true;
-                    } else {
-                        std::get<i>(layers_).forward(in, outputs_[i]);
-                    }
-                } else {
-                    std::get<i>(layers_).forward(in, outputs_[i]);
-                }
-            } catch (const shape_error& e) {
-                throw shape_error("layer '" + names_[i] + "': " + e.what());
-            }
-            if constexpr (i > 0) settle<i - 1>();
-        });
-        return outputs_[last];
+        return detail::sequential_passes::forward(*this, x, last);
     }
 
     // Output of a layer computed by the last forward.
@@ -337,6 +319,79 @@ public:
     // layer (or shallower ones) and release_output. Lets a caller create each gradient only
     // when it is needed.
     template <class OnLayer> tensor backward(OnLayer&& on_layer) {
+        return detail::sequential_passes::backward(*this, detail::layer_visitor(on_layer));
+    }
+
+    // Called from on_layer(index) during backward(on_layer): the gradient with respect to the
+    // output of layer index gathered so far from the deeper layers, which the caller may add to
+    // in place (the same as add_gradient with those values, without a tensor of its own, a
+    // copy or a sum); null when no gradient has reached that layer yet, and outside on_layer.
+    tensor* pending_gradient(std::size_t index) {
+        if (!pending_ || index != pending_index_ || pending_->size() == 0) return nullptr;
+        pending_taken_ = true;  // the caller may have added to it
+        return pending_;
+    }
+
+private:
+    // The passes themselves (forward, backward above reach them through sequential_passes).
+    friend struct detail::sequential_passes;
+    const tensor& run_forward(const tensor& x, std::size_t last) {
+        if (last >= size)
+            throw invalid_argument("forward: layer index " + std::to_string(last) +
+                                   " is past the last layer (" + std::to_string(size - 1) + ")");
+        require_activation(x, detail::in_channels_of<First>(),
+                           "input to layer '" + names_[0] + "'");
+        last_ = std::ptrdiff_t(last);
+        for (auto& o : outputs_) o = tensor();
+        for (auto& g : injected_) g = tensor();
+        saved_valid_.fill(false);
+        released_.fill(false);
+        input_shape_ = shape_of(x);
+        if (needs_input_[0]) input_ = x;
+        bool fused_into_this = false;  // the previous layer already computed this one
+        for_each_index([&](auto i) {
+            if (i > last) return;
+            const tensor& in = i == 0 ? x : outputs_[i - 1];
+            shapes_in_[i] = i == 0 ? shape_of(x) : output_shape_at(i - 1);
+            if (fused_into_this) {
+                fused_into_this = false;
+                return;
+            }
+            try {
+                if constexpr (!layers_ok) {
+                    // (the contract's static_assert has reported the broken layer)
+                } else if constexpr (records_previous_mask<i>()) {
+                    // e.g. average pooling after a ReLU whose output is not kept: the pooling
+                    // records the ReLU's mask as it reads it (no pass of its own in settle).
+                    if (!keep_[i - 1] &&
+                        !needs_value_for_backward(std::integral_constant<std::size_t, i - 1>{})) {
+                        std::get<i>(layers_).forward_recording(in, outputs_[i],
+                                                               std::get<i - 1>(saved_));
+                        saved_valid_[i - 1] = true;
+                    } else {
+                        std::get<i>(layers_).forward(in, outputs_[i]);
+                    }
+                } else if constexpr (fuses_next<i>()) {
+                    // e.g. conv + relu in one pass when nobody reads the conv's own output.
+                    if (i + 1 <= last && !needed(i)) {
+                        std::get<i>(layers_).forward_fused(in, outputs_[i + 1],
+                                                           layer_type<i + 1>::fusable);
+                        fused_into_this = true;
+                    } else {
+                        std::get<i>(layers_).forward(in, outputs_[i]);
+                    }
+                } else {
+                    std::get<i>(layers_).forward(in, outputs_[i]);
+                }
+            } catch (const shape_error& e) {
+                throw shape_error("layer '" + names_[i] + "': " + e.what());
+            }
+            if constexpr (i > 0) settle<i - 1>();
+        });
+        return outputs_[last];
+    }
+
+    tensor run_backward(detail::layer_visitor on_layer) {
         if (last_ < 0) throw invalid_argument("backward: no forward pass has been run");
         tensor g;
         // pending_gradient's view of g while on_layer runs (and never after it).
@@ -372,17 +427,6 @@ public:
         return g;
     }
 
-    // Called from on_layer(index) during backward(on_layer): the gradient with respect to the
-    // output of layer index gathered so far from the deeper layers, which the caller may add to
-    // in place (the same as add_gradient with those values, without a tensor of its own, a
-    // copy or a sum); null when no gradient has reached that layer yet, and outside on_layer.
-    tensor* pending_gradient(std::size_t index) {
-        if (!pending_ || index != pending_index_ || pending_->size() == 0) return nullptr;
-        pending_taken_ = true;  // the caller may have added to it
-        return pending_;
-    }
-
-private:
     // Whether layer I can compute itself and the (activation) layer after it in one pass.
     template <std::size_t I> static constexpr bool fuses_next() {
         if constexpr (I + 1 < size)

@@ -96,6 +96,7 @@ class vgg_features : public detail::sequential_of<Layers>::type {
 public:
     using value_type = T;
     static constexpr pooling pooling_mode = P;
+    using network_type = base;  // the sequential network it is (its passes: sequential_passes)
 
     vgg_features() : base(layer_names()) {}
 

@@ -604,12 +604,17 @@ stylize_result stylize_net(std::chrono::steady_clock::time_point start, const st
 // The four pipelines (VGG19 and VGG16, max and average pooling) are most of the compile time of
 // a program that calls stylize (~85% of it in the compiler's back end). A program that links
 // them compiled once elsewhere (the project's own programs: cmake/stylize_net_instances.cpp)
-// defines NST_EXTERN_STYLIZE_NET and does not compile them again.
+// defines NST_EXTERN_STYLIZE_NET and does not compile them again; nor the four networks'
+// forward and reverse passes (sequential_passes), which programs also call directly.
 #define NST_STYLIZE_NET_INSTANCE(prefix, Net)                                                          \
     prefix template stylize_result stylize_net<Net>(                                                    \
         std::chrono::steady_clock::time_point, const std::vector<scale_step>&,                          \
         const std::vector<working_sizes>&, const std::vector<tiling_plan>&, call_weights,               \
-        const nst::image&, const std::vector<nst::image>&, const stylize_options&, const progress_function&);
+        const nst::image&, const std::vector<nst::image>&, const stylize_options&, const progress_function&); \
+    prefix template const Net::network_type::tensor& sequential_passes::forward<Net::network_type>(     \
+        Net::network_type&, const Net::network_type::tensor&, std::size_t);                             \
+    prefix template Net::network_type::tensor sequential_passes::backward<Net::network_type>(          \
+        Net::network_type&, layer_visitor);
 using vgg19_max_net = vgg19<float, pooling::max>;
 using vgg19_average_net = vgg19<float, pooling::average>;
 using vgg16_max_net = vgg16<float, pooling::max>;
