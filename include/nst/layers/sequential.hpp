@@ -77,7 +77,7 @@ template <class L> constexpr bool needs_output_of() {
 class layer_visitor {
 public:
     template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, layer_visitor>>>
-    layer_visitor(F&& f)  // f must outlive the visitor
+    explicit layer_visitor(F&& f)  // f must outlive the visitor
         : callable_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
           call_([](void* c, std::size_t index) { (*static_cast<std::remove_reference_t<F>*>(c))(index); }) {}
     void operator()(std::size_t index) const { call_(callable_, index); }
