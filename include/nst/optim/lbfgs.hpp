@@ -151,13 +151,17 @@ public:
     std::size_t size() const { return count_; }
     void clear() { count_ = 0; }
 
-    // Stores s = x - x_prev, y = g - g_prev unless s'y <= eps * y'y: without positive curvature
-    // the update would make the inverse-Hessian estimate indefinite. Returns whether it stored.
+    // Stores s = x - x_prev, y = g - g_prev unless s'y <= eps |s| |y| (their cosine is not
+    // positive at T's resolution): without positive curvature the update would make the
+    // inverse-Hessian estimate indefinite. The test does not change when the loss is scaled,
+    // as the optimizer's steps do not; s'y <= eps y'y would reject every pair of a loss with
+    // a large enough scale (s'y / y'y is the inverse curvature) and leave steepest descent.
+    // Returns whether it stored.
     bool push(const T* x, const T* x_prev, const T* g, const T* g_prev) {
         // Test first, store after: when the ring is full the slot written is the oldest pair,
         // which must survive a rejected update.
-        const auto [sy, yy] = curvature(x, x_prev, g, g_prev, n_);
-        if (!(sy > std::numeric_limits<T>::epsilon() * yy)) return false;
+        const auto [ss, sy, yy] = curvature(x, x_prev, g, g_prev, n_);
+        if (!(sy > std::numeric_limits<T>::epsilon() * std::sqrt(ss) * std::sqrt(yy))) return false;
 
         const std::size_t slot = (first_ + count_) % capacity_;
         difference(x, x_prev, s_[slot].data(), n_);

@@ -15,7 +15,6 @@
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
-#include <utility>
 #include <vector>
 
 #ifdef _OPENMP
@@ -127,19 +126,19 @@ template <class T> double distance(const T* a, const T* b, std::size_t n) {
     })[0]);
 }
 
-// {s'y, y'y} for s = x - x_prev, y = g - g_prev (each difference rounded to T, as stored)
+// {s's, s'y, y'y} for s = x - x_prev, y = g - g_prev (each difference rounded to T, as stored)
 template <class T>
-std::pair<double, double> curvature(const T* x, const T* x_prev, const T* g, const T* g_prev, std::size_t n) {
-    const auto sums = sum_chunks<2>(n, [=](std::size_t begin, std::size_t end) {
-        double sy = 0.0, yy = 0.0;
+std::array<double, 3> curvature(const T* x, const T* x_prev, const T* g, const T* g_prev, std::size_t n) {
+    return sum_chunks<3>(n, [=](std::size_t begin, std::size_t end) {
+        double ss = 0.0, sy = 0.0, yy = 0.0;
         for (std::size_t i = begin; i < end; ++i) {
             const double s = static_cast<double>(x[i] - x_prev[i]), y = static_cast<double>(g[i] - g_prev[i]);
+            ss += s * s;
             sy += s * y;
             yy += y * y;
         }
-        return std::array<double, 2>{sy, yy};
+        return std::array<double, 3>{ss, sy, yy};
     });
-    return {sums[0], sums[1]};
 }
 
 template <class T> bool all_finite(const T* a, std::size_t n) {
