@@ -46,15 +46,14 @@ TEST_CASE("multiscale_sizes: a sqrt(2) pyramid from >= 128 px up to the size", "
 }
 
 TEST_CASE("split_iterations: same cost as the budget at the last size, more steps where cheap", "[scale_plan]") {
-    // 128 then 256 with 150: a step at 128 px costs (128^2 + 128^2) / (256^2 + 128^2) = 0.4 of one
-    // at 256 px; the coarse tenth (15 steps at 256 px) buys 37 steps there (14.8), the rest, 135.2,
-    // rounds to 135.
-    REQUIRE(nst::relative_step_cost(128, 256) == Approx(0.4));
+    // 128 then 256 with 150: a step at 128 px costs (128^2 + 2 * 128^2) / (256^2 + 2 * 128^2) = 0.5
+    // of one at 256 px; the coarse tenth (15 steps at 256 px) buys 30 steps there, the rest is 135.
+    REQUIRE(nst::relative_step_cost(128, 256) == Approx(0.5));
     REQUIRE(nst::relative_step_cost(256, 256) == 1.0);
     const auto two = nst::split_iterations({128, 256}, 150);
     REQUIRE(two.size() == 2);
     REQUIRE(two[0].size == 128);
-    REQUIRE(two[0].iterations == 37);
+    REQUIRE(two[0].iterations == 30);
     REQUIRE(two[1].size == 256);
     REQUIRE(two[1].iterations == 135);
     REQUIRE(plan_cost(two) == Approx(150).margin(1));
@@ -68,7 +67,7 @@ TEST_CASE("split_iterations: same cost as the budget at the last size, more step
         if (i > 0 && i + 1 < five.size()) REQUIRE(five[i].iterations <= five[i - 1].iterations);
     }
     REQUIRE(five.back().iterations >= 450);
-    REQUIRE(five.front().iterations > five.back().iterations / 5);  // 128 px: 106 steps
+    REQUIRE(five.front().iterations > five.back().iterations / 8);  // 128 px: 75 steps, 512 px: 450
 
     // One size: the whole budget. A zero budget: the last size only, evaluated once.
     const auto one = nst::split_iterations({512}, 300);
@@ -78,8 +77,8 @@ TEST_CASE("split_iterations: same cost as the budget at the last size, more step
     REQUIRE(none.size() == 1);
     REQUIRE(none[0].size == 256);
     REQUIRE(none[0].iterations == 0);
-    // The whole budget caps a scale's steps (20 px costs 0.06 of a step at 512 px: 4.4 / 0.06 = 73).
-    const auto capped = nst::split_iterations({20, 512}, 44);
+    // The whole budget caps a scale's steps (20 px costs 0.008 of a step at 2048 px: 4.4 / 0.008 = 560).
+    const auto capped = nst::split_iterations({20, 2048}, 44);
     REQUIRE(capped[0].iterations == 44);
     // A tiny budget drops the scales it cannot give a step to, never the last.
     const auto tiny = nst::split_iterations({500, 510, 512}, 1);

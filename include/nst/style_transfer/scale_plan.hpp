@@ -53,10 +53,14 @@ inline std::vector<std::size_t> multiscale_sizes(std::size_t size, std::size_t s
 }
 
 /*  Cost of one step at longer side `size` as a share of one at `last`: the pixel count plus a fixed
-    part worth 128 x 128 pixels, as measured here (one thread, 2-core Zen 5: an evaluation at
-    128 px costs 0.38 of one at 256 px, not 0.25): small images keep the cores less busy. */
+    part worth 2 x 128 x 128 pixels: small images keep the cores less busy. Measured: one thread on
+    a 2-core Zen 5, an evaluation at 128 px cost 0.38 of one at 256 px (a fixed part of 128 x 128);
+    two threads on a 2-core Zen 3 (AVX2), 0.50 (nst_eval) to 0.64 (in `nst` runs), and 0.15-0.20
+    of one at 512 px, 0.05 of one at 1024 px (a fixed part of ~2 x 128 x 128). The larger one is
+    kept: spending less than planned below the output size costs little, more makes the run
+    longer than a single-scale one. */
 inline double relative_step_cost(std::size_t size, std::size_t last) {
-    constexpr double fixed = 128.0 * 128.0;
+    constexpr double fixed = 2 * 128.0 * 128.0;
     return (double(size) * double(size) + fixed) / (double(last) * double(last) + fixed);
 }
 
