@@ -12,7 +12,8 @@
 #   - for coarse-to-fine: the time until a row at the output size first has a loss <= the
 #     single-scale run's final loss, and that as a share of the single-scale optimisation time
 #     (the issue's goal: <= 40%); and that reach in evaluations weighted by their size's cost
-#     (reach_cost), which the machine's load does not change.
+#     (reach_cost), which the machine's load does not change;
+#   - for coarse-to-fine: its lead at equal steps at the output size (lead_at_step, see lead below).
 #
 # Usage:  benchmarks/coarse_to_fine.sh [BUILD_DIR]    (default: <repo>/build; builds nst_cli there)
 # Settings (environment variables, defaults in brackets):
@@ -93,12 +94,25 @@ reach_cost() {
     END { if (!found) printf "never" }' "$1"
 }
 
+# lead SINGLE_CSV SCALED_CSV SIZE: how far the coarse-to-fine run is ahead at equal steps at the
+# output size: after k steps there (k = 15, 45, 90, 135), the single-scale iteration that first
+# has a loss <= its loss, minus k ("k:+lead", or "k:never" when the single-scale run never does)
+lead() {
+  awk -F, -v s="$3" 'FNR == 1 { f++; next }
+    f == 1 { loss[$1] = $2; last = $1; next }
+    $8 == s { if (first == "") first = $1; k = $1 - first
+      if (k == 15 || k == 45 || k == 90 || k == 135) {
+        j = -1; for (i = 0; i <= last; i++) if (loss[i] <= $2) { j = i; break }
+        out = out (out == "" ? "" : " ") k ":" (j < 0 ? "never" : sprintf("%+d", j - k)) } }
+    END { print (out == "" ? "-" : out) }' "$1" "$2"
+}
+
 summary=$work/summary.txt
 : >"$summary"
 echo "coarse_to_fine.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" SMALLEST=$SMALLEST MULTISCALE=$MULTISCALE THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\"" | tee -a "$summary"
 bench_stamp | tee -a "$summary"
-printf '%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s\n' size round iters run wall_s user_s sys_s rss_MB \
-  final_loss ratio optim_s reach_s/share evals reach_cost | tee -a "$summary"
+printf '%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s  %s\n' size round iters run wall_s user_s sys_s rss_MB \
+  final_loss ratio optim_s reach_s/share evals reach_cost lead_at_step | tee -a "$summary"
 for k in "${!size_list[@]}"; do
   size=${size_list[k]}
   iters=${iters_list[0]}
@@ -123,7 +137,7 @@ for k in "${!size_list[@]}"; do
     SINGLE_EVALS=$(awk -F, 'NR > 1 { e = $7 } END { print e }' "$work/$single.csv")
     for name in "$single" "$scaled"; do
       t=$work/$name.time
-      reach=- cost=- ratio=-
+      reach=- cost=- ratio=- leads=-
       loss=$(final_loss "$work/$name.csv" "$size")
       if [[ $name == "$scaled" ]]; then
         ratio=$(awk -v a="$loss" -v b="$target" 'BEGIN { printf "%.4f", a / b }')
@@ -131,14 +145,15 @@ for k in "${!size_list[@]}"; do
         if [[ $r == never ]]; then reach=never
         else reach="$r/$(awk -v a="$r" -v b="$single_optim" 'BEGIN { printf "%.0f%%", 100 * a / b }')"; fi
         cost=$(reach_cost "$work/$name.csv" "$size" "$target")
+        leads=$(lead "$work/$single.csv" "$work/$name.csv" "$size")
       fi
       label=single
       [[ $name == "$scaled" ]] && label=${scaled_flags[*]#--}
-      printf '%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s\n' "$size" "$round" "$iters" "$label" \
+      printf '%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s  %s\n' "$size" "$round" "$iters" "$label" \
         "$(wall_seconds "$t")" "$(time_field "$t" "User time")" "$(time_field "$t" "System time")" \
         "$(( $(time_field "$t" "Maximum resident set size") / 1024 ))" \
         "$loss" "$ratio" "$(last_elapsed "$work/$name.csv")" "$reach" \
-        "$(awk -F, 'NR > 1 { e = $7 } END { print e }' "$work/$name.csv")" "$cost" | tee -a "$summary"
+        "$(awk -F, 'NR > 1 { e = $7 } END { print e }' "$work/$name.csv")" "$cost" "$leads" | tee -a "$summary"
     done
   done
 done
