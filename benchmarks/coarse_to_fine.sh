@@ -76,14 +76,6 @@ run() {
     $EXTRA "$@"
 }
 
-# final_loss CSV SIZE: lowest loss at SIZE; last_elapsed CSV; reach_time CSV SIZE LOSS
-final_loss() { awk -F, -v s="$2" 'NR > 1 && $8 == s && (m == "" || $2 < m) { m = $2 } END { printf "%.6g", m }' "$1"; }
-last_elapsed() { awk -F, 'NR > 1 { t = $6 } END { printf "%.1f", t }' "$1"; }
-reach_time() {
-  awk -F, -v s="$2" -v l="$3" 'NR > 1 && $8 == s && $2 <= l { printf "%.1f", $6; found = 1; exit }
-                               END { if (!found) printf "never" }' "$1"
-}
-
 # reach_cost CSV SIZE LOSS: the same reach in load-independent units: objective evaluations until
 # then, each weighted by its size's cost against SIZE ((s^2 + 2 * 128^2) / (SIZE^2 + 2 * 128^2), as
 # scale_plan.hpp's relative_step_cost), as a share of the single-scale run's evaluations (SINGLE_EVALS)

@@ -15,6 +15,9 @@
 #   time_field FILE LABEL           a value from /usr/bin/time -v's output (LABEL: the start of its line)
 #   wall_seconds FILE               its wall clock time (h:mm:ss or m:ss.ss) in seconds
 #   peak_rss_mb FILE                its peak resident set size in MB
+#   final_loss CSV SIZE             from an `nst --log` CSV: the lowest total loss logged at SIZE
+#   last_elapsed CSV                its last row's elapsed_seconds (the optimisation time)
+#   reach_time CSV SIZE LOSS        elapsed_seconds of its first row at SIZE with a loss <= LOSS, or "never"
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -75,3 +78,10 @@ wall_seconds() {
 }
 
 peak_rss_mb() { echo $(( $(time_field "$1" "Maximum resident set size") / 1024 )); }
+
+final_loss() { awk -F, -v s="$2" 'NR > 1 && $8 == s && (m == "" || $2 < m) { m = $2 } END { printf "%.6g", m }' "$1"; }
+last_elapsed() { awk -F, 'NR > 1 { t = $6 } END { printf "%.1f", t }' "$1"; }
+reach_time() {
+  awk -F, -v s="$2" -v l="$3" 'NR > 1 && $8 == s && $2 <= l { printf "%.1f", $6; found = 1; exit }
+                               END { if (!found) printf "never" }' "$1"
+}

@@ -52,6 +52,7 @@ struct command_line {
     std::size_t print_every = 0;  // 0: the progress display's own rhythm
     int bit_depth = 8;
     std::string scales;       // --scales, a comma list of longer sides
+    std::string pyramid_levels = "0";  // --pyramid-levels: auto or a count
     bool size_given = false;  // --size was on the command line (it must then match --scales)
     std::string program = "nst";  // the program recorded in the outputs' parameters
 };
@@ -252,6 +253,10 @@ inline void add_peer_options(CLI::App& app, command_line& c) {
                  "Divide each content/style term's gradient by its L1 norm (neural-style's flag; losses unchanged; "
                  "use with e.g. --content-weight 5 --style-weight 100 --tv-weight 1e-3)");
     app.add_option("--lbfgs-history", o.lbfgs_history, "L-BFGS: correction pairs kept")->capture_default_str();
+    app.add_option("--pyramid-levels", c.pyramid_levels,
+                   "L-BFGS: optimise the image as itself plus N coarser levels (halving): the same loss in fewer "
+                   "steps; auto = down to ~16 px; 0 = the pixels alone")
+        ->capture_default_str();
     app.add_option("--adam-beta1", o.adam_beta1, "Adam: first-moment decay, in [0, 1)")->capture_default_str();
     app.add_option("--adam-beta2", o.adam_beta2, "Adam: second-moment decay, in [0, 1)")->capture_default_str();
     app.add_option("--adam-epsilon", o.adam_epsilon, "Adam: added to the root of the second moment, > 0")
@@ -382,6 +387,14 @@ inline void convert_stylisation_options(command_line& c) {
                : c.colors == "luminance" || o.original_colors ? color_mode::luminance
                                                                : color_mode::style;
     detail::to_scale_options(c);
+    const std::string& n = c.pyramid_levels;
+    if (n == "auto") {
+        o.pyramid_levels.reset();
+    } else {
+        if (n.empty() || n.size() > 2 || n.find_first_not_of("0123456789") != std::string::npos)
+            throw usage_error("--pyramid-levels: '" + n + "' is not auto or a count of levels (0-99)");
+        o.pyramid_levels = std::size_t(std::stoul(n));
+    }
 }
 
 /*  Converts the text options into c.options and checks everything that needs no file (the

@@ -110,6 +110,7 @@ inline std::string parameters_json(const command_line& c, const weights_info& we
          {"optimizer", quote(to_string(o.optimizer))},
          {"learning_rate", number(o.learning_rate)},
          {"lbfgs_history", json::integer(o.lbfgs_history)},
+         {"pyramid_levels", o.pyramid_levels ? json::integer(*o.pyramid_levels) : quote("auto")},
          {"adam_beta1", number(o.adam_beta1)},
          {"adam_beta2", number(o.adam_beta2)},
          {"adam_epsilon", number(o.adam_epsilon)},

@@ -52,6 +52,7 @@
 #include "style_transfer/model_choice.hpp"
 #include "style_transfer/options.hpp"
 #include "style_transfer/original_colors.hpp"
+#include "style_transfer/pyramid_parametrization.hpp"
 #include "style_transfer/region_masks.hpp"
 #include "style_transfer/scale_plan.hpp"
 #include "style_transfer/stylize.hpp"

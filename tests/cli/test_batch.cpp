@@ -369,7 +369,7 @@ TEST_CASE("batch: nst's stylisation flags apply to every job: the output is nst'
     const std::vector<std::string> flags{
         "--weights", nst::test::weights_path(data), "-i", "4", "--threads", "1", "-q", "--scales", "24,40",
         "--no-size-invariant", "--normalize-gradients", "--content-weight", "5", "--style-weight", "100",
-        "--tv-weight", "1e-3", "--lbfgs-history", "3", "--content-layer-weights", "1", "--init-noise", "0.3",
+        "--tv-weight", "1e-3", "--lbfgs-history", "3", "--pyramid-levels", "2", "--content-layer-weights", "1", "--init-noise", "0.3",
         "--seed", "7", "--adam-beta1", "0.8", "--model", "vgg19", "--weights-preprocessing", "caffe",
         "--colors", "luminance", "--bit-depth", "16"};
     std::vector<std::string> nst_args{"-c", a, "-s", s, "-o", dir / "nst.png"};
@@ -393,7 +393,7 @@ TEST_CASE("batch: nst's stylisation flags apply to every job: the output is nst'
     for (const std::string& needle : std::vector<std::string>{
              "\"program\": \"nst-batch\"", "\"content\": \"" + a + "\"", "\"styles\": [\"" + s + "\"]",
           "\"output\": \"" + (dir / "out/a__s.png") + "\"", "\"size\": 40", "\"normalize_gradients\": true",
-          "\"lbfgs_history\": 3", "\"content_layer_weights\": [1]", "\"init_noise\": 0.3", "\"seed\": 7",
+          "\"lbfgs_history\": 3", "\"pyramid_levels\": 2", "\"content_layer_weights\": [1]", "\"init_noise\": 0.3", "\"seed\": 7",
           "\"adam_beta1\": 0.8", "\"model\": \"vgg19\"", "\"weights_preprocessing\": \"caffe\"",
           "\"colors\": \"luminance\"", "\"bit_depth\": 16", "\"content_weight\": 5"}) {
         INFO("looking for " << needle);

@@ -721,6 +721,8 @@ TEST_CASE("cli: bad values of the peers' flags", "[cli][peers]") {
     };
     rejected({"--lbfgs-history", "0"}, {"L-BFGS history"});
     rejected({"--lbfgs-history", "many"}, {"--lbfgs-history"});
+    rejected({"--pyramid-levels", "some"}, {"--pyramid-levels", "'some' is not auto or a count"});
+    rejected({"--pyramid-levels", "-1"}, {"--pyramid-levels", "'-1' is not auto or a count"});
     rejected({"--adam-beta1", "1"}, {"beta1"});
     rejected({"--adam-beta2", "-0.5"}, {"beta2"});
     rejected({"--adam-epsilon", "0"}, {"epsilon"});
@@ -810,7 +812,7 @@ TEST_CASE("cli: a --style folder, --print-every, 16-bit PNG and the parameters i
                                                       (dir / "styles/b_scream.jpg") + "\"]",
           "\"style_blend\": [0.5, 0.5]", "\"path\": \"" + weights + "\"", "\"sha256\": \"", "\"bit_depth\": 16",
           "\"content_layer_weights\": [1]", "\"normalize_gradients\": false", "\"lbfgs_history\": 10",
-          "\"adam_beta2\": 0.999", "\"init_noise\": 0"}) {
+          "\"pyramid_levels\": 0", "\"adam_beta2\": 0.999", "\"init_noise\": 0"}) {
         INFO("looking for " << needle << " in " << params);
         CHECK(params.find(needle) != std::string::npos);
     }

@@ -113,6 +113,36 @@ TEST_CASE("stylize with L-BFGS: style loss falls by 90%, content stays bounded, 
     check_style_transfer(nst::optimizer_kind::lbfgs, 20);
 }
 
+TEST_CASE("stylize on resolution levels: the image returned and shown is the one whose loss is reported",
+          "[stylize][pyramid]") {
+    nst::stylize_options o = small_options(nst::optimizer_kind::lbfgs, 8);
+    o.pyramid_levels.reset();  // automatic: 2 levels at 96 x 72 (48 x 36, 24 x 18)
+    nst::image last_shown;
+    std::vector<double> losses;
+    const auto r = nst::stylize(inputs().content, {inputs().style}, o, [&](const nst::stylize_progress& p) {
+        losses.push_back(p.loss);
+        last_shown = p.current_image();
+    });
+    REQUIRE(r.iterations == 8);
+    REQUIRE(r.loss < 0.5 * losses.front());
+    REQUIRE(r.loss == Approx(losses.back()));  // L-BFGS only accepts lower losses: the last is the best
+    REQUIRE(nst::test::max_abs_diff(last_shown, r.output) == 0.0f);
+
+    // The loss at the returned image, from a run that starts there and takes no step.
+    nst::stylize_options at = o;
+    at.iterations = 0;
+    at.init = nst::init_kind::image;
+    at.init_image = r.output;
+    const double loss_there = nst::stylize(inputs().content, {inputs().style}, at).loss;
+    REQUIRE(loss_there == Approx(r.loss).epsilon(1e-4));
+
+    // The levels reach the optimizer: the same steps on the pixels end at another image.
+    o.pyramid_levels = 0;
+    const auto pixels = nst::stylize(inputs().content, {inputs().style}, o);
+    INFO("levels: loss " << r.loss << ", pixels: " << pixels.loss);
+    REQUIRE(nst::test::max_abs_diff(pixels.output, r.output) > 1.0f);
+}
+
 TEST_CASE("stylize with Adam: style loss falls by 90%, content stays bounded, valid PNG", "[stylize]") {
     check_style_transfer(nst::optimizer_kind::adam, 40);
 }

@@ -13,6 +13,7 @@
 #include "../core/threads.hpp"
 #include "../models/model_kind.hpp"
 #include "options.hpp"
+#include "pyramid_parametrization.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
@@ -113,8 +114,13 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
     double params = 0;
     for (const std::size_t p : Net::parameter_counts()) params += double(p);
     const double image = double(3 * h * w);
-    const double image_copies =
-        (o.optimizer == optimizer_kind::lbfgs ? 2.0 * double(o.lbfgs_history) + 4.0 : 4.0) + 3.0;
+    // L-BFGS's vectors hold the image's resolution levels (< 4/3 of its size) unless
+    // pyramid_levels is 0; the levels' objective keeps an image and its gradient besides.
+    const bool lbfgs = o.optimizer == optimizer_kind::lbfgs;
+    const bool levels = lbfgs && o.pyramid_levels.value_or(automatic_pyramid_levels(h, w)) > 0;
+    const double image_copies = !lbfgs ? 4.0 + 3.0
+                                : levels ? (2.0 * double(o.lbfgs_history) + 4.0) * 4.0 / 3.0 + 2.0 + 3.0
+                                         : 2.0 * double(o.lbfgs_history) + 4.0 + 3.0;
     const int threads = o.threads > 0 ? o.threads : num_threads();
 
     double style_pass = 0;
@@ -135,8 +141,9 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
       - the network's weights (canonical only: kernels pack their layout per call);
       - one evaluation's peak: the outputs the losses read, the compact backward state (1-bit ReLU
         masks; whole ReLU outputs before max pooling) and four transient layer-sized buffers;
-      - the optimizer's copies of the image (L-BFGS: 2 * history + 4, Adam: 4) plus the best
-        image, the current gradient and the start;
+      - the optimizer's copies of the image (L-BFGS: 2 * history + 4, of the image's resolution
+        levels, 4/3 of it, plus the levels' image and gradient; Adam: 4) plus the best image, the
+        current gradient and the start;
       - with style or content masks, the masks at each layer's size, each masked style's own
         Gram targets and the masked loss's transient copies (mask_floats);
       - the style passes (forward only, at their own size), which run before the optimisation;

@@ -40,6 +40,7 @@
 #include "model_choice.hpp"
 #include "options.hpp"
 #include "original_colors.hpp"
+#include "pyramid_parametrization.hpp"
 #include "region_masks.hpp"
 #include "scale_plan.hpp"
 #include "tile_plan.hpp"
@@ -319,10 +320,9 @@ struct scale_context {
 
 // What stylize's callbacks receive for one optimizer state whose value is a loss_value<T>.
 template <class State>
-stylize_progress make_progress(const State& state, double best_loss, const scale_context& at,
-                               const output_image& to_rgb) {
+stylize_progress make_progress(const State& state, const tensor3<float>& current, double best_loss,
+                               const scale_context& at, const output_image& to_rgb) {
     const auto& value = state.value;
-    const tensor3<float>& current = state.x;
     return stylize_progress{at.iterations_before + state.iteration,
                             at.planned_total,
                             double(value.total),
@@ -341,27 +341,42 @@ stylize_progress make_progress(const State& state, double best_loss, const scale
 
 /*  Step 5: runs the chosen optimizer on the objective from x for this scale's steps; after every
     accepted step keeps the best point (its parts come with the optimizer's state: state.value)
-    and calls the callbacks with the progress. */
+    and calls the callbacks with the progress. L-BFGS works on the image's resolution levels
+    (pyramid_parametrization.hpp) unless o.pyramid_levels is 0. */
 template <class Net>
 optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<typename Net::value_type>& x,
                                                 best_point<typename Net::value_type>& best,
                                                 const output_image& to_rgb, const stylize_options& o,
                                                 const scale_context& at, const progress_function& report) {
     using T = typename Net::value_type;
-    auto monitor = [&](const auto& state) {
+    auto accepted = [&](const auto& state, const tensor3<T>& image) {
         const loss_value<T>& value = state.value;
         if (value.total < best.value.total) {
             best.value = value;
-            best.x = state.x;
+            best.x = image;
         }
-        return report(make_progress(state, double(best.value.total), at, to_rgb));
+        return report(make_progress(state, image, double(best.value.total), at, to_rgb));
     };
     if (o.optimizer == optimizer_kind::lbfgs) {
         typename lbfgs<T>::options lo;
         lo.max_iterations = at.iterations;
         lo.history_size = o.lbfgs_history;
         lo.backtracking = o.normalize_gradients;  // the gradient is not the loss's: no Wolfe curvature test
-        return lbfgs<T>(lo).minimize(loss, x, monitor);
+        const std::size_t levels = o.pyramid_levels.value_or(automatic_pyramid_levels(x.shape(1), x.shape(2)));
+        if (levels == 0) {
+            auto monitor = [&](const auto& state) { return accepted(state, state.x); };
+            return lbfgs<T>(lo).minimize(loss, x, monitor);
+        }
+        pyramid_parametrization<T> pyramid(x.shape(0), x.shape(1), x.shape(2), levels);
+        pyramid_objective<objective<Net>, T> on_levels(loss, pyramid, x);
+        tensor1<T> z = pyramid.levels_of(x);
+        auto monitor = [&](const auto& state) {
+            pyramid.to_image(state.x, x);
+            return accepted(state, x);
+        };
+        const auto run = lbfgs<T>(lo).minimize(on_levels, z, monitor);
+        pyramid.to_image(z, x);
+        return run;
     }
     typename adam<T>::options ao;
     ao.max_iterations = at.iterations;
@@ -369,6 +384,7 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
     ao.beta1 = o.adam_beta1;
     ao.beta2 = o.adam_beta2;
     ao.epsilon = o.adam_epsilon;
+    auto monitor = [&](const auto& state) { return accepted(state, state.x); };
     return adam<T>(ao).minimize(loss, x, monitor);
 }
 
