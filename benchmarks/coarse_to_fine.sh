@@ -43,22 +43,7 @@ THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 EXTRA=${EXTRA:-}
 SIDE_BY_SIDE=${SIDE_BY_SIDE:-0}
-read -r -a size_list <<<"$SIZES"
-read -r -a iters_list <<<"$ITERS"
-if (( ${#iters_list[@]} != 1 && ${#iters_list[@]} != ${#size_list[@]} )); then
-  echo "coarse_to_fine.sh: ITERS=\"$ITERS\" needs one number or one per size in SIZES=\"$SIZES\"" >&2; exit 1
-fi
-DATA_DIR=$(bench_data_dir "$build_dir")
-
-weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5
-content=$DATA_DIR/images/tubingen.jpg
-style=$DATA_DIR/images/starry_night.jpg
-bench_require coarse_to_fine.sh "$weights" "$content" "$style"
-bench_build "$build_dir" "$DATA_DIR" nst_cli -j1
-nst=$build_dir/examples/nst
-work=$build_dir/coarse_to_fine
-mkdir -p "$work"
-export OMP_NUM_THREADS=$THREADS
+bench_command1_setup coarse_to_fine.sh "$build_dir" coarse_to_fine
 
 # 512 -> 128,256,512 (SMALLEST 128), 256,512 (SMALLEST 256)
 scales_for() {
@@ -107,8 +92,7 @@ printf '%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s  %s\n' si
   final_loss ratio optim_s reach_s/share evals reach_cost lead_at_step | tee -a "$summary"
 for k in "${!size_list[@]}"; do
   size=${size_list[k]}
-  iters=${iters_list[0]}
-  (( ${#iters_list[@]} > 1 )) && iters=${iters_list[k]}
+  iters=$(bench_iters_at "$k")
   scales=$(scales_for "$size")
   scaled_flags=(--scales "$scales")
   if [[ $MULTISCALE == 1 ]]; then scales=multiscale; scaled_flags=(--multiscale); fi

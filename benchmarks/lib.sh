@@ -15,6 +15,14 @@
 #   time_field FILE LABEL           a value from /usr/bin/time -v's output (LABEL: the start of its line)
 #   wall_seconds FILE               its wall clock time (h:mm:ss or m:ss.ss) in seconds
 #   peak_rss_mb FILE                its peak resident set size in MB
+#   bench_command1_setup SCRIPT BUILD_DIR WORK_NAME
+#                                   for scripts that run README command 1 (tubingen + starry_night)
+#                                   at SIZES with ITERS iterations (one number, or one per size):
+#                                   sets size_list, iters_list (exits 1 when their counts differ),
+#                                   DATA_DIR, weights, content, style, builds nst_cli in BUILD_DIR,
+#                                   sets nst to it and work to BUILD_DIR/WORK_NAME (created), and
+#                                   exports OMP_NUM_THREADS=$THREADS
+#   bench_iters_at K                ITERS for the K-th size (0-based) of SIZES
 #   final_loss CSV SIZE             from an `nst --log` CSV: the lowest total loss logged at SIZE
 #   last_elapsed CSV                its last row's elapsed_seconds (the optimisation time)
 #   reach_time CSV SIZE LOSS        elapsed_seconds of its first row at SIZE with a loss <= LOSS, or "never"
@@ -78,6 +86,27 @@ wall_seconds() {
 }
 
 peak_rss_mb() { echo $(( $(time_field "$1" "Maximum resident set size") / 1024 )); }
+
+bench_command1_setup() {
+  local script=$1 build_dir=$2
+  read -r -a size_list <<<"$SIZES"
+  read -r -a iters_list <<<"$ITERS"
+  if (( ${#iters_list[@]} != 1 && ${#iters_list[@]} != ${#size_list[@]} )); then
+    echo "$script: ITERS=\"$ITERS\" needs one number or one per size in SIZES=\"$SIZES\"" >&2; exit 1
+  fi
+  DATA_DIR=$(bench_data_dir "$build_dir")
+  weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5
+  content=$DATA_DIR/images/tubingen.jpg
+  style=$DATA_DIR/images/starry_night.jpg
+  bench_require "$script" "$weights" "$content" "$style"
+  bench_build "$build_dir" "$DATA_DIR" nst_cli -j1
+  nst=$build_dir/examples/nst
+  work=$build_dir/$3
+  mkdir -p "$work"
+  export OMP_NUM_THREADS=$THREADS
+}
+
+bench_iters_at() { if (( ${#iters_list[@]} > 1 )); then echo "${iters_list[$1]}"; else echo "${iters_list[0]}"; fi; }
 
 final_loss() { awk -F, -v s="$2" 'NR > 1 && $8 == s && (m == "" || $2 < m) { m = $2 } END { printf "%.6g", m }' "$1"; }
 last_elapsed() { awk -F, 'NR > 1 { t = $6 } END { printf "%.1f", t }' "$1"; }

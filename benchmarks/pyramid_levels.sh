@@ -35,22 +35,7 @@ THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 EXTRA=${EXTRA:-}
 SIDE_BY_SIDE=${SIDE_BY_SIDE:-0}
-read -r -a size_list <<<"$SIZES"
-read -r -a iters_list <<<"$ITERS"
-if (( ${#iters_list[@]} != 1 && ${#iters_list[@]} != ${#size_list[@]} )); then
-  echo "pyramid_levels.sh: ITERS=\"$ITERS\" needs one number or one per size in SIZES=\"$SIZES\"" >&2; exit 1
-fi
-DATA_DIR=$(bench_data_dir "$build_dir")
-
-weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5
-content=$DATA_DIR/images/tubingen.jpg
-style=$DATA_DIR/images/starry_night.jpg
-bench_require pyramid_levels.sh "$weights" "$content" "$style"
-bench_build "$build_dir" "$DATA_DIR" nst_cli -j1
-nst=$build_dir/examples/nst
-work=$build_dir/pyramid_levels
-mkdir -p "$work"
-export OMP_NUM_THREADS=$THREADS
+bench_command1_setup pyramid_levels.sh "$build_dir" pyramid_levels
 
 # run NAME SIZE ITERATIONS LEVELS: one timed run, its CSV in $work/NAME.csv, time -v in NAME.time
 run() {
@@ -82,8 +67,7 @@ printf '%-6s %-5s %5s %-12s %8s %8s %7s %8s %12s %7s %10s %14s  %s\n' size round
   rss_MB final_loss ratio reach_step reach_s/share lead_at_step | tee -a "$summary"
 for k in "${!size_list[@]}"; do
   size=${size_list[k]}
-  iters=${iters_list[0]}
-  (( ${#iters_list[@]} > 1 )) && iters=${iters_list[k]}
+  iters=$(bench_iters_at "$k")
   for round in $(seq 1 "$ROUNDS"); do
     pixels=pixels_${size}_r$round levels=levels_${size}_r$round
     echo "size $size, round $round: --pyramid-levels 0 and $LEVELS, $iters iterations each ..." >&2

@@ -5,18 +5,20 @@
 // z_0 has x's size, z_k half of z_(k-1)'s (rounded up), up = bilinear 2x (pixel centres
 // aligned, edges clamped). The loss is the image's; its gradient for the levels is the adjoint,
 // g_k = w^k (up^T)^k g. Why: the end of a run is slow because the image still drifts at every
-// scale (measured: its last steps change coarse octaves as much as fine ones), and a pixel step
-// pushes a pattern spanning many pixels no harder than a one-pixel one. Through the levels a
+// scale (measured at 256 px: of what changes after step 30, 40-60% lies in the octaves below the
+// two finest), and a pixel step pushes a pattern spanning many pixels no harder than a one-pixel
+// one. Through the levels a
 // step along -g moves the image by sum_k w^2k up^k (up^T)^k g: up^k (up^T)^k gains ~4^k on a
 // pattern the level can hold, w^2k takes it back, so each level fine enough to hold a pattern
 // adds one pixel step's push: a pattern 2^k pixels wide gets ~k + 1. The optimum is the same
 // image (the levels only re-express it); the path, and so where a finite run ends, differs.
 //
-// Measured (tubingen + starry_night, default weights, L-BFGS, 150 steps, one thread, automatic
-// levels against 0): 256 px, 4 levels: 1.6% lower final loss, the pixel run's final loss
-// reached at step 115 instead of 148; 512 px, 5 levels: 0.5% lower, reached at step 130 instead
-// of 141. Larger w pushes coarse patterns harder and did worse: w = 1/sqrt(2) (~2^k) ended alike
-// at 256 px but only 0.1% lower at 512 px, w = 1 (~4^k) 1.2% above the pixel run at 256 px.
+// Measured (benchmarks/pyramid_levels.sh, README "Resolution levels": tubingen + starry_night,
+// default weights, L-BFGS, automatic levels against 0): the pixels' final loss reached in 20%
+// fewer steps at 256 px (150 steps), 9% at 512 px, 2% at 1024 px (100 steps); final losses 1.6%,
+// 0.7%, 0.3% lower. Larger w pushes coarse patterns harder and did worse (one thread, 150 steps):
+// w = 1/sqrt(2) (~2^k) ended alike at 256 px but only 0.1% lower at 512 px, w = 1 (~4^k) 1.2%
+// above the pixel run at 256 px.
 #pragma once
 
 #include <algorithm>
