@@ -183,6 +183,10 @@ inline void add_optimisation_options(CLI::App& app, command_line& c) {
         ->check(CLI::IsMember({"lbfgs", "adam"}))
         ->capture_default_str();
     app.add_option("--learning-rate", o.learning_rate, "Adam step size in pixel units (0..255)")->capture_default_str();
+    app.add_option("--pyramid-levels", c.pyramid_levels,
+                   "L-BFGS: optimise the image as itself plus N coarser levels (halving): the same loss in fewer "
+                   "steps; auto = down to ~16 px; 0 = the pixels alone")
+        ->capture_default_str();
     app.add_option("--content-weight", o.content_weight, "alpha: weight of the content loss")->capture_default_str();
     app.add_option("--style-weight", o.style_weight, "beta: weight of the style loss")->capture_default_str();
     app.add_option("--tv-weight", o.tv_weight, "Weight of the total-variation smoothness prior")->capture_default_str();
@@ -253,10 +257,6 @@ inline void add_peer_options(CLI::App& app, command_line& c) {
                  "Divide each content/style term's gradient by its L1 norm (neural-style's flag; losses unchanged; "
                  "use with e.g. --content-weight 5 --style-weight 100 --tv-weight 1e-3)");
     app.add_option("--lbfgs-history", o.lbfgs_history, "L-BFGS: correction pairs kept")->capture_default_str();
-    app.add_option("--pyramid-levels", c.pyramid_levels,
-                   "L-BFGS: optimise the image as itself plus N coarser levels (halving): the same loss in fewer "
-                   "steps; auto = down to ~16 px; 0 = the pixels alone")
-        ->capture_default_str();
     app.add_option("--adam-beta1", o.adam_beta1, "Adam: first-moment decay, in [0, 1)")->capture_default_str();
     app.add_option("--adam-beta2", o.adam_beta2, "Adam: second-moment decay, in [0, 1)")->capture_default_str();
     app.add_option("--adam-epsilon", o.adam_epsilon, "Adam: added to the root of the second moment, > 0")

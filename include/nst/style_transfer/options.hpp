@@ -84,7 +84,7 @@ struct stylize_options {
     // (each half the previous one's size, pyramid_parametrization.hpp): the same loss in fewer
     // steps (README, Performance). Empty: automatic_pyramid_levels (down to ~16 px: 4 at 256 px,
     // 5 at 512 px). 0 (the default) = the pixels alone: with the levels a coarse-to-fine run no
-    // longer ends below a single-scale one (0.5% above at 256 px), which issue 10 asks of it.
+    // longer ends below a single-scale one (0.6% above at 256 px), as its budget promises.
     std::optional<std::size_t> pyramid_levels = 0;
 
     // alpha, beta (alpha/beta = 2e-4, see the file comment) and the TV prior, whose sum is in

@@ -7,11 +7,11 @@
 // g_k = w^k (up^T)^k g. Why: the end of a run is slow because the image still drifts at every
 // scale (measured at 256 px: of what changes after step 30, 40-60% lies in the octaves below the
 // two finest), and a pixel step pushes a pattern spanning many pixels no harder than a one-pixel
-// one. Through the levels a
-// step along -g moves the image by sum_k w^2k up^k (up^T)^k g: up^k (up^T)^k gains ~4^k on a
-// pattern the level can hold, w^2k takes it back, so each level fine enough to hold a pattern
-// adds one pixel step's push: a pattern 2^k pixels wide gets ~k + 1. The optimum is the same
-// image (the levels only re-express it); the path, and so where a finite run ends, differs.
+// one. Through the levels a step along -g moves the image by sum_k w^2k up^k (up^T)^k g:
+// up^k (up^T)^k gains ~4^k on a pattern the level can hold, w^2k takes it back, so each level
+// fine enough to hold a pattern adds one pixel step's push: a pattern 2^k pixels wide gets
+// ~k + 1. The optimum is the same image (the levels only re-express it); the path, and so where
+// a finite run ends, differs.
 //
 // Measured (benchmarks/pyramid_levels.sh, README "Resolution levels": tubingen + starry_night,
 // default weights, L-BFGS, automatic levels against 0): the pixels' final loss reached in 20%
