@@ -13,7 +13,8 @@
 #     single-scale run's final loss, and that as a share of the single-scale optimisation time
 #     (the issue's goal: <= 40%); and that reach in evaluations weighted by their size's cost
 #     (reach_cost), which the machine's load does not change;
-#   - for coarse-to-fine: its lead at equal steps at the output size (lead_at_step, see lead below).
+#   - for coarse-to-fine: its lead at equal steps at the output size (lead_at_step: after 15, 45, 90
+#     and 135 steps there, lib.sh's lead_at_steps).
 #
 # Usage:  benchmarks/coarse_to_fine.sh [BUILD_DIR]    (default: <repo>/build; builds nst_cli there)
 # Settings (environment variables, defaults in brackets):
@@ -71,19 +72,6 @@ reach_cost() {
     END { if (!found) printf "never" }' "$1"
 }
 
-# lead SINGLE_CSV SCALED_CSV SIZE: how far the coarse-to-fine run is ahead at equal steps at the
-# output size: after k steps there (k = 15, 45, 90, 135), the single-scale iteration that first
-# has a loss <= its loss, minus k ("k:+lead", or "k:never" when the single-scale run never does)
-lead() {
-  awk -F, -v s="$3" 'FNR == 1 { f++; next }
-    f == 1 { loss[$1] = $2; last = $1; next }
-    $8 == s { if (first == "") first = $1; k = $1 - first
-      if (k == 15 || k == 45 || k == 90 || k == 135) {
-        j = -1; for (i = 0; i <= last; i++) if (loss[i] <= $2) { j = i; break }
-        out = out (out == "" ? "" : " ") k ":" (j < 0 ? "never" : sprintf("%+d", j - k)) } }
-    END { print (out == "" ? "-" : out) }' "$1" "$2"
-}
-
 summary=$work/summary.txt
 : >"$summary"
 echo "coarse_to_fine.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" SMALLEST=$SMALLEST MULTISCALE=$MULTISCALE THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\"" | tee -a "$summary"
@@ -121,7 +109,7 @@ for k in "${!size_list[@]}"; do
         if [[ $r == never ]]; then reach=never
         else reach="$r/$(awk -v a="$r" -v b="$single_optim" 'BEGIN { printf "%.0f%%", 100 * a / b }')"; fi
         cost=$(reach_cost "$work/$name.csv" "$size" "$target")
-        leads=$(lead "$work/$single.csv" "$work/$name.csv" "$size")
+        leads=$(lead_at_steps "$work/$single.csv" "$work/$name.csv" "$size" "15 45 90 135")
       fi
       label=single
       [[ $name == "$scaled" ]] && label=${scaled_flags[*]#--}

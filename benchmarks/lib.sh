@@ -26,6 +26,11 @@
 #   final_loss CSV SIZE             from an `nst --log` CSV: the lowest total loss logged at SIZE
 #   last_elapsed CSV                its last row's elapsed_seconds (the optimisation time)
 #   reach_time CSV SIZE LOSS        elapsed_seconds of its first row at SIZE with a loss <= LOSS, or "never"
+#   lead_at_steps BASE_CSV CSV SIZE "K..."
+#                                   how far the run of CSV is ahead of the run of BASE_CSV at equal steps:
+#                                   after K of its steps at SIZE (counted from its first row there), the
+#                                   first iteration of BASE_CSV with a loss <= its loss then, minus K;
+#                                   "K:+lead ..." ("K:never" when BASE_CSV never gets there; "-": no K reached)
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -113,4 +118,15 @@ last_elapsed() { awk -F, 'NR > 1 { t = $6 } END { printf "%.1f", t }' "$1"; }
 reach_time() {
   awk -F, -v s="$2" -v l="$3" 'NR > 1 && $8 == s && $2 <= l { printf "%.1f", $6; found = 1; exit }
                                END { if (!found) printf "never" }' "$1"
+}
+
+lead_at_steps() {
+  awk -F, -v s="$3" -v ks="$4" 'BEGIN { n = split(ks, list, " "); for (q = 1; q <= n; q++) at[list[q]] = 1 }
+    FNR == 1 { f++; next }
+    f == 1 { loss[$1] = $2; last = $1; next }
+    $8 == s { if (first == "") first = $1; k = $1 - first
+      if (k in at) {
+        j = -1; for (i = 0; i <= last; i++) if (loss[i] <= $2) { j = i; break }
+        out = out (out == "" ? "" : " ") k ":" (j < 0 ? "never" : sprintf("%+d", j - k)) } }
+    END { print (out == "" ? "-" : out) }' "$1" "$2"
 }

@@ -11,7 +11,7 @@
 #     change; reach_s/share: the time until then, and as a share of the pixel run's optimisation
 #     time (elapsed_seconds of the CSVs: loading the weights and the targets not counted);
 #   - lead_at_step: after k steps (k = ITERS/5, 2/5, 3/5, 4/5 of ITERS), the pixel run's first
-#     step with a loss <= the levels run's, minus k.
+#     step with a loss <= the levels run's, minus k (lib.sh's lead_at_steps).
 #
 # Usage:  benchmarks/pyramid_levels.sh [BUILD_DIR]    (default: <repo>/build; builds nst_cli there)
 # Settings (environment variables, defaults in brackets):
@@ -48,17 +48,6 @@ run() {
 # first_step CSV LOSS: the first iteration with a loss <= LOSS, or "never"
 first_step() { awk -F, -v l="$2" 'NR > 1 && $2 <= l { print $1; found = 1; exit } END { if (!found) print "never" }' "$1"; }
 
-# lead PIXELS_CSV LEVELS_CSV ITERS: after k = ITERS/5 ... 4 ITERS/5 steps of the levels run, the
-# pixel run's first step with a loss <= the levels run's loss then, minus k
-lead() {
-  awk -F, -v n="$3" 'FNR == 1 { f++; next }
-    f == 1 { loss[$1] = $2; last = $1; next }
-    { for (q = 1; q <= 4; q++) if ($1 == int(q * n / 5)) {
-        j = -1; for (i = 0; i <= last; i++) if (loss[i] <= $2) { j = i; break }
-        out = out (out == "" ? "" : " ") $1 ":" (j < 0 ? "never" : sprintf("%+d", j - $1)) } }
-    END { print (out == "" ? "-" : out) }' "$1" "$2"
-}
-
 summary=$work/summary.txt
 : >"$summary"
 echo "pyramid_levels.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" LEVELS=$LEVELS THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\"" | tee -a "$summary"
@@ -93,7 +82,8 @@ for k in "${!size_list[@]}"; do
         r=$(reach_time "$work/$name.csv" "$size" "$target")
         if [[ $r == never ]]; then reach=never
         else reach="$r/$(awk -v a="$r" -v b="$pixels_optim" 'BEGIN { printf "%.0f%%", 100 * a / b }')"; fi
-        leads=$(lead "$work/$pixels.csv" "$work/$name.csv" "$iters")
+        leads=$(lead_at_steps "$work/$pixels.csv" "$work/$name.csv" "$size" \
+          "$((iters / 5)) $((2 * iters / 5)) $((3 * iters / 5)) $((4 * iters / 5))")
       fi
       printf '%-6s %-5s %5s %-12s %8s %8s %7s %8s %12s %7s %10s %14s  %s\n' "$size" "$round" "$iters" "$label" \
         "$(wall_seconds "$t")" "$(time_field "$t" "User time")" "$(time_field "$t" "System time")" \

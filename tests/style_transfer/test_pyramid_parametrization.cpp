@@ -14,12 +14,6 @@ namespace {
 
 using pyramid_d = nst::pyramid_parametrization<double>;
 
-double dot_all(const double* a, const double* b, std::size_t n) {
-    double s = 0;
-    for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
-    return s;
-}
-
 // A smooth non-quadratic loss of an image: sum_i a_i (x_i - t_i)^2 + 0.1 (x_i - t_i)^4 / 4, whose
 // gradient is known in closed form and whose unique minimiser is t.
 struct quartic_loss {
@@ -81,7 +75,8 @@ TEST_CASE("pyramid levels: gradient_to_levels is the adjoint of to_image", "[pyr
         p.to_image(z, x);
         p.gradient_to_levels(g, gz);
         // <P z, g> = <z, P^T g> for every z and g.
-        REQUIRE(dot_all(x.data(), g.data(), x.size()) == Approx(dot_all(z.data(), gz.data(), z.size())).epsilon(1e-12));
+        using nst::optim_detail::dot;
+        REQUIRE(dot(x.data(), g.data(), x.size()) == Approx(dot(z.data(), gz.data(), z.size())).epsilon(1e-12));
     }
 }
 

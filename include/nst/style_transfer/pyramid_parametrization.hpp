@@ -164,7 +164,7 @@ private:
 };
 
 /*  f(x, g_x) seen through the levels: f_z(z, g_z) evaluates f at to_image(z) and returns its
-    value, with g_z its gradient for the levels. image() is the image of the last evaluation. */
+    value, with g_z its gradient for the levels. */
 template <class F, class T> class pyramid_objective {
 public:
     pyramid_objective(F& f, pyramid_parametrization<T>& levels, const tensor3<T>& like)
@@ -177,8 +177,6 @@ public:
         levels_.gradient_to_levels(image_gradient_, gz);
         return value;
     }
-
-    const tensor3<T>& image() const { return image_; }
 
 private:
     F& f_;
