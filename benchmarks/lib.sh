@@ -25,6 +25,7 @@
 #   bench_iters_at K                ITERS for the K-th size (0-based) of SIZES
 #   final_loss CSV SIZE             from an `nst --log` CSV: the lowest total loss logged at SIZE
 #   last_elapsed CSV                its last row's elapsed_seconds (the optimisation time)
+#   seconds_per_evaluation CSV      its last row's elapsed_seconds / evaluations
 #   reach_time CSV SIZE LOSS        elapsed_seconds of its first row at SIZE with a loss <= LOSS, or "never"
 #   lead_at_steps BASE_CSV CSV SIZE "K..."
 #                                   how far the run of CSV is ahead of the run of BASE_CSV at equal steps:
@@ -115,6 +116,7 @@ bench_iters_at() { if (( ${#iters_list[@]} > 1 )); then echo "${iters_list[$1]}"
 
 final_loss() { awk -F, -v s="$2" 'NR > 1 && $8 == s && (m == "" || $2 < m) { m = $2 } END { printf "%.6g", m }' "$1"; }
 last_elapsed() { awk -F, 'NR > 1 { t = $6 } END { printf "%.1f", t }' "$1"; }
+seconds_per_evaluation() { awk -F, 'NR > 1 { t = $6; n = $7 } END { printf "%.3f", t / n }' "$1"; }
 reach_time() {
   awk -F, -v s="$2" -v l="$3" 'NR > 1 && $8 == s && $2 <= l { printf "%.1f", $6; found = 1; exit }
                                END { if (!found) printf "never" }' "$1"

@@ -4,7 +4,8 @@
 # (tubingen.jpg + starry_night.jpg, default weights and layers, L-BFGS) cut to ITERS iterations,
 # once with --pyramid-levels 0 (the pixels) and once with LEVELS, under /usr/bin/time -v,
 # alternating which runs first each round (or side by side: SIDE_BY_SIDE=1). It prints per run wall,
-# user and sys time, peak RSS, the final loss, and for the levels run:
+# user and sys time, peak RSS, the optimisation time per evaluation (s_per_eval: what the levels'
+# own passes and longer L-BFGS vectors add to an evaluation), the final loss, and for the levels run:
 #   - ratio: its final loss / the pixel run's (below 1: the levels end lower);
 #   - reach_step: its first step with a loss <= the pixel run's final loss ("never" if none): the
 #     steps the levels need for what the pixels reach in ITERS, which the machine's load does not
@@ -52,8 +53,8 @@ summary=$work/summary.txt
 : >"$summary"
 echo "pyramid_levels.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" LEVELS=$LEVELS THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\"" | tee -a "$summary"
 bench_stamp | tee -a "$summary"
-printf '%-6s %-5s %5s %-12s %8s %8s %7s %8s %12s %7s %10s %14s  %s\n' size round iters run wall_s user_s sys_s \
-  rss_MB final_loss ratio reach_step reach_s/share lead_at_step | tee -a "$summary"
+printf '%-6s %-5s %5s %-12s %8s %8s %7s %8s %10s %12s %7s %10s %14s  %s\n' size round iters run wall_s user_s sys_s \
+  rss_MB s_per_eval final_loss ratio reach_step reach_s/share lead_at_step | tee -a "$summary"
 for k in "${!size_list[@]}"; do
   size=${size_list[k]}
   iters=$(bench_iters_at "$k")
@@ -85,9 +86,9 @@ for k in "${!size_list[@]}"; do
         leads=$(lead_at_steps "$work/$pixels.csv" "$work/$name.csv" "$size" \
           "$((iters / 5)) $((2 * iters / 5)) $((3 * iters / 5)) $((4 * iters / 5))")
       fi
-      printf '%-6s %-5s %5s %-12s %8s %8s %7s %8s %12s %7s %10s %14s  %s\n' "$size" "$round" "$iters" "$label" \
+      printf '%-6s %-5s %5s %-12s %8s %8s %7s %8s %10s %12s %7s %10s %14s  %s\n' "$size" "$round" "$iters" "$label" \
         "$(wall_seconds "$t")" "$(time_field "$t" "User time")" "$(time_field "$t" "System time")" \
-        "$(peak_rss_mb "$t")" "$loss" "$ratio" "$step" "$reach" "$leads" | tee -a "$summary"
+        "$(peak_rss_mb "$t")" "$(seconds_per_evaluation "$work/$name.csv")" "$loss" "$ratio" "$step" "$reach" "$leads" | tee -a "$summary"
     done
   done
 done

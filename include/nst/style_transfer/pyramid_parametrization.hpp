@@ -28,6 +28,7 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/tensor.hpp"
+#include "../core/threads.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
@@ -43,19 +44,28 @@ inline std::size_t automatic_pyramid_levels(std::size_t h, std::size_t w) {
 namespace detail {
 
 // Bilinear 2x along one axis, from `coarse` samples to `fine` (pixel centres aligned, clamped at
-// the edges): fine[i] = (1 - a[i]) coarse[lo[i]] + a[i] coarse[hi[i]].
+// the edges): fine[i] = (1 - a[i]) coarse[lo[i]] + a[i] coarse[hi[i]]. The fine samples made
+// from coarse sample c are first[c] .. end[c] - 1 (lo and hi never decrease with i): the
+// adjoint gathers them per coarse sample, so coarse samples can be filled in parallel.
 struct bilinear_axis {
-    std::vector<std::size_t> lo, hi;
+    std::vector<std::size_t> lo, hi, first, end;
     std::vector<float> a;
 
-    bilinear_axis(std::size_t coarse, std::size_t fine) : lo(fine), hi(fine), a(fine) {
+    bilinear_axis(std::size_t coarse, std::size_t fine) : lo(fine), hi(fine), first(coarse, fine), end(coarse, 0), a(fine) {
         const double last = double(coarse - 1);
         for (std::size_t i = 0; i < fine; ++i) {
             const double pos = std::clamp((double(i) + 0.5) * double(coarse) / double(fine) - 0.5, 0.0, last);
             lo[i] = std::size_t(pos);
             hi[i] = std::min(lo[i] + 1, coarse - 1);
             a[i] = float(pos - double(lo[i]));
+            for (const std::size_t c : {lo[i], hi[i]}) first[c] = std::min(first[c], i), end[c] = i + 1;
         }
+    }
+
+    // The share of fine sample i that came from coarse sample c, in T's precision.
+    template <class T> T share(std::size_t i, std::size_t c) const {
+        const T w = a[i];
+        return (lo[i] == c ? 1 - w : T(0)) + (hi[i] == c ? w : T(0));
     }
 };
 
@@ -78,7 +88,7 @@ public:
             total += c * hk * wk;
         }
         size_ = total;
-        fine_.resize(h * w), coarse_.resize(h * w);
+        fine_.resize(h * w), coarse_.resize(h * w), across_.resize(h * ((w + 1) / 2));
     }
 
     std::size_t levels() const { return heights_.size() - 1; }  // coarser than the image
@@ -91,30 +101,68 @@ public:
         return z;
     }
 
-    // x = sum_k w^k up^k(z_k), coarsest first: acc = up(acc) + w^k z_k.
+    // x = sum_k w^k up^k(z_k), coarsest first: acc = up(acc) + w^k z_k, a level's rows shared
+    // among the threads (each thread swaps its own copies of the two buffer pointers alike).
     void to_image(const tensor1<T>& z, tensor3<T>& x) {
         const std::size_t top = levels();
+#pragma omp parallel num_threads(num_threads())
         for (std::size_t ch = 0; ch < c_; ++ch) {
-            std::fill_n(coarse_.begin(), area(top), T(0));
+            T *acc = coarse_.data(), *next = fine_.data();
             for (std::size_t k = top + 1; k-- > 0;) {
-                if (k < top) up(k + 1, coarse_.data(), fine_.data()), coarse_.swap(fine_);
                 const T* zk = z.data() + offsets_[k] + ch * area(k);
                 const T wk = weight(k);
-                for (std::size_t i = 0; i < area(k); ++i) coarse_[i] += wk * zk[i];
+                T* out = k == 0 ? x.data() + ch * area(0) : next;
+#pragma omp for schedule(static)
+                for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(heights_[k]); ++i) {
+                    const std::size_t row = std::size_t(i) * widths_[k];
+                    if (k == top)
+                        for (std::size_t j = 0; j < widths_[k]; ++j) out[row + j] = wk * zk[row + j];
+                    else
+                        up_row(k + 1, acc, std::size_t(i), zk + row, wk, out + row);
+                }
+                std::swap(acc, next);
             }
-            std::copy_n(coarse_.begin(), area(0), x.data() + ch * area(0));
         }
     }
 
-    // The adjoint of to_image: g_k = w^k (up^T)^k g_x.
+    // The adjoint of to_image: g_k = w^k (up^T)^k g_x, each level from the one finer: its rows
+    // first spread back along x (per fine row), then gathered along y (per coarse row).
     void gradient_to_levels(const tensor3<T>& gx, tensor1<T>& gz) {
+#pragma omp parallel num_threads(num_threads())
         for (std::size_t ch = 0; ch < c_; ++ch) {
-            std::copy_n(gx.data() + ch * area(0), area(0), fine_.begin());
-            for (std::size_t k = 0; k <= levels(); ++k) {
-                if (k > 0) up_adjoint(k, fine_.data(), coarse_.data()), fine_.swap(coarse_);
+            const T* fine = gx.data() + ch * area(0);
+            T *out = coarse_.data(), *spare = fine_.data();
+            T* g0 = gz.data() + ch * area(0);
+#pragma omp for schedule(static)
+            for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(area(0)); ++i) g0[i] = fine[i];
+            for (std::size_t k = 1; k <= levels(); ++k) {
+                const detail::bilinear_axis &r = rows_[k - 1], &c = cols_[k - 1];
+                const std::size_t wc = widths_[k], wf = widths_[k - 1];
+#pragma omp for schedule(static)
+                for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(heights_[k - 1]); ++i) {
+                    T* across = across_.data() + std::size_t(i) * wc;
+                    std::fill_n(across, wc, T(0));
+                    const T* g = fine + std::size_t(i) * wf;
+                    for (std::size_t j = 0; j < wf; ++j) {
+                        const T b = c.a[j];
+                        across[c.lo[j]] += (1 - b) * g[j], across[c.hi[j]] += b * g[j];
+                    }
+                }
                 T* gk = gz.data() + offsets_[k] + ch * area(k);
                 const T wk = weight(k);
-                for (std::size_t i = 0; i < area(k); ++i) gk[i] = wk * fine_[i];
+#pragma omp for schedule(static)
+                for (std::ptrdiff_t ci = 0; ci < std::ptrdiff_t(heights_[k]); ++ci) {
+                    T* row = out + std::size_t(ci) * wc;
+                    std::fill_n(row, wc, T(0));
+                    for (std::size_t i = r.first[std::size_t(ci)]; i < r.end[std::size_t(ci)]; ++i) {
+                        const T share = r.template share<T>(i, std::size_t(ci));
+                        const T* across = across_.data() + i * wc;
+                        for (std::size_t j = 0; j < wc; ++j) row[j] += share * across[j];
+                    }
+                    for (std::size_t j = 0; j < wc; ++j) gk[std::size_t(ci) * wc + j] = wk * row[j];
+                }
+                fine = out;
+                std::swap(out, spare);
             }
         }
     }
@@ -123,37 +171,17 @@ private:
     std::size_t area(std::size_t k) const { return heights_[k] * widths_[k]; }
     static T weight(std::size_t k) { return T(std::ldexp(1.0, -int(k))); }  // w^k, w = 1/2
 
-    // Level k (coarse, in) to level k-1's size (out).
-    void up(std::size_t k, const T* in, T* out) const {
+    // Row i of level k-1: out = up(level k in) + wk * z (both rows of level k-1's width).
+    void up_row(std::size_t k, const T* in, std::size_t i, const T* z, T wk, T* out) const {
         const detail::bilinear_axis &r = rows_[k - 1], &c = cols_[k - 1];
-        const std::size_t wc = widths_[k], hf = heights_[k - 1], wf = widths_[k - 1];
-        for (std::size_t i = 0; i < hf; ++i) {
-            const T *top = in + r.lo[i] * wc, *bottom = in + r.hi[i] * wc;
-            const T a = r.a[i];
-            for (std::size_t j = 0; j < wf; ++j) {
-                const T b = c.a[j];
-                const T upper = top[c.lo[j]] + b * (top[c.hi[j]] - top[c.lo[j]]);
-                const T lower = bottom[c.lo[j]] + b * (bottom[c.hi[j]] - bottom[c.lo[j]]);
-                out[i * wf + j] = upper + a * (lower - upper);
-            }
-        }
-    }
-
-    // up's transpose: level k-1's size (in) to level k (out), each fine value spread back over
-    // the four coarse ones it was interpolated from.
-    void up_adjoint(std::size_t k, const T* in, T* out) const {
-        const detail::bilinear_axis &r = rows_[k - 1], &c = cols_[k - 1];
-        const std::size_t wc = widths_[k], hf = heights_[k - 1], wf = widths_[k - 1];
-        std::fill_n(out, area(k), T(0));
-        for (std::size_t i = 0; i < hf; ++i) {
-            T *top = out + r.lo[i] * wc, *bottom = out + r.hi[i] * wc;
-            const T a = r.a[i];
-            for (std::size_t j = 0; j < wf; ++j) {
-                const T b = c.a[j], g = in[i * wf + j];
-                const T upper = (1 - a) * g, lower = a * g;
-                top[c.lo[j]] += (1 - b) * upper, top[c.hi[j]] += b * upper;
-                bottom[c.lo[j]] += (1 - b) * lower, bottom[c.hi[j]] += b * lower;
-            }
+        const std::size_t wc = widths_[k];
+        const T *top = in + r.lo[i] * wc, *bottom = in + r.hi[i] * wc;
+        const T a = r.a[i];
+        for (std::size_t j = 0; j < widths_[k - 1]; ++j) {
+            const T b = c.a[j];
+            const T upper = top[c.lo[j]] + b * (top[c.hi[j]] - top[c.lo[j]]);
+            const T lower = bottom[c.lo[j]] + b * (bottom[c.hi[j]] - bottom[c.lo[j]]);
+            out[j] = upper + a * (lower - upper) + wk * z[j];
         }
     }
 
@@ -161,6 +189,7 @@ private:
     std::vector<std::size_t> heights_, widths_, offsets_;
     std::vector<detail::bilinear_axis> rows_, cols_;  // [k - 1]: level k -> k - 1
     std::vector<T> fine_, coarse_;                    // one channel of one level, reused
+    std::vector<T> across_;                           // the adjoint's rows spread back along x
 };
 
 /*  f(x, g_x) seen through the levels: f_z(z, g_z) evaluates f at to_image(z) and returns its
