@@ -76,7 +76,9 @@ summary=$work/summary.txt
 : >"$summary"
 echo "coarse_to_fine.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" SMALLEST=$SMALLEST MULTISCALE=$MULTISCALE THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\"" | tee -a "$summary"
 bench_stamp | tee -a "$summary"
-printf '%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s  %s\n' size round iters run wall_s user_s sys_s rss_MB \
+# One row of the table (the header uses it too, so the columns line up).
+row_format='%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s  %s\n'
+printf "$row_format" size round iters run wall_s user_s sys_s rss_MB \
   final_loss ratio optim_s reach_s/share evals reach_cost lead_at_step | tee -a "$summary"
 for k in "${!size_list[@]}"; do
   size=${size_list[k]}
@@ -113,7 +115,7 @@ for k in "${!size_list[@]}"; do
       fi
       label=single
       [[ $name == "$scaled" ]] && label=${scaled_flags[*]#--}
-      printf '%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s  %s\n' "$size" "$round" "$iters" "$label" \
+      printf "$row_format" "$size" "$round" "$iters" "$label" \
         "$(wall_seconds "$t")" "$(time_field "$t" "User time")" "$(time_field "$t" "System time")" \
         "$(( $(time_field "$t" "Maximum resident set size") / 1024 ))" \
         "$loss" "$ratio" "$(last_elapsed "$work/$name.csv")" "$reach" \

@@ -53,7 +53,9 @@ summary=$work/summary.txt
 : >"$summary"
 echo "pyramid_levels.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" LEVELS=$LEVELS THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\"" | tee -a "$summary"
 bench_stamp | tee -a "$summary"
-printf '%-6s %-5s %5s %-12s %8s %8s %7s %8s %10s %12s %7s %10s %14s  %s\n' size round iters run wall_s user_s sys_s \
+# One row of the table (the header uses it too, so the columns line up).
+row_format='%-6s %-5s %5s %-12s %8s %8s %7s %8s %10s %12s %7s %10s %14s  %s\n'
+printf "$row_format" size round iters run wall_s user_s sys_s \
   rss_MB s_per_eval final_loss ratio reach_step reach_s/share lead_at_step | tee -a "$summary"
 for k in "${!size_list[@]}"; do
   size=${size_list[k]}
@@ -86,7 +88,7 @@ for k in "${!size_list[@]}"; do
         leads=$(lead_at_steps "$work/$pixels.csv" "$work/$name.csv" "$size" \
           "$((iters / 5)) $((2 * iters / 5)) $((3 * iters / 5)) $((4 * iters / 5))")
       fi
-      printf '%-6s %-5s %5s %-12s %8s %8s %7s %8s %10s %12s %7s %10s %14s  %s\n' "$size" "$round" "$iters" "$label" \
+      printf "$row_format" "$size" "$round" "$iters" "$label" \
         "$(wall_seconds "$t")" "$(time_field "$t" "User time")" "$(time_field "$t" "System time")" \
         "$(peak_rss_mb "$t")" "$(seconds_per_evaluation "$work/$name.csv")" "$loss" "$ratio" "$step" "$reach" "$leads" | tee -a "$summary"
     done

@@ -155,7 +155,7 @@ public:
                     T* row = out + std::size_t(ci) * wc;
                     std::fill_n(row, wc, T(0));
                     for (std::size_t i = r.first[std::size_t(ci)]; i < r.end[std::size_t(ci)]; ++i) {
-                        const T share = r.template share<T>(i, std::size_t(ci));
+                        const T share = r.share<T>(i, std::size_t(ci));
                         const T* across = across_.data() + i * wc;
                         for (std::size_t j = 0; j < wc; ++j) row[j] += share * across[j];
                     }
