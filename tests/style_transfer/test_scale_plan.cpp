@@ -102,6 +102,32 @@ TEST_CASE("plan_scales follows scales, multiscale or size, planned_iterations su
     REQUIRE(nst::plan_scales(o).size() == 5);
 }
 
+TEST_CASE("coarse_share: a random start gives the scales below a larger share of the cost", "[scale_plan]") {
+    nst::stylize_options o;
+    o.scales = {128, 256, 512};
+    o.iterations = 150;
+    REQUIRE(nst::coarse_share(o) == Approx(0.1));
+    const auto from_content = nst::plan_scales(o);
+    o.init = nst::init_kind::random;
+    REQUIRE(nst::coarse_share(o) == Approx(0.25));
+    const auto from_noise = nst::plan_scales(o);
+    // The same cost at the output size, more of it below: 45 -> 112 steps at 128 px, 135 -> 113 at 512.
+    REQUIRE(plan_cost(from_content) == Approx(150).margin(1));
+    REQUIRE(plan_cost(from_noise) == Approx(150).margin(1));
+    REQUIRE(from_noise.size() == 3);
+    REQUIRE(from_noise[0].iterations > 2 * from_content[0].iterations);
+    REQUIRE(from_noise[1].iterations > 2 * from_content[1].iterations);
+    REQUIRE(from_noise[2].iterations < from_content[2].iterations);
+    REQUIRE(from_noise[2].iterations == Approx(0.75 * 150).margin(1));
+    // A start blended with noise lies between; an init image is a layout, like the content.
+    o.init = nst::init_kind::content;
+    o.init_noise = 0.5;
+    REQUIRE(nst::coarse_share(o) == Approx(0.175));
+    o.init = nst::init_kind::image;
+    o.init_noise = 0;
+    REQUIRE(nst::coarse_share(o) == Approx(0.1));
+}
+
 TEST_CASE("requested_scales keeps the scales the budget leaves out", "[scale_plan]") {
     nst::stylize_options o;
     o.size = 256;

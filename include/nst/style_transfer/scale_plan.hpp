@@ -3,8 +3,8 @@
 //
 // The budget `iterations` keeps its single-scale meaning: the plan costs about as much as that
 // many steps at the output size (relative_step_cost). The scales below the output share a tenth
-// of that cost equally, so each gets more steps the cheaper it is (never more than the whole
-// budget), and the output size gets the rest. Large-scale structure forms in the cheap steps; the
+// of that cost (a quarter from a random start: coarse_share) equally, so each gets more steps the
+// cheaper it is (never more than the whole budget), and the output size gets the rest. Large-scale structure forms in the cheap steps; the
 // output size, where the loss is measured, keeps most of the budget: measured at 128 -> 256 px
 // with 150 steps (tubingen + starry_night), a third of the cost spent below ended above the
 // single-scale loss, a tenth below it.
@@ -64,15 +64,31 @@ inline double relative_step_cost(std::size_t size, std::size_t last) {
     return (double(size) * double(size) + fixed) / (double(last) * double(last) + fixed);
 }
 
-/*  Splits `budget` steps over ascending sizes (see the file comment).
-    requires: sizes non-empty and ascending, every size >= 1.
+/*  The share of the budget's cost that the scales below the output size get together: a tenth
+    when the start already holds the photo's layout (init content or image), a quarter from white
+    noise (init random), where the layout has yet to form and forms far more cheaply at low
+    resolution; a start blended with noise (init_noise) in proportion. From noise, measured with
+    benchmarks/coarse_to_fine.sh (tubingen + starry_night, L-BFGS, 150 steps, 2-core Zen 5): a
+    quarter ended at 0.903x the single-scale loss at 512 px and reached it at 60% of its cost,
+    against 0.936x and 73% with a tenth; 256 px 0.959x (80%) against 0.985x (96%); 1024 px (100
+    steps) 0.79x with either, reached at 46-52%; two fifths or more no better. From the content a
+    third ended above the single-scale loss, a tenth below (see the file comment). */
+inline double coarse_share(const stylize_options& o) {
+    constexpr double from_layout = 0.1, from_noise = 0.25;
+    const double noise = o.init == init_kind::random ? 1.0 : o.init_noise;
+    return from_layout + (from_noise - from_layout) * noise;
+}
+
+/*  Splits `budget` steps over ascending sizes, the scales below the last getting `coarse` of the
+    cost (see the file comment).
+    requires: sizes non-empty and ascending, every size >= 1; 0 <= coarse < 1.
     ensures:  one step per size with a positive count, plus always the last size (which may get
               0 steps only when budget is 0); the sum over steps of iterations *
               relative_step_cost(size, last) is budget within rounding; no step gets more than
               budget iterations. */
-inline std::vector<scale_step> split_iterations(const std::vector<std::size_t>& sizes, std::size_t budget) {
-    constexpr double coarse_share = 0.1;  // of the cost, for all scales below the last
-    const double each = sizes.size() > 1 ? coarse_share * double(budget) / double(sizes.size() - 1) : 0.0;
+inline std::vector<scale_step> split_iterations(const std::vector<std::size_t>& sizes, std::size_t budget,
+                                                double coarse = 0.1) {
+    const double each = sizes.size() > 1 ? coarse * double(budget) / double(sizes.size() - 1) : 0.0;
     std::vector<scale_step> plan;
     double spent = 0;  // in steps at the last size
     for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
@@ -95,10 +111,11 @@ inline std::vector<std::size_t> requested_scales(const stylize_options& o) {
     return !o.scales.empty() ? o.scales : o.multiscale ? multiscale_sizes(o.size) : std::vector<std::size_t>{o.size};
 }
 
-/*  The plan of a run: requested_scales with options.iterations split over them.
+/*  The plan of a run: requested_scales with options.iterations split over them (coarse_share of
+    the cost below the last).
     requires: validate_options(o, ...) accepted o. */
 inline std::vector<scale_step> plan_scales(const stylize_options& o) {
-    return split_iterations(requested_scales(o), o.iterations);
+    return split_iterations(requested_scales(o), o.iterations, coarse_share(o));
 }
 
 // Optimizer steps over the whole plan (what a progress display counts to).
