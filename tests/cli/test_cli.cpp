@@ -861,26 +861,35 @@ double best_loss_at(const std::vector<log_row>& rows, std::size_t size) {
     return best;
 }
 
-}  // namespace
-
-TEST_CASE("cli: --scales 128,256 logs both sizes and ends at or below the single-scale loss", "[cli][data][scales]") {
-    const std::string data = nst::test::require_shared_data();
-    temp_folder dir;
-    const std::vector<std::string> base{"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
-                                        "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-q",
-                                        "--size", "256", "--iterations", "150"};
+// The --log rows of README command 1's images and weights with `flags`, run once single-scale
+// (single.csv in dir) and once with --scales `scales` (scaled.csv, output scaled.png); both must
+// exit 0.
+struct scale_comparison {
+    std::vector<log_row> single, scaled;
+};
+scale_comparison compare_with_single_scale(const std::string& data, const temp_folder& dir,
+                                           const std::vector<std::string>& flags, const std::string& scales) {
+    std::vector<std::string> base{"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                  "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-q"};
+    base.insert(base.end(), flags.begin(), flags.end());
     auto single_args = base, scaled_args = base;
     single_args.insert(single_args.end(), {"-o", dir / "single.png", "--log", dir / "single.csv"});
-    scaled_args.insert(scaled_args.end(),
-                       {"--scales", "128,256", "-o", dir / "scaled.png", "--log", dir / "scaled.csv"});
+    scaled_args.insert(scaled_args.end(), {"--scales", scales, "-o", dir / "scaled.png", "--log", dir / "scaled.csv"});
     const auto single = run_nst(dir, single_args);
     INFO("single-scale stderr: " << single.err);
     REQUIRE(single.code == 0);
     const auto scaled = run_nst(dir, scaled_args);
     INFO("coarse-to-fine stderr: " << scaled.err);
     REQUIRE(scaled.code == 0);
+    return {read_log(dir / "single.csv"), read_log(dir / "scaled.csv")};
+}
 
-    const std::vector<log_row> one = read_log(dir / "single.csv"), two = read_log(dir / "scaled.csv");
+}  // namespace
+
+TEST_CASE("cli: --scales 128,256 logs both sizes and ends at or below the single-scale loss", "[cli][data][scales]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const auto [one, two] = compare_with_single_scale(data, dir, {"--size", "256", "--iterations", "150"}, "128,256");
     REQUIRE(one.size() == 151);
     for (const auto& row : one) REQUIRE(row.size == 256);
     // 128 px first, then 256 px: every row at one of them, in that order, both present.
@@ -901,21 +910,9 @@ TEST_CASE("cli: --scales 128,256 logs both sizes and ends at or below the single
 TEST_CASE("cli: from noise, --scales 96,192 ends clearly below the single-scale loss", "[cli][data][scales]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
-    const std::vector<std::string> base{"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
-                                        "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-q",
-                                        "--init", "random", "--size", "192", "--iterations", "100"};
-    auto single_args = base, scaled_args = base;
-    single_args.insert(single_args.end(), {"-o", dir / "single.png", "--log", dir / "single.csv"});
-    scaled_args.insert(scaled_args.end(), {"--scales", "96,192", "-o", dir / "scaled.png", "--log", dir / "scaled.csv"});
-    const auto single = run_nst(dir, single_args);
-    INFO("single-scale stderr: " << single.err);
-    REQUIRE(single.code == 0);
-    const auto scaled = run_nst(dir, scaled_args);
-    INFO("coarse-to-fine stderr: " << scaled.err);
-    REQUIRE(scaled.code == 0);
-
-    const double single_best = best_loss_at(read_log(dir / "single.csv"), 192);
-    const double scaled_best = best_loss_at(read_log(dir / "scaled.csv"), 192);
+    const auto [single, scaled] =
+        compare_with_single_scale(data, dir, {"--init", "random", "--size", "192", "--iterations", "100"}, "96,192");
+    const double single_best = best_loss_at(single, 192), scaled_best = best_loss_at(scaled, 192);
     INFO("final-size loss: single-scale " << single_best << ", coarse-to-fine " << scaled_best);
     REQUIRE(scaled_best <= 0.98 * single_best);
 }
