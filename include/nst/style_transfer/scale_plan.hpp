@@ -65,6 +65,10 @@ inline double relative_step_cost(std::size_t size, std::size_t last) {
     return (double(size) * double(size) + fixed) / (double(last) * double(last) + fixed);
 }
 
+// The share of the cost below the output size from a start that holds the photo's layout: the
+// plan's default (coarse_share, split_iterations).
+inline constexpr double layout_coarse_share = 0.1;
+
 /*  The share of the budget's cost that the scales below the output size get together: a tenth
     when the start already holds the photo's layout (init content or image), a quarter from white
     noise (init random), where the layout has yet to form and forms far more cheaply at low
@@ -72,12 +76,13 @@ inline double relative_step_cost(std::size_t size, std::size_t last) {
     benchmarks/coarse_to_fine.sh (tubingen + starry_night, L-BFGS, 150 steps, 2-core Zen 5): a
     quarter ended at 0.903x the single-scale loss at 512 px and reached it at 60% of its cost,
     against 0.936x and 73% with a tenth; 256 px 0.959x (80%) against 0.985x (96%); 1024 px (100
-    steps) 0.79x with either, reached at 46-52%; two fifths or more no better. From the content a
-    third ended above the single-scale loss, a tenth below (see the file comment). */
+    steps) 0.79x. With a throwaway switch of the share, same inputs: 1024 px 0.80x with a tenth,
+    two fifths or more no better anywhere. From the content a third ended above the single-scale
+    loss, a tenth below (see the file comment). */
 inline double coarse_share(const stylize_options& o) {
-    constexpr double from_layout = 0.1, from_noise = 0.25;
+    constexpr double from_noise = 0.25;
     const double noise = o.init == init_kind::random ? 1.0 : o.init_noise;
-    return from_layout + (from_noise - from_layout) * noise;
+    return layout_coarse_share + (from_noise - layout_coarse_share) * noise;
 }
 
 /*  Splits `budget` steps over ascending sizes, the scales below the last getting `coarse` of the
@@ -88,7 +93,7 @@ inline double coarse_share(const stylize_options& o) {
               relative_step_cost(size, last) is budget within rounding; no step gets more than
               budget iterations. */
 inline std::vector<scale_step> split_iterations(const std::vector<std::size_t>& sizes, std::size_t budget,
-                                                double coarse = 0.1) {
+                                                double coarse = layout_coarse_share) {
     const double each = sizes.size() > 1 ? coarse * double(budget) / double(sizes.size() - 1) : 0.0;
     std::vector<scale_step> plan;
     double spent = 0;  // in steps at the last size
