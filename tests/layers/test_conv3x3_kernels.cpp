@@ -42,15 +42,17 @@ std::vector<float> reference(const conv_case& c, bool adjoint, bool relu) {
     return y;
 }
 
-// Fast path; rows and channel_block of 0 choose the automatic blocking.
+// Fast path; rows, channel_block and outputs_per_task of 0 choose the automatic blocking.
 std::vector<float> fast(const conv_case& c, bool adjoint, bool relu, std::size_t rows = 0,
-                        std::size_t channel_block = 0, int threads = num_threads()) {
+                        std::size_t channel_block = 0, int threads = num_threads(),
+                        std::size_t outputs_per_task = 0) {
     std::vector<float> packed(adjoint ? detail::conv3x3_implicit_packed_size(c.c_out, c.c_in)
                                       : detail::conv3x3_implicit_packed_size(c.c_in, c.c_out));
     detail::conv3x3_implicit_pack(c.weights.data(), c.c_in, c.c_out, adjoint, packed.data());
     const std::size_t in = adjoint ? c.c_out : c.c_in, out = adjoint ? c.c_in : c.c_out;
     std::vector<float> y(out * c.h * c.w);
-    const detail::conv3x3_implicit_plan plan(in, out, c.h, c.w, threads, rows, channel_block);
+    const detail::conv3x3_implicit_plan plan(in, out, c.h, c.w, threads, rows, channel_block,
+                                             outputs_per_task);
     detail::conv3x3_implicit(adjoint ? c.dy.data() : c.x.data(), in, c.h, c.w, packed.data(),
                              adjoint ? nullptr : c.bias.data(), relu, y.data(), out, plan);
     return y;
@@ -99,14 +101,14 @@ void require_winograd_agrees(const conv_case& c, std::size_t tiles_per_block = 0
 }
 
 void require_paths_agree(const conv_case& c, std::size_t rows = 0, std::size_t channel_block = 0,
-                         int threads = num_threads()) {
-    CAPTURE(c.c_in, c.c_out, c.h, c.w, rows, channel_block, threads);
+                         int threads = num_threads(), std::size_t outputs_per_task = 0) {
+    CAPTURE(c.c_in, c.c_out, c.h, c.w, rows, channel_block, threads, outputs_per_task);
     for (bool relu : {false, true}) {
         CAPTURE(relu);
-        REQUIRE(relative_difference(fast(c, false, relu, rows, channel_block, threads),
+        REQUIRE(relative_difference(fast(c, false, relu, rows, channel_block, threads, outputs_per_task),
                                     reference(c, false, relu)) < path_tolerance);
     }
-    REQUIRE(relative_difference(fast(c, true, false, rows, channel_block, threads),
+    REQUIRE(relative_difference(fast(c, true, false, rows, channel_block, threads, outputs_per_task),
                                 reference(c, true, false)) < path_tolerance);
 }
 #endif
@@ -186,6 +188,17 @@ TEST_CASE("fast conv is independent of its blocking and thread count", "[conv][p
     for (std::size_t rows : {1, 2, 5})
         for (std::size_t block : {1, 4, 16})
             for (int threads : {1, 2}) require_paths_agree(c, rows, block, threads);
+    // Output ranges per task: one micro-tile of outputs, two, and a count that is not a multiple
+    // of the micro-tile (rounded up to one); a range past the last output is partly padding.
+    for (std::size_t outputs : {1, 8, 16})
+        for (std::size_t rows : {0, 4}) require_paths_agree(c, rows, 4, 2, outputs);
+    // The automatic plan on few rows and many channels keeps whole bands and splits the outputs.
+    for (int threads : {1, 2, 3}) {
+        const detail::conv3x3_implicit_plan plan(64, 72, 5, 7, threads);
+        REQUIRE(plan.rows == 5);
+        REQUIRE(plan.splits > 1);
+        require_paths_agree(conv_case(64, 72, 5, 7, rng), 0, 0, threads);
+    }
 }
 
 TEST_CASE("fast conv backward is the adjoint of its forward", "[conv][paths]") {

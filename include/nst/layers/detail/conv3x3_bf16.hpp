@@ -156,7 +156,7 @@ inline void conv3x3_implicit_bf16(const float* in, std::size_t c_in, std::size_t
     // Channel pairs take a channel's place in the float kernel's blocking.
     const conv3x3_implicit_plan plan(pairs, c_out, h, w, num_threads());
     const std::size_t wp = plan.padded_width, cs = plan.channel_stride, ldc = plan.band_stride;
-    const std::size_t bands = (h + plan.rows - 1) / plan.rows, co_blocks = plan.out_padded / MR;
+    const std::size_t bands = (h + plan.rows - 1) / plan.rows;
 
 #pragma omp parallel num_threads(plan.threads)
     {
@@ -165,20 +165,20 @@ inline void conv3x3_implicit_bf16(const float* in, std::size_t c_in, std::size_t
         float* const band = thread_scratch(scratch_slot::implicit_band, plan.out_padded * ldc);
 
 #pragma omp for schedule(dynamic)
-        for (std::ptrdiff_t b = 0; b < std::ptrdiff_t(bands); ++b) {
-            const std::size_t r0 = std::size_t(b) * plan.rows;
-            const std::size_t nr = std::min(plan.rows, h - r0);
-            const std::size_t tiles = (nr * wp + plan.tile - 1) / plan.tile;
+        for (std::ptrdiff_t task = 0; task < std::ptrdiff_t(bands * plan.splits); ++task) {
+            const conv3x3_implicit_task at(plan, h, c_out, std::size_t(task));
+            const std::size_t r0 = at.r0, nr = at.nr, tiles = at.tiles;
             conv3x3_bf16_fill_slab(in, c_in, h, w, r0, nr, plan, slab);
             for (std::size_t k0 = 0; k0 < pairs; k0 += plan.channel_block) {
                 const std::size_t nk = std::min(plan.channel_block, pairs - k0);
                 for (std::size_t t = 0; t < tiles; ++t)
-                    for (std::size_t m = 0; m < co_blocks; ++m)
+                    for (std::size_t m = at.m0; m < at.m1; ++m)
                         conv3x3_bf16_microkernel<MR, NV>(
                             packed + (m * pairs + k0) * 9 * MR, slab + k0 * cs + t * plan.tile,
                             cs, wp, nk, band + m * MR * ldc + t * plan.tile, ldc, k0 > 0);
             }
-            conv3x3_band_epilogue(band, ldc, wp, bias, relu, out, c_out, h, w, r0, nr);
+            conv3x3_band_epilogue(band, ldc, wp, bias, relu, out, at.m0 * MR,
+                                  std::min(c_out, at.m1 * MR), h, w, r0, nr);
         }
     }
 }
