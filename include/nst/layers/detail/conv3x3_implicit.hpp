@@ -168,7 +168,9 @@ struct conv3x3_implicit_plan {
         // channels: conv4_x and conv5_1 at 128 px) bands of a few rows would waste much of their
         // last micro-tile (3 rows of 18 pixels fill 54 of 96) and every band would read all the
         // weights: keep the bands whole, of equal height, and split the outputs instead
-        // (measured: one 128 x 128 evaluation on 2 threads, Zen 5, 0.075 -> 0.064 s).
+        // (measured on the 2-core Zen 5, alternated runs: an `nst` evaluation at 128 x 96 px
+        // 0.066-0.074 -> 0.051-0.055 s on 2 threads, 0.093 -> 0.085 s on one; nst_eval at
+        // 128 x 128 on 2 threads 0.075 -> 0.064 s; 256 px and up unchanged).
         const bool split_rows = (h + most - 1) / most >= 2 * t;
         const std::size_t whole = (h + most - 1) / most;  // bands of equal height
         rows = split_rows ? std::min(most, fair) : (h + whole - 1) / whole;
