@@ -9,9 +9,12 @@
 //              when compiled with AVX512_BF16).
 // Names: <layer>/<direction>/<kernel>, e.g. conv4_2/backward/winograd. The layer itself picks
 // implicit or winograd per shape (conv3x3_engine.hpp); this shows why.
+// NST_BENCH_INPUT=N (environment) takes the shapes at an N x N input instead (a multiple of 16:
+// e.g. 128, the coarsest scale of a coarse-to-fine run, where conv4_x is 16 x 16 pixels).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -32,9 +35,16 @@ constexpr conv_shape shapes[] = {
 
 enum class kernel { reference, implicit, winograd, bf16 };
 
+// The input side the shapes are taken at (NST_BENCH_INPUT, default 512).
+std::size_t input_side() {
+    const char* text = std::getenv("NST_BENCH_INPUT");
+    const long side = text ? std::atol(text) : 512;
+    return side >= 16 && side % 16 == 0 ? std::size_t(side) : 512;
+}
+
 void run(benchmark::State& state, conv_shape s, bool backward, kernel k) {
     const std::size_t in = backward ? s.out : s.in, out = backward ? s.in : s.out;
-    const std::size_t n = s.side;
+    const std::size_t n = s.side * input_side() / 512;
     std::mt19937 rng(1);
     std::uniform_real_distribution<float> dist(-1, 1);
     std::vector<float> weights(s.out * s.in * 9), bias(out), x(in * n * n), y(out * n * n);

@@ -10,7 +10,7 @@ inline namespace NST_SIMD_NAMESPACE {
 
 // double always runs the im2col + BLAS path; float too when compiled without AVX2+FMA or
 // AVX-512.
-//   fastest: Winograd F(4x4, 3x3) where it is faster (32+ channels in and out, 32+ tiles of
+//   fastest: Winograd F(4x4, 3x3) where it is faster (32+ channels in and out, 12+ tiles of
 //            4 x 4 pixels), nst's implicit GEMM elsewhere. Rounding ~2e-5 of the largest
 //            output, so a near-zero ReLU input can differ in sign from an exact evaluation.
 //   direct:  the implicit GEMM everywhere: rounding ~1e-7 of the largest output.
