@@ -307,12 +307,14 @@ using linear_net = sequential<conv3x3<T, 3, 64>, conv3x3<T, 64, 64>, pool2x2<T, 
 TEST_CASE("float gradients through the own kernels match the double reference path",
           "[conv][paths][vgg19]") {
     // At 128 x 128 conv1_2 .. conv2_2 run Winograd, conv1_1 the implicit GEMM (as do layers
-    // with 16 x 16 pixels or less).
+    // with fewer than 12 tiles of 4 x 4 pixels: 8 x 8 and less).
     using engine = detail::conv3x3_engine<float>;
     REQUIRE(engine::prefer_winograd(64, 64, 128, 128));
     REQUIRE(engine::prefer_winograd(128, 128, 64, 64));
     REQUIRE(engine::prefer_winograd(512, 512, 32, 24));
-    REQUIRE_FALSE(engine::prefer_winograd(512, 512, 16, 16));
+    REQUIRE(engine::prefer_winograd(512, 512, 16, 12));
+    REQUIRE_FALSE(engine::prefer_winograd(512, 512, 12, 9));
+    REQUIRE_FALSE(engine::prefer_winograd(512, 512, 8, 8));
     REQUIRE_FALSE(engine::prefer_winograd(3, 64, 128, 128));
     REQUIRE(conv3x3<float, 3, 64>().algorithm() == conv_algorithm::fastest);  // the default
 
