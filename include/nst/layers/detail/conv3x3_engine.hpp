@@ -64,9 +64,10 @@ public:
     // transforms dominate). With few tiles (NST_BENCH_INPUT=96/128/256 there, Zen 5, 1 and 2
     // threads): 512 x 512 channels at 16 x 16 pixels (16 tiles: conv4_x at 128 px, conv5_1 at
     // 256 px) 1.6-2x faster (AVX2 code on the same machine 2.5-2.8x), at 12 x 12 (9 tiles)
-    // 1.2-1.4x, at 8 x 8 and 6 x 6 (4 tiles) 1.5-3x slower (AVX2: on a par), where transforming the
-    // weights on every call is not amortised. From 12 tiles: 16 x 12 pixels (conv4_x of a
-    // 128 x 96 image) is in; 12 x 9 (9 tiles covering 12 x 12, a quarter of them padding) is not.
+    // 1.2-1.4x, at 8 x 8 and 6 x 6 (4 tiles) 1.5-3x slower (AVX2: on a par), where
+    // transforming the weights on every call is not amortised. From 12 tiles: 16 x 12 pixels
+    // (conv4_x of a 128 x 96 image) is in; 12 x 9 (9 tiles covering 12 x 12, a quarter of them
+    // padding) is not.
     static bool prefer_winograd(std::size_t c_in, std::size_t c_out, std::size_t h,
                                 std::size_t w) {
         return c_in >= 32 && c_out >= 32 && ((h + 3) / 4) * ((w + 3) / 4) >= 12;

@@ -171,9 +171,8 @@ struct conv3x3_implicit_plan {
         // (measured on the 2-core Zen 5, alternated runs: an `nst` evaluation at 128 x 96 px
         // 0.066-0.074 -> 0.051-0.055 s on 2 threads, 0.093 -> 0.085 s on one; nst_eval at
         // 128 x 128 on 2 threads 0.075 -> 0.064 s; 256 px and up unchanged).
-        const bool split_rows = (h + most - 1) / most >= 2 * t;
-        const std::size_t whole = (h + most - 1) / most;  // bands of equal height
-        rows = split_rows ? std::min(most, fair) : (h + whole - 1) / whole;
+        const std::size_t whole = (h + most - 1) / most;  // bands of `most` rows at most
+        rows = whole >= 2 * t ? std::min(most, fair) : (h + whole - 1) / whole;  // equal heights
         if (rows_per_band) rows = std::min(rows_per_band, h);
         const std::size_t out_blocks = out_padded / mr, bands = (h + rows - 1) / rows;
         const std::size_t want = bands >= 2 * t ? 1 : (2 * t + bands - 1) / bands;
