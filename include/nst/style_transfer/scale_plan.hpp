@@ -58,12 +58,12 @@ inline std::vector<std::size_t> multiscale_sizes(std::size_t size, std::size_t s
     a 2-core Zen 5, an evaluation at 128 px cost 0.38 of one at 256 px (a fixed part of 128 x 128);
     two threads on a 2-core Zen 3 (AVX2), 0.50 (nst_eval) to 0.64 (in `nst` runs), and 0.15-0.20
     of one at 512 px, 0.05 of one at 1024 px (a fixed part of ~2 x 128 x 128); two threads on the
-    Zen 5 in `nst` runs (benchmarks/coarse_to_fine.sh logs, 4:3 images), 0.052-0.058 s at 128 px
-    against 0.11-0.12 s at 256 px, 0.36 s at 512 px and 1.45 s at 1024 px: 0.47-0.52, 0.15-0.16
-    and 0.04 (128 px a quarter cheaper since the implicit GEMM splits outputs on small images:
-    0.066-0.074 s before it, alternated runs).
-    The larger one is kept: spending less than planned below the output size costs little, more
-    makes the run longer than a single-scale one. */
+    Zen 5 in `nst` runs (benchmarks/coarse_to_fine.sh logs, 4:3 images, commit 96e6469), 0.035-
+    0.041 s at 128 px against 0.082-0.10 s at 256 px, 0.30-0.35 s at 512 px and 1.20-1.28 s at
+    1024 px: 128 px 0.37-0.43 of 256 px and 0.11-0.13 of 512 px, a fixed part of ~1 x 128 x 128
+    (small images got faster: the implicit GEMM splits outputs, Winograd runs from 12 tiles).
+    The larger fixed part is kept: spending less than planned below the output size costs
+    little, more makes the run longer than a single-scale one. */
 inline double relative_step_cost(std::size_t size, std::size_t last) {
     constexpr double fixed = 2 * 128.0 * 128.0;
     return (double(size) * double(size) + fixed) / (double(last) * double(last) + fixed);
