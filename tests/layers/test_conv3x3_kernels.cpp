@@ -180,6 +180,26 @@ TEST_CASE("Winograd conv equals the reference path across tile blocks and image 
     require_winograd_agrees(conv_case(256, 512, 5, 17, rng), 0, 2, filters::shared);
 }
 
+TEST_CASE("Winograd on several threads keeps a small image in one block split over the outputs",
+          "[conv][paths][winograd]") {
+    // conv2_2 of a 128 x 96 image (192 tiles, 5.3 MB of V and M per thread): one block, each
+    // thread transforming its own outputs' filters; one thread shares U between blocks.
+    for (int threads : {2, 3}) {
+        const detail::conv3x3_winograd_plan plan(128, 128, 48, 64, threads);
+        CAPTURE(threads);
+        REQUIRE(plan.blocks == 1);
+        REQUIRE(plan.fused_filters);
+        REQUIRE(plan.splits == std::size_t(threads));
+    }
+    REQUIRE(detail::conv3x3_winograd_plan(128, 128, 48, 64, 1).blocks > 1);
+    // Above 12 MB per thread the blocks share U: conv2_2 of a 256 x 192 image (768 tiles) and
+    // conv4_2 of a 512 x 384 one (192 tiles of 512 channels).
+    REQUIRE(detail::conv3x3_winograd_plan(128, 128, 96, 128, 2).blocks > 1);
+    REQUIRE(detail::conv3x3_winograd_plan(512, 512, 48, 64, 2).blocks > 1);
+    std::mt19937 rng(47);
+    require_winograd_agrees(conv_case(64, 128, 48, 64, rng), 0, 2);
+}
+
 TEST_CASE("fast conv is independent of its blocking and thread count", "[conv][paths]") {
     std::mt19937 rng(43);
     // Several bands (one or two rows each) and channel blocks that do not divide the channel
