@@ -87,7 +87,8 @@ private:
             // doubles the products per instruction, so it beats the bf16 implicit GEMM on every
             // VGG19 shape it is chosen for (1.3-2.1x, benchmarks/bf16_speed.sh; its transforms
             // would also amplify bf16 rounding ~20x). bf16 replaces the fp32 implicit GEMM only.
-            const bool winograd = algorithm == conv_algorithm::fastest && prefer_winograd(c_in, c_out, h, w);
+            const bool winograd =
+                algorithm == conv_algorithm::fastest && prefer_winograd(c_in, c_out, h, w);
 #ifdef NST_CONV3X3_BF16
             if (precision == conv_precision::bf16 && !winograd) {
                 auto* pairs = reinterpret_cast<std::uint32_t*>(thread_scratch(

@@ -135,6 +135,14 @@ struct aligned_floats {
     std::unique_ptr<float[], release> data;
 };
 
+// Output channels per task when out_padded (a multiple of MR) is cut into about `ranges` ranges
+// of whole micro-tiles (at most one range per micro-tile). Shared by the implicit GEMM's and
+// Winograd's plans.
+inline std::size_t output_range(std::size_t out_padded, std::size_t ranges) {
+    const std::size_t mr = conv3x3_mr, blocks = out_padded / mr, cut = std::min(ranges, blocks);
+    return (blocks + cut - 1) / cut * mr;
+}
+
 // Blocking of one call, derived from the layer shape and the thread count.
 struct conv3x3_implicit_plan {
     std::size_t padded_width;    // W + 2: the slab's row stride
@@ -174,10 +182,10 @@ struct conv3x3_implicit_plan {
         const std::size_t whole = (h + most - 1) / most;  // bands of `most` rows at most
         rows = whole >= 2 * t ? std::min(most, fair) : (h + whole - 1) / whole;  // equal heights
         if (rows_per_band) rows = std::min(rows_per_band, h);
-        const std::size_t out_blocks = out_padded / mr, bands = (h + rows - 1) / rows;
-        const std::size_t want = bands >= 2 * t ? 1 : (2 * t + bands - 1) / bands;
-        out_split = (out_blocks + std::min(want, out_blocks) - 1) / std::min(want, out_blocks) * mr;
-        if (outputs_per_task) out_split = std::min((outputs_per_task + mr - 1) / mr * mr, out_padded);
+        const std::size_t bands = (h + rows - 1) / rows;
+        out_split = output_range(out_padded, bands >= 2 * t ? 1 : (2 * t + bands - 1) / bands);
+        if (outputs_per_task)
+            out_split = std::min((outputs_per_task + mr - 1) / mr * mr, out_padded);
         splits = (out_padded + out_split - 1) / out_split;
         // The packed weights of a channel block for all outputs fit in L2 with room to spare,
         // and the tile's slab rows for the block stay within L1.

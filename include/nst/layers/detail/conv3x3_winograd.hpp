@@ -17,9 +17,9 @@
 // optional ReLU fused). Buffers are per-thread scratch (thread_scratch.hpp).
 //
 // Precision: the transforms (points 0, +-1, +-2, infinity) amplify float rounding: ~2e-5 of the
-// largest output on VGG19 shapes against ~1e-7 for the direct kernels (tests/layers/test_conv3x3_kernels.cpp
-// bounds it at 1e-4). Ample for style transfer; conv_algorithm::direct (a layer or network
-// setting, conv_algorithm.hpp) turns it off.
+// largest output on VGG19 shapes against ~1e-7 for the direct kernels
+// (tests/layers/test_conv3x3_kernels.cpp bounds it at 1e-4). Ample for style transfer;
+// conv_algorithm::direct (a layer or network setting, conv_algorithm.hpp) turns it off.
 //
 // Speed (2-core AVX-512, 512 x 512 VGG19 input, CPU time): about 2x the implicit GEMM on every
 // layer with 64+ channels down to 64 x 64 pixels; on a par at 32 x 32, where transforming the
@@ -122,16 +122,14 @@ struct conv3x3_winograd_plan {
         // each range transforms the input again). A block per thread or more is not split:
         // splitting 2 blocks on 2 threads into 4 tasks transformed each block's input twice
         // (measured 0.92x per call without the split, conv4_2 at 64 x 48, 2 threads, Zen 3).
-        const std::size_t out_blocks = out_padded / mr;
-        const std::size_t want =
-            blocks == 1 ? t : blocks < t ? (2 * t + blocks - 1) / blocks : 1;
-        out_split = (out_blocks + std::min(want, out_blocks) - 1) / std::min(want, out_blocks) * mr;
+        const std::size_t ranges = blocks == 1 ? t : blocks < t ? (2 * t + blocks - 1) / blocks : 1;
+        out_split = output_range(out_padded, ranges);
         splits = (out_padded + out_split - 1) / out_split;
         // A chunk of U about 2.5 MB (L2/L3): 4 blocks of MR outputs with 512 inputs.
         fused_filters = blocks == 1;
         stream_output = c_out * h * w * sizeof(float) >= (std::size_t(40) << 20);
         filter_chunk = std::clamp<std::size_t>((std::size_t(640) << 10) / (36 * c_in * mr), 1,
-                                               out_blocks) * mr;
+                                               out_padded / mr) * mr;
         channel_chunk = c_in * nt * sizeof(float) <= (std::size_t(32) << 10) ? c_in : 128;
     }
 };
@@ -798,8 +796,8 @@ inline void conv3x3_winograd(const float* in, std::size_t c_in, std::size_t h, s
                     R tmp[4][6], mm[6], res[4];
                     for (int b = 0; b < 6; ++b) {  // A^T m, column by column
                         for (int a = 0; a < 6; ++a)
-                            mm[a] = V::loadu(Mb + std::size_t(a * 6 + b) * m_stride + (co - co0) * TB +
-                                             g * W);
+                            mm[a] = V::loadu(Mb + std::size_t(a * 6 + b) * m_stride +
+                                             (co - co0) * TB + g * W);
                         winograd_f43::output_1d<V>(mm, res);
                         for (int i = 0; i < 4; ++i) tmp[i][b] = res[i];
                     }
