@@ -106,7 +106,7 @@ struct conv3x3_winograd_plan {
         // each). Measured (2 threads, Zen 5; AVX2 code alike): 64 -> 128 and 128 -> 128 channels
         // at 48 x 64 pixels 1.3-1.5x, 128 -> 256 at 24 x 32 2x, 256 -> 256 at 48 x 64 1.15x
         // faster; 14 MB or more (256 -> 512 and 512 -> 512 at 48 x 64, 64 -> 128 at 96 x 128)
-        // 0.8-1.05x. On one thread the shared U is no slower; a block may exceed L2 there.
+        // 0.8-1.05x. On one thread, with no U to share, one block measured 0.85-1.13x: kept off.
         const std::size_t whole = round_up(tiles, lanes);
         const std::size_t whole_bytes = 36 * whole * (c_in + out_padded / t) * sizeof(float);
         if (t >= 2 && whole_bytes <= (std::size_t(12) << 20)) most = std::max(most, whole);
