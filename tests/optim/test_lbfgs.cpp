@@ -185,7 +185,35 @@ TEST_CASE("lbfgs: every accepted step satisfies the strong Wolfe conditions", "[
             CHECK(after.loss <= before.loss + opts.wolfe_c1 * slope_before + slack);
             CHECK(std::abs(slope_after) <= c2 * std::abs(slope_before) + slack);
         }
+        // The result keeps the last step's length (what a follow-on run can start from).
+        const snapshot &before = accepted[accepted.size() - 2], &after = accepted.back();
+        double squared = 0.0;
+        for (std::size_t i = 0; i < after.x.size(); ++i)
+            squared += (after.x[i] - before.x[i]) * (after.x[i] - before.x[i]);
+        CHECK(r.last_step_length == Approx(std::sqrt(squared)).epsilon(1e-12));
     }
+}
+
+TEST_CASE("lbfgs: the first trial step has first_step_length, and the run returns its last step's length",
+          "[optim][lbfgs]") {
+    // 0.5 |x - 2|^2 from 0 in 100-D: the minimiser lies a step of length 20 along -g.
+    const auto sphere = [](const tensor1<double>& x, tensor1<double>& g) {
+        g = x - 2.0;
+        return 0.5 * xt::sum(g * g)();
+    };
+    nst::lbfgs<double>::options opts;
+    opts.max_iterations = 1;
+    tensor1<double> x = xt::zeros<double>({100});
+    opts.first_step_length = 20.0;  // lands on the minimiser: no search beyond the first trial
+    const auto exact = nst::lbfgs<double>(opts).minimize(sphere, x);
+    CHECK(exact.evaluations == 2);
+    CHECK(exact.last_step_length == Approx(20.0));
+    CHECK(exact.loss == Approx(0.0).margin(1e-20));
+    x = xt::zeros<double>({100});
+    opts.first_step_length = 1.0;  // far too short: the search grows it over several trials
+    const auto grown = nst::lbfgs<double>(opts).minimize(sphere, x);
+    CHECK(grown.evaluations > 2);
+    CHECK(grown.last_step_length > 1.0);
 }
 
 TEST_CASE("lbfgs does not stop because the first step barely changes the loss", "[optim][lbfgs]") {
@@ -302,6 +330,7 @@ TEST_CASE("lbfgs: failure on the first iteration leaves x at the start", "[optim
         const auto r = nst::lbfgs<double>(opts).minimize(uphill_everywhere{}, x);
         CHECK(r.reason == nst::stop_reason::line_search_failed);
         CHECK(r.iterations == 0);
+        CHECK(r.last_step_length == 0.0);
         CHECK(to_vector(x) == to_vector(start));
         CHECK(r.loss == 14.0);
         CHECK(r.gradient_norm == Approx(2.0 * std::sqrt(14.0)));

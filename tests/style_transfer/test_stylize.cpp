@@ -495,6 +495,10 @@ TEST_CASE("stylize coarse-to-fine: every scale reports, counts run on, the outpu
             REQUIRE(p.seconds >= reports[i - 1].seconds);
         }
     }
+    // The first step at 96 px starts from the 48 px run's last step (as long per pixel), not from
+    // a unit step the line search would first have to grow (3 evaluations with one here).
+    INFO("evaluations of the first step at 96 px");
+    CHECK(reports[first + 2].evaluations - reports[first + 1].evaluations == 1);
     // The best image is the best at the last size, and has that size.
     double best = reports[first + 1].loss;
     for (std::size_t i = first + 1; i < reports.size(); ++i) best = std::min(best, reports[i].loss);

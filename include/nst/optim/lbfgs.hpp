@@ -53,7 +53,9 @@ public:
         std::size_t loss_change_window = 5;
         // Length (in x's units) of the first trial step of the run, along steepest descent.
         // Later iterations try the full quasi-Newton step first; a steepest-descent restart
-        // (after a failed line search) tries the length of the last accepted step.
+        // (after a failed line search) tries the length of the last accepted step. A run that
+        // carries on from another (e.g. on a larger copy of the image) can start from that one's
+        // optim_result::last_step_length.
         double first_step_length = 1.0;
         // Strong Wolfe line search, or with backtracking set, Armijo backtracking (halve the
         // step until the loss falls enough): for gradients that are not the loss's own, e.g.
@@ -329,6 +331,7 @@ private:
     void accept_step() {
         ++run_.result().iterations;
         last_step_length_ = distance(x_.data(), x_prev_.data(), n_);
+        run_.result().last_step_length = last_step_length_;
         history_.push(x_.data(), x_prev_.data(), run_.g(), g_prev_.data());
         run_.gradient_norm = norm(run_.g(), n_);
         losses_.push(run_.loss);

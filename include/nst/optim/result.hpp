@@ -71,6 +71,9 @@ template <class T> struct optim_result {
     stop_reason reason = stop_reason::max_iterations;
     double elapsed_seconds = 0.0;
     non_finite_report non_finite;  // meaningful only when reason == stop_reason::non_finite
+    // L-BFGS: the Euclidean length of the last accepted step (0 when none was taken), the scale a
+    // follow-on run can start from (lbfgs::options::first_step_length). Adam leaves it 0.
+    double last_step_length = 0.0;
 
     // True when a convergence test (gradient or loss change) ended the run.
     bool converged() const {
