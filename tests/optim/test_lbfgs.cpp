@@ -174,23 +174,21 @@ TEST_CASE("lbfgs: every accepted step satisfies the strong Wolfe conditions", "[
         REQUIRE(r.converged());
         REQUIRE(accepted.size() == r.iterations + 1);
         if (c2 == 0.1) CHECK(r.evaluations > r.iterations + 10);  // the zoom phase was exercised
+        double last_length = 0.0;
         for (std::size_t k = 1; k < accepted.size(); ++k) {
             INFO("iteration " << k);
             const snapshot &before = accepted[k - 1], &after = accepted[k];
             std::vector<double> s(before.x.size());
             for (std::size_t i = 0; i < s.size(); ++i) s[i] = after.x[i] - before.x[i];
             const double slope_before = dot(before.gradient, s), slope_after = dot(after.gradient, s);
+            last_length = std::sqrt(dot(s, s));
             const double slack = 1e-12 * (std::abs(before.loss) + std::abs(slope_before));
             CHECK(slope_before < 0.0);
             CHECK(after.loss <= before.loss + opts.wolfe_c1 * slope_before + slack);
             CHECK(std::abs(slope_after) <= c2 * std::abs(slope_before) + slack);
         }
         // The result keeps the last step's length (what a follow-on run can start from).
-        const snapshot &before = accepted[accepted.size() - 2], &after = accepted.back();
-        double squared = 0.0;
-        for (std::size_t i = 0; i < after.x.size(); ++i)
-            squared += (after.x[i] - before.x[i]) * (after.x[i] - before.x[i]);
-        CHECK(r.last_step_length == Approx(std::sqrt(squared)).epsilon(1e-12));
+        CHECK(r.last_step_length == Approx(last_length).epsilon(1e-12));
     }
 }
 
