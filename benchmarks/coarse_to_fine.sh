@@ -28,6 +28,7 @@
 #   SIDE_BY_SIDE [0]    1: each pair runs at the same time (with THREADS=1 on 2 cores: half the wall
 #                       time; the losses do not depend on it, the reach share compares runs that
 #                       shared the machine alike)
+#   CONTENT [tubingen.jpg]  STYLE [starry_night.jpg]  (a path, or a file name in DATA_DIR/images)
 #   DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared]
 # Raw results: BUILD_DIR/coarse_to_fine/ (CSV logs, time -v outputs, images); summary.txt there
 # also has the settings and, at the start and the end, the date, commit and load average.
@@ -74,7 +75,7 @@ reach_cost() {
 
 summary=$work/summary.txt
 : >"$summary"
-echo "coarse_to_fine.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" SMALLEST=$SMALLEST MULTISCALE=$MULTISCALE THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\"" | tee -a "$summary"
+echo "coarse_to_fine.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" SMALLEST=$SMALLEST MULTISCALE=$MULTISCALE THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\" CONTENT=$(basename "$content") STYLE=$(basename "$style")" | tee -a "$summary"
 bench_stamp | tee -a "$summary"
 # One row of the table (the header uses it too, so the columns line up).
 row_format='%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s  %s\n'

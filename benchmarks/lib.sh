@@ -16,7 +16,8 @@
 #   wall_seconds FILE               its wall clock time (h:mm:ss or m:ss.ss) in seconds
 #   peak_rss_mb FILE                its peak resident set size in MB
 #   bench_command1_setup SCRIPT BUILD_DIR WORK_NAME
-#                                   for scripts that run README command 1 (tubingen + starry_night)
+#                                   for scripts that run README command 1 (tubingen + starry_night,
+#                                   or CONTENT / STYLE: a path, or a file name in DATA_DIR/images)
 #                                   at SIZES with ITERS iterations (one number, or one per size):
 #                                   sets size_list, iters_list (exits 1 when their counts differ),
 #                                   DATA_DIR, weights, content, style, builds nst_cli in BUILD_DIR,
@@ -93,6 +94,9 @@ wall_seconds() {
 
 peak_rss_mb() { echo $(( $(time_field "$1" "Maximum resident set size") / 1024 )); }
 
+# bench_image NAME: NAME itself when it is a file, else DATA_DIR/images/NAME
+bench_image() { if [[ -f $1 ]]; then echo "$1"; else echo "$DATA_DIR/images/$1"; fi; }
+
 bench_command1_setup() {
   local script=$1 build_dir=$2
   read -r -a size_list <<<"$SIZES"
@@ -102,8 +106,8 @@ bench_command1_setup() {
   fi
   DATA_DIR=$(bench_data_dir "$build_dir")
   weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5
-  content=$DATA_DIR/images/tubingen.jpg
-  style=$DATA_DIR/images/starry_night.jpg
+  content=$(bench_image "${CONTENT:-tubingen.jpg}")
+  style=$(bench_image "${STYLE:-starry_night.jpg}")
   bench_require "$script" "$weights" "$content" "$style"
   bench_build "$build_dir" "$DATA_DIR" nst_cli -j1
   nst=$build_dir/examples/nst

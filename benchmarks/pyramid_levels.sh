@@ -21,6 +21,7 @@
 #   LEVELS [auto]       --pyramid-levels of the levels run
 #   THREADS [2]  ROUNDS [1]  EXTRA []  (more nst flags for every run)
 #   SIDE_BY_SIDE [0]    1: each pair runs at the same time (with THREADS=1 on 2 cores)
+#   CONTENT [tubingen.jpg]  STYLE [starry_night.jpg]  (a path, or a file name in DATA_DIR/images)
 #   DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared]
 # Raw results: BUILD_DIR/pyramid_levels/ (CSV logs, time -v outputs, images); summary.txt there
 # also has the settings and, at the start and the end, the date, commit and load average.
@@ -51,7 +52,7 @@ first_step() { awk -F, -v l="$2" 'NR > 1 && $2 <= l { print $1; found = 1; exit 
 
 summary=$work/summary.txt
 : >"$summary"
-echo "pyramid_levels.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" LEVELS=$LEVELS THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\"" | tee -a "$summary"
+echo "pyramid_levels.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" LEVELS=$LEVELS THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\" CONTENT=$(basename "$content") STYLE=$(basename "$style")" | tee -a "$summary"
 bench_stamp | tee -a "$summary"
 # One row of the table (the header uses it too, so the columns line up).
 row_format='%-6s %-5s %5s %-12s %8s %8s %7s %8s %10s %12s %7s %10s %14s  %s\n'
