@@ -152,7 +152,10 @@ inline std::size_t planned_iterations(const stylize_options& o) {
     `last`): the coarse scales' optimum, upsampled, must stay one the output size can use. With the
     same weights a small image fits the style worse (at 128 px its style loss stays ~3x that at
     512 px), so the optimizer gives up more content there than at the output size, and the
-    output size then spends its steps winning the content back (see the file comment). */
+    output size then spends its steps winning the content back (see the file comment). From noise
+    too (a throwaway build of e4f7ace, tubingen + starry_night, 512 px, 150 steps, 128,256,512):
+    x1, x2, x4, x8, x16 ended at 0.944, 0.918, 0.902, 0.894, 0.900x the single-scale loss and
+    reached it after 77, 62, 53, 52, 55 steps at the output size. */
 inline double coarse_content_factor(std::size_t size, std::size_t last) {
     constexpr double coarse = 4.0;
     return size < last ? coarse : 1.0;
