@@ -25,6 +25,11 @@
 #   SMALLEST [128]      the coarsest scale is the smallest halving of the size that is >= this
 #   MULTISCALE [0]      1: the coarse-to-fine run uses --multiscale (sqrt(2) steps from ~128 px)
 #   THREADS [2]  ROUNDS [1]  EXTRA []  (more nst flags for every run, e.g. "--optimizer adam")
+#   SEEDED [0]          1: round r passes --seed r to both runs, so each round is another start
+#                       (--init random, or the content with EXTRA="--init-noise 0.01": runs that
+#                       differ only by such a blend end up to ~0.5% apart) and the summary adds, per
+#                       size, the ratio's mean, lowest and highest over the rounds: whether the
+#                       coarse-to-fine run ends lower is then a distribution, not one run
 #   SIDE_BY_SIDE [0]    1: each pair runs at the same time (with THREADS=1 on 2 cores: half the wall
 #                       time; the losses do not depend on it, the reach share compares runs that
 #                       shared the machine alike)
@@ -45,6 +50,7 @@ THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 EXTRA=${EXTRA:-}
 SIDE_BY_SIDE=${SIDE_BY_SIDE:-0}
+SEEDED=${SEEDED:-0}
 bench_command1_setup coarse_to_fine.sh "$build_dir" coarse_to_fine
 
 # 512 -> 128,256,512 (SMALLEST 128), 256,512 (SMALLEST 256)
@@ -56,11 +62,12 @@ scales_for() {
 
 # run NAME SIZE ITERATIONS [nst flags...]: one timed run, its CSV in $work/NAME.csv, time -v in NAME.time
 run() {
-  local name=$1 size=$2 iterations=$3; shift 3
+  local name=$1 size=$2 iterations=$3 seed_flags=(); shift 3
+  [[ $SEEDED == 1 ]] && seed_flags=(--seed "${name##*_r}")
   # shellcheck disable=SC2086
   /usr/bin/time -v -o "$work/$name.time" "$nst" -q -c "$content" -s "$style" --weights "$weights" \
     --size "$size" --iterations "$iterations" --threads "$THREADS" -o "$work/$name.png" --log "$work/$name.csv" \
-    $EXTRA "$@"
+    $EXTRA "${seed_flags[@]}" "$@"
 }
 
 # reach_cost CSV SIZE LOSS: the same reach in load-independent units: objective evaluations until
@@ -75,7 +82,7 @@ reach_cost() {
 
 summary=$work/summary.txt
 : >"$summary"
-echo "coarse_to_fine.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" SMALLEST=$SMALLEST MULTISCALE=$MULTISCALE THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE EXTRA=\"$EXTRA\" CONTENT=$(basename "$content") STYLE=$(basename "$style")" | tee -a "$summary"
+echo "coarse_to_fine.sh: SIZES=\"$SIZES\" ITERS=\"$ITERS\" SMALLEST=$SMALLEST MULTISCALE=$MULTISCALE THREADS=$THREADS ROUNDS=$ROUNDS SIDE_BY_SIDE=$SIDE_BY_SIDE SEEDED=$SEEDED EXTRA=\"$EXTRA\" CONTENT=$(basename "$content") STYLE=$(basename "$style")" | tee -a "$summary"
 bench_stamp | tee -a "$summary"
 # One row of the table (the header uses it too, so the columns line up).
 row_format='%-6s %-5s %5s %-22s %8s %8s %7s %8s %12s %7s %9s %14s %6s %10s  %s\n'
@@ -87,6 +94,7 @@ for k in "${!size_list[@]}"; do
   scales=$(scales_for "$size")
   scaled_flags=(--scales "$scales")
   if [[ $MULTISCALE == 1 ]]; then scales=multiscale; scaled_flags=(--multiscale); fi
+  ratios=()
   for round in $(seq 1 "$ROUNDS"); do
     single=single_${size}_r$round scaled=scaled_${size}_r$round
     echo "size $size, round $round: single-scale and ${scaled_flags[*]}, $iters iterations each ..." >&2
@@ -108,6 +116,7 @@ for k in "${!size_list[@]}"; do
       loss=$(final_loss "$work/$name.csv" "$size")
       if [[ $name == "$scaled" ]]; then
         ratio=$(awk -v a="$loss" -v b="$target" 'BEGIN { printf "%.4f", a / b }')
+        ratios+=("$ratio")
         r=$(reach_time "$work/$name.csv" "$size" "$target")
         if [[ $r == never ]]; then reach=never
         else reach="$r/$(awk -v a="$r" -v b="$single_optim" 'BEGIN { printf "%.0f%%", 100 * a / b }')"; fi
@@ -123,6 +132,10 @@ for k in "${!size_list[@]}"; do
         "$(awk -F, 'NR > 1 { e = $7 } END { print e }' "$work/$name.csv")" "$cost" "$leads" | tee -a "$summary"
     done
   done
+  if (( ROUNDS > 1 )); then
+    printf '%s\n' "${ratios[@]}" | awk -v s="$size" '{ n++; t += $1; if (n == 1 || $1 < lo) lo = $1; if (n == 1 || $1 > hi) hi = $1; if ($1 <= 1) b++ }
+      END { printf "size %s, %d rounds: ratio mean %.4f, lowest %.4f, highest %.4f, %d of %d at or below 1\n", s, n, t / n, lo, hi, b, n }' | tee -a "$summary"
+  fi
 done
 echo "finished: $(bench_stamp)" | tee -a "$summary"
 echo "raw results and this summary: $work" >&2
