@@ -86,6 +86,31 @@ TEST_CASE("split_iterations: same cost as the budget at the last size, more step
     REQUIRE(tiny.back().iterations == 1);
 }
 
+TEST_CASE("split_iterations: the start credit goes to the last size, only after a scale below", "[scale_plan]") {
+    // 128 then 256 with 150: 30 steps at 128 px as without the credit; the last size gets
+    // 135 + 3 x (1 - 0.5) = 136.5 -> 137.
+    const auto two = nst::split_iterations({128, 256}, 150, 0.1, 3.0);
+    REQUIRE(two.size() == 2);
+    REQUIRE(two[0].iterations == 30);
+    REQUIRE(two[1].iterations == 137);
+    // No scale below got a step: no fresh start was saved, the budget alone.
+    REQUIRE(nst::split_iterations({500, 510, 512}, 1, 0.1, 3.0).back().iterations == 1);
+    REQUIRE(nst::split_iterations({512}, 300, 0.1, 3.0)[0].iterations == 300);
+    // Never more than the budget.
+    REQUIRE(nst::split_iterations({20, 2048}, 4, 0.1, 3.0).back().iterations <= 4);
+}
+
+TEST_CASE("plan_scales: the start credit with L-BFGS only", "[scale_plan]") {
+    nst::stylize_options o;
+    o.scales = {128, 256};
+    o.iterations = 150;
+    const auto lbfgs = nst::plan_scales(o);
+    o.optimizer = nst::optimizer_kind::adam;  // one evaluation per step from the first on
+    const auto adam = nst::plan_scales(o);
+    REQUIRE(lbfgs[0].iterations == adam[0].iterations);
+    REQUIRE(lbfgs[1].iterations == adam[1].iterations + 2);  // 136.5 -> 137 against 135
+}
+
 TEST_CASE("plan_scales follows scales, multiscale or size, planned_iterations sums it", "[scale_plan]") {
     nst::stylize_options o;
     o.iterations = 100;
@@ -111,14 +136,16 @@ TEST_CASE("coarse_share: a random start gives the scales below a larger share of
     o.init = nst::init_kind::random;
     REQUIRE(nst::coarse_share(o) == Approx(0.25));
     const auto from_noise = nst::plan_scales(o);
-    // The same cost at the output size, more of it below: 45 -> 112 steps at 128 px, 135 -> 113 at 512.
-    REQUIRE(plan_cost(from_content) == Approx(150).margin(1));
-    REQUIRE(plan_cost(from_noise) == Approx(150).margin(1));
+    // The same cost at the output size, more of it below: 45 -> 112 steps at 128 px, 135 -> 113 at 512
+    // (each with L-BFGS's fresh-start credit, 3 x (1 - 0.167) = 2.5 steps, on top).
+    const double credit = nst::lbfgs_fresh_start_evaluations * (1 - nst::relative_step_cost(128, 512));
+    REQUIRE(plan_cost(from_content) == Approx(150 + credit).margin(1));
+    REQUIRE(plan_cost(from_noise) == Approx(150 + credit).margin(1));
     REQUIRE(from_noise.size() == 3);
     REQUIRE(from_noise[0].iterations > 2 * from_content[0].iterations);
     REQUIRE(from_noise[1].iterations > 2 * from_content[1].iterations);
     REQUIRE(from_noise[2].iterations < from_content[2].iterations);
-    REQUIRE(from_noise[2].iterations == Approx(0.75 * 150).margin(1));
+    REQUIRE(from_noise[2].iterations == Approx(0.75 * 150 + credit).margin(1));
     // A start blended with noise lies between; an init image is a layout, like the content.
     o.init = nst::init_kind::content;
     o.init_noise = 0.5;

@@ -102,15 +102,25 @@ inline double coarse_share(const stylize_options& o) {
     return layout_coarse_share + (from_noise - layout_coarse_share) * noise;
 }
 
+/*  Evaluations a fresh L-BFGS start spends on its first step beyond the one a step whose length is
+    carried over from the previous scale takes: a unit first step backtracks, 4 evaluations against
+    1 (measured: tubingen at 256 and 1024 px, from the content and from noise, and the output size
+    of every coarse-to-fine run in benchmarks/coarse_to_fine.sh). A single-scale run pays them at
+    the output size, a coarse-to-fine run at its smallest scale only: the plan gives what that
+    saves to the output size (split_iterations' start_credit), so the run still costs about what
+    the single-scale one does. */
+inline constexpr double lbfgs_fresh_start_evaluations = 3.0;
+
 /*  Splits `budget` steps over ascending sizes, the scales below the last getting `coarse` of the
-    cost (see the file comment).
-    requires: sizes non-empty and ascending, every size >= 1; 0 <= coarse < 1.
+    cost (see the file comment), and the last one, when a scale below gets steps, also
+    start_credit x (1 - the first such scale's relative cost) (see lbfgs_fresh_start_evaluations).
+    requires: sizes non-empty and ascending, every size >= 1; 0 <= coarse < 1; start_credit >= 0.
     ensures:  one step per size with a positive count, plus always the last size (which may get
               0 steps only when budget is 0); the sum over steps of iterations *
-              relative_step_cost(size, last) is budget within rounding; no step gets more than
-              budget iterations. */
+              relative_step_cost(size, last) is budget (plus the credit) within rounding; no step
+              gets more than budget iterations. */
 inline std::vector<scale_step> split_iterations(const std::vector<std::size_t>& sizes, std::size_t budget,
-                                                double coarse = layout_coarse_share) {
+                                                double coarse = layout_coarse_share, double start_credit = 0.0) {
     const double each = sizes.size() > 1 ? coarse * double(budget) / double(sizes.size() - 1) : 0.0;
     std::vector<scale_step> plan;
     double spent = 0;  // in steps at the last size
@@ -121,7 +131,8 @@ inline std::vector<scale_step> split_iterations(const std::vector<std::size_t>& 
         plan.push_back({sizes[i], steps});
         spent += double(steps) * cost;
     }
-    const double rest = std::max(0.0, double(budget) - spent);
+    const double credit = plan.empty() ? 0.0 : start_credit * (1.0 - relative_step_cost(plan.front().size, sizes.back()));
+    const double rest = std::max(0.0, double(budget) - spent + credit);
     plan.push_back({sizes.back(), std::min(budget, std::size_t(std::lround(rest)))});
     return plan;
 }
@@ -135,10 +146,12 @@ inline std::vector<std::size_t> requested_scales(const stylize_options& o) {
 }
 
 /*  The plan of a run: requested_scales with options.iterations split over them (coarse_share of
-    the cost below the last).
+    the cost below the last; with L-BFGS the output size also gets the fresh start's evaluations
+    back, lbfgs_fresh_start_evaluations).
     requires: validate_options(o, ...) accepted o. */
 inline std::vector<scale_step> plan_scales(const stylize_options& o) {
-    return split_iterations(requested_scales(o), o.iterations, coarse_share(o));
+    const double credit = o.optimizer == optimizer_kind::lbfgs ? lbfgs_fresh_start_evaluations : 0.0;
+    return split_iterations(requested_scales(o), o.iterations, coarse_share(o), credit);
 }
 
 // Optimizer steps over the whole plan (what a progress display counts to).
@@ -155,9 +168,13 @@ inline std::size_t planned_iterations(const stylize_options& o) {
     output size then spends its steps winning the content back (see the file comment). From noise
     too (a throwaway build of e4f7ace, tubingen + starry_night, 512 px, 150 steps, 128,256,512):
     x1, x2, x4, x8, x16 ended at 0.944, 0.918, 0.902, 0.894, 0.900x the single-scale loss and
-    reached it after 77, 62, 53, 52, 55 steps at the output size. */
+    reached it after 77, 62, 53, 52, 55 steps at the output size. From the content, five starts
+    each (--init-noise 0.01, --seed 1..5; a throwaway build of 86db804, 512 px, 150 steps,
+    coarse_to_fine.sh SEEDED=1): x4 ended at 1.0018-1.0054x (mean 1.0039), x8 at 0.9998-1.0031x
+    (mean 1.0021, lower than x4 from every one of the five starts), x16 at 0.9982-1.0048x (mean
+    1.0017) the single-scale loss from the same start: x8. */
 inline double coarse_content_factor(std::size_t size, std::size_t last) {
-    constexpr double coarse = 4.0;
+    constexpr double coarse = 8.0;
     return size < last ? coarse : 1.0;
 }
 
