@@ -22,8 +22,11 @@
 // 12 after 80), about what the scales below cost (16 output-size evaluations at 512 px): the runs
 // end at 0.992x (256 px), 1.001x (512 px) and 0.997x (1024 px, reached at 103% of the single-scale
 // time) the single-scale loss. x2 and x8 gave 1.008x and 1.004x at 512 px; x4 with a twentieth of
-// the cost below 1.004x; 500 steps at 512 px (x1) 1.002x. The runs differ by such fractions with
-// any change of their path: read differences below ~0.5% as noise. Not a way to save time.
+// the cost below 1.004x; 500 steps at 512 px (x1) 1.002x. Those were single runs, which any change
+// of their path moves by such fractions; from five slightly different starts each (benchmarks/
+// coarse_to_fine.sh SEEDED=1, see coarse_content_factor) x4 ended above the single-scale loss from
+// every one (mean 1.0039x), x8 with the fresh-start credit (split_iterations) 0.9982-1.0016x
+// (mean 1.0006x). Not a way to save time.
 // Carrying L-BFGS's ten (s, y) pairs over a scale change (both upsampled bilinearly, y rescaled so
 // that the newest pair's s'y / y'y is the first step's at the new size; a throwaway build of commit
 // b0ec5f1, one thread) changed nothing: 256 px ended 0.1%, 512 px 0.01% above the runs without
