@@ -17,8 +17,8 @@
 // style worse), and the output size spends its steps winning it back: 512 px, 150 steps ended 1.1%
 // above the single-scale loss, 1024 px, 100 steps 0.9% above (a third or a tenth of the cost below,
 // pyramid or two scales, half the upsampled change or added fine noise: no better). With the
-// content weight x4 below the output size (coarse_content_factor) the lead over single-scale at
-// equal output-size steps grows instead of fading (512 px: 8 steps after 15, 12 after 135; 1024 px:
+// content weight x4 below the output size (coarse_content_factor; x8 since, see there) the lead
+// over single-scale at equal output-size steps grows instead of fading (512 px: 8 steps after 15, 12 after 135; 1024 px:
 // 12 after 80), about what the scales below cost (16 output-size evaluations at 512 px): the runs
 // end at 0.992x (256 px), 1.001x (512 px) and 0.997x (1024 px, reached at 103% of the single-scale
 // time) the single-scale loss. x2 and x8 gave 1.008x and 1.004x at 512 px; x4 with a twentieth of
