@@ -71,11 +71,11 @@ run() {
 }
 
 # reach_cost CSV SIZE LOSS: the same reach in load-independent units: objective evaluations until
-# then, each weighted by its size's cost against SIZE ((s^2 + 2 * 128^2) / (SIZE^2 + 2 * 128^2), as
+# then, each weighted by its size's cost against SIZE ((s^2 + 128^2) / (SIZE^2 + 128^2), as
 # scale_plan.hpp's relative_step_cost), as a share of the single-scale run's evaluations (SINGLE_EVALS)
 reach_cost() {
   awk -F, -v s="$2" -v l="$3" -v n="$SINGLE_EVALS" 'NR > 1 {
-      c += ($7 - e) * ($8 * $8 + 32768) / (s * s + 32768); e = $7
+      c += ($7 - e) * ($8 * $8 + 16384) / (s * s + 16384); e = $7
       if ($8 == s && $2 <= l) { printf "%.0f%%", 100 * c / n; found = 1; exit } }
     END { if (!found) printf "never" }' "$1"
 }

@@ -2,13 +2,13 @@
 // being the output size) and how the iteration budget is split among them.
 //
 // The budget `iterations` keeps its single-scale meaning: the plan costs about as much as that
-// many steps at the output size (relative_step_cost). The scales below the output share a tenth
-// of that cost (a quarter from a random start: coarse_share) equally, so each gets more steps the
-// cheaper it is (never more than the whole budget), and the output size gets the rest.
+// many steps at the output size (relative_step_cost). The scales below the output share a
+// twentieth of that cost (a quarter from a random start: coarse_share) equally, so each gets more
+// steps the cheaper it is (never more than the whole budget), and the output size gets the rest.
 // Large-scale structure forms in the cheap steps; the output size, where the loss is measured,
 // keeps most of the budget: measured at 128 -> 256 px with 150 steps (tubingen + starry_night),
 // from the content a third of the cost spent below ended above the single-scale loss, a tenth
-// below it.
+// below it (a twentieth since, see layout_coarse_share).
 // What the scales below buy at the output size (benchmarks/coarse_to_fine.sh, tubingen +
 // starry_night, default weights, L-BFGS): the upsampled start lacks the finest octave of the
 // texture (its style loss is 20-200x the previous scale's last one), which the output size rebuilds
@@ -70,26 +70,33 @@ inline std::vector<std::size_t> multiscale_sizes(std::size_t size, std::size_t s
 }
 
 /*  Cost of one step at longer side `size` as a share of one at `last`: the pixel count plus a fixed
-    part worth 2 x 128 x 128 pixels: small images keep the cores less busy. Measured: one thread on
-    a 2-core Zen 5, an evaluation at 128 px cost 0.38 of one at 256 px (a fixed part of 128 x 128);
-    two threads on a 2-core Zen 3 (AVX2), 0.50 (nst_eval) to 0.64 (in `nst` runs), and 0.15-0.20
-    of one at 512 px, 0.05 of one at 1024 px (a fixed part of ~2 x 128 x 128); two threads on the
-    Zen 5 in `nst` runs (benchmarks/coarse_to_fine.sh logs, 4:3 images, commit 96e6469), 0.035-
-    0.041 s at 128 px against 0.082-0.10 s at 256 px, 0.30-0.35 s at 512 px and 1.20-1.28 s at
-    1024 px: 128 px 0.37-0.43 of 256 px and 0.11-0.13 of 512 px, a fixed part of ~1 x 128 x 128
-    (small images got faster: the implicit GEMM splits outputs, Winograd runs from 12 tiles).
-    The larger fixed part is kept: spending less than planned below the output size costs
-    little, more makes the run longer than a single-scale one. */
+    part worth 128 x 128 pixels: small images keep the cores less busy. Measured: two threads on a
+    2-core Zen 5 in `nst` runs (benchmarks/coarse_to_fine.sh logs, 4:3 images, the time per
+    evaluation within each size), 0.044-0.050 s at 128 px, 0.106-0.119 s at 256 px and 0.35-0.39 s
+    at 512 px (commit 626345c, 512 px runs), 0.043, 0.095, 0.343 and 1.30 s at 128-1024 px (one
+    1024 px run): 128 px 0.12-0.14 of 512 px and 0.033 of 1024 px, 256 px 0.29-0.31 and 0.073,
+    512 px 0.26 of 1024 px; this prices them 0.118, 0.031, 0.294, 0.077 and 0.262. Earlier, two
+    threads on a 2-core Zen 3 (AVX2) and before small images got faster on the Zen 5 (Winograd from
+    12 tiles, the implicit GEMM's output split), a fixed part of ~2 x 128 x 128 fitted; pricing
+    the scales below the output above their cost made coarse-to-fine runs shorter than single-scale
+    ones (0.89-1.02x the time) with fewer steps below than the plan meant to buy. */
 inline double relative_step_cost(std::size_t size, std::size_t last) {
-    constexpr double fixed = 2 * 128.0 * 128.0;
+    constexpr double fixed = 128.0 * 128.0;
     return (double(size) * double(size) + fixed) / (double(last) * double(last) + fixed);
 }
 
-// The share of the cost below the output size from a start that holds the photo's layout: the
-// plan's default (coarse_share, split_iterations).
-inline constexpr double layout_coarse_share = 0.1;
+/*  The share of the cost below the output size from a start that holds the photo's layout: the
+    plan's default (coarse_share, split_iterations). From the content, five starts each (tubingen +
+    starry_night, 512 px, 150 steps, 128,256,512, --init-noise 0.01 --seed 1..5, a throwaway build
+    of c5cd18f with the constants read from the environment), against the single-scale loss from
+    the same start: a tenth priced as before (relative_step_cost's fixed part 2 x 128 x 128)
+    0.9982-1.0016x (mean 1.0004), priced as measured 0.9964-1.0018x (0.9995), a fourteenth
+    0.9951-1.0001x (0.9986), a twentieth 0.9963-0.9997x (0.9981; seeds 6..10 too: 0.9948-1.0014x,
+    mean over the ten 0.9979, 8 of 10 below), a thirtieth 0.9956-1.0009x (0.9975): flat from a
+    thirtieth to a fourteenth, and each step moved to the output size is worth ~0.05% there. */
+inline constexpr double layout_coarse_share = 0.05;
 
-/*  The share of the budget's cost that the scales below the output size get together: a tenth
+/*  The share of the budget's cost that the scales below the output size get together: a twentieth
     when the start already holds the photo's layout (init content or image), a quarter from white
     noise (init random), where the layout has yet to form and forms far more cheaply at low
     resolution; a start blended with noise (init_noise) in proportion. From noise, measured with
@@ -98,7 +105,7 @@ inline constexpr double layout_coarse_share = 0.1;
     against 0.936x and 73% with a tenth; 256 px 0.959x (80%) against 0.985x (96%); 1024 px (100
     steps) 0.79x. With a throwaway switch of the share, same inputs: 1024 px 0.80x with a tenth,
     two fifths or more no better anywhere. From the content a third ended above the single-scale
-    loss, a tenth below (see the file comment). */
+    loss, a tenth below (see the file comment), a twentieth lower still (layout_coarse_share). */
 inline double coarse_share(const stylize_options& o) {
     constexpr double from_noise = 0.25;
     const double noise = o.init == init_kind::random ? 1.0 : o.init_noise;
