@@ -104,7 +104,7 @@ struct stylize_options {
 
     pooling pooling_mode = pooling::average;  // the paper's choice; VGG was trained with max
     // With scales (coarse-to-fine), a random start gives the scales below the output size a
-    // quarter of the budget's cost, not a twentieth: its layout has yet to form (scale_plan.hpp).
+    // larger share of the budget's cost: its layout has yet to form (scale_plan.hpp: coarse_share).
     init_kind init = init_kind::content;
     nst::image init_image;                    // used when init == init_kind::image
     std::uint64_t seed = 0;                   // for init_kind::random

@@ -2,9 +2,9 @@
 // being the output size) and how the iteration budget is split among them.
 //
 // The budget `iterations` keeps its single-scale meaning: the plan costs about as much as that
-// many steps at the output size (relative_step_cost). The scales below the output share a
-// twentieth of that cost (a quarter from a random start: coarse_share) equally, so each gets more
-// steps the cheaper it is (never more than the whole budget), and the output size gets the rest.
+// many steps at the output size (relative_step_cost). The scales below the output share a small
+// part of that cost (coarse_share) equally, so each gets more steps the cheaper it is (never more
+// than the whole budget), and the output size gets the rest.
 // Large-scale structure forms in the cheap steps; the output size, where the loss is measured,
 // keeps most of the budget: measured at 128 -> 256 px with 150 steps (tubingen + starry_night),
 // from the content a third of the cost spent below ended above the single-scale loss, a tenth
