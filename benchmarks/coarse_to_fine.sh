@@ -37,6 +37,8 @@
 #   DATA_DIR [the build's NST_DATA_DIR, else <repo>/../shared]
 # Raw results: BUILD_DIR/coarse_to_fine/ (CSV logs, time -v outputs, images); summary.txt there
 # also has the settings and, at the start and the end, the date, commit and load average.
+# What such runs chose in the plan (style_transfer/scale_plan.hpp), and what did no better:
+# benchmarks/coarse_to_fine.md.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
