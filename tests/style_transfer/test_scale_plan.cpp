@@ -187,6 +187,48 @@ TEST_CASE("coarse_content_factor raises the content weight below the output size
     REQUIRE(nst::coarse_content_factor(511, 512) > 1.0);
 }
 
+TEST_CASE("content_layer_at_scale: one block shallower per octave below the output size", "[scale_plan]") {
+    using nst::content_layer_at_scale;
+    // At the output size (and above) every name is kept as given.
+    REQUIRE(content_layer_at_scale("relu4_2", 512, 512) == "relu4_2");
+    REQUIRE(content_layer_at_scale("block4_conv2", 512, 512) == "block4_conv2");
+    // An octave per block, rounded: 362 px is half an octave below 512 (rounds up to one).
+    REQUIRE(content_layer_at_scale("relu4_2", 256, 512) == "relu3_2");
+    REQUIRE(content_layer_at_scale("relu4_2", 362, 512) == "relu3_2");
+    REQUIRE(content_layer_at_scale("relu4_2", 400, 512) == "relu4_2");
+    REQUIRE(content_layer_at_scale("relu4_2", 128, 512) == "relu2_2");
+    REQUIRE(content_layer_at_scale("relu4_2", 128, 1024) == "relu1_2");
+    REQUIRE(content_layer_at_scale("conv5_4", 256, 512) == "conv4_4");
+    // Blocks 1 and 2 have two convolutions; block 1 is the shallowest.
+    REQUIRE(content_layer_at_scale("relu3_4", 256, 512) == "relu2_2");
+    REQUIRE(content_layer_at_scale("relu2_1", 64, 512) == "relu1_1");
+    REQUIRE(content_layer_at_scale("pool4", 128, 512) == "pool2");
+    REQUIRE(content_layer_at_scale("pool1", 128, 512) == "pool1");
+    // Keras' names are resolved first (block4_conv2 is relu4_2).
+    REQUIRE(content_layer_at_scale("block4_conv2", 256, 512) == "relu3_2");
+    // Names of no known form are left for the model's lookup to judge.
+    REQUIRE(content_layer_at_scale("fc6", 256, 512) == "fc6");
+    REQUIRE(content_layer_at_scale("relu4", 256, 512) == "relu4");
+    REQUIRE(content_layer_at_scale("relu4_x", 256, 512) == "relu4_x");
+}
+
+TEST_CASE("content_layers_at_scale: shallower below the output size from a start mostly noise", "[scale_plan]") {
+    nst::stylize_options o;
+    o.size = 512;
+    o.content_layers = {"relu4_2", "relu5_2"};
+    const std::vector<std::string> own{"relu4_2", "relu5_2"}, shallower{"relu3_2", "relu4_2"};
+    // From the content (also blended with a little noise) every scale keeps the output size's layers.
+    REQUIRE(nst::content_layers_at_scale(o, 256) == own);
+    o.init_noise = 0.49;
+    REQUIRE(nst::content_layers_at_scale(o, 256) == own);
+    o.init_noise = 0.5;
+    REQUIRE(nst::content_layers_at_scale(o, 256) == shallower);
+    o.init_noise = 0.0;
+    o.init = nst::init_kind::random;
+    REQUIRE(nst::content_layers_at_scale(o, 256) == shallower);
+    REQUIRE(nst::content_layers_at_scale(o, 512) == own);
+}
+
 TEST_CASE("scale options: ascending, >= 16 px, ending at size, not with multiscale", "[scale_plan]") {
     nst::stylize_options o;
     o.size = 256;

@@ -17,9 +17,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "../core/isa_namespace.hpp"
+#include "../models/layer_aliases.hpp"
 #include "options.hpp"
 
 namespace nst {
@@ -56,6 +59,11 @@ inline double relative_step_cost(std::size_t size, std::size_t last) {
     coarse_to_fine.md). */
 inline constexpr double layout_coarse_share = 0.05;
 
+// How much of the start is white noise: 1 from init random, else the blend init_noise.
+inline double start_noise_share(const stylize_options& o) {
+    return o.init == init_kind::random ? 1.0 : o.init_noise;
+}
+
 /*  The share of the budget's cost that the scales below the output size get together:
     layout_coarse_share when the start already holds the photo's layout (init content or image),
     a quarter from white noise (init random), where the layout has yet to form and forms far more
@@ -64,8 +72,7 @@ inline constexpr double layout_coarse_share = 0.05;
     fifths did no better (benchmarks/coarse_to_fine.md). */
 inline double coarse_share(const stylize_options& o) {
     constexpr double from_noise = 0.25;
-    const double noise = o.init == init_kind::random ? 1.0 : o.init_noise;
-    return layout_coarse_share + (from_noise - layout_coarse_share) * noise;
+    return layout_coarse_share + (from_noise - layout_coarse_share) * start_noise_share(o);
 }
 
 /*  Evaluations a fresh L-BFGS start spends on its first step beyond the one a step whose length is
@@ -137,6 +144,42 @@ inline std::size_t planned_iterations(const stylize_options& o) {
 inline double coarse_content_factor(std::size_t size, std::size_t last) {
     constexpr double coarse = 8.0;
     return size < last ? coarse : 1.0;
+}
+
+/*  The layer a content term on `layer` uses at a scale below the output size `last`: one VGG
+    block shallower per octave below (relu4_2 at 512 px -> relu3_2 at 256 px, relu2_2 at 128 px;
+    octaves rounded, block 1 the shallowest, blocks 1-2 having two convolutions). Each block halves
+    the grid, so the scale fits the photo on a grid as fine, over the image, as the output size's.
+    Names nst does not know as reluB_I / convB_I / poolB are returned unchanged. */
+inline std::string content_layer_at_scale(const std::string& layer, std::size_t size, std::size_t last) {
+    if (size >= last || size == 0) return layer;
+    const long octaves = std::lround(std::log2(double(last) / double(size)));
+    const std::string name = canonical_layer_name(layer);
+    for (const std::string_view kind : {"relu", "conv", "pool"}) {
+        if (name.compare(0, kind.size(), kind) != 0) continue;
+        const auto [block, after] = detail::read_layer_number(name, kind.size());
+        if (block == 0) return layer;
+        const std::size_t shallower = std::size_t(std::max(1L, long(block) - octaves));
+        if (kind == "pool") return after == name.size() ? "pool" + std::to_string(shallower) : layer;
+        if (after >= name.size() || name[after] != '_') return layer;
+        const auto [conv, end] = detail::read_layer_number(name, after + 1);
+        if (conv == 0 || end != name.size()) return layer;
+        const std::size_t convs = shallower <= 2 ? std::min<std::size_t>(conv, 2) : conv;
+        return std::string(kind) + std::to_string(shallower) + "_" + std::to_string(convs);
+    }
+    return layer;
+}
+
+/*  The content layers of a scale `size` below the output size: from a start that is mostly noise
+    (start_noise_share >= 1/2) each one content_layer_at_scale, else the output size's own. From
+    noise the output size otherwise spends some 50 steps fitting the photo on its finer grid;
+    with these layers it reached the single-scale loss 6-14 of them sooner (512 px; from the
+    content they did no better: benchmarks/coarse_to_fine.md). */
+inline std::vector<std::string> content_layers_at_scale(const stylize_options& o, std::size_t size) {
+    std::vector<std::string> layers = o.content_layers;
+    if (start_noise_share(o) < 0.5) return layers;
+    for (std::string& layer : layers) layer = content_layer_at_scale(layer, size, o.size);
+    return layers;
 }
 
 /*  How much the content and TV weights are multiplied by at a working longer side `size` when
