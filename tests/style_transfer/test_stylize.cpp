@@ -441,7 +441,7 @@ TEST_CASE("stylize: Adam's betas and epsilon reach the optimizer", "[stylize][pe
     REQUIRE(changed.loss[2] != standard.loss[2]);
 }
 
-TEST_CASE("options_at_scale: the content weight raised below the output size, size-invariance on top",
+TEST_CASE("options_at_scale: content weight and, from noise, layers below the output size; size-invariance",
           "[stylize][scales]") {
     nst::stylize_options o;
     o.size = 512;
@@ -457,6 +457,12 @@ TEST_CASE("options_at_scale: the content weight raised below the output size, si
     o.size_invariant = false;
     REQUIRE(nst::detail::options_at_scale(o, 256).content_weight == Approx(3.0 * coarse));
     REQUIRE(nst::detail::options_at_scale(o, 256).tv_weight == 2.0);
+    // The content layers: the output size's own from the content, shallower below it from noise.
+    using layers = std::vector<std::string>;
+    REQUIRE(nst::detail::options_at_scale(o, 256).content_layers == layers{"relu4_2"});
+    o.init = nst::init_kind::random;
+    REQUIRE(nst::detail::options_at_scale(o, 256).content_layers == layers{"relu3_2"});
+    REQUIRE(nst::detail::options_at_scale(o, 512).content_layers == layers{"relu4_2"});
 }
 
 TEST_CASE("stylize coarse-to-fine: every scale reports, counts run on, the output has the last size",
