@@ -212,21 +212,29 @@ TEST_CASE("content_layer_at_scale: one block shallower per octave below the outp
     REQUIRE(content_layer_at_scale("relu4_x", 256, 512) == "relu4_x");
 }
 
-TEST_CASE("content_layers_at_scale: shallower below the output size from a start mostly noise", "[scale_plan]") {
+TEST_CASE("content_terms_at_scale: from a start mostly noise, half of each weight on a finer layer", "[scale_plan]") {
     nst::stylize_options o;
     o.size = 512;
-    o.content_layers = {"relu4_2", "relu5_2"};
-    const std::vector<std::string> own{"relu4_2", "relu5_2"}, shallower{"relu3_2", "relu4_2"};
-    // From the content (also blended with a little noise) every scale keeps the output size's layers.
-    REQUIRE(nst::content_layers_at_scale(o, 256) == own);
+    o.content_layers = {"relu4_2", "relu1_2"};
+    using layers = std::vector<std::string>;
+    using weights = std::vector<double>;
+    // From the content (also blended with a little noise) every scale keeps the output size's terms.
+    REQUIRE(nst::content_terms_at_scale(o, 256).layers == o.content_layers);
+    REQUIRE(nst::content_terms_at_scale(o, 256).weights.empty());
     o.init_noise = 0.49;
-    REQUIRE(nst::content_layers_at_scale(o, 256) == own);
+    REQUIRE(nst::content_terms_at_scale(o, 256).layers == o.content_layers);
+    // From noise: relu4_2's half goes to relu3_2; relu1_2 has no finer layer and keeps its weight.
     o.init_noise = 0.5;
-    REQUIRE(nst::content_layers_at_scale(o, 256) == shallower);
+    REQUIRE(nst::content_terms_at_scale(o, 256).layers == layers{"relu4_2", "relu3_2", "relu1_2"});
+    REQUIRE(nst::content_terms_at_scale(o, 256).weights == weights{0.25, 0.25, 0.5});
     o.init_noise = 0.0;
     o.init = nst::init_kind::random;
-    REQUIRE(nst::content_layers_at_scale(o, 256) == shallower);
-    REQUIRE(nst::content_layers_at_scale(o, 512) == own);
+    o.content_layer_weights = {3.0, 1.0};
+    REQUIRE(nst::content_terms_at_scale(o, 128).layers == layers{"relu4_2", "relu2_2", "relu1_2"});
+    REQUIRE(nst::content_terms_at_scale(o, 128).weights == weights{1.5, 1.5, 1.0});
+    // The output size keeps its own terms.
+    REQUIRE(nst::content_terms_at_scale(o, 512).layers == o.content_layers);
+    REQUIRE(nst::content_terms_at_scale(o, 512).weights == o.content_layer_weights);
 }
 
 TEST_CASE("scale options: ascending, >= 16 px, ending at size, not with multiscale", "[scale_plan]") {

@@ -457,11 +457,12 @@ TEST_CASE("options_at_scale: content weight and, from noise, layers below the ou
     o.size_invariant = false;
     REQUIRE(nst::detail::options_at_scale(o, 256).content_weight == Approx(3.0 * coarse));
     REQUIRE(nst::detail::options_at_scale(o, 256).tv_weight == 2.0);
-    // The content layers: the output size's own from the content, shallower below it from noise.
+    // The content layers: the output size's own from the content, a finer one added below it from noise.
     using layers = std::vector<std::string>;
     REQUIRE(nst::detail::options_at_scale(o, 256).content_layers == layers{"relu4_2"});
     o.init = nst::init_kind::random;
-    REQUIRE(nst::detail::options_at_scale(o, 256).content_layers == layers{"relu3_2"});
+    REQUIRE(nst::detail::options_at_scale(o, 256).content_layers == layers{"relu4_2", "relu3_2"});
+    REQUIRE(nst::detail::options_at_scale(o, 256).content_layer_weights == std::vector<double>{0.5, 0.5});
     REQUIRE(nst::detail::options_at_scale(o, 512).content_layers == layers{"relu4_2"});
 }
 

@@ -170,16 +170,34 @@ inline std::string content_layer_at_scale(const std::string& layer, std::size_t 
     return layer;
 }
 
-/*  The content layers of a scale `size` below the output size: from a start that is mostly noise
-    (start_noise_share >= 1/2) each one content_layer_at_scale, else the output size's own. From
-    noise the output size otherwise spends some 50 steps fitting the photo on its finer grid;
-    with these layers it reached the single-scale loss 6-14 of them sooner (512 px; from the
-    content they did no better: benchmarks/coarse_to_fine.md). */
-inline std::vector<std::string> content_layers_at_scale(const stylize_options& o, std::size_t size) {
-    std::vector<std::string> layers = o.content_layers;
-    if (start_noise_share(o) < 0.5) return layers;
-    for (std::string& layer : layers) layer = content_layer_at_scale(layer, size, o.size);
-    return layers;
+/*  The content terms of a scale `size` below the output size: layers and their weights (as in
+    stylize_options). From a start that is mostly noise (start_noise_share >= 1/2) each layer keeps
+    half its weight and gives the other half to its content_layer_at_scale, else the output size's
+    own terms. From noise the output size otherwise spends some 50 steps fitting the photo on its
+    finer grid; with the finer grid below, it reached the single-scale loss up to 14 of them
+    sooner (512 px). The finer layer alone did as well with starry_night but ended higher with
+    the_scream; from the content neither did better (benchmarks/coarse_to_fine.md). */
+struct content_terms {
+    std::vector<std::string> layers;
+    std::vector<double> weights;  // empty: 1 / layers.size() each
+};
+
+inline content_terms content_terms_at_scale(const stylize_options& o, std::size_t size) {
+    if (start_noise_share(o) < 0.5 || size >= o.size) return {o.content_layers, o.content_layer_weights};
+    content_terms terms;
+    for (std::size_t k = 0; k < o.content_layers.size(); ++k) {
+        const std::string& layer = o.content_layers[k];
+        const double weight = o.content_layer_weights.empty() ? 1.0 / double(o.content_layers.size())
+                                                              : o.content_layer_weights[k];
+        const std::string finer = content_layer_at_scale(layer, size, o.size);
+        if (finer == layer) {
+            terms.layers.push_back(layer), terms.weights.push_back(weight);
+            continue;
+        }
+        terms.layers.insert(terms.layers.end(), {layer, finer});
+        terms.weights.insert(terms.weights.end(), {weight / 2, weight / 2});
+    }
+    return terms;
 }
 
 /*  How much the content and TV weights are multiplied by at a working longer side `size` when

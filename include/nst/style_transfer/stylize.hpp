@@ -422,14 +422,16 @@ stylize_result make_result(const best_point<T>& best, const optim_result<T>& run
 }
 
 // The options of one scale: its size, below the output size o.size the content weight raised and
-// (from noise) the content layers shallower (scale_plan.hpp: coarse_content_factor,
-// content_layers_at_scale), and with size_invariant the content and TV weights scaled to it
+// (from noise) shallower content layers added (scale_plan.hpp: coarse_content_factor,
+// content_terms_at_scale), and with size_invariant the content and TV weights scaled to it
 // (size_invariant_factor).
 inline stylize_options options_at_scale(const stylize_options& o, std::size_t size) {
     stylize_options at = o;
     at.size = size;
     at.content_weight *= coarse_content_factor(size, o.size);
-    at.content_layers = content_layers_at_scale(o, size);
+    content_terms content = content_terms_at_scale(o, size);
+    at.content_layers = std::move(content.layers);
+    at.content_layer_weights = std::move(content.weights);
     if (o.size_invariant) {
         at.content_weight *= size_invariant_factor(size);
         at.tv_weight *= size_invariant_factor(size);
