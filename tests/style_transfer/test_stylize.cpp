@@ -441,7 +441,7 @@ TEST_CASE("stylize: Adam's betas and epsilon reach the optimizer", "[stylize][pe
     REQUIRE(changed.loss[2] != standard.loss[2]);
 }
 
-TEST_CASE("options_at_scale: content weight and, from noise, layers below the output size; size-invariance",
+TEST_CASE("options_at_scale: the content weight and (from noise) layers below the output size, size-invariance",
           "[stylize][scales]") {
     nst::stylize_options o;
     o.size = 512;
