@@ -905,9 +905,10 @@ TEST_CASE("cli: --scales 128,256 logs both sizes and ends at or below the single
 }
 
 // From noise the layout has yet to form, and coarse-to-fine forms it cheaply at low resolution
-// (scale_plan.hpp: coarse_share). Measured on Zen 5: 0.884x the single-scale loss here (commit
-// 4600b14; 0.911x before the finer content layers below, 0.956x with the small scales priced
-// higher, 0.974x with a tenth of the cost below), 0.86x at 512 px.
+// (scale_plan.hpp: coarse_share). Measured on Zen 5: 0.895x the single-scale loss here with a
+// fifth of the cost below (0.884x with a quarter, commit 4600b14; 0.911x before the finer content
+// layers below, 0.956x with the small scales priced higher, 0.974x with a tenth of the cost
+// below), 0.85x at 512 px.
 TEST_CASE("cli: from noise, --scales 96,192 ends clearly below the single-scale loss", "[cli][data][scales]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;

@@ -66,12 +66,14 @@ inline double start_noise_share(const stylize_options& o) {
 
 /*  The share of the budget's cost that the scales below the output size get together:
     layout_coarse_share when the start already holds the photo's layout (init content or image),
-    a quarter from white noise (init random), where the layout has yet to form and forms far more
-    cheaply at low resolution; a start blended with noise (init_noise) in proportion. From noise
-    at 512 px a quarter passed the single-scale loss at 60% of its cost, a tenth at 73%; two
-    fifths did no better (benchmarks/coarse_to_fine.md). */
+    a fifth from white noise (init random), where the layout has yet to form and forms far more
+    cheaply at low resolution; a start blended with noise (init_noise) in proportion. From noise,
+    with the finer content layers below (content_terms_at_scale), a fifth passed the single-scale
+    loss at 38-42% of its cost with the three sample paintings at 512 px (a quarter at 42-45%) and
+    ended within -0.7..+0.3% of a quarter's loss; less than a fifth ended higher (a tenth by 1-3%)
+    (benchmarks/coarse_to_fine.md). */
 inline double coarse_share(const stylize_options& o) {
-    constexpr double from_noise = 0.25;
+    constexpr double from_noise = 0.2;
     return layout_coarse_share + (from_noise - layout_coarse_share) * start_noise_share(o);
 }
 
