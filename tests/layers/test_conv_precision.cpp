@@ -211,11 +211,10 @@ TEST_CASE("a short bf16 stylisation ends invisibly close to the fp32 one", "[bf1
 // stays close. Measured 2026-12-02 (commit 96e6469, Zen 5; the same on 5205edf, 2026-12-04),
 // PSNR / loss ratio after 5, 10, 25 steps: L-BFGS bf16 67.9 / 1.0008, 52.5 / 0.9990,
 // 40.7 / 0.9914; bf16_all 44.9 / 0.9944, 36.8 / 1.0055, 32.0 / 1.0138; 1 thread 80.4 / 1.0000,
-// 58.9 / 1.0001, 40.5 / 1.0130. Adam bf16
-// 55.8, 51.2, 46.2 dB (loss within 0.08%); bf16_all 31.8, 28.5, 25.9 dB; 1 thread 98.8, 72.9,
-// 59.4 dB: Adam's early, nearly sign-sized steps make it more sensitive to gradient rounding than
-// L-BFGS is at first. (2026-11-30, conv4_x at 128 px on the direct kernel: bf16_all 27.6 dB /
-// 1.038 after 10 L-BFGS steps.)
+// 58.9 / 1.0001, 40.5 / 1.0130. Adam bf16 55.8, 51.2, 46.2 dB (loss within 0.08%); bf16_all
+// 31.8, 28.5, 25.9 dB; 1 thread 98.8, 72.9, 59.4 dB: Adam's early, nearly sign-sized steps make it
+// more sensitive to gradient rounding than L-BFGS is at first. (2026-11-30, conv4_x at 128 px on
+// the direct kernel: bf16_all 27.6 dB / 1.038 after 10 L-BFGS steps.)
 TEST_CASE("bf16 stylisation drift against fp32 rounding drift", "[.bf16drift]") {
     const std::string dir = test::require_shared_data();
     const image content = load_image(dir + "/images/tubingen.jpg");
