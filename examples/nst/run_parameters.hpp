@@ -7,11 +7,11 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include <nst/core/memory_limit.hpp>
+#include <nst/core/number_text.hpp>
 #include <nst/core/threads.hpp>
 #include <nst/core/version.hpp>
 #include <nst/io/weights_identity.hpp>
@@ -39,15 +39,8 @@ inline std::string quote(const std::string& s) {
     }
     return out + "\"";
 }
-// The shortest of 15..17 significant digits that reads back as v (0.999, not 0.99899999999999999).
-inline std::string number(double v) {
-    char buf[32];
-    for (int digits = 15; digits <= 17; ++digits) {
-        std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-        if (std::strtod(buf, nullptr) == v) break;
-    }
-    return buf;
-}
+// The shortest text that reads back as v (0.999, not 0.99899999999999999).
+inline std::string number(double v) { return number_text(v); }
 inline std::string integer(std::uint64_t v) { return std::to_string(v); }
 inline std::string strings(const std::vector<std::string>& v) {
     std::string out = "[";

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <nst/core/number_text.hpp>
 #include <nst/style_transfer.hpp>
 
 #include "../nst/options.hpp"
@@ -237,7 +238,7 @@ inline stylize_options job_options(const stylize_options& base, const job& j) {
     const auto whole = [&](const std::optional<double>& x, const char* column) {
         if (!(*x >= 0) || *x != std::floor(*x) || *x > 1e15)
             throw usage_error(j.origin + ", column " + column + ": expected a whole number >= 0, got " +
-                              std::to_string(*x));
+                              number_text(*x));
         return static_cast<std::uint64_t>(*x);
     };
     if (v.size) o.size = whole(v.size, "size");

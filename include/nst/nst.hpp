@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/memory_limit.hpp"
+#include "core/number_text.hpp"
 #include "core/tensor.hpp"
 #include "core/threads.hpp"
 #include "core/version.hpp"

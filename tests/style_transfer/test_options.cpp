@@ -90,6 +90,12 @@ TEST_CASE("the peers' knobs are validated with messages naming them", "[stylize]
     REQUIRE(message(o).find("init noise") != std::string::npos);
     o.init_noise = 1.0;
     REQUIRE(message(o) == "no error");
+    // The refused value as given, not rounded to six decimals ("got 1.000000" contradicted the range).
+    o.init_noise = 1.0000001;
+    REQUIRE(message(o).find("must be in [0, 1], got 1.0000001") != std::string::npos);
+    o = nst::stylize_options{};
+    o.adam_epsilon = -1e-9;
+    REQUIRE(message(o).find("got -1e-09") != std::string::npos);
     o = nst::stylize_options{};
     o.content_layer_weights = {1, 1};
     REQUIRE(message(o).find("2 content layer weights for 1 content layers") != std::string::npos);

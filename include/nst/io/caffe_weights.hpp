@@ -37,6 +37,7 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
+#include "../core/number_text.hpp"
 #include "../core/tensor.hpp"
 #include "detail/mapped_file.hpp"
 #include "detail/protobuf.hpp"
@@ -99,8 +100,8 @@ template <class V> void check_values(const std::vector<V>& values, double max_ab
     for (std::size_t i = 0; i < values.size(); ++i) {
         const double v = double(values[i]);
         if (!std::isfinite(v) || std::abs(v) > max_abs)
-            throw io_error(what + ": value " + std::to_string(v) + " at index " + std::to_string(i) +
-                           (std::isfinite(v) ? " exceeds the plausible bound " + std::to_string(max_abs)
+            throw io_error(what + ": value " + number_text(v) + " at index " + std::to_string(i) +
+                           (std::isfinite(v) ? " exceeds the plausible bound " + number_text(max_abs)
                                              : " is not finite") +
                            " (damaged file?)");
     }

@@ -42,6 +42,7 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
+#include "../core/number_text.hpp"
 #include "../core/tensor.hpp"
 #include "../layers/layer_shape.hpp"
 #include "detail/byte_source.hpp"
@@ -203,8 +204,8 @@ inline std::vector<float> tensor_values(const byte_source& file, const pickle::t
         for (std::size_t d = 0; d < index.size(); ++d) at += index[d] * t.stride[d];
         const double v = decode_element(raw.data() + at * es, es, bfloat);
         if (!std::isfinite(v) || std::abs(v) > max_abs)
-            throw io_error(what + ": value " + std::to_string(v) + " at element " + std::to_string(i) +
-                           (std::isfinite(v) ? " exceeds the plausible magnitude " + std::to_string(max_abs)
+            throw io_error(what + ": value " + number_text(v) + " at element " + std::to_string(i) +
+                           (std::isfinite(v) ? " exceeds the plausible magnitude " + number_text(max_abs)
                                              : " is not finite") + " (damaged file?)");
         out[i] = float(v);
         for (std::size_t d = index.size(); d-- > 0;) {

@@ -9,6 +9,7 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
+#include "../core/number_text.hpp"
 #include "../core/tensor.hpp"
 #include "content_loss.hpp"
 
@@ -28,7 +29,7 @@ public:
         for (T v : mask_)
             if (!(v >= T(0) && v <= T(1)))
                 throw invalid_argument("masked_content_loss: mask values must be in 0..1, got " +
-                                       std::to_string(double(v)));
+                                       number_text(v));
     }
 
     // Returns the loss at activations f and writes dLoss/df into df.

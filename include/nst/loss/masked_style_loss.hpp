@@ -17,6 +17,7 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
+#include "../core/number_text.hpp"
 #include "../core/tensor.hpp"
 #include "gram.hpp"
 #include "style_loss.hpp"
@@ -33,7 +34,7 @@ template <class T> T checked_mask_area(const tensor2<T>& mask, const std::string
     double area = 0;
     for (T v : mask) {
         if (!(v >= T(0) && v <= T(1)))
-            throw invalid_argument(who + ": mask values must be in 0..1, got " + std::to_string(double(v)));
+            throw invalid_argument(who + ": mask values must be in 0..1, got " + number_text(v));
         area += double(v);
     }
     if (!(area > 0)) throw invalid_argument(who + ": the mask is zero everywhere (an empty region)");

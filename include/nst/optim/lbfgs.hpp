@@ -23,6 +23,7 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
+#include "../core/number_text.hpp"
 #include "line_search.hpp"
 #include "result.hpp"
 #include "state.hpp"
@@ -130,8 +131,8 @@ private:
         if (o.loss_change_window < 1) fail("loss_change_window must be >= 1");
         if (o.max_line_search_steps < 1) fail("max_line_search_steps must be >= 1");
         if (!(o.wolfe_c1 > 0.0 && o.wolfe_c1 < o.wolfe_c2 && o.wolfe_c2 < 1.0))
-            fail("need 0 < wolfe_c1 < wolfe_c2 < 1, got c1 = " + std::to_string(o.wolfe_c1) +
-                 ", c2 = " + std::to_string(o.wolfe_c2));
+            fail("need 0 < wolfe_c1 < wolfe_c2 < 1, got c1 = " + number_text(o.wolfe_c1) +
+                 ", c2 = " + number_text(o.wolfe_c2));
         if (!(o.first_step_length > 0.0)) fail("first_step_length must be > 0");
         if (!(o.gradient_tolerance >= 0.0)) fail("gradient_tolerance must be >= 0");
         if (!(o.loss_change_tolerance >= 0.0)) fail("loss_change_tolerance must be >= 0");

@@ -14,6 +14,7 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
+#include "../core/number_text.hpp"
 #include "result.hpp"
 #include "state.hpp"
 #include "vector_ops.hpp"
@@ -67,7 +68,7 @@ public:
             const non_finite_report& r = result_.non_finite;
             const char* what = r.loss && r.gradient ? "loss and gradient" : r.loss ? "loss" : "gradient";
             throw invalid_argument(who_ + ": the " + what + " at the starting point is not finite (loss = " +
-                                   std::to_string(loss) + ")");
+                                   number_text(loss) + ")");
         }
         gradient_norm = norm(g_, n_);
         accept_latest();

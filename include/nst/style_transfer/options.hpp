@@ -12,6 +12,7 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
+#include "../core/number_text.hpp"
 #include "../core/tensor.hpp"
 #include "../io/image.hpp"
 #include "../io/model_weights.hpp"
@@ -248,11 +249,11 @@ inline void validate_layer_names(const stylize_options& o, model_kind model) {
 inline void validate_peer_options(const stylize_options& o) {
     auto fail = [](const std::string& what) { throw invalid_argument(what); };
     const auto in_unit = [](double v, bool closed) { return v >= 0 && (closed ? v <= 1 : v < 1); };
-    if (!in_unit(o.adam_beta1, false)) fail("adam beta1 must be in [0, 1), got " + std::to_string(o.adam_beta1));
-    if (!in_unit(o.adam_beta2, false)) fail("adam beta2 must be in [0, 1), got " + std::to_string(o.adam_beta2));
+    if (!in_unit(o.adam_beta1, false)) fail("adam beta1 must be in [0, 1), got " + number_text(o.adam_beta1));
+    if (!in_unit(o.adam_beta2, false)) fail("adam beta2 must be in [0, 1), got " + number_text(o.adam_beta2));
     if (!(o.adam_epsilon > 0) || !std::isfinite(o.adam_epsilon))
-        fail("adam epsilon must be > 0, got " + std::to_string(o.adam_epsilon));
-    if (!in_unit(o.init_noise, true)) fail("init noise must be in [0, 1], got " + std::to_string(o.init_noise));
+        fail("adam epsilon must be > 0, got " + number_text(o.adam_epsilon));
+    if (!in_unit(o.init_noise, true)) fail("init noise must be in [0, 1], got " + number_text(o.init_noise));
     if (!o.content_layer_weights.empty() && o.content_layer_weights.size() != o.content_layers.size())
         fail("got " + std::to_string(o.content_layer_weights.size()) + " content layer weights for " +
              std::to_string(o.content_layers.size()) + " content layers (" + detail::join(o.content_layers) + ")");
@@ -286,15 +287,15 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
     if (o.size < 16) fail("size must be at least 16 pixels, got " + std::to_string(o.size));
     validate_scales(o);
     if (!(o.style_scale > 0) || !std::isfinite(o.style_scale))
-        fail("style scale must be > 0, got " + std::to_string(o.style_scale));
+        fail("style scale must be > 0, got " + number_text(o.style_scale));
     if (!(o.content_weight >= 0) || !std::isfinite(o.content_weight))
-        fail("content weight must be >= 0, got " + std::to_string(o.content_weight));
+        fail("content weight must be >= 0, got " + number_text(o.content_weight));
     if (!(o.style_weight >= 0) || !std::isfinite(o.style_weight))
-        fail("style weight must be >= 0, got " + std::to_string(o.style_weight));
+        fail("style weight must be >= 0, got " + number_text(o.style_weight));
     if (!(o.tv_weight >= 0) || !std::isfinite(o.tv_weight))
-        fail("tv weight must be >= 0, got " + std::to_string(o.tv_weight));
+        fail("tv weight must be >= 0, got " + number_text(o.tv_weight));
     if (o.optimizer == optimizer_kind::adam && (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate)))
-        fail("learning rate must be > 0, got " + std::to_string(o.learning_rate));
+        fail("learning rate must be > 0, got " + number_text(o.learning_rate));
     if (o.lbfgs_history < 1) fail("L-BFGS history must be >= 1");
     validate_peer_options(o);
     if (o.content_layers.empty() && o.style_layers.empty())

@@ -19,6 +19,7 @@
 
 #include "../../core/isa_namespace.hpp"
 #include "../../core/error.hpp"
+#include "../../core/number_text.hpp"
 
 // Outside the per-instruction-set namespace (core/isa_namespace.hpp): one lock for the whole
 // process, whatever flags each translation unit was compiled with.
@@ -260,9 +261,9 @@ void read_float_dataset(hid_t location, const std::string& path, const std::vect
         if (!(std::abs(values[i]) <= max_abs)) {
             const std::string value = what + ": value " + std::to_string(i) + " is ";
             if (!std::isfinite(values[i]))
-                throw io_error(value + "not finite (" + std::to_string(values[i]) + ")");
-            throw io_error(value + std::to_string(values[i]) + ", beyond the plausible magnitude " +
-                           std::to_string(max_abs) + " of a trained weight (a damaged file?)");
+                throw io_error(value + "not finite (" + number_text(values[i]) + ")");
+            throw io_error(value + number_text(values[i]) + ", beyond the plausible magnitude " +
+                           number_text(max_abs) + " of a trained weight (a damaged file?)");
         }
 }
 
