@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -165,12 +166,15 @@ inline std::vector<std::size_t> parse_sizes(const std::string& text, const std::
     return out;
 }
 
-// --scales into c.options, checked against --size: the last scale is the output size.
+// --scales into c.options, checked against --size: the last scale is the output size. A list out
+// of order is left to validate_scales, whose "strictly ascending" names the real mistake.
 inline void to_scale_options(command_line& c) {
     if (c.scales.empty()) return;
     stylize_options& o = c.options;
     o.scales = parse_sizes(c.scales, "--scales");
-    if (c.size_given && o.size != o.scales.back())
+    const bool ascending =
+        std::adjacent_find(o.scales.begin(), o.scales.end(), std::greater_equal<>()) == o.scales.end();
+    if (c.size_given && ascending && o.size != o.scales.back())
         throw usage_error("--scales ends at " + std::to_string(o.scales.back()) + " but --size is " +
                           std::to_string(o.size) + ": the last scale is the output size (drop --size or make them equal)");
     o.size = o.scales.back();

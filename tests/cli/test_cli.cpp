@@ -309,6 +309,9 @@ TEST_CASE("cli: bad --scales values", "[cli]") {
         return a;
     };
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "64,32"})), {"strictly ascending", "64,32"}, c.fixtures());
+    // Out of order with --size its first: the order is the mistake, not the last scale.
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "64,32", "--size", "64"})), {"strictly ascending", "64,32"},
+                     c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "0,32"})), {"at least 16", "got 0"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,x"})), {"--scales", "'x'"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,-64"})), {"--scales", "'-64'"}, c.fixtures());
