@@ -1,4 +1,5 @@
 // stylize_options (style_transfer/options.hpp) are validated with messages naming the problem.
+#include <limits>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -100,7 +101,17 @@ TEST_CASE("the peers' knobs are validated with messages naming them", "[stylize]
     o.content_layer_weights = {1, 1};
     REQUIRE(message(o).find("2 content layer weights for 1 content layers") != std::string::npos);
     o.content_layer_weights = {-1};
-    REQUIRE(message(o).find("content layer weights must be >= 0") != std::string::npos);
+    REQUIRE(message(o).find("content layer weights must be a finite number >= 0, got -1") != std::string::npos);
+    // inf is >= 0: the message must not say only that (it read "must be >= 0, got inf").
+    o = nst::stylize_options{};
+    o.style_weight = std::numeric_limits<double>::infinity();
+    REQUIRE(message(o).find("style weight must be a finite number >= 0, got inf") != std::string::npos);
+    // Finite weights whose sum is not: each style's share would be 0 or NaN.
+    o = nst::stylize_options{};
+    o.style_blend = {1e308, 1e308};
+    REQUIRE_THROWS_WITH(nst::validate_options(o, 2), Catch::Contains("sum of the style blend weights"));
+    o.style_blend = {1e307, 1e307};
+    REQUIRE_NOTHROW(nst::validate_options(o, 2));
     o = nst::stylize_options{};
     o.lbfgs_history = 0;
     REQUIRE(message(o).find("L-BFGS history") != std::string::npos);

@@ -228,6 +228,13 @@ inline std::string join(const std::vector<std::string>& v) {
     for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
     return out;
 }
+
+// invalid_argument "<what> must be a finite number >= 0 (> 0 when positive), got <v>" unless v is.
+inline void require_finite(double v, bool positive, const std::string& what) {
+    if ((positive ? v > 0 : v >= 0) && std::isfinite(v)) return;
+    throw invalid_argument(what + " must be a finite number " + (positive ? "> 0" : ">= 0") + ", got " +
+                           number_text(v));
+}
 }  // namespace detail
 
 // Every content and style layer must be one of `model`'s; invalid_argument naming the layer otherwise.
@@ -251,14 +258,12 @@ inline void validate_peer_options(const stylize_options& o) {
     const auto in_unit = [](double v, bool closed) { return v >= 0 && (closed ? v <= 1 : v < 1); };
     if (!in_unit(o.adam_beta1, false)) fail("adam beta1 must be in [0, 1), got " + number_text(o.adam_beta1));
     if (!in_unit(o.adam_beta2, false)) fail("adam beta2 must be in [0, 1), got " + number_text(o.adam_beta2));
-    if (!(o.adam_epsilon > 0) || !std::isfinite(o.adam_epsilon))
-        fail("adam epsilon must be > 0, got " + number_text(o.adam_epsilon));
+    detail::require_finite(o.adam_epsilon, true, "adam epsilon");
     if (!in_unit(o.init_noise, true)) fail("init noise must be in [0, 1], got " + number_text(o.init_noise));
     if (!o.content_layer_weights.empty() && o.content_layer_weights.size() != o.content_layers.size())
         fail("got " + std::to_string(o.content_layer_weights.size()) + " content layer weights for " +
              std::to_string(o.content_layers.size()) + " content layers (" + detail::join(o.content_layers) + ")");
-    for (double w : o.content_layer_weights)
-        if (!(w >= 0) || !std::isfinite(w)) fail("content layer weights must be >= 0");
+    for (double w : o.content_layer_weights) detail::require_finite(w, false, "content layer weights");
 }
 
 // The coarse-to-fine knobs: scales ascending, each >= 16 px, the last = size; not with multiscale.
@@ -286,16 +291,11 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
     if (style_count == 0) fail("at least one style image is needed");
     if (o.size < 16) fail("size must be at least 16 pixels, got " + std::to_string(o.size));
     validate_scales(o);
-    if (!(o.style_scale > 0) || !std::isfinite(o.style_scale))
-        fail("style scale must be > 0, got " + number_text(o.style_scale));
-    if (!(o.content_weight >= 0) || !std::isfinite(o.content_weight))
-        fail("content weight must be >= 0, got " + number_text(o.content_weight));
-    if (!(o.style_weight >= 0) || !std::isfinite(o.style_weight))
-        fail("style weight must be >= 0, got " + number_text(o.style_weight));
-    if (!(o.tv_weight >= 0) || !std::isfinite(o.tv_weight))
-        fail("tv weight must be >= 0, got " + number_text(o.tv_weight));
-    if (o.optimizer == optimizer_kind::adam && (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate)))
-        fail("learning rate must be > 0, got " + number_text(o.learning_rate));
+    detail::require_finite(o.style_scale, true, "style scale");
+    detail::require_finite(o.content_weight, false, "content weight");
+    detail::require_finite(o.style_weight, false, "style weight");
+    detail::require_finite(o.tv_weight, false, "tv weight");
+    if (o.optimizer == optimizer_kind::adam) detail::require_finite(o.learning_rate, true, "learning rate");
     if (o.lbfgs_history < 1) fail("L-BFGS history must be >= 1");
     validate_peer_options(o);
     if (o.content_layers.empty() && o.style_layers.empty())
@@ -305,18 +305,18 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
         fail("got " + std::to_string(o.style_layer_weights.size()) + " style layer weights for " +
              std::to_string(o.style_layers.size()) + " style layers (" +
              detail::join(o.style_layers) + ")");
-    for (double w : o.style_layer_weights)
-        if (!(w >= 0) || !std::isfinite(w)) fail("style layer weights must be >= 0");
+    for (double w : o.style_layer_weights) detail::require_finite(w, false, "style layer weights");
     if (!o.style_blend.empty()) {
         if (o.style_blend.size() != style_count)
             fail("style blend has " + std::to_string(o.style_blend.size()) + " weights for " +
                  std::to_string(style_count) + " style image" + (style_count == 1 ? "" : "s"));
         double sum = 0;
         for (double w : o.style_blend) {
-            if (!(w >= 0) || !std::isfinite(w)) fail("style blend weights must be >= 0");
+            detail::require_finite(w, false, "style blend weights");
             sum += w;
         }
         if (!(sum > 0)) fail("style blend weights must not all be zero");
+        detail::require_finite(sum, true, "the sum of the style blend weights");
     }
     if (o.original_colors && o.colors == color_mode::histogram)
         fail("original colors (luminance-only transfer) conflicts with colors 'histogram'");
