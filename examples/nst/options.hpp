@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -58,7 +60,30 @@ struct command_line {
     std::string program = "nst";  // the program recorded in the outputs' parameters
 };
 
+// The most --threads accepted: past any machine's cores more threads only multiply the per-thread
+// buffers (--threads 100000 was refused as needing 1.5 TB).
+inline constexpr int max_threads = 1024;
+
 namespace detail {
+
+/*  A check for an unsigned count or size on the command line: digits only, from min to max. CLI11
+    reads "-5" into an unsigned option as a huge number and a number past 2^64 as some other one;
+    either then ran (--iterations -5 ran to convergence and exited 0). */
+inline CLI::Validator whole_number(std::uint64_t min = 0, std::uint64_t max = UINT64_MAX) {
+    const auto check = [min, max](std::string& text) -> std::string {
+        const std::string range = max != UINT64_MAX ? " from " + std::to_string(min) + " to " + std::to_string(max)
+                                  : min > 0         ? " >= " + std::to_string(min)
+                                                    : "";
+        if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+            return "expected a whole number" + range + ", got '" + text + "'";
+        errno = 0;
+        const unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+        if (errno == ERANGE) return "got " + text + ", more than the largest count " + std::to_string(UINT64_MAX);
+        if (v < min || v > max) return "expected a whole number" + range + ", got " + text;
+        return {};
+    };
+    return CLI::Validator(check, "", "whole number");
+}
 
 inline std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;
@@ -138,6 +163,7 @@ inline void add_job_options(CLI::App& app, command_line& c) {
 // add_stylisation_options.
 inline void add_image_options(CLI::App& app, command_line& c) {
     app.add_option("--size", c.options.size, "Longer side of the output in pixels")
+        ->check(detail::whole_number())
         ->each([&c](const std::string&) { c.size_given = true; })
         ->capture_default_str();
     app.add_option("--style-scale", c.options.style_scale, "Style images' longer side = style-scale * size")
@@ -182,7 +208,9 @@ inline void to_scale_options(command_line& c) {
 
 inline void add_optimisation_options(CLI::App& app, command_line& c) {
     stylize_options& o = c.options;
-    app.add_option("-i,--iterations", o.iterations, "Optimizer iterations")->capture_default_str();
+    app.add_option("-i,--iterations", o.iterations, "Optimizer iterations")
+        ->check(detail::whole_number())
+        ->capture_default_str();
     app.add_option("--optimizer", c.optimizer, "lbfgs | adam")
         ->check(CLI::IsMember({"lbfgs", "adam"}))
         ->capture_default_str();
@@ -200,7 +228,7 @@ inline void add_optimisation_options(CLI::App& app, command_line& c) {
     app.add_option("--style-layer-weights", c.style_layer_weights, "Comma list, one per style layer (default: 1/L each)");
     app.add_option("--pooling", c.pooling, "avg | max")->check(CLI::IsMember({"avg", "max"}))->capture_default_str();
     app.add_option("--init", c.init, "content | random | PATH of an image")->capture_default_str();
-    app.add_option("--seed", o.seed, "Seed of --init random")->capture_default_str();
+    app.add_option("--seed", o.seed, "Seed of --init random")->check(detail::whole_number())->capture_default_str();
     app.add_option("--colors", c.colors,
                    "style | luminance (keep the content's colours) | histogram (style images recoloured to the "
                    "content's colour statistics) [style]")
@@ -226,7 +254,7 @@ inline void add_system_options(CLI::App& app, command_line& c) {
     app.add_option("--data-dir", c.data_dir, "Data directory searched last for weights/*.h5")->capture_default_str();
     app.add_option("--max-input-pixels", c.options.input_limits.max_pixels,
                    "Refuse input images (and resize targets) with more pixels than this, before decoding")
-        ->check(CLI::PositiveNumber)
+        ->check(detail::whole_number(1))
         ->capture_default_str();
     app.add_option("--weights-sha256", c.options.weights_sha256,
                    "Use the weights file only if its SHA-256 is this (64 hex digits)");
@@ -236,7 +264,7 @@ inline void add_system_options(CLI::App& app, command_line& c) {
     app.add_option("--tile", c.options.tile,
                    "Stylise in overlapping tiles of about N px (>= 128) when the size does not fit in one "
                    "(default 0: tiles only when --memory-limit needs them)")
-        ->check(CLI::Range(std::size_t(0), std::size_t(1) << 20))  // else a size_t takes "-5" as a huge number
+        ->check(detail::whole_number(0, std::uint64_t(1) << 20))
         ->capture_default_str();
 }
 
@@ -260,7 +288,9 @@ inline void add_peer_options(CLI::App& app, command_line& c) {
     app.add_flag("--normalize-gradients", o.normalize_gradients,
                  "Divide each content/style term's gradient by its L1 norm (neural-style's flag; losses unchanged; "
                  "use with e.g. --content-weight 5 --style-weight 100 --tv-weight 1e-3)");
-    app.add_option("--lbfgs-history", o.lbfgs_history, "L-BFGS: correction pairs kept")->capture_default_str();
+    app.add_option("--lbfgs-history", o.lbfgs_history, "L-BFGS: correction pairs kept")
+        ->check(detail::whole_number(1))
+        ->capture_default_str();
     app.add_option("--adam-beta1", o.adam_beta1, "Adam: first-moment decay, in [0, 1)")->capture_default_str();
     app.add_option("--adam-beta2", o.adam_beta2, "Adam: second-moment decay, in [0, 1)")->capture_default_str();
     app.add_option("--adam-epsilon", o.adam_epsilon, "Adam: added to the root of the second moment, > 0")
@@ -280,10 +310,12 @@ inline void add_stylisation_options(CLI::App& app, command_line& c) {
 // nst's own flags: the record of its one run (nst-batch refuses them: batch_options.hpp).
 inline void add_run_record_options(CLI::App& app, command_line& c) {
     app.add_option("--log", c.log, "Write a CSV of the losses, one row per iteration");
-    app.add_option("--save-every", c.save_every, "Save a numbered snapshot every N iterations (out_0050.png ...)");
+    app.add_option("--save-every", c.save_every, "Save a numbered snapshot every N iterations (out_0050.png ...)")
+        ->check(detail::whole_number());
     app.add_option("--loss-plot", c.loss_plot, "Draw the loss curves into this image");
     app.add_option("--snapshot-grid", c.snapshot_grid, "Contact sheet of the snapshots (image)");
-    app.add_option("--print-every", c.print_every, "A progress line every N iterations (default: a live bar)");
+    app.add_option("--print-every", c.print_every, "A progress line every N iterations (default: a live bar)")
+        ->check(detail::whole_number());
     app.add_option("--params-json", c.params_json,
                    "Also write the run's parameters (recorded in every output image) to this JSON file");
 }
@@ -384,7 +416,9 @@ inline void convert_stylisation_options(command_line& c) {
     if (!c.memory_limit.empty()) o.memory_limit = parse_byte_size(c.memory_limit);
     if (!c.memory_limit.empty() && o.memory_limit == 0) throw usage_error("--memory-limit must be > 0");
     o.init = c.init == "content" ? init_kind::content : c.init == "random" ? init_kind::random : init_kind::image;
-    if (o.threads < 0) throw usage_error("--threads must be >= 1");
+    if (o.threads < 0 || o.threads > max_threads)
+        throw usage_error("--threads must be from 1 to " + std::to_string(max_threads) + ", got " +
+                          std::to_string(o.threads));
     if (o.original_colors && !c.colors.empty() && c.colors != "luminance")
         throw usage_error("--original-colors (= --colors luminance) conflicts with --colors " + c.colors);
     o.colors = c.colors == "histogram" ? color_mode::histogram

@@ -257,6 +257,26 @@ TEST_CASE("cli: a working size above --memory-limit is refused with the estimate
     require_rejected(c.dir, r, {"4096 x 2731", "needs about", "GB", "above the limit of 500.0 MB"}, c.fixtures());
 }
 
+TEST_CASE("cli: counts and sizes must be whole numbers in range", "[cli]") {
+    // CLI11 alone read "-5" into an unsigned option as a huge number: --iterations -5 ran and exited 0.
+    bad_input_case c;
+    const auto run = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a{"-c", c.content, "-s", c.style, "--weights", c.weights, "-o", c.output};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return run_nst(c.dir, a);
+    };
+    for (const char* option : {"--iterations", "--size", "--seed", "--save-every", "--print-every"}) {
+        require_rejected(c.dir, run({option, "-5"}), {option, "expected a whole number, got '-5'"}, c.fixtures());
+        require_rejected(c.dir, run({option, "1.5"}), {option, "'1.5'"}, c.fixtures());
+    }
+    require_rejected(c.dir, run({"--iterations", "99999999999999999999"}),
+                     {"--iterations", "99999999999999999999", "more than the largest count"}, c.fixtures());
+    require_rejected(c.dir, run({"--max-input-pixels", "0"}), {"--max-input-pixels", ">= 1", "got 0"}, c.fixtures());
+    require_rejected(c.dir, run({"--threads", "100000"}), {"--threads must be from 1 to 1024, got 100000"},
+                     c.fixtures());
+    require_rejected(c.dir, run({"--threads", "-1"}), {"--threads", "got -1"}, c.fixtures());
+}
+
 TEST_CASE("cli: bad --tile values", "[cli][tiling]") {
     bad_input_case c;
     const std::vector<std::string> images{"-c", c.content, "-s", c.style};
@@ -266,7 +286,8 @@ TEST_CASE("cli: bad --tile values", "[cli][tiling]") {
         return c.args(a);
     };
     require_rejected(c.dir, run_nst(c.dir, with({"--tile", "64"})), {"tile", "128", "64"}, c.fixtures());
-    require_rejected(c.dir, run_nst(c.dir, with({"--tile", "-5"})), {"--tile"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--tile", "-5"})), {"--tile", "from 0 to 1048576", "'-5'"},
+                     c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--tile", "big"})), {"--tile"}, c.fixtures());
     // Tiles that do not fit the limit either: refused naming the tile size.
     const auto r = run_nst(c.dir, {"-c", c.content, "-s", c.style, "--weights", c.weights, "-o", c.output, "--size",
@@ -723,7 +744,7 @@ TEST_CASE("cli: bad values of the peers' flags", "[cli][peers]") {
         INFO("flags: " << extra[0] << " " << (extra.size() > 1 ? extra[1] : ""));
         require_rejected(c.dir, run_nst(c.dir, with(std::move(extra))), needles, fixtures);
     };
-    rejected({"--lbfgs-history", "0"}, {"L-BFGS history"});
+    rejected({"--lbfgs-history", "0"}, {"--lbfgs-history", "a whole number >= 1, got 0"});
     rejected({"--lbfgs-history", "many"}, {"--lbfgs-history"});
     rejected({"--pyramid-levels", "some"}, {"--pyramid-levels", "'some' is not auto or a count"});
     rejected({"--pyramid-levels", "-1"}, {"--pyramid-levels", "'-1' is not auto or a count"});
