@@ -17,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -143,6 +144,41 @@ inline void check_writable_image(const std::string& path, const std::string& opt
     if (ext != ".png" && ext != ".jpg" && ext != ".jpeg")
         throw usage_error(option + " '" + path + "': unknown image extension '" + ext + "' (use .png, .jpg or .jpeg)");
     check_writable_file(path, option);
+}
+
+// Whether two paths name the same file: the same existing file (also through a link), or, while
+// one does not exist yet, the same path once made absolute.
+inline bool same_file(const std::string& a, const std::string& b) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+    return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec) && !ec;
+}
+
+// No output may be one of the run's input files (it would be overwritten: --log photo.jpg replaced
+// the photo with the CSV) or another output. Only --output may be the --init image: refining a
+// result in place ("--init out.png -o out.png") replaces it with a better one.
+inline void check_outputs_apart(const command_line& c) {
+    using named = std::pair<std::string, std::string>;  // option, path
+    std::vector<named> inputs{{"--content", c.content}, {"--weights", c.weights}, {"--content-mask", c.content_mask}};
+    for (const auto& s : c.styles) inputs.push_back({"--style", s});
+    for (const auto& m : c.style_masks) inputs.push_back({"--style-mask", m == "-" ? "" : m});
+    if (c.init != "content" && c.init != "random") inputs.push_back({"--init", c.init});
+    std::vector<named> outputs{{"--output", c.output},          {"--log", c.log},
+                               {"--loss-plot", c.loss_plot},    {"--snapshot-grid", c.snapshot_grid},
+                               {"--params-json", c.params_json}};
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        const auto& [option, path] = outputs[i];
+        if (path.empty()) continue;
+        for (const auto& [input_option, input] : inputs)
+            if (!input.empty() && !(option == "--output" && input_option == "--init") && same_file(path, input))
+                throw usage_error(option + " '" + path + "' is the " + input_option +
+                                  " file: it would be overwritten (give the output another path)");
+        for (std::size_t j = 0; j < i; ++j)
+            if (!outputs[j].second.empty() && same_file(path, outputs[j].second))
+                throw usage_error(option + " '" + path + "' is also the " + outputs[j].first +
+                                  " file: give each output its own path");
+    }
 }
 
 // nst's own flags: the one job it runs (nst-batch has its job lists instead).
@@ -452,6 +488,7 @@ inline void to_stylize_options(command_line& c) {
     if (!c.loss_plot.empty()) detail::check_writable_image(c.loss_plot, "--loss-plot");
     if (!c.snapshot_grid.empty()) detail::check_writable_image(c.snapshot_grid, "--snapshot-grid");
     if (!c.log.empty()) detail::check_writable_file(c.log, "--log");
+    detail::check_outputs_apart(c);
 }
 
 }  // namespace nst::cli

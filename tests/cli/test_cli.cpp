@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -1006,6 +1007,38 @@ TEST_CASE("cli: an output path that is a folder is refused before any work", "[c
                      {"--log", "taken.png", "is a directory"}, fixtures);
     require_rejected(c.dir, run_nst(c.dir, with({"-o", c.output, "--loss-plot", c.dir / "taken.png"})),
                      {"--loss-plot", "is a directory"}, fixtures);
+}
+
+TEST_CASE("cli: an output that is an input or another output is refused, the inputs untouched", "[cli]") {
+    bad_input_case c;
+    const auto bytes = [](const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    const std::string content = bytes(c.content), style = bytes(c.style);
+    fs::create_symlink(c.content, c.dir / "link.png");
+    const auto fixtures = c.fixtures({c.dir / "link.png"});
+    const auto run = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a{"-c", c.content, "-s", c.style, "--weights", c.weights, "-i", "2", "--size", "32"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return run_nst(c.dir, a);
+    };
+    require_rejected(c.dir, run({"-o", c.content}), {"--output", "is the --content file", "overwritten"}, fixtures);
+    require_rejected(c.dir, run({"-o", c.dir / "link.png"}), {"--output", "link.png", "is the --content file"},
+                     fixtures);  // the same file through a link
+    require_rejected(c.dir, run({"-o", c.output, "--log", c.style}), {"--log", "is the --style file"}, fixtures);
+    require_rejected(c.dir, run({"-o", c.output, "--params-json", c.weights}), {"--params-json", "is the --weights file"},
+                     fixtures);
+    require_rejected(c.dir, run({"-o", c.output, "--loss-plot", c.output}),
+                     {"--loss-plot", "is also the --output file"}, fixtures);
+    CHECK(bytes(c.content) == content);
+    CHECK(bytes(c.style) == style);
+    // Refining a result in place is allowed: this run gets past the check to the stand-in weights.
+    fs::copy_file(c.content, c.output);
+    const auto refine = run({"-o", c.output, "--init", c.output});
+    INFO("stderr: " << refine.err);
+    CHECK(refine.err.find("overwritten") == std::string::npos);
+    CHECK(refine.err.find("weights.h5") != std::string::npos);
 }
 
 TEST_CASE("cli: a read-only output folder is refused before any work", "[cli][permissions]") {
