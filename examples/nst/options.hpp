@@ -146,13 +146,22 @@ inline void check_writable_image(const std::string& path, const std::string& opt
     check_writable_file(path, option);
 }
 
-// Whether two paths name the same file: the same existing file (also through a link), or, while
-// one does not exist yet, the same path once made absolute.
-inline bool same_file(const std::string& a, const std::string& b) {
+// A path made absolute, with links, "." and ".." resolved as far as it exists: two paths of one
+// file compare equal (hard links aside).
+inline std::string comparable_path(const std::string& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
-    return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec) && !ec;
+    const fs::path absolute = fs::absolute(path, ec);
+    const fs::path resolved = fs::weakly_canonical(absolute, ec);
+    return (ec ? absolute.lexically_normal() : resolved).string();
+}
+
+// Whether two paths name the same file: the same existing file (also through any link), or, while
+// one does not exist yet, the same comparable_path.
+inline bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ec;
+    if (std::filesystem::exists(a, ec) && std::filesystem::exists(b, ec)) return std::filesystem::equivalent(a, b, ec);
+    return comparable_path(a) == comparable_path(b);
 }
 
 // No output may be one of the run's input files (it would be overwritten: --log photo.jpg replaced

@@ -219,11 +219,23 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
     return jobs;
 }
 
-// Two jobs writing one file would overwrite each other: refused.
-inline void require_distinct_outputs(const std::vector<job>& jobs) {
-    std::map<std::string, const job*> seen;
+// Two jobs writing one file would overwrite each other, and a job writing one of the batch's
+// inputs (a content, style or mask of any job: a manifest's output cell naming a photo) would
+// destroy it: both refused. Paths are compared made absolute, through links.
+inline void require_outputs_apart(const std::vector<job>& jobs) {
+    using nst::cli::detail::comparable_path;
+    std::map<std::string, const job*> inputs, outputs;
     for (const auto& j : jobs) {
-        const auto [it, fresh] = seen.emplace(std::filesystem::path(j.output).lexically_normal().string(), &j);
+        for (const std::string& in : {j.content, j.style}) inputs.emplace(comparable_path(in), &j);
+        for (const auto& mask : {j.overrides.content_mask, j.overrides.style_mask})
+            if (mask) inputs.emplace(comparable_path(*mask), &j);
+    }
+    for (const auto& j : jobs) {
+        const std::string k = comparable_path(j.output);
+        if (const auto in = inputs.find(k); in != inputs.end())
+            throw usage_error(j.origin + ": the output " + j.output + " is an input of " + in->second->origin +
+                              ": it would be overwritten (give the output another path)");
+        const auto [it, fresh] = outputs.emplace(k, &j);
         if (!fresh)
             throw usage_error("two jobs write " + j.output + " (" + it->second->origin + " and " + j.origin +
                               "); rename an input or give outputs in a manifest");

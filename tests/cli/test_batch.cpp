@@ -141,8 +141,18 @@ TEST_CASE("batch parts: pairs are content-major and named <content>__<style>.png
     fs::create_directories(dir / "empty");
     REQUIRE_THROWS_WITH(nst::batch::all_pairs({"p.jpg"}, {dir / "empty"}, "out"),
                         Catch::Contains("--styles") && Catch::Contains("no image files"));
-    REQUIRE_THROWS_WITH(nst::batch::require_distinct_outputs(nst::batch::all_pairs({"a/p.jpg", "b/p.png"}, {"s.jpg"}, ".")),
+    REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(nst::batch::all_pairs({"a/p.jpg", "b/p.png"}, {"s.jpg"}, ".")),
                         Catch::Contains("two jobs write ./p__s.png"));
+    // A job writing another job's input (a manifest's output cell naming a photo): refused.
+    std::vector<nst::batch::job> jobs2{{"a.jpg", "s.jpg", "out/a__s.png", "jobs.csv line 2", {}},
+                                       {"b.jpg", "s.jpg", "./a.jpg", "jobs.csv line 3", {}}};
+    REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(jobs2),
+                        Catch::Contains("jobs.csv line 3: the output ./a.jpg is an input of jobs.csv line 2"));
+    jobs2[1].output = "out/b__s.png";
+    jobs2[1].overrides.style_mask = "out/b__s.png";
+    REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(jobs2), Catch::Contains("is an input of jobs.csv line 3"));
+    jobs2[1].overrides.style_mask = "mask.png";
+    REQUIRE_NOTHROW(nst::batch::require_outputs_apart(jobs2));
 }
 
 TEST_CASE("batch parts: the manifest gives paths, outputs and per-job options, and names bad lines", "[cli][batch]") {
