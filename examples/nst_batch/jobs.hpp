@@ -219,10 +219,11 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
     return jobs;
 }
 
-// Two jobs writing one file would overwrite each other, and a job writing one of the batch's
-// inputs (a content, style or mask of any job: a manifest's output cell naming a photo) would
-// destroy it: both refused. Paths are compared made absolute, through links.
-inline void require_outputs_apart(const std::vector<job>& jobs) {
+// Two jobs writing one file would overwrite each other, and a job (or the --report, when given)
+// writing one of the batch's inputs (a content, style or mask of any job: a manifest's output
+// cell naming a photo) would destroy it: all refused. Paths are compared made absolute, through
+// links.
+inline void require_outputs_apart(const std::vector<job>& jobs, const std::string& report = "") {
     using nst::cli::detail::comparable_path;
     std::map<std::string, const job*> inputs, outputs;
     for (const auto& j : jobs) {
@@ -240,6 +241,14 @@ inline void require_outputs_apart(const std::vector<job>& jobs) {
             throw usage_error("two jobs write " + j.output + " (" + it->second->origin + " and " + j.origin +
                               "); rename an input or give outputs in a manifest");
     }
+    if (report.empty()) return;
+    const std::string k = comparable_path(report);
+    if (const auto in = inputs.find(k); in != inputs.end())
+        throw usage_error("--report '" + report + "' is an input of " + in->second->origin +
+                          ": it would be overwritten");
+    if (const auto out = outputs.find(k); out != outputs.end())
+        throw usage_error("--report '" + report + "' is the output of " + out->second->origin +
+                          ": give the report its own path");
 }
 
 /*  The options of one job: the command line's, with the job's overrides.

@@ -153,6 +153,11 @@ TEST_CASE("batch parts: pairs are content-major and named <content>__<style>.png
     REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(jobs2), Catch::Contains("is an input of jobs.csv line 3"));
     jobs2[1].overrides.style_mask = "mask.png";
     REQUIRE_NOTHROW(nst::batch::require_outputs_apart(jobs2));
+    REQUIRE_NOTHROW(nst::batch::require_outputs_apart(jobs2, "report.jsonl"));
+    REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(jobs2, "./b.jpg"),
+                        Catch::Contains("--report './b.jpg' is an input of jobs.csv line 3"));
+    REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(jobs2, "out/../out/a__s.png"),
+                        Catch::Contains("is the output of jobs.csv line 2"));
 }
 
 TEST_CASE("batch parts: the manifest gives paths, outputs and per-job options, and names bad lines", "[cli][batch]") {
