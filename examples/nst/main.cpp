@@ -121,12 +121,14 @@ int run(int argc, char** argv) {
     if (const auto exit_code = parse_command_line(argc, argv, c)) return *exit_code;
     to_stylize_options(c);
     const images in = load_inputs(c);
+    detail::check_outputs_apart(c);  // again, with the weights found by nst
 
     if (c.options.tile == 0) notice_automatic_tiling(c, nst::plan_scale_tiling(in.content, in.styles, c.options));
 
     warn_about_openblas_core();
     catch_stop_signals();
     const std::size_t planned = nst::planned_iterations(in.content, in.styles, c.options);
+    check_snapshots_apart(c, planned);
     progress_display display(planned);
     display.print_every(c.print_every);
     run_record record(c, planned);

@@ -164,23 +164,38 @@ inline bool same_file(const std::string& a, const std::string& b) {
     return comparable_path(a) == comparable_path(b);
 }
 
-// No output may be one of the run's input files (it would be overwritten: --log photo.jpg replaced
-// the photo with the CSV) or another output. Only --output may be the --init image: refining a
-// result in place ("--init out.png -o out.png") replaces it with a better one.
-inline void check_outputs_apart(const command_line& c) {
-    using named = std::pair<std::string, std::string>;  // option, path
-    std::vector<named> inputs{{"--content", c.content}, {"--weights", c.weights}, {"--content-mask", c.content_mask}};
+using named_path = std::pair<std::string, std::string>;  // option, path
+
+// The run's input files, each with the option that names it (empty paths skipped). The weights:
+// --weights, or once load_inputs has looked for them, the file it found.
+inline std::vector<named_path> input_files(const command_line& c) {
+    std::vector<named_path> inputs{{"--content", c.content}, {"--content-mask", c.content_mask}};
+    if (!c.weights.empty()) inputs.push_back({"--weights", c.weights});
+    else if (!c.options.weights.empty()) inputs.push_back({"VGG19 weights", c.options.weights});
     for (const auto& s : c.styles) inputs.push_back({"--style", s});
     for (const auto& m : c.style_masks) inputs.push_back({"--style-mask", m == "-" ? "" : m});
     if (c.init != "content" && c.init != "random") inputs.push_back({"--init", c.init});
-    std::vector<named> outputs{{"--output", c.output},          {"--log", c.log},
-                               {"--loss-plot", c.loss_plot},    {"--snapshot-grid", c.snapshot_grid},
-                               {"--params-json", c.params_json}};
+    inputs.erase(std::remove_if(inputs.begin(), inputs.end(), [](const named_path& n) { return n.second.empty(); }),
+                 inputs.end());
+    return inputs;
+}
+
+// No output may be one of the run's input files (it would be overwritten: --log photo.jpg replaced
+// the photo with the CSV) or another output. Only --output may be the --init image: refining a
+// result in place ("--init out.png -o out.png") replaces it with a better one. Checked before
+// any work, and again once the weights nst looks for by itself are found.
+inline void check_outputs_apart(const command_line& c) {
+    const std::vector<named_path> inputs = input_files(c);
+    std::vector<named_path> outputs{{"--output", c.output},
+                                    {"--log", c.log},
+                                    {"--loss-plot", c.loss_plot},
+                                    {"--snapshot-grid", c.snapshot_grid},
+                                    {"--params-json", c.params_json}};
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         const auto& [option, path] = outputs[i];
         if (path.empty()) continue;
         for (const auto& [input_option, input] : inputs)
-            if (!input.empty() && !(option == "--output" && input_option == "--init") && same_file(path, input))
+            if (!(option == "--output" && input_option == "--init") && same_file(path, input))
                 throw usage_error(option + " '" + path + "' is the " + input_option +
                                   " file: it would be overwritten (give the output another path)");
         for (std::size_t j = 0; j < i; ++j)

@@ -38,6 +38,44 @@ inline std::string snapshot_path(const std::string& output, std::size_t iteratio
     return (p.parent_path() / (p.stem().string() + number + p.extension().string())).string();
 }
 
+// The iteration whose snapshot of `output` is called `name` (out.png: out_0050.png -> 50), or 0.
+inline std::size_t snapshot_iteration(const std::string& output, const std::string& name, std::size_t total) {
+    const std::filesystem::path p(output);
+    const std::string prefix = p.stem().string() + "_", suffix = p.extension().string();
+    if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return 0;
+    const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
+    const std::size_t iteration = std::stoull(digits);
+    const bool named_so = iteration <= total &&
+                          std::filesystem::path(snapshot_path(output, iteration, total)).filename() == name;
+    return named_so ? iteration : 0;
+}
+
+// --save-every's snapshots must not overwrite an input either (a photo called out_0050.png beside
+// out.png): checked once the run's planned steps, and so the snapshots' names, are known. An
+// input is the file a snapshot would replace when it is that name in the output's folder, given
+// so or through a link.
+inline void check_snapshots_apart(const command_line& c, std::size_t planned_total) {
+    namespace fs = std::filesystem;
+    if (!c.save_every) return;
+    const fs::path folder = detail::comparable_path(detail::folder_of(c.output).string());
+    for (const auto& [option, input] : detail::input_files(c)) {
+        const fs::path given = fs::path(detail::comparable_path(detail::folder_of(input).string())) /
+                               fs::path(input).filename();
+        for (const fs::path& path : {given, fs::path(detail::comparable_path(input))}) {
+            const std::size_t iteration = path.parent_path() == folder
+                                              ? snapshot_iteration(c.output, path.filename().string(), planned_total)
+                                              : 0;
+            if (iteration && iteration % c.save_every == 0)
+                throw usage_error("--save-every " + std::to_string(c.save_every) + " would overwrite the " + option +
+                                  " file '" + input + "' with the snapshot of iteration " + std::to_string(iteration) +
+                                  " (give --output another name)");
+        }
+    }
+}
+
 class run_record {
 public:
     // planned_total: the run's planned steps (nst::planned_iterations with the images: a tiled

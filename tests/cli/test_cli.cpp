@@ -1041,6 +1041,45 @@ TEST_CASE("cli: an output that is an input or another output is refused, the inp
     CHECK(refine.err.find("weights.h5") != std::string::npos);
 }
 
+TEST_CASE("cli: a snapshot or output that would replace an input found or named late is refused", "[cli]") {
+    bad_input_case c;
+    const std::string snapshot = c.dir / "out_0002.png";  // --save-every 2's first snapshot of out.png
+    fs::copy_file(c.content, snapshot);
+    fs::copy_file(c.content, c.dir / "out_00002.png");  // a name --save-every never writes here
+    fs::create_symlink(snapshot, c.dir / "link.png");
+    const auto fixtures = c.fixtures({snapshot, c.dir / "out_00002.png", c.dir / "link.png"});
+    const auto run = [&](const std::string& content, std::vector<std::string> extra, const char* iterations = "2") {
+        std::vector<std::string> a{"-c", content, "-s", c.style, "--weights", c.weights, "-o", c.output,
+                                   "-i", iterations, "--size", "32"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return run_nst(c.dir, a);
+    };
+    require_rejected(c.dir, run(snapshot, {"--save-every", "2"}),
+                     {"--save-every 2 would overwrite the --content file", "out_0002.png", "iteration 2"}, fixtures);
+    require_rejected(c.dir, run(c.dir / "link.png", {"--save-every", "1"}),
+                     {"--content file", "link.png", "iteration 2"}, fixtures);  // the file behind a link
+    require_rejected(c.dir, run(c.content, {"--save-every", "2", "-s", snapshot}), {"the --style file", "out_0002.png"},
+                     fixtures);
+    // Names the run never writes get past the check to the stand-in weights: another multiple
+    // (--save-every 3), another number of digits (out_00002.png), or past the last iteration.
+    struct allowed {
+        std::string content;
+        const char *every, *iterations;
+    };
+    for (const allowed& a : {allowed{snapshot, "3", "6"}, allowed{c.dir / "out_00002.png", "1", "2"},
+                             allowed{snapshot, "1", "1"}}) {
+        const auto r = run(a.content, {"--save-every", a.every}, a.iterations);
+        INFO("stderr: " << r.err);
+        CHECK(r.err.find("would overwrite") == std::string::npos);
+        CHECK(r.err.find("weights.h5") != std::string::npos);
+    }
+    // Weights nst finds by itself ($NST_WEIGHTS here) are an input too.
+    require_rejected(c.dir,
+                     run_nst(c.dir, {"-c", c.content, "-s", c.style, "-o", c.output, "--log", c.weights, "-i", "2"},
+                             {"NST_WEIGHTS=" + c.weights}),
+                     {"--log", "weights.h5", "is the VGG19 weights file"}, fixtures);
+}
+
 TEST_CASE("cli: a read-only output folder is refused before any work", "[cli][permissions]") {
     bad_input_case c;
     const std::string locked = c.dir / "locked";
