@@ -138,11 +138,16 @@ inline void check_writable_file(const std::string& path, const std::string& opti
                           "': " + std::strerror(errno));
 }
 
-// An output image must also end in an image extension we can write.
-inline void check_writable_image(const std::string& path, const std::string& option) {
+// An image we can write: the extension names PNG or JPEG.
+inline void require_image_extension(const std::string& path, const std::string& option) {
     const std::string ext = lower_extension(path);
     if (ext != ".png" && ext != ".jpg" && ext != ".jpeg")
         throw usage_error(option + " '" + path + "': unknown image extension '" + ext + "' (use .png, .jpg or .jpeg)");
+}
+
+// An output image must also end in an image extension we can write.
+inline void check_writable_image(const std::string& path, const std::string& option) {
+    require_image_extension(path, option);
     check_writable_file(path, option);
 }
 

@@ -187,6 +187,8 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
     std::vector<job> jobs;
     for (std::size_t number = 1; std::getline(in, line); ++number) {
         const std::string where = path + " line " + std::to_string(number);
+        // Spreadsheets saving "CSV UTF-8" (Excel) start the file with a byte order mark.
+        if (number == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
         if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
         const std::vector<std::string> cells = detail::split_csv_line(line, where);
         if (columns.empty()) {
@@ -194,7 +196,10 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
             for (const auto& c : columns)
                 if (c != "content" && c != "style" && c != "output" && !detail::is_option_column(c))
                     throw usage_error(where + ": unknown column '" + c + "' (known: content, style, output" +
-                                      detail::known_columns_suffix() + ")");
+                                      detail::known_columns_suffix() + ")" +
+                                      (c.find_first_of(";\t") != std::string::npos
+                                           ? "; cells are separated by commas, not semicolons or tabs"
+                                           : ""));
             if (std::count(columns.begin(), columns.end(), "content") != 1 ||
                 std::count(columns.begin(), columns.end(), "style") != 1)
                 throw usage_error(where + ": the header needs one 'content' and one 'style' column");
@@ -213,6 +218,7 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
         }
         if (j.content.empty() || j.style.empty()) throw usage_error(where + ": empty content or style cell");
         j.output = detail::resolve(output_dir, j.output.empty() ? output_name(j.content, j.style) : j.output);
+        nst::cli::detail::require_image_extension(j.output, where + ": output");  // refused now, not after the work
         jobs.push_back(std::move(j));
     }
     if (columns.empty()) throw usage_error("--manifest '" + path + "': no header line (content,style[,output,...])");

@@ -181,6 +181,20 @@ TEST_CASE("batch parts: the manifest gives paths, outputs and per-job options, a
     CHECK(o.iterations == 7);
     CHECK(o.size == 512);
 
+    // A spreadsheet's "CSV UTF-8" export: a byte order mark first and CRLF line ends.
+    std::ofstream(csv) << "\xEF\xBB\xBF" "content,style\r\na.jpg,s.jpg\r\n";
+    const auto exported = nst::batch::read_manifest(csv, "out");
+    REQUIRE(exported.size() == 1);
+    CHECK(exported[0].content == dir / "a.jpg");
+    CHECK(exported[0].style == dir / "s.jpg");
+    std::ofstream(csv) << "content;style\na.jpg;s.jpg\n";  // another locale's separator
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."),
+                        Catch::Contains("unknown column 'content;style'") && Catch::Contains("separated by commas"));
+
+    std::ofstream(csv) << "content,style,output\na.jpg,s.jpg,a.bmp\n";  // refused before any job, not after it
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "out"),
+                        Catch::Contains("line 2: output 'out/a.bmp': unknown image extension '.bmp'"));
+
     std::ofstream(csv) << "content,style,colour\n";
     REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 1: unknown column 'colour'"));
     std::ofstream(csv) << "content,output\n";
@@ -367,12 +381,22 @@ TEST_CASE("batch: a manifest's per-job size and output are used", "[cli][batch][
     make_image(dir, "s.png", 3);
     std::ofstream(dir / "jobs.csv") << "content,style,output,size,iterations\n"
                                        "a.png,s.png,,48,2\n"
-                                       "a.png,s.png,small.png,32,\n";
+                                       "a.png,s.png,small.png,32,\n"
+                                       "a.png,s.png,by_size/32/small.png,32,\n";  // folders made as needed
     const outcome r = run_batch(dir, tiny(data, {"--manifest", dir / "jobs.csv", "--output-dir", dir / "out"}));
     INFO("stderr: " << r.err);
     REQUIRE(r.code == 0);
     CHECK(nst::load_image(dir / "out/a__s.png").shape(1) == 48);
     CHECK(nst::load_image(dir / "out/small.png").shape(1) == 32);
+    CHECK(nst::load_image(dir / "out/by_size/32/small.png").shape(1) == 32);
+
+    // A folder that cannot be made (a file has its name) fails its job, with the reason.
+    std::ofstream(dir / "out/taken") << "a file";
+    std::ofstream(dir / "jobs2.csv") << "content,style,output\na.png,s.png,taken/x.png\n";
+    const outcome blocked = run_batch(dir, tiny(data, {"--manifest", dir / "jobs2.csv", "--output-dir", dir / "out"}));
+    INFO("stderr: " << blocked.err);
+    CHECK(blocked.code == 1);
+    CHECK(has(blocked.err, "cannot create the folder '" + (dir / "out/taken") + "'"));
 }
 
 // The recorded parameters (PNG iTXt, stored uncompressed) are in the file's bytes as written.
