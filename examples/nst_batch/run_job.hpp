@@ -63,15 +63,17 @@ inline job_record start_record(const job& j, std::size_t index, const job_contex
     return r;
 }
 
-// The output's folder, made if missing (a manifest's output may name folders below
-// --output-dir), before the job's work rather than found missing after it.
-inline void make_output_folder(const std::string& output) {
+// The output's folder made if missing (a manifest's output may name folders below --output-dir)
+// and checked as nst checks its --output: a path that cannot be written fails the job before its
+// work, not after it.
+inline void prepare_output(const std::string& output) {
     const std::filesystem::path folder = nst::cli::detail::folder_of(output);
     std::error_code made, found;
     std::filesystem::create_directories(folder, made);
     if (!std::filesystem::is_directory(folder, found))
         throw nst::io_error("cannot create the folder '" + folder.string() + "' for '" + output + "'" +
                             (made ? ": " + made.message() : std::string()));
+    nst::cli::detail::check_writable_file(output, "output");
 }
 
 /*  Runs job `index`. A non-finite loss fails the job and writes nothing (a rerun retries it). */
@@ -80,7 +82,7 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
     const auto start = std::chrono::steady_clock::now();
     try {
         stylize_options o = job_options(*ctx.base, j);
-        make_output_folder(j.output);
+        prepare_output(j.output);
         const nst::image content = nst::load_image(j.content, o.input_limits);
         const nst::image style = nst::load_image(j.style, o.input_limits);
         load_job_masks(o, j);

@@ -397,6 +397,14 @@ TEST_CASE("batch: a manifest's per-job size and output are used", "[cli][batch][
     INFO("stderr: " << blocked.err);
     CHECK(blocked.code == 1);
     CHECK(has(blocked.err, "cannot create the folder '" + (dir / "out/taken") + "'"));
+    // So does an output that is a folder (redone with --overwrite): found before the work.
+    fs::create_directory(dir / "out/folder.png");
+    std::ofstream(dir / "jobs3.csv") << "content,style,output\na.png,s.png,folder.png\n";
+    const outcome folder =
+        run_batch(dir, tiny(data, {"--manifest", dir / "jobs3.csv", "--output-dir", dir / "out", "--overwrite"}));
+    INFO("stderr: " << folder.err);
+    CHECK(folder.code == 1);
+    CHECK(has(folder.err, "folder.png' is a directory"));
 }
 
 // The recorded parameters (PNG iTXt, stored uncompressed) are in the file's bytes as written.
