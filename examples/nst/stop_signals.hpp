@@ -1,10 +1,14 @@
-// Ctrl-C (SIGINT) and SIGTERM (what service managers and containers send) both ask the `nst`
-// program to stop after the current iteration and save the best image so far; the exit code is
-// then 128 + the signal (130, 143). A second signal ends the program at once.
+// Ctrl-C (SIGINT) and SIGTERM (what service managers and containers send) both ask the program
+// to stop cleanly: `nst` after the current iteration, saving the best image so far; `nst-batch`
+// after abandoning its current job. The exit code is then 128 + the signal (130, 143). A second
+// signal ends the program at once.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstddef>
+#include <cstdio>
 
 #include <unistd.h>
 
@@ -16,20 +20,31 @@ inline std::atomic<int> stop_signal{0};
 static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
               "the signal handler needs lock-free atomics");
 
+// The handler's two messages, made before it is installed (it may only write() them).
+struct stop_message {
+    char text[256] = {};
+    std::size_t size = 0;
+};
+inline stop_message interrupt_message, terminate_message;
+
 extern "C" inline void on_stop_signal(int signal) {
     if (stop_requested.exchange(true)) _exit(128 + signal);  // the second signal: give up at once
     stop_signal.store(signal);
-    const char interrupt[] = "\nnst: interrupted, stopping after this iteration (Ctrl-C again to abort)\n";
-    const char terminate[] = "\nnst: terminated, stopping after this iteration (SIGTERM again to abort)\n";
-    const bool is_interrupt = signal == SIGINT;
-    const ssize_t ignored = is_interrupt ? write(STDERR_FILENO, interrupt, sizeof interrupt - 1)
-                                         : write(STDERR_FILENO, terminate, sizeof terminate - 1);
+    const stop_message& m = signal == SIGINT ? interrupt_message : terminate_message;
+    const ssize_t ignored = write(STDERR_FILENO, m.text, m.size);
     (void)ignored;
 }
 }  // namespace detail
 
-// From now on SIGINT and SIGTERM set the flag that stop_requested() reads.
-inline void catch_stop_signals() {
+// From now on SIGINT and SIGTERM set the flag that stop_requested() reads, and print
+// "<program>: interrupted, <what> (Ctrl-C again to abort)".
+inline void catch_stop_signals(const char* program = "nst", const char* what = "stopping after this iteration") {
+    const auto make = [&](detail::stop_message& m, const char* how, const char* again) {
+        const int n = std::snprintf(m.text, sizeof m.text, "\n%s: %s, %s (%s again to abort)\n", program, how, what, again);
+        m.size = n < 0 ? 0 : std::min(std::size_t(n), sizeof m.text - 1);
+    };
+    make(detail::interrupt_message, "interrupted", "Ctrl-C");
+    make(detail::terminate_message, "terminated", "SIGTERM");
     std::signal(SIGINT, detail::on_stop_signal);
     std::signal(SIGTERM, detail::on_stop_signal);
 }

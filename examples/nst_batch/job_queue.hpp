@@ -3,6 +3,7 @@
 // cheap jobs simply takes more of them.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -34,9 +35,12 @@ private:
     std::size_t next_ = 0;
 };
 
-// Without MPI (or alone): every pending job, here, in order.
-inline void run_all_here(job_queue& queue, const run_function& run, const record_sink& sink) {
-    while (const auto index = queue.take()) sink(run(*index));
+// Without MPI (or alone): every pending job, here, in order; none started once `stop` is true.
+inline void run_all_here(job_queue& queue, const run_function& run, const record_sink& sink,
+                         const std::atomic<bool>* stop = nullptr) {
+    while (!(stop && stop->load()))
+        if (const auto index = queue.take()) sink(run(*index));
+        else break;
 }
 
 }  // namespace nst::batch

@@ -19,8 +19,8 @@ namespace nst::batch {
 struct job_record {
     std::size_t index = 0;  // in the job list
     std::string content, style, output;
-    std::string status;  // ok | skipped | failed
-    std::string error;   // why it failed; empty otherwise
+    std::string status;  // ok | skipped | failed | interrupted (a signal stopped it; nothing written)
+    std::string error;   // why it failed or stopped; empty otherwise
     double seconds = 0;  // wall time of the job (reading, stylising, writing)
     double loss = std::numeric_limits<double>::quiet_NaN();  // final (best) total loss of an ok job
     int rank = 0;
@@ -101,12 +101,12 @@ public:
         std::ostringstream s;
         s << "nst-batch: [" << done_ << "/" << total_ << "] " << r.status << " " << r.output;
         if (r.status == "skipped") s << " (exists)";
-        if (r.status == "failed") s << ": " << r.error;
+        if (r.status == "failed" || r.status == "interrupted") s << ": " << r.error;
         if (r.status == "ok")
             s << " in " << nst::cli::format_duration(r.seconds) << ", loss " << nst::cli::format_loss(r.loss)
               << ", rank " << r.rank << " on " << r.host;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-        if (ran_ > 0 && elapsed > 0) {
+        if (ran_ > 0 && elapsed > 0 && r.status != "interrupted") {
             const double rate = double(ran_) / elapsed;
             char text[64];
             std::snprintf(text, sizeof text, " | %.3g jobs/min", rate * 60);

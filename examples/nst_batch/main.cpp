@@ -5,12 +5,15 @@
 //   mpirun -np 4 --hostfile hosts nst-batch --manifest jobs.csv --output-dir out/
 //
 // Exit codes: 0 every job done or skipped; 1 some job failed (each failure is logged with its
-// reason and is in the report; the other jobs ran); 2 bad usage (one line on stderr, no job run).
+// reason and is in the report; the other jobs ran); 2 bad usage (one line on stderr, no job run);
+// 130 / 143 stopped by Ctrl-C / SIGTERM (the current job abandoned, finished images kept).
 // The program's parts live next to this file: batch_options.hpp (command line), jobs.hpp (the
 // job list), run_job.hpp (one job), job_record.hpp (report and progress lines), job_queue.hpp
 // and mpi_dispatch.hpp (who runs which job). Run `nst-batch --help` for every option.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -25,6 +28,7 @@
 
 #include <nst/nst.hpp>
 
+#include "../nst/stop_signals.hpp"
 #include "batch_options.hpp"
 #include "job_queue.hpp"
 #include "job_record.hpp"
@@ -121,7 +125,7 @@ template <class Body> int guarded(Body&& body, std::string& message) {
 // Rank 0's bookkeeping: the report file, the progress lines and the counts.
 class batch_log {
 public:
-    batch_log(const batch_plan& p) : quiet_(p.command.common.quiet), progress_(p.jobs.size()) {
+    batch_log(const batch_plan& p) : quiet_(p.command.common.quiet), total_(p.jobs.size()), progress_(total_) {
         const std::string& dir = p.command.output_dir;
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
@@ -136,18 +140,27 @@ public:
         if (report_.is_open()) report_ << to_json_line(r) << '\n' << std::flush;
         const std::string line = progress_.line(r);
         if (!quiet_ || r.status == "failed") std::fprintf(stderr, "%s\n", line.c_str());
-        ++counts_[r.status == "ok" ? 0 : r.status == "skipped" ? 1 : 2];
+        if (r.status != "interrupted") ++counts_[r.status == "ok" ? 0 : r.status == "skipped" ? 1 : 2];
     }
 
-    int finish(double seconds) const {
+    // The summary line and the exit code; `signal`: the one that stopped the run early, or 0.
+    int finish(double seconds, int signal = 0) const {
+        const std::string took = nst::cli::format_duration(seconds);
+        if (signal != 0) {
+            std::fprintf(stderr, "nst-batch: %s: %zu done, %zu skipped, %zu failed, %zu not done in %s; the same command "
+                         "again does the rest\n", signal == SIGINT ? "interrupted" : "terminated by SIGTERM", counts_[0],
+                         counts_[1], counts_[2], total_ - counts_[0] - counts_[1] - counts_[2], took.c_str());
+            return 128 + signal;
+        }
         if (!quiet_ || counts_[2] > 0)
             std::fprintf(stderr, "nst-batch: %zu done, %zu skipped, %zu failed in %s\n", counts_[0], counts_[1],
-                         counts_[2], nst::cli::format_duration(seconds).c_str());
+                         counts_[2], took.c_str());
         return counts_[2] > 0 ? 1 : 0;
     }
 
 private:
     bool quiet_;
+    std::size_t total_;
     batch_progress progress_;
     std::ofstream report_;
     std::size_t counts_[3] = {0, 0, 0};
@@ -203,9 +216,16 @@ int run_alone(int argc, char** argv) {
     std::optional<batch_log> log;
     if (const int c = guarded([&] { log.emplace(p); return 0; }, message)) return fail_setup(c, message);
     job_queue queue(start_log(p, *log, 1));
-    const job_context ctx{&p.base, &p.command.common, 0, host_name()};
-    run_all_here(queue, [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); }, [&](const job_record& r) { log->add(r); });
-    return log->finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    // Ctrl-C / SIGTERM: the current job is abandoned (not written), no other starts, the report
+    // and summary say so. (Under mpirun, Open MPI ends every rank itself.)
+    nst::cli::catch_stop_signals("nst-batch", "abandoning the current job");
+    const std::atomic<bool>* stop = &nst::cli::stop_requested();
+    const job_context ctx{&p.base, &p.command.common, 0, host_name(), stop};
+    run_all_here(
+        queue, [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); }, [&](const job_record& r) { log->add(r); },
+        stop);
+    return log->finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                       nst::cli::stop_signal());
 }
 
 #ifdef NST_WITH_MPI

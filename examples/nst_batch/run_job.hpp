@@ -4,6 +4,7 @@
 // a bad input stops only its own jobs.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <filesystem>
@@ -25,6 +26,7 @@ struct job_context {
     const cli::command_line* command;  // the shared flags as given (output format, recorded parameters)
     int rank = 0;
     std::string host;
+    const std::atomic<bool>* stop = nullptr;  // when it turns true the current job is abandoned
 };
 
 // The job's masks (manifest columns content-mask, style-mask) into its options.
@@ -86,11 +88,18 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
         const nst::image content = nst::load_image(j.content, o.input_limits);
         const nst::image style = nst::load_image(j.style, o.input_limits);
         load_job_masks(o, j);
-        const stylize_result result = nst::stylize(content, {style}, o);
-        if (result.reason == stop_reason::non_finite) throw std::runtime_error(result.failure);
-        nst::save_image(result.output, j.output, job_save_options(ctx, o, j, result.weights));
-        r.status = "ok";
-        r.loss = result.loss;
+        const auto until_stopped = [&](const stylize_progress&) { return !(ctx.stop && ctx.stop->load()); };
+        const stylize_result result = nst::stylize(content, {style}, o, until_stopped);
+        if (result.reason == stop_reason::stopped_by_callback) {
+            // Not written: an unfinished image would be skipped as done by the next run.
+            r.status = "interrupted";
+            r.error = "stopped before it finished; not written";
+        } else {
+            if (result.reason == stop_reason::non_finite) throw std::runtime_error(result.failure);
+            nst::save_image(result.output, j.output, job_save_options(ctx, o, j, result.weights));
+            r.status = "ok";
+            r.loss = result.loss;
+        }
     } catch (const std::bad_alloc&) {
         r.status = "failed";
         r.error = "out of memory (try a smaller --size)";

@@ -7,6 +7,8 @@
 // built without MPI) six jobs shared by both ranks.
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +17,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <fcntl.h>
@@ -49,9 +52,15 @@ std::string read_text(const std::string& path) {
     return s.str();
 }
 
-// Runs `program args...` with `extra_env` (NAME=VALUE) set; stdout to /dev/null.
-outcome run_program(const std::string& program, const std::vector<std::string>& args, const temp_folder& dir,
-                    const std::vector<std::string>& extra_env = {}) {
+struct started {
+    pid_t pid;
+    std::string err_path;
+};
+
+// Starts `program args...` with `extra_env` (NAME=VALUE) set; stdout to /dev/null, stderr to a
+// file in `dir`.
+started start_program(const std::string& program, const std::vector<std::string>& args, const temp_folder& dir,
+                      const std::vector<std::string>& extra_env = {}) {
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) {
         const std::string entry = *e;
@@ -78,11 +87,20 @@ outcome run_program(const std::string& program, const std::vector<std::string>& 
     const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     REQUIRE(rc == 0);
+    return {pid, err_path};
+}
+
+outcome wait_for(const started& p) {
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    while (waitpid(p.pid, &status, 0) < 0 && errno == EINTR) {
     }
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return {code, read_text(err_path)};
+    return {code, read_text(p.err_path)};
+}
+
+outcome run_program(const std::string& program, const std::vector<std::string>& args, const temp_folder& dir,
+                    const std::vector<std::string>& extra_env = {}) {
+    return wait_for(start_program(program, args, dir, extra_env));
 }
 
 outcome run_batch(const temp_folder& dir, std::vector<std::string> args) {
@@ -372,6 +390,57 @@ TEST_CASE("batch: a broken input fails only its own jobs, with the reason, exit 
     CHECK(has(r.err, "failed " + (dir / "out/broken__s.png") + ": "));
     CHECK(has(r.err, "1 done, 0 skipped, 1 failed"));
     for (const auto& f : fs::directory_iterator(dir / "out")) CHECK_FALSE(has(f.path().string(), ".tmp-"));
+}
+
+TEST_CASE("batch: Ctrl-C or SIGTERM abandons the current job, starts no other, keeps finished ones",
+          "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    make_image(dir, "a.png", 1);
+    make_image(dir, "b.png", 2);
+    make_image(dir, "c.png", 4);
+    make_image(dir, "s.png", 3);
+    // The second job runs until stopped (its iterations: the command line's).
+    std::ofstream(dir / "jobs.csv") << "content,style,iterations\na.png,s.png,2\nb.png,s.png,\nc.png,s.png,2\n";
+    const auto args = [&](const char* iterations) {
+        return std::vector<std::string>{"--manifest", dir / "jobs.csv", "--output-dir", dir / "out", "--report",
+                                        dir / "report.jsonl", "--weights", nst::test::weights_path(data), "--size",
+                                        "32", "--threads", "1", "-i", iterations};
+    };
+    // SIGTERM (a service manager's stop) as Ctrl-C; the first job's image is removed in between.
+    for (const auto& [signal, code, said] : {std::tuple<int, int, const char*>{SIGINT, 130, "interrupted"},
+                                             std::tuple<int, int, const char*>{SIGTERM, 143, "terminated by SIGTERM"}}) {
+        fs::remove_all(dir / "out");
+        const started p = start_program(NST_BATCH_PATH, args("100000"), dir);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+        bool first_done = false;
+        while (!first_done && std::chrono::steady_clock::now() < deadline) {
+            first_done = has(read_text(p.err_path), "[1/3] ok");
+            if (!first_done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        if (!first_done) kill(p.pid, SIGKILL);
+        REQUIRE(first_done);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));  // well into the second job
+        REQUIRE(kill(p.pid, signal) == 0);
+        const outcome r = wait_for(p);
+        INFO("stderr: " << r.err);
+        CHECK(r.code == code);
+        CHECK(has(r.err, "[2/3] interrupted " + (dir / "out/b__s.png")));
+        CHECK(has(r.err, std::string(said) + ": 1 done, 0 skipped, 0 failed, 2 not done"));
+        const std::string report = read_text(dir / "report.jsonl");
+        CHECK(std::count(report.begin(), report.end(), '\n') == 2);
+        CHECK(has(report, "\"output\":\"" + (dir / "out/a__s.png") + "\",\"status\":\"ok\""));
+        CHECK(has(report, "\"output\":\"" + (dir / "out/b__s.png") + "\",\"status\":\"interrupted\""));
+        std::vector<std::string> left;
+        for (const auto& f : fs::directory_iterator(dir / "out")) left.push_back(f.path().filename().string());
+        CHECK(left == std::vector<std::string>{"a__s.png"});  // no unfinished image, no temporary file
+    }
+
+    // Run again: the finished job is skipped, the rest done.
+    const outcome again = run_batch(dir, args("2"));
+    INFO("again: " << again.err);
+    CHECK(again.code == 0);
+    CHECK(has(again.err, "2 done, 1 skipped, 0 failed"));
 }
 
 TEST_CASE("batch: a manifest's per-job size and output are used", "[cli][batch][data]") {
