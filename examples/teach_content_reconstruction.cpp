@@ -15,6 +15,8 @@
 
 #include <nst/nst.hpp>
 
+#include "argument_numbers.hpp"
+
 int main(int argc, char** argv) {
     if (argc < 3) {
         std::fprintf(stderr, "usage: %s WEIGHTS.h5 IMAGE [LAYER] [OUT.png] [ITERATIONS] [SIZE]\n", argv[0]);
@@ -22,9 +24,9 @@ int main(int argc, char** argv) {
     }
     const std::string layer = argc > 3 ? argv[3] : "relu4_2";
     const std::string out = argc > 4 ? argv[4] : "reconstruction.png";
-    const std::size_t iterations = argc > 5 ? std::stoul(argv[5]) : 200;
-    const std::size_t size = argc > 6 ? std::stoul(argv[6]) : 256;
     try {
+        const std::size_t iterations = argc > 5 ? whole_number_argument(argv[5], "ITERATIONS", 0, 100000) : 200;
+        const std::size_t size = argc > 6 ? whole_number_argument(argv[6], "SIZE", 16, 4096) : 256;
         nst::vgg19<float> net;
         nst::load_vgg19_weights(net, argv[1]);
         const nst::image photo = nst::resize_longer_side(nst::load_image(argv[2]), size);

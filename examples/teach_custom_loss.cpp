@@ -14,6 +14,8 @@
 
 #include <nst/nst.hpp>
 
+#include "argument_numbers.hpp"
+
 // Per-channel mean and standard deviation of C x H x W activations.
 struct channel_stats {
     explicit channel_stats(const nst::tensor3<float>& f)
@@ -50,9 +52,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string out = argc > 4 ? argv[4] : "custom_style.png";
-    const std::size_t iterations = argc > 5 ? std::stoul(argv[5]) : 150;
-    const std::size_t size = argc > 6 ? std::stoul(argv[6]) : 256;
     try {
+        const std::size_t iterations = argc > 5 ? whole_number_argument(argv[5], "ITERATIONS", 0, 100000) : 150;
+        const std::size_t size = argc > 6 ? whole_number_argument(argv[6], "SIZE", 16, 4096) : 256;
         nst::vgg19<float> net;
         nst::load_vgg19_weights(net, argv[1]);
         const auto load = [size](const char* path) {

@@ -21,6 +21,8 @@
 
 #include <nst/nst.hpp>
 
+#include "argument_numbers.hpp"
+
 namespace {
 
 nst::image stripes_or_dots(bool stripes) {
@@ -61,8 +63,8 @@ int main(int argc, char** argv) {
     try {
         nst::stylize_options o;
         o.weights = argv[1];
-        o.iterations = argc > 4 ? std::stoul(argv[4]) : 30;
-        o.size = argc > 5 ? std::stoul(argv[5]) : 64;
+        o.iterations = argc > 4 ? whole_number_argument(argv[4], "ITERATIONS", 0, 100000) : 30;
+        o.size = argc > 5 ? whole_number_argument(argv[5], "SIZE", 16, 4096) : 64;
         o.threads = 1;
         const nst::image photo = nst::load_image(argv[2]);
         const std::vector<nst::image> styles{stripes_or_dots(true), stripes_or_dots(false)};

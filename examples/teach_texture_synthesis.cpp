@@ -15,6 +15,8 @@
 
 #include <nst/nst.hpp>
 
+#include "argument_numbers.hpp"
+
 int main(int argc, char** argv) {
     if (argc < 3) {
         std::fprintf(stderr, "usage: %s WEIGHTS.h5 STYLE_IMAGE [OUT.png] [ITERATIONS] [SIZE] [DEEPEST 1-5]\n",
@@ -22,10 +24,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string out = argc > 3 ? argv[3] : "texture.png";
-    const std::size_t iterations = argc > 4 ? std::stoul(argv[4]) : 200;
-    const std::size_t size = argc > 5 ? std::stoul(argv[5]) : 256;
-    const int deepest = argc > 6 ? std::stoi(argv[6]) : 5;
     try {
+        const std::size_t iterations = argc > 4 ? whole_number_argument(argv[4], "ITERATIONS", 0, 100000) : 200;
+        const std::size_t size = argc > 5 ? whole_number_argument(argv[5], "SIZE", 16, 4096) : 256;
+        const int deepest = argc > 6 ? int(whole_number_argument(argv[6], "DEEPEST", 1, 5)) : 5;
         nst::vgg19<float> net;
         nst::load_vgg19_weights(net, argv[1]);
         const nst::image style = nst::resize_longer_side(nst::load_image(argv[2]), size);
