@@ -30,6 +30,21 @@ TEST_CASE("stylize refuses a working size whose memory estimate exceeds the limi
     REQUIRE(what.find(nst::format_bytes(estimate)) != std::string::npos);
     REQUIRE(what.find("256.0 MB") != std::string::npos);
 
+    // A style scale that makes the style images larger than the content: they are named.
+    o.size = 64;
+    o.style_scale = 40.0;
+    what.clear();
+    try {
+        nst::stylize(img, {img}, o);
+    } catch (const nst::invalid_argument& e) {
+        what = e.what();
+    }
+    INFO(what);
+    REQUIRE(what.find("working size 64 x 48 (style image 1 at 2560 x 1920) needs about") != std::string::npos);
+    REQUIRE(what.find("lower the size or the style scale, or raise the memory limit") != std::string::npos);
+    o.size = 2048;
+    o.style_scale = 1.0;
+
     // The estimate grows with the pixel count, about linearly once activations dominate.
     const double e512 = double(nst::estimate_stylize_memory(512, 512, {{512, 512}}, o));
     const double e1024 = double(nst::estimate_stylize_memory(1024, 1024, {{1024, 1024}}, o));

@@ -80,11 +80,19 @@ inline working_sizes plan_working_sizes(const nst::image& content, const std::ve
 
     const std::uint64_t limit = o.memory_limit ? o.memory_limit : default_memory_limit();
     const std::uint64_t need = estimate_stylize_memory(sizes.content[0], sizes.content[1], sizes.styles, o);
-    if (need > limit)
+    if (need > limit) {
+        // Style images larger than the content (a large style scale) may be what does not fit: named.
+        std::string larger;
+        for (std::size_t i = 0; i < sizes.styles.size(); ++i)
+            if (sizes.styles[i][0] * sizes.styles[i][1] > sizes.content[0] * sizes.content[1])
+                larger += std::string(larger.empty() ? " (" : ", ") + "style image " + std::to_string(i + 1) + " at " +
+                          std::to_string(sizes.styles[i][1]) + " x " + std::to_string(sizes.styles[i][0]);
         throw invalid_argument("working size " + std::to_string(sizes.content[1]) + " x " +
-                               std::to_string(sizes.content[0]) + " needs about " + format_bytes(need) +
-                               " of memory, above the limit of " + format_bytes(limit) +
-                               "; lower the size or raise the memory limit");
+                               std::to_string(sizes.content[0]) + (larger.empty() ? "" : larger + ")") +
+                               " needs about " + format_bytes(need) + " of memory, above the limit of " +
+                               format_bytes(limit) + "; lower the size" +
+                               (larger.empty() ? "" : " or the style scale,") + " or raise the memory limit");
+    }
     return sizes;
 }
 
