@@ -417,14 +417,7 @@ inline std::vector<std::string> expand_style_folders(const std::vector<std::stri
 // nst's --style folders and --params-json (run before validate_options).
 inline void apply_peer_options(command_line& c) {
     c.styles = expand_style_folders(c.styles);
-    if (!c.params_json.empty()) {
-        std::error_code ec;
-        if (!std::filesystem::is_directory(folder_of(c.params_json), ec))
-            throw usage_error("--params-json '" + c.params_json + "': the folder '" + folder_of(c.params_json).string() +
-                              "' does not exist");
-        if (std::filesystem::is_directory(c.params_json, ec))
-            throw usage_error("--params-json '" + c.params_json + "' is a directory");
-    }
+    if (!c.params_json.empty()) check_writable_file(c.params_json, "--params-json");
 }
 
 }  // namespace detail
