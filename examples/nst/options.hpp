@@ -422,6 +422,48 @@ inline void apply_peer_options(command_line& c) {
 
 }  // namespace detail
 
+namespace detail {
+
+// Edits (insert, delete, replace a character) that turn a into b.
+inline std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// For a command line CLI11 refused: "; did you mean --iterations?" when a flag is not one of the
+// app's but close to one (a typo), "; give the files by flag: <usage>" when it starts with a bare
+// file name; otherwise "".
+inline std::string flag_hint(const CLI::App& app, int argc, char** argv, const std::string& usage) {
+    std::vector<std::string> known;
+    for (const CLI::Option* o : app.get_options())
+        for (const std::string& name : o->get_lnames()) known.push_back(name);
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
+        const std::string name = arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
+        if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+        std::string best;
+        std::size_t best_distance = std::max<std::size_t>(2, name.size() / 4) + 1;  // close: a typo or two
+        for (const std::string& k : known)
+            if (const std::size_t d = edit_distance(name, k); d < best_distance) best = k, best_distance = d;
+        return best.empty() ? "" : "; did you mean --" + best + "?";
+    }
+    if (argc > 1 && argv[1][0] != '-') return "; give the files by flag: " + usage;
+    return "";
+}
+
+}  // namespace detail
+
 /*  Parses argv into c.
     ensures: returns an exit code when the program should end now (--help, --version: their text
              is printed); nullopt when c holds a command line to run.
@@ -446,7 +488,9 @@ inline std::optional<int> parse_command_line(int argc, char** argv, command_line
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        throw usage_error(std::string(e.what()) + " (see nst --help)");
+        throw usage_error(std::string(e.what()) +
+                          detail::flag_hint(app, argc, argv, "nst -c CONTENT -s STYLE -o OUTPUT.png") +
+                          " (see nst --help)");
     }
     return std::nullopt;
 }

@@ -101,7 +101,10 @@ inline std::optional<int> parse_batch_command_line(int argc, char** argv, batch_
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e, out, out);
     } catch (const CLI::ParseError& e) {
-        throw nst::cli::usage_error(std::string(e.what()) + " (see nst-batch --help)");
+        throw nst::cli::usage_error(
+            std::string(e.what()) +
+            nst::cli::detail::flag_hint(app, argc, argv, "nst-batch --contents FILES --styles FILES --output-dir DIR") +
+            " (see nst-batch --help)");
     }
     detail::refuse_single_run_options(app);
     if (b.manifest.empty() && b.contents.empty())

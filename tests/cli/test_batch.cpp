@@ -318,6 +318,12 @@ TEST_CASE("batch: bad usage exits 2 with one line and runs nothing", "[cli][batc
     const outcome scales = run_batch(dir, {"--contents", img, "--styles", img, "--scales", "16,32", "--size", "48"});
     one_line(scales);
     CHECK(has(scales.err, "--scales ends at 32 but --size is 48"));
+    const outcome typo = run_batch(dir, {"--contents", img, "--styles", img, "--output-dri", dir / "out"});
+    one_line(typo);
+    CHECK(has(typo.err, "did you mean --output-dir?"));
+    const outcome bare = run_batch(dir, {img, img});
+    one_line(bare);
+    CHECK(has(bare.err, "give the files by flag: nst-batch --contents"));
     // nst's flags for one run are refused with the reason.
     const std::vector<std::vector<std::string>> single_run_flags{
         {"--log", "x.csv"}, {"--style-mask", img},   {"--content-mask", img}, {"--print-every", "1"},

@@ -319,6 +319,12 @@ TEST_CASE("cli: bad option values", "[cli]") {
     require_rejected(c.dir, run_nst(c.dir, with({"--memory-limit", "lots"})), {"lots"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--style-weight", "-1"})), {"style weight"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--bogus"})), {"--bogus"}, c.fixtures());
+    // A typo of a flag is named with the flag meant; images given without flags get the usage.
+    require_rejected(c.dir, run_nst(c.dir, with({"--iteration", "5"})), {"did you mean --iterations?"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--content_weight=5"})), {"did you mean --content-weight?"},
+                     c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, {c.content, c.style, c.output}),
+                     {"give the files by flag: nst -c CONTENT -s STYLE -o OUTPUT.png"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--init", c.dir / "no_init.png"})), {"no_init.png"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, c.args({"-s", c.style})), {"--content", "required"}, c.fixtures());
 }
