@@ -101,6 +101,9 @@ inline std::optional<int> parse_batch_command_line(int argc, char** argv, batch_
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e, out, out);
     } catch (const CLI::ParseError& e) {
+        // nst's -c beside --styles fails CLI11's "--styles requires --contents" first: the
+        // single-run flag is the better reason.
+        detail::refuse_single_run_options(app);
         throw nst::cli::usage_error(
             std::string(e.what()) +
             nst::cli::detail::flag_hint(app, argc, argv, "nst-batch --contents FILES --styles FILES --output-dir DIR") +

@@ -321,6 +321,9 @@ TEST_CASE("batch: bad usage exits 2 with one line and runs nothing", "[cli][batc
     const outcome typo = run_batch(dir, {"--contents", img, "--styles", img, "--output-dri", dir / "out"});
     one_line(typo);
     CHECK(has(typo.err, "did you mean --output-dir?"));
+    const outcome single = run_batch(dir, {"--content", img, "--styles", img});  // nst's flag where --contents is meant
+    one_line(single);
+    CHECK(has(single.err, "--content is nst's, for one run: give --contents"));
     const outcome bare = run_batch(dir, {img, img});
     one_line(bare);
     CHECK(has(bare.err, "give the files by flag: nst-batch --contents"));
