@@ -7,6 +7,15 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <thread>
+
+#ifndef _WIN32
+#include <csignal>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 #include "test_helpers.hpp"
 
@@ -437,6 +446,47 @@ TEST_CASE("BMP, TGA, GIF (first frame), PSD and PNM load", "[images]") {
         for (std::size_t c = 0; c < 3; ++c)
             CHECK(gif(i / 3, i % 3, c) == palette[3 * first_frame[i] + c]);
 }
+
+#ifndef _WIN32
+TEST_CASE("load_image refuses what starts as no image without reading the rest", "[images]") {
+    temp_folder dir;
+    // An endless file (as /dev/zero, or a video given by mistake is a long one): a pipe fed with
+    // zeros until the reader goes away. Read to the end, it would cost 2 GiB before a refusal.
+    const std::string endless = dir / "endless.png";
+    REQUIRE(mkfifo(endless.c_str(), 0600) == 0);
+    std::thread writer([&] {
+        sigset_t pipe_signal;
+        sigemptyset(&pipe_signal);
+        sigaddset(&pipe_signal, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);  // the reader leaving: EPIPE, not a signal
+        const int fd = open(endless.c_str(), O_WRONLY);
+        const std::vector<char> zeros(1 << 16);
+        while (fd >= 0 && write(fd, zeros.data(), zeros.size()) > 0) {
+        }
+        if (fd >= 0) close(fd);
+    });
+    const std::string what = message_of<io_error>([&] { load_image(endless); });
+    writer.join();
+    CHECK_THAT(what, Contains(endless) && Contains("not a supported image"));
+
+    // A JPEG whose frame header comes after 128 KiB of APP segments (large EXIF or ICC data) is
+    // known by its start marker and still loads.
+    std::mt19937 rng(5);
+    const image small = random_image(8, 12, rng);
+    save_image(small, dir / "plain.jpg");
+    const bytes plain = read_file(dir / "plain.jpg");
+    bytes padded(plain.begin(), plain.begin() + 2);  // SOI
+    for (int segment = 0; segment < 2; ++segment) {
+        padded.insert(padded.end(), {0xFF, 0xE9, 0xFF, 0xFF});  // APP9, 65535 bytes with the length
+        padded.insert(padded.end(), 65533, 0x00);
+    }
+    padded.insert(padded.end(), plain.begin() + 2, plain.end());
+    write_file(dir / "padded.jpg", padded);
+    const image loaded = load_image(dir / "padded.jpg");
+    CHECK(loaded.shape() == load_image(dir / "plain.jpg").shape());
+    CHECK(max_abs_diff(loaded, load_image(dir / "plain.jpg")) == 0.0f);
+}
+#endif
 
 TEST_CASE("bad input throws io_error naming the file and the reason", "[images]") {
     temp_folder dir;

@@ -171,6 +171,22 @@ inline void require_rgb_image(const image& img, const std::string& what) {
                           shape_string(img.shape()));
 }
 
+inline io_error not_a_supported_image(const std::string& name) {
+    return image_error(name, std::string("not a supported image (JPEG, PNG, BMP, TGA, GIF, PSD, PNM, HDR) or "
+                                         "corrupt: ") + stbi_failure_reason());
+}
+
+// The first bytes of a file (up to 64 KiB) must start an image stb reads: a header its info
+// accepts (every format's fits; TGA, which has no signature, is known by it), or a JPEG's
+// start marker (its header may come after APP segments longer than that). So a large file that
+// is no image is refused without reading it all.
+inline void require_image_start(const unsigned char* start, std::size_t size, const std::string& name) {
+    if (size >= 2 && start[0] == 0xFF && start[1] == 0xD8) return;
+    int width = 0, height = 0, channels = 0;
+    if (size == 0 || !stbi_info_from_memory(start, int(size), &width, &height, &channels))
+        throw size == 0 ? image_error(name, "the file is empty") : not_a_supported_image(name);
+}
+
 }  // namespace detail
 
 /*  Decodes an image held in memory. `name` is only used in error messages.
@@ -193,10 +209,7 @@ inline image decode_image(const unsigned char* data, std::size_t size, const std
     if (size > std::size_t(INT_MAX)) throw detail::image_error(name, "the file is too large");
     const int length = int(size);
     int width = 0, height = 0, channels = 0;
-    if (!stbi_info_from_memory(data, length, &width, &height, &channels))
-        throw detail::image_error(name, std::string("not a supported image (JPEG, PNG, BMP, TGA, "
-                                                    "GIF, PSD, PNM, HDR) or corrupt: ") +
-                                            stbi_failure_reason());
+    if (!stbi_info_from_memory(data, length, &width, &height, &channels)) throw detail::not_a_supported_image(name);
     if (width <= 0 || height <= 0)
         throw detail::image_error(name, "zero width or height (" + std::to_string(width) + " x " +
                                             std::to_string(height) + ")");
@@ -237,10 +250,14 @@ inline image decode_image(const unsigned char* data, std::size_t size, const std
     ensures: as decode_image; throws io_error naming the file and the reason (missing file,
              permission denied, a directory, corrupt, truncated, zero size, not an image), and
              image_too_large for a declared size above `limits`. A file over 2 GiB (stb's limit)
-             is refused with io_error after reading no further than that. */
+             is refused with io_error after reading no further than that, and a file whose
+             first 64 KiB are no image's start (a video given by mistake, /dev/zero) after
+             reading those. */
 inline image load_image(const std::string& path, const image_limits& limits = {}) {
     const std::vector<unsigned char> bytes =
-        detail::read_file_bytes(path, "image", std::size_t(INT_MAX));
+        detail::read_file_bytes(path, "image", std::size_t(INT_MAX), [&](const unsigned char* start, std::size_t n) {
+            detail::require_image_start(start, n, path);
+        });
     return decode_image(bytes.data(), bytes.size(), path, limits);
 }
 
