@@ -420,10 +420,6 @@ inline void apply_peer_options(command_line& c) {
     if (!c.params_json.empty()) check_writable_file(c.params_json, "--params-json");
 }
 
-}  // namespace detail
-
-namespace detail {
-
 // Edits (insert, delete, replace a character) that turn a into b.
 inline std::size_t edit_distance(const std::string& a, const std::string& b) {
     std::vector<std::size_t> row(b.size() + 1);
@@ -455,7 +451,10 @@ inline std::string flag_hint(const CLI::App& app, int argc, char** argv, const s
         std::string best;
         std::size_t best_distance = std::max<std::size_t>(2, name.size() / 4) + 1;  // close: a typo or two
         for (const std::string& k : known)
-            if (const std::size_t d = edit_distance(name, k); d < best_distance) best = k, best_distance = d;
+            if (const std::size_t d = edit_distance(name, k); d < best_distance) {
+                best = k;
+                best_distance = d;
+            }
         return best.empty() ? "" : "; did you mean --" + best + "?";
     }
     if (argc > 1 && argv[1][0] != '-') return "; give the files by flag: " + usage;
