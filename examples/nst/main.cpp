@@ -121,7 +121,7 @@ int run(int argc, char** argv) {
     if (const auto exit_code = parse_command_line(argc, argv, c)) return *exit_code;
     to_stylize_options(c);
     const images in = load_inputs(c);
-    detail::check_outputs_apart(c);  // again, with the weights found by nst
+    if (c.weights.empty()) detail::check_outputs_apart(c);  // again: nst found the weights itself
 
     if (c.options.tile == 0) notice_automatic_tiling(c, nst::plan_scale_tiling(in.content, in.styles, c.options));
 
