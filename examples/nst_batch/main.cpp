@@ -84,10 +84,7 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
     p.jobs = b.manifest.empty() ? all_pairs(b.contents, b.styles, b.output_dir) : read_manifest(b.manifest, b.output_dir);
     for (const auto& j : p.jobs) job_options(o, j);  // each job's overrides checked
     require_outputs_apart(p.jobs, b.report);
-    std::error_code ec;
-    if (!b.report.empty() && !std::filesystem::is_directory(nst::cli::detail::folder_of(b.report), ec))
-        throw usage_error("--report '" + b.report + "': the folder '" + nst::cli::detail::folder_of(b.report).string() +
-                          "' does not exist");
+    if (!b.report.empty()) nst::cli::detail::check_writable_file(b.report, "--report");
     // A bad weights file would fail every job: refused now, by the read the jobs then share.
     o.cache = &p.cache;
     (void)nst::stylize_weights(o);

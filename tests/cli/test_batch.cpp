@@ -318,6 +318,9 @@ TEST_CASE("batch: bad usage exits 2 with one line and runs nothing", "[cli][batc
     const outcome scales = run_batch(dir, {"--contents", img, "--styles", img, "--scales", "16,32", "--size", "48"});
     one_line(scales);
     CHECK(has(scales.err, "--scales ends at 32 but --size is 48"));
+    const outcome report_folder = run_batch(dir, {"--contents", img, "--styles", img, "--report", dir.path.string()});
+    one_line(report_folder);
+    CHECK(has(report_folder.err, "--report '" + dir.path.string() + "' is a directory"));
     const outcome typo = run_batch(dir, {"--contents", img, "--styles", img, "--output-dri", dir / "out"});
     one_line(typo);
     CHECK(has(typo.err, "did you mean --output-dir?"));
