@@ -117,7 +117,7 @@ TEST_CASE("caffe weights: bad files are io_errors naming the file, layer and pro
     CHECK_THAT(caffe_error_of(caffe_fixture("no_bias.caffemodel")), Contains("layer conv1_1: expected 2 blobs (weights, bias), found 1"));
     CHECK_THAT(caffe_error_of(caffe_fixture("bias_count.caffemodel")), Contains("layer conv1_1: bias is 5, expected 4 values"));
     CHECK_THAT(caffe_error_of(caffe_fixture("nan_weight.caffemodel")),
-               Contains("layer conv1_1 weights: value") && Contains("at index 65 is not finite"));
+               Contains("layer conv1_1 weights: value") && Contains("at element 65 is not finite"));
     CHECK_THAT(caffe_error_of(caffe_fixture("mixed_v1_v2.caffemodel")), Contains("mixes V1 'layers' (5) and V2 'layer' (1)"));
     CHECK_THAT(caffe_error_of(caffe_fixture("v0_layer.caffemodel")), Contains("V0 layer") && Contains("upgrade_net_proto_binary"));
     CHECK_THAT(caffe_error_of(caffe_fixture("no_convolutions.caffemodel")), Contains("no convolution layers (1 layers read)"));
@@ -134,7 +134,7 @@ TEST_CASE("caffe weights: bad files are io_errors naming the file, layer and pro
     nst::weights_options strict;  // the plausibility bound names the layer and the value
     strict.max_abs_weight = 1.5;
     CHECK_THROWS_WITH(nst::read_caffe_weights(caffe_fixture("tiny_v1.caffemodel"), strict),
-                      Contains("layer conv1_2 weights: value 2 at index 0 exceeds the plausible bound"));
+                      Contains("layer conv1_2 weights: value 2 at element 0 exceeds the plausible magnitude 1.5"));
 }
 
 TEST_CASE("caffe weights: the first bytes tell a NetParameter", "[io][caffe]") {

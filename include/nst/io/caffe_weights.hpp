@@ -28,7 +28,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -37,10 +36,10 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
-#include "../core/number_text.hpp"
 #include "../core/tensor.hpp"
 #include "detail/mapped_file.hpp"
 #include "detail/protobuf.hpp"
+#include "detail/weight_value.hpp"
 #include "model_weights.hpp"
 #include "weights_identity.hpp"
 
@@ -95,18 +94,6 @@ inline bool dims_hold(const std::vector<std::int64_t>& dims, std::size_t count) 
     return product == count;
 }
 
-// Refuses a NaN, an infinity or a magnitude above the bound; `what` names the layer and blob.
-template <class V> void check_values(const std::vector<V>& values, double max_abs, const std::string& what) {
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        const double v = double(values[i]);
-        if (!std::isfinite(v) || std::abs(v) > max_abs)
-            throw io_error(what + ": value " + number_text(v) + " at index " + std::to_string(i) +
-                           (std::isfinite(v) ? " exceeds the plausible bound " + number_text(max_abs)
-                                             : " is not finite") +
-                           " (damaged file?)");
-    }
-}
-
 /*  Decodes one BlobProto. The shape is BlobShape's dims when present, else the legacy
     (num, channels, height, width). throws: io_error naming `what` (file, layer, blob). */
 inline blob parse_blob(pb::reader r, const std::string& what, double max_abs) {
@@ -133,10 +120,10 @@ inline blob parse_blob(pb::reader r, const std::string& what, double max_abs) {
     }
     if (!doubles.empty()) {
         if (!b.values.empty()) throw io_error(what + ": holds both float and double data");
-        check_values(doubles, max_abs, what);
+        check_weight_values(doubles.data(), doubles.size(), max_abs, what);
         b.values.assign(doubles.begin(), doubles.end());
     }
-    check_values(b.values, max_abs, what);
+    check_weight_values(b.values.data(), b.values.size(), max_abs, what);
     if (!has_shape) {
         if (!has_legacy) throw io_error(what + ": no shape (neither 'shape' nor num/channels/height/width)");
         b.shape = legacy;

@@ -42,11 +42,11 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
-#include "../core/number_text.hpp"
 #include "../core/tensor.hpp"
 #include "../layers/layer_shape.hpp"
 #include "detail/byte_source.hpp"
 #include "detail/pickle.hpp"
+#include "detail/weight_value.hpp"
 #include "detail/zip.hpp"
 #include "model_weights.hpp"
 #include "weights_identity.hpp"
@@ -203,10 +203,7 @@ inline std::vector<float> tensor_values(const byte_source& file, const pickle::t
         std::uint64_t at = 0;
         for (std::size_t d = 0; d < index.size(); ++d) at += index[d] * t.stride[d];
         const double v = decode_element(raw.data() + at * es, es, bfloat);
-        if (!std::isfinite(v) || std::abs(v) > max_abs)
-            throw io_error(what + ": value " + number_text(v) + " at element " + std::to_string(i) +
-                           (std::isfinite(v) ? " exceeds the plausible magnitude " + number_text(max_abs)
-                                             : " is not finite") + " (damaged file?)");
+        check_weight_value(v, i, max_abs, what);
         out[i] = float(v);
         for (std::size_t d = index.size(); d-- > 0;) {
             if (++index[d] < t.size[d]) break;

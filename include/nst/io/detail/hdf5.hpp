@@ -10,7 +10,6 @@
 
 #include <hdf5.h>
 
-#include <cmath>
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -19,7 +18,7 @@
 
 #include "../../core/isa_namespace.hpp"
 #include "../../core/error.hpp"
-#include "../../core/number_text.hpp"
+#include "weight_value.hpp"
 
 // Outside the per-instruction-set namespace (core/isa_namespace.hpp): one lock for the whole
 // process, whatever flags each translation unit was compiled with.
@@ -257,14 +256,7 @@ void read_float_dataset(hid_t location, const std::string& path, const std::vect
     if (H5Dread(dataset, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
         throw io_error(what + ": cannot read the " + dims_string(dims) +
                        " values (truncated or damaged file?)" + detail_suffix());
-    for (std::size_t i = 0; i < count; ++i)
-        if (!(std::abs(values[i]) <= max_abs)) {
-            const std::string value = what + ": value " + std::to_string(i) + " is ";
-            if (!std::isfinite(values[i]))
-                throw io_error(value + "not finite (" + number_text(values[i]) + ")");
-            throw io_error(value + number_text(values[i]) + ", beyond the plausible magnitude " +
-                           number_text(max_abs) + " of a trained weight (a damaged file?)");
-        }
+    check_weight_values(values.data(), count, max_abs, what);
 }
 
 }  // namespace detail::hdf5
