@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
                         stripes_left ? "left " : "right", blueness(r.output, 0, w / 2), blueness(r.output, w / 2, w),
                         out.c_str());
         }
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) {  // nst::error and its subclasses, bad numbers, ...
         std::fprintf(stderr, "error: %s\n", e.what());
-        return 1;
+        return 2;
     }
 }

@@ -27,6 +27,7 @@
 #include <nst/core/version.hpp>
 #include <nst/style_transfer.hpp>
 
+#include "../argument_numbers.hpp"
 #include "byte_size.hpp"
 
 namespace nst::cli {
@@ -67,23 +68,10 @@ inline constexpr int max_threads = 1024;
 
 namespace detail {
 
-/*  A check for an unsigned count or size on the command line: digits only, from min to max. CLI11
-    reads "-5" into an unsigned option as a huge number and a number past 2^64 as some other one;
-    either then ran (--iterations -5 ran to convergence and exited 0). */
+// A CLI11 check for an unsigned count or size: digits only, from min to max (argument_numbers.hpp).
 inline CLI::Validator whole_number(std::uint64_t min = 0, std::uint64_t max = UINT64_MAX) {
-    const auto check = [min, max](std::string& text) -> std::string {
-        const std::string range = max != UINT64_MAX ? " from " + std::to_string(min) + " to " + std::to_string(max)
-                                  : min > 0         ? " >= " + std::to_string(min)
-                                                    : "";
-        if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
-            return "expected a whole number" + range + ", got '" + text + "'";
-        errno = 0;
-        const unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
-        if (errno == ERANGE) return "got " + text + ", more than the largest count " + std::to_string(UINT64_MAX);
-        if (v < min || v > max) return "expected a whole number" + range + ", got " + text;
-        return {};
-    };
-    return CLI::Validator(check, "", "whole number");
+    return CLI::Validator([min, max](std::string& text) { return whole_number_problem(text, min, max); }, "",
+                          "whole number");
 }
 
 inline std::vector<std::string> split_list(const std::string& text) {
