@@ -37,8 +37,8 @@ private:
 
 // Without MPI (or alone): every pending job, here, in order; none started once `stop` is true.
 inline void run_all_here(job_queue& queue, const run_function& run, const record_sink& sink,
-                         const std::atomic<bool>* stop = nullptr) {
-    while (!(stop && stop->load()))
+                         const std::atomic<bool>& stop) {
+    while (!stop.load())
         if (const auto index = queue.take()) sink(run(*index));
         else break;
 }

@@ -123,10 +123,7 @@ template <class Body> int guarded(Body&& body, std::string& message) {
 class batch_log {
 public:
     batch_log(const batch_plan& p) : quiet_(p.command.common.quiet), total_(p.jobs.size()), progress_(total_) {
-        const std::string& dir = p.command.output_dir;
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (!std::filesystem::is_directory(dir, ec)) throw usage_error("--output-dir '" + dir + "': cannot create it");
+        make_folder(p.command.output_dir, "--output-dir");
         if (!p.command.report.empty()) {
             report_.open(p.command.report, std::ios::trunc);
             if (!report_) throw usage_error("--report '" + p.command.report + "': cannot be written");
@@ -216,8 +213,8 @@ int run_alone(int argc, char** argv) {
     // Ctrl-C / SIGTERM: the current job is abandoned (not written), no other starts, the report
     // and summary say so. (Under mpirun, Open MPI ends every rank itself.)
     nst::cli::catch_stop_signals("nst-batch", "abandoning the current job");
-    const std::atomic<bool>* stop = &nst::cli::stop_requested();
-    const job_context ctx{&p.base, &p.command.common, 0, host_name(), stop};
+    const std::atomic<bool>& stop = nst::cli::stop_requested();
+    const job_context ctx{&p.base, &p.command.common, 0, host_name(), &stop};
     run_all_here(
         queue, [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); }, [&](const job_record& r) { log->add(r); },
         stop);

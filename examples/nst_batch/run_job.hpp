@@ -21,12 +21,18 @@
 
 namespace nst::batch {
 
+// A flag nothing sets: the stop of a job under mpirun, where Ctrl-C is Open MPI's to handle.
+inline const std::atomic<bool>& never_set() {
+    static const std::atomic<bool> flag{false};
+    return flag;
+}
+
 struct job_context {
     const stylize_options* base;       // the command line's options (weights resolved, the cache set)
     const cli::command_line* command;  // the shared flags as given (output format, recorded parameters)
     int rank = 0;
     std::string host;
-    const std::atomic<bool>* stop = nullptr;  // when it turns true the current job is abandoned
+    const std::atomic<bool>* stop = &never_set();  // when it turns true the current job is abandoned
 };
 
 // The job's masks (manifest columns content-mask, style-mask) into its options.
@@ -65,16 +71,21 @@ inline job_record start_record(const job& j, std::size_t index, const job_contex
     return r;
 }
 
+// Makes `folder` and its parents if missing. throws: io_error "cannot create the folder '<folder>'
+// for <purpose>: <reason>".
+inline void make_folder(const std::filesystem::path& folder, const std::string& purpose) {
+    std::error_code made, found;
+    std::filesystem::create_directories(folder, made);
+    if (!std::filesystem::is_directory(folder, found))
+        throw nst::io_error("cannot create the folder '" + folder.string() + "' for " + purpose +
+                            (made ? ": " + made.message() : std::string()));
+}
+
 // The output's folder made if missing (a manifest's output may name folders below --output-dir)
 // and checked as nst checks its --output: a path that cannot be written fails the job before its
 // work, not after it.
 inline void prepare_output(const std::string& output) {
-    const std::filesystem::path folder = nst::cli::detail::folder_of(output);
-    std::error_code made, found;
-    std::filesystem::create_directories(folder, made);
-    if (!std::filesystem::is_directory(folder, found))
-        throw nst::io_error("cannot create the folder '" + folder.string() + "' for '" + output + "'" +
-                            (made ? ": " + made.message() : std::string()));
+    make_folder(nst::cli::detail::folder_of(output), "'" + output + "'");
     nst::cli::detail::check_writable_file(output, "output");
 }
 
@@ -88,8 +99,7 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
         const nst::image content = nst::load_image(j.content, o.input_limits);
         const nst::image style = nst::load_image(j.style, o.input_limits);
         load_job_masks(o, j);
-        const auto until_stopped = [&](const stylize_progress&) { return !(ctx.stop && ctx.stop->load()); };
-        const stylize_result result = nst::stylize(content, {style}, o, until_stopped);
+        const stylize_result result = nst::stylize(content, {style}, o, nst::stop_flag(*ctx.stop));
         if (result.reason == stop_reason::stopped_by_callback) {
             // Not written: an unfinished image would be skipped as done by the next run.
             r.status = "interrupted";

@@ -486,6 +486,12 @@ TEST_CASE("batch: a manifest's per-job size and output are used", "[cli][batch][
     INFO("stderr: " << folder.err);
     CHECK(folder.code == 1);
     CHECK(has(folder.err, "folder.png' is a directory"));
+    // An --output-dir that cannot be made is refused before any job, with the reason.
+    const outcome no_dir = run_batch(dir, tiny(data, {"--manifest", dir / "jobs2.csv", "--output-dir", dir / "out/taken/sub"}));
+    INFO("stderr: " << no_dir.err);
+    CHECK(no_dir.code == 2);
+    CHECK(has(no_dir.err, "cannot create the folder '" + (dir / "out/taken/sub") + "' for --output-dir: Not a directory"));
+    CHECK_FALSE(has(no_dir.err, "0 done"));
 }
 
 // The recorded parameters (PNG iTXt, stored uncompressed) are in the file's bytes as written.
