@@ -133,6 +133,14 @@ inline void require_image_extension(const std::string& path, const std::string& 
         throw usage_error(option + " '" + path + "': unknown image extension '" + ext + "' (use .png, .jpg or .jpeg)");
 }
 
+// --bit-depth 16 asks for what a JPEG cannot store: refused rather than written at 8 bits unasked.
+inline void require_format_holds_bit_depth(const std::string& path, int bit_depth, const std::string& option) {
+    const std::string ext = lower_extension(path);
+    if (bit_depth > 8 && (ext == ".jpg" || ext == ".jpeg"))
+        throw usage_error(option + " '" + path + "' is a JPEG, which stores 8 bits per sample: --bit-depth " +
+                          std::to_string(bit_depth) + " needs a .png output");
+}
+
 // An output image must also end in an image extension we can write.
 inline void check_writable_image(const std::string& path, const std::string& option) {
     require_image_extension(path, option);
@@ -538,6 +546,7 @@ inline void to_stylize_options(command_line& c) {
     if (o.init != init_kind::image) validate_options(o, c.styles.size());  // else: once the image is read
 
     detail::check_writable_image(c.output, "--output");
+    detail::require_format_holds_bit_depth(c.output, c.bit_depth, "--output");
     if (!c.loss_plot.empty()) detail::check_writable_image(c.loss_plot, "--loss-plot");
     if (!c.snapshot_grid.empty()) detail::check_writable_image(c.snapshot_grid, "--snapshot-grid");
     if (!c.log.empty()) detail::check_writable_file(c.log, "--log");

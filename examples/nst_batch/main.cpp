@@ -82,7 +82,10 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
     nst::validate_options(o, 1);
 
     p.jobs = b.manifest.empty() ? all_pairs(b.contents, b.styles, b.output_dir) : read_manifest(b.manifest, b.output_dir);
-    for (const auto& j : p.jobs) job_options(o, j);  // each job's overrides checked
+    for (const auto& j : p.jobs) {  // each job's overrides and output format checked
+        job_options(o, j);
+        nst::cli::detail::require_format_holds_bit_depth(j.output, b.common.bit_depth, j.origin + ": output");
+    }
     require_outputs_apart(p.jobs, b.report);
     if (!b.report.empty()) nst::cli::detail::check_writable_file(b.report, "--report");
     // A bad weights file would fail every job: refused now, by the read the jobs then share.

@@ -486,6 +486,14 @@ TEST_CASE("batch: a manifest's per-job size and output are used", "[cli][batch][
     INFO("stderr: " << folder.err);
     CHECK(folder.code == 1);
     CHECK(has(folder.err, "folder.png' is a directory"));
+    // --bit-depth 16 with a JPEG output: refused before any job, naming the manifest line.
+    std::ofstream(dir / "jobs4.csv") << "content,style,output\na.png,s.png,deep.jpg\n";
+    const outcome deep =
+        run_batch(dir, tiny(data, {"--manifest", dir / "jobs4.csv", "--output-dir", dir / "out", "--bit-depth", "16"}));
+    INFO("stderr: " << deep.err);
+    CHECK(deep.code == 2);
+    CHECK(has(deep.err, "line 2: output '" + (dir / "out/deep.jpg") + "' is a JPEG, which stores 8 bits per sample"));
+    CHECK_FALSE(fs::exists(dir / "out/deep.jpg"));
     // An --output-dir that cannot be made is refused before any job, with the reason.
     const outcome no_dir = run_batch(dir, tiny(data, {"--manifest", dir / "jobs2.csv", "--output-dir", dir / "out/taken/sub"}));
     INFO("stderr: " << no_dir.err);

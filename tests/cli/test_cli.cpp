@@ -764,6 +764,9 @@ TEST_CASE("cli: bad values of the peers' flags", "[cli][peers]") {
     rejected({"--content-layers", "block9_conv1"}, {"block9_conv1"});
     rejected({"--print-every", "often"}, {"--print-every"});
     rejected({"--bit-depth", "12"}, {"--bit-depth"});
+    c.output = c.dir / "out.jpg";  // 16 bits asked of a JPEG: refused, not written at 8 unasked
+    rejected({"--bit-depth", "16"}, {"--output '" + c.output + "' is a JPEG", "--bit-depth 16 needs a .png output"});
+    c.output = c.dir / "out.png";
     rejected({"--params-json", c.dir / "nowhere/p.json"}, {"--params-json", "does not exist"});
     rejected({"--params-json", c.dir / "no_images"}, {"--params-json", "is a directory"});
     require_rejected(c.dir, run_nst(c.dir, c.args({"-c", c.content, "-s", c.dir / "no_images"})),
