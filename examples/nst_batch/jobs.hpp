@@ -226,21 +226,26 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
 }
 
 // Two jobs writing one file would overwrite each other, and a job (or the --report, when given)
-// writing one of the batch's inputs (a content, style or mask of any job: a manifest's output
-// cell naming a photo) would destroy it: all refused. Paths are compared made absolute, through
-// links.
-inline void require_outputs_apart(const std::vector<job>& jobs, const std::string& report = "") {
+// writing one of the batch's inputs would destroy it: a content, style or mask of any job (a
+// manifest's output cell naming a photo), or a file of the whole batch (`shared_inputs`, each
+// with its option: the weights, the manifest, the --init image; `--report w.h5` replaced the
+// weights with a JSON line). All refused. Paths are compared made absolute, through links.
+inline void require_outputs_apart(const std::vector<job>& jobs, const std::string& report = "",
+                                  const std::vector<nst::cli::detail::named_path>& shared_inputs = {}) {
     using nst::cli::detail::comparable_path;
-    std::map<std::string, const job*> inputs, outputs;
+    std::map<std::string, std::string> inputs;  // path -> what it is ("an input of <origin>", "the --weights file")
+    std::map<std::string, const job*> outputs;
+    for (const auto& [option, path] : shared_inputs)
+        if (!path.empty()) inputs.emplace(comparable_path(path), "the " + option + " file");
     for (const auto& j : jobs) {
-        for (const std::string& in : {j.content, j.style}) inputs.emplace(comparable_path(in), &j);
+        for (const std::string& in : {j.content, j.style}) inputs.emplace(comparable_path(in), "an input of " + j.origin);
         for (const auto& mask : {j.overrides.content_mask, j.overrides.style_mask})
-            if (mask) inputs.emplace(comparable_path(*mask), &j);
+            if (mask) inputs.emplace(comparable_path(*mask), "an input of " + j.origin);
     }
     for (const auto& j : jobs) {
         const std::string k = comparable_path(j.output);
         if (const auto in = inputs.find(k); in != inputs.end())
-            throw usage_error(j.origin + ": the output " + j.output + " is an input of " + in->second->origin +
+            throw usage_error(j.origin + ": the output " + j.output + " is " + in->second +
                               ": it would be overwritten (give the output another path)");
         const auto [it, fresh] = outputs.emplace(k, &j);
         if (!fresh)
@@ -250,8 +255,7 @@ inline void require_outputs_apart(const std::vector<job>& jobs, const std::strin
     if (report.empty()) return;
     const std::string k = comparable_path(report);
     if (const auto in = inputs.find(k); in != inputs.end())
-        throw usage_error("--report '" + report + "' is an input of " + in->second->origin +
-                          ": it would be overwritten");
+        throw usage_error("--report '" + report + "' is " + in->second + ": it would be overwritten");
     if (const auto out = outputs.find(k); out != outputs.end())
         throw usage_error("--report '" + report + "' is the output of " + out->second->origin +
                           ": give the report its own path");

@@ -5,7 +5,7 @@
 //   mpirun -np 4 --hostfile hosts nst-batch --manifest jobs.csv --output-dir out/
 //
 // Exit codes: 0 every job done or skipped; 1 some job failed (each failure is logged with its
-// reason and is in the report; the other jobs ran); 2 bad usage (one line on stderr, no job run);
+// reason and is in the report; the other jobs ran) or writing the report failed; 2 bad usage (one line on stderr, no job run);
 // 130 / 143 stopped by Ctrl-C / SIGTERM (the current job abandoned, finished images kept).
 // The program's parts live next to this file: batch_options.hpp (command line), jobs.hpp (the
 // job list), run_job.hpp (one job), job_record.hpp (report and progress lines), job_queue.hpp
@@ -14,8 +14,10 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -86,7 +88,10 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
         job_options(o, j);
         nst::cli::detail::require_format_holds_bit_depth(j.output, b.common.bit_depth, j.origin + ": output");
     }
-    require_outputs_apart(p.jobs, b.report);
+    require_outputs_apart(p.jobs, b.report,
+                          {{b.common.weights.empty() ? "VGG19 weights" : "--weights", o.weights},
+                           {"--manifest", b.manifest},
+                           {"--init", o.init == nst::init_kind::image ? b.common.init : ""}});
     if (!b.report.empty()) nst::cli::detail::check_writable_file(b.report, "--report");
     // A bad weights file would fail every job: refused now, by the read the jobs then share.
     o.cache = &p.cache;
@@ -125,7 +130,8 @@ template <class Body> int guarded(Body&& body, std::string& message) {
 // Rank 0's bookkeeping: the report file, the progress lines and the counts.
 class batch_log {
 public:
-    batch_log(const batch_plan& p) : quiet_(p.command.common.quiet), total_(p.jobs.size()), progress_(total_) {
+    batch_log(const batch_plan& p)
+        : quiet_(p.command.common.quiet), report_path_(p.command.report), total_(p.jobs.size()), progress_(total_) {
         make_folder(p.command.output_dir, "--output-dir");
         if (!p.command.report.empty()) {
             report_.open(p.command.report, std::ios::trunc);
@@ -134,7 +140,13 @@ public:
     }
 
     void add(const job_record& r) {
-        if (report_.is_open()) report_ << to_json_line(r) << '\n' << std::flush;
+        if (report_.is_open() && report_) {
+            errno = 0;
+            report_ << to_json_line(r) << '\n' << std::flush;
+            if (!report_)  // said once; the jobs go on (their images are what matters), the exit code is 1
+                std::fprintf(stderr, "nst-batch: error: --report '%s': writing failed%s; the report stops here\n",
+                             report_path_.c_str(), errno ? (std::string(": ") + std::strerror(errno)).c_str() : "");
+        }
         const std::string line = progress_.line(r);
         if (!quiet_ || r.status == "failed") std::fprintf(stderr, "%s\n", line.c_str());
         if (r.status != "interrupted") ++counts_[r.status == "ok" ? 0 : r.status == "skipped" ? 1 : 2];
@@ -149,14 +161,17 @@ public:
                          counts_[1], counts_[2], total_ - counts_[0] - counts_[1] - counts_[2], took.c_str());
             return 128 + signal;
         }
-        if (!quiet_ || counts_[2] > 0)
-            std::fprintf(stderr, "nst-batch: %zu done, %zu skipped, %zu failed in %s\n", counts_[0], counts_[1],
-                         counts_[2], took.c_str());
-        return counts_[2] > 0 ? 1 : 0;
+        if (!quiet_ || counts_[2] > 0 || report_failed())
+            std::fprintf(stderr, "nst-batch: %zu done, %zu skipped, %zu failed in %s%s\n", counts_[0], counts_[1],
+                         counts_[2], took.c_str(), report_failed() ? "; the --report is incomplete" : "");
+        return counts_[2] > 0 || report_failed() ? 1 : 0;
     }
+
+    bool report_failed() const { return report_.is_open() && !report_; }
 
 private:
     bool quiet_;
+    std::string report_path_;
     std::size_t total_;
     batch_progress progress_;
     std::ofstream report_;

@@ -176,6 +176,17 @@ TEST_CASE("batch parts: pairs are content-major and named <content>__<style>.png
                         Catch::Contains("--report './b.jpg' is an input of jobs.csv line 3"));
     REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(jobs2, "out/../out/a__s.png"),
                         Catch::Contains("is the output of jobs.csv line 2"));
+    // Nor the batch's own files: `--report w.h5` replaced the weights with a JSON line.
+    const std::vector<nst::cli::detail::named_path> shared{
+        {"--weights", "w.h5"}, {"--manifest", "jobs.csv"}, {"--init", "start.png"}};
+    REQUIRE_NOTHROW(nst::batch::require_outputs_apart(jobs2, "report.jsonl", shared));
+    REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(jobs2, "./w.h5", shared),
+                        Catch::Contains("--report './w.h5' is the --weights file: it would be overwritten"));
+    REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(jobs2, "jobs.csv", shared),
+                        Catch::Contains("--report 'jobs.csv' is the --manifest file"));
+    jobs2[1].output = "start.png";
+    REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(jobs2, "", shared),
+                        Catch::Contains("jobs.csv line 3: the output start.png is the --init file"));
 }
 
 TEST_CASE("batch parts: the manifest gives paths, outputs and per-job options, and names bad lines", "[cli][batch]") {
@@ -402,6 +413,25 @@ TEST_CASE("batch: a broken input fails only its own jobs, with the reason, exit 
     CHECK(has(r.err, "failed " + (dir / "out/broken__s.png") + ": "));
     CHECK(has(r.err, "1 done, 0 skipped, 1 failed"));
     for (const auto& f : fs::directory_iterator(dir / "out")) CHECK_FALSE(has(f.path().string(), ".tmp-"));
+}
+
+TEST_CASE("batch: a report that cannot be written to the end is said once, the jobs go on, exit 1",
+          "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    REQUIRE(fs::exists("/dev/full"));  // Linux
+    temp_folder dir;
+    const std::string a = make_image(dir, "a.png", 1), b = make_image(dir, "b.png", 2), s = make_image(dir, "s.png", 3);
+    // /dev/full opens and takes the first write into its buffer; the flush fails as a full disk does.
+    const outcome r = run_batch(
+        dir, tiny(data, {"--contents", a, b, "--styles", s, "--output-dir", dir / "out", "--report", "/dev/full"}));
+    INFO("stderr: " << r.err);
+    CHECK(r.code == 1);
+    CHECK(has(r.err, "--report '/dev/full': writing failed: No space left on device"));
+    CHECK(r.err.find("writing failed") == r.err.rfind("writing failed"));  // once
+    CHECK(has(r.err, "2 done, 0 skipped, 0 failed"));
+    CHECK(has(r.err, "the --report is incomplete"));
+    CHECK(fs::exists(dir / "out/a__s.png"));
+    CHECK(fs::exists(dir / "out/b__s.png"));
 }
 
 TEST_CASE("batch: Ctrl-C or SIGTERM abandons the current job, starts no other, keeps finished ones",
