@@ -182,30 +182,37 @@ std::vector<tensor2<typename Net::value_type>> style_image_targets(Net& net, con
         compute);
 }
 
-/*  Step 3a: per style layer, the blend-weighted sum of each style image's Gram target (style
-    images of weight 0 are not even run through the network). */
+/*  Per style layer, the blend-weighted sum of each style image's Gram targets, `targets_of(s)`
+    giving style s's (called only for styles of weight > 0: the others are not even run through
+    the network). Whole (below) and tiled (tiled.hpp) scales differ only in targets_of. */
+template <class T, class TargetsOf>
+std::vector<tensor2<T>> blend_style_targets(std::size_t layer_count, const std::vector<double>& blend,
+                                            TargetsOf&& targets_of) {
+    std::vector<tensor2<T>> targets(layer_count);
+    for (std::size_t s = 0; s < blend.size(); ++s) {
+        if (blend[s] == 0) continue;
+        std::vector<tensor2<T>> style_targets = targets_of(s);
+        for (std::size_t l = 0; l < layer_count; ++l) {
+            style_targets[l] *= T(blend[s]);
+            if (targets[l].size() == 0)
+                targets[l] = std::move(style_targets[l]);
+            else
+                targets[l] += style_targets[l];
+        }
+    }
+    return targets;
+}
+
+// Step 3a: the blended style targets of a scale optimised whole.
 template <class Net>
 std::vector<tensor2<typename Net::value_type>> blended_style_targets(Net& net, const nst::image& content,
                                                                      const std::vector<nst::image>& styles,
                                                                      const std::vector<image_size>& sizes,
                                                                      const stylize_options& o) {
-    using T = typename Net::value_type;
     const std::vector<std::size_t> layers = keep_layers(net, o.style_layers);
-    const std::vector<double> blend = normalised_blend(o, styles.size());
-    std::vector<tensor2<T>> targets(layers.size());
-    for (std::size_t s = 0; s < styles.size(); ++s) {
-        if (blend[s] == 0) continue;
-        std::vector<tensor2<T>> style_targets = style_image_targets(net, styles[s], sizes[s], content, layers, o);
-        for (std::size_t l = 0; l < layers.size(); ++l) {
-            tensor2<T> a = std::move(style_targets[l]);
-            a *= T(blend[s]);
-            if (targets[l].size() == 0)
-                targets[l] = std::move(a);
-            else
-                targets[l] += a;
-        }
-    }
-    return targets;
+    return blend_style_targets<typename Net::value_type>(
+        layers.size(), normalised_blend(o, styles.size()),
+        [&](std::size_t s) { return style_image_targets(net, styles[s], sizes[s], content, layers, o); });
 }
 
 inline double style_layer_weight(const stylize_options& o, std::size_t l) {

@@ -153,23 +153,11 @@ std::vector<tensor2<typename Net::value_type>> tiled_style_targets(Net& net, con
                                                                    const std::vector<nst::image>& styles,
                                                                    const std::vector<image_size>& sizes,
                                                                    std::size_t window, const stylize_options& o) {
-    using T = typename Net::value_type;
     const std::vector<std::size_t> layers = keep_layers(net, o.style_layers);
-    const std::vector<double> blend = normalised_blend(o, styles.size());
-    std::vector<tensor2<T>> targets(layers.size());
-    for (std::size_t s = 0; s < styles.size(); ++s) {
-        if (blend[s] == 0) continue;
-        std::vector<tensor2<T>> grams =
-            tiled_style_image_targets(net, style_input(styles[s], sizes[s], content, o), layers, window, o);
-        for (std::size_t l = 0; l < layers.size(); ++l) {
-            grams[l] *= T(blend[s]);
-            if (targets[l].size() == 0)
-                targets[l] = std::move(grams[l]);
-            else
-                targets[l] += grams[l];
-        }
-    }
-    return targets;
+    return blend_style_targets<typename Net::value_type>(
+        layers.size(), normalised_blend(o, styles.size()), [&](std::size_t s) {
+            return tiled_style_image_targets(net, style_input(styles[s], sizes[s], content, o), layers, window, o);
+        });
 }
 
 // What every tile of one tiled scale shares: the global style targets and the whole-image masks
