@@ -107,6 +107,27 @@ TEST_CASE("weights lookup: a missing explicit path is the error, never skipped",
     CHECK_THROWS_WITH(nst::find_vgg19_weights(data, data), Catch::Contains("is not a regular file"));
 }
 
+TEST_CASE("weights lookup: a set $NST_WEIGHTS that is not a file is the error, never skipped",
+          "[io][weights_lookup][errors]") {
+    const temp_folder tmp;
+    const std::string data = tmp / "data";
+    touch(data + "/weights/vgg19_imagenet_notop.h5");  // would be found without $NST_WEIGHTS
+    {
+        const scoped_env typo("NST_WEIGHTS", tmp / "my_vgg16.pth");
+        CHECK_THROWS_WITH(nst::find_vgg19_weights("", data),
+                          Catch::Contains("VGG19 weights file '" + tmp / "my_vgg16.pth" +
+                                          "' (from $NST_WEIGHTS; unset it to look in the usual places) does not exist"));
+        const std::string explicit_path = touch(tmp / "explicit.h5");  // --weights still comes first
+        CHECK(nst::find_vgg19_weights(explicit_path, data) == explicit_path);
+    }
+    {
+        const scoped_env folder("NST_WEIGHTS", tmp.path.string());
+        CHECK_THROWS_WITH(nst::find_vgg19_weights("", data), Catch::Contains("is not a regular file"));
+    }
+    const scoped_env empty("NST_WEIGHTS", std::string());  // set but empty: as unset
+    CHECK(nst::find_vgg19_weights("", data) == data + "/weights/vgg19_imagenet_notop.h5");
+}
+
 TEST_CASE("weights lookup: nothing found lists every place looked at and how to get the file",
           "[io][weights_lookup][errors]") {
     const temp_folder tmp;

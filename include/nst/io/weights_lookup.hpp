@@ -1,7 +1,8 @@
 // Where the VGG19 weights (any format read_model_weights reads) are looked for, in this order (the first existing file wins):
 //   1. an explicit path (the `nst --weights` option, stylize_options::weights) - never skipped:
 //      if it is given and missing, that is the error;
-//   2. the environment variable NST_WEIGHTS;
+//   2. the environment variable NST_WEIGHTS - never skipped either: set to a path that is not a
+//      file (a typo, a folder), that is the error, not a quiet fall back to another file;
 //   3. Keras' cache: ~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5
 //      (where keras.applications.VGG19 and cmake/fetch_weights.cmake put the file);
 //   4. PyTorch's cache: $TORCH_HOME/hub/checkpoints/ (TORCH_HOME defaults to
@@ -78,18 +79,26 @@ inline std::vector<weights_candidate> vgg19_weights_candidates(const std::string
     return out;
 }
 
+namespace detail {
+// `path` when it is a regular file. throws: io_error naming it and `from` (where the path came from).
+inline std::string required_weights_file(const std::string& path, const std::string& from) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) return path;
+    throw io_error("VGG19 weights file '" + path + "'" + from + " " +
+                   (std::filesystem::exists(path, ec) ? "is not a regular file" : "does not exist"));
+}
+}  // namespace detail
+
 /*  The weights file to use (see the file comment for the order).
     ensures: returns an existing regular file's path.
-    throws:  io_error when explicit_path is given but is not a file, or when no candidate exists;
-             the message lists every place looked at and how to get the weights. */
+    throws:  io_error when explicit_path (or else $NST_WEIGHTS) is given but is not a file, or when
+             no candidate exists; the message lists every place looked at and how to get the weights. */
 inline std::string find_vgg19_weights(const std::string& explicit_path, const std::string& data_dir) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (!explicit_path.empty()) {
-        if (fs::is_regular_file(explicit_path, ec)) return explicit_path;
-        throw io_error("VGG19 weights file '" + explicit_path + "' " +
-                       (fs::exists(explicit_path, ec) ? "is not a regular file" : "does not exist"));
-    }
+    if (!explicit_path.empty()) return detail::required_weights_file(explicit_path, "");
+    if (const char* env = std::getenv("NST_WEIGHTS"); env && *env)
+        return detail::required_weights_file(env, " (from $NST_WEIGHTS; unset it to look in the usual places)");
     std::string looked;
     for (const auto& c : vgg19_weights_candidates(data_dir)) {
         if (!c.path.empty() && fs::is_regular_file(c.path, ec)) return c.path;
