@@ -25,6 +25,7 @@
 #include <CLI/CLI.hpp>
 
 #include <nst/core/version.hpp>
+#include <nst/io/detail/atomic_file.hpp>
 #include <nst/style_transfer.hpp>
 
 #include "../argument_numbers.hpp"
@@ -113,17 +114,34 @@ inline std::filesystem::path folder_of(const std::string& path) {
     return p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
 }
 
-// An output file must go into an existing folder we may create files in, and not be a folder
-// itself: checked before any work, so a run is not lost to a path that can never be written.
+// An output file must go into an existing folder we may create files in, have a name its file
+// system allows, and not be a folder itself: checked before any work, so a run is not lost to a
+// path that can never be written.
 inline void check_writable_file(const std::string& path, const std::string& option) {
     std::error_code ec;
     const std::string folder = folder_of(path).string();
     if (!std::filesystem::is_directory(folder, ec))
-        throw usage_error(option + " '" + path + "': the folder '" + folder + "' does not exist");
+        throw usage_error(option + " '" + path + "': the folder '" + folder + "' " +
+                          (std::filesystem::exists(folder, ec) ? "is not a folder" : "does not exist"));
     if (std::filesystem::is_directory(path, ec)) throw usage_error(option + " '" + path + "' is a directory");
+    const std::size_t name = std::filesystem::path(path).filename().string().size();
+    if (const std::size_t longest = nst::detail::longest_file_name(folder); name > longest)
+        throw usage_error(option + " '" + path + "': the name is " + std::to_string(name) + " bytes long, its file system allows " +
+                          std::to_string(longest));
     if (::access(folder.c_str(), W_OK | X_OK) != 0)  // EACCES, or EROFS on a read-only file system
         throw usage_error(option + " '" + path + "': cannot create files in the folder '" + folder +
                           "': " + std::strerror(errno));
+}
+
+// A file written whole (an image, the log, the parameters: detail/atomic_file.hpp) must also not be
+// a device or pipe, which the final rename would replace (`--log /dev/stdout`, through its link).
+inline void check_whole_file_output(const std::string& path, const std::string& option) {
+    check_writable_file(path, option);
+    std::error_code ec;
+    const std::filesystem::file_status status = std::filesystem::status(path, ec);
+    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+        throw usage_error(option + " '" + path + "' is not a regular file (a device or pipe): nst writes its outputs "
+                          "whole, through a temporary file (give a file path)");
 }
 
 // An image we can write: the extension names PNG or JPEG.
@@ -144,7 +162,7 @@ inline void require_format_holds_bit_depth(const std::string& path, int bit_dept
 // An output image must also end in an image extension we can write.
 inline void check_writable_image(const std::string& path, const std::string& option) {
     require_image_extension(path, option);
-    check_writable_file(path, option);
+    check_whole_file_output(path, option);
 }
 
 // A path made absolute, with links, "." and ".." resolved as far as it exists: two paths of one
@@ -413,7 +431,7 @@ inline std::vector<std::string> expand_style_folders(const std::vector<std::stri
 // nst's --style folders and --params-json (run before validate_options).
 inline void apply_peer_options(command_line& c) {
     c.styles = expand_style_folders(c.styles);
-    if (!c.params_json.empty()) check_writable_file(c.params_json, "--params-json");
+    if (!c.params_json.empty()) check_whole_file_output(c.params_json, "--params-json");
 }
 
 // Edits (insert, delete, replace a character) that turn a into b.
@@ -549,7 +567,7 @@ inline void to_stylize_options(command_line& c) {
     detail::require_format_holds_bit_depth(c.output, c.bit_depth, "--output");
     if (!c.loss_plot.empty()) detail::check_writable_image(c.loss_plot, "--loss-plot");
     if (!c.snapshot_grid.empty()) detail::check_writable_image(c.snapshot_grid, "--snapshot-grid");
-    if (!c.log.empty()) detail::check_writable_file(c.log, "--log");
+    if (!c.log.empty()) detail::check_whole_file_output(c.log, "--log");
     detail::check_outputs_apart(c);
 }
 

@@ -86,7 +86,7 @@ inline void make_folder(const std::filesystem::path& folder, const std::string& 
 // work, not after it.
 inline void prepare_output(const std::string& output) {
     make_folder(nst::cli::detail::folder_of(output), "'" + output + "'");
-    nst::cli::detail::check_writable_file(output, "output");
+    nst::cli::detail::check_whole_file_output(output, "output");
 }
 
 /*  Runs job `index`. A non-finite loss fails the job and writes nothing (a rerun retries it). */

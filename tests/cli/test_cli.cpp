@@ -1111,6 +1111,30 @@ TEST_CASE("cli: a read-only output folder is refused before any work", "[cli][pe
     REQUIRE(entries(locked) == 0);
 }
 
+TEST_CASE("cli: outputs that can never be written whole are refused before any work", "[cli]") {
+    bad_input_case c;
+    const auto fixtures = c.fixtures();
+    const auto run_with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> all{"-c", c.content, "-s", c.style, "--weights", c.weights};
+        all.insert(all.end(), extra.begin(), extra.end());
+        return run_nst(c.dir, all);
+    };
+    // A link to a device: the final rename would have replaced the link (as root, /dev/stdout).
+    fs::create_symlink("/dev/null", c.dir.path / "stream.csv");
+    require_rejected(c.dir, run_with({"-o", c.output, "--log", c.dir / "stream.csv"}),
+                     {"--log", "stream.csv", "is not a regular file"}, c.fixtures({c.dir / "stream.csv"}));
+    CHECK(fs::is_symlink(fs::symlink_status(c.dir.path / "stream.csv")));
+    CHECK(fs::is_character_file("/dev/null"));
+    fs::remove(c.dir.path / "stream.csv");
+    // A name longer than the file system allows was found only when the image was written.
+    const std::string too_long = c.dir / (std::string(252, 'n') + ".png");
+    require_rejected(c.dir, run_with({"-o", too_long}), {"the name is 256 bytes long, its file system allows"},
+                     fixtures);
+    // A "folder" that is a file is named as one, not as missing.
+    require_rejected(c.dir, run_with({"-o", c.content + "/out.png"}),
+                     {"the folder '" + c.content + "' is not a folder"}, fixtures);
+}
+
 TEST_CASE("cli: a full disk: exit 1 naming the file, nothing partial or temporary left", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;

@@ -570,6 +570,36 @@ TEST_CASE("save_image is atomic and rejects what it cannot write", "[images]") {
     CHECK(back.shape() == img.shape());
 }
 
+TEST_CASE("save_image writes through a link, refuses devices, takes the longest names", "[images]") {
+    temp_folder dir;
+    std::mt19937 rng(5);
+    const image img = random_image(4, 4, rng);
+    // A link (relative, into another folder, to a file not made yet): the file it names is written,
+    // the link stays a link.
+    fs::create_directory(dir.path / "renders");
+    fs::create_symlink("renders/today.png", dir.path / "latest.png");
+    save_image(img, dir / "latest.png");
+    CHECK(fs::is_symlink(fs::symlink_status(dir.path / "latest.png")));
+    CHECK(load_image(dir / "renders/today.png").shape() == img.shape());
+    save_image(random_image(5, 4, rng), dir / "latest.png");  // again, replacing the named file
+    CHECK(fs::is_symlink(fs::symlink_status(dir.path / "latest.png")));
+    CHECK(load_image(dir / "renders/today.png").shape(0) == 5);
+    std::vector<std::string> renders;
+    for (const auto& e : fs::directory_iterator(dir.path / "renders")) renders.push_back(e.path().filename().string());
+    CHECK(renders == std::vector<std::string>{"today.png"});  // no temporary left
+
+    // A device (a link to one too) is not replaced by a rename: refused, and it stays a device.
+    fs::create_symlink("/dev/null", dir.path / "null.png");
+    CHECK_THAT(message_of<io_error>([&] { save_image(img, dir / "null.png"); }),
+               Contains("null.png") && Contains("not a regular file"));
+    CHECK(fs::is_character_file("/dev/null"));
+
+    // A name of the file system's longest length: its temporary's name is shortened, not refused.
+    const std::string longest = std::string(nst::detail::longest_file_name(dir.path) - 4, 'n') + ".png";
+    save_image(img, dir / longest);
+    CHECK(load_image(dir / longest).shape() == img.shape());
+}
+
 TEST_CASE("scaled_size and resize_longer_side keep the aspect ratio", "[images]") {
     using size2 = std::array<std::size_t, 2>;
     // Nearest integer, halves rounded up, never below 1.

@@ -1,9 +1,14 @@
 // Writes a file all-or-nothing: the bytes go to a unique temporary file next to the target,
 // which replaces the target by a rename only once everything was written and closed. A reader
 // never sees a half-written file, and a failure leaves neither a partial target nor the
-// temporary behind.
+// temporary behind. A target that is a symbolic link is written through it (the link stays, the
+// file it names is replaced: `-o latest.png` pointing into a renders folder); one that is not a
+// regular file (a device, a pipe: `--log /dev/stdout`) is refused, as a rename would replace it.
 #pragma once
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -19,21 +24,50 @@ namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
 namespace detail {
 
+// The file a path names once its symbolic links are followed (a relative link from the link's
+// folder), as far as they go: a link to a file not yet made gives that file's path.
+inline std::filesystem::path link_target(const std::filesystem::path& path) {
+    namespace fs = std::filesystem;
+    fs::path p = path;
+    std::error_code ec;
+    for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+        const fs::path next = fs::read_symlink(p, ec);
+        if (ec) break;
+        p = next.is_absolute() ? next : p.parent_path() / next;
+    }
+    return p;
+}
+
+// The longest file name `folder`'s file system allows (255 where it does not say).
+inline std::size_t longest_file_name(const std::filesystem::path& folder) {
+    const long n = ::pathconf(folder.c_str(), _PC_NAME_MAX);
+    return n > 0 ? std::size_t(n) : 255;
+}
+
 class atomic_file {
 public:
     /*  requires: the folder of `path` exists and is writable
-        ensures:  an empty temporary file "<path>.tmp-XXXXXX" is open for writing; throws
-                  io_error naming `path` (missing folder, permission denied, ...) otherwise. */
+        ensures:  an empty temporary file "<target>.tmp-XXXXXX" is open for writing next to the
+                  target (`path` with its links followed); throws io_error naming `path`
+                  (missing folder, permission denied, a device, ...) otherwise. */
     explicit atomic_file(std::string path) : path_(std::move(path)) {
         namespace fs = std::filesystem;
-        const fs::path target(path_);
+        const fs::path target = link_target(path_);
+        target_ = target.string();
         const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
         std::error_code ec;
         if (!fs::is_directory(folder, ec))
             throw io_error("cannot write '" + path_ + "': the folder '" + folder.string() +
                            "' does not exist");
-        if (fs::is_directory(target, ec))
-            throw io_error("cannot write '" + path_ + "': it is a directory");
+        const fs::file_status status = fs::status(target, ec);
+        if (fs::is_directory(status)) throw io_error("cannot write '" + path_ + "': it is a directory");
+        if (fs::exists(status) && !fs::is_regular_file(status))
+            throw io_error("cannot write '" + path_ + "': it is not a regular file (a device, pipe or socket); " +
+                           "files are written whole, through a temporary file and a rename");
+        // The temporary's name is the target's, shortened where the suffix would pass the file
+        // system's limit (a 250-byte name is legal, its temporary would not be).
+        const std::string name = target.filename().string();
+        const std::string stem = name.substr(0, std::min(name.size(), longest_file_name(folder) - 11));
 
         // "x" (C11/C++17 fopen) fails if the name exists, so two writers never share a
         // temporary; fopen also creates the file with the usual umask permissions.
@@ -43,7 +77,7 @@ public:
         for (int attempt = 0; attempt < 100 && !file_; ++attempt) {
             std::string suffix(6, 'x');
             for (char& c : suffix) c = digits[rng() % (sizeof digits - 1)];
-            temp_ = path_ + ".tmp-" + suffix;
+            temp_ = (folder / (stem + ".tmp-" + suffix)).string();
             errno = 0;
             file_ = std::fopen(temp_.c_str(), "wbx");
             if (!file_ && errno != EEXIST) break;
@@ -89,7 +123,7 @@ public:
             throw io_error("cannot write '" + path_ + "': " +
                            (error_ ? std::strerror(error_) : "write failed"));
         std::error_code ec;
-        std::filesystem::rename(temp_, path_, ec);  // replaces an existing file atomically
+        std::filesystem::rename(temp_, target_, ec);  // replaces an existing file atomically
         if (ec) throw io_error("cannot write '" + path_ + "': rename failed: " + ec.message());
         committed_ = true;
     }
@@ -97,7 +131,8 @@ public:
     const std::string& temporary_path() const { return temp_; }
 
 private:
-    std::string path_;
+    std::string path_;    // as given (messages name it)
+    std::string target_;  // the file written: path_ with its links followed
     std::string temp_;
     std::FILE* file_ = nullptr;
     bool failed_ = false;
