@@ -399,7 +399,7 @@ inline void add_run_record_options(CLI::App& app, command_line& c) {
                    "Also write the run's parameters (recorded in every output image) to this JSON file");
 }
 
-// Image files the --style folders hold, by extension (what load_image reads).
+// Image files by extension (what load_image reads).
 inline bool is_image_name(const std::filesystem::path& p) {
     const std::string ext = lower_extension(p.string());
     for (const char* known : {".jpg", ".jpeg", ".png", ".bmp", ".tga", ".gif", ".psd", ".pnm", ".ppm", ".pgm", ".hdr"})
@@ -407,30 +407,81 @@ inline bool is_image_name(const std::filesystem::path& p) {
     return false;
 }
 
-// Each --style folder replaced by the images in it, sorted by name; files stay as they are.
-inline std::vector<std::string> expand_style_folders(const std::vector<std::string>& styles) {
-    std::vector<std::string> out;
-    for (const auto& s : styles) {
+// Inputs with each folder replaced by the images it holds, and what was left out.
+struct expanded_inputs {
+    std::vector<std::string> files;
+    std::vector<std::string> left_out;  // folder entries `own` claimed: this run's outputs
+};
+
+/*  Each folder among `items` replaced by the images in it, sorted by name; files stay as given.
+    Hidden files (".x.png", macOS's "._x.png") are not images; nor are the entries `own` says this
+    run writes (an earlier run's output and snapshots left in a style or content folder: used as
+    inputs, or refused as outputs that are inputs, the same command could not run twice).
+    throws: usage_error naming `option` for a folder that cannot be listed or holds no image. */
+inline expanded_inputs expand_image_folders(const std::vector<std::string>& items, const std::string& option,
+                                            const std::function<bool(const std::string&)>& own = {}) {
+    expanded_inputs out;
+    for (const auto& item : items) {
         std::error_code ec;
-        if (!std::filesystem::is_directory(s, ec)) {
-            out.push_back(s);
+        if (!std::filesystem::is_directory(item, ec)) {
+            out.files.push_back(item);
             continue;
         }
         std::vector<std::string> found;
-        for (const auto& entry : std::filesystem::directory_iterator(s, ec))
-            if (entry.is_regular_file(ec) && is_image_name(entry.path())) found.push_back(entry.path().string());
-        if (ec) throw usage_error("--style '" + s + "': cannot list the folder: " + ec.message());
+        for (const auto& entry : std::filesystem::directory_iterator(item, ec)) {
+            const std::string name = entry.path().filename().string();
+            if (name[0] == '.' || !entry.is_regular_file(ec) || !is_image_name(entry.path())) continue;
+            (own && own(entry.path().string()) ? out.left_out : found).push_back(entry.path().string());
+        }
+        if (ec) throw usage_error(option + " '" + item + "': cannot list the folder: " + ec.message());
         if (found.empty())
-            throw usage_error("--style '" + s + "': the folder holds no images (.jpg, .jpeg, .png, .bmp, .tga, .gif, .psd, .pnm, .hdr)");
+            throw usage_error(option + " '" + item + "': the folder holds no images (.jpg, .jpeg, .png, .bmp, .tga, "
+                              ".gif, .psd, .pnm, .hdr)" + (out.left_out.empty() ? "" : " besides this run's outputs"));
         std::sort(found.begin(), found.end());
-        out.insert(out.end(), found.begin(), found.end());
+        out.files.insert(out.files.end(), found.begin(), found.end());
     }
+    std::sort(out.left_out.begin(), out.left_out.end());
     return out;
+}
+
+// "a.png, b.png and 3 more": files a notice names.
+inline std::string some_names(const std::vector<std::string>& paths) {
+    std::string text;
+    for (std::size_t i = 0; i < paths.size() && i < 3; ++i)
+        text += (i ? ", " : "") + std::filesystem::path(paths[i]).filename().string();
+    if (paths.size() > 3) text += " and " + std::to_string(paths.size() - 3) + " more";
+    return text;
+}
+
+// Whether `name` is a numbered snapshot of `output` (out.png: out_0050.png) by its form: the
+// digits give its iteration.
+inline std::optional<std::string> snapshot_digits(const std::string& output, const std::string& name) {
+    const std::filesystem::path p(output);
+    const std::string prefix = p.stem().string() + "_", suffix = p.extension().string();
+    if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return std::nullopt;
+    std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return digits;
+}
+
+// Whether `path` is one of the files nst writes: an output, or a snapshot of --output by its name.
+inline bool is_own_output(const command_line& c, const std::string& path) {
+    for (const std::string* out : {&c.output, &c.log, &c.loss_plot, &c.snapshot_grid, &c.params_json})
+        if (!out->empty() && same_file(path, *out)) return true;
+    return comparable_path(folder_of(path).string()) == comparable_path(folder_of(c.output).string()) &&
+           snapshot_digits(c.output, std::filesystem::path(path).filename().string());
 }
 
 // nst's --style folders and --params-json (run before validate_options).
 inline void apply_peer_options(command_line& c) {
-    c.styles = expand_style_folders(c.styles);
+    const expanded_inputs styles =
+        expand_image_folders(c.styles, "--style", [&c](const std::string& p) { return is_own_output(c, p); });
+    if (!styles.left_out.empty())
+        std::fprintf(stderr, "nst: notice: --style folder: %s left out (this run's outputs, not styles)\n",
+                     some_names(styles.left_out).c_str());
+    c.styles = styles.files;
     if (!c.params_json.empty()) check_whole_file_output(c.params_json, "--params-json");
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -40,14 +41,9 @@ inline std::string snapshot_path(const std::string& output, std::size_t iteratio
 
 // The iteration whose snapshot of `output` is called `name` (out.png: out_0050.png -> 50), or 0.
 inline std::size_t snapshot_iteration(const std::string& output, const std::string& name, std::size_t total) {
-    const std::filesystem::path p(output);
-    const std::string prefix = p.stem().string() + "_", suffix = p.extension().string();
-    if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
-        return 0;
-    const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
-    if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
-    const std::size_t iteration = std::stoull(digits);
+    const std::optional<std::string> digits = detail::snapshot_digits(output, name);
+    if (!digits || digits->size() > 18) return 0;
+    const std::size_t iteration = std::stoull(*digits);
     const bool named_so = iteration <= total &&
                           std::filesystem::path(snapshot_path(output, iteration, total)).filename() == name;
     return named_so ? iteration : 0;

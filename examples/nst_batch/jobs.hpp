@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,32 +51,6 @@ inline std::string known_columns_suffix() {
     std::string text;
     for (const auto& c : manifest_option_columns()) text += ", " + c;
     return text;
-}
-
-inline bool is_image_file(const std::filesystem::path& p) {
-    static const std::vector<std::string> known{".jpg", ".jpeg", ".png", ".bmp", ".tga", ".gif",
-                                                ".psd", ".pnm", ".ppm", ".pgm"};
-    return std::find(known.begin(), known.end(), nst::cli::detail::lower_extension(p.string())) != known.end();
-}
-
-// A FILE stays as given (a missing one fails its own jobs); a DIR gives its images, sorted.
-inline std::vector<std::string> expand_inputs(const std::vector<std::string>& items, const std::string& option) {
-    namespace fs = std::filesystem;
-    std::vector<std::string> out;
-    for (const auto& item : items) {
-        std::error_code ec;
-        if (!fs::is_directory(item, ec)) {
-            out.push_back(item);
-            continue;
-        }
-        std::vector<std::string> found;
-        for (const auto& entry : fs::directory_iterator(item, ec))
-            if (entry.is_regular_file(ec) && is_image_file(entry.path())) found.push_back(entry.path().string());
-        if (found.empty()) throw usage_error(option + " '" + item + "': the folder holds no image files");
-        std::sort(found.begin(), found.end());
-        out.insert(out.end(), found.begin(), found.end());
-    }
-    return out;
 }
 
 inline std::string trim(const std::string& text) {
@@ -163,14 +138,30 @@ inline std::string output_name(const std::string& content, const std::string& st
     return fs::path(content).stem().string() + "__" + fs::path(style).stem().string() + ".png";
 }
 
-// Every pair, content-major, outputs in output_dir.
+/*  Every pair, content-major, outputs in output_dir. A folder of contents or styles that is the
+    output folder (the default, ".") holds the outputs of an earlier run of these pairs: they are
+    left out (named in `left_out` when given), so the same command runs again. */
 inline std::vector<job> all_pairs(const std::vector<std::string>& contents, const std::vector<std::string>& styles,
-                                  const std::string& output_dir) {
-    std::vector<job> jobs;
-    for (const auto& c : detail::expand_inputs(contents, "--contents"))
-        for (const auto& s : detail::expand_inputs(styles, "--styles"))
-            jobs.push_back({c, s, (std::filesystem::path(output_dir) / output_name(c, s)).string(), c + " x " + s, {}});
-    return jobs;
+                                  const std::string& output_dir, std::vector<std::string>* left_out = nullptr) {
+    using nst::cli::detail::expand_image_folders;
+    const auto pairs = [&](const std::vector<std::string>& cs, const std::vector<std::string>& ss) {
+        std::vector<job> jobs;
+        for (const auto& c : cs)
+            for (const auto& s : ss)
+                jobs.push_back({c, s, (std::filesystem::path(output_dir) / output_name(c, s)).string(), c + " x " + s, {}});
+        return jobs;
+    };
+    std::set<std::string> outputs;  // of the pairs of everything the folders hold
+    for (const job& j : pairs(expand_image_folders(contents, "--contents").files,
+                              expand_image_folders(styles, "--styles").files))
+        outputs.insert(nst::cli::detail::comparable_path(j.output));
+    const auto own = [&](const std::string& p) { return outputs.count(nst::cli::detail::comparable_path(p)) > 0; };
+    const auto cs = expand_image_folders(contents, "--contents", own), ss = expand_image_folders(styles, "--styles", own);
+    if (left_out) {
+        *left_out = cs.left_out;
+        left_out->insert(left_out->end(), ss.left_out.begin(), ss.left_out.end());
+    }
+    return pairs(cs.files, ss.files);
 }
 
 /*  The manifest's jobs. Its first line names the columns: content and style (required), output

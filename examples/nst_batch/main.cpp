@@ -83,7 +83,12 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
         o.threads = std::max(1, int(std::thread::hardware_concurrency()) / ranks_on_host);
     nst::validate_options(o, 1);
 
-    p.jobs = b.manifest.empty() ? all_pairs(b.contents, b.styles, b.output_dir) : read_manifest(b.manifest, b.output_dir);
+    std::vector<std::string> left_out;  // an earlier run's outputs in a --contents/--styles folder
+    p.jobs = b.manifest.empty() ? all_pairs(b.contents, b.styles, b.output_dir, &left_out)
+                                : read_manifest(b.manifest, b.output_dir);
+    if (speak && !left_out.empty())
+        std::fprintf(stderr, "nst-batch: notice: %s left out of the inputs (this batch's outputs)\n",
+                     nst::cli::detail::some_names(left_out).c_str());
     for (const auto& j : p.jobs) {  // each job's overrides and output format checked
         job_options(o, j);
         nst::cli::detail::require_format_holds_bit_depth(j.output, b.common.bit_depth, j.origin + ": output");

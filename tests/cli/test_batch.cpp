@@ -158,7 +158,7 @@ TEST_CASE("batch parts: pairs are content-major and named <content>__<style>.png
     CHECK(jobs[3].content == "q.png");
     fs::create_directories(dir / "empty");
     REQUIRE_THROWS_WITH(nst::batch::all_pairs({"p.jpg"}, {dir / "empty"}, "out"),
-                        Catch::Contains("--styles") && Catch::Contains("no image files"));
+                        Catch::Contains("--styles") && Catch::Contains("the folder holds no images"));
     REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(nst::batch::all_pairs({"a/p.jpg", "b/p.png"}, {"s.jpg"}, ".")),
                         Catch::Contains("two jobs write ./p__s.png"));
     // A job writing another job's input (a manifest's output cell naming a photo): refused.
@@ -390,6 +390,30 @@ TEST_CASE("batch: all pairs are written once, a rerun skips them, --overwrite re
     redo.push_back("--overwrite");
     REQUIRE(run_batch(dir, redo).code == 0);
     CHECK(count_with(lines_of(read_text(dir / "r.jsonl")), "\"status\":\"ok\"") == 2);
+}
+
+TEST_CASE("batch: outputs written into a --contents folder are left out of the next run's inputs",
+          "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    fs::create_directory(dir.path / "photos");
+    fs::create_directory(dir.path / "paint");
+    make_image(dir, "photos/a.png", 1);
+    make_image(dir, "paint/s.png", 3);
+    // The outputs land among the photos (as with the default --output-dir . and --contents .).
+    const auto args = tiny(data, {"--contents", dir / "photos", "--styles", dir / "paint", "--output-dir", dir / "photos"});
+    const outcome first = run_batch(dir, args);
+    INFO("stderr: " << first.err);
+    REQUIRE(first.code == 0);
+    REQUIRE(fs::exists(dir / "photos/a__s.png"));
+    // The same command again: a__s.png is this batch's output, not a photo (it was taken as one,
+    // and refused as an output that is an input: the rerun could not run).
+    const outcome again = run_batch(dir, args);
+    INFO("stderr: " << again.err);
+    CHECK(again.code == 0);
+    CHECK(has(again.err, "notice: a__s.png left out of the inputs (this batch's outputs)"));
+    CHECK(has(again.err, "0 done, 1 skipped, 0 failed"));
+    CHECK_FALSE(fs::exists(dir / "photos/a__s__s.png"));
 }
 
 TEST_CASE("batch: a broken input fails only its own jobs, with the reason, exit 1", "[cli][batch][data]") {

@@ -394,6 +394,37 @@ TEST_CASE("cli: a weights file that is not HDF5", "[cli]") {
     require_rejected(c.dir, r, {c.weights}, c.fixtures());
 }
 
+TEST_CASE("cli: an earlier run's output and snapshots in a --style folder are left out of the styles",
+          "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    const auto has = [](const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; };
+    temp_folder dir;
+    fs::create_directory(dir.path / "styles");
+    fs::copy_file(data + "/images/starry_night.jpg", dir.path / "styles/starry.jpg");
+    fs::copy_file(data + "/images/starry_night.jpg", dir.path / "styles/.hidden.jpg");  // macOS's ._ files: not images
+    write_bytes(dir / "styles/._junk.png", "resource fork");
+    const std::vector<std::string> args{"-c", data + "/images/tubingen.jpg", "-s", dir / "styles",
+                                        "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-o",
+                                        dir / "styles/out.png", "--size", "32", "-i", "2", "--save-every", "1",
+                                        "--params-json", dir / "styles/params.json"};
+    const outcome first = run_nst(dir, args);
+    INFO("stderr: " << first.err);
+    REQUIRE(first.code == 0);
+    REQUIRE(fs::exists(dir / "styles/out_0001.png"));
+    CHECK_FALSE(has(first.err, "left out"));
+    // The same command again: out.png and its snapshots are this run's outputs, not styles (they
+    // were taken as styles, and out.png refused as an output that is an input).
+    const outcome again = run_nst(dir, args);
+    INFO("stderr: " << again.err);
+    CHECK(again.code == 0);
+    CHECK(has(again.err, "notice: --style folder: out.png, out_0001.png, out_0002.png left out (this run's outputs"));
+    const std::string params = read_text(dir / "styles/params.json");
+    CHECK(has(params, "starry.jpg"));
+    CHECK_FALSE(has(params, "out_0001.png"));
+    CHECK_FALSE(has(params, "hidden"));
+    CHECK_FALSE(has(params, "junk"));
+}
+
 TEST_CASE("cli: snapshots, CSV log, loss plot and contact sheet are written when asked", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
