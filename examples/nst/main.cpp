@@ -5,8 +5,8 @@
 // Exit codes: 0 success; 2 bad input or usage (one line on stderr naming the problem, no output
 // file written); 1 internal failure, an output that could not be written once the run had
 // started (disk full, folder removed; nothing partial is left), or the loss became non-finite
-// (the best finite image so far is saved); 130 interrupted by Ctrl-C, 143 stopped by SIGTERM
-// (both save the best image so far). Run `nst --help` for every option.
+// (the best finite image so far is saved); 130 interrupted by Ctrl-C, 143 stopped by SIGTERM,
+// 129 by SIGHUP (each saves the best image so far). Run `nst --help` for every option.
 //
 // The program's own parts live next to this file: options.hpp (command line), run_record.hpp
 // (history, snapshots, output files), progress.hpp, loss_plot.hpp, contact_sheet.hpp,
@@ -99,7 +99,7 @@ int report(const command_line& c, const nst::stylize_result& result, std::size_t
     const int signal = stop_signal();
     if (signal != 0) {
         std::fprintf(stderr, "nst: %s at iteration %zu; saved the best image so far (loss %s) to %s\n",
-                     signal == SIGINT ? "interrupted" : "terminated by SIGTERM", last_iteration,
+                     stopped_by(signal), last_iteration,
                      format_loss(result.loss).c_str(), c.output.c_str());
         return 128 + signal;
     }

@@ -537,7 +537,7 @@ inline std::optional<int> parse_command_line(int argc, char** argv, command_line
                  ": neural style transfer (Gatys, Ecker & Bethge 2015) on the CPU.\n"
                  "Exit codes: 0 done, 2 bad input or usage, 1 internal error, an output that could not\n"
                  "be written (disk full, folder removed) or a non-finite loss (best finite image saved),\n"
-                 "130 interrupted by Ctrl-C, 143 stopped by SIGTERM (both save the best image so far)."};
+                 "130 interrupted by Ctrl-C, 143 stopped by SIGTERM, 129 by SIGHUP (each saves the best image so far)."};
     app.set_version_flag("--version", std::string(NST_VERSION_STRING));
     app.get_formatter()->column_width(34);
     detail::add_job_options(app, c);

@@ -1,7 +1,7 @@
-// Ctrl-C (SIGINT) and SIGTERM (what service managers and containers send) both ask the program
-// to stop cleanly: `nst` after the current iteration, saving the best image so far; `nst-batch`
-// after abandoning its current job. The exit code is then 128 + the signal (130, 143). A second
-// signal ends the program at once.
+// Ctrl-C (SIGINT), SIGTERM (what service managers and containers send) and SIGHUP (the terminal
+// or SSH session closed) all ask the program to stop cleanly: `nst` after the current iteration,
+// saving the best image so far; `nst-batch` after abandoning its current job. The exit code is
+// then 128 + the signal (130, 143, 129). A second signal ends the program at once.
 #pragma once
 
 #include <algorithm>
@@ -25,19 +25,20 @@ struct stop_message {
     char text[256] = {};
     std::size_t size = 0;
 };
-inline stop_message interrupt_message, terminate_message;
+inline stop_message interrupt_message, terminate_message, hangup_message;
 
 extern "C" inline void on_stop_signal(int signal) {
     if (stop_requested.exchange(true)) _exit(128 + signal);  // the second signal: give up at once
     stop_signal.store(signal);
-    const stop_message& m = signal == SIGINT ? interrupt_message : terminate_message;
+    const stop_message& m = signal == SIGINT ? interrupt_message : signal == SIGHUP ? hangup_message : terminate_message;
     const ssize_t ignored = write(STDERR_FILENO, m.text, m.size);
     (void)ignored;
 }
 }  // namespace detail
 
-// From now on SIGINT and SIGTERM set the flag that stop_requested() reads, and print
-// "<program>: interrupted, <what> (Ctrl-C again to abort)".
+// From now on SIGINT, SIGTERM and SIGHUP set the flag that stop_requested() reads, and print
+// "<program>: interrupted, <what> (Ctrl-C again to abort)". (After a hang-up the message may
+// reach no one; the image is saved all the same.)
 inline void catch_stop_signals(const char* program = "nst", const char* what = "stopping after this iteration") {
     const auto make = [&](detail::stop_message& m, const char* how, const char* again) {
         const int n = std::snprintf(m.text, sizeof m.text, "\n%s: %s, %s (%s again to abort)\n", program, how, what, again);
@@ -45,14 +46,21 @@ inline void catch_stop_signals(const char* program = "nst", const char* what = "
     };
     make(detail::interrupt_message, "interrupted", "Ctrl-C");
     make(detail::terminate_message, "terminated", "SIGTERM");
+    make(detail::hangup_message, "hung up", "SIGHUP");
     std::signal(SIGINT, detail::on_stop_signal);
     std::signal(SIGTERM, detail::on_stop_signal);
+    std::signal(SIGHUP, detail::on_stop_signal);
+}
+
+// How the end of a run names the signal that stopped it.
+inline const char* stopped_by(int signal) {
+    return signal == SIGINT ? "interrupted" : signal == SIGHUP ? "hung up (SIGHUP)" : "terminated by SIGTERM";
 }
 
 // The flag the handler sets; give it to nst::stop_flag to end a run cleanly.
 inline const std::atomic<bool>& stop_requested() { return detail::stop_requested; }
 
-// The signal that asked to stop (SIGINT or SIGTERM), 0 while none did.
+// The signal that asked to stop (SIGINT, SIGTERM or SIGHUP), 0 while none did.
 inline int stop_signal() { return detail::stop_signal.load(); }
 
 }  // namespace nst::cli

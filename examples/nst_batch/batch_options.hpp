@@ -85,7 +85,7 @@ inline std::optional<int> parse_batch_command_line(int argc, char** argv, batch_
                  ": neural style transfer of many content x style pairs; under mpirun the jobs\n"
                  "are shared among the ranks. Existing outputs are skipped, so rerunning a stopped\n"
                  "run completes it. Exit codes: 0 every job done or skipped, 1 some job failed, 2 bad usage,\n"
-                 "130/143 stopped by Ctrl-C/SIGTERM (the current job abandoned, finished images kept)."};
+                 "130/143/129 stopped by Ctrl-C/SIGTERM/SIGHUP (the current job abandoned, finished images kept)."};
     app.set_version_flag("--version", std::string(NST_VERSION_STRING) + (with_mpi ? " (with MPI)" : " (without MPI)"));
     app.get_formatter()->column_width(34);
     detail::add_batch_options(app, b);

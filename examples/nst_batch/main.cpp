@@ -6,7 +6,7 @@
 //
 // Exit codes: 0 every job done or skipped; 1 some job failed (each failure is logged with its
 // reason and is in the report; the other jobs ran) or writing the report failed; 2 bad usage (one line on stderr, no job run);
-// 130 / 143 stopped by Ctrl-C / SIGTERM (the current job abandoned, finished images kept).
+// 130 / 143 / 129 stopped by Ctrl-C / SIGTERM / SIGHUP (the current job abandoned, finished images kept).
 // The program's parts live next to this file: batch_options.hpp (command line), jobs.hpp (the
 // job list), run_job.hpp (one job), job_record.hpp (report and progress lines), job_queue.hpp
 // and mpi_dispatch.hpp (who runs which job). Run `nst-batch --help` for every option.
@@ -162,7 +162,7 @@ public:
         const std::string took = nst::cli::format_duration(seconds);
         if (signal != 0) {
             std::fprintf(stderr, "nst-batch: %s: %zu done, %zu skipped, %zu failed, %zu not done in %s; the same command "
-                         "again does the rest\n", signal == SIGINT ? "interrupted" : "terminated by SIGTERM", counts_[0],
+                         "again does the rest\n", nst::cli::stopped_by(signal), counts_[0],
                          counts_[1], counts_[2], total_ - counts_[0] - counts_[1] - counts_[2], took.c_str());
             return 128 + signal;
         }

@@ -458,7 +458,7 @@ TEST_CASE("batch: a report that cannot be written to the end is said once, the j
     CHECK(fs::exists(dir / "out/b__s.png"));
 }
 
-TEST_CASE("batch: Ctrl-C or SIGTERM abandons the current job, starts no other, keeps finished ones",
+TEST_CASE("batch: Ctrl-C, SIGTERM or SIGHUP abandons the current job, starts no other, keeps finished ones",
           "[cli][batch][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
@@ -473,9 +473,11 @@ TEST_CASE("batch: Ctrl-C or SIGTERM abandons the current job, starts no other, k
                                         dir / "report.jsonl", "--weights", nst::test::weights_path(data), "--size",
                                         "32", "--threads", "1", "-i", iterations};
     };
-    // SIGTERM (a service manager's stop) as Ctrl-C; the first job's image is removed in between.
+    // SIGTERM (a service manager's stop) and SIGHUP (the terminal closed) as Ctrl-C; the first job's
+    // image is removed in between.
     for (const auto& [signal, code, said] : {std::tuple<int, int, const char*>{SIGINT, 130, "interrupted"},
-                                             std::tuple<int, int, const char*>{SIGTERM, 143, "terminated by SIGTERM"}}) {
+                                             std::tuple<int, int, const char*>{SIGTERM, 143, "terminated by SIGTERM"},
+                                             std::tuple<int, int, const char*>{SIGHUP, 129, "hung up (SIGHUP)"}}) {
         fs::remove_all(dir / "out");
         const started p = start_program(NST_BATCH_PATH, args("100000"), dir);
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);

@@ -535,6 +535,11 @@ TEST_CASE("cli: SIGTERM stops like Ctrl-C, saves the best image so far and exits
     check_stopped_by(SIGTERM, 143, "terminated");
 }
 
+TEST_CASE("cli: SIGHUP (the terminal closed) stops like Ctrl-C, saves the best image so far and exits 129",
+          "[cli][data]") {
+    check_stopped_by(SIGHUP, 129, "hung up");
+}
+
 TEST_CASE("cli: a loss that becomes non-finite stops at once, saves the best finite image, exit 1",
           "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
