@@ -167,9 +167,12 @@ inline std::vector<job> all_pairs(const std::vector<std::string>& contents, cons
 /*  The manifest's jobs. Its first line names the columns: content and style (required), output
     and the per-job options (optional, any order). Input paths are relative to the manifest's
     folder, outputs to output_dir; an empty output cell means <content stem>__<style stem>.png.
-    Blank lines and lines starting with # are skipped.
-    throws: usage_error naming the file, line and column. */
+    Blank lines and lines starting with # (after spaces) are skipped.
+    throws: usage_error naming the file, line and column; for a column named twice (which cell
+    would count?) and for a manifest without jobs. */
 inline std::vector<job> read_manifest(const std::string& path, const std::string& output_dir) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw usage_error("--manifest '" + path + "' is a directory");
     std::ifstream in(path);
     if (!in) throw usage_error("--manifest '" + path + "': cannot be read");
     const std::filesystem::path folder = nst::cli::detail::folder_of(path);
@@ -180,7 +183,8 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
         const std::string where = path + " line " + std::to_string(number);
         // Spreadsheets saving "CSV UTF-8" (Excel) start the file with a byte order mark.
         if (number == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
-        if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
+        const std::size_t first = line.find_first_not_of(" \t\r");
+        if (first == std::string::npos || line[first] == '#') continue;
         const std::vector<std::string> cells = detail::split_csv_line(line, where);
         if (columns.empty()) {
             columns = cells;
@@ -194,6 +198,9 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
             if (std::count(columns.begin(), columns.end(), "content") != 1 ||
                 std::count(columns.begin(), columns.end(), "style") != 1)
                 throw usage_error(where + ": the header needs one 'content' and one 'style' column");
+            for (std::size_t k = 0; k < columns.size(); ++k)
+                if (std::count(columns.begin(), columns.end(), columns[k]) > 1)
+                    throw usage_error(where + ": the column '" + columns[k] + "' is named twice");
             continue;
         }
         if (cells.size() != columns.size())
@@ -213,6 +220,7 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
         jobs.push_back(std::move(j));
     }
     if (columns.empty()) throw usage_error("--manifest '" + path + "': no header line (content,style[,output,...])");
+    if (jobs.empty()) throw usage_error("--manifest '" + path + "': no job lines below the header");
     return jobs;
 }
 

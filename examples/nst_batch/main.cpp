@@ -188,7 +188,7 @@ std::vector<std::size_t> pending_jobs(const batch_plan& p, std::vector<job_recor
     std::vector<std::size_t> pending;
     for (std::size_t i = 0; i < p.jobs.size(); ++i) {
         std::error_code ec;
-        if (!p.command.overwrite && std::filesystem::exists(p.jobs[i].output, ec)) {
+        if (!p.command.overwrite && std::filesystem::is_regular_file(p.jobs[i].output, ec)) {  // a folder is not done
             job_record r;
             r.index = i;
             r.content = p.jobs[i].content;

@@ -232,6 +232,13 @@ TEST_CASE("batch parts: the manifest gives paths, outputs and per-job options, a
     REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 2, column size: 'big' is not a number"));
     std::ofstream(csv) << "content,style\na.jpg\n";
     REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 2: 1 cells for 2 columns"));
+    std::ofstream(csv) << "content,style,size,size\na.jpg,s.jpg,64,128\n";  // which size? the last one counted
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 1: the column 'size' is named twice"));
+    std::ofstream(csv) << "content,style\n";  // a header alone: 0 jobs "done" hid a forgotten list
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("no job lines below the header"));
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(dir.path.string(), "."), Catch::Contains("is a directory"));
+    std::ofstream(csv) << "content,style\n  # an indented comment\na.jpg,s.jpg\n";
+    CHECK(nst::batch::read_manifest(csv, ".").size() == 1);
     std::ofstream(csv) << "content,style,size\na.jpg,s.jpg,8\n";
     const auto small = nst::batch::read_manifest(csv, ".");
     REQUIRE_THROWS_WITH(nst::batch::job_options(nst::stylize_options{}, small[0]),
@@ -534,11 +541,10 @@ TEST_CASE("batch: a manifest's per-job size and output are used", "[cli][batch][
     INFO("stderr: " << blocked.err);
     CHECK(blocked.code == 1);
     CHECK(has(blocked.err, "cannot create the folder '" + (dir / "out/taken") + "'"));
-    // So does an output that is a folder (redone with --overwrite): found before the work.
+    // So does an output that is a folder (it was taken as done and skipped): found before the work.
     fs::create_directory(dir / "out/folder.png");
     std::ofstream(dir / "jobs3.csv") << "content,style,output\na.png,s.png,folder.png\n";
-    const outcome folder =
-        run_batch(dir, tiny(data, {"--manifest", dir / "jobs3.csv", "--output-dir", dir / "out", "--overwrite"}));
+    const outcome folder = run_batch(dir, tiny(data, {"--manifest", dir / "jobs3.csv", "--output-dir", dir / "out"}));
     INFO("stderr: " << folder.err);
     CHECK(folder.code == 1);
     CHECK(has(folder.err, "folder.png' is a directory"));
