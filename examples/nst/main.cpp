@@ -122,6 +122,7 @@ int run(int argc, char** argv) {
     to_stylize_options(c);
     const images in = load_inputs(c);
     if (c.weights.empty()) detail::check_outputs_apart(c);  // again: nst found the weights itself
+    c.options = nst::resolve_multiscale(c.options, in.content, in.styles);  // the pyramid for these shapes
 
     if (c.options.tile == 0) notice_automatic_tiling(c, nst::plan_scale_tiling(in.content, in.styles, c.options));
 

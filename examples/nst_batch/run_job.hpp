@@ -98,6 +98,7 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
         prepare_output(j.output);
         const nst::image content = nst::load_image(j.content, o.input_limits);
         const nst::image style = nst::load_image(j.style, o.input_limits);
+        o = nst::resolve_multiscale(o, content, {style});  // recorded as run: the pyramid for these shapes
         load_job_masks(o, j);
         const stylize_result result = nst::stylize(content, {style}, o, nst::stop_flag(*ctx.stop));
         if (result.reason == stop_reason::stopped_by_callback) {

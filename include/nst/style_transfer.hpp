@@ -40,6 +40,7 @@
 //
 // The parts, one idea per header in style_transfer/: options.hpp (stylize_options, progress,
 // result, validate_options), scale_plan.hpp (the sizes and steps of a coarse-to-fine run),
+// content_scales.hpp (the automatic pyramid for one run's image shapes),
 // memory_estimate.hpp, original_colors.hpp (keep_original_colors), color_transfer.hpp
 // (match_color_statistics), region_masks.hpp (style and content masks), stylize.hpp (the
 // steps and stylize itself), tile_plan.hpp and tiled.hpp (sizes beyond the memory limit, in
@@ -48,6 +49,7 @@
 #pragma once
 
 #include "style_transfer/color_transfer.hpp"
+#include "style_transfer/content_scales.hpp"
 #include "style_transfer/memory_estimate.hpp"
 #include "style_transfer/model_choice.hpp"
 #include "style_transfer/options.hpp"

@@ -474,6 +474,20 @@ TEST_CASE("cli: snapshots, CSV log, loss plot and contact sheet are written when
     require_no_output(dir, {"out.png", "out_0002.png", "out_0004.png", "loss.csv", "loss.png", "grid.png"});
 }
 
+TEST_CASE("cli: --multiscale on a panorama starts where the strip is tall enough for the network", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    // 10:1: at the pyramid's usual 128 px it would be 128 x 13, too small (it was refused).
+    const std::string panorama = make_image(dir, "panorama.png", 40, 400);
+    const auto r = run_nst(dir, {"-c", panorama, "-s", data + "/images/starry_night.jpg", "--weights",
+                                 nst::test::weights_path(data), "-o", dir / "out.png", "--size", "256", "-i", "4",
+                                 "--multiscale", "--params-json", dir / "params.json", "-q"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    CHECK(nst::load_image(dir / "out.png").shape(1) == 256);
+    CHECK(read_text(dir / "params.json").find("\"scales\": [181, 256]") != std::string::npos);  // as run
+}
+
 // (--multiscale at 64 px is one scale: the pyramid starts at 128 px.)
 TEST_CASE("cli: Adam, max pooling, random init, original colours, a style blend, JPEG output", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();

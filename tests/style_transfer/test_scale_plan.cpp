@@ -29,6 +29,43 @@ std::string scale_error(const nst::stylize_options& o) {
 
 }  // namespace
 
+TEST_CASE("resolve_multiscale: the pyramid starts where every image is large enough for the network",
+          "[scale_plan]") {
+    nst::stylize_options o;
+    o.size = 512;
+    o.multiscale = true;
+    const std::size_t min_side = nst::detail::min_input_side(o);
+    const nst::image photo({300, 400, 3}), panorama({100, 1000, 3}), scroll({1200, 100, 3});
+    // An ordinary photo and style: the whole pyramid.
+    nst::stylize_options r = nst::resolve_multiscale(o, photo, {photo});
+    CHECK_FALSE(r.multiscale);
+    CHECK(r.scales == nst::multiscale_sizes(512));
+    // A 10:1 panorama: 128 px would be 128 x 13; the pyramid starts at the first size it fits.
+    const auto fits = [&](const nst::image& img, std::size_t longer) {
+        const auto s = nst::scaled_size(img.shape(0), img.shape(1), longer);
+        return s[0] >= min_side && s[1] >= min_side;
+    };
+    for (const auto& [content, style] : {std::pair{panorama, photo}, std::pair{photo, scroll}}) {
+        r = nst::resolve_multiscale(o, content, {style});
+        REQUIRE(r.scales.size() >= 1);
+        REQUIRE(r.scales.size() < nst::multiscale_sizes(512).size());
+        CHECK(r.scales.back() == 512);
+        for (std::size_t s : r.scales) CHECK((fits(content, s) && fits(style, s)));
+        const std::size_t dropped = nst::multiscale_sizes(512)[nst::multiscale_sizes(512).size() - r.scales.size() - 1];
+        CHECK_FALSE((fits(content, dropped) && fits(style, dropped)));
+        CHECK(nst::planned_iterations(content, {style}, o) == nst::planned_iterations(r));  // one plan everywhere
+    }
+    // The style scale counts: a style at half the size is too small up to larger sizes.
+    const std::size_t first_at_full = nst::resolve_multiscale(o, photo, {scroll}).scales.front();
+    o.style_scale = 0.5;
+    CHECK(nst::resolve_multiscale(o, photo, {scroll}).scales.front() > first_at_full);
+    // Explicit scales and single-scale options are the caller's.
+    o.multiscale = false;
+    CHECK(nst::resolve_multiscale(o, panorama, {photo}).scales.empty());
+    o.scales = {128, 512};
+    CHECK(nst::resolve_multiscale(o, panorama, {photo}).scales == sizes_t{128, 512});
+}
+
 TEST_CASE("multiscale_sizes: a sqrt(2) pyramid from >= 128 px up to the size", "[scale_plan]") {
     REQUIRE(nst::multiscale_sizes(512) == sizes_t{128, 181, 256, 362, 512});
     REQUIRE(nst::multiscale_sizes(256) == sizes_t{128, 181, 256});

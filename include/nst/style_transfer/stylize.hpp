@@ -705,9 +705,10 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
               shape_error for malformed images. Nothing large is allocated before these checks. */
 template <class... Callbacks>
 stylize_result stylize(const nst::image& content, const std::vector<nst::image>& styles,
-                       const stylize_options& options, Callbacks&&... callbacks) {
-    validate_options(options, styles.size());
+                       const stylize_options& given, Callbacks&&... callbacks) {
+    validate_options(given, styles.size());
     detail::require_rgb_image(content, "stylize: content image");
+    const stylize_options options = resolve_multiscale(given, content, styles);
     for (std::size_t i = 0; i < styles.size(); ++i)
         detail::require_rgb_image(styles[i], "stylize: style image " + std::to_string(i + 1));
     for (std::size_t i = 0; i < options.style_masks.size(); ++i)

@@ -16,6 +16,7 @@
 #include "../core/error.hpp"
 #include "../core/memory_limit.hpp"
 #include "../io/image.hpp"
+#include "content_scales.hpp"
 #include "memory_estimate.hpp"
 #include "options.hpp"
 #include "scale_plan.hpp"
@@ -171,7 +172,8 @@ inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>
     throws:  invalid_argument when tiles of options.tile px exceed the memory limit (naming the
              scale when there are several). */
 inline std::vector<tiling_plan> plan_scale_tiling(const image& content, const std::vector<image>& styles,
-                                                  const stylize_options& o) {
+                                                  const stylize_options& options) {
+    const stylize_options o = resolve_multiscale(options, content, styles);
     const std::vector<scale_step> steps = plan_scales(o);
     std::vector<tiling_plan> plans;
     for (const scale_step& step : steps) {
@@ -207,7 +209,8 @@ inline std::size_t planned_iterations(const std::vector<scale_step>& steps, cons
 
 // The same for the run stylize(content, styles, o) makes.
 inline std::size_t planned_iterations(const image& content, const std::vector<image>& styles,
-                                      const stylize_options& o) {
+                                      const stylize_options& options) {
+    const stylize_options o = resolve_multiscale(options, content, styles);
     return planned_iterations(plan_scales(o), plan_scale_tiling(content, styles, o));
 }
 
