@@ -579,6 +579,13 @@ TEST_CASE("cli: --max-input-pixels refuses larger inputs before decoding them", 
     require_rejected(c.dir, r, {"content.png", "2400", "1000", "--max-input-pixels"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--max-input-pixels", "0"})),
                      {"--max-input-pixels"}, c.fixtures());
+    // The size asked for, above the limit the inputs meet: named as the working size, width first
+    // (it was "resize_image: target size 133 x 200"), before the weights are read.
+    require_rejected(c.dir,
+                     run_nst(c.dir, {"-c", c.content, "-s", c.style, "--weights", c.weights, "-o", c.output, "--size",
+                                     "200", "--max-input-pixels", "5000"}),
+                     {"content working size 200 x 133 is more than the limit of 5000 pixels", "--max-input-pixels"},
+                     c.fixtures());
 }
 
 TEST_CASE("cli: --weights-sha256 refuses any other weights file, the shared file is named", "[cli][data]") {

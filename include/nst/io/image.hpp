@@ -351,7 +351,7 @@ inline void save_image(const image& img, const std::string& path, int jpeg_quali
 inline image resize_image(const image& img, std::size_t height, std::size_t width,
                           const image_limits& limits = {}) {
     detail::require_rgb_image(img, "resize_image");
-    const std::string target = std::to_string(height) + " x " + std::to_string(width);
+    const std::string target = std::to_string(width) + " x " + std::to_string(height);  // as messages give sizes
     if (height == 0 || width == 0 || height > std::size_t(INT_MAX / 12) ||
         width > std::size_t(INT_MAX / 12))
         throw invalid_argument("resize_image: target size " + target + " is out of range");

@@ -64,9 +64,18 @@ inline void require_side_at_least(const image_size& size, std::size_t min_side, 
                                std::to_string(min_side) + " pixels");
 }
 
-/*  Step 1: the sizes the images are resized to, checked against what the deepest layer needs
-    and against the memory limit, before anything large is allocated.
-    throws: invalid_argument naming the size, or stating the memory estimate and the limit. */
+// A working size within the pixel limit the inputs are held to (the resize to it would refuse it).
+inline void require_pixels_within(const image_size& size, const image_limits& limits, const std::string& what) {
+    if (double(size[0]) * double(size[1]) > double(limits.max_pixels))
+        throw image_too_large(what + " working size " + std::to_string(size[1]) + " x " + std::to_string(size[0]) +
+                              " is more than the limit of " + std::to_string(limits.max_pixels) +
+                              " pixels (stylize_options::input_limits.max_pixels)");
+}
+
+/*  Step 1: the sizes the images are resized to, checked against what the deepest layer needs,
+    the pixel limit and the memory limit, before anything large is allocated.
+    throws: invalid_argument naming the size, or stating the memory estimate and the limit;
+            image_too_large naming the size above the pixel limit. */
 inline working_sizes plan_working_sizes(const nst::image& content, const std::vector<nst::image>& styles,
                                         const stylize_options& o) {
     working_sizes sizes{scaled_size(content.shape(0), content.shape(1), o.size), {}};
@@ -75,8 +84,11 @@ inline working_sizes plan_working_sizes(const nst::image& content, const std::ve
 
     const std::size_t min_side = min_input_side(o);
     require_side_at_least(sizes.content, min_side, "content");
-    for (std::size_t i = 0; i < sizes.styles.size(); ++i)
+    require_pixels_within(sizes.content, o.input_limits, "content");
+    for (std::size_t i = 0; i < sizes.styles.size(); ++i) {
         require_side_at_least(sizes.styles[i], min_side, "style image " + std::to_string(i + 1));
+        require_pixels_within(sizes.styles[i], o.input_limits, "style image " + std::to_string(i + 1));
+    }
 
     const std::uint64_t limit = o.memory_limit ? o.memory_limit : default_memory_limit();
     const std::uint64_t need = estimate_stylize_memory(sizes.content[0], sizes.content[1], sizes.styles, o);
