@@ -49,15 +49,19 @@ inline std::size_t snapshot_iteration(const std::string& output, const std::stri
     return named_so ? iteration : 0;
 }
 
-// --save-every's snapshots must not overwrite an input either (a photo called out_0050.png beside
-// out.png): checked once the run's planned steps, and so the snapshots' names, are known. An
-// input is the file a snapshot would replace when it is that name in the output's folder, given
-// so or through a link.
+// --save-every's snapshots must not overwrite an input (a photo called out_0050.png beside
+// out.png) or another output (--log out_0002.png): checked once the run's planned steps, and so
+// the snapshots' names, are known. A file is the one a snapshot would replace when it is that
+// name in the output's folder, given so or through a link.
 inline void check_snapshots_apart(const command_line& c, std::size_t planned_total) {
     namespace fs = std::filesystem;
     if (!c.save_every) return;
     const fs::path folder = detail::comparable_path(detail::folder_of(c.output).string());
-    for (const auto& [option, input] : detail::input_files(c)) {
+    std::vector<detail::named_path> files = detail::input_files(c);  // and the other outputs
+    for (const auto& [option, path] : {detail::named_path{"--log", c.log}, {"--loss-plot", c.loss_plot},
+                                       {"--snapshot-grid", c.snapshot_grid}, {"--params-json", c.params_json}})
+        if (!path.empty()) files.push_back({option, path});
+    for (const auto& [option, input] : files) {
         const fs::path given = fs::path(detail::comparable_path(detail::folder_of(input).string())) /
                                fs::path(input).filename();
         for (const fs::path& path : {given, fs::path(detail::comparable_path(input))}) {
@@ -83,6 +87,9 @@ public:
 
     // Records one progress report: losses, CSV row, snapshot and thumbnail when due.
     void add(const stylize_progress& p) {
+        // A scale change reports its upsampled start under the previous scale's last iteration:
+        // that iteration's snapshot and thumbnail are the finished smaller scale's, not replaced.
+        const bool repeated = reports_++ > 0 && p.iteration == last_iteration_;
         last_iteration_ = p.iteration;
         totals_.push_back(p.loss);
         contents_.push_back(p.content_loss);
@@ -92,8 +99,8 @@ public:
         std::snprintf(row, sizeof row, "%zu,%.9g,%.9g,%.9g,%.9g,%.3f,%zu,%zu\n", p.iteration, p.loss, p.content_loss,
                       p.style_loss, p.tv_loss, p.elapsed_seconds, p.evaluations, p.size);
         csv_ += row;
-        const bool snapshot = c_.save_every && p.iteration > 0 && p.iteration % c_.save_every == 0;
-        const bool thumbnail = !c_.snapshot_grid.empty() && p.iteration % grid_every_ == 0;
+        const bool snapshot = c_.save_every && p.iteration > 0 && p.iteration % c_.save_every == 0 && !repeated;
+        const bool thumbnail = !c_.snapshot_grid.empty() && p.iteration % grid_every_ == 0 && !repeated;
         if (!snapshot && !thumbnail) return;
         const nst::image current = p.current_image();
         if (snapshot)
@@ -170,6 +177,7 @@ private:
     std::size_t total_;  // steps planned over all scales
     std::size_t grid_every_;
     std::size_t last_iteration_ = 0;
+    std::size_t reports_ = 0;
     std::vector<double> totals_, contents_, styles_, tvs_;
     // size: the longer side optimised at that row (coarse-to-fine runs log every scale; the first
     // row of a later scale repeats the iteration number, at the upsampled start).

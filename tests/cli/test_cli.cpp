@@ -425,6 +425,28 @@ TEST_CASE("cli: an earlier run's output and snapshots in a --style folder are le
     CHECK_FALSE(has(params, "junk"));
 }
 
+TEST_CASE("cli: at a scale change the last snapshot of the smaller scale is kept", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const auto r = run_nst(dir, {"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                 "--weights", nst::test::weights_path(data), "-o", dir / "out.png", "--scales",
+                                 "32,64", "-i", "12", "--init", "random", "--save-every", "1", "--log", dir / "loss.csv",
+                                 "-q"});  // from noise the smaller scale gets a few of the 12 steps
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    // The first row at 64 px repeats the iteration of the last at 32 px (the upsampled start).
+    std::size_t change = 0;
+    std::istringstream rows(read_text(dir / "loss.csv"));
+    for (std::string row; std::getline(rows, row) && change == 0;)
+        if (row.size() > 3 && row.compare(row.size() - 3, 3, ",64") == 0) change = std::stoul(row);
+    REQUIRE(change > 0);
+    char name[32];
+    std::snprintf(name, sizeof name, "out_%04zu.png", change);
+    CHECK(nst::load_image(dir / name).shape(1) == 32);  // it was replaced by the upsampled 64 px start
+    std::snprintf(name, sizeof name, "out_%04zu.png", change + 1);
+    CHECK(nst::load_image(dir / name).shape(1) == 64);
+}
+
 TEST_CASE("cli: snapshots, CSV log, loss plot and contact sheet are written when asked", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
@@ -1126,6 +1148,9 @@ TEST_CASE("cli: a snapshot or output that would replace an input found or named 
                      {"--content file", "link.png", "iteration 2"}, fixtures);  // the file behind a link
     require_rejected(c.dir, run(c.content, {"--save-every", "2", "-s", snapshot}), {"the --style file", "out_0002.png"},
                      fixtures);
+    // Nor another output of the run (the snapshot replaced the log, or the log the snapshot).
+    require_rejected(c.dir, run(c.content, {"--save-every", "2", "--log", c.dir / "out_0002.png"}),
+                     {"would overwrite the --log file", "out_0002.png"}, fixtures);
     // Names the run never writes get past the check to the stand-in weights: another multiple
     // (--save-every 3), another number of digits (out_00002.png), or past the last iteration.
     struct allowed {
