@@ -30,6 +30,10 @@ inline double nice_step(double span, int max_ticks) {
         if (m * p >= raw) return m * p;
     return 10 * p;
 }
+// The step between the iteration axis' ticks: whole iterations (a 3-step run got ticks at halves
+// labelled "0 1 1 2 2 3 3").
+inline double iteration_tick_step(std::size_t last) { return std::max(1.0, nice_step(double(last), 8)); }
+
 inline std::string decade_label(int exponent) {
     if (exponent >= 0 && exponent <= 3) {
         return std::to_string(int(std::lround(std::pow(10.0, exponent))));
@@ -76,7 +80,7 @@ inline xt::xtensor<float, 3> draw_loss_plot(const std::vector<plot_series>& seri
             draw::text(img, left - 8 - draw::text_width(label, 1), long(y) - 3, label, draw::black);
         }
     }
-    const double step = detail::nice_step(double(last), 8);
+    const double step = detail::iteration_tick_step(last);
     for (double it = 0; it <= double(last) + 1e-9; it += step) {
         const double x = px(it);
         draw::line(img, x, double(top), x, double(bottom), draw::light_grey, 1.0);

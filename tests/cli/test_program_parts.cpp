@@ -103,6 +103,13 @@ TEST_CASE("program: the loss plot has the asked size and refuses nothing to plot
     REQUIRE(xt::amin(plot)() == 0.0f);  // something was drawn in black
     REQUIRE_THROWS_AS(cli::draw_loss_plot({{"total", cli::draw::black, {0.0, -1.0}}}), nst::invalid_argument);
     REQUIRE_THROWS_AS(cli::draw_loss_plot({{"total", cli::draw::black, {1.0}}}, 100, 100), nst::invalid_argument);
+    // Ticks on whole iterations, at most about eight of them.
+    CHECK(cli::detail::iteration_tick_step(1) == 1.0);
+    CHECK(cli::detail::iteration_tick_step(3) == 1.0);
+    CHECK(cli::detail::iteration_tick_step(16) == 2.0);
+    CHECK(cli::detail::iteration_tick_step(500) == 100.0);
+    const auto short_run = cli::draw_loss_plot({{"total", cli::draw::black, {100.0, 10.0, 5.0, 1.0}}}, 400, 300);
+    CHECK(short_run.shape(1) == 400);
 }
 
 TEST_CASE("program: the contact sheet lays thumbnails out in rows", "[cli][program]") {
