@@ -69,7 +69,7 @@ images load_inputs(command_line& c) {
     if (!c.content_mask.empty()) c.options.content_mask = nst::load_image(c.content_mask, limits);
     if (c.options.init == nst::init_kind::image) {
         c.options.init_image = nst::load_image(c.init, limits);
-        nst::validate_options(c.options, in.styles.size());
+        detail::validate_flags(c.options, in.styles.size());
     }
     return in;
 }

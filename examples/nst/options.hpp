@@ -474,6 +474,45 @@ inline bool is_own_output(const command_line& c, const std::string& path) {
            snapshot_digits(c.output, std::filesystem::path(path).filename().string());
 }
 
+// The flag behind a knob the library's validate_options names ("size must be at least 16 pixels"
+// is --size's), "" when it names none of them.
+inline std::string flag_of_knob(const std::string& message) {
+    static const std::pair<const char*, const char*> knobs[] = {
+        {"size ", "--size"},
+        {"scales ", "--scales"},
+        {"the last scale", "--scales"},
+        {"style scale", "--style-scale"},
+        {"content weight", "--content-weight"},
+        {"style weight", "--style-weight"},
+        {"tv weight", "--tv-weight"},
+        {"learning rate", "--learning-rate"},
+        {"L-BFGS history", "--lbfgs-history"},
+        {"adam beta1", "--adam-beta1"},
+        {"adam beta2", "--adam-beta2"},
+        {"adam epsilon", "--adam-epsilon"},
+        {"init noise", "--init-noise"},
+        {"style layer weights", "--style-layer-weights"},
+        {"content layer weights", "--content-layer-weights"},
+        {"style blend", "--style-blend"},
+        {"the sum of the style blend", "--style-blend"},
+        {"tile size", "--tile"},
+    };
+    for (const auto& [knob, flag] : knobs)
+        if (message.rfind(knob, 0) == 0) return flag;
+    return "";
+}
+
+// validate_options with the flag named first ("--size: size must be at least 16 pixels, got 8").
+inline void validate_flags(const stylize_options& o, std::size_t style_count) {
+    try {
+        validate_options(o, style_count);
+    } catch (const nst::invalid_argument& e) {
+        const std::string flag = flag_of_knob(e.what());
+        if (flag.empty()) throw;
+        throw usage_error(flag + ": " + e.what());
+    }
+}
+
 // nst's --style folders and --params-json (run before validate_options).
 inline void apply_peer_options(command_line& c) {
     const expanded_inputs styles =
@@ -612,7 +651,7 @@ inline void to_stylize_options(command_line& c) {
     if (!c.style_masks.empty() && c.style_masks.size() != c.styles.size())
         throw usage_error("got " + std::to_string(c.style_masks.size()) + " --style-mask for " +
                           std::to_string(c.styles.size()) + " --style (give one per --style, in order; - for none)");
-    if (o.init != init_kind::image) validate_options(o, c.styles.size());  // else: once the image is read
+    if (o.init != init_kind::image) detail::validate_flags(o, c.styles.size());  // else: once the image is read
 
     detail::check_writable_image(c.output, "--output");
     detail::require_format_holds_bit_depth(c.output, c.bit_depth, "--output");

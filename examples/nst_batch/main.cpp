@@ -81,7 +81,7 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
     if (o.init == nst::init_kind::image) o.init_image = nst::load_image(b.common.init, o.input_limits);
     if (o.threads == 0 && ranks_on_host > 1)  // share the host's cores among its ranks
         o.threads = std::max(1, int(std::thread::hardware_concurrency()) / ranks_on_host);
-    nst::validate_options(o, 1);
+    nst::cli::detail::validate_flags(o, 1);
 
     std::vector<std::string> left_out;  // an earlier run's outputs in a --contents/--styles folder
     p.jobs = b.manifest.empty() ? all_pairs(b.contents, b.styles, b.output_dir, &left_out)

@@ -834,7 +834,10 @@ TEST_CASE("cli: bad values of the peers' flags", "[cli][peers]") {
     rejected({"--lbfgs-history", "many"}, {"--lbfgs-history"});
     rejected({"--pyramid-levels", "some"}, {"--pyramid-levels", "'some' is not auto or a count"});
     rejected({"--pyramid-levels", "-1"}, {"--pyramid-levels", "'-1' is not auto or a count"});
-    rejected({"--adam-beta1", "1"}, {"beta1"});
+    rejected({"--adam-beta1", "1"}, {"--adam-beta1: adam beta1 must be in [0, 1)"});
+    rejected({"--learning-rate", "-5"}, {"--learning-rate: learning rate must be a finite number > 0, got -5"});
+    rejected({"--style-scale", "0"}, {"--style-scale: style scale must be"});
+    rejected({"--tile", "64"}, {"--tile: tile size must be 0 (automatic) or at least 128"});
     rejected({"--adam-beta2", "-0.5"}, {"beta2"});
     rejected({"--adam-epsilon", "0"}, {"epsilon"});
     rejected({"--init-noise", "2"}, {"init noise"});

@@ -80,6 +80,9 @@ TEST_CASE("the peers' knobs are validated with messages naming them", "[stylize]
     o = nst::stylize_options{};
     o.adam_beta1 = 1.0;
     REQUIRE(message(o).find("beta1") != std::string::npos);
+    o = nst::stylize_options{};  // L-BFGS: the learning rate is checked all the same, as the betas are
+    o.learning_rate = -5;
+    REQUIRE(message(o).find("learning rate must be a finite number > 0, got -5") != std::string::npos);
     o = nst::stylize_options{};
     o.adam_beta2 = -0.1;
     REQUIRE(message(o).find("beta2") != std::string::npos);

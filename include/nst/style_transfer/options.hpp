@@ -295,7 +295,7 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
     detail::require_finite(o.content_weight, false, "content weight");
     detail::require_finite(o.style_weight, false, "style weight");
     detail::require_finite(o.tv_weight, false, "tv weight");
-    if (o.optimizer == optimizer_kind::adam) detail::require_finite(o.learning_rate, true, "learning rate");
+    detail::require_finite(o.learning_rate, true, "learning rate");  // checked whichever optimizer, as Adam's betas
     if (o.lbfgs_history < 1) fail("L-BFGS history must be >= 1");
     validate_peer_options(o);
     if (o.content_layers.empty() && o.style_layers.empty())
