@@ -17,6 +17,8 @@ inline std::uint64_t parse_byte_size(const std::string& text) {
     const auto fail = [&] {
         return invalid_argument("not a memory size: '" + text + "' (expected e.g. 8G, 512M, 1.5GB)");
     };
+    // Decimal only: std::stod also reads hexadecimal ("0x10G" was 16 GiB); no unit has an x.
+    if (text.find_first_of("xX") != std::string::npos) throw fail();
     std::size_t used = 0;
     double value = 0;
     try {

@@ -619,7 +619,9 @@ inline void convert_stylisation_options(command_line& c) {
         o.content_layer_weights = detail::parse_numbers(c.content_layer_weights, "--content-layer-weights");
     if (!c.style_blend.empty()) o.style_blend = detail::parse_numbers(c.style_blend, "--style-blend");
     if (!c.memory_limit.empty()) o.memory_limit = parse_byte_size(c.memory_limit);
-    if (!c.memory_limit.empty() && o.memory_limit == 0) throw usage_error("--memory-limit must be > 0");
+    if (!c.memory_limit.empty() && o.memory_limit == 0)
+        throw usage_error("--memory-limit '" + c.memory_limit +
+                          "' comes to 0 bytes (without a unit the number counts bytes; e.g. 4G)");
     o.init = c.init == "content" ? init_kind::content : c.init == "random" ? init_kind::random : init_kind::image;
     if (o.threads < 0 || o.threads > max_threads)
         throw usage_error("--threads must be from 1 to " + std::to_string(max_threads) + ", got " +

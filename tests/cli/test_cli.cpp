@@ -317,6 +317,8 @@ TEST_CASE("cli: bad option values", "[cli]") {
                      c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--size", "8"})), {"size"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--memory-limit", "lots"})), {"lots"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--memory-limit", "0.5"})),
+                     {"--memory-limit '0.5' comes to 0 bytes", "e.g. 4G"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--style-weight", "-1"})), {"style weight"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--bogus"})), {"--bogus"}, c.fixtures());
     // A typo of a flag is named with the flag meant; images given without flags get the usage.

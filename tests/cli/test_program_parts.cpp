@@ -21,6 +21,9 @@ TEST_CASE("program: byte sizes parse with binary units and reject anything else"
     REQUIRE_THROWS_AS(cli::parse_byte_size("lots"), nst::invalid_argument);
     REQUIRE_THROWS_AS(cli::parse_byte_size("3 parsecs"), nst::invalid_argument);
     REQUIRE_THROWS_AS(cli::parse_byte_size("-1G"), nst::invalid_argument);
+    REQUIRE_THROWS_AS(cli::parse_byte_size("0x10G"), nst::invalid_argument);  // std::stod reads hexadecimal
+    REQUIRE(cli::parse_byte_size("1e3K") == 1024000);
+    REQUIRE(cli::parse_byte_size("0.5") == 0);  // bytes: the command line names what that means
 }
 
 TEST_CASE("program: durations and losses format for people", "[cli][program]") {
