@@ -623,6 +623,8 @@ inline void convert_stylisation_options(command_line& c) {
         throw usage_error("--memory-limit '" + c.memory_limit +
                           "' comes to 0 bytes (without a unit the number counts bytes; e.g. 4G)");
     o.init = c.init == "content" ? init_kind::content : c.init == "random" ? init_kind::random : init_kind::image;
+    if (std::error_code ec; o.init == init_kind::image && !std::filesystem::exists(c.init, ec))
+        throw usage_error("--init '" + c.init + "': no such file (--init takes content, random or an image file)");
     if (o.threads < 0 || o.threads > max_threads)
         throw usage_error("--threads must be from 1 to " + std::to_string(max_threads) + ", got " +
                           std::to_string(o.threads));

@@ -837,6 +837,7 @@ TEST_CASE("cli: bad values of the peers' flags", "[cli][peers]") {
     rejected({"--pyramid-levels", "some"}, {"--pyramid-levels", "'some' is not auto or a count"});
     rejected({"--pyramid-levels", "-1"}, {"--pyramid-levels", "'-1' is not auto or a count"});
     rejected({"--adam-beta1", "1"}, {"--adam-beta1: adam beta1 must be in [0, 1)"});
+    rejected({"--init", "Random"}, {"--init 'Random': no such file (--init takes content, random or an image file)"});
     rejected({"--learning-rate", "-5"}, {"--learning-rate: learning rate must be a finite number > 0, got -5"});
     rejected({"--style-scale", "0"}, {"--style-scale: style scale must be"});
     rejected({"--tile", "64"}, {"--tile: tile size must be 0 (automatic) or at least 128"});

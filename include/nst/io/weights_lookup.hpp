@@ -109,7 +109,8 @@ inline std::string find_vgg19_weights(const std::string& explicit_path, const st
                    ". Get them with `cmake -P cmake/fetch_weights.cmake` (downloads Keras' " +
                    keras_vgg19_notop_file + " into ~/.keras/models), or download " +
                    keras_vgg19_notop_url + " or torchvision's " + torchvision_vgg19_url +
-                   " (into ~/.cache/torch/hub/checkpoints) yourself, or pass --weights PATH or set NST_WEIGHTS");
+                   " (into ~/.cache/torch/hub/checkpoints) yourself, or give the path (nst --weights PATH, "
+                   "stylize_options::weights) or set NST_WEIGHTS");
 }
 
 }  // namespace NST_SIMD_NAMESPACE
