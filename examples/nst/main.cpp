@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,22 @@ void notice_automatic_tiling(const command_line& c, const std::vector<nst::tilin
     }
 }
 
+// Scales asked for (--scales, --multiscale) that the budget gives no step: said, not run silently.
+void notice_unused_scales(const command_line& c) {
+    if (c.options.iterations == 0) return;
+    const std::vector<std::size_t> asked = nst::requested_scales(c.options);
+    const std::vector<nst::scale_step> plan = nst::plan_scales(c.options);
+    std::string unused;
+    for (std::size_t s : asked)
+        if (std::none_of(plan.begin(), plan.end(), [s](const nst::scale_step& p) { return p.size == s; }))
+            unused += (unused.empty() ? "" : ", ") + std::to_string(s);
+    if (unused.empty()) return;
+    std::fprintf(stderr,
+                 "nst: notice: --iterations %zu leaves no steps for %s px (the sizes below the output size share "
+                 "%.0f%% of the budget's cost); only the larger sizes run\n",
+                 c.options.iterations, unused.c_str(), 100 * nst::coarse_share(c.options));
+}
+
 // The last lines on stderr and the exit code: 0; 1 when the loss became non-finite (the best
 // finite image is saved); or 128 + the signal that stopped the run.
 int report(const command_line& c, const nst::stylize_result& result, std::size_t last_iteration) {
@@ -134,7 +151,10 @@ int run(int argc, char** argv) {
     display.print_every(c.print_every);
     run_record record(c, planned);
     const nst::stop_flag stop(stop_requested());
+    bool started = false;
     const auto on_progress = [&](const nst::stylize_progress& p) {
+        if (!started && !c.quiet) notice_unused_scales(c);  // once every size has passed stylize's checks
+        started = true;
         record.add(p);
         if (!c.quiet)
             display.update(p.iteration, p.loss, p.content_loss, p.style_loss, p.tv_loss, p.elapsed_seconds,

@@ -427,6 +427,18 @@ TEST_CASE("cli: an earlier run's output and snapshots in a --style folder are le
     CHECK_FALSE(has(params, "junk"));
 }
 
+TEST_CASE("cli: a scale the budget gives no step is named, not skipped silently", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const auto r = run_nst(dir, {"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                 "--weights", nst::test::weights_path(data), "-o", dir / "out.png", "--scales",
+                                 "32,64", "-i", "3", "--log", dir / "loss.csv"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.err.find("notice: --iterations 3 leaves no steps for 32 px") != std::string::npos);
+    CHECK(read_text(dir / "loss.csv").find(",32\n") == std::string::npos);  // indeed not run
+}
+
 TEST_CASE("cli: at a scale change the last snapshot of the smaller scale is kept", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
