@@ -16,6 +16,7 @@
 #include <exception>
 #include <new>
 #include <algorithm>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -132,11 +133,24 @@ int report(const command_line& c, const nst::stylize_result& result, std::size_t
     return 0;
 }
 
-int run(int argc, char** argv) {
-    command_line c;
-    c.data_dir = NST_DEFAULT_DATA_DIR;
-    if (const auto exit_code = parse_command_line(argc, argv, c)) return *exit_code;
-    to_stylize_options(c);
+// The library names styles by position ("style image 2 working size ...", "style mask 2 is all
+// black"); the message gets each one's file: "style image 2 ('scream.jpg')".
+std::string with_style_files(const std::string& message, const command_line& c) {
+    static const std::regex numbered("style (image|mask) ([0-9]+)");
+    std::string out;
+    std::size_t done = 0;
+    for (auto m = std::sregex_iterator(message.begin(), message.end(), numbered); m != std::sregex_iterator(); ++m) {
+        const std::size_t k = std::stoul((*m)[2]);
+        const std::vector<std::string>& files = (*m)[1] == "image" ? c.styles : c.style_masks;
+        out += message.substr(done, std::size_t(m->position() + m->length()) - done);
+        if (k >= 1 && k <= files.size() && !files[k - 1].empty() && files[k - 1] != "-")
+            out += " ('" + files[k - 1] + "')";
+        done = std::size_t(m->position() + m->length());
+    }
+    return out + message.substr(done);
+}
+
+int stylise(command_line& c) {
     const images in = load_inputs(c);
     if (c.weights.empty()) detail::check_outputs_apart(c);  // again: nst found the weights itself
     c.options = nst::resolve_multiscale(c.options, in.content, in.styles);  // the pyramid for these shapes
@@ -165,6 +179,20 @@ int run(int argc, char** argv) {
     if (!c.quiet && display.is_terminal()) display.finish();
     record.write_outputs(result.output, result.weights);
     return report(c, result, record.last_iteration());
+}
+
+int run(int argc, char** argv) {
+    command_line c;
+    c.data_dir = NST_DEFAULT_DATA_DIR;
+    if (const auto exit_code = parse_command_line(argc, argv, c)) return *exit_code;
+    try {
+        to_stylize_options(c);
+        return stylise(c);
+    } catch (const nst::image_too_large& e) {
+        throw nst::image_too_large(with_style_files(e.what(), c));
+    } catch (const nst::invalid_argument& e) {
+        throw nst::invalid_argument(with_style_files(e.what(), c));
+    }
 }
 
 }  // namespace

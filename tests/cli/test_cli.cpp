@@ -679,13 +679,18 @@ TEST_CASE("cli: bad masks and colour options", "[cli]") {
     require_rejected(c.dir, run_nst(c.dir, with({"--style-mask", "-", "--style-mask", c.dir / "gone.png"})),
                      {"gone.png"}, fixtures);
     require_rejected(c.dir, run_nst(c.dir, with({"--style-mask", "-", "--style-mask", black})),
-                     {"style mask 2 is all black"}, fixtures);
+                     {"style mask 2 ('" + black + "') is all black"}, fixtures);  // named by its file too
     require_rejected(c.dir, run_nst(c.dir, with({"--style-mask", tall, "--style-mask", "-"})),
-                     {"style mask 1 is 30 x 60", "60 x 40"}, fixtures);
+                     {"style mask 1 ('" + tall + "') is 30 x 60", "60 x 40"}, fixtures);
     require_rejected(c.dir, run_nst(c.dir, with({"--content-mask", black})), {"content mask is all black"}, fixtures);
     require_rejected(c.dir, run_nst(c.dir, with({"--colors", "sepia"})), {"--colors", "sepia"}, fixtures);
     require_rejected(c.dir, run_nst(c.dir, with({"--colors", "histogram", "--original-colors"})),
                      {"--original-colors", "conflicts", "histogram"}, fixtures);
+    // A style image too small at its working size: named by its file.
+    const std::string thin = c.dir / "thin.png";
+    nst::save_image(xt::ones<float>({2, 60, 3}) * 128.0f, thin);
+    require_rejected(c.dir, run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "-s", thin})),
+                     {"style image 2 ('" + thin + "') working size"}, c.fixtures({black, tall, thin}));
 }
 
 TEST_CASE("cli: two styles with left and right --style-mask land on their halves", "[cli][data]") {
