@@ -138,9 +138,20 @@ inline std::string output_name(const std::string& content, const std::string& st
     return fs::path(content).stem().string() + "__" + fs::path(style).stem().string() + ".png";
 }
 
+// `files` with each file after its first mention dropped (the same file through a folder and by
+// name, or named twice); the dropped ones are added to `repeated`.
+inline std::vector<std::string> first_mentions(const std::vector<std::string>& files, std::vector<std::string>& repeated) {
+    std::set<std::string> seen;
+    std::vector<std::string> out;
+    for (const auto& f : files)
+        (seen.insert(nst::cli::detail::comparable_path(f)).second ? out : repeated).push_back(f);
+    return out;
+}
+
 /*  Every pair, content-major, outputs in output_dir. A folder of contents or styles that is the
     output folder (the default, ".") holds the outputs of an earlier run of these pairs: they are
-    left out (named in `left_out` when given), so the same command runs again. */
+    left out (named in `left_out` when given), so the same command runs again; so is a file given
+    twice (by name and through its folder), which would only write its outputs twice. */
 inline std::vector<job> all_pairs(const std::vector<std::string>& contents, const std::vector<std::string>& styles,
                                   const std::string& output_dir, std::vector<std::string>* left_out = nullptr) {
     using nst::cli::detail::expand_image_folders;
@@ -157,11 +168,12 @@ inline std::vector<job> all_pairs(const std::vector<std::string>& contents, cons
         outputs.insert(nst::cli::detail::comparable_path(j.output));
     const auto own = [&](const std::string& p) { return outputs.count(nst::cli::detail::comparable_path(p)) > 0; };
     const auto cs = expand_image_folders(contents, "--contents", own), ss = expand_image_folders(styles, "--styles", own);
-    if (left_out) {
-        *left_out = cs.left_out;
-        left_out->insert(left_out->end(), ss.left_out.begin(), ss.left_out.end());
-    }
-    return pairs(cs.files, ss.files);
+    std::vector<std::string> dropped = cs.left_out;
+    dropped.insert(dropped.end(), ss.left_out.begin(), ss.left_out.end());
+    const std::vector<std::string> content_files = first_mentions(cs.files, dropped);
+    const std::vector<job> jobs = pairs(content_files, first_mentions(ss.files, dropped));
+    if (left_out) *left_out = dropped;
+    return jobs;
 }
 
 /*  The manifest's jobs. Its first line names the columns: content and style (required), output

@@ -83,11 +83,11 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
         o.threads = std::max(1, int(std::thread::hardware_concurrency()) / ranks_on_host);
     nst::cli::detail::validate_flags(o, 1);
 
-    std::vector<std::string> left_out;  // an earlier run's outputs in a --contents/--styles folder
+    std::vector<std::string> left_out;  // an earlier run's outputs in an input folder, files given twice
     p.jobs = b.manifest.empty() ? all_pairs(b.contents, b.styles, b.output_dir, &left_out)
                                 : read_manifest(b.manifest, b.output_dir);
     if (speak && !left_out.empty())
-        std::fprintf(stderr, "nst-batch: notice: %s left out of the inputs (this batch's outputs)\n",
+        std::fprintf(stderr, "nst-batch: notice: %s left out of the inputs (this batch's outputs, or given twice)\n",
                      nst::cli::detail::some_names(left_out).c_str());
     for (const auto& j : p.jobs) {  // each job's overrides and output format checked
         job_options(o, j);

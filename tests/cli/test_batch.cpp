@@ -161,6 +161,14 @@ TEST_CASE("batch parts: pairs are content-major and named <content>__<style>.png
                         Catch::Contains("--styles") && Catch::Contains("the folder holds no images"));
     REQUIRE_THROWS_WITH(nst::batch::require_outputs_apart(nst::batch::all_pairs({"a/p.jpg", "b/p.png"}, {"s.jpg"}, ".")),
                         Catch::Contains("two jobs write ./p__s.png"));
+    // One file given twice (by name and through another spelling) is one input, the second named.
+    std::vector<std::string> dropped;
+    const auto twice = nst::batch::all_pairs({"p.jpg", "./p.jpg", "q.jpg"}, {"s.jpg", "s.jpg"}, "out", &dropped);
+    REQUIRE(twice.size() == 2);
+    CHECK(twice[0].content == "p.jpg");
+    CHECK(twice[1].content == "q.jpg");
+    CHECK(dropped == std::vector<std::string>{"./p.jpg", "s.jpg"});
+    REQUIRE_NOTHROW(nst::batch::require_outputs_apart(twice));
     // A job writing another job's input (a manifest's output cell naming a photo): refused.
     std::vector<nst::batch::job> jobs2{{"a.jpg", "s.jpg", "out/a__s.png", "jobs.csv line 2", {}},
                                        {"b.jpg", "s.jpg", "./a.jpg", "jobs.csv line 3", {}}};
@@ -418,7 +426,7 @@ TEST_CASE("batch: outputs written into a --contents folder are left out of the n
     const outcome again = run_batch(dir, args);
     INFO("stderr: " << again.err);
     CHECK(again.code == 0);
-    CHECK(has(again.err, "notice: a__s.png left out of the inputs (this batch's outputs)"));
+    CHECK(has(again.err, "notice: a__s.png left out of the inputs (this batch's outputs, or given twice)"));
     CHECK(has(again.err, "0 done, 1 skipped, 0 failed"));
     CHECK_FALSE(fs::exists(dir / "photos/a__s__s.png"));
 }
