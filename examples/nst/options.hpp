@@ -1,18 +1,16 @@
 // The `nst` program's command line: the flags (CLI11), their conversion into
 // nst::stylize_options, and the checks that need no image or weights file, so bad usage is
-// reported before any work. The stylisation flags (add_stylisation_options and
-// convert_stylisation_options) are nst-batch's too (examples/nst_batch/batch_options.hpp).
+// reported before any work (output paths: output_paths.hpp; --style folders: image_folders.hpp).
+// The stylisation flags (add_stylisation_options and convert_stylisation_options) are
+// nst-batch's too (examples/nst_batch/batch_options.hpp).
 #pragma once
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -20,23 +18,18 @@
 #include <utility>
 #include <vector>
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 
 #include <nst/core/version.hpp>
-#include <nst/io/detail/atomic_file.hpp>
 #include <nst/style_transfer.hpp>
 
 #include "../argument_numbers.hpp"
 #include "byte_size.hpp"
+#include "image_folders.hpp"
+#include "output_paths.hpp"
+#include "usage_error.hpp"
 
 namespace nst::cli {
-
-// Bad input or usage: exit code 2.
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 // Everything the command line says. `options` receives the flags that map one to one; the
 // text fields are converted by to_stylize_options.
@@ -102,88 +95,6 @@ inline std::vector<double> parse_numbers(const std::string& text, const std::str
     }
     return out;
 }
-
-inline std::string lower_extension(const std::string& path) {
-    std::string ext = std::filesystem::path(path).extension().string();
-    for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return ext;
-}
-
-inline std::filesystem::path folder_of(const std::string& path) {
-    const std::filesystem::path p(path);
-    return p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
-}
-
-// An output file must go into an existing folder we may create files in, have a name its file
-// system allows, and not be a folder itself: checked before any work, so a run is not lost to a
-// path that can never be written.
-inline void check_writable_file(const std::string& path, const std::string& option) {
-    std::error_code ec;
-    const std::string folder = folder_of(path).string();
-    if (!std::filesystem::is_directory(folder, ec))
-        throw usage_error(option + " '" + path + "': the folder '" + folder + "' " +
-                          (std::filesystem::exists(folder, ec) ? "is not a folder" : "does not exist"));
-    if (std::filesystem::is_directory(path, ec)) throw usage_error(option + " '" + path + "' is a directory");
-    const std::size_t name = std::filesystem::path(path).filename().string().size();
-    if (const std::size_t longest = nst::detail::longest_file_name(folder); name > longest)
-        throw usage_error(option + " '" + path + "': the name is " + std::to_string(name) + " bytes long, its file system allows " +
-                          std::to_string(longest));
-    if (::access(folder.c_str(), W_OK | X_OK) != 0)  // EACCES, or EROFS on a read-only file system
-        throw usage_error(option + " '" + path + "': cannot create files in the folder '" + folder +
-                          "': " + std::strerror(errno));
-}
-
-// A file written whole (an image, the log, the parameters: detail/atomic_file.hpp) must also not be
-// a device or pipe, which the final rename would replace (`--log /dev/stdout`, through its link).
-inline void check_whole_file_output(const std::string& path, const std::string& option) {
-    check_writable_file(path, option);
-    std::error_code ec;
-    const std::filesystem::file_status status = std::filesystem::status(path, ec);
-    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
-        throw usage_error(option + " '" + path + "' is not a regular file (a device or pipe): nst writes its outputs "
-                          "whole, through a temporary file (give a file path)");
-}
-
-// An image we can write: the extension names PNG or JPEG.
-inline void require_image_extension(const std::string& path, const std::string& option) {
-    const std::string ext = lower_extension(path);
-    if (ext != ".png" && ext != ".jpg" && ext != ".jpeg")
-        throw usage_error(option + " '" + path + "': unknown image extension '" + ext + "' (use .png, .jpg or .jpeg)");
-}
-
-// --bit-depth 16 asks for what a JPEG cannot store: refused rather than written at 8 bits unasked.
-inline void require_format_holds_bit_depth(const std::string& path, int bit_depth, const std::string& option) {
-    const std::string ext = lower_extension(path);
-    if (bit_depth > 8 && (ext == ".jpg" || ext == ".jpeg"))
-        throw usage_error(option + " '" + path + "' is a JPEG, which stores 8 bits per sample: --bit-depth " +
-                          std::to_string(bit_depth) + " needs a .png output");
-}
-
-// An output image must also end in an image extension we can write.
-inline void check_writable_image(const std::string& path, const std::string& option) {
-    require_image_extension(path, option);
-    check_whole_file_output(path, option);
-}
-
-// A path made absolute, with links, "." and ".." resolved as far as it exists: two paths of one
-// file compare equal (hard links aside).
-inline std::string comparable_path(const std::string& path) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    const fs::path absolute = fs::absolute(path, ec);
-    const fs::path resolved = fs::weakly_canonical(absolute, ec);
-    return (ec ? absolute.lexically_normal() : resolved).string();
-}
-
-// Whether two paths name the same file: the same existing file (also through any link), or, while
-// one does not exist yet, the same comparable_path.
-inline bool same_file(const std::string& a, const std::string& b) {
-    std::error_code ec;
-    if (std::filesystem::exists(a, ec) && std::filesystem::exists(b, ec)) return std::filesystem::equivalent(a, b, ec);
-    return comparable_path(a) == comparable_path(b);
-}
-
-using named_path = std::pair<std::string, std::string>;  // option, path
 
 // The run's input files, each with the option that names it (empty paths skipped). The weights:
 // --weights, or once load_inputs has looked for them, the file it found.
@@ -397,60 +308,6 @@ inline void add_run_record_options(CLI::App& app, command_line& c) {
         ->check(detail::whole_number());
     app.add_option("--params-json", c.params_json,
                    "Also write the run's parameters (recorded in every output image) to this JSON file");
-}
-
-// Image files by extension (what load_image reads).
-inline bool is_image_name(const std::filesystem::path& p) {
-    const std::string ext = lower_extension(p.string());
-    for (const char* known : {".jpg", ".jpeg", ".png", ".bmp", ".tga", ".gif", ".psd", ".pnm", ".ppm", ".pgm", ".hdr"})
-        if (ext == known) return true;
-    return false;
-}
-
-// Inputs with each folder replaced by the images it holds, and what was left out.
-struct expanded_inputs {
-    std::vector<std::string> files;
-    std::vector<std::string> left_out;  // folder entries `own` claimed: this run's outputs
-};
-
-/*  Each folder among `items` replaced by the images in it, sorted by name; files stay as given.
-    Hidden files (".x.png", macOS's "._x.png") are not images; nor are the entries `own` says this
-    run writes (an earlier run's output and snapshots left in a style or content folder: used as
-    inputs, or refused as outputs that are inputs, the same command could not run twice).
-    throws: usage_error naming `option` for a folder that cannot be listed or holds no image. */
-inline expanded_inputs expand_image_folders(const std::vector<std::string>& items, const std::string& option,
-                                            const std::function<bool(const std::string&)>& own = {}) {
-    expanded_inputs out;
-    for (const auto& item : items) {
-        std::error_code ec;
-        if (!std::filesystem::is_directory(item, ec)) {
-            out.files.push_back(item);
-            continue;
-        }
-        std::vector<std::string> found;
-        for (const auto& entry : std::filesystem::directory_iterator(item, ec)) {
-            const std::string name = entry.path().filename().string();
-            if (name[0] == '.' || !entry.is_regular_file(ec) || !is_image_name(entry.path())) continue;
-            (own && own(entry.path().string()) ? out.left_out : found).push_back(entry.path().string());
-        }
-        if (ec) throw usage_error(option + " '" + item + "': cannot list the folder: " + ec.message());
-        if (found.empty())
-            throw usage_error(option + " '" + item + "': the folder holds no images (.jpg, .jpeg, .png, .bmp, .tga, "
-                              ".gif, .psd, .pnm, .hdr)" + (out.left_out.empty() ? "" : " besides this run's outputs"));
-        std::sort(found.begin(), found.end());
-        out.files.insert(out.files.end(), found.begin(), found.end());
-    }
-    std::sort(out.left_out.begin(), out.left_out.end());
-    return out;
-}
-
-// "a.png, b.png and 3 more": files a notice names.
-inline std::string some_names(const std::vector<std::string>& paths) {
-    std::string text;
-    for (std::size_t i = 0; i < paths.size() && i < 3; ++i)
-        text += (i ? ", " : "") + std::filesystem::path(paths[i]).filename().string();
-    if (paths.size() > 3) text += " and " + std::to_string(paths.size() - 3) + " more";
-    return text;
 }
 
 // Whether `name` is a numbered snapshot of `output` (out.png: out_0050.png) by its form: the

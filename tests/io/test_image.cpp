@@ -702,6 +702,11 @@ TEST_CASE("a small file declaring a huge image is refused before decoding", "[im
     write_file(dir / "line.png", png_with_idat(1, 1000000, zeros_zlib(2000000)));
     CHECK_THAT(message_of<image_too_large>([&] { load_image(dir / "line.png", image_limits{1000000}); }),
                Contains("elongated"));
+    // A PNG past stb's own header limit (~350 megapixels): the pixel limit speaks, not stb's
+    // "unknown image type".
+    write_file(dir / "vast.png", png_with_idat(20000, 20000, zeros_zlib(100)));
+    CHECK_THAT(message_of<image_too_large>([&] { load_image(dir / "vast.png"); }),
+               Contains("declares 20000 x 20000") && Contains("more than the limit of 100000000"));
 }
 
 TEST_CASE("a PNG whose data inflates far beyond its declared size is refused", "[images][limits]") {
