@@ -90,6 +90,10 @@ inline std::optional<int> parse_batch_command_line(int argc, char** argv, batch_
     app.get_formatter()->column_width(34);
     detail::add_batch_options(app, b);
     nst::cli::detail::add_stylisation_options(app, b.common);
+    // Two of nst's flags mean more here.
+    app.get_option("--threads")->description("Threads per rank (default: the host's cores / its ranks; alone: "
+                                             "OMP_NUM_THREADS or all cores)");
+    app.get_option("--quiet")->description("Only failures on stderr (and then the summary)");
     std::vector<std::string> refused_values;
     detail::add_refused_options(app, refused_values);
     try {
