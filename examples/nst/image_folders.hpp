@@ -14,12 +14,24 @@
 
 namespace nst::cli::detail {
 
-// Image files by extension (what load_image reads).
+// The extensions of the images load_image reads.
+inline const std::vector<std::string>& image_extension_list() {
+    static const std::vector<std::string> known{".jpg", ".jpeg", ".png", ".bmp", ".tga", ".gif",
+                                                ".psd", ".pnm", ".ppm", ".pgm", ".hdr"};
+    return known;
+}
+
+// ".jpg, .jpeg, ..." for messages.
+inline std::string image_extensions() {
+    std::string text;
+    for (const auto& e : image_extension_list()) text += (text.empty() ? "" : ", ") + e;
+    return text;
+}
+
+// Image files by extension.
 inline bool is_image_name(const std::filesystem::path& p) {
-    const std::string ext = lower_extension(p.string());
-    for (const char* known : {".jpg", ".jpeg", ".png", ".bmp", ".tga", ".gif", ".psd", ".pnm", ".ppm", ".pgm", ".hdr"})
-        if (ext == known) return true;
-    return false;
+    const auto& known = image_extension_list();
+    return std::find(known.begin(), known.end(), lower_extension(p.string())) != known.end();
 }
 
 // Inputs with each folder replaced by the images it holds, and what was left out.
@@ -50,8 +62,8 @@ inline expanded_inputs expand_image_folders(const std::vector<std::string>& item
         }
         if (ec) throw usage_error(option + " '" + item + "': cannot list the folder: " + ec.message());
         if (found.empty())
-            throw usage_error(option + " '" + item + "': the folder holds no images (.jpg, .jpeg, .png, .bmp, .tga, "
-                              ".gif, .psd, .pnm, .hdr)" + (out.left_out.empty() ? "" : " besides this run's outputs"));
+            throw usage_error(option + " '" + item + "': the folder holds no images (" + image_extensions() + ")" +
+                              (out.left_out.empty() ? "" : " besides this run's outputs"));
         std::sort(found.begin(), found.end());
         out.files.insert(out.files.end(), found.begin(), found.end());
     }

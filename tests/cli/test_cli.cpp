@@ -427,6 +427,19 @@ TEST_CASE("cli: an earlier run's output and snapshots in a --style folder are le
     CHECK_FALSE(has(params, "junk"));
 }
 
+TEST_CASE("cli: weights so large that the loss overflows at the start are named, exit 2", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const auto r = run_nst(dir, {"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                 "--weights", nst::test::weights_path(data), "-o", dir / "out.png", "--size", "32",
+                                 "-i", "2", "--style-weight", "1e36", "-q"});
+    INFO("stderr: " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("the loss overflows float with the weights at this size (content ") != std::string::npos);
+    CHECK(r.err.find("style 1e+36, tv ") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "out.png"));
+}
+
 TEST_CASE("cli: a scale the budget gives no step is named, not skipped silently", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;

@@ -108,6 +108,7 @@ template <template <class> class Optimizer> void check_bad_input() {
     tensor1<double> x = rosenbrock_start<double>();
     CHECK_THROWS_AS(solver.minimize(nan_loss{}, x), nst::invalid_argument);
     CHECK_THROWS_WITH(solver.minimize(nan_loss{}, x), Catch::Contains("starting point is not finite"));
+    CHECK_THROWS_AS(solver.minimize(nan_loss{}, x), nst::non_finite_start);  // an invalid_argument, by type
     CHECK_THROWS_AS(solver.minimize(nan_gradient{}, x), nst::invalid_argument);
 }
 

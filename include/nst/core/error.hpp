@@ -25,6 +25,12 @@ public:
     using error::error;
 };
 
+// An optimizer was started where the loss or its gradient is not finite: nothing to improve on.
+class non_finite_start : public invalid_argument {
+public:
+    using invalid_argument::invalid_argument;
+};
+
 // A file could not be read or written, or its content is not what it claims to be.
 class io_error : public error {
 public:

@@ -67,7 +67,7 @@ public:
         if (!evaluate()) {
             const non_finite_report& r = result_.non_finite;
             const char* what = r.loss && r.gradient ? "loss and gradient" : r.loss ? "loss" : "gradient";
-            throw invalid_argument(who_ + ": the " + what + " at the starting point is not finite (loss = " +
+            throw non_finite_start(who_ + ": the " + what + " at the starting point is not finite (loss = " +
                                    number_text(loss) + ")");
         }
         gradient_norm = norm(g_, n_);

@@ -374,7 +374,7 @@ stylize_progress make_progress(const State& state, const tensor3<float>& current
     and calls the callbacks with the progress. L-BFGS works on the image's resolution levels
     (pyramid_parametrization.hpp) unless o.pyramid_levels is 0. */
 template <class Net>
-optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<typename Net::value_type>& x,
+optim_result<typename Net::value_type> optimise_from(objective<Net>& loss, tensor3<typename Net::value_type>& x,
                                                 best_point<typename Net::value_type>& best,
                                                 const output_image& to_rgb, const stylize_options& o,
                                                 const scale_context& at, const progress_function& report) {
@@ -419,6 +419,24 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
     ao.epsilon = o.adam_epsilon;
     auto monitor = [&](const auto& state) { return accepted(state, state.x); };
     return adam<T>(ao).minimize(loss, x, monitor);
+}
+
+/*  optimise_from, with a loss that is not finite at the start (the optimizers refuse to begin)
+    explained: the images are finite and the weights were checked at load, so the loss weights
+    are large enough to overflow float (--style-weight 1e36). throws: non_finite_start (an
+    invalid_argument) naming the weights. */
+template <class Net>
+optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<typename Net::value_type>& x,
+                                                best_point<typename Net::value_type>& best,
+                                                const output_image& to_rgb, const stylize_options& o,
+                                                const scale_context& at, const progress_function& report) {
+    try {
+        return optimise_from(loss, x, best, to_rgb, o, at, report);
+    } catch (const non_finite_start& e) {
+        throw non_finite_start(std::string(e.what()) + ": the loss overflows float with the weights at this size " +
+                               "(content " + number_text(o.content_weight) + ", style " + number_text(o.style_weight) +
+                               ", tv " + number_text(o.tv_weight) + "); lower the largest");
+    }
 }
 
 // What went non-finite, for a run that stopped with stop_reason::non_finite: the optimizer's
