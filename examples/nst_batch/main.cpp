@@ -5,16 +5,17 @@
 //   mpirun -np 4 --hostfile hosts nst-batch --manifest jobs.csv --output-dir out/
 //
 // Exit codes: 0 every job done or skipped; 1 some job failed (each failure is logged with its
-// reason and is in the report; the other jobs ran) or writing the report failed; 2 bad usage (one line on stderr, no job run);
-// 130 / 143 / 129 stopped by Ctrl-C / SIGTERM / SIGHUP (the current job abandoned, finished images kept).
+// reason and is in the report; the other jobs ran) or writing the report failed; 2 bad usage (one
+// line on stderr, no job run); 130 / 143 / 129 stopped by Ctrl-C / SIGTERM / SIGHUP (the current
+// job abandoned, finished images kept).
 // The program's parts live next to this file: batch_options.hpp (command line), jobs.hpp (the
 // job list), run_job.hpp (one job), job_record.hpp (report and progress lines), job_queue.hpp
 // and mpi_dispatch.hpp (who runs which job). Run `nst-batch --help` for every option.
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>

@@ -36,7 +36,8 @@ inline stylize_options resolve_multiscale(const stylize_options& o, const image&
     resolved.multiscale = false;
     for (const std::size_t s : multiscale_sizes(o.size)) {
         bool all_fit = fits(content, s);
-        for (const image& style : styles) all_fit = all_fit && fits(style, std::size_t(std::lround(o.style_scale * double(s))));
+        for (const image& style : styles)
+            all_fit = all_fit && fits(style, std::size_t(std::lround(o.style_scale * double(s))));
         if (all_fit || s == o.size) resolved.scales.push_back(s);
     }
     return resolved;

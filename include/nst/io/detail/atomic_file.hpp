@@ -67,7 +67,9 @@ public:
         // The temporary's name is the target's, shortened where the suffix would pass the file
         // system's limit (a 250-byte name is legal, its temporary would not be).
         const std::string name = target.filename().string();
-        const std::string stem = name.substr(0, std::min(name.size(), longest_file_name(folder) - 11));
+        const std::size_t suffix_size = 11;  // ".tmp-" and six characters
+        const std::string stem =
+            name.substr(0, std::min(name.size(), std::max(longest_file_name(folder), suffix_size + 1) - suffix_size));
 
         // "x" (C11/C++17 fopen) fails if the name exists, so two writers never share a
         // temporary; fopen also creates the file with the usual umask permissions.
