@@ -50,12 +50,18 @@ inline std::size_t snapshot_iteration(const std::string& output, const std::stri
 }
 
 // --save-every's snapshots must not overwrite an input (a photo called out_0050.png beside
-// out.png) or another output (--log out_0002.png): checked once the run's planned steps, and so
-// the snapshots' names, are known. A file is the one a snapshot would replace when it is that
-// name in the output's folder, given so or through a link.
+// out.png) or another output (--log out_0002.png), and their names (the output's and "_0050")
+// must fit the file system: checked once the run's planned steps, and so the snapshots' names,
+// are known. A file is the one a snapshot would replace when it is that name in the output's
+// folder, given so or through a link.
 inline void check_snapshots_apart(const command_line& c, std::size_t planned_total) {
     namespace fs = std::filesystem;
     if (!c.save_every) return;
+    const std::string last = fs::path(snapshot_path(c.output, planned_total, planned_total)).filename().string();
+    if (const std::size_t longest = nst::detail::longest_file_name(detail::folder_of(c.output)); last.size() > longest)
+        throw usage_error("--save-every: the snapshot name '" + last + "' is " + std::to_string(last.size()) +
+                          " bytes long, its file system allows " + std::to_string(longest) +
+                          " (give --output a shorter name)");
     const fs::path folder = detail::comparable_path(detail::folder_of(c.output).string());
     std::vector<detail::named_path> files = detail::input_files(c);  // and the other outputs
     for (const auto& [option, path] : {detail::named_path{"--log", c.log}, {"--loss-plot", c.loss_plot},

@@ -1248,6 +1248,10 @@ TEST_CASE("cli: outputs that can never be written whole are refused before any w
     const std::string too_long = c.dir / (std::string(252, 'n') + ".png");
     require_rejected(c.dir, run_with({"-o", too_long}), {"the name is 256 bytes long, its file system allows"},
                      fixtures);
+    // A name that fits, but not with a snapshot's "_0002" (found at the first snapshot before).
+    const std::string near_limit = c.dir / (std::string(247, 'n') + ".png");  // 251 bytes; its snapshots 256
+    require_rejected(c.dir, run_with({"-o", near_limit, "--save-every", "1"}),
+                     {"--save-every: the snapshot name", "is 256 bytes long", "give --output a shorter name"}, fixtures);
     // A "folder" that is a file is named as one, not as missing.
     require_rejected(c.dir, run_with({"-o", c.content + "/out.png"}),
                      {"the folder '" + c.content + "' is not a folder"}, fixtures);
