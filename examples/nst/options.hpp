@@ -110,26 +110,31 @@ inline std::vector<named_path> input_files(const command_line& c) {
     return inputs;
 }
 
+// The files the run writes besides its snapshots, each with its option (empty paths skipped);
+// --output first.
+inline std::vector<named_path> output_files(const command_line& c) {
+    std::vector<named_path> outputs;
+    for (const named_path& out : {named_path{"--output", c.output}, {"--log", c.log}, {"--loss-plot", c.loss_plot},
+                                  {"--snapshot-grid", c.snapshot_grid}, {"--params-json", c.params_json}})
+        if (!out.second.empty()) outputs.push_back(out);
+    return outputs;
+}
+
 // No output may be one of the run's input files (it would be overwritten: --log photo.jpg replaced
 // the photo with the CSV) or another output. Only --output may be the --init image: refining a
 // result in place ("--init out.png -o out.png") replaces it with a better one. Checked before
 // any work, and again once the weights nst looks for by itself are found.
 inline void check_outputs_apart(const command_line& c) {
     const std::vector<named_path> inputs = input_files(c);
-    std::vector<named_path> outputs{{"--output", c.output},
-                                    {"--log", c.log},
-                                    {"--loss-plot", c.loss_plot},
-                                    {"--snapshot-grid", c.snapshot_grid},
-                                    {"--params-json", c.params_json}};
+    const std::vector<named_path> outputs = output_files(c);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         const auto& [option, path] = outputs[i];
-        if (path.empty()) continue;
         for (const auto& [input_option, input] : inputs)
             if (!(option == "--output" && input_option == "--init") && same_file(path, input))
                 throw usage_error(option + " '" + path + "' is the " + input_option +
                                   " file: it would be overwritten (give the output another path)");
         for (std::size_t j = 0; j < i; ++j)
-            if (!outputs[j].second.empty() && same_file(path, outputs[j].second))
+            if (same_file(path, outputs[j].second))
                 throw usage_error(option + " '" + path + "' is also the " + outputs[j].first +
                                   " file: give each output its own path");
     }
@@ -325,8 +330,8 @@ inline std::optional<std::string> snapshot_digits(const std::string& output, con
 
 // Whether `path` is one of the files nst writes: an output, or a snapshot of --output by its name.
 inline bool is_own_output(const command_line& c, const std::string& path) {
-    for (const std::string* out : {&c.output, &c.log, &c.loss_plot, &c.snapshot_grid, &c.params_json})
-        if (!out->empty() && same_file(path, *out)) return true;
+    for (const auto& out : output_files(c))
+        if (same_file(path, out.second)) return true;
     return comparable_path(folder_of(path).string()) == comparable_path(folder_of(c.output).string()) &&
            snapshot_digits(c.output, std::filesystem::path(path).filename().string());
 }

@@ -64,9 +64,8 @@ inline void check_snapshots_apart(const command_line& c, std::size_t planned_tot
                           " (give --output a shorter name)");
     const fs::path folder = detail::comparable_path(detail::folder_of(c.output).string());
     std::vector<detail::named_path> files = detail::input_files(c);  // and the other outputs
-    for (const auto& [option, path] : {detail::named_path{"--log", c.log}, {"--loss-plot", c.loss_plot},
-                                       {"--snapshot-grid", c.snapshot_grid}, {"--params-json", c.params_json}})
-        if (!path.empty()) files.push_back({option, path});
+    for (const detail::named_path& out : detail::output_files(c))
+        if (out.first != "--output") files.push_back(out);
     for (const auto& [option, input] : files) {
         const fs::path given = fs::path(detail::comparable_path(detail::folder_of(input).string())) /
                                fs::path(input).filename();
