@@ -182,7 +182,7 @@ inline io_error not_a_supported_image(const std::string& name) {
 // is no image is refused without reading it all.
 inline void require_image_start(const unsigned char* start, std::size_t size, const std::string& name) {
     if (size >= 2 && start[0] == 0xFF && start[1] == 0xD8) return;
-    if (read_png_facts(start, std::min<std::size_t>(size, 33)).width != 0) return;  // its size is decode_image's
+    if (read_png_header(start, size).width != 0) return;  // its size is decode_image's to check
     int width = 0, height = 0, channels = 0;
     if (size == 0 || !stbi_info_from_memory(start, int(size), &width, &height, &channels))
         throw size == 0 ? image_error(name, "the file is empty") : not_a_supported_image(name);
@@ -212,7 +212,7 @@ inline image decode_image(const unsigned char* data, std::size_t size, const std
     int width = 0, height = 0, channels = 0;
     // A PNG's declared size first: stb's header check refuses one past ~350 megapixels as an
     // "unknown image type" (20000 x 20000), where the pixel limit has the clearer word.
-    if (const detail::png_facts png = detail::read_png_facts(data, std::min<std::size_t>(size, 33)); png.width != 0)
+    if (const detail::png_facts png = detail::read_png_header(data, size); png.width != 0)
         detail::check_pixel_limit(name, png.width, png.height, limits);
     if (!stbi_info_from_memory(data, length, &width, &height, &channels)) throw detail::not_a_supported_image(name);
     if (width <= 0 || height <= 0)

@@ -5,6 +5,7 @@
 // decoding then goes on and stb reports any real damage.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -152,6 +153,12 @@ inline png_facts read_png_facts(const unsigned char* data, std::size_t size) {
         at = body + length + 4;  // + CRC
     }
     return facts;
+}
+
+// A PNG's header alone: the signature, the IHDR chunk and its CRC (its first 33 bytes) give the
+// declared size without the rest of the file; width 0 when the data starts no PNG.
+inline png_facts read_png_header(const unsigned char* data, std::size_t size) {
+    return read_png_facts(data, std::min<std::size_t>(size, 8 + 8 + 13 + 4));
 }
 
 // The exact size of a PNG's filtered pixel data (what its zlib stream must inflate to),
