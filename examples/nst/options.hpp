@@ -375,15 +375,14 @@ inline void validate_flags(const stylize_options& o, std::size_t style_count) {
     }
 }
 
-// nst's --style folders and --params-json (run before validate_options).
-inline void apply_peer_options(command_line& c) {
+// Expands --style folders into their image files (before validate_options counts the styles).
+inline void expand_style_folders(command_line& c) {
     const expanded_inputs styles =
         expand_image_folders(c.styles, "--style", [&c](const std::string& p) { return is_own_output(c, p); });
     if (!styles.left_out.empty())
         std::fprintf(stderr, "nst: notice: --style folder: %s left out (this run's outputs, not styles)\n",
                      some_names(styles.left_out).c_str());
     c.styles = styles.files;
-    if (!c.params_json.empty()) check_whole_file_output(c.params_json, "--params-json");
 }
 
 // Edits (insert, delete, replace a character) that turn a into b.
@@ -512,7 +511,7 @@ inline void convert_stylisation_options(command_line& c) {
 inline void to_stylize_options(command_line& c) {
     convert_stylisation_options(c);
     stylize_options& o = c.options;
-    detail::apply_peer_options(c);
+    detail::expand_style_folders(c);
     if (c.styles.empty()) throw usage_error("--style is required");
     if (!c.style_masks.empty() && c.style_masks.size() != c.styles.size())
         throw usage_error("got " + std::to_string(c.style_masks.size()) + " --style-mask for " +
@@ -524,6 +523,7 @@ inline void to_stylize_options(command_line& c) {
     if (!c.loss_plot.empty()) detail::check_writable_image(c.loss_plot, "--loss-plot");
     if (!c.snapshot_grid.empty()) detail::check_writable_image(c.snapshot_grid, "--snapshot-grid");
     if (!c.log.empty()) detail::check_whole_file_output(c.log, "--log");
+    if (!c.params_json.empty()) detail::check_whole_file_output(c.params_json, "--params-json");
     detail::check_outputs_apart(c);
 }
 
