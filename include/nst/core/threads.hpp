@@ -3,24 +3,42 @@
 // counts afterwards; set_num_threads changes both for the rest of the process.
 #pragma once
 
+#include <cstring>
 #include <string>
 
 #ifdef _OPENMP
 #include <omp.h>
-
-#include "isa_namespace.hpp"
+#endif
+#if __has_include(<dlfcn.h>)
+#include <dlfcn.h>
 #endif
 
-// OpenBLAS's own controls. Declared here because <cblas.h> clashes with xtensor-blas; they are
-// weak so that a program linked against another BLAS still links (the calls are then skipped).
-extern "C" {
-void openblas_set_num_threads(int) __attribute__((weak));
-int openblas_get_num_threads(void) __attribute__((weak));
-char* openblas_get_corename(void) __attribute__((weak));
-}
+#include "isa_namespace.hpp"
 
 namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
+namespace detail {
+
+// OpenBLAS's own controls, looked up in the running process: null when the program has no
+// OpenBLAS (another BLAS, or none linked because nothing calls it). Not declared as weak
+// symbols: a weak declaration here would make the including program's own call to the same
+// function weak too, and a linker that drops unneeded libraries (--as-needed) would then leave
+// it a call to address 0. (<cblas.h> is not included: it clashes with xtensor-blas.)
+template <class Function> Function* openblas_function([[maybe_unused]] const char* name) {
+#if __has_include(<dlfcn.h>)
+    Function* f = nullptr;
+    const void* found = dlsym(RTLD_DEFAULT, name);
+    std::memcpy(&f, &found, sizeof f);  // (a function from an object pointer: POSIX's dlsym idiom)
+    return f;
+#else
+    return nullptr;
+#endif
+}
+inline auto* const openblas_set_num_threads = openblas_function<void(int)>("openblas_set_num_threads");
+inline auto* const openblas_get_num_threads = openblas_function<int()>("openblas_get_num_threads");
+inline auto* const openblas_get_corename = openblas_function<char*()>("openblas_get_corename");
+
+}  // namespace detail
 
 // Threads nst uses for its own loops and for BLAS. Defaults to OMP_NUM_THREADS (or all cores).
 inline int num_threads() {
@@ -32,7 +50,9 @@ inline int num_threads() {
 }
 
 // OpenBLAS's thread count, or 0 when the BLAS is not OpenBLAS.
-inline int blas_num_threads() { return openblas_get_num_threads ? openblas_get_num_threads() : 0; }
+inline int blas_num_threads() {
+    return detail::openblas_get_num_threads ? detail::openblas_get_num_threads() : 0;
+}
 
 // requires: n >= 1. ensures: num_threads() == n (when built with OpenMP).
 inline void set_num_threads(int n) {
@@ -40,7 +60,7 @@ inline void set_num_threads(int n) {
 #ifdef _OPENMP
     omp_set_num_threads(n);
 #endif
-    if (openblas_set_num_threads) openblas_set_num_threads(n);
+    if (detail::openblas_set_num_threads) detail::openblas_set_num_threads(n);
 }
 
 /*  Sets the thread count of OpenMP and OpenBLAS for the guard's lifetime:
@@ -58,7 +78,7 @@ public:
     ~scoped_threads() {
         if (!active_) return;
         // OpenBLAS's OpenMP build sets OpenMP's count too: restore it first, OpenMP's last.
-        if (openblas_set_num_threads && blas_ > 0) openblas_set_num_threads(blas_);
+        if (detail::openblas_set_num_threads && blas_ > 0) detail::openblas_set_num_threads(blas_);
 #ifdef _OPENMP
         omp_set_num_threads(openmp_);
 #endif
@@ -75,8 +95,8 @@ private:
 // The CPU kernel set OpenBLAS chose at start-up ("Haswell", "SkylakeX", "Prescott", ...), or
 // "unknown" when the BLAS is not OpenBLAS.
 inline std::string blas_core_name() {
-    if (openblas_get_corename) {
-        if (const char* name = openblas_get_corename()) return name;
+    if (detail::openblas_get_corename) {
+        if (const char* name = detail::openblas_get_corename()) return name;
     }
     return "unknown";
 }
