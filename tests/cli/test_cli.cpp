@@ -101,6 +101,19 @@ std::string read_text(const std::string& path) {
     return s.str();
 }
 
+// Whether the started nst reports its first iteration within three minutes (it is killed if not),
+// so that a signal sent next reaches the optimisation.
+bool optimising(const process& p) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (read_text(p.stderr_path).find("nst: iteration 0/") != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill(p.pid, SIGKILL);
+    wait_for(p);
+    return false;
+}
+
 struct outcome {
     int code;
     std::string err;
@@ -567,14 +580,7 @@ void check_stopped_by(int signal, int code, const std::string& word) {
                                  "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-o", dir / "out.png",
                                  "--size", "64", "-i", "100000", "--log", dir / "loss.csv"},
                                 dir / "stderr.txt");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-    bool started = false;
-    while (!started && std::chrono::steady_clock::now() < deadline) {
-        started = read_text(p.stderr_path).find("nst: iteration 0/") != std::string::npos;
-        if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (!started) kill(p.pid, SIGKILL);
-    REQUIRE(started);
+    REQUIRE(optimising(p));
     REQUIRE(kill(p.pid, signal) == 0);
     const int exit_code = wait_for(p);
     const std::string err = read_text(p.stderr_path);
@@ -1322,14 +1328,7 @@ TEST_CASE("cli: an output folder removed during the run: exit 1 naming the file,
     std::vector<std::string> args = tiny_run(data, sub + "/out.png", {"--log", sub + "/loss.csv"}, "100000");
     args.erase(std::find(args.begin(), args.end(), "-q"));  // the progress lines say when it runs
     const process p = start_nst(args, dir / "stderr.txt");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-    bool started = false;
-    while (!started && std::chrono::steady_clock::now() < deadline) {
-        started = read_text(p.stderr_path).find("nst: iteration 0/") != std::string::npos;
-        if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (!started) kill(p.pid, SIGKILL);
-    REQUIRE(started);
+    REQUIRE(optimising(p));
     fs::remove_all(sub);
     REQUIRE(kill(p.pid, SIGTERM) == 0);  // stop it: it saves the best image so far, into the void
     const outcome r{wait_for(p), read_text(p.stderr_path)};
