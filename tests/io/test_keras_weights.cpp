@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <nst/io/keras_weights.hpp>
+#include <nst/io/read_weights.hpp>
 
 #include "reference/reference_file.hpp"
 #include "test_helpers.hpp"
@@ -333,6 +334,15 @@ TEST_CASE("vgg19 weights: the Keras loader rejects bad files, naming file, layer
         REQUIRE_THROWS_WITH(
             load_vgg19_weights(net, path),
             Catch::Contains(path + ": layer block1_conv2 bias: expected 4 float32, got 5 float32"));
+    }
+    SECTION("a kernel whose output channels disagree with its bias, read without a network") {
+        const std::string path = tmp / "disagree.h5";
+        file_spec spec = tiny_vgg_file();
+        spec.layers[2].weights[0].dims = {3, 3, 4, 5};  // the bias stays 4
+        write_keras_file(path, spec);
+        REQUIRE_THROWS_WITH(nst::read_model_weights(path),
+                            Catch::Contains(path + ": layer block1_conv2: the kernel 3 x 3 x 4 x 5 has 5 output "
+                                                   "channels, the bias is 4: they disagree"));
     }
     SECTION("wrong dtype: an integer kernel") {
         const std::string path = tmp / "int_kernel.h5";

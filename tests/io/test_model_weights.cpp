@@ -82,3 +82,23 @@ TEST_CASE("load_model_weights from an rvalue takes the tensors over instead of c
                         Catch::Contains("layer second") && Catch::Contains("4 x 3 x 3 x 3") &&
                             Catch::Contains("4 x 5 x 3 x 3"));
 }
+
+TEST_CASE("load_model_weights refuses another network's weights that have every name it needs", "[io][model_weights]") {
+    // The file has a convolution between the network's two: the network is not the file's
+    // (as a VGG19 file into VGG16, which shares the names up to VGG19's extra ones).
+    two_convs net({"first", "relu", "second"});
+    nst::model_weights deeper = two_conv_weights();
+    deeper.model = "deeper";
+    deeper.convs.insert(deeper.convs.begin() + 1, numbered_conv("between", 3, 3, 5.0f));
+    REQUIRE_THROWS_WITH(nst::load_model_weights(net, deeper),
+                        Catch::Contains("weights.test") && Catch::Contains("convolution between lies among") &&
+                            Catch::Contains("(deeper)"));
+    // A network cut short is the file's first convolutions (in the file's order, here second
+    // before first) and loads.
+    nst::sequential<nst::conv3x3<float, 3, 4>> first_of_file({"second"});
+    REQUIRE(nst::load_model_weights(first_of_file, two_conv_weights()) == 1);
+    // Convolutions of the file past the network's last one are no concern.
+    nst::model_weights longer = two_conv_weights();
+    longer.convs.push_back(numbered_conv("third", 5, 4, 3.0f));
+    REQUIRE(nst::load_model_weights(net, longer) == 2);
+}

@@ -142,6 +142,22 @@ TEST_CASE("vgg16 weights: Keras' .h5 layout and the same weights as .caffemodel 
     }
 }
 
+TEST_CASE("vgg16: a VGG19 weight file is refused, not loaded by name into the wrong layers", "[vgg16][io]") {
+    nst::test::temp_folder tmp;
+    const std::string h5 = tmp / "vgg19_notop.h5";
+    REQUIRE(nst::test::run_fixture_script("make_vgg_weights.py", {"vgg19-h5", h5}) == 0);
+    // VGG16's names are all in the file, each of the right shape, but its conv4_1 follows conv3_3
+    // where the file's follows conv3_4.
+    nst::vgg16<float> net;
+    CHECK_THROWS_WITH(nst::load_vgg19_weights(net, h5),
+                      Catch::Contains(h5) && Catch::Contains("convolution block3_conv4 lies among the network's") &&
+                          Catch::Contains("16 convolutions"));
+    CHECK_THROWS_WITH(nst::load_model_weights(net, nst::read_model_weights(h5)),
+                      Catch::Contains("convolution conv3_4 lies among") && Catch::Contains("(vgg19)"));
+    nst::vgg19<float> vgg19;
+    CHECK(nst::load_vgg19_weights(vgg19, h5) == 16);
+}
+
 #if __has_include(<nst/io/pytorch_weights.hpp>)
 #include <nst/io/pytorch_weights.hpp>
 

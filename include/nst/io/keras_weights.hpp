@@ -35,6 +35,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -50,6 +51,7 @@
 #include "../core/tensor.hpp"
 #include "../layers/layer_traits.hpp"
 #include "detail/hdf5.hpp"
+#include "detail/network_match.hpp"
 #include "weights_identity.hpp"
 
 namespace nst {
@@ -345,18 +347,45 @@ std::size_t load_keras_weights(
     return load_keras_weights(net, keras_weight_file(path, options), to_keras);
 }
 
+namespace detail {
+
+// The file's convolutions, blockB_convC layers, in its order.
+inline std::vector<std::string> keras_vgg_convolutions(const keras_weight_file& file) {
+    std::vector<std::string> convs;
+    for (const auto& name : file.layer_names()) {
+        unsigned block = 0, index = 0;
+        char rest = 0;
+        if (std::sscanf(name.c_str(), "block%u_conv%u%c", &block, &index, &rest) == 2) convs.push_back(name);
+    }
+    return convs;
+}
+
+// The file must be the network's (require_same_network), by the Keras names of its layers.
+template <class Net> void require_keras_vgg_network(const Net& net, const keras_weight_file& file) {
+    std::vector<std::string> network_convs = convolution_names(net);
+    for (std::string& name : network_convs) name = keras_vgg_layer_name(name);
+    const std::vector<std::string> file_convs = keras_vgg_convolutions(file);
+    for (const std::string& name : network_convs)
+        if (std::find(file_convs.begin(), file_convs.end(), name) == file_convs.end()) return;  // read_conv3x3 names it
+    require_same_network(file.info().path, "", file_convs, network_convs);
+}
+
+}  // namespace detail
+
 // Loads VGG19 ImageNet weights (Keras' notop file or ../shared/weights/vgg19_imagenet_notop.h5)
 // into nst::vgg19<T, P>, or into any network whose convolutions carry VGG names (conv1_1, ...).
 // To report which file was used, open it first:
 //   const nst::keras_weight_file file(path, options);
 //   nst::load_vgg19_weights(net, file);  // then file.info().sha256, .known_name
+// Throws io_error also when the file is another network's (a VGG19 file into nst::vgg16).
 template <class Net> std::size_t load_vgg19_weights(Net& net, const keras_weight_file& file) {
+    detail::require_keras_vgg_network(net, file);
     return load_keras_weights(net, file, keras_vgg_layer_name);
 }
 template <class Net>
 std::size_t load_vgg19_weights(Net& net, const std::string& path,
                                const weights_options& options = {}) {
-    return load_keras_weights(net, keras_weight_file(path, options), keras_vgg_layer_name);
+    return load_vgg19_weights(net, keras_weight_file(path, options));
 }
 
 // HDF5's process-wide lock. Every HDF5 call nst makes holds it; a program that also calls

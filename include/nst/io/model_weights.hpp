@@ -15,6 +15,7 @@
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../layers/layer_traits.hpp"
+#include "detail/network_match.hpp"
 #include "weights_identity.hpp"
 
 namespace nst {
@@ -54,15 +55,21 @@ struct model_weights {
 namespace detail {
 
 // Calls set(layer, c) for every conv3x3 layer of net with w's convolution c of the same name,
-// after checking that it exists and has the layer's shape; returns the number of layers.
+// after checking that it exists and has the layer's shape, and that w is this network's
+// (require_same_network); returns the number of layers.
 template <class Net, class Weights, class Set> std::size_t set_conv_weights(Net& net, Weights& w, Set&& set) {
+    const std::vector<std::string> network_convs = convolution_names(net);
+    for (const std::string& name : network_convs)
+        if (w.find(name) == nullptr)
+            throw io_error(w.info.path + ": no weights for layer " + name + " (" + w.format + " file)");
+    std::vector<std::string> file_convs;
+    for (const named_conv_weights& c : w.convs) file_convs.push_back(c.name);
+    require_same_network(w.info.path, w.model, file_convs, network_convs);
     std::size_t loaded = 0;
     net.for_each_layer([&](auto& layer, std::size_t, const std::string& name) {
         using L = std::decay_t<decltype(layer)>;
         if constexpr (is_conv3x3_v<L>) {
             auto* found = w.find(name);
-            if (found == nullptr)
-                throw io_error(w.info.path + ": no weights for layer " + name + " (" + w.format + " file)");
             const std::vector<std::size_t> expected{L::out_channels, L::in_channels, 3, 3};
             const std::vector<std::size_t> actual(found->weights.shape().begin(), found->weights.shape().end());
             if (actual != expected || found->bias.size() != L::out_channels)
@@ -81,7 +88,8 @@ template <class Net, class Weights, class Set> std::size_t set_conv_weights(Net&
 /*  Sets every conv3x3 layer of `net` from `w`, by name (copies).
     ensures: returns the number of layers set (all of net's convolutions).
     throws:  io_error naming the file and layer when a convolution is missing from `w` or has
-             another shape than the layer (expected and actual shapes in the message). */
+             another shape than the layer (expected and actual shapes in the message), or when
+             `w` is another network's (require_same_network: VGG19's into nst::vgg16). */
 template <class Net> std::size_t load_model_weights(Net& net, const model_weights& w) {
     return detail::set_conv_weights(net, w, [](auto& layer, const named_conv_weights& c) {
         using T = typename std::decay_t<decltype(layer)>::value_type;

@@ -58,6 +58,11 @@ inline model_weights read_keras_model_weights(const std::string& path, const wei
         const auto& shape = layer.weights[0].shape;
         if (shape[2] == 0 || shape[3] == 0 || shape[2] > 4096 || shape[3] > 4096)
             throw io_error(path + ": layer " + layer.name + ": implausible kernel " + shape_string(shape));
+        // (The kernel gives the shapes to read: a bias of another length would be blamed alone.)
+        if (layer.weights.size() >= 2 && layer.weights[1].shape != std::vector<std::size_t>{shape[3]})
+            throw io_error(path + ": layer " + layer.name + ": the kernel " + shape_string(shape) + " has " +
+                           std::to_string(shape[3]) + " output channels, the bias is " +
+                           shape_string(layer.weights[1].shape) + ": they disagree (a damaged file?)");
         conv3x3_weights<float> c = file.read_conv3x3<float>(layer.name, shape[2], shape[3], file_order);
         w.convs.push_back({name, std::move(c.weights), std::move(c.bias)});
     }

@@ -2,7 +2,6 @@
 // the one the weights file is for, or the file's model when none was asked, or VGG19.
 #pragma once
 
-#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -20,12 +19,7 @@ namespace detail {
 // The model a weights file holds: "vgg19" (16 convolutions), "vgg16" (13) or "" (neither).
 inline std::string weights_model(const model_weights& w) { return w.model; }
 inline std::string weights_model(const keras_weight_file& f) {
-    std::size_t convs = 0;
-    for (const auto& name : f.layer_names()) {
-        unsigned block = 0, index = 0;
-        char rest = 0;
-        if (std::sscanf(name.c_str(), "block%u_conv%u%c", &block, &index, &rest) == 2) ++convs;
-    }
+    const std::size_t convs = keras_vgg_convolutions(f).size();
     return convs == 16 ? "vgg19" : convs == 13 ? "vgg16" : "";
 }
 
