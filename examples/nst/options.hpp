@@ -56,10 +56,6 @@ struct command_line {
     std::string program = "nst";  // the program recorded in the outputs' parameters
 };
 
-// The most --threads accepted: past any machine's cores more threads only multiply the per-thread
-// buffers (--threads 100000 was refused as needing 1.5 TB).
-inline constexpr int max_threads = 1024;
-
 namespace detail {
 
 // A CLI11 check for an unsigned count or size: digits only, from min to max (argument_numbers.hpp).
@@ -358,6 +354,8 @@ inline std::string flag_of_knob(const std::string& message) {
         {"style blend", "--style-blend"},
         {"the sum of the style blend", "--style-blend"},
         {"tile size", "--tile"},
+        {"threads", "--threads"},
+        {"pyramid levels", "--pyramid-levels"},
     };
     for (const auto& [knob, flag] : knobs)
         if (message.rfind(knob, 0) == 0) return flag;
@@ -486,9 +484,6 @@ inline void convert_stylisation_options(command_line& c) {
     o.init = c.init == "content" ? init_kind::content : c.init == "random" ? init_kind::random : init_kind::image;
     if (std::error_code ec; o.init == init_kind::image && !std::filesystem::exists(c.init, ec))
         throw usage_error("--init '" + c.init + "': no such file (--init takes content, random or an image file)");
-    if (o.threads < 0 || o.threads > max_threads)
-        throw usage_error("--threads must be from 1 to " + std::to_string(max_threads) + ", got " +
-                          std::to_string(o.threads));
     if (o.original_colors && !c.colors.empty() && c.colors != "luminance")
         throw usage_error("--original-colors (= --colors luminance) conflicts with --colors " + c.colors);
     o.colors = c.colors == "histogram" ? color_mode::histogram

@@ -10,8 +10,9 @@
 //     nst::save_image(result.output, "out.png");
 //
 // What one call does: resize the content so its longer side is options.size and each style to
-// options.style_scale times that; estimate the working memory and refuse (invalid_argument,
-// stating the estimate) above options.memory_limit; load VGG19; record the content activations
+// options.style_scale times that; estimate the working memory and, above options.memory_limit,
+// plan overlapping tiles that fit it (options.tile; invalid_argument stating the estimate when
+// not even the smallest tile does); load VGG19; record the content activations
 // and the (blended) style Gram targets; then minimise
 //     content_weight * (1/K) sum_k C_k  +  style_weight * sum_l w_l E_l  +  tv_weight * TV
 // over the image with L-BFGS or Adam, starting from the content, noise or a given image, and

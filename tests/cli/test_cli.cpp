@@ -286,8 +286,10 @@ TEST_CASE("cli: counts and sizes must be whole numbers in range", "[cli]") {
     require_rejected(c.dir, run({"--iterations", "99999999999999999999"}),
                      {"--iterations", "99999999999999999999", "more than the largest count"}, c.fixtures());
     require_rejected(c.dir, run({"--max-input-pixels", "0"}), {"--max-input-pixels", ">= 1", "got 0"}, c.fixtures());
-    require_rejected(c.dir, run({"--threads", "100000"}), {"--threads must be from 1 to 1024, got 100000"},
-                     c.fixtures());
+    require_rejected(c.dir, run({"--threads", "100000"}),
+                     {"--threads: threads must be from 0 (keep the current counts) to 1024, got 100000"}, c.fixtures());
+    require_rejected(c.dir, run({"--lbfgs-history", "9223372036854775807"}),
+                     {"--lbfgs-history: L-BFGS history must be from 1 to 1000, got 9223372036854775807"}, c.fixtures());
     require_rejected(c.dir, run({"--threads", "-1"}), {"--threads", "got -1"}, c.fixtures());
 }
 

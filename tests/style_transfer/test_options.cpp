@@ -50,6 +50,28 @@ TEST_CASE("stylize options are validated with messages naming the problem", "[st
     o.colors = nst::color_mode::histogram;
     REQUIRE(message(o, 1).find("conflicts with colors 'histogram'") != std::string::npos);
 
+    // Counts past what any run needs (an overflow in the memory estimate, buffers per thread).
+    o = nst::stylize_options{};
+    o.threads = -3;
+    REQUIRE(message(o, 1) == "threads must be from 0 (keep the current counts) to 1024, got -3");
+    o.threads = 100000;
+    REQUIRE(message(o, 1).find("got 100000") != std::string::npos);
+    o = nst::stylize_options{};
+    o.lbfgs_history = std::numeric_limits<std::size_t>::max() / 2;
+    REQUIRE(message(o, 1).find("L-BFGS history must be from 1 to 1000") != std::string::npos);
+    o = nst::stylize_options{};
+    o.pyramid_levels = 100;
+    REQUIRE(message(o, 1) == "pyramid levels must be at most 99 (or automatic), got 100");
+    o.pyramid_levels.reset();
+    REQUIRE(message(o, 1) == "no error");
+    // An enum cast from a wrong number is named, not run as some default.
+    o = nst::stylize_options{};
+    o.pooling_mode = static_cast<nst::pooling>(7);
+    REQUIRE(message(o, 1) == "pooling 7 is none of its named values");
+    o = nst::stylize_options{};
+    o.weights_preprocessing = static_cast<nst::input_convention>(2);
+    REQUIRE(message(o, 1) == "weights preprocessing 2 is none of its named values");
+
     // stylize itself validates before touching the weights (none are given here).
     o = nst::stylize_options{};
     o.weights = "/nonexistent/weights.h5";
@@ -60,6 +82,23 @@ TEST_CASE("stylize options are validated with messages naming the problem", "[st
     o.weights = "/nonexistent/weights.h5";
     o.style_masks = {img};
     REQUIRE_THROWS_WITH(nst::stylize(img, {img}, o), Catch::Contains("style mask 1 is all black"));
+    // So are the pixels: a NaN or infinity is named where it is, not blamed on the loss weights.
+    o = nst::stylize_options{};
+    o.weights = "/nonexistent/weights.h5";
+    nst::image bad = img;
+    bad(3, 2, 1) = std::numeric_limits<float>::quiet_NaN();
+    REQUIRE_THROWS_WITH(nst::stylize(bad, {img}, o),
+                        Catch::Contains("content image: pixel (row 3, column 2, channel 1) is NaN"));
+    REQUIRE_THROWS_WITH(nst::stylize(img, {img, bad}, o), Catch::Contains("style image 2: pixel (row 3"));
+    o.init = nst::init_kind::image;
+    o.init_image = img;
+    o.init_image(0, 1, 2) = -std::numeric_limits<float>::infinity();
+    REQUIRE_THROWS_WITH(nst::stylize(img, {img}, o),
+                        Catch::Contains("init image: pixel (row 0, column 1, channel 2) is infinite"));
+    o = nst::stylize_options{};
+    o.weights = "/nonexistent/weights.h5";
+    o.style_masks = {bad};
+    REQUIRE_THROWS_WITH(nst::stylize(img, {img}, o), Catch::Contains("style mask 1: pixel (row 3, column 2"));
 }
 
 TEST_CASE("the peers' knobs are validated with messages naming them", "[stylize][peers]") {

@@ -171,6 +171,18 @@ inline void require_rgb_image(const image& img, const std::string& what) {
                           shape_string(img.shape()));
 }
 
+// Every pixel a number (a NaN or infinity from the caller's own processing would otherwise pass
+// through the network and surface as a loss that "overflows" with any weights).
+inline void require_finite_pixels(const image& img, const std::string& what) {
+    const float* p = img.data();
+    const float* bad = std::find_if(p, p + img.size(), [](float v) { return !std::isfinite(v); });
+    if (bad == p + img.size()) return;
+    const std::size_t i = std::size_t(bad - p), channels = img.shape(2), width = img.shape(1);
+    throw invalid_argument(what + ": pixel (row " + std::to_string(i / channels / width) + ", column " +
+                           std::to_string(i / channels % width) + ", channel " + std::to_string(i % channels) +
+                           ") is " + (std::isnan(*bad) ? "NaN" : "infinite") + ": pixels must be finite (0..255)");
+}
+
 inline io_error not_a_supported_image(const std::string& name) {
     return image_error(name, std::string("not a supported image (JPEG, PNG, BMP, TGA, GIF, PSD, PNM, HDR) or "
                                          "corrupt: ") + stbi_failure_reason());

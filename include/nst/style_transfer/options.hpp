@@ -2,10 +2,12 @@
 // defaults), the progress a callback receives, the result, and the check of the options.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,8 +55,9 @@ inline const char* to_string(init_kind i) {
 
 // Every knob of a stylisation, with the defaults the `nst` program uses.
 struct stylize_options {
-    // VGG19 weights: Keras .h5 or PyTorch .pth (io/read_weights.hpp). Empty: find_vgg19_weights("")
-    // looks in $NST_WEIGHTS, Keras' cache, PyTorch's cache and ./models/ (io/weights_lookup.hpp).
+    // VGG weights: Keras .h5, PyTorch .pth or Caffe .caffemodel (io/read_weights.hpp). Empty:
+    // find_vgg19_weights("", "") looks in $NST_WEIGHTS, Keras' cache, PyTorch's cache and
+    // ./models/ (io/weights_lookup.hpp).
     std::string weights;
     // The network: VGG19 or VGG16. Empty: the weights file's (13 convolutions: VGG16), VGG19 when
     // the file does not tell. A model the file contradicts is refused.
@@ -113,8 +116,9 @@ struct stylize_options {
     color_mode colors = color_mode::style;
     // The older spelling of colors = color_mode::luminance (true with colors == histogram is refused).
     bool original_colors = false;
-    // Style masks, one per style image in order (or none at all): greyscale images, white = this
-    // style applies, soft values between; an empty image = that style applies everywhere. Masks
+    // Style masks, one per style image in order (or none at all): H x W x 3 images like the
+    // content (as load_image gives any file, a greyscale one too; the mean of the three channels
+    // counts), white = this style applies, soft values between; an empty image = that style applies everywhere. Masks
     // are stretched to the content's size (aspect ratios within 1.5x of it) and normalised where
     // they overlap; each style's Gram is then taken over its region of the generated image
     // (loss/masked_style_loss.hpp), against the Gram of the whole style image; style_blend then
@@ -229,6 +233,13 @@ inline std::string join(const std::vector<std::string>& v) {
     return out;
 }
 
+// A value of an enum that is none of its named ones (a cast from a wrong number) would run as
+// whichever branch its checks fall to: refused, naming the knob and the number.
+template <class Enum> void require_named(Enum v, std::initializer_list<Enum> named, const std::string& what) {
+    if (std::find(named.begin(), named.end(), v) == named.end())
+        throw invalid_argument(what + " " + std::to_string(static_cast<long long>(v)) + " is none of its named values");
+}
+
 // invalid_argument "<what> must be a finite number >= 0 (> 0 when positive), got <v>" unless v is.
 inline void require_finite(double v, bool positive, const std::string& what) {
     if ((positive ? v > 0 : v >= 0) && std::isfinite(v)) return;
@@ -236,6 +247,12 @@ inline void require_finite(double v, bool positive, const std::string& what) {
                            number_text(v));
 }
 }  // namespace detail
+
+// Bounds past which a knob only multiplies memory: per-thread buffers, the L-BFGS pairs (two
+// images each), the resolution levels (each at least 1 x 1, halving from the working size).
+inline constexpr int max_threads = 1024;
+inline constexpr std::size_t max_lbfgs_history = 1000;
+inline constexpr std::size_t max_pyramid_levels = 99;
 
 // Every content and style layer must be one of `model`'s; invalid_argument naming the layer otherwise.
 inline void validate_layer_names(const stylize_options& o, model_kind model) {
@@ -296,7 +313,25 @@ inline void validate_options(const stylize_options& o, std::size_t style_count) 
     detail::require_finite(o.style_weight, false, "style weight");
     detail::require_finite(o.tv_weight, false, "tv weight");
     detail::require_finite(o.learning_rate, true, "learning rate");  // checked whichever optimizer, as Adam's betas
-    if (o.lbfgs_history < 1) fail("L-BFGS history must be >= 1");
+    if (o.lbfgs_history < 1 || o.lbfgs_history > max_lbfgs_history)
+        fail("L-BFGS history must be from 1 to " + std::to_string(max_lbfgs_history) + ", got " +
+             std::to_string(o.lbfgs_history));
+    if (o.threads < 0 || o.threads > max_threads)
+        fail("threads must be from 0 (keep the current counts) to " + std::to_string(max_threads) + ", got " +
+             std::to_string(o.threads));
+    if (o.pyramid_levels && *o.pyramid_levels > max_pyramid_levels)
+        fail("pyramid levels must be at most " + std::to_string(max_pyramid_levels) + " (or automatic), got " +
+             std::to_string(*o.pyramid_levels));
+    detail::require_named(o.optimizer, {optimizer_kind::lbfgs, optimizer_kind::adam}, "optimizer");
+    detail::require_named(o.pooling_mode, {pooling::average, pooling::max}, "pooling");
+    detail::require_named(o.init, {init_kind::content, init_kind::random, init_kind::image}, "init");
+    detail::require_named(o.colors, {color_mode::style, color_mode::luminance, color_mode::histogram}, "colors");
+    detail::require_named(o.precision, {conv_precision::fp32, conv_precision::bf16, conv_precision::bf16_all},
+                          "precision");
+    if (o.model) detail::require_named(*o.model, {model_kind::vgg19, model_kind::vgg16}, "model");
+    if (o.weights_preprocessing)
+        detail::require_named(*o.weights_preprocessing, {input_convention::caffe, input_convention::torchvision},
+                              "weights preprocessing");
     validate_peer_options(o);
     if (o.content_layers.empty() && o.style_layers.empty())
         fail("no content and no style layers: nothing to optimise");

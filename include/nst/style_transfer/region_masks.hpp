@@ -1,4 +1,5 @@
-// Region masks for stylize: greyscale images (white = 1, black = 0, soft values between) that say
+// Region masks for stylize: images (H x W x 3, as load_image reads any file; the mean of the
+// channels: white = 1, black = 0, soft values between) that say
 // where each style applies (stylize_options::style_masks) and where the content loss applies
 // (stylize_options::content_mask). They are resized to the content's working size, overlaps are
 // normalised there, and each layer sees the mask average-pooled to its own resolution with the
@@ -29,6 +30,7 @@ inline constexpr double max_mask_aspect_ratio = 1.5;
     throws: shape_error / invalid_argument naming `what`. */
 inline void check_mask_image(const nst::image& mask, const nst::image& content, const std::string& what) {
     detail::require_rgb_image(mask, what);
+    detail::require_finite_pixels(mask, what);
     const double mask_aspect = double(mask.shape(1)) / double(mask.shape(0));
     const double content_aspect = double(content.shape(1)) / double(content.shape(0));
     const double ratio = std::max(mask_aspect, content_aspect) / std::min(mask_aspect, content_aspect);

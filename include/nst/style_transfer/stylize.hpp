@@ -727,7 +727,8 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
               callbacks run at iteration 0 and after every optimizer step, in order;
               with options.threads > 0 the caller's OpenMP and OpenBLAS thread counts are the
               same after the call as before.
-    throws:   invalid_argument for bad options (validate_options), a mask that is all black or
+    throws:   invalid_argument for bad options (validate_options), a NaN or infinite pixel in an
+              image, mask or init image, a mask that is all black or
               whose shape is too far from the content's (check_mask_image), a working size below what the
               deepest layer needs, or an estimated working memory above the limit (the message
               states the estimate), or a model the weights file contradicts (model_choice.hpp);
@@ -738,9 +739,13 @@ stylize_result stylize(const nst::image& content, const std::vector<nst::image>&
                        const stylize_options& given, Callbacks&&... callbacks) {
     validate_options(given, styles.size());
     detail::require_rgb_image(content, "stylize: content image");
+    detail::require_finite_pixels(content, "stylize: content image");
     const stylize_options options = resolve_multiscale(given, content, styles);
-    for (std::size_t i = 0; i < styles.size(); ++i)
+    for (std::size_t i = 0; i < styles.size(); ++i) {
         detail::require_rgb_image(styles[i], "stylize: style image " + std::to_string(i + 1));
+        detail::require_finite_pixels(styles[i], "stylize: style image " + std::to_string(i + 1));
+    }
+    if (options.init == init_kind::image) detail::require_finite_pixels(options.init_image, "stylize: init image");
     for (std::size_t i = 0; i < options.style_masks.size(); ++i)
         if (options.style_masks[i].size() != 0)
             check_mask_image(options.style_masks[i], content, "style mask " + std::to_string(i + 1));
