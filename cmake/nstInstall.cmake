@@ -19,6 +19,7 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/nstConfigVersion.cmake"
   COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
 install(FILES "${PROJECT_BINARY_DIR}/nstConfig.cmake" "${PROJECT_BINARY_DIR}/nstConfigVersion.cmake"
   cmake/nstDependencies.cmake cmake/Findstb.cmake cmake/FindnstHDF5.cmake cmake/FindnstOpenBLAS.cmake
+  cmake/fetch_weights.cmake  # the weights download the library's "weights not found" message names
   DESTINATION "${NST_CMAKE_DIR}")
 
 # pkg-config: the flags of the dependencies found here (-I/-L only where the compiler does not

@@ -106,7 +106,8 @@ inline std::string find_vgg19_weights(const std::string& explicit_path, const st
     }
     if (data_dir.empty()) looked += "; data directory (not set)";
     throw io_error("VGG19 weights not found. Looked at: " + looked +
-                   ". Get them with `cmake -P cmake/fetch_weights.cmake` (downloads Keras' " +
+                   ". Get them with `cmake -P cmake/fetch_weights.cmake` (nst's; installed beside "
+                   "nstConfig.cmake; downloads Keras' " +
                    keras_vgg19_notop_file + " into ~/.keras/models), or download " +
                    keras_vgg19_notop_url + " or torchvision's " + torchvision_vgg19_url +
                    " (into ~/.cache/torch/hub/checkpoints) yourself, or give the path (nst --weights PATH, "

@@ -6,7 +6,8 @@
 //       and generated images have the same size, and dividing the Gram by M keeps the target
 //       meaningful when they do not (style images get their own size).
 //   johnson: G = F F^T / (N M),          E = sum (G - A)^2 / N^2 (a mean over the N x N entries)
-//       as in jcjohnson/neural-style; its values are about 4 N^2 smaller than gatys'.
+//       as in jcjohnson/neural-style; its values are N^2 / 4 times smaller than gatys' (the Gram
+//       is divided by N once more, and squared, against gatys' 1/4).
 // Either way the per-layer weight w_l and the global style weight multiply E outside.
 #pragma once
 
