@@ -1,5 +1,5 @@
 // The whole library in a few lines: stylize_minimal CONTENT STYLE OUTPUT.PNG [WEIGHTS.h5]
-// (weights default to $NST_WEIGHTS or Keras' cache ~/.keras/models/...notop.h5).
+// (without WEIGHTS: $NST_WEIGHTS, Keras' and PyTorch's caches, then ./models/: find_vgg19_weights).
 #include <cstdio>
 #include <nst/nst.hpp>
 
@@ -13,5 +13,5 @@ int main(int argc, char** argv) try {
     nst::save_image(result.output, argv[3]);
 } catch (const std::exception& e) {  // nst's errors name the file, layer or shape at fault
     std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return 2;
 }

@@ -8,13 +8,16 @@
 //
 // Usage: teach_custom_loss WEIGHTS.h5 CONTENT STYLE [OUT.png] [ITERATIONS] [SIZE]
 //   defaults: custom_style.png, 150 iterations, 256 px on the longer side.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 
 #include <nst/nst.hpp>
 
 #include "argument_numbers.hpp"
+#include "output_argument.hpp"
 
 // Per-channel mean and standard deviation of C x H x W activations.
 struct channel_stats {
@@ -55,15 +58,23 @@ int main(int argc, char** argv) {
     try {
         const std::size_t iterations = argc > 5 ? whole_number_argument(argv[5], "ITERATIONS", 0, 100000) : 150;
         const std::size_t size = argc > 6 ? whole_number_argument(argv[6], "SIZE", 16, 4096) : 256;
+        check_output_image(out, {argv[1], argv[2], argv[3]});
         nst::vgg19<float> net;
         nst::load_vgg19_weights(net, argv[1]);
         const auto load = [size](const char* path) {
             return nst::to_vgg_input<float>(nst::resize_longer_side(nst::load_image(path), size));
         };
-        const nst::tensor3<float> content = load(argv[2]);
+        const nst::tensor3<float> content = load(argv[2]), style = load(argv[3]);
+        // relu5_1 lies behind four poolings, each halving the image: at least 1 px must remain.
+        for (const nst::tensor3<float>* image : {&content, &style})
+            if (std::min(image->shape(1), image->shape(2)) < 16)
+                throw std::invalid_argument("SIZE " + std::to_string(size) + " leaves an image's shorter side below "
+                                            "the 16 px relu5_1 needs");
 
         nst::objective<nst::vgg19<float>> f(net);
-        net.forward(load(argv[3]));  // style statistics first: the next forward overwrites outputs
+        // Style statistics first (the next forward overwrites the outputs), up to the deepest
+        // layer read.
+        net.forward(style, net.index_of("relu5_1"));
         for (const char* layer : {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"})
             f.add(layer, 1e3f, mean_sd_style_loss{channel_stats(net.output(layer))}, "style");
         net.forward(content, net.index_of("relu4_2"));

@@ -2,8 +2,8 @@
 //
 // Each convolution layer turns the image into C feature maps: one grey picture per filter that
 // is bright where the filter's pattern occurs. Early layers (relu1_1) respond to edges and colours
-// and still look like the photo; deeper layers (relu4_1) are coarser (pooling halves the size
-// four times) and respond to larger, more abstract parts of objects.
+// and still look like the photo; deeper layers (relu4_1) are coarser (three poolings before it
+// halve the size three times: 1/8) and respond to larger, more abstract parts of objects.
 //
 // Usage: teach_feature_maps WEIGHTS.h5 IMAGE [LAYER] [OUT.png]
 //   e.g. teach_feature_maps ../shared/weights/vgg19_imagenet_notop.h5 ../shared/images/tubingen.jpg relu2_1
@@ -14,6 +14,8 @@
 
 #include <nst/nst.hpp>
 
+#include "output_argument.hpp"
+
 int main(int argc, char** argv) {
     if (argc < 3) {
         std::fprintf(stderr, "usage: %s WEIGHTS.h5 IMAGE [LAYER] [OUT.png]\n", argv[0]);
@@ -23,6 +25,7 @@ int main(int argc, char** argv) {
     const std::string out = argc > 4 ? argv[4] : "feature_maps.png";
     try {
         nst::vgg19<float> net;
+        check_output_image(out, {argv[1], argv[2]});
         nst::load_vgg19_weights(net, argv[1]);
         const nst::image img = nst::resize_longer_side(nst::load_image(argv[2]), 384);
 

@@ -4,6 +4,8 @@
 // F (C x HW). The Gram matrix G = F F^T / HW is C x C: entry (i, j) says how strongly feature i
 // and feature j fire *together*, averaged over all positions. Where they fire is forgotten,
 // which is why G describes texture and colour ("style") but not the layout of the scene.
+// (The paper's G is F F^T itself, with the 1 / M^2 for M = HW moved into the loss E_l; dividing
+// by HW here is the same up to that factor, and keeps G comparable between image sizes.)
 //
 // Usage: teach_gram_matrix WEIGHTS.h5 IMAGE [OUT_PREFIX]
 //   e.g. teach_gram_matrix ../shared/weights/vgg19_imagenet_notop.h5 ../shared/images/starry_night.jpg
@@ -15,6 +17,8 @@
 
 #include <nst/nst.hpp>
 
+#include "output_argument.hpp"
+
 int main(int argc, char** argv) {
     if (argc < 3) {
         std::fprintf(stderr, "usage: %s WEIGHTS.h5 IMAGE [OUT_PREFIX]\n", argv[0]);
@@ -23,6 +27,8 @@ int main(int argc, char** argv) {
     const std::string prefix = argc > 3 ? argv[3] : "gram";
     try {
         nst::vgg19<float> net;
+        for (const char* layer : {"relu1_1", "relu3_1"})
+            check_output_image(prefix + "_" + layer + ".png", {argv[1], argv[2]}, "OUT_PREFIX");
         nst::load_vgg19_weights(net, argv[1]);
 
         // Network input: 256 px on the longer side, BGR, mean subtracted (the weights' convention).

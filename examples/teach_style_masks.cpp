@@ -15,6 +15,7 @@
 //
 // Usage: teach_style_masks WEIGHTS.h5 PHOTO [OUT_PREFIX] [ITERATIONS] [SIZE]
 //   defaults: prefix "masks" (writes masks_left.png, masks_right.png), 30 iterations, 64 px.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include <nst/nst.hpp>
 
 #include "argument_numbers.hpp"
+#include "output_argument.hpp"
 
 namespace {
 
@@ -48,7 +50,8 @@ nst::image half_mask(std::size_t h, std::size_t w, bool left) {
 double blueness(const nst::image& img, std::size_t begin, std::size_t end) {
     double sum = 0;
     for (std::size_t y = 0; y < img.shape(0); ++y)
-        for (std::size_t x = begin; x < end; ++x) sum += img(y, x, 2) - img(y, x, 0);
+        for (std::size_t x = begin; x < end; ++x)  // as saved: stylize's output is not clamped to 0..255
+            sum += std::clamp(img(y, x, 2), 0.0f, 255.0f) - std::clamp(img(y, x, 0), 0.0f, 255.0f);
     return sum / double(img.shape(0) * (end - begin));
 }
 
@@ -66,6 +69,8 @@ int main(int argc, char** argv) {
         o.iterations = argc > 4 ? whole_number_argument(argv[4], "ITERATIONS", 0, 100000) : 30;
         o.size = argc > 5 ? whole_number_argument(argv[5], "SIZE", 16, 4096) : 64;
         o.threads = 1;
+        for (const char* end : {"_left.png", "_right.png"})
+            check_output_image(prefix + end, {argv[1], argv[2]}, "OUT_PREFIX");
         const nst::image photo = nst::load_image(argv[2]);
         const std::vector<nst::image> styles{stripes_or_dots(true), stripes_or_dots(false)};
 
