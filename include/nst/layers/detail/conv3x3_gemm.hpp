@@ -74,8 +74,11 @@ void conv3x3_same(const T* in, std::size_t c_in, std::size_t h, std::size_t w, c
     const std::size_t rows = band_rows(c_in, h, w, threads);
     const std::size_t bands = (h + rows - 1) / rows;
     const std::size_t k = 9 * c_in;
+    // A team only for work that repays waking it: a gradient check runs thousands of tiny
+    // convolutions, and on a busy machine each wake-up can wait for a descheduled thread.
+    [[maybe_unused]] const bool worth_a_team = k * c_out * h * w >= (std::size_t(1) << 20);
 
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads) if (worth_a_team)
     {
         // +2: the taps of the two junk columns of the last row read two elements past the slab.
         std::vector<T> slab(c_in * (rows + 2) * wp + 2);
