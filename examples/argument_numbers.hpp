@@ -21,8 +21,9 @@ inline std::string whole_number_problem(const std::string& text, std::uint64_t m
         return "expected a whole number" + range + ", got '" + text + "'";
     errno = 0;
     const unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
-    if (errno == ERANGE) return "got " + text + ", more than the largest count " + std::to_string(UINT64_MAX);
-    if (v < min || v > max) return "expected a whole number" + range + ", got " + text;
+    if (errno == ERANGE && max == UINT64_MAX)
+        return "got '" + text + "', more than the largest count " + std::to_string(UINT64_MAX);
+    if (errno == ERANGE || v < min || v > max) return "expected a whole number" + range + ", got '" + text + "'";
     return {};
 }
 

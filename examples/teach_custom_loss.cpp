@@ -17,7 +17,7 @@
 #include <nst/nst.hpp>
 
 #include "argument_numbers.hpp"
-#include "output_argument.hpp"
+#include "teaching_arguments.hpp"
 
 // Per-channel mean and standard deviation of C x H x W activations.
 struct channel_stats {
@@ -50,9 +50,10 @@ struct mean_sd_style_loss {
 };
 
 int main(int argc, char** argv) {
-    if (argc < 4) {
-        std::fprintf(stderr, "usage: %s WEIGHTS.h5 CONTENT STYLE [OUT.png] [ITERATIONS] [SIZE]\n", argv[0]);
-        return 2;
+    const bool help = asks_for_help(argc, argv);
+    if (help || argc < 4) {
+        std::fprintf(help ? stdout : stderr, "usage: %s WEIGHTS.h5 CONTENT STYLE [OUT.png] [ITERATIONS] [SIZE]\n", argv[0]);
+        return help ? 0 : 2;
     }
     const std::string out = argc > 4 ? argv[4] : "custom_style.png";
     try {

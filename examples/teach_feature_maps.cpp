@@ -14,12 +14,13 @@
 
 #include <nst/nst.hpp>
 
-#include "output_argument.hpp"
+#include "teaching_arguments.hpp"
 
 int main(int argc, char** argv) {
-    if (argc < 3) {
-        std::fprintf(stderr, "usage: %s WEIGHTS.h5 IMAGE [LAYER] [OUT.png]\n", argv[0]);
-        return 2;
+    const bool help = asks_for_help(argc, argv);
+    if (help || argc < 3) {
+        std::fprintf(help ? stdout : stderr, "usage: %s WEIGHTS.h5 IMAGE [LAYER] [OUT.png]\n", argv[0]);
+        return help ? 0 : 2;
     }
     const std::string layer = argc > 3 ? argv[3] : "relu1_1";
     const std::string out = argc > 4 ? argv[4] : "feature_maps.png";

@@ -23,7 +23,7 @@
 #include <nst/nst.hpp>
 
 #include "argument_numbers.hpp"
-#include "output_argument.hpp"
+#include "teaching_arguments.hpp"
 
 namespace {
 
@@ -58,9 +58,10 @@ double blueness(const nst::image& img, std::size_t begin, std::size_t end) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 3) {
-        std::fprintf(stderr, "usage: %s WEIGHTS.h5 PHOTO [OUT_PREFIX] [ITERATIONS] [SIZE]\n", argv[0]);
-        return 2;
+    const bool help = asks_for_help(argc, argv);
+    if (help || argc < 3) {
+        std::fprintf(help ? stdout : stderr, "usage: %s WEIGHTS.h5 PHOTO [OUT_PREFIX] [ITERATIONS] [SIZE]\n", argv[0]);
+        return help ? 0 : 2;
     }
     const std::string prefix = argc > 3 ? argv[3] : "masks";
     try {

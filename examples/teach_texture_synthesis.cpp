@@ -21,13 +21,14 @@
 #include <nst/nst.hpp>
 
 #include "argument_numbers.hpp"
-#include "output_argument.hpp"
+#include "teaching_arguments.hpp"
 
 int main(int argc, char** argv) {
-    if (argc < 3) {
-        std::fprintf(stderr, "usage: %s WEIGHTS.h5 STYLE_IMAGE [OUT.png] [ITERATIONS] [SIZE] [DEEPEST 1-5]\n",
+    const bool help = asks_for_help(argc, argv);
+    if (help || argc < 3) {
+        std::fprintf(help ? stdout : stderr, "usage: %s WEIGHTS.h5 STYLE_IMAGE [OUT.png] [ITERATIONS] [SIZE] [DEEPEST 1-5]\n",
                      argv[0]);
-        return 2;
+        return help ? 0 : 2;
     }
     const std::string out = argc > 3 ? argv[3] : "texture.png";
     try {

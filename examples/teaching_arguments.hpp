@@ -1,13 +1,22 @@
-// The teaching programs' output image, checked before their work: a misspelt extension or a
-// missing folder was found only by the final save, after the whole optimisation, and an output
-// named like the input replaced the photo.
+// What the teaching programs check in their command lines before any work: a request for help
+// (anywhere among the arguments, where it was read as a file or layer name), and the output image
+// (a misspelt extension or a missing folder was found only by the final save, after the whole
+// optimisation, and an output named like the input replaced the photo).
 #pragma once
 
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+// Whether any argument is -h or --help: the program then prints its usage to stdout and exits 0.
+inline bool asks_for_help(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0) return true;
+    return false;
+}
 
 // Throws std::invalid_argument naming `what` unless `path` ends in .png, .jpg or .jpeg, its
 // folder exists, and it is none of `inputs` (the same file by any name).
