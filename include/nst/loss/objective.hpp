@@ -109,12 +109,12 @@ public:
 
     explicit objective(Net& net) : net_(&net) {}
 
-    // Adds weight * term(activations of `layer`). Throws invalid_argument for an unknown layer.
-    template <class Term> void add(const std::string& layer, T weight, Term term, std::string group) {
+    // Adds weight * loss(activations of `layer`). Throws invalid_argument for an unknown layer.
+    template <class Term> void add(const std::string& layer, T weight, Term loss, std::string group) {
         const std::size_t index = net_->index_of(layer);
         if constexpr (detail::has_accumulate<Term, T>::value) {
             // Both forms share one term (a content term holds a layer's activations).
-            auto shared = std::make_shared<const Term>(std::move(term));
+            auto shared = std::make_shared<const Term>(std::move(loss));
             terms_.push_back({index, weight,
                               [shared](const tensor3<T>& f, tensor3<T>& d) { return (*shared)(f, d); },
                               std::move(group),
@@ -122,12 +122,12 @@ public:
                                   return shared->accumulate(f, w, d);
                               }});
         } else {
-            terms_.push_back({index, weight, term_function(std::move(term)), std::move(group), {}});
+            terms_.push_back({index, weight, term_function(std::move(loss)), std::move(group), {}});
         }
     }
-    // Adds weight * term(image).
-    void add_image_term(T weight, term_function term, std::string group) {
-        terms_.push_back({image_level, weight, std::move(term), std::move(group), {}});
+    // Adds weight * loss(image).
+    void add_image_term(T weight, term_function loss, std::string group) {
+        terms_.push_back({image_level, weight, std::move(loss), std::move(group), {}});
     }
 
     // Loss at image x (C x H x W) with its parts; writes d loss / d x into grad.

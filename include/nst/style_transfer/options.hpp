@@ -30,12 +30,17 @@ inline namespace NST_SIMD_NAMESPACE {
 class stylize_cache;  // stylize_cache.hpp
 
 enum class optimizer_kind { lbfgs, adam };
+// (The enumerator `image` has nst::image's name, which -Wshadow reports in a program that
+// includes nst with it; init_kind::image is only ever written qualified.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
 enum class init_kind {
     content,  // start from the content image: converges fastest (as the TensorFlow tutorial does;
               // jcjohnson/neural-style's default is -init random)
     random,   // white noise around the ImageNet mean grey (the paper's choice), from `seed`
     image,    // start from stylize_options::init_image, resized to the working size
 };
+#pragma GCC diagnostic pop
 
 // What happens to colours (stylize_options::colors).
 enum class color_mode {
