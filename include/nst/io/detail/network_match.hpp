@@ -29,8 +29,8 @@ template <class Net> std::vector<std::string> convolution_names(const Net& net) 
 /*  requires: every name in network_convs is in file_convs (checked before, with its own message).
     throws:   io_error naming `path` when a file convolution lies among the network's (before the
               last of them in the file's order) but is not one of the network's. A network cut
-              short (conv1_1 .. conv3_1, as the teaching programs build) is the file's first ones
-              and passes, in whatever order the file stores them. */
+              short (conv1_1 .. conv3_1 of a VGG) holds the file's first ones and passes, in
+              whatever order the file stores them. */
 inline void require_same_network(const std::string& path, const std::string& model,
                                  const std::vector<std::string>& file_convs,
                                  const std::vector<std::string>& network_convs) {
