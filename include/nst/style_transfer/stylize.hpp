@@ -728,10 +728,11 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
               with options.threads > 0 the caller's OpenMP and OpenBLAS thread counts are the
               same after the call as before.
     throws:   invalid_argument for bad options (validate_options), a NaN or infinite pixel in an
-              image, mask or init image, a mask that is all black or
-              whose shape is too far from the content's (check_mask_image), a working size below what the
-              deepest layer needs, or an estimated working memory above the limit (the message
-              states the estimate), or a model the weights file contradicts (model_choice.hpp);
+              image, mask or init image, a mask that is all black or whose shape is too far from
+              the content's (check_mask_image), a working size below what the deepest layer
+              needs, an estimated working memory above the limit that no tiling brings under it
+              (the message states the estimate), or a model the weights file contradicts
+              (model_choice.hpp);
               io_error when the weights cannot be found or read (.h5, .pth or .caffemodel);
               shape_error for malformed images. Nothing large is allocated before these checks. */
 template <class... Callbacks>
