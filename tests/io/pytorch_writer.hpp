@@ -49,8 +49,10 @@ struct pickler {
     void stop() { out += '.'; }
 };
 
-// The state-dict pickle; storage i holds tensor i (key "i"); legacy ids carry a 6th field None.
-inline std::string state_dict_pickle(const std::vector<tensor>& tensors, bool legacy) {
+// The state-dict pickle; storage i holds tensor i (key "i", after key_prefix: tests of long keys);
+// legacy ids carry a 6th field None.
+inline std::string state_dict_pickle(const std::vector<tensor>& tensors, bool legacy,
+                                     const std::string& key_prefix = "") {
     pickler p;
     p.global("collections", "OrderedDict");
     p.out += ")R(";
@@ -61,7 +63,7 @@ inline std::string state_dict_pickle(const std::vector<tensor>& tensors, bool le
         p.out += "((";
         p.text("storage");
         p.global("torch", "FloatStorage");
-        p.text(std::to_string(i));
+        p.text(key_prefix + std::to_string(i));
         p.text("cpu");
         p.integer(t.values.size());
         if (legacy) p.out += 'N';
@@ -90,8 +92,10 @@ inline std::string raw_floats(const std::vector<float>& v) {
     return out;
 }
 
-// torch.save(..., _use_new_zipfile_serialization=False).
-inline std::string legacy_file(const std::vector<tensor>& tensors) {
+// torch.save(..., _use_new_zipfile_serialization=False). Tests of damaged files: key_prefix as in
+// state_dict_pickle, and each key listed key_copies times in the storage key list.
+inline std::string legacy_file(const std::vector<tensor>& tensors, const std::string& key_prefix = "",
+                               std::size_t key_copies = 1) {
     pickler magic;
     magic.out += "\x8a\x0a";
     magic.out += std::string("\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 10);
@@ -106,10 +110,12 @@ inline std::string legacy_file(const std::vector<tensor>& tensors) {
     sys_info.stop();
     pickler keys;
     keys.out += "](";
-    for (std::size_t i = 0; i < tensors.size(); ++i) keys.text(std::to_string(i));
+    for (std::size_t i = 0; i < tensors.size(); ++i)
+        for (std::size_t copy = 0; copy < key_copies; ++copy) keys.text(key_prefix + std::to_string(i));
     keys.out += 'e';
     keys.stop();
-    std::string out = magic.out + protocol.out + sys_info.out + state_dict_pickle(tensors, true) + keys.out;
+    std::string out =
+        magic.out + protocol.out + sys_info.out + state_dict_pickle(tensors, true, key_prefix) + keys.out;
     for (const auto& t : tensors) {
         put_le(out, t.values.size(), 8);
         out += raw_floats(t.values);

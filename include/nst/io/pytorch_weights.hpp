@@ -245,9 +245,18 @@ inline container read_legacy(const byte_source& file) {
     if (keys.top().type != pickle::kind::list)
         throw io_error(file.name() + ": the storage key list after the state dict is missing");
     const auto sizes = element_sizes(c.pickled);
+    // One key per storage the tensors use, each once (a long list of one key repeated cost its
+    // length per entry: a 4 MB file took 54 s).
+    if (keys.top().items.size() > sizes.size())
+        throw io_error(file.name() + ": the storage key list names " + std::to_string(keys.top().items.size()) +
+                       " storages, the tensors use " + std::to_string(sizes.size()));
     for (std::size_t k : keys.top().items) {
         const pickle::value& key = keys.at(k);
         if (key.type != pickle::kind::string) throw io_error(file.name() + ": a storage key is not a string");
+        if (key.text.size() > pickle::max_storage_key_bytes)
+            throw io_error(file.name() + ": a storage key of " + std::to_string(key.text.size()) + " bytes");
+        if (c.storages.count(key.text) != 0)
+            throw io_error(file.name() + ": storage " + key.text + " is listed twice");
         const std::string what = file.name() + ": storage " + key.text;
         const auto found = sizes.find(key.text);
         const std::size_t element_size = found == sizes.end() ? 0 : found->second;

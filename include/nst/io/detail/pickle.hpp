@@ -101,6 +101,11 @@ inline bool is_allowed_global(const std::string& name) {
            name == "torch._utils._rebuild_tensor" || storage_type_of(name).element_size != 0;
 }
 
+// The longest storage key read. torch writes short ones ("0", "1", ...; legacy files a storage's
+// address, ~15 digits); each tensor keeps a copy of its storage's key, so a long key repeated by
+// BINGET + BINPERSID would cost its length per tensor (a 180 KB file asked for 2.6 GB).
+inline constexpr std::size_t max_storage_key_bytes = 256;
+
 // Reads one pickle (up to and including STOP) from a cursor.
 class reader {
 public:
@@ -348,6 +353,8 @@ private:
         if (s.type.element_size == 0) fail("a persistent id whose storage type is not a torch storage");
         if (item(pid, 2).type != kind::string || item(pid, 3).type != kind::string)
             fail("a persistent id whose key or location is not a string");
+        if (item(pid, 2).text.size() > max_storage_key_bytes)
+            fail("a storage key of " + std::to_string(item(pid, 2).text.size()) + " bytes (torch writes at most a few dozen)");
         s.key = item(pid, 2).text;
         s.numel = s.view_numel = non_negative(item(pid, 4), "storage size");
         if (pid.items.size() == 6 && item(pid, 5).type != kind::none) {

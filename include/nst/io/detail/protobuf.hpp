@@ -5,6 +5,7 @@
 // reserved wire type, an unbalanced group) is an io_error stating `what` and the byte offset.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -189,6 +190,13 @@ inline std::uint64_t little_endian_at(const unsigned char* p, std::size_t n) {
 }
 }  // namespace detail_
 
+// Room for n more values, growing geometrically: an exact reserve per packed run reallocated and
+// copied everything read so far on every run (a blob's data in 40,000 one-float runs, 240 KB:
+// 2 GB under AddressSanitizer, 85 s for 640,000 runs).
+template <class T> void make_room(std::vector<T>& out, std::size_t n) {
+    if (out.capacity() - out.size() < n) out.reserve(std::max(out.size() + n, 2 * out.capacity()));
+}
+
 /*  Appends the values of a repeated float field: packed (one length-delimited run of 4-byte
     values) or not (one fixed32 field per value); both are valid encodings of the same field.
     throws: io_error via r.fail for another wire type or a packed run not a multiple of 4. */
@@ -199,7 +207,7 @@ inline void append_floats(const reader& r, const field& f, std::vector<float>& o
     }
     if (f.type != wire_type::length_delimited || f.size % 4 != 0)
         r.fail("field " + std::to_string(f.number) + " should hold 32-bit floats", f.offset);
-    out.reserve(out.size() + f.size / 4);
+    make_room(out, f.size / 4);
     for (std::size_t i = 0; i < f.size; i += 4)
         out.push_back(detail_::float_from_bits(std::uint32_t(detail_::little_endian_at(f.bytes + i, 4))));
 }
@@ -212,7 +220,7 @@ inline void append_doubles(const reader& r, const field& f, std::vector<double>&
     }
     if (f.type != wire_type::length_delimited || f.size % 8 != 0)
         r.fail("field " + std::to_string(f.number) + " should hold 64-bit doubles", f.offset);
-    out.reserve(out.size() + f.size / 8);
+    make_room(out, f.size / 8);
     for (std::size_t i = 0; i < f.size; i += 8)
         out.push_back(detail_::double_from_bits(detail_::little_endian_at(f.bytes + i, 8)));
 }
