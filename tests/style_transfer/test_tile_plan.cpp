@@ -86,7 +86,16 @@ TEST_CASE("tile plan: tiling engages when asked, or by itself only above the mem
     // An explicit tile above the limit is refused, naming the tile size and the limit.
     o.tile = 256;
     REQUIRE_THROWS_WITH(nst::plan_tiling(content, {style}, o),
-                        Catch::Contains("tiles of 256 px") && Catch::Contains("above the limit of"));
+                        Catch::Contains("tiles of 256 px") && Catch::Contains("above the limit of") &&
+                            Catch::Contains("use smaller tiles"));
+    o.tile = 128;  // the smallest: only the limit can change
+    REQUIRE_THROWS_WITH(nst::plan_tiling(content, {style}, o),
+                        Catch::Contains("128 px is the smallest tile: raise the memory limit"));
+    // An explicit tile that holds the whole image, under a limit the untiled run exceeds: tiled
+    // as without the option (it was left untiled, and the run refused).
+    o.tile = 512;
+    o.memory_limit = tiled;
+    REQUIRE(nst::plan_tiling(content, {style}, o).window == 256);
 }
 
 TEST_CASE("tile plan: few iterations make two sweeps, none make none, a tile below 128 px is refused",
@@ -103,8 +112,10 @@ TEST_CASE("tile plan: few iterations make two sweeps, none make none, a tile bel
     plan = nst::plan_tiling(content, {style}, o);
     REQUIRE(plan.sweeps == 1);
     REQUIRE(plan.iterations_per_visit == 1);
-    o.iterations = 0;
-    REQUIRE(nst::plan_tiling(content, {style}, o).iterations() == 0);
+    o.iterations = 0;  // one sweep of visits without steps: each tile's loss at the start
+    plan = nst::plan_tiling(content, {style}, o);
+    REQUIRE(plan.iterations() == 0);
+    REQUIRE(plan.sweeps == 1);
     o.tile = 100;
     REQUIRE_THROWS_WITH(nst::validate_options(o, 1), Catch::Contains("tile size") && Catch::Contains("100"));
 }

@@ -192,6 +192,15 @@ TEST_CASE("tiled: a working size above the memory limit is stylised in tiles ins
     REQUIRE(r.output.shape(1) == 192);
     REQUIRE(std::isfinite(r.loss));
     REQUIRE(r.iterations > 0);
+    // No steps: the tiles' losses at the start, summed (it reported 0), near the whole image's.
+    o.iterations = 0;
+    const nst::stylize_result start = nst::stylize(content, styles, o);
+    REQUIRE(start.iterations == 0);
+    nst::stylize_options untiled = o;
+    untiled.memory_limit = 0;  // the machine's default: room for the whole image
+    const double whole = whole_image_loss(content, styles, untiled, start.output);
+    CHECK(start.loss > 0.5 * whole);
+    CHECK(start.loss < 2.0 * whole);
 }
 
 TEST_CASE("tiled coarse-to-fine: the small scale runs whole, the large one in tiles, close to the untiled run",

@@ -135,15 +135,19 @@ inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>
     const auto style_sizes = style_working_sizes(styles, o);
     const std::uint64_t limit = o.memory_limit ? o.memory_limit : default_memory_limit();
     tiling_plan plan;
-    if (o.tile > 0) {
+    // A size that fits in one tile of options.tile px is planned as without it: whole when it
+    // fits the memory limit, else in the largest tiles that do (so one --tile for all of a
+    // batch's jobs does not refuse a small one that the limit alone would tile).
+    const bool fits_one_tile = size[0] <= align_down(o.tile) && size[1] <= align_down(o.tile);
+    if (o.tile > 0 && !fits_one_tile) {
         plan.window = align_down(o.tile);
-        if (size[0] <= plan.window && size[1] <= plan.window) return {};
         const std::uint64_t need = estimate_tiled_memory(size[0], size[1], style_sizes, plan.window, o);
         if (need > limit)
             throw invalid_argument("tiles of " + std::to_string(plan.window) + " px for " + std::to_string(size[1]) +
                                    " x " + std::to_string(size[0]) + " need about " + format_bytes(need) +
                                    " of memory, above the limit of " + format_bytes(limit) +
-                                   "; use smaller tiles or raise the memory limit");
+                                   (plan.window > smallest_tile ? "; use smaller tiles or raise the memory limit"
+                                                                : "; 128 px is the smallest tile: raise the memory limit"));
     } else {
         if (estimate_stylize_memory(size[0], size[1], style_sizes, o) <= limit) return {};
         for (std::size_t w = align_down(std::max(size[0], size[1])); w >= smallest_tile && !plan.window;
@@ -154,7 +158,11 @@ inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>
     plan.halo = halo_for(plan.window);
     plan.rows = split_axis(size[0], plan.window, plan.halo);
     plan.cols = split_axis(size[1], plan.window, plan.halo);
-    plan.sweeps = std::min<std::size_t>(step.iterations, std::clamp<std::size_t>(step.iterations / 50, 2, 10));
+    // (No steps: one sweep of visits that only evaluate the start, so the scale reports its loss
+    // as an untiled one does; with none its loss was 0.)
+    plan.sweeps = step.iterations == 0 ? 1
+                                       : std::min<std::size_t>(step.iterations,
+                                                               std::clamp<std::size_t>(step.iterations / 50, 2, 10));
     plan.iterations_per_visit = plan.sweeps ? step.iterations / plan.sweeps : 0;
     return plan;
 }
@@ -163,8 +171,9 @@ inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>
 
 /*  How stylize() tiles each scale of this call (one plan per step of plan_scales(options), in
     order). A scale is tiled, with options.tile > 0, when its working size does not fit in one
-    tile of that size (rounded down to a multiple of 16); with options.tile == 0, only when its
-    untiled estimate exceeds the memory limit, then with the largest tiles that fit. So a
+    tile of that size (rounded down to a multiple of 16); with options.tile == 0 (or a size that
+    fits in one such tile), only when its untiled estimate exceeds the memory limit, then with
+    the largest tiles that fit. So a
     coarse-to-fine run optimises its small scales on the whole image and tiles only the large
     ones. A tiled scale's steps are spread over sweeps = steps / 50 clamped to 2..10 (at most
     `steps`), each tile getting steps / sweeps per sweep.
