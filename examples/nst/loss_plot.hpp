@@ -18,7 +18,10 @@ namespace nst::cli {
 struct plot_series {
     std::string name;
     draw::rgb colour;
-    std::vector<double> values;  // values[i] at iteration i; values <= 0 or non-finite are skipped
+    std::vector<double> values;  // values <= 0 or non-finite are skipped
+    // The iteration of each value; empty: values[i] at iteration i. (A coarse-to-fine run reports
+    // the iteration of a scale change twice: the previous scale's end, then the new size's start.)
+    std::vector<double> iterations = {};
 };
 
 namespace detail {
@@ -33,6 +36,19 @@ inline double nice_step(double span, int max_ticks) {
 // The step between the iteration axis' ticks: whole iterations (a 3-step run got ticks at halves
 // labelled "0 1 1 2 2 3 3").
 inline double iteration_tick_step(std::size_t last) { return std::max(1.0, nice_step(double(last), 8)); }
+
+inline double iteration_of(const plot_series& s, std::size_t i) {
+    return s.iterations.empty() ? double(i) : s.iterations[i];
+}
+
+// The last iteration with a value to plot (at least 1: the axis' end).
+inline double last_iteration(const std::vector<plot_series>& series) {
+    double last = 1;
+    for (const auto& s : series)
+        for (std::size_t i = 0; i < s.values.size(); ++i)
+            if (s.values[i] > 0 && std::isfinite(s.values[i])) last = std::max(last, iteration_of(s, i));
+    return last;
+}
 
 inline std::string decade_label(int exponent) {
     if (exponent >= 0 && exponent <= 3) {
@@ -50,14 +66,17 @@ inline xt::xtensor<float, 3> draw_loss_plot(const std::vector<plot_series>& seri
                                             std::size_t height = 500) {
     if (width < 200 || height < 150) throw invalid_argument("loss plot: the image must be at least 200 x 150");
     double lo = std::numeric_limits<double>::infinity(), hi = 0;
-    std::size_t last = 1;
-    for (const auto& s : series)
-        for (std::size_t i = 0; i < s.values.size(); ++i)
-            if (s.values[i] > 0 && std::isfinite(s.values[i])) {
-                lo = std::min(lo, s.values[i]);
-                hi = std::max(hi, s.values[i]);
-                last = std::max(last, i);
+    for (const auto& s : series) {
+        if (!s.iterations.empty() && s.iterations.size() != s.values.size())
+            throw invalid_argument("loss plot: series " + s.name + " has " + std::to_string(s.values.size()) +
+                                   " values for " + std::to_string(s.iterations.size()) + " iterations");
+        for (const double v : s.values)
+            if (v > 0 && std::isfinite(v)) {
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
             }
+    }
+    const double last = detail::last_iteration(series);
     if (!(hi > 0)) throw invalid_argument("loss plot: no positive loss values to plot");
 
     int e_lo = int(std::floor(std::log10(lo))), e_hi = int(std::ceil(std::log10(hi)));
@@ -65,7 +84,7 @@ inline xt::xtensor<float, 3> draw_loss_plot(const std::vector<plot_series>& seri
 
     auto img = draw::canvas(height, width);
     const long left = 70, right = long(width) - 20, top = 30, bottom = long(height) - 45;
-    const auto px = [&](double it) { return double(left) + (right - left) * it / double(last); };
+    const auto px = [&](double it) { return double(left) + (right - left) * it / last; };
     const auto py = [&](double v) {
         return double(bottom) - (bottom - top) * (std::log10(v) - e_lo) / double(e_hi - e_lo);
     };
@@ -80,8 +99,8 @@ inline xt::xtensor<float, 3> draw_loss_plot(const std::vector<plot_series>& seri
             draw::text(img, left - 8 - draw::text_width(label, 1), long(y) - 3, label, draw::black);
         }
     }
-    const double step = detail::iteration_tick_step(last);
-    for (double it = 0; it <= double(last) + 1e-9; it += step) {
+    const double step = detail::iteration_tick_step(std::size_t(last));
+    for (double it = 0; it <= last + 1e-9; it += step) {
         const double x = px(it);
         draw::line(img, x, double(top), x, double(bottom), draw::light_grey, 1.0);
         const std::string label = std::to_string(long(std::lround(it)));
@@ -99,10 +118,13 @@ inline xt::xtensor<float, 3> draw_loss_plot(const std::vector<plot_series>& seri
         for (std::size_t i = 1; i < s.values.size(); ++i) {
             const double a = s.values[i - 1], b = s.values[i];
             if (!(a > 0 && b > 0 && std::isfinite(a) && std::isfinite(b))) continue;
-            draw::line(img, px(double(i - 1)), py(a), px(double(i)), py(b), s.colour, 2.0);
+            draw::line(img, px(detail::iteration_of(s, i - 1)), py(a), px(detail::iteration_of(s, i)), py(b),
+                       s.colour, 2.0);
         }
-        if (s.values.size() == 1 && s.values[0] > 0)
-            draw::line(img, px(0), py(s.values[0]), px(0), py(s.values[0]), s.colour, 4.0);
+        if (s.values.size() == 1 && s.values[0] > 0) {
+            const double x = px(detail::iteration_of(s, 0));
+            draw::line(img, x, py(s.values[0]), x, py(s.values[0]), s.colour, 4.0);
+        }
     }
 
     // Legend, top right.

@@ -108,7 +108,7 @@ void notice_unused_scales(const command_line& c) {
 
 // The last lines on stderr and the exit code: 0; 1 when the loss became non-finite (the best
 // finite image is saved); or 128 + the signal that stopped the run.
-int report(const command_line& c, const nst::stylize_result& result, std::size_t last_iteration) {
+int report(const command_line& c, const nst::stylize_result& result, const run_record& record) {
     if (result.reason == nst::stop_reason::non_finite) {
         std::fprintf(stderr, "nst: error: %s; saved the best finite image so far (loss %s) to %s\n",
                      result.failure.c_str(), format_loss(result.loss).c_str(), c.output.c_str());
@@ -116,9 +116,15 @@ int report(const command_line& c, const nst::stylize_result& result, std::size_t
     }
     const int signal = stop_signal();
     if (signal != 0) {
-        std::fprintf(stderr, "nst: %s at iteration %zu; saved the best image so far (loss %s) to %s\n",
-                     stopped_by(signal), last_iteration,
-                     format_loss(result.loss).c_str(), c.output.c_str());
+        // Stopped below the output size: the loss is that scale's (its objective, at its size),
+        // the image saved its best, upsampled.
+        const std::size_t output_size = nst::requested_scales(c.options).back();
+        const std::string at = record.last_size() != 0 && record.last_size() != output_size
+                                   ? " at " + std::to_string(record.last_size()) + " px, upsampled"
+                                   : "";
+        std::fprintf(stderr, "nst: %s at iteration %zu; saved the best image so far (loss %s%s) to %s\n",
+                     stopped_by(signal), record.last_iteration(), format_loss(result.loss).c_str(), at.c_str(),
+                     c.output.c_str());
         return 128 + signal;
     }
     if (result.weights.known_name.empty())
@@ -178,7 +184,7 @@ int stylise(command_line& c) {
     const nst::stylize_result result = nst::stylize(in.content, in.styles, c.options, on_progress);
     if (!c.quiet && display.is_terminal()) display.finish();
     record.write_outputs(result.output, result.weights);
-    return report(c, result, record.last_iteration());
+    return report(c, result, record);
 }
 
 int run(int argc, char** argv) {

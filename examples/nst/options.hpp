@@ -477,7 +477,11 @@ inline void convert_stylisation_options(command_line& c) {
     if (!c.content_layer_weights.empty())
         o.content_layer_weights = detail::parse_numbers(c.content_layer_weights, "--content-layer-weights");
     if (!c.style_blend.empty()) o.style_blend = detail::parse_numbers(c.style_blend, "--style-blend");
-    if (!c.memory_limit.empty()) o.memory_limit = parse_byte_size(c.memory_limit);
+    if (!c.memory_limit.empty()) try {
+            o.memory_limit = parse_byte_size(c.memory_limit);
+        } catch (const nst::invalid_argument& e) {
+            throw usage_error(std::string("--memory-limit: ") + e.what());
+        }
     if (!c.memory_limit.empty() && o.memory_limit == 0)
         throw usage_error("--memory-limit '" + c.memory_limit +
                           "' comes to 0 bytes (without a unit the number counts bytes; e.g. 4G)");

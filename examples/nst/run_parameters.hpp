@@ -79,7 +79,9 @@ inline std::string parameters_json(const command_line& c, const weights_info& we
     const std::string threads = number(o.threads > 0 ? o.threads : nst::num_threads());
     const std::uint64_t memory_limit = o.memory_limit ? o.memory_limit : default_memory_limit();
     const std::string init = o.init == init_kind::image ? c.init : to_string(o.init);
-    const std::vector<std::size_t> scales = requested_scales(o);  // the sizes optimised at, ascending
+    // The sizes asked for, ascending (--multiscale's pyramid spelled out; a size the budget gives
+    // no steps stays: the same options reproduce the run, and the program named it in a notice).
+    const std::vector<std::size_t> scales = requested_scales(o);
     // The MD5 only when it was computed (a file of a size nst knows by MD5: weights_identity.hpp).
     std::vector<std::pair<std::string, std::string>> weights_entries = {
         {"path", quote(weights.path)}, {"bytes", json::integer(weights.size)}, {"sha256", quote(weights.sha256)}};

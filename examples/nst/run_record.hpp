@@ -96,6 +96,8 @@ public:
         // that iteration's snapshot and thumbnail are the finished smaller scale's, not replaced.
         const bool repeated = reports_++ > 0 && p.iteration == last_iteration_;
         last_iteration_ = p.iteration;
+        last_size_ = p.size;
+        iterations_.push_back(double(p.iteration));
         totals_.push_back(p.loss);
         contents_.push_back(p.content_loss);
         styles_.push_back(p.style_loss);
@@ -116,6 +118,7 @@ public:
     }
 
     std::size_t last_iteration() const { return last_iteration_; }
+    std::size_t last_size() const { return last_size_; }  // the longer side of the last report
 
     /*  Writes the output image and every extra file asked for (log, loss plot, contact sheet,
         parameters); each image records the run's parameters (run_parameters.hpp).
@@ -130,10 +133,10 @@ public:
         if (!c_.log.empty()) writing("the --log file", [&] { write_text_atomically(c_.log, csv_); });
         if (!c_.loss_plot.empty())
             writing("the --loss-plot image", [&] {
-                save_image(draw_loss_plot({{"total", draw::black, totals_},
-                                           {"content", draw::blue, contents_},
-                                           {"style", draw::red, styles_},
-                                           {"tv", draw::green, tvs_}}),
+                save_image(draw_loss_plot({{"total", draw::black, totals_, iterations_},
+                                           {"content", draw::blue, contents_, iterations_},
+                                           {"style", draw::red, styles_, iterations_},
+                                           {"tv", draw::green, tvs_, iterations_}}),
                            c_.loss_plot, image_options);
             });
         if (!c_.snapshot_grid.empty()) {
@@ -182,8 +185,9 @@ private:
     std::size_t total_;  // steps planned over all scales
     std::size_t grid_every_;
     std::size_t last_iteration_ = 0;
+    std::size_t last_size_ = 0;
     std::size_t reports_ = 0;
-    std::vector<double> totals_, contents_, styles_, tvs_;
+    std::vector<double> iterations_, totals_, contents_, styles_, tvs_;  // one entry per report
     // size: the longer side optimised at that row (coarse-to-fine runs log every scale; the first
     // row of a later scale repeats the iteration number, at the upsampled start).
     std::string csv_ = "iteration,loss,content,style,tv,elapsed_seconds,evaluations,size\n";

@@ -331,7 +331,8 @@ TEST_CASE("cli: bad option values", "[cli]") {
     require_rejected(c.dir, run_nst(c.dir, with({"--weights-preprocessing", "rgb"})), {"--weights-preprocessing"},
                      c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--size", "8"})), {"size"}, c.fixtures());
-    require_rejected(c.dir, run_nst(c.dir, with({"--memory-limit", "lots"})), {"lots"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--memory-limit", "lots"})),
+                     {"--memory-limit: not a memory size: 'lots'"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--memory-limit", "0.5"})),
                      {"--memory-limit '0.5' comes to 0 bytes", "e.g. 4G"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--style-weight", "-1"})), {"style weight"}, c.fixtures());
@@ -362,7 +363,8 @@ TEST_CASE("cli: bad --scales values", "[cli]") {
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,-64"})), {"--scales", "'-64'"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,64", "--size", "96"})),
                      {"--scales ends at 64 but --size is 96"}, c.fixtures());
-    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,64", "--multiscale"})), {"not both"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,64", "--multiscale"})),
+                     {"--scales: scales (32,64) and multiscale were both given"}, c.fixtures());
     // 20 px gives a 20 x 13 content: too small for relu5_1 (16 on both sides), named with its scale
     // (refused although a budget of 2 gives that scale no steps).
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "20,64"})), {"at scale 20", "20 x 13", "too small"},
@@ -600,6 +602,24 @@ void check_stopped_by(int signal, int code, const std::string& word) {
 
 TEST_CASE("cli: Ctrl-C stops cleanly, saves the best image so far and exits 130", "[cli][data]") {
     check_stopped_by(SIGINT, 130, "interrupted");
+}
+
+TEST_CASE("cli: Ctrl-C below the output size says whose loss it reports and saves the output size", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const process p = start_nst({"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+                                 "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-o", dir / "out.png",
+                                 "--scales", "64,96", "-i", "100000"},
+                                dir / "stderr.txt");
+    REQUIRE(optimising(p));  // at 64 px: a budget this large keeps it there for thousands of steps
+    REQUIRE(kill(p.pid, SIGINT) == 0);
+    const int exit_code = wait_for(p);
+    const std::string err = read_text(p.stderr_path);
+    INFO("stderr: " << err);
+    REQUIRE(exit_code == 130);
+    REQUIRE(err.find(" at 64 px, upsampled) to " + (dir / "out.png")) != std::string::npos);
+    const nst::image out = nst::load_image(dir / "out.png");
+    REQUIRE(out.shape(1) == 96);
 }
 
 TEST_CASE("cli: SIGTERM stops like Ctrl-C, saves the best image so far and exits 143", "[cli][data]") {

@@ -113,6 +113,13 @@ TEST_CASE("program: the loss plot has the asked size and refuses nothing to plot
     CHECK(cli::detail::iteration_tick_step(500) == 100.0);
     const auto short_run = cli::draw_loss_plot({{"total", cli::draw::black, {100.0, 10.0, 5.0, 1.0}}}, 400, 300);
     CHECK(short_run.shape(1) == 400);
+    // Values at their iterations: a coarse-to-fine run reports iteration 2 twice (the small
+    // scale's end, the new size's start), and its axis ends at its last iteration, 3 (by count: 4).
+    const cli::plot_series scales{"total", cli::draw::black, {100.0, 10.0, 5.0, 50.0, 1.0}, {0, 1, 2, 2, 3}};
+    CHECK(cli::detail::last_iteration({scales}) == 3.0);
+    CHECK(cli::detail::last_iteration({{"total", cli::draw::black, {100.0, 10.0, 5.0, 50.0, 1.0}}}) == 4.0);
+    CHECK(cli::draw_loss_plot({scales}, 400, 300).shape(0) == 300);
+    REQUIRE_THROWS_AS(cli::draw_loss_plot({{"total", cli::draw::black, {1.0, 2.0}, {0}}}), nst::invalid_argument);
 }
 
 TEST_CASE("program: the contact sheet lays thumbnails out in rows", "[cli][program]") {

@@ -50,6 +50,11 @@ TEST_CASE("stylize options are validated with messages naming the problem", "[st
     o.colors = nst::color_mode::histogram;
     REQUIRE(message(o, 1).find("conflicts with colors 'histogram'") != std::string::npos);
 
+    o = nst::stylize_options{};
+    o.scales = {64, 96};
+    o.size = 96;
+    o.multiscale = true;
+    REQUIRE(message(o, 1) == "scales (64,96) and multiscale were both given: give one or the other");
     // Counts past what any run needs (an overflow in the memory estimate, buffers per thread).
     o = nst::stylize_options{};
     o.threads = -3;

@@ -295,7 +295,7 @@ inline void validate_scales(const stylize_options& o) {
     if (o.scales.empty()) return;
     std::string list;
     for (std::size_t s : o.scales) list += (list.empty() ? "" : ",") + std::to_string(s);
-    if (o.multiscale) fail("give either scales (" + list + ") or multiscale, not both");
+    if (o.multiscale) fail("scales (" + list + ") and multiscale were both given: give one or the other");
     for (std::size_t i = 0; i < o.scales.size(); ++i) {
         if (o.scales[i] < 16) fail("scales must be at least 16 pixels, got " + std::to_string(o.scales[i]));
         if (i > 0 && o.scales[i] <= o.scales[i - 1]) fail("scales must be strictly ascending, got " + list);
