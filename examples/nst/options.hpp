@@ -64,6 +64,7 @@ inline CLI::Validator whole_number(std::uint64_t min = 0, std::uint64_t max = UI
                           "whole number");
 }
 
+// "a, b,c" -> {"a", "b", "c"}; an empty item (",," or a trailing comma) stays, for the caller to refuse.
 inline std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;
     std::stringstream in(text);
@@ -72,6 +73,7 @@ inline std::vector<std::string> split_list(const std::string& text) {
         const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
         out.push_back(b == std::string::npos ? "" : item.substr(b, e - b + 1));
     }
+    if (!text.empty() && text.back() == ',') out.push_back("");  // (getline gives none after it)
     return out;
 }
 

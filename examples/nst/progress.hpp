@@ -38,7 +38,7 @@ class progress_display {
 public:
     // total: the iteration budget; out: usually stderr. The mode follows isatty(out).
     progress_display(std::size_t total, std::FILE* out = stderr)
-        : total_(std::max<std::size_t>(total, 1)), out_(out), tty_(isatty(fileno(out)) != 0) {}
+        : total_(total), out_(out), tty_(isatty(fileno(out)) != 0) {}
 
     bool is_terminal() const { return tty_; }
 
@@ -76,7 +76,8 @@ public:
                 bar = std::max(0, columns - int(tail.size()) - 3);
             }
             bar = std::min(bar, 40);
-            const int filled = int(double(bar) * double(std::min(iteration, total_)) / double(total_));
+            const int filled =
+                total_ ? int(double(bar) * double(std::min(iteration, total_)) / double(total_)) : bar;
             std::string line = "\r[" + std::string(std::size_t(filled), '#') +
                                std::string(std::size_t(bar - filled), '.') + "]" + tail;
             if (int(line.size()) - 1 > columns) line.resize(std::size_t(std::max(columns, 1)));

@@ -360,6 +360,7 @@ TEST_CASE("cli: bad --scales values", "[cli]") {
                      c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "0,32"})), {"at least 16", "got 0"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,x"})), {"--scales", "'x'"}, c.fixtures());
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,64,"})), {"--scales: '' is not a size"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,-64"})), {"--scales", "'-64'"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,64", "--size", "96"})),
                      {"--scales ends at 64 but --size is 96"}, c.fixtures());

@@ -54,6 +54,19 @@ TEST_CASE("program: off a terminal, progress is plain lines every 5% of the run"
     REQUIRE(text.find(" px") == std::string::npos);  // no size given: none shown
 }
 
+TEST_CASE("program: a run of no iterations shows 0/0 (it showed 0/1)", "[cli][program]") {
+    std::FILE* out = std::tmpfile();
+    REQUIRE(out != nullptr);
+    cli::progress_display display(0, out);
+    display.update(0, 1.0, 0.5, 0.25, 0.25, 0.0);
+    std::rewind(out);
+    std::string text;
+    for (int ch; (ch = std::fgetc(out)) != EOF;) text += char(ch);
+    std::fclose(out);
+    INFO(text);
+    REQUIRE(text.find("nst: iteration 0/0 loss") != std::string::npos);
+}
+
 TEST_CASE("program: coarse-to-fine progress lines name the size", "[cli][program]") {
     std::FILE* out = std::tmpfile();
     REQUIRE(out != nullptr);
