@@ -194,8 +194,10 @@ TEST_CASE("tiled: a working size above the memory limit is stylised in tiles ins
     REQUIRE(r.iterations > 0);
     // No steps: the tiles' losses at the start, summed (it reported 0), near the whole image's.
     o.iterations = 0;
-    const nst::stylize_result start = nst::stylize(content, styles, o);
+    std::size_t reports = 0;
+    const nst::stylize_result start = nst::stylize(content, styles, o, [&](const nst::stylize_progress&) { ++reports; });
     REQUIRE(start.iterations == 0);
+    CHECK(reports == 1);  // iteration 0 once, not once per tile
     nst::stylize_options untiled = o;
     untiled.memory_limit = 0;  // the machine's default: room for the whole image
     const double whole = whole_image_loss(content, styles, untiled, start.output);

@@ -147,7 +147,8 @@ inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>
                                    " x " + std::to_string(size[0]) + " need about " + format_bytes(need) +
                                    " of memory, above the limit of " + format_bytes(limit) +
                                    (plan.window > smallest_tile ? "; use smaller tiles or raise the memory limit"
-                                                                : "; 128 px is the smallest tile: raise the memory limit"));
+                                                                : "; " + std::to_string(smallest_tile) +
+                                                                      " px is the smallest tile: raise the memory limit"));
     } else {
         if (estimate_stylize_memory(size[0], size[1], style_sizes, o) <= limit) return {};
         for (std::size_t w = align_down(std::max(size[0], size[1])); w >= smallest_tile && !plan.window;
@@ -159,7 +160,7 @@ inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>
     plan.rows = split_axis(size[0], plan.window, plan.halo);
     plan.cols = split_axis(size[1], plan.window, plan.halo);
     // (No steps: one sweep of visits that only evaluate the start, so the scale reports its loss
-    // as an untiled one does; with none its loss was 0.)
+    // as an untiled one does; without a sweep it reported 0.)
     plan.sweeps = step.iterations == 0 ? 1
                                        : std::min<std::size_t>(step.iterations,
                                                                std::clamp<std::size_t>(step.iterations / 50, 2, 10));
@@ -176,7 +177,8 @@ inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>
     the largest tiles that fit. So a
     coarse-to-fine run optimises its small scales on the whole image and tiles only the large
     ones. A tiled scale's steps are spread over sweeps = steps / 50 clamped to 2..10 (at most
-    `steps`), each tile getting steps / sweeps per sweep.
+    `steps`; one for a scale without steps, whose visits evaluate the start), each tile getting
+    steps / sweeps per sweep.
     ensures: window == 0 means an ordinary, untiled scale (which refuses when over the limit).
     throws:  invalid_argument when tiles of options.tile px exceed the memory limit (naming the
              scale when there are several). */

@@ -358,9 +358,10 @@ void run_tiled_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, 
     const output_image to_rgb{keeps_content_chroma(o) ? &r.content : nullptr, convention_of(o)};
     optim_result<T> done;  // this scale's visits so far
     // A tile's progress, numbered on through the run (a later visit's start is not reported: it
-    // repeats the previous visit's last number).
+    // repeats the previous visit's last number; so for a scale without steps only the first
+    // visit's evaluation is).
     const progress_function tile_report = [&](const stylize_progress& p) {
-        if (p.iteration == 0 && done.iterations > 0) return true;
+        if (p.iteration == 0 && done.evaluations > 0) return true;
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
         const stylize_progress whole{r.at.iterations_before + done.iterations + p.iteration,
                                      r.at.planned_total,
