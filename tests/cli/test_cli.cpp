@@ -285,7 +285,7 @@ TEST_CASE("cli: counts and sizes must be whole numbers in range", "[cli]") {
     }
     require_rejected(c.dir, run({"--iterations", "99999999999999999999"}),
                      {"--iterations", "99999999999999999999", "more than the largest count"}, c.fixtures());
-    require_rejected(c.dir, run({"--max-input-pixels", "0"}), {"--max-input-pixels", ">= 1", "got 0"}, c.fixtures());
+    require_rejected(c.dir, run({"--max-input-pixels", "0"}), {"--max-input-pixels", ">= 1", "got '0'"}, c.fixtures());
     require_rejected(c.dir, run({"--threads", "100000"}),
                      {"--threads: threads must be from 0 (keep the current counts) to 1024, got 100000"}, c.fixtures());
     require_rejected(c.dir, run({"--lbfgs-history", "9223372036854775807"}),
@@ -891,7 +891,7 @@ TEST_CASE("cli: bad values of the peers' flags", "[cli][peers]") {
         INFO("flags: " << extra[0] << " " << (extra.size() > 1 ? extra[1] : ""));
         require_rejected(c.dir, run_nst(c.dir, with(std::move(extra))), needles, fixtures);
     };
-    rejected({"--lbfgs-history", "0"}, {"--lbfgs-history", "a whole number >= 1, got 0"});
+    rejected({"--lbfgs-history", "0"}, {"--lbfgs-history", "a whole number >= 1, got '0'"});
     rejected({"--lbfgs-history", "many"}, {"--lbfgs-history"});
     rejected({"--pyramid-levels", "some"}, {"--pyramid-levels", "'some' is not auto or a count"});
     rejected({"--pyramid-levels", "-1"}, {"--pyramid-levels", "'-1' is not auto or a count"});

@@ -289,5 +289,5 @@ TEST_CASE("scale options: ascending, >= 16 px, ending at size, not with multisca
     REQUIRE(scale_error(o).find("scales end at 512 but size is 256") != std::string::npos);
     o.scales = {128, 256};
     o.multiscale = true;
-    REQUIRE(scale_error(o).find("not both") != std::string::npos);
+    REQUIRE(scale_error(o).find("and multiscale were both given: give one or the other") != std::string::npos);
 }
