@@ -13,6 +13,17 @@
 
 namespace cli = nst::cli;
 
+namespace {
+// Everything written to a std::tmpfile, which is then closed.
+std::string read_and_close(std::FILE* file) {
+    std::rewind(file);
+    std::string text;
+    for (int ch; (ch = std::fgetc(file)) != EOF;) text += char(ch);
+    std::fclose(file);
+    return text;
+}
+}  // namespace
+
 TEST_CASE("program: byte sizes parse with binary units and reject anything else", "[cli][program]") {
     REQUIRE(cli::parse_byte_size("8G") == (std::uint64_t(8) << 30));
     REQUIRE(cli::parse_byte_size("512MiB") == (std::uint64_t(512) << 20));
@@ -40,10 +51,7 @@ TEST_CASE("program: off a terminal, progress is plain lines every 5% of the run"
     cli::progress_display display(100, out);
     REQUIRE_FALSE(display.is_terminal());
     for (std::size_t i = 0; i <= 10; ++i) display.update(i, 1.0, 0.5, 0.25, 0.25, 0.1 * double(i));
-    std::rewind(out);
-    std::string text;
-    for (int ch; (ch = std::fgetc(out)) != EOF;) text += char(ch);
-    std::fclose(out);
+    const std::string text = read_and_close(out);
     INFO(text);
     REQUIRE(text.find("nst: iteration 0/100") != std::string::npos);
     REQUIRE(text.find("nst: iteration 5/100") != std::string::npos);
@@ -59,10 +67,7 @@ TEST_CASE("program: a run of no iterations shows 0/0 (it showed 0/1)", "[cli][pr
     REQUIRE(out != nullptr);
     cli::progress_display display(0, out);
     display.update(0, 1.0, 0.5, 0.25, 0.25, 0.0);
-    std::rewind(out);
-    std::string text;
-    for (int ch; (ch = std::fgetc(out)) != EOF;) text += char(ch);
-    std::fclose(out);
+    const std::string text = read_and_close(out);
     INFO(text);
     REQUIRE(text.find("nst: iteration 0/0 loss") != std::string::npos);
 }
@@ -73,10 +78,7 @@ TEST_CASE("program: coarse-to-fine progress lines name the size", "[cli][program
     cli::progress_display display(10, out);
     display.update(0, 1.0, 0.5, 0.25, 0.25, 0.0, 128);
     display.update(5, 1.0, 0.5, 0.25, 0.25, 1.0, 256);
-    std::rewind(out);
-    std::string text;
-    for (int ch; (ch = std::fgetc(out)) != EOF;) text += char(ch);
-    std::fclose(out);
+    const std::string text = read_and_close(out);
     INFO(text);
     REQUIRE(text.find("nst: iteration 0/10 at 128 px, loss 1.000e+00") != std::string::npos);
     REQUIRE(text.find("nst: iteration 5/10 at 256 px, loss") != std::string::npos);
@@ -88,10 +90,7 @@ TEST_CASE("program: --print-every N gives a line every N iterations and no 10 s 
     cli::progress_display display(100, out);
     display.print_every(3);
     for (std::size_t i = 0; i <= 10; ++i) display.update(i, 1.0, 0.5, 0.25, 0.25, 20.0 * double(i));
-    std::rewind(out);
-    std::string text;
-    for (int ch; (ch = std::fgetc(out)) != EOF;) text += char(ch);
-    std::fclose(out);
+    const std::string text = read_and_close(out);
     INFO(text);
     for (const char* shown : {"iteration 0/100", "iteration 3/100", "iteration 6/100", "iteration 9/100"})
         REQUIRE(text.find(shown) != std::string::npos);
