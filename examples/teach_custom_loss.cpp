@@ -67,10 +67,11 @@ int main(int argc, char** argv) {
         };
         const nst::tensor3<float> content = load(argv[2]), style = load(argv[3]);
         // relu5_1 lies behind four poolings, each halving the image: at least 1 px must remain.
+        const std::size_t needed = net.min_input_side(net.index_of("relu5_1"));  // 16
         for (const nst::tensor3<float>* image : {&content, &style})
-            if (std::min(image->shape(1), image->shape(2)) < 16)
+            if (std::min(image->shape(1), image->shape(2)) < needed)
                 throw std::invalid_argument("SIZE " + std::to_string(size) + " leaves an image's shorter side below "
-                                            "the 16 px relu5_1 needs");
+                                            "the " + std::to_string(needed) + " px relu5_1 needs");
 
         nst::objective<nst::vgg19<float>> f(net);
         // Style statistics first (the next forward overwrites the outputs), up to the deepest

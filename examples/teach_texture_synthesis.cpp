@@ -40,14 +40,15 @@ int main(int argc, char** argv) {
         nst::load_vgg19_weights(net, argv[1]);
         const nst::image style = nst::resize_longer_side(nst::load_image(argv[2]), size);
         // relu<k>_1 lies behind k - 1 poolings, each halving the image: at least 1 px must remain.
-        const std::size_t shorter = std::min(style.shape(0), style.shape(1)), needed = std::size_t(1) << (deepest - 1);
+        const std::string deepest_layer = "relu" + std::to_string(deepest) + "_1";
+        const std::size_t shorter = std::min(style.shape(0), style.shape(1)),
+                          needed = net.min_input_side(net.index_of(deepest_layer));
         if (shorter < needed)
             throw std::invalid_argument("SIZE " + std::to_string(size) + " makes the style image's shorter side " +
-                                        std::to_string(shorter) + " px; relu" + std::to_string(deepest) +
-                                        "_1 needs " + std::to_string(needed));
+                                        std::to_string(shorter) + " px; " + deepest_layer + " needs " +
+                                        std::to_string(needed));
         // Up to the deepest layer read (every layer's output up to there stays readable); past
         // it a small image would shrink below the 2 x 2 pooling window for nothing.
-        const std::string deepest_layer = "relu" + std::to_string(deepest) + "_1";
         net.forward(nst::to_vgg_input<float>(style), net.index_of(deepest_layer));
 
         // One style term per layer relu1_1 .. relu<deepest>_1, equally weighted (the paper's w_l).
