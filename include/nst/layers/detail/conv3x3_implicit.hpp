@@ -14,8 +14,9 @@
 // The epilogue drops the two junk columns per row, adds the bias and applies the optional ReLU.
 // Every buffer is per thread and bounded (band_rows), whatever the image size.
 //
-// Weights are packed once per layer (conv3x3_implicit_pack): forward, or the adjoint (channels
-// swapped, kernel rotated by 180 degrees) so the same routine computes the backward pass.
+// Weights are packed by the caller (conv3x3_implicit_pack; conv3x3_engine does it per call into
+// a reused buffer): forward, or the adjoint (channels swapped, kernel rotated by 180 degrees) so
+// the same routine computes the backward pass.
 #pragma once
 
 #include <algorithm>
