@@ -173,6 +173,13 @@ private:
         - otherwise no step was found within the budget; the caller should restore its start.
         - r.evaluations == number of calls of phi
 !*/
+template <class Phi>
+line_search_result strong_wolfe_line_search(Phi&& phi, double phi0, double dphi0, double initial_step,
+                                            const line_search_options& opts) {
+    optim_detail::strong_wolfe_search<std::remove_reference_t<Phi>> search(phi, phi0, dphi0, opts);
+    return search.search(initial_step);
+}
+
 /*!
     requires
         - phi, phi0, dphi0, initial_step and opts as for strong_wolfe_line_search (opts.c2 unused)
@@ -205,13 +212,6 @@ line_search_result backtracking_line_search(Phi&& phi, double phi0, double dphi0
         alpha *= 0.5;
     }
     return r;
-}
-
-template <class Phi>
-line_search_result strong_wolfe_line_search(Phi&& phi, double phi0, double dphi0, double initial_step,
-                                            const line_search_options& opts) {
-    optim_detail::strong_wolfe_search<std::remove_reference_t<Phi>> search(phi, phi0, dphi0, opts);
-    return search.search(initial_step);
 }
 
 }  // namespace NST_SIMD_NAMESPACE
