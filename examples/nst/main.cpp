@@ -169,6 +169,7 @@ int stylise(command_line& c) {
     check_snapshots_apart(c, planned);
     progress_display display(planned);
     display.print_every(c.print_every);
+    display.price_steps(nst::planned_step_costs(in.content, in.styles, c.options));
     run_record record(c, planned);
     const nst::stop_flag stop(stop_requested());
     bool started = false;

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -48,6 +50,14 @@ public:
         if (n > 0) tty_ = false;
     }
 
+    // Prices the run's steps for the time left: parts of `steps` steps costing `cost` each, in
+    // run order (nst::planned_step_costs). Unpriced, every step costs the same, which in a
+    // coarse-to-fine run (cheap small steps first) predicts a fraction of the time left.
+    template <class Parts> void price_steps(const Parts& parts) {
+        prices_.clear();
+        for (const auto& part : parts) prices_.push_back({part.steps, part.cost});
+    }
+
     // Reports one iteration. `size` > 0: the longer side being optimised, shown (coarse-to-fine
     // runs). `final` forces a line (the last report of a run).
     void update(std::size_t iteration, double loss, double content, double style, double tv,
@@ -56,7 +66,8 @@ public:
         // Speed from iteration 0 on, so setup time (evaluating the start) is not counted.
         const double spent = elapsed_seconds - start_seconds_;
         const double rate = iteration > 0 && spent > 0 ? double(iteration) / spent : 0.0;
-        const double left = rate > 0 ? double(total_ - std::min(total_, iteration)) / rate : -1.0;
+        const double done = work(iteration);
+        const double left = rate > 0 && done > 0 ? spent * (work(total_) - done) / done : -1.0;
         char parts[192];
         char at[32] = "";
         if (size > 0) std::snprintf(at, sizeof at, "at %zu px, ", size);
@@ -104,6 +115,18 @@ public:
     }
 
 private:
+    // The cost of the first n steps (n when unpriced).
+    double work(std::size_t n) const {
+        if (prices_.empty()) return double(n);
+        double sum = 0;
+        for (const auto& [steps, cost] : prices_) {
+            const std::size_t k = std::min(n, steps);
+            sum += double(k) * cost;
+            n -= k;
+        }
+        return sum;
+    }
+
     int terminal_columns() const {
         winsize ws{};
         if (ioctl(fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
@@ -116,6 +139,7 @@ private:
     double start_seconds_ = 0;
     double last_line_ = -1e9;
     std::size_t every_ = 0;  // print_every; 0: every 5% or 10 s
+    std::vector<std::pair<std::size_t, double>> prices_;  // price_steps: (steps, cost of each)
 };
 
 }  // namespace nst::cli

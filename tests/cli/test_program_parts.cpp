@@ -84,6 +84,29 @@ TEST_CASE("program: coarse-to-fine progress lines name the size", "[cli][program
     REQUIRE(text.find("nst: iteration 5/10 at 256 px, loss") != std::string::npos);
 }
 
+TEST_CASE("program: the time left prices the steps still to come (coarse-to-fine: the costly ones)", "[cli][program]") {
+    struct part {
+        std::size_t steps;
+        double cost;
+    };
+    std::FILE* out = std::tmpfile();
+    REQUIRE(out != nullptr);
+    cli::progress_display display(20, out);
+    display.print_every(5);
+    // 10 small steps, then 10 ten times as costly: after 1 s for the small ones 10 s are left (the
+    // average speed alone would say 1 s); after 5 of the costly ones in 5 s more, 5 s.
+    display.price_steps(std::vector<part>{{10, 0.1}, {10, 1.0}});
+    display.update(0, 1.0, 0.5, 0.25, 0.25, 0.0, 128);
+    display.update(10, 1.0, 0.5, 0.25, 0.25, 1.0, 512);
+    display.update(15, 1.0, 0.5, 0.25, 0.25, 6.0, 512);
+    const std::string text = read_and_close(out);
+    INFO(text);
+    REQUIRE(text.find("iteration 10/20 at 512 px, loss 1.000e+00 (content 5.000e-01, style 2.500e-01, tv "
+                      "2.500e-01), 10.00 it/s, 10s left") != std::string::npos);
+    REQUIRE(text.find("iteration 15/20 at 512 px, loss 1.000e+00 (content 5.000e-01, style 2.500e-01, tv "
+                      "2.500e-01), 2.50 it/s, 5s left") != std::string::npos);
+}
+
 TEST_CASE("program: --print-every N gives a line every N iterations and no 10 s lines", "[cli][program][peers]") {
     std::FILE* out = std::tmpfile();
     REQUIRE(out != nullptr);

@@ -146,6 +146,26 @@ TEST_CASE("tile plan: coarse-to-fine tiles only the scales that need it", "[tili
     REQUIRE(nst::planned_iterations(content, {style}, o) == total);
     REQUIRE(nst::planned_iterations(content, {style}, o) > nst::planned_iterations(o));
 
+    // Priced for a time-left estimate: each scale's steps at its image's cost, the tiled ones at
+    // their tiles' average window, against the output size's image (300 x 400).
+    const std::vector<nst::priced_steps> priced = nst::planned_step_costs(content, {style}, o);
+    REQUIRE(priced.size() == 4);
+    std::size_t priced_total = 0;
+    for (const nst::priced_steps& p : priced) priced_total += p.steps;
+    REQUIRE(priced_total == total);
+    REQUIRE(priced[0].steps == steps[0].iterations);
+    REQUIRE(priced[0].cost == Approx(nst::relative_pixel_cost(106.0 * 141.0, 300.0 * 400.0)));
+    REQUIRE(priced[1].cost == Approx(nst::relative_pixel_cost(150.0 * 200.0, 300.0 * 400.0)));
+    REQUIRE(priced[3].steps == tiling[3].iterations());
+    double window_pixels = 0;
+    for (const nst::tile_span& r : tiling[3].rows.windows)
+        for (const nst::tile_span& c : tiling[3].cols.windows) window_pixels += double(r.size() * c.size());
+    window_pixels /= double(tiling[3].tiles());
+    REQUIRE(window_pixels < 300.0 * 400.0);
+    REQUIRE(priced[3].cost == Approx(nst::relative_pixel_cost(window_pixels, 300.0 * 400.0)));
+    REQUIRE(priced[0].cost < priced[1].cost);
+    REQUIRE(priced[3].cost < 1.0);
+
     // Automatic: a limit that 283 px meets whole and 400 px only in tiles tiles the last scale alone.
     o.tile = 0;
     const auto style_sizes = [&](std::size_t side) { return nst::scaled_size(200, 300, side); };

@@ -225,5 +225,45 @@ inline std::size_t planned_iterations(const image& content, const std::vector<im
     return planned_iterations(plan_scales(o), plan_scale_tiling(content, styles, o));
 }
 
+// `steps` optimizer steps of `cost` each, in steps at the output size.
+struct priced_steps {
+    std::size_t steps;
+    double cost;
+};
+
+/*  The run stylize(content, styles, o) makes as its progress reports count it, priced for a
+    time-left estimate: per scale its steps (as planned_iterations counts them) and the cost of
+    one (relative_pixel_cost of the scale's image, or of its average tile window when tiled,
+    against the output size's image). A coarse-to-fine run's first steps are its cheapest (a
+    128 px step costs a tenth of a 512 px one), so the average speed so far over-predicts the
+    rest. */
+inline std::vector<priced_steps> planned_step_costs(const image& content, const std::vector<image>& styles,
+                                                    const stylize_options& options) {
+    const stylize_options o = resolve_multiscale(options, content, styles);
+    const std::vector<scale_step> steps = plan_scales(o);
+    const std::vector<tiling_plan> tiling = plan_scale_tiling(content, styles, o);
+    const auto pixels_at = [&](std::size_t size) {
+        const auto hw = scaled_size(content.shape(0), content.shape(1), size);
+        return double(hw[0]) * double(hw[1]);
+    };
+    const double last = pixels_at(steps.back().size);
+    const auto total_span = [](const std::vector<tile_span>& spans) {
+        double sum = 0;
+        for (const tile_span& s : spans) sum += double(s.size());
+        return sum;
+    };
+    std::vector<priced_steps> priced;
+    for (std::size_t k = 0; k < steps.size(); ++k) {
+        const tiling_plan& t = tiling[k];
+        if (t.window == 0) {
+            priced.push_back({steps[k].iterations, relative_pixel_cost(pixels_at(steps[k].size), last)});
+            continue;
+        }
+        const double tile_pixels = total_span(t.rows.windows) * total_span(t.cols.windows) / double(t.tiles());
+        priced.push_back({t.iterations(), relative_pixel_cost(tile_pixels, last)});
+    }
+    return priced;
+}
+
 }  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst
