@@ -36,8 +36,6 @@ inline std::string json_number(double v) {
     return text;
 }
 
-constexpr char field_separator = '\x1f';  // ASCII unit separator: never in a path nst-batch accepts
-
 }  // namespace detail
 
 // One line of the report: {"content":..., "style":..., "output":..., "status":..., "error":...,
@@ -52,24 +50,25 @@ inline std::string to_json_line(const job_record& r) {
            ",\"host\":" + quote(r.host) + "}";
 }
 
-// The record as one text message (a worker rank to rank 0) and back.
+// The record as one text message (a worker rank to rank 0) and back: each field as its length in
+// bytes, ':' and the bytes, so a field may hold any byte (a file name may hold all but '/' and NUL:
+// a separator character in a name had split it, and rank 0 aborted the whole run on the record).
 inline std::string encode(const job_record& r) {
-    const char sep = detail::field_separator;
-    std::string error = r.error;
-    for (char& ch : error)
-        if (ch == sep) ch = ' ';
-    return std::to_string(r.index) + sep + r.content + sep + r.style + sep + r.output + sep + r.status + sep +
-           error + sep + detail::json_number(r.seconds) + sep + detail::json_number(r.loss) + sep +
-           std::to_string(r.rank) + sep + r.host;
+    std::string text;
+    for (const std::string& field : {std::to_string(r.index), r.content, r.style, r.output, r.status, r.error,
+                                     detail::json_number(r.seconds), detail::json_number(r.loss),
+                                     std::to_string(r.rank), r.host})
+        text += std::to_string(field.size()) + ':' + field;
+    return text;
 }
 
 inline job_record decode(const std::string& text) {
-    std::vector<std::string> f(1);
-    for (const char ch : text) {
-        if (ch == detail::field_separator)
-            f.emplace_back();
-        else
-            f.back() += ch;
+    std::vector<std::string> f;
+    for (std::size_t at = 0; at < text.size();) {
+        const std::size_t colon = text.find(':', at);
+        const std::size_t size = std::stoul(text.substr(at, colon - at));
+        f.push_back(text.substr(colon + 1, size));
+        at = colon + 1 + size;
     }
     f.resize(10);
     const auto number = [](const std::string& s) {

@@ -304,6 +304,19 @@ TEST_CASE("batch parts: report lines are JSON and records survive the trip betwe
     const nst::batch::job_record back = nst::batch::decode(nst::batch::encode(r));
     CHECK(nst::batch::to_json_line(back) == nst::batch::to_json_line(r));
     CHECK(back.index == 12);
+    // A file name may hold any byte but '/' and NUL: a field separator in one split the record,
+    // and rank 0 aborted the run decoding it (seen with a content named "b<0x1f>c.jpg").
+    r.content = "photos/b\x1f" "c:7:.jpg";
+    r.output = "out/b\x1f" "c:7:__s.png";
+    r.error = "two\x1f" "parts";
+    r.host = "";
+    const nst::batch::job_record odd = nst::batch::decode(nst::batch::encode(r));
+    CHECK(odd.content == r.content);
+    CHECK(odd.output == r.output);
+    CHECK(odd.error == r.error);
+    CHECK(odd.status == "failed");
+    CHECK(odd.rank == 3);
+    CHECK(nst::batch::to_json_line(odd) == nst::batch::to_json_line(r));
 }
 
 TEST_CASE("batch parts: the job queue hands out every job exactly once across threads", "[cli][batch]") {
