@@ -179,9 +179,9 @@ inline std::vector<job> all_pairs(const std::vector<std::string>& contents, cons
 /*  The manifest's jobs. Its first line names the columns: content and style (required), output
     and the per-job options (optional, any order). Input paths are relative to the manifest's
     folder, outputs to output_dir; an empty output cell means <content stem>__<style stem>.png.
-    Blank lines and lines starting with # (after spaces) are skipped.
-    throws: usage_error naming the file, line and column; for a column named twice (which cell
-    would count?) and for a manifest without jobs. */
+    Blank lines (also rows of empty cells) and lines starting with # (after spaces) are skipped.
+    throws: usage_error naming the file, line and column; for an empty content or style cell, a
+    column named twice (which cell would count?) and a manifest without jobs. */
 inline std::vector<job> read_manifest(const std::string& path, const std::string& output_dir) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) throw usage_error("--manifest '" + path + "' is a directory");
@@ -215,18 +215,22 @@ inline std::vector<job> read_manifest(const std::string& path, const std::string
                     throw usage_error(where + ": the column '" + columns[k] + "' is named twice");
             continue;
         }
+        // A spreadsheet's empty row (",,,") is a blank line.
+        if (std::all_of(cells.begin(), cells.end(), [](const std::string& c) { return c.empty(); })) continue;
         if (cells.size() != columns.size())
             throw usage_error(where + ": " + std::to_string(cells.size()) + " cells for " +
                               std::to_string(columns.size()) + " columns");
         job j;
         j.origin = where;
         for (std::size_t k = 0; k < cells.size(); ++k) {
+            // (checked before resolve, which makes an empty cell the manifest's folder: a job reading ".")
+            if ((columns[k] == "content" || columns[k] == "style") && cells[k].empty())
+                throw usage_error(where + ": empty " + columns[k] + " cell");
             if (columns[k] == "content") j.content = detail::resolve(folder, cells[k]);
             else if (columns[k] == "style") j.style = detail::resolve(folder, cells[k]);
             else if (columns[k] == "output") j.output = cells[k];
             else if (!cells[k].empty()) detail::set_override(j.overrides, columns[k], cells[k], folder, where);
         }
-        if (j.content.empty() || j.style.empty()) throw usage_error(where + ": empty content or style cell");
         j.output = detail::resolve(output_dir, j.output.empty() ? output_name(j.content, j.style) : j.output);
         nst::cli::detail::require_image_extension(j.output, where + ": output");  // refused now, not after the work
         jobs.push_back(std::move(j));

@@ -242,6 +242,18 @@ TEST_CASE("batch parts: the manifest gives paths, outputs and per-job options, a
     REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 2: 1 cells for 2 columns"));
     std::ofstream(csv) << "content,style,size,size\na.jpg,s.jpg,64,128\n";  // which size? the last one counted
     REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 1: the column 'size' is named twice"));
+    // An empty content or style cell: refused (it was read as the manifest's folder, a job
+    // reading "." into the output ".__..png"); a spreadsheet's empty row of commas is skipped.
+    std::ofstream(csv) << "content,style,output\na.jpg,,x.png\n";
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 2: empty style cell"));
+    std::ofstream(csv) << "content,style\n\"\",s.jpg\n";
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 2: empty content cell"));
+    std::ofstream(csv) << "content,style,output\na.jpg,s.jpg,\n,,\n,,\r\n";
+    const auto one = nst::batch::read_manifest(csv, "out");
+    REQUIRE(one.size() == 1);
+    CHECK(one[0].output == "out/a__s.png");
+    std::ofstream(csv) << "content,style\n,\n";  // empty rows only: no jobs
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("no job lines below the header"));
     std::ofstream(csv) << "content,style\n";  // a header alone: 0 jobs "done" hid a forgotten list
     REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("no job lines below the header"));
     REQUIRE_THROWS_WITH(nst::batch::read_manifest(dir.path.string(), "."), Catch::Contains("is a directory"));
