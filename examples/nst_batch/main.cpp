@@ -262,7 +262,11 @@ int run_with_mpi(int argc, char** argv) {
         },
         message);
     if (code == 0 && early < 0 && world.rank() == 0) code = guarded([&] { log.emplace(p); return 0; }, message);
-    if (code == 0 && early < 0 && world.broadcast(job_list_hash(p.jobs)) != job_list_hash(p.jobs)) {
+    // Every rank takes part in every collective, whatever its own setup gave: rank 0 alone can
+    // fail (its --output-dir or --report), and a rank skipping this broadcast paired the others'
+    // with the next one: the run hung.
+    const std::uint64_t rank0_hash = world.broadcast(job_list_hash(p.jobs));
+    if (code == 0 && early < 0 && rank0_hash != job_list_hash(p.jobs)) {
         code = 2;
         message = "rank " + std::to_string(world.rank()) + " on " + host_name() +
                   " built another job list than rank 0 (inputs must be at the same paths on every host)";

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -132,6 +133,29 @@ bool has(const std::string& text, const std::string& needle) { return text.find(
 
 std::size_t count_with(const std::vector<std::string>& lines, const std::string& needle) {
     return std::size_t(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return has(l, needle); }));
+}
+
+// mpiexec's environment: CI runs as root; Open MPI's own allocations at exit would count as leaks
+// in the sanitizer build.
+std::vector<std::string> mpi_environment() {
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    return {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+            "ASAN_OPTIONS=" + std::string(asan ? asan : "") + (asan ? ":" : "") + "detect_leaks=0"};
+}
+
+// wait_for with a watchdog against a hang: nullopt when `p` had not ended after `limit` (it is
+// then sent SIGTERM, which mpirun passes on to its ranks, and reaped).
+std::optional<outcome> wait_at_most(const started& p, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (waitpid(p.pid, &status, WNOHANG) == p.pid)
+            return outcome{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_text(p.err_path)};
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill(p.pid, SIGTERM);
+    wait_for(p);
+    return std::nullopt;
 }
 
 // Tiny, fast jobs: 32 px, 3 L-BFGS iterations, one thread.
@@ -686,11 +710,7 @@ TEST_CASE("batch: mpirun -np 2 shares six jobs between both ranks once each, a r
     const std::string data = nst::test::require_shared_data();
     if (!NST_BATCH_WITH_MPI) nst::test::skip("nst-batch was built without MPI (CMake found none)");
     temp_folder dir;
-    // CI runs as root; Open MPI's own allocations at exit would count as leaks in the sanitizer build.
-    const char* asan = std::getenv("ASAN_OPTIONS");
-    const std::vector<std::string> root_ok{"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
-                                           "ASAN_OPTIONS=" + std::string(asan ? asan : "") + (asan ? ":" : "") +
-                                               "detect_leaks=0"};
+    const std::vector<std::string> root_ok = mpi_environment();
     const std::vector<std::string> inputs{make_image(dir, "a.png", 1), make_image(dir, "b.png", 2),
                                           make_image(dir, "c.png", 4), make_image(dir, "s.png", 3),
                                           make_image(dir, "t.png", 5)};
@@ -722,4 +742,27 @@ TEST_CASE("batch: mpirun -np 2 shares six jobs between both ranks once each, a r
     report = lines_of(read_text(dir / "r.jsonl"));
     REQUIRE(report.size() == 6);
     CHECK(count_with(report, "\"status\":\"skipped\"") == 6);
+}
+
+TEST_CASE("batch: under mpirun -np 2 an --output-dir that cannot be made is refused (exit 2), the run does not hang",
+          "[cli][batch][data][mpi]") {
+    const std::string data = nst::test::require_shared_data();
+    if (!NST_BATCH_WITH_MPI) nst::test::skip("nst-batch was built without MPI (CMake found none)");
+    temp_folder dir;
+    const std::string a = make_image(dir, "a.png", 1), s = make_image(dir, "s.png", 3);
+    std::ofstream(dir / "taken") << "a file";  // in the way of the folder
+    // Rank 0 alone makes the folder: its failure skipped a broadcast the other rank made, which
+    // then waited forever (as did rank 0, in the next collective).
+    const started p = start_program(NST_MPIEXEC,
+                                    tiny(data, {"--oversubscribe", "-np", "2", NST_BATCH_PATH, "--contents", a,
+                                                "--styles", s, "--output-dir", dir / "taken/sub"}),
+                                    dir, mpi_environment());
+    const std::optional<outcome> r = wait_at_most(p, std::chrono::minutes(3));  // a watchdog, not a timing
+    REQUIRE(r);
+    INFO("stderr: " << r->err);
+    CHECK(r->code == 2);
+    CHECK(has(r->err, "nst-batch: error: cannot create the folder '" + (dir / "taken/sub") +
+                          "' for --output-dir: Not a directory"));
+    CHECK(r->err.find("nst-batch: error:") == r->err.rfind("nst-batch: error:"));  // said once
+    CHECK_FALSE(has(r->err, "another job list"));
 }
