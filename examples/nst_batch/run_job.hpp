@@ -114,6 +114,9 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
     } catch (const std::bad_alloc&) {
         r.status = "failed";
         r.error = "out of memory (try a smaller --size)";
+    } catch (const nst::image_too_large& e) {  // the library names its knob; a user has the flag
+        r.status = "failed";
+        r.error = std::string(e.what()) + "; on the command line: --max-input-pixels N";
     } catch (const std::exception& e) {
         r.status = "failed";
         r.error = e.what();

@@ -503,6 +503,28 @@ TEST_CASE("batch: a broken input fails only its own jobs, with the reason, exit 
     for (const auto& f : fs::directory_iterator(dir / "out")) CHECK_FALSE(has(f.path().string(), ".tmp-"));
 }
 
+TEST_CASE("batch: a job's image above --max-input-pixels fails alone, its reason naming the flag",
+          "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    // 40 x 56 = 2240 pixels under the limit of 3000, 80 x 80 = 6400 above it.
+    const std::string good = make_image(dir, "good.png", 1), big = make_image(dir, "big.png", 2, 80, 80),
+                      s = make_image(dir, "s.png", 3);
+    const outcome r = run_batch(dir, tiny(data, {"--contents", good, big, "--styles", s, "--output-dir", dir / "out",
+                                                 "--report", dir / "r.jsonl", "--max-input-pixels", "3000"}));
+    INFO("stderr: " << r.err);
+    CHECK(r.code == 1);
+    CHECK(fs::exists(dir / "out/good__s.png"));
+    CHECK_FALSE(fs::exists(dir / "out/big__s.png"));
+    const auto report = lines_of(read_text(dir / "r.jsonl"));
+    REQUIRE(report.size() == 2);
+    const auto failed = std::find_if(report.begin(), report.end(), [](auto& l) { return has(l, "\"failed\""); });
+    REQUIRE(failed != report.end());
+    CHECK(has(*failed, "big.png': it declares 80 x 80 = 6400 pixels, more than the limit of 3000"));
+    // the library's message names its own knob (nst::image_limits::max_pixels); the user's is the flag
+    CHECK(has(*failed, "; on the command line: --max-input-pixels N"));
+}
+
 TEST_CASE("batch: a report that cannot be written to the end is said once, the jobs go on, exit 1",
           "[cli][batch][data]") {
     const std::string data = nst::test::require_shared_data();
