@@ -20,6 +20,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 case ${1:-} in -h|--help) bench_help; exit 0 ;; esac
 build=${1:-$repo/build}
 JOBS=${JOBS:-6} SIZE=${SIZE:-128} ITERS=${ITERS:-10} ROUNDS=${ROUNDS:-2}
+bench_whole batch_scaling.sh 1 JOBS SIZE ROUNDS
+bench_whole batch_scaling.sh 0 ITERS
 DATA_DIR=$(bench_data_dir "$build")
 weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5
 style=$DATA_DIR/images/starry_night.jpg

@@ -21,6 +21,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 case ${1:-} in -h|--help) bench_help; exit 0 ;; esac
 build_dir=${1:-$repo/build}
 SIZE=${SIZE:-512} EVALS=${EVALS:-3} ROUNDS=${ROUNDS:-2} THREADS=${THREADS:-1} LAYERS=${LAYERS:-1}
+bench_whole bf16_speed.sh 1 SIZE EVALS ROUNDS THREADS
+bench_switch bf16_speed.sh LAYERS
 bench_build "$build_dir" "$(bench_data_dir "$build_dir")" nst_eval bench_conv_kernels -j1
 echo "# $(bench_stamp)"
 echo "# threads $THREADS"

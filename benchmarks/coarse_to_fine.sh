@@ -53,6 +53,8 @@ ROUNDS=${ROUNDS:-1}
 EXTRA=${EXTRA:-}
 SIDE_BY_SIDE=${SIDE_BY_SIDE:-0}
 SEEDED=${SEEDED:-0}
+bench_whole coarse_to_fine.sh 1 SMALLEST ROUNDS
+bench_switch coarse_to_fine.sh MULTISCALE SIDE_BY_SIDE SEEDED
 bench_command1_setup coarse_to_fine.sh "$build_dir" coarse_to_fine
 
 # 512 -> 128,256,512 (SMALLEST 128), 256,512 (SMALLEST 256)

@@ -2,6 +2,10 @@
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Sets `repo` (the repository's root) and defines:
 #   bench_help                      prints the calling script's header comment (its --help)
+#   bench_whole SCRIPT MIN NAME...  exits 2 naming the variable unless each of its words is a whole
+#                                   number >= MIN (at least one word); run before building anything
+#   bench_switch SCRIPT NAME...     exits 2 naming the variable unless it is 0 or 1
+#   bench_cores                     the machine's CPUs (nproc, which OMP_NUM_THREADS would lower)
 #   bench_data_dir BUILD_DIR        $DATA_DIR, else BUILD_DIR's configured NST_DATA_DIR, else <repo>/../shared
 #   bench_require NAME FILE...      exits 1 naming the first missing file
 #   bench_build BUILD_DIR DATA_DIR TARGET... [-j N]
@@ -19,7 +23,9 @@
 #                                   for scripts that run README command 1 (tubingen + starry_night,
 #                                   or CONTENT / STYLE: a path, or a file name in DATA_DIR/images)
 #                                   at SIZES with ITERS iterations (one number, or one per size):
-#                                   sets size_list, iters_list (exits 1 when their counts differ),
+#                                   sets size_list, iters_list (exits 2 when a value is not a whole
+#                                   number or their counts differ; SIZES, ITERS and THREADS are
+#                                   checked before anything is built),
 #                                   DATA_DIR, weights, content, style, builds nst_cli in BUILD_DIR,
 #                                   sets nst to it and work to BUILD_DIR/WORK_NAME (created), and
 #                                   exports OMP_NUM_THREADS=$THREADS
@@ -37,6 +43,30 @@
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 bench_help() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+# A mistyped value (SIZES="256,512", ROUNDS=0, ITERS=abc) must stop the script before it builds
+# or runs anything, not leave an empty table or a bash arithmetic error minutes later.
+bench_whole() {
+  local script=$1 min=$2 name word words; shift 2
+  for name in "$@"; do
+    read -r -a words <<<"${!name-}"
+    (( ${#words[@]} )) || { echo "$script: $name is empty" >&2; exit 2; }
+    for word in "${words[@]}"; do
+      if [[ ! $word =~ ^[0-9]+$ ]] || (( 10#$word < min )); then
+        echo "$script: $name=\"${!name}\": '$word' is not a whole number >= $min" >&2; exit 2
+      fi
+    done
+  done
+}
+
+bench_switch() {
+  local script=$1 name; shift
+  for name in "$@"; do
+    [[ ${!name-} == [01] ]] || { echo "$script: $name=\"${!name-}\": expected 0 or 1" >&2; exit 2; }
+  done
+}
+
+bench_cores() { env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc; }
 
 bench_data_dir() {
   local configured
@@ -83,7 +113,7 @@ bench_cpu() {
 
 bench_stamp() {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit)," \
-       "$(bench_cpu), $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+       "$(bench_cpu), $(bench_cores) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 time_field() { grep -F "$2" "$1" | head -1 | sed 's/.*: //'; }
@@ -99,10 +129,12 @@ bench_image() { if [[ -f $1 ]]; then echo "$1"; else echo "$DATA_DIR/images/$1";
 
 bench_command1_setup() {
   local script=$1 build_dir=$2
+  bench_whole "$script" 1 SIZES THREADS
+  bench_whole "$script" 0 ITERS
   read -r -a size_list <<<"$SIZES"
   read -r -a iters_list <<<"$ITERS"
   if (( ${#iters_list[@]} != 1 && ${#iters_list[@]} != ${#size_list[@]} )); then
-    echo "$script: ITERS=\"$ITERS\" needs one number or one per size in SIZES=\"$SIZES\"" >&2; exit 1
+    echo "$script: ITERS=\"$ITERS\" needs one number or one per size in SIZES=\"$SIZES\"" >&2; exit 2
   fi
   DATA_DIR=$(bench_data_dir "$build_dir")
   weights=$DATA_DIR/weights/vgg19_imagenet_notop.h5

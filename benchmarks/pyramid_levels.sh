@@ -37,6 +37,8 @@ THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 EXTRA=${EXTRA:-}
 SIDE_BY_SIDE=${SIDE_BY_SIDE:-0}
+bench_whole pyramid_levels.sh 1 ROUNDS
+bench_switch pyramid_levels.sh SIDE_BY_SIDE
 bench_command1_setup pyramid_levels.sh "$build_dir" pyramid_levels
 
 # run NAME SIZE ITERATIONS LEVELS: one timed run, its CSV in $work/NAME.csv, time -v in NAME.time
