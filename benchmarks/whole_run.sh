@@ -5,9 +5,11 @@
 #       (hashed weights and images, the same work; see compare_pytorch.sh);
 #   (b) one Adam iteration at SIZE x SIZE through the `nst` program vs benchmarks/stylize_pytorch.py
 #       running the same style transfer: tubingen.jpg + starry_night.jpg resized to SIZE x SIZE,
-#       the real VGG19 weights, nst's default layers, loss weights and learning rate. Per-iteration
-#       time comes from both programs' per-iteration CSV (elapsed_seconds), from iteration SKIP to
-#       the last, so start-up (weights, targets, first evaluations) is excluded; peak RSS from
+#       the real VGG19 weights, nst's default layers, loss weights and learning rate (nst with
+#       --no-size-invariant, a no-op at 512 px, so that at any other SIZE it sums the content and TV
+#       terms as stylize_pytorch.py does, unscaled). Per-iteration time comes from both programs'
+#       per-iteration CSV (elapsed_seconds), from iteration SKIP to the last, so start-up (weights,
+#       targets, first evaluations) is excluded; peak RSS from
 #       /usr/bin/time;
 #   (d) README command 1 cut to LBFGS_ITERS L-BFGS iterations (512 px, i.e. 512x384), THREADS
 #       threads and 1 thread: wall, user, sys, sys share of CPU time, CPU %, minor page faults per
@@ -56,6 +58,14 @@ SKIP=${SKIP:-2}
 LBFGS_ITERS=${LBFGS_ITERS:-60}
 AMDAHL_ITERS=${AMDAHL_ITERS:-20}
 DEMO_ITERS=${DEMO_ITERS:-}
+README_BLOCK=${README_BLOCK:-perf}
+bench_whole whole_run.sh 1 SIZE THREADS ROUNDS EVALS ADAM_ITERS LBFGS_ITERS
+bench_whole whole_run.sh 0 SKIP AMDAHL_ITERS
+[[ -z $DEMO_ITERS ]] || bench_whole whole_run.sh 0 DEMO_ITERS
+(( ADAM_ITERS > SKIP && LBFGS_ITERS > SKIP )) || { echo "whole_run.sh: need ADAM_ITERS, LBFGS_ITERS > SKIP" >&2; exit 2; }
+if (( write_readme )) && ! grep -qxF "<!-- $README_BLOCK:begin -->" "$repo/README.md"; then
+  echo "whole_run.sh: README_BLOCK=$README_BLOCK: no <!-- $README_BLOCK:begin --> line in $repo/README.md" >&2; exit 2
+fi
 DATA_DIR=$(bench_data_dir "$build_dir")
 PYTHON=${PYTHON:-/usr/bin/python3}
 
@@ -66,10 +76,9 @@ bench_require whole_run.sh "$weights" "$content" "$style"
 "$PYTHON" -c "import torch, numpy, h5py, PIL" 2>/dev/null || {
   echo "whole_run.sh: $PYTHON lacks torch/numpy/h5py/PIL" \
        "(apt-get install python3-torch python3-h5py python3-pil)" >&2; exit 1; }
-(( ADAM_ITERS > SKIP && LBFGS_ITERS > SKIP )) || { echo "whole_run.sh: need ADAM_ITERS, LBFGS_ITERS > SKIP" >&2; exit 2; }
 
 echo "building nst_cli and nst_eval in $build_dir ..." >&2
-bench_build "$build_dir" "$DATA_DIR" nst_cli nst_eval -j "$(nproc)"
+bench_build "$build_dir" "$DATA_DIR" nst_cli nst_eval -j "$(bench_cores)"
 nst=$build_dir/examples/nst
 nst_eval=$build_dir/benchmarks/nst_eval
 work=$build_dir/whole_run
@@ -126,7 +135,11 @@ timed() {
   local out=$work/$name
   /usr/bin/time -o "$out.time" -f 'wall_s=%e user_s=%U sys_s=%S cpu_pct=%P max_rss_kb=%M minor_faults=%R exit=%x' \
     "$@" >"$out.stdout" 2>"$out.stderr" &
-  local time_pid=$! pid= tck nap
+  local time_pid=$! pid='' tck nap
+  # A background process ignores Ctrl-C (nst_eval and Python keep it ignored): stop it here, or it
+  # would run on after the script has ended.
+  trap 'pkill -TERM -P "$time_pid"; wait "$time_pid"; exit 130' INT
+  trap 'pkill -TERM -P "$time_pid"; wait "$time_pid"; exit 143' TERM
   tck=$(getconf CLK_TCK)
   exec {nap}<> <(:)  # `read -t` on this never gets data: a sleep without starting a process
   : >"$out.threads"
@@ -160,7 +173,8 @@ adam_run() {  # (b): engine round
   echo "  round $2: (b) $1 Adam ${SIZE}x$SIZE, $ADAM_ITERS iterations" >&2
   local csv=$work/adam_$1_$2.csv
   local cmd=("$nst" --content "$work/content.png" --style "$work/style.png" --output "$work/adam_$2.png"
-             --weights "$weights" --size "$SIZE" --optimizer adam --iterations "$ADAM_ITERS" --threads "$THREADS" --quiet --log "$csv")
+             --weights "$weights" --size "$SIZE" --optimizer adam --iterations "$ADAM_ITERS" --threads "$THREADS" --quiet --log "$csv"
+             --no-size-invariant)
   [[ $1 == torch ]] && cmd=("$PYTHON" "$repo/benchmarks/stylize_pytorch.py" --content "$work/content.png"
              --style "$work/style.png" --weights "$weights" --iterations "$ADAM_ITERS" --threads "$THREADS" --log "$csv")
   local t; t=$(timed "adam_$1_$2" "${cmd[@]}")
@@ -170,7 +184,7 @@ adam_run() {  # (b): engine round
 lbfgs_run() {  # (c), (d), (e): part threads iterations round
   echo "  round $4: ($1) nst L-BFGS, README command 1, ${3:-500} iteration(s), $2 thread(s)" >&2
   local csv=$work/$1_$2_$4.csv
-  local cmd=("$nst" --content "$content" --style "$style" --output "$work/$1.png" --log "$csv")
+  local cmd=("$nst" --content "$content" --style "$style" --output "$work/$1.png" --weights "$weights" --log "$csv")
   [[ $1 == demo ]] || cmd+=(--quiet --threads "$2")
   [[ -n $3 ]] && cmd+=(--iterations "$3")
   local t; t=$(OMP_NUM_THREADS=$2 timed "$1_$2_$4" "${cmd[@]}")
@@ -192,8 +206,8 @@ if (( demo )); then lbfgs_run demo "$THREADS" "$DEMO_ITERS" 1; fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 export WR_LOG=$log WR_SKIP=$SKIP WR_THREADS=$THREADS WR_SIZE=$SIZE WR_COMMIT=$commit WR_LOAD_BEFORE=$load_before \
-       WR_LOAD_AFTER=$load_after WR_README=$repo/README.md WR_WRITE=$write_readme WR_MARKER=${README_BLOCK:-perf} WR_BLOCK=$work/readme_block.md \
-       WR_CPU="$(bench_cpu), $(nproc) CPUs" \
+       WR_LOAD_AFTER=$load_after WR_README=$repo/README.md WR_WRITE=$write_readme WR_MARKER=$README_BLOCK WR_BLOCK=$work/readme_block.md \
+       WR_CPU="$(bench_cpu), $(bench_cores) CPUs" \
        WR_TORCH="$("$PYTHON" -c 'import torch; print(torch.__version__)')" \
        WR_OPENBLAS="$(env | grep '^OPENBLAS_' | sort | paste -sd' ' || true)" \
        WR_SETTINGS="SIZE=$SIZE THREADS=$THREADS ROUNDS=$ROUNDS EVALS=$EVALS ADAM_ITERS=$ADAM_ITERS SKIP=$SKIP LBFGS_ITERS=$LBFGS_ITERS AMDAHL_ITERS=$AMDAHL_ITERS${DEMO_ITERS:+ DEMO_ITERS=$DEMO_ITERS}"

@@ -200,7 +200,7 @@ if lbfgs:
 out.append("")
 marker_setting = "" if (env.get("WR_MARKER") or "perf") == "perf" else f"README_BLOCK={env['WR_MARKER']} "
 out.append(f"Settings: {env['WR_SETTINGS']}. Reproduce: "
-           f"`{marker_setting}benchmarks/whole_run.sh --demo --write-readme` "
+           f"`{marker_setting}benchmarks/whole_run.sh {'--demo ' if demo else ''}--write-readme` "
            "(needs `python3-torch python3-h5py python3-pil`).")
 # Paragraphs wrapped like the rest of README.md; tables stay one row per line.
 block = "\n".join(line if line.startswith("|") else textwrap.fill(line, 100, break_on_hyphens=False)
