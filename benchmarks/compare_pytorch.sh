@@ -28,6 +28,7 @@
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+case ${1:-} in -h|--help) bench_help; exit 0 ;; esac
 build_dir=${1:-${BUILD_DIR:-$repo/build-bench}}
 SIZES=${SIZES:-"256 512 1024"}
 THREADS=${THREADS:-2}
@@ -43,6 +44,11 @@ MEMORY_SIZES=${MEMORY_SIZES-2048}
 TORCH_MEMORY=${TORCH_MEMORY:-0}
 PYTHON=${PYTHON:-/usr/bin/python3}
 LOG=${LOG:-$build_dir/compare_pytorch.log}
+bench_whole compare_pytorch.sh 1 SIZES THREADS EVALS ROUNDS BIG_SIZE BIG_EVALS BIG_ROUNDS SCALING_EVALS
+bench_whole compare_pytorch.sh 0 WARMUP
+[[ -z $SCALING_SIZE ]] || bench_whole compare_pytorch.sh 1 SCALING_SIZE
+[[ -z $MEMORY_SIZES ]] || bench_whole compare_pytorch.sh 1 MEMORY_SIZES
+bench_switch compare_pytorch.sh TORCH_MEMORY
 
 if [[ ! -f $build_dir/CMakeCache.txt ]]; then
   cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -57,7 +63,7 @@ export OMP_NUM_THREADS=$THREADS
 
 echo "# nst vs PyTorch CPU: one style-transfer objective evaluation (forward + losses + backward to the image)"
 echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine:  $(bench_cpu), $(nproc) CPUs" \
+echo "machine:  $(bench_cpu), $(bench_cores) CPUs" \
      "($(lscpu | sed -n 's/^Core(s) per socket: *//p' | head -1) cores/socket," \
      "$(lscpu | sed -n 's/^Thread(s) per core: *//p' | head -1) thread/core)," \
      "$(free -g | awk '/^Mem:/ {print $2}') GB RAM"
@@ -205,4 +211,11 @@ if len(rows) >= 2:
     (s0, a), (s1, b) = rows[0], rows[-1]
     per_pixel = (b["rss"] - a["rss"]) * 1024 * 1024 / (s1 * s1 - s0 * s0)
     print(f"  growth per 4x pixels: {steps}; {per_pixel:.0f} bytes per added pixel ({s0}->{s1} px)")
+
+# The engines compute the same loss up to float rounding (1e-7..1e-5 relative): a larger difference
+# means they no longer do the same work, and the times above compare different things.
+different = [f"{s} px: {d:.1e}" for s, d in loss_checks if not d <= 1e-3]
+if different:
+    sys.exit("compare_pytorch.sh: nst and PyTorch computed different losses (" + ", ".join(different) +
+             " relative): not the same work")
 EOF
