@@ -9,11 +9,15 @@
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+case ${1:-} in -h|--help) bench_help; exit 0 ;; esac
 build_dir=${1:-${BUILD_DIR:-$repo/build-bench}}
 SIZES=${SIZES:-"128 256 512 1024"}
 ITERATIONS=${ITERATIONS:-15}
 THREADS=${THREADS:-2}
+bench_whole memory_estimate.sh 1 SIZES ITERATIONS THREADS
 DATA_DIR=$(bench_data_dir "$build_dir")
+bench_require memory_estimate.sh "$DATA_DIR/weights/vgg19_imagenet_notop.h5" "$DATA_DIR/images/tubingen.jpg" \
+  "$DATA_DIR/images/starry_night.jpg"
 
 bench_build "$build_dir" "$DATA_DIR" nst_cli
 nst=$build_dir/examples/nst
@@ -36,7 +40,8 @@ for size in $SIZES; do
   [[ -n ${value:-} ]] || { echo "memory_estimate.sh: no estimate in: $refusal" >&2; exit 1; }
   estimate=$(to_mb "$value" "$unit")
   /usr/bin/time -v -o "$work/time.txt" "$nst" "${args[@]}" --size "$size" --iterations "$ITERATIONS" \
-    --output "$work/out.png" >/dev/null 2>&1
+    --output "$work/out.png" >/dev/null 2>"$work/stderr.txt" ||
+    { echo "memory_estimate.sh: the $size px run failed:" >&2; cat "$work/stderr.txt" >&2; exit 1; }
   measured=$(peak_rss_mb "$work/time.txt")
   ratio=$(awk -v e="$estimate" -v m="$measured" 'BEGIN { printf "%.2f", e / m }')
   echo "| $size px | $estimate MB | $measured MB | $ratio |"
