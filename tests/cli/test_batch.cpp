@@ -766,7 +766,7 @@ TEST_CASE("batch: mpirun -np 2 shares six jobs between both ranks once each, a r
     CHECK(count_with(report, "\"status\":\"skipped\"") == 6);
 }
 
-TEST_CASE("batch: under mpirun -np 2 an --output-dir that cannot be made is refused (exit 2), the run does not hang",
+TEST_CASE("batch: under mpirun a setup that fails on one rank only is refused (exit 2), the run does not hang",
           "[cli][batch][data][mpi]") {
     const std::string data = nst::test::require_shared_data();
     if (!NST_BATCH_WITH_MPI) nst::test::skip("nst-batch was built without MPI (CMake found none)");
@@ -787,4 +787,23 @@ TEST_CASE("batch: under mpirun -np 2 an --output-dir that cannot be made is refu
                           "' for --output-dir: Not a directory"));
     CHECK(r->err.find("nst-batch: error:") == r->err.rfind("nst-batch: error:"));  // said once
     CHECK_FALSE(has(r->err, "another job list"));
+
+    // The other way round: rank 1 alone refuses its command line (mpirun's MPMD form gives each
+    // rank its own), rank 0 is fine. Open MPI aborted the run with MPI_ERR_TRUNCATE, no message.
+    const std::vector<std::string> job{"--contents", a, "--styles", s, "--output-dir", dir / "out"};
+    std::vector<std::string> args = tiny(data, [&] {
+        std::vector<std::string> first{"--oversubscribe", "-np", "1", NST_BATCH_PATH};
+        first.insert(first.end(), job.begin(), job.end());
+        return first;
+    }());
+    args.insert(args.end(), {":", "-np", "1", NST_BATCH_PATH});
+    args.insert(args.end(), job.begin(), job.end());
+    args.insert(args.end(), {"--weights", nst::test::weights_path(data), "--size", "8"});
+    const std::optional<outcome> one = wait_at_most(start_program(NST_MPIEXEC, args, dir, mpi_environment()),
+                                                    std::chrono::minutes(3));
+    REQUIRE(one);
+    INFO("stderr: " << one->err);
+    CHECK(one->code == 2);
+    CHECK(has(one->err, "nst-batch: error: --size: size must be at least 16 pixels, got 8"));
+    CHECK(one->err.find("nst-batch: error:") == one->err.rfind("nst-batch: error:"));
 }
