@@ -247,7 +247,7 @@ int run_alone(int argc, char** argv) {
 }
 
 #ifdef NST_WITH_MPI
-// Every rank plans; rank 0 also opens the log. A rank whose setup failed, or whose job list is
+// Every rank plans; then rank 0 opens the log. A rank whose setup failed, or whose job list is
 // not rank 0's, makes every rank stop with its exit code (only one message is printed).
 int run_with_mpi(int argc, char** argv) {
     const mpi_world world(argc, argv);
@@ -261,16 +261,18 @@ int run_with_mpi(int argc, char** argv) {
             return 0;
         },
         message);
-    if (code == 0 && early < 0 && world.rank() == 0) code = guarded([&] { log.emplace(p); return 0; }, message);
-    // Every rank takes part in every collective, whatever its own setup gave: rank 0 alone can
-    // fail (its --output-dir or --report), and a rank skipping this broadcast paired the others'
-    // with the next one: the run hung.
+    // Every rank takes part in every collective, whatever its own setup gave: a rank skipping one
+    // paired the others' with the next, and the run hung or aborted.
     const std::uint64_t rank0_hash = world.broadcast(job_list_hash(p.jobs));
     if (code == 0 && early < 0 && rank0_hash != job_list_hash(p.jobs)) {
         code = 2;
         message = "rank " + std::to_string(world.rank()) + " on " + host_name() +
                   " built another job list than rank 0 (inputs must be at the same paths on every host)";
     }
+    // Rank 0 makes --output-dir and empties the --report once every rank's setup is good: a run
+    // refused on another rank leaves the last run's report as it was.
+    const bool planned = world.max_over_ranks(code) == 0;
+    if (planned && early < 0 && world.rank() == 0) code = guarded([&] { log.emplace(p); return 0; }, message);
     const int rank0_code = int(world.broadcast(std::uint64_t(code)));
     const int worst = world.max_over_ranks(code);
     if (worst != 0) return world.rank() == 0 || rank0_code == 0 ? fail_setup(code, message) : code;

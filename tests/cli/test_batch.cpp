@@ -790,7 +790,10 @@ TEST_CASE("batch: under mpirun a setup that fails on one rank only is refused (e
 
     // The other way round: rank 1 alone refuses its command line (mpirun's MPMD form gives each
     // rank its own), rank 0 is fine. Open MPI aborted the run with MPI_ERR_TRUNCATE, no message.
-    const std::vector<std::string> job{"--contents", a, "--styles", s, "--output-dir", dir / "out"};
+    // No job ran: the last run's report is kept (rank 0 had emptied it) and no folder made.
+    std::ofstream(dir / "r.jsonl") << "the last run's report\n";
+    const std::vector<std::string> job{"--contents", a, "--styles", s, "--output-dir", dir / "out", "--report",
+                                       dir / "r.jsonl"};
     std::vector<std::string> args = tiny(data, [&] {
         std::vector<std::string> first{"--oversubscribe", "-np", "1", NST_BATCH_PATH};
         first.insert(first.end(), job.begin(), job.end());
@@ -806,4 +809,6 @@ TEST_CASE("batch: under mpirun a setup that fails on one rank only is refused (e
     CHECK(one->code == 2);
     CHECK(has(one->err, "nst-batch: error: --size: size must be at least 16 pixels, got 8"));
     CHECK(one->err.find("nst-batch: error:") == one->err.rfind("nst-batch: error:"));
+    CHECK(read_text(dir / "r.jsonl") == "the last run's report\n");
+    CHECK_FALSE(fs::exists(dir / "out"));
 }
