@@ -24,6 +24,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -98,7 +99,16 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
                           {{b.common.weights.empty() ? "VGG19 weights" : "--weights", o.weights},
                            {"--manifest", b.manifest},
                            {"--init", o.init == nst::init_kind::image ? b.common.init : ""}});
-    if (!b.report.empty()) nst::cli::detail::check_writable_file(b.report, "--report");
+    if (!b.report.empty()) {
+        // A report in the --output-dir this run makes (`--output-dir out --report out/r.jsonl`) is
+        // checked when the folder is made and the report opened (batch_log), before any job.
+        using nst::cli::detail::comparable_path;
+        std::error_code ec;
+        const bool in_new_output_dir =
+            !std::filesystem::exists(b.output_dir, ec) &&
+            comparable_path(nst::cli::detail::folder_of(b.report).string()) == comparable_path(b.output_dir);
+        if (!in_new_output_dir) nst::cli::detail::check_writable_file(b.report, "--report");
+    }
     // A bad weights file would fail every job: refused now, by the read the jobs then share.
     o.cache = &p.cache;
     (void)nst::stylize_weights(o);

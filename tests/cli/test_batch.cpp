@@ -456,6 +456,28 @@ TEST_CASE("batch: all pairs are written once, a rerun skips them, --overwrite re
     CHECK(count_with(lines_of(read_text(dir / "r.jsonl")), "\"status\":\"ok\"") == 2);
 }
 
+TEST_CASE("batch: a --report inside the --output-dir the run makes is written", "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string a = make_image(dir, "a.png", 1), s = make_image(dir, "s.png", 3);
+    // The folder is made by the run: the report's folder "did not exist" when checked (exit 2).
+    const outcome r = run_batch(dir, tiny(data, {"--contents", a, "--styles", s, "--output-dir", dir / "new/out",
+                                                 "--report", dir / "new/out/r.jsonl"}));
+    INFO("stderr: " << r.err);
+    CHECK(r.code == 0);
+    CHECK(fs::exists(dir / "new/out/a__s.png"));
+    const auto report = lines_of(read_text(dir / "new/out/r.jsonl"));
+    CHECK(report.size() == 1);
+    CHECK(count_with(report, "\"status\":\"ok\"") == 1);
+    // A report's folder that is not the output folder is still refused before any job.
+    const outcome elsewhere = run_batch(dir, tiny(data, {"--contents", a, "--styles", s, "--output-dir",
+                                                         dir / "out2", "--report", dir / "nowhere/r.jsonl"}));
+    INFO("stderr: " << elsewhere.err);
+    CHECK(elsewhere.code == 2);
+    CHECK(has(elsewhere.err, "the folder '" + (dir / "nowhere") + "' does not exist"));
+    CHECK_FALSE(fs::exists(dir / "out2"));
+}
+
 TEST_CASE("batch: outputs written into a --contents folder are left out of the next run's inputs",
           "[cli][batch][data]") {
     const std::string data = nst::test::require_shared_data();
