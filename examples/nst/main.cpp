@@ -22,6 +22,7 @@
 
 #include <nst/nst.hpp>
 
+#include "openmp_waiting.hpp"
 #include "options.hpp"
 #include "progress.hpp"
 #include "run_record.hpp"
@@ -205,6 +206,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    restart_with_passive_openmp_waiting(argv);
     try {
         return run(argc, argv);
     } catch (const output_error& e) {
