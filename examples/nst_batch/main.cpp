@@ -102,11 +102,12 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
     if (!b.report.empty()) {
         // A report in the --output-dir this run makes (`--output-dir out --report out/r.jsonl`) is
         // checked when the folder is made and the report opened (batch_log), before any job.
+        namespace fs = std::filesystem;
         using nst::cli::detail::comparable_path;
         std::error_code ec;
-        const bool in_new_output_dir =
-            !std::filesystem::exists(b.output_dir, ec) &&
-            comparable_path(nst::cli::detail::folder_of(b.report).string()) == comparable_path(b.output_dir);
+        const fs::path in_output_dir = fs::path(b.output_dir) / fs::path(b.report).filename();  // ("out/" too)
+        const bool in_new_output_dir = !fs::exists(b.output_dir, ec) &&
+                                       comparable_path(b.report) == comparable_path(in_output_dir.string());
         if (!in_new_output_dir) nst::cli::detail::check_writable_file(b.report, "--report");
     }
     // A bad weights file would fail every job: refused now, by the read the jobs then share.

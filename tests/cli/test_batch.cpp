@@ -461,8 +461,8 @@ TEST_CASE("batch: a --report inside the --output-dir the run makes is written", 
     temp_folder dir;
     const std::string a = make_image(dir, "a.png", 1), s = make_image(dir, "s.png", 3);
     // The folder is made by the run: the report's folder "did not exist" when checked (exit 2).
-    const outcome r = run_batch(dir, tiny(data, {"--contents", a, "--styles", s, "--output-dir", dir / "new/out",
-                                                 "--report", dir / "new/out/r.jsonl"}));
+    const outcome r = run_batch(dir, tiny(data, {"--contents", a, "--styles", s, "--output-dir",
+                                                 dir / "new/out/", "--report", dir / "new/./out/r.jsonl"}));
     INFO("stderr: " << r.err);
     CHECK(r.code == 0);
     CHECK(fs::exists(dir / "new/out/a__s.png"));
