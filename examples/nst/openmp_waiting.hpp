@@ -20,9 +20,11 @@ namespace nst::cli {
 // Call first in main, before any thread starts. Returns only when no restart was needed or it
 // could not be made (no /proc: the run goes on with libgomp's default).
 inline void restart_with_passive_openmp_waiting(char** argv) {
-    for (const char* chosen : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME"})
-        if (std::getenv(chosen)) return;
-    if (setenv("OMP_WAIT_POLICY", "passive", 0) != 0) return;
+    for (const char* name : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME"}) {
+        const char* chosen = std::getenv(name);
+        if (chosen && *chosen) return;  // (set empty: as unset, as the runtimes read it)
+    }
+    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
     execv("/proc/self/exe", argv);
 }
 

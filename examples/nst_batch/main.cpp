@@ -32,6 +32,7 @@
 
 #include <nst/nst.hpp>
 
+#include "../nst/openmp_waiting.hpp"
 #include "../nst/stop_signals.hpp"
 #include "batch_options.hpp"
 #include "job_queue.hpp"
@@ -306,6 +307,7 @@ int run_with_mpi(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    nst::cli::restart_with_passive_openmp_waiting(argv);  // (before MPI starts)
 #ifdef NST_WITH_MPI
     if (launched_by_mpi()) return run_with_mpi(argc, argv);
 #endif
