@@ -1,10 +1,10 @@
 // How the programs' OpenMP threads wait: asleep at once (OMP_WAIT_POLICY=passive) unless the user
 // chose (OMP_WAIT_POLICY, or GOMP_SPINCOUNT for GCC's libgomp, KMP_BLOCKTIME for LLVM's libomp).
 // With nothing set, libgomp's threads spin up to ~3 ms at every barrier before they sleep
-// (libomp's 200 ms). An objective evaluation runs hundreds of short
-// parallel regions; when anything else runs on the machine, a thread spins on the core that its
-// descheduled partner needs, and each barrier can wait a time slice: the same run then took up
-// to 2.6x as long (benchmarks/wait_policy.sh; README, "Threads on a busy machine").
+// (libomp's 200 ms). An objective evaluation runs hundreds of short parallel regions; when
+// anything else runs on the machine, a thread spins on the core that its descheduled partner
+// needs, and each barrier can wait a time slice: the same run then took up to 2.6x as long
+// (benchmarks/wait_policy.sh; README, "Threads on a busy machine").
 //
 // The runtime reads these variables once, when it is loaded, before main (a variable set from
 // .preinit_array is lost too: libc resets the environment when it starts). So the program sets

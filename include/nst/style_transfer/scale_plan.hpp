@@ -45,9 +45,10 @@ inline std::vector<std::size_t> multiscale_sizes(std::size_t size, std::size_t s
 }
 
 /*  Cost of one step at longer side `size` as a share of one at `last` (or of one on `pixels` as a
-    share of one on `last_pixels`): the pixel count plus a fixed part worth 128 x 128 pixels, as small images keep the cores less busy. Fitted to the time per
-    evaluation in benchmarks/coarse_to_fine.sh logs on a 2-core Zen 5 (128 px: 0.12-0.14 of a
-    512 px step, priced 0.118; benchmarks/coarse_to_fine.md). */
+    share of one on `last_pixels`): the pixel count plus a fixed part worth 128 x 128 pixels, as
+    small images keep the cores less busy. Fitted to the time per evaluation in
+    benchmarks/coarse_to_fine.sh logs on a 2-core Zen 5 (128 px: 0.12-0.14 of a 512 px step,
+    priced 0.118; benchmarks/coarse_to_fine.md). */
 inline double relative_pixel_cost(double pixels, double last_pixels) {
     constexpr double fixed = 128.0 * 128.0;
     return (pixels + fixed) / (last_pixels + fixed);

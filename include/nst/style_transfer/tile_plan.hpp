@@ -235,8 +235,8 @@ struct priced_steps {
     time-left estimate: per scale its steps (as planned_iterations counts them) and the cost of
     one (relative_pixel_cost of the scale's image, or of its average tile window when tiled,
     against the output size's image). A coarse-to-fine run's first steps are its cheapest (a
-    128 px step costs a tenth of a 512 px one), so the average speed so far over-predicts the
-    rest. */
+    128 px step costs an eighth of a 512 px one), so the average speed so far would predict a
+    fraction of the time left. */
 inline std::vector<priced_steps> planned_step_costs(const image& content, const std::vector<image>& styles,
                                                     const stylize_options& options) {
     const stylize_options o = resolve_multiscale(options, content, styles);
