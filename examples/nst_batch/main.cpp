@@ -89,7 +89,7 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
     std::vector<std::string> left_out;  // an earlier run's outputs in an input folder, files given twice
     p.jobs = b.manifest.empty() ? all_pairs(b.contents, b.styles, b.output_dir, &left_out)
                                 : read_manifest(b.manifest, b.output_dir);
-    if (speak && !left_out.empty())
+    if (speak && !b.common.quiet && !left_out.empty())
         std::fprintf(stderr, "nst-batch: notice: %s left out of the inputs (this batch's outputs, or given twice)\n",
                      nst::cli::detail::some_names(left_out).c_str());
     for (const auto& j : p.jobs) {  // each job's overrides and output format checked
@@ -223,8 +223,8 @@ std::vector<std::size_t> start_log(const batch_plan& p, batch_log& log, int rank
     const std::vector<std::size_t> pending = pending_jobs(p, skipped);
     const int threads = p.base.threads;
     if (!p.command.common.quiet)
-        std::fprintf(stderr, "nst-batch: %zu jobs, %zu to run, on %d rank%s x %s thread%s\n", p.jobs.size(),
-                     pending.size(), ranks, ranks == 1 ? "" : "s",
+        std::fprintf(stderr, "nst-batch: %zu job%s, %zu to run, on %d rank%s x %s thread%s\n", p.jobs.size(),
+                     p.jobs.size() == 1 ? "" : "s", pending.size(), ranks, ranks == 1 ? "" : "s",
                      threads > 0 ? std::to_string(threads).c_str() : "all", threads == 1 ? "" : "s");
     for (const auto& r : skipped) log.add(r);
     return pending;

@@ -188,6 +188,19 @@ TEST_CASE("batch: OpenMP threads sleep at once while they wait, unless the user 
     REQUIRE_FALSE(asleep_at_once(r.err));
 }
 
+TEST_CASE("batch parts: the progress rate counts the jobs that did their work", "[cli][batch]") {
+    nst::batch::batch_progress progress(3);
+    nst::batch::job_record failed;
+    failed.status = "failed";
+    failed.output = "out/a__s.png";
+    failed.error = "cannot read image 'a.jpg'";
+    // A job that failed at once did no work: no rate, no ETA from it (it made thousands a minute).
+    const std::string line = progress.line(failed);
+    INFO(line);
+    CHECK(has(line, "[1/3] failed out/a__s.png: cannot read image 'a.jpg'"));
+    CHECK_FALSE(has(line, "jobs/min"));
+}
+
 TEST_CASE("batch parts: pairs are content-major and named <content>__<style>.png, folders expand", "[cli][batch]") {
     temp_folder dir;
     fs::create_directories(dir / "styles");
@@ -520,6 +533,13 @@ TEST_CASE("batch: outputs written into a --contents folder are left out of the n
     CHECK(has(again.err, "notice: a__s.png left out of the inputs (this batch's outputs, or given twice)"));
     CHECK(has(again.err, "0 done, 1 skipped, 0 failed"));
     CHECK_FALSE(fs::exists(dir / "photos/a__s__s.png"));
+    // --quiet: only failures (and then the summary) on stderr; the notice is neither.
+    auto quiet_args = args;
+    quiet_args.push_back("--quiet");
+    const outcome quiet = run_batch(dir, quiet_args);
+    INFO("stderr: " << quiet.err);
+    CHECK(quiet.code == 0);
+    CHECK(quiet.err.empty());
 }
 
 TEST_CASE("batch: a broken input fails only its own jobs, with the reason, exit 1", "[cli][batch][data]") {
