@@ -166,11 +166,15 @@ int stylise(command_line& c) {
 
     warn_about_openblas_core();
     catch_stop_signals();
-    const std::size_t planned = nst::planned_iterations(in.content, in.styles, c.options);
+    // The plan's steps, priced for the time left; their sum is what progress counts to
+    // (nst::planned_iterations).
+    const std::vector<nst::priced_steps> priced = nst::planned_step_costs(in.content, in.styles, c.options);
+    std::size_t planned = 0;
+    for (const nst::priced_steps& part : priced) planned += part.steps;
     check_snapshots_apart(c, planned);
     progress_display display(planned);
     display.print_every(c.print_every);
-    display.price_steps(nst::planned_step_costs(in.content, in.styles, c.options));
+    display.price_steps(priced);
     run_record record(c, planned);
     const nst::stop_flag stop(stop_requested());
     bool started = false;
