@@ -138,6 +138,14 @@ inline std::string require_shared_data() {
 }
 
 // The VGG19 weights in the shared data folder `shared`.
+// Whether the OpenMP runtime's own printout of its settings (OMP_DISPLAY_ENV=verbose, on stderr)
+// says its threads sleep at once while they wait: a spin time of 0, GCC libgomp's GOMP_SPINCOUNT
+// or LLVM libomp's KMP_BLOCKTIME (the clang builds).
+inline bool openmp_sleeps_at_once(const std::string& runtime_printout) {
+    return runtime_printout.find("GOMP_SPINCOUNT = '0'") != std::string::npos ||
+           runtime_printout.find("KMP_BLOCKTIME='0'") != std::string::npos;
+}
+
 inline std::string weights_path(const std::string& shared) { return shared + "/weights/vgg19_imagenet_notop.h5"; }
 
 }  // namespace nst::test

@@ -200,16 +200,13 @@ TEST_CASE("cli: --help and --version exit 0", "[cli]") {
 
 TEST_CASE("cli: OpenMP threads sleep at once while they wait, unless the user chose", "[cli]") {
     temp_folder dir;
-    // OMP_DISPLAY_ENV=verbose: the OpenMP runtime prints its settings when it starts; a spin time
-    // of 0 is GCC libgomp's GOMP_SPINCOUNT or LLVM libomp's KMP_BLOCKTIME (the clang builds).
-    const auto asleep_at_once = [](const std::string& err) {
-        return err.find("GOMP_SPINCOUNT = '0'") != std::string::npos || err.find("KMP_BLOCKTIME='0'") != std::string::npos;
-    };
+    // OMP_DISPLAY_ENV=verbose: the OpenMP runtime prints its settings when it starts.
+    using nst::test::openmp_sleeps_at_once;
     const std::vector<std::string> none{"OMP_WAIT_POLICY=", "GOMP_SPINCOUNT=", "KMP_BLOCKTIME=", "OMP_DISPLAY_ENV=verbose"};
     outcome r = run_nst(dir, {"--version"}, none);
     INFO(r.err);
     REQUIRE(r.code == 0);
-    REQUIRE(asleep_at_once(r.err));
+    REQUIRE(openmp_sleeps_at_once(r.err));
     for (const std::string chosen : {"OMP_WAIT_POLICY=active", "GOMP_SPINCOUNT=1234", "KMP_BLOCKTIME=7"}) {
         std::vector<std::string> env = none;
         env.push_back(chosen);
@@ -217,7 +214,7 @@ TEST_CASE("cli: OpenMP threads sleep at once while they wait, unless the user ch
         INFO(chosen << "\n" << r.err);
         REQUIRE(r.code == 0);
         REQUIRE(r.err.find("OMP_WAIT_POLICY") != std::string::npos);  // (the runtime printed its settings)
-        REQUIRE_FALSE(asleep_at_once(r.err));
+        REQUIRE_FALSE(openmp_sleeps_at_once(r.err));
     }
 }
 
