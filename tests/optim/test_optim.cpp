@@ -138,3 +138,24 @@ TEST_CASE("bad input throws with a message that says what is wrong", "[optim]") 
         CHECK_THROWS_AS(nst::adam<float>(a), nst::invalid_argument);
     }
 }
+
+TEST_CASE("an option check names the option and the refused value", "[optim]") {
+    nst::lbfgs<double>::options l;
+    l.gradient_tolerance = -1e-3;
+    CHECK_THROWS_WITH(nst::lbfgs<double>(l), Catch::Contains("gradient_tolerance") && Catch::Contains("got -0.001"));
+    l = {};
+    l.first_step_length = -2.0;
+    CHECK_THROWS_WITH(nst::lbfgs<double>(l), Catch::Contains("first_step_length") && Catch::Contains("got -2"));
+    l = {};
+    l.history_size = 0;
+    CHECK_THROWS_WITH(nst::lbfgs<double>(l), Catch::Contains("history_size") && Catch::Contains("got 0"));
+    nst::adam<double>::options a;
+    a.learning_rate = -0.5;
+    CHECK_THROWS_WITH(nst::adam<double>(a), Catch::Contains("learning_rate") && Catch::Contains("got -0.5"));
+    a = {};
+    a.beta1 = 1.5;
+    CHECK_THROWS_WITH(nst::adam<double>(a), Catch::Contains("beta1") && Catch::Contains("got 1.5"));
+    a = {};
+    a.epsilon = std::numeric_limits<double>::quiet_NaN();
+    CHECK_THROWS_WITH(nst::adam<double>(a), Catch::Contains("epsilon") && Catch::Contains("got nan"));
+}

@@ -19,6 +19,7 @@
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
+#include "../core/number_text.hpp"
 #include "result.hpp"
 #include "state.hpp"
 #include "run.hpp"
@@ -90,11 +91,12 @@ public:
 private:
     static void validate(const options& o) {
         auto fail = [](const std::string& what) { throw invalid_argument("nst::adam options: " + what); };
-        if (!(o.learning_rate > 0.0)) fail("learning_rate must be > 0");
-        if (!(o.beta1 >= 0.0 && o.beta1 < 1.0)) fail("beta1 must be in [0, 1)");
-        if (!(o.beta2 >= 0.0 && o.beta2 < 1.0)) fail("beta2 must be in [0, 1)");
-        if (!(o.epsilon >= 0.0)) fail("epsilon must be >= 0");
-        if (!(o.gradient_tolerance >= 0.0)) fail("gradient_tolerance must be >= 0");
+        if (!(o.learning_rate > 0.0)) fail("learning_rate must be > 0, got " + number_text(o.learning_rate));
+        if (!(o.beta1 >= 0.0 && o.beta1 < 1.0)) fail("beta1 must be in [0, 1), got " + number_text(o.beta1));
+        if (!(o.beta2 >= 0.0 && o.beta2 < 1.0)) fail("beta2 must be in [0, 1), got " + number_text(o.beta2));
+        if (!(o.epsilon >= 0.0)) fail("epsilon must be >= 0, got " + number_text(o.epsilon));
+        if (!(o.gradient_tolerance >= 0.0))
+            fail("gradient_tolerance must be >= 0, got " + number_text(o.gradient_tolerance));
     }
 
     options opts_;

@@ -127,15 +127,18 @@ public:
 private:
     static void validate(const options& o) {
         auto fail = [](const std::string& what) { throw invalid_argument("nst::lbfgs options: " + what); };
-        if (o.history_size < 1) fail("history_size must be >= 1");
-        if (o.loss_change_window < 1) fail("loss_change_window must be >= 1");
-        if (o.max_line_search_steps < 1) fail("max_line_search_steps must be >= 1");
+        if (o.history_size < 1) fail("history_size must be >= 1, got 0");
+        if (o.loss_change_window < 1) fail("loss_change_window must be >= 1, got 0");
+        if (o.max_line_search_steps < 1) fail("max_line_search_steps must be >= 1, got 0");
         if (!(o.wolfe_c1 > 0.0 && o.wolfe_c1 < o.wolfe_c2 && o.wolfe_c2 < 1.0))
             fail("need 0 < wolfe_c1 < wolfe_c2 < 1, got c1 = " + number_text(o.wolfe_c1) +
                  ", c2 = " + number_text(o.wolfe_c2));
-        if (!(o.first_step_length > 0.0)) fail("first_step_length must be > 0");
-        if (!(o.gradient_tolerance >= 0.0)) fail("gradient_tolerance must be >= 0");
-        if (!(o.loss_change_tolerance >= 0.0)) fail("loss_change_tolerance must be >= 0");
+        if (!(o.first_step_length > 0.0))
+            fail("first_step_length must be > 0, got " + number_text(o.first_step_length));
+        if (!(o.gradient_tolerance >= 0.0))
+            fail("gradient_tolerance must be >= 0, got " + number_text(o.gradient_tolerance));
+        if (!(o.loss_change_tolerance >= 0.0))
+            fail("loss_change_tolerance must be >= 0, got " + number_text(o.loss_change_tolerance));
     }
 
     options opts_;
