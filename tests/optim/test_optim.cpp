@@ -159,3 +159,24 @@ TEST_CASE("an option check names the option and the refused value", "[optim]") {
     a.epsilon = std::numeric_limits<double>::quiet_NaN();
     CHECK_THROWS_WITH(nst::adam<double>(a), Catch::Contains("epsilon") && Catch::Contains("got nan"));
 }
+
+TEST_CASE("options that would break every run are refused, not left to fail as non_finite", "[optim]") {
+    // Adam's epsilon 0: an element whose gradient has been 0 so far moves by 0 / 0 = NaN, which
+    // the run then blamed on f ("the loss became non-finite at iteration 1").
+    nst::adam<double>::options a;
+    a.epsilon = 0.0;
+    CHECK_THROWS_WITH(nst::adam<double>(a), Catch::Contains("epsilon") && Catch::Contains("got 0"));
+    // An infinite learning rate or epsilon: x goes to inf or NaN, or never moves.
+    const double inf = std::numeric_limits<double>::infinity();
+    a = {};
+    a.learning_rate = inf;
+    CHECK_THROWS_WITH(nst::adam<double>(a), Catch::Contains("learning_rate") && Catch::Contains("got inf"));
+    a = {};
+    a.epsilon = inf;
+    CHECK_THROWS_AS(nst::adam<double>(a), nst::invalid_argument);
+    // An infinite first step: every trial of the first line search is beyond reach
+    // (line_search_failed after max_line_search_steps evaluations).
+    nst::lbfgs<double>::options l;
+    l.first_step_length = inf;
+    CHECK_THROWS_WITH(nst::lbfgs<double>(l), Catch::Contains("first_step_length") && Catch::Contains("got inf"));
+}

@@ -51,8 +51,9 @@ public:
 
     /*!
         requires
-            - opts.learning_rate > 0, 0 <= opts.beta1 < 1, 0 <= opts.beta2 < 1
-            - opts.epsilon >= 0, opts.gradient_tolerance >= 0
+            - opts.learning_rate and opts.epsilon are finite and > 0 (with epsilon 0 an element
+              whose gradient has been 0 so far would move by 0 / 0)
+            - 0 <= opts.beta1 < 1, 0 <= opts.beta2 < 1, opts.gradient_tolerance >= 0
         ensures
             - constructs a solver that uses opts
         throws
@@ -91,10 +92,12 @@ public:
 private:
     static void validate(const options& o) {
         auto fail = [](const std::string& what) { throw invalid_argument("nst::adam options: " + what); };
-        if (!(o.learning_rate > 0.0)) fail("learning_rate must be > 0, got " + number_text(o.learning_rate));
+        auto finite_positive = [](double v) { return v > 0.0 && std::isfinite(v); };
+        if (!finite_positive(o.learning_rate))
+            fail("learning_rate must be a finite number > 0, got " + number_text(o.learning_rate));
         if (!(o.beta1 >= 0.0 && o.beta1 < 1.0)) fail("beta1 must be in [0, 1), got " + number_text(o.beta1));
         if (!(o.beta2 >= 0.0 && o.beta2 < 1.0)) fail("beta2 must be in [0, 1), got " + number_text(o.beta2));
-        if (!(o.epsilon >= 0.0)) fail("epsilon must be >= 0, got " + number_text(o.epsilon));
+        if (!finite_positive(o.epsilon)) fail("epsilon must be a finite number > 0, got " + number_text(o.epsilon));
         if (!(o.gradient_tolerance >= 0.0))
             fail("gradient_tolerance must be >= 0, got " + number_text(o.gradient_tolerance));
     }

@@ -78,7 +78,7 @@ public:
         requires
             - opts.history_size >= 1, opts.loss_change_window >= 1, opts.max_line_search_steps >= 1
             - 0 < opts.wolfe_c1 < opts.wolfe_c2 < 1
-            - opts.first_step_length > 0; the tolerances are >= 0
+            - opts.first_step_length is finite and > 0; the tolerances are >= 0
         ensures
             - constructs a solver that uses opts
         throws
@@ -133,8 +133,8 @@ private:
         if (!(o.wolfe_c1 > 0.0 && o.wolfe_c1 < o.wolfe_c2 && o.wolfe_c2 < 1.0))
             fail("need 0 < wolfe_c1 < wolfe_c2 < 1, got c1 = " + number_text(o.wolfe_c1) +
                  ", c2 = " + number_text(o.wolfe_c2));
-        if (!(o.first_step_length > 0.0))
-            fail("first_step_length must be > 0, got " + number_text(o.first_step_length));
+        if (!(o.first_step_length > 0.0 && std::isfinite(o.first_step_length)))
+            fail("first_step_length must be a finite number > 0, got " + number_text(o.first_step_length));
         if (!(o.gradient_tolerance >= 0.0))
             fail("gradient_tolerance must be >= 0, got " + number_text(o.gradient_tolerance));
         if (!(o.loss_change_tolerance >= 0.0))
