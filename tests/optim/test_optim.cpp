@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -69,6 +70,39 @@ TEST_CASE("a loss or gradient that turns NaN mid-run stops the run with non_fini
         nst::lbfgs<double>::options opts;
         check_nan_after(nst::lbfgs<double>(opts), opts.max_line_search_steps);
     }
+}
+
+namespace {
+
+// The Rosenbrock function until its k-th call, which throws (an evaluation that failed or was
+// cancelled).
+struct throws_at {
+    std::size_t k;
+    std::size_t calls = 0;
+    double operator()(const tensor1<double>& x, tensor1<double>& g) {
+        if (++calls == k) throw std::runtime_error("evaluation failed");
+        return rosenbrock<double>{}(x, g);
+    }
+};
+
+template <class Optimizer> void check_throw_keeps_accepted_point(Optimizer solver) {
+    for (const std::size_t k : {std::size_t(2), std::size_t(3), std::size_t(6)}) {
+        INFO("f throws at call " << k);
+        throws_at f{k};
+        std::vector<double> last_x;
+        auto remember = [&](const auto& s) { last_x = to_vector(s.x); };
+        tensor1<double> x = rosenbrock_start<double>();
+        CHECK_THROWS_WITH(solver.minimize(f, x, remember), "evaluation failed");
+        CHECK(f.calls == k);
+        CHECK(to_vector(x) == last_x);  // not the point f threw at (for L-BFGS a line-search trial)
+    }
+}
+
+}  // namespace
+
+TEST_CASE("an exception from f propagates with x at the last accepted point", "[optim]") {
+    SECTION("adam") { check_throw_keeps_accepted_point(nst::adam<double>()); }
+    SECTION("lbfgs") { check_throw_keeps_accepted_point(nst::lbfgs<double>()); }
 }
 
 namespace {

@@ -84,7 +84,8 @@ public:
             - nst::invalid_argument if x is empty, or if the loss or gradient at the starting
               point is not finite
             - nst::shape_error if f changes the size of the gradient
-            - whatever f or a callback throws
+            - whatever f or a callback throws; x is then the last accepted point (the one the
+              callbacks last saw), also when f threw at the point an update had just reached
     !*/
     template <class F, class X, class... Callbacks>
     optim_result<T> minimize(F&& f, X& x, Callbacks&&... callbacks) const;
@@ -131,7 +132,7 @@ optim_result<T> adam<T>::minimize(F&& f, X& x, Callbacks&&... callbacks) const {
         step.inv_sqrt_correction2 = static_cast<T>(1.0 / std::sqrt(1.0 - beta2_power));
         od::adam_update(step, run.g(), m.data(), v.data(), x.data(), x_prev.data(), n);
         const T loss_prev = run.loss;
-        if (!run.evaluate()) {
+        if (!run.evaluate_from(x_prev.data())) {
             od::copy(x_prev.data(), x.data(), n);
             run.loss = loss_prev;  // gradient_norm still describes x_prev
             return run.finish(stop_reason::non_finite);

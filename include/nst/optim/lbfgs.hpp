@@ -119,7 +119,8 @@ public:
             - nst::invalid_argument if x is empty, or if the loss or gradient at the starting
               point is not finite
             - nst::shape_error if f changes the size of the gradient
-            - whatever f or a callback throws (x is then left at the point being evaluated)
+            - whatever f or a callback throws; x is then the last accepted point (the one the
+              callbacks last saw), also when f threw at a line-search trial
     !*/
     template <class F, class X, class... Callbacks>
     optim_result<T> minimize(F&& f, X& x, Callbacks&&... callbacks) const;
@@ -322,7 +323,7 @@ private:
             run_.loss = loss0_;
             return {static_cast<double>(loss0_), dphi0_};
         }
-        trial_finite_ = run_.evaluate();
+        trial_finite_ = run_.evaluate_from(x_prev_.data());
         return {static_cast<double>(run_.loss), dot(run_.g(), d_.data(), n_)};
     }
 

@@ -62,6 +62,18 @@ public:
         return false;
     }
 
+    // evaluate() at a point stepped to from `back` (the accepted x, same size): if f throws, x
+    // is put back there first, so a caller that catches the exception (e.g. a cancelled
+    // evaluation) holds the point the callbacks last saw, not an untested trial.
+    bool evaluate_from(const T* back) {
+        try {
+            return evaluate();
+        } catch (...) {
+            copy(back, x_.data(), n_);
+            throw;
+        }
+    }
+
     // The first evaluation: a non-finite start is the caller's error, not a result.
     void evaluate_start() {
         if (!evaluate()) {
