@@ -41,6 +41,29 @@ run(${CMAKE_COMMAND} -S "${consumer_src}" -B "${WORK_DIR}/build" ${options})
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 run("${WORK_DIR}/build/consumer")
 
+# The pipelines compiled once: the unit built with NST_EXTERN_STYLIZE_NET defines none of them
+# (its compile time is the point; a duplicate would still link), the instances' unit all four.
+if(EXISTS "${WORK_DIR}/build/consumer_stylize")
+  run("${WORK_DIR}/build/consumer_stylize")
+  set(objects "${WORK_DIR}/build/CMakeFiles/consumer_stylize.dir")  # (Makefile generators)
+  foreach(unit stylize stylize_instances)
+    execute_process(COMMAND nm -C --defined-only "${objects}/${unit}.cpp.o" OUTPUT_VARIABLE symbols
+                    RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "nm could not read ${objects}/${unit}.cpp.o")
+    endif()
+    string(REGEX MATCHALL "detail::stylize_net<" found "${symbols}")
+    list(LENGTH found count)
+    set(${unit}_pipelines ${count})
+  endforeach()
+  if(NOT stylize_pipelines EQUAL 0 OR NOT stylize_instances_pipelines EQUAL 4)
+    message(FATAL_ERROR "stylize.cpp (NST_EXTERN_STYLIZE_NET) defines ${stylize_pipelines} of the "
+                        "four pipelines (expected none), stylize_instances.cpp ${stylize_instances_pipelines} "
+                        "(expected 4)")
+  endif()
+  message(STATUS "consumer_stylize: its pipelines come from stylize_instances.cpp alone")
+endif()
+
 if(MODE MATCHES "_core$")
   set(link_line "${WORK_DIR}/build/CMakeFiles/consumer.dir/link.txt")  # (Makefile generators)
   if(EXISTS "${link_line}")
