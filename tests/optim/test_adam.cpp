@@ -1,9 +1,10 @@
-// Adam (optim/adam.hpp): convergence on Rosenbrock, bias correction of the first step, and a clean
-// stop at the first non-finite value.
+// Adam (optim/adam.hpp): convergence on Rosenbrock, bias correction of the first step, a clean
+// stop at the first non-finite value, and torch.optim.Adam's iterates.
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -85,4 +86,36 @@ TEST_CASE("adam with an absurd learning rate stops cleanly at the first overflow
     CHECK(r.non_finite.iteration == r.iterations + 1);
     CHECK(r.non_finite.loss);  // the loss overflows float
     CHECK(nst::to_string(r.non_finite).find("iteration " + std::to_string(r.iterations + 1)) != std::string::npos);
+}
+
+TEMPLATE_TEST_CASE("adam takes torch.optim.Adam's steps", "[optim][adam]", double, float) {
+    // The reference: torch 1.13 on the Rosenbrock function from (-1.2, 1), in float64 and float32:
+    //     torch.optim.Adam([x], lr=0.05, betas=(0.8, 0.95), eps=1e-3), six step()s
+    // (betas and eps away from the defaults, so that each of them shows in the iterates).
+    const double torch64[6][2] = {
+        {-1.1500002319098706, 1.0499994318246384}, {-1.102537320058633, 1.0976736299279766},
+        {-1.0608186308813357, 1.1396533835156866}, {-1.028806851108457, 1.1711782995571762},
+        {-1.0093446942663653, 1.1884374655553789}, {-1.002501955450407, 1.191304532790775}};
+    const double torch32[6][2] = {
+        {-1.1500003337860107, 1.049999475479126},  {-1.1025373935699463, 1.0976736545562744},
+        {-1.0608186721801758, 1.1396534442901611}, {-1.0288069248199463, 1.1711783409118652},
+        {-1.0093446969985962, 1.188437581062317},  {-1.0025019645690918, 1.1913046836853027}};
+    const bool is_double = std::is_same_v<TestType, double>;
+    const auto& torch = is_double ? torch64 : torch32;
+    typename nst::adam<TestType>::options opts;
+    opts.learning_rate = 0.05;
+    opts.beta1 = 0.8;
+    opts.beta2 = 0.95;
+    opts.epsilon = 1e-3;
+    opts.max_iterations = 6;
+    std::vector<std::vector<double>> seen;
+    tensor1<TestType> x = rosenbrock_start<TestType>();
+    auto remember = [&](const auto& s) { seen.push_back(to_vector(s.x)); };
+    nst::adam<TestType>(opts).minimize(rosenbrock<TestType>{}, x, remember);
+    REQUIRE(seen.size() == 7);
+    for (std::size_t k = 0; k < 6; ++k) {
+        INFO("step " << k + 1);
+        for (std::size_t i = 0; i < 2; ++i)
+            CHECK(seen[k + 1][i] == Approx(torch[k][i]).epsilon(is_double ? 1e-13 : 1e-6));
+    }
 }

@@ -1,6 +1,6 @@
 // L-BFGS (optim/lbfgs.hpp): the two-loop recursion against the dense BFGS update, convergence on
-// Rosenbrock and an ill-conditioned quadratic, strong Wolfe steps, the stopping rules and what it
-// does when a line search fails or meets a non-finite point.
+// Rosenbrock and an ill-conditioned quadratic, strong Wolfe steps, the stopping rules, what it
+// does when a line search fails or meets a non-finite point, and torch.optim.LBFGS's iterates.
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -379,4 +379,39 @@ TEMPLATE_TEST_CASE("lbfgs with backtracking minimises the Rosenbrock function", 
     INFO("reason " << r.reason << ", iterations " << r.iterations << ", x = " << x(0) << ", " << x(1));
     CHECK(distance_to_one(x) <= 1e-3);
     for (std::size_t i = 1; i < losses.size(); ++i) CHECK(losses[i] < losses[i - 1]);  // every step decreases
+}
+
+TEST_CASE("lbfgs takes torch.optim.LBFGS's steps on the Rosenbrock function", "[optim][lbfgs]") {
+    // The reference: torch 1.13, float64, from (-1.2, 1), one step() per iteration of
+    //     torch.optim.LBFGS([x], lr=1, max_iter=1, max_eval=10**6, tolerance_grad=1e-12,
+    //                       tolerance_change=0, history_size=10, line_search_fn='strong_wolfe')
+    // (an independent strong Wolfe search: N&W's bracketing and zoom with cubic interpolation).
+    // Its first trial step is -g / |g|_1, so first_step_length = |g|_2 / |g|_1 here. From
+    // iteration 37 (loss 1e-20) the two part: torch keeps a pair only if s'y > 1e-10, absolutely.
+    struct reference_point {
+        std::size_t iteration, line_search_evaluations;  // evaluations of f since the start's
+        double x0, x1;
+    };
+    const reference_point torch[] = {
+        {1, 2, -1.0245319303460325, 1.0716196202669255},  {5, 6, -1.0203084803940978, 1.0352769866467468},
+        {13, 16, -0.25600484511812704, 0.03722749524505698}, {18, 23, 0.3415181810584439, 0.09898004561560132},
+        {21, 27, 0.582172369224457, 0.3207710935406736},   {27, 34, 0.9009678097161442, 0.8046615256475893},
+        {31, 39, 0.9949799996311627, 0.9895496613413612},  {36, 44, 0.9999999942651888, 0.9999999879364829},
+    };
+    nst::lbfgs<double>::options opts;
+    opts.max_iterations = 36;
+    opts.gradient_tolerance = 0;
+    opts.loss_change_tolerance = 0;
+    opts.first_step_length = std::hypot(215.6, 88.0) / (215.6 + 88.0);  // g(-1.2, 1) = (-215.6, -88)
+    std::vector<snapshot> accepted;
+    tensor1<double> x = rosenbrock_start<double>();
+    const auto r = nst::lbfgs<double>(opts).minimize(rosenbrock<double>{}, x, take_snapshots{&accepted});
+    REQUIRE(r.iterations == 36);
+    for (const reference_point& p : torch) {
+        INFO("iteration " << p.iteration);
+        const snapshot& s = accepted[p.iteration];
+        CHECK(s.evaluations - 1 == p.line_search_evaluations);  // the same trials
+        CHECK(s.x[0] == Approx(p.x0).margin(1e-12));
+        CHECK(s.x[1] == Approx(p.x1).margin(1e-12));
+    }
 }
