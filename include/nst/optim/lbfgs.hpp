@@ -7,9 +7,10 @@
 //     nst::lbfgs<float> solver(o);
 //     auto result = solver.minimize(objective, image, nst::record_history(losses));
 //
-// Cost per iteration: one line search (usually 1 evaluation of f, at most max_line_search_steps)
-// plus O(history_size * n) vector work. Memory: (2 * history_size + 4) * n elements besides x,
-// e.g. 24 copies of the image with the default history of 10.
+// Cost per iteration: one line search (usually 1 evaluation of f, at most max_line_search_steps;
+// twice that when a failed search is retried) plus O(history_size * n) vector work.
+// Memory: (2 * history_size + 4) * n elements besides x, e.g. 24 copies of the image with the
+// default history of 10.
 #pragma once
 
 #include <algorithm>
@@ -109,7 +110,8 @@ public:
               describe the returned x
             - stop_reason: converged_gradient, converged_loss_change, max_iterations,
               stopped_by_callback, line_search_failed (after one retry along steepest descent
-              with the history cleared) or non_finite.
+              with the history cleared, unless the failed search already was along steepest
+              descent) or non_finite.
             - a NaN/inf loss or gradient at a line-search trial point is treated as a step that
               is too long: the search backs off towards x. Only when every trial of a failed
               search was non-finite does the run stop, at once (no retry), with non_finite;
