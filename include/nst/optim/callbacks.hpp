@@ -2,6 +2,7 @@
 // usable with any nst optimizer, scalar type, tensor rank and value type V of f: they read only
 // state.loss and state.elapsed_seconds. Callbacks run between iterations,
 // so a stop request takes effect after the current iteration (for L-BFGS: its line search).
+// To stop sooner, f may throw: x is then the last accepted point, as a callback last saw it.
 #pragma once
 
 #include <atomic>
