@@ -22,20 +22,61 @@
 namespace nst::cli {
 
 namespace json {
+// What starts at text[i]: a well-formed UTF-8 sequence (1-4 bytes), or else a maximal invalid
+// subpart (the Unicode Standard, 3.9: the lead byte and the continuation bytes that could still
+// have begun a sequence, at least one byte). Overlong forms, surrogates (U+D800..U+DFFF) and code
+// points above U+10FFFF are not well-formed (table 3-7 restricts the second byte against them).
+struct utf8_span {
+    std::size_t length;
+    bool valid;
+};
+inline utf8_span utf8_at(const std::string& text, std::size_t i) {
+    const auto byte = [&](std::size_t k) { return k < text.size() ? unsigned(static_cast<unsigned char>(text[k])) : 0u; };
+    const unsigned lead = byte(i);
+    if (lead < 0x80) return {1, true};
+    std::size_t n = 0;
+    unsigned low = 0x80, high = 0xBF;  // the second byte's range
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        n = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        n = 3;
+        if (lead == 0xE0) low = 0xA0;   // else overlong
+        if (lead == 0xED) high = 0x9F;  // else a surrogate
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        n = 4;
+        if (lead == 0xF0) low = 0x90;   // else overlong
+        if (lead == 0xF4) high = 0x8F;  // else above U+10FFFF
+    }
+    if (n == 0) return {1, false};  // a continuation byte, C0, C1 (overlong) or F5..FF
+    std::size_t good = 1;
+    for (; good < n; ++good) {
+        const unsigned b = byte(i + good);
+        if (b < (good == 1 ? low : 0x80u) || b > (good == 1 ? high : 0xBFu)) break;
+    }
+    return {good, good == n};
+}
+
+// A JSON string. Its text is UTF-8 whatever bytes `s` holds (a Linux file name may be any bytes,
+// e.g. a Latin-1 "caf\xe9.jpg"): valid UTF-8 is kept as it is and each maximal invalid subpart
+// becomes U+FFFD, as Python's errors="replace" and browsers decode, so strict readers accept it.
 inline std::string quote(const std::string& s) {
     std::string out = "\"";
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const utf8_span span = utf8_at(s, i);
+        if (!span.valid) {
+            out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+        } else if (c == '"' || c == '\\') {
             out += '\\';
-            out += ch;
+            out += s[i];
         } else if (c < 0x20) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\u%04x", c);
             out += buf;
         } else {
-            out += ch;  // UTF-8 passes through
+            out.append(s, i, span.length);
         }
+        i += span.length;
     }
     return out + "\"";
 }

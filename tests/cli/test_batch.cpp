@@ -32,6 +32,7 @@
 #include "../../examples/nst_batch/job_queue.hpp"
 #include "../../examples/nst_batch/job_record.hpp"
 #include "../../examples/nst_batch/jobs.hpp"
+#include "strict_json.hpp"
 #include "test_helpers.hpp"
 
 extern char** environ;
@@ -561,6 +562,39 @@ TEST_CASE("batch: a broken input fails only its own jobs, with the reason, exit 
     CHECK(has(r.err, "failed " + (dir / "out/broken__s.png") + ": "));
     CHECK(has(r.err, "1 done, 0 skipped, 1 failed"));
     for (const auto& f : fs::directory_iterator(dir / "out")) CHECK_FALSE(has(f.path().string(), ".tmp-"));
+}
+
+// Linux file names are bytes: a Latin-1 name went into the report and the recorded parameters as
+// it was, and strict JSON readers refused them (Python's json on the bytes decoded as UTF-8).
+TEST_CASE("batch: file names that are not UTF-8 give a report and parameters strict JSON readers accept",
+          "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string cafe = make_image(dir, "caf\xe9.png", 1), s = make_image(dir, "s.png", 3);
+    std::ofstream(dir / "bad\xff.jpg") << "not a JPEG";  // fails: its name is in the error too
+    const outcome r = run_batch(dir, tiny(data, {"--contents", cafe, dir / "bad\xff.jpg", "--styles", s,
+                                                 "--output-dir", dir / "out", "--report", dir / "r.jsonl"}));
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 1);
+    REQUIRE(fs::exists(dir / "out/caf\xe9__s.png"));  // the files keep their bytes
+    const std::string report = read_text(dir / "r.jsonl");
+    CHECK(nst::test::well_formed_utf8(report));
+    CHECK(has(report, "\"content\":\"" + (dir / "caf\xEF\xBF\xBD.png") + "\""));
+    const std::string recorded = nst::test::png_itxt(dir / "out/caf\xe9__s.png", "nst-parameters");
+    CHECK(nst::test::well_formed_utf8(recorded));
+    CHECK(has(recorded, "\"output\": \"" + (dir / "out/caf\xEF\xBF\xBD__s.png") + "\""));
+    std::ofstream(dir / "recorded.json", std::ios::binary) << recorded;
+    const std::string lines = nst::test::python_strict_json(dir / "r.jsonl", true),
+                      one = nst::test::python_strict_json(dir / "recorded.json", false);
+    INFO("python on the report: " << lines);
+    INFO("python on the parameters: " << one);
+    if (!lines.empty()) {  // (without /usr/bin/python3, the checks above)
+        CHECK(lines.rfind("ok ", 0) == 0);
+        CHECK(has(lines, "caf\\ufffd.png"));
+        CHECK(has(lines, "bad\\ufffd.jpg"));
+        CHECK(one.rfind("ok ", 0) == 0);
+        CHECK(has(one, "caf\\ufffd__s.png"));
+    }
 }
 
 TEST_CASE("batch: a job's image above --max-input-pixels fails alone, its reason naming the flag",

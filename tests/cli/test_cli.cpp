@@ -34,6 +34,7 @@
 #include <catch2/catch.hpp>
 
 #include "fixture_script.hpp"
+#include "strict_json.hpp"
 #include "test_helpers.hpp"
 
 extern char** environ;
@@ -573,6 +574,32 @@ TEST_CASE("cli: --multiscale on a panorama starts where the strip is tall enough
     REQUIRE(r.code == 0);
     CHECK(nst::load_image(dir / "out.png").shape(1) == 256);
     CHECK(read_text(dir / "params.json").find("\"scales\": [181, 256]") != std::string::npos);  // as run
+}
+
+// Linux file names are bytes: a Latin-1 "caf\xe9.png" went into the recorded parameters as it was,
+// and the JSON text was not UTF-8 (Python's json refused the --params-json file decoded strictly,
+// PIL dropped the PNG's iTXt chunk). What is not UTF-8 is recorded as U+FFFD.
+TEST_CASE("cli: file names that are not UTF-8 are recorded as JSON that strict readers accept", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string content = make_image(dir, "caf\xe9.png"), style = make_image(dir, "\xff\xfe.png");
+    const auto r = run_nst(dir, {"-c", content, "-s", style, "--weights", nst::test::weights_path(data), "-o",
+                                 dir / "out\xe9.png", "--size", "32", "-i", "2", "--threads", "1", "-q",
+                                 "--params-json", dir / "params.json"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    const std::string json = read_text(dir / "params.json"), recorded = nst::test::png_itxt(dir / "out\xe9.png", "nst-parameters");
+    CHECK(recorded == json);
+    CHECK(nst::test::well_formed_utf8(json));
+    CHECK(json.find("\"content\": \"" + (dir / "caf\xEF\xBF\xBD.png") + "\"") != std::string::npos);
+    const std::string python = nst::test::python_strict_json(dir / "params.json", false);
+    INFO("python: " << python);
+    if (!python.empty()) {  // (without /usr/bin/python3, the check above)
+        CHECK(python.rfind("ok ", 0) == 0);
+        CHECK(python.find("caf\\ufffd.png") != std::string::npos);
+        CHECK(python.find("\\ufffd\\ufffd.png") != std::string::npos);
+        CHECK(python.find("out\\ufffd.png") != std::string::npos);
+    }
 }
 
 // (--multiscale at 64 px is one scale: the pyramid starts at 128 px.)

@@ -1,5 +1,6 @@
 // The `nst` program's own parts (examples/nst/), tested directly: byte sizes, time formatting,
-// the progress display's plain lines, drawing, the loss plot and the contact sheet.
+// the progress display's plain lines, drawing, the loss plot, the contact sheet and the JSON
+// strings of the recorded parameters.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "../../examples/nst/contact_sheet.hpp"
 #include "../../examples/nst/loss_plot.hpp"
 #include "../../examples/nst/progress.hpp"
+#include "../../examples/nst/run_parameters.hpp"
+#include "strict_json.hpp"
 
 namespace cli = nst::cli;
 
@@ -165,4 +168,38 @@ TEST_CASE("program: the contact sheet lays thumbnails out in rows", "[cli][progr
     REQUIRE(sheet.shape(1) == 4 * (40 + 10) + 10);
     REQUIRE(sheet.shape(0) == 2 * (20 + 24 + 10) + 10);
     REQUIRE_THROWS_AS(cli::contact_sheet({}), nst::invalid_argument);
+}
+
+// A Linux file name is any bytes: one that is not UTF-8 (a Latin-1 "caf\xe9.jpg") went into the
+// JSON text as it was, which strict readers refuse (Python decoding the bytes as UTF-8, PIL
+// dropping the PNG's iTXt chunk). What is not UTF-8 becomes U+FFFD, one per maximal invalid
+// subpart (as Python's errors="replace" and WHATWG decoders); valid UTF-8 stays as it is.
+TEST_CASE("program: JSON strings are valid UTF-8 whatever bytes a file name holds", "[cli][program]") {
+    const std::string r = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
+    const auto inside = [](const std::string& s) { return "\"" + s + "\""; };
+    // valid: 2-, 3- and 4-byte sequences, the edges around the surrogates, U+10FFFF, DEL
+    for (const std::string& valid : std::vector<std::string>{"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9D\x84\x9E.jpg", "\xED\x9F\xBF",
+                                                             "\xEE\x80\x80", "\xF4\x8F\xBF\xBF", "\x7F"})
+        CHECK(cli::json::quote(valid) == inside(valid));
+    const std::vector<std::pair<std::string, std::string>> invalid{
+        {"caf\xE9.jpg", "caf" + r + ".jpg"},              // Latin-1
+        {"\x80", r},                                       // a continuation byte alone
+        {"\xC0\xAF", r + r},                               // overlong '/' (C0 and C1 never lead)
+        {"\xC1\xBF", r + r},
+        {"\xE0\x80\xAF", r + r + r},                       // overlong, 3 bytes
+        {"\xF0\x80\x80\x80", r + r + r + r},                // overlong, 4 bytes
+        {"\xED\xA0\x80", r + r + r},                       // a surrogate (U+D800)
+        {"\xF4\x90\x80\x80", r + r + r + r},                // above U+10FFFF
+        {"\xF5\x80", r + r},                               // F5..FF never lead
+        {"a\xE2\x82", "a" + r},                            // cut short at the end: one U+FFFD
+        {"\xE2\x82" "A", r + "A"},                         // cut short by ASCII, which stays
+        {"\xF0\x9F\x98" "x\xC3\xA9", r + "x\xC3\xA9"},      // cut short, then valid UTF-8
+    };
+    for (const auto& [bytes, shown] : invalid) {
+        INFO("bytes " << bytes);
+        CHECK(cli::json::quote(bytes) == inside(shown));
+        CHECK(nst::test::well_formed_utf8(cli::json::quote(bytes)));
+    }
+    // The escapes stay as they were.
+    CHECK(cli::json::quote("a\"b\\c\n\xE9") == "\"a\\\"b\\\\c\\u000a" + r + "\"");
 }
