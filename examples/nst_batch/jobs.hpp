@@ -58,26 +58,37 @@ inline std::string trim(const std::string& text) {
     return b == std::string::npos ? std::string() : text.substr(b, e - b + 1);
 }
 
-// One CSV line into cells: commas separate, double quotes enclose cells ("" is a quote).
-inline std::vector<std::string> split_csv_line(const std::string& line, const std::string& where) {
-    std::vector<std::string> cells(1);
-    bool quoted = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        const char ch = line[i];
-        if (quoted && ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-            cells.back() += '"';
-            ++i;
-        } else if (ch == '"') {
-            quoted = !quoted;
-        } else if (ch == ',' && !quoted) {
-            cells.emplace_back();
-        } else if (ch != '\r') {
-            cells.back() += ch;
+/*  One CSV line into cells (RFC 4180): commas separate, a cell in double quotes is its text
+    exactly (commas, blanks, "" for a quote); the blanks around a cell are not part of it
+    (`a.jpg, b.jpg`). A quote inside an unquoted cell is a character (`5" disk.jpg`).
+    throws: usage_error naming `where` for an unclosed quote and for text after a closing quote
+    (`"a"b`: which name was meant?). */
+inline std::vector<std::string> split_csv_line(std::string line, const std::string& where) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF line ends
+    const auto blank = [&](std::size_t i) { return i < line.size() && (line[i] == ' ' || line[i] == '\t'); };
+    std::vector<std::string> cells;
+    for (std::size_t i = 0;; ++i) {  // i: the start of a cell
+        while (blank(i)) ++i;
+        std::string cell;
+        if (i < line.size() && line[i] == '"') {
+            for (++i;; ++i) {
+                if (i >= line.size()) throw usage_error(where + ": a quoted cell is not closed");
+                if (line[i] == '"' && i + 1 < line.size() && line[i + 1] == '"') cell += line[i++];
+                else if (line[i] == '"') break;
+                else cell += line[i];
+            }
+            for (++i; blank(i);) ++i;
+            if (i < line.size() && line[i] != ',')
+                throw usage_error(where + ": text after the closing quote of cell " + std::to_string(cells.size() + 1) +
+                                  " (a quoted cell ends at its quote; a quote inside it is written \"\")");
+        } else {
+            const std::size_t comma = std::min(line.find(',', i), line.size());
+            cell = trim(line.substr(i, comma - i));
+            i = comma;
         }
+        cells.push_back(std::move(cell));
+        if (i >= line.size()) return cells;
     }
-    if (quoted) throw usage_error(where + ": a quoted cell is not closed");
-    for (auto& c : cells) c = trim(c);
-    return cells;
 }
 
 inline double parse_cell_number(const std::string& cell, const std::string& where) {

@@ -321,6 +321,39 @@ TEST_CASE("batch parts: the manifest gives paths, outputs and per-job options, a
                         Catch::Contains("line 2") && Catch::Contains("size must be at least 16"));
 }
 
+// RFC 4180: a quoted cell is its text exactly (the blanks inside the quotes were trimmed, so a
+// file whose name starts or ends with a space could not be named); the blanks around a cell, quoted
+// or not, are not part of it (`a.jpg, b.jpg`).
+TEST_CASE("batch parts: a quoted manifest cell keeps its text exactly, text after its closing quote is refused",
+          "[cli][batch]") {
+    temp_folder dir;
+    const std::string csv = dir / "jobs.csv";
+    std::ofstream(csv) << "content, style ,\"output\"\n"
+                          "\" my photo.jpg\",\"s.jpg \",\"\tout.png\"\n"
+                          "  \"a.jpg\"  ,\t\"b \"\"c\"\".jpg\"\t, x.png \r\n"
+                          "5\" floppy.jpg,s.jpg,\n";  // a quote inside an unquoted cell is a character
+    const auto jobs = nst::batch::read_manifest(csv, "out");
+    REQUIRE(jobs.size() == 3);
+    CHECK(jobs[0].content == dir / " my photo.jpg");
+    CHECK(jobs[0].style == dir / "s.jpg ");
+    CHECK(jobs[0].output == "out/\tout.png");
+    CHECK(jobs[1].content == dir / "a.jpg");
+    CHECK(jobs[1].style == dir / "b \"c\".jpg");
+    CHECK(jobs[1].output == "out/x.png");
+    CHECK(jobs[2].content == dir / "5\" floppy.jpg");
+    // Text after a closing quote: which name was meant? Refused, naming the line.
+    for (const auto& [row, cell] : {std::pair<const char*, const char*>{"\"a\"b.jpg,s.jpg", "cell 1"},
+                                    std::pair<const char*, const char*>{"a.jpg,\"s.jpg\" x", "cell 2"},
+                                    std::pair<const char*, const char*>{"a.jpg,\"s\".jpg", "cell 2"}}) {
+        INFO(row);
+        std::ofstream(csv) << "content,style\n" << row << "\n";
+        REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."),
+                            Catch::Contains(csv + " line 2: text after the closing quote of " + cell));
+    }
+    std::ofstream(csv) << "content,style\na.jpg,\"s.jpg\n";
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 2: a quoted cell is not closed"));
+}
+
 TEST_CASE("batch parts: manifest masks are paths from its folder, colours replace the command line's", "[cli][batch]") {
     temp_folder dir;
     const std::string csv = dir / "jobs.csv";
