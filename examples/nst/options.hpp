@@ -459,9 +459,11 @@ inline std::optional<int> parse_command_line(int argc, char** argv, command_line
     return std::nullopt;
 }
 
-/*  Converts the shared stylisation flags' text into c.options (nst and nst-batch).
+/*  Converts the shared stylisation flags' text into c.options (nst and nst-batch). A warning
+    (--precision bf16 in a build without it) is printed under c.program's name when `speak`
+    (false on nst-batch's MPI ranks but rank 0, so that a run says it once).
     throws: usage_error naming the option. */
-inline void convert_stylisation_options(command_line& c) {
+inline void convert_stylisation_options(command_line& c, bool speak = true) {
     stylize_options& o = c.options;
     o.optimizer = c.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::lbfgs;
     o.pooling_mode = c.pooling == "max" ? pooling::max : pooling::average;
@@ -470,8 +472,9 @@ inline void convert_stylisation_options(command_line& c) {
     if (!c.weights_preprocessing.empty())
         o.weights_preprocessing =
             c.weights_preprocessing == "torchvision" ? input_convention::torchvision : input_convention::caffe;
-    if (conv_precision_in_use(o.precision) != o.precision)
-        std::fprintf(stderr, "nst: warning: --precision bf16 needs AVX512_BF16 (this build lacks it); running fp32\n");
+    if (speak && conv_precision_in_use(o.precision) != o.precision)
+        std::fprintf(stderr, "%s: warning: --precision bf16 needs AVX512_BF16 (this build lacks it); running fp32\n",
+                     c.program.c_str());
     o.content_layers = detail::split_list(c.content_layers);
     o.style_layers = detail::split_list(c.style_layers);
     if (!c.style_layer_weights.empty())

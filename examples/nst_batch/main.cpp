@@ -78,7 +78,7 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
     b.common.data_dir = NST_DEFAULT_DATA_DIR;
     b.common.program = "nst-batch";
     if (const auto code = parse_batch_command_line(argc, argv, b, with_mpi, speak)) return code;
-    nst::cli::convert_stylisation_options(b.common);
+    nst::cli::convert_stylisation_options(b.common, speak);  // (a warning: rank 0's alone)
     nst::stylize_options& o = p.base = b.common.options;
     o.weights = nst::find_vgg19_weights(b.common.weights, b.common.data_dir);
     if (o.init == nst::init_kind::image) o.init_image = nst::load_image(b.common.init, o.input_limits);

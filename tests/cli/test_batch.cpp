@@ -893,6 +893,38 @@ TEST_CASE("batch: mpirun -np 2 shares six jobs between both ranks once each, a r
     CHECK(count_with(report, "\"status\":\"skipped\"") == 6);
 }
 
+// A build without the bf16 kernel (no AVX512_BF16 at compile time) runs --precision bf16 in fp32
+// and says so: once, as nst-batch. Under mpirun every rank said it, as "nst:". Whether this
+// build falls back is read from the precision the output records.
+TEST_CASE("batch: --precision bf16 in a build without it warns once, as nst-batch, alone and under mpirun -np 2",
+          "[cli][batch][data][mpi]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string a = make_image(dir, "a.png", 1), s = make_image(dir, "s.png", 3);
+    const std::string warning = "warning: --precision bf16 needs AVX512_BF16";
+    const auto check = [&](const outcome& r, const std::string& output) {
+        INFO("stderr: " << r.err);
+        REQUIRE(r.code == 0);
+        const std::string png = read_text(output);
+        const bool fell_back = has(png, "\"precision\": \"fp32\"");
+        CHECK((fell_back || has(png, "\"precision\": \"bf16\"")));
+        std::size_t said = 0;
+        for (std::size_t at = r.err.find(warning); at != std::string::npos; at = r.err.find(warning, at + 1)) ++said;
+        CHECK(said == (fell_back ? 1u : 0u));
+        CHECK(has(r.err, "nst-batch: " + warning) == fell_back);
+        CHECK_FALSE(has(r.err, "nst: "));
+    };
+    check(run_batch(dir, tiny(data, {"--contents", a, "--styles", s, "--output-dir", dir / "alone", "--precision",
+                                     "bf16"})),
+          dir / "alone/a__s.png");
+    if (!NST_BATCH_WITH_MPI) nst::test::skip("nst-batch was built without MPI (CMake found none)");
+    check(run_program(NST_MPIEXEC,
+                      tiny(data, {"--oversubscribe", "-np", "2", NST_BATCH_PATH, "--contents", a, "--styles", s,
+                                  "--output-dir", dir / "mpi", "--precision", "bf16"}),
+                      dir, mpi_environment()),
+          dir / "mpi/a__s.png");
+}
+
 TEST_CASE("batch: under mpirun a setup that fails on one rank only is refused (exit 2), the run does not hang",
           "[cli][batch][data][mpi]") {
     const std::string data = nst::test::require_shared_data();
