@@ -61,17 +61,30 @@ struct images {
     std::vector<nst::image> styles;
 };
 
+// Reads the image a flag names; a failure says which flag gave it ("--style-mask: cannot read
+// image 'm.png': ..."), the same file may be given to several.
+nst::image load_flag_image(const char* flag, const std::string& path, const nst::image_limits& limits) {
+    try {
+        return nst::load_image(path, limits);
+    } catch (const nst::image_too_large& e) {
+        throw nst::image_too_large(std::string(flag) + ": " + e.what());
+    } catch (const nst::io_error& e) {
+        throw nst::io_error(std::string(flag) + ": " + e.what());
+    }
+}
+
 // Finds the weights and reads every input image (and the init image into c.options).
 images load_inputs(command_line& c) {
     c.options.weights = nst::find_vgg19_weights(c.weights, c.data_dir);
     const nst::image_limits& limits = c.options.input_limits;
-    images in{nst::load_image(c.content, limits), {}};
-    for (const auto& path : c.styles) in.styles.push_back(nst::load_image(path, limits));
+    images in{load_flag_image("--content", c.content, limits), {}};
+    for (const auto& path : c.styles) in.styles.push_back(load_flag_image("--style", path, limits));
     for (const auto& path : c.style_masks)
-        c.options.style_masks.push_back(path.empty() || path == "-" ? nst::image() : nst::load_image(path, limits));
-    if (!c.content_mask.empty()) c.options.content_mask = nst::load_image(c.content_mask, limits);
+        c.options.style_masks.push_back(path.empty() || path == "-" ? nst::image()
+                                                                   : load_flag_image("--style-mask", path, limits));
+    if (!c.content_mask.empty()) c.options.content_mask = load_flag_image("--content-mask", c.content_mask, limits);
     if (c.options.init == nst::init_kind::image) {
-        c.options.init_image = nst::load_image(c.init, limits);
+        c.options.init_image = load_flag_image("--init", c.init, limits);
         detail::validate_flags(c.options, in.styles.size());
     }
     return in;

@@ -401,6 +401,16 @@ inline std::size_t edit_distance(const std::string& a, const std::string& b) {
     return row[b.size()];
 }
 
+// CLI11's message for a refused command line, in the words of the flag table: a flag given
+// twice reads "--size is given 2 times; give it once", not "--size: At Most 1 required but
+// received 2".
+inline std::string parse_error_text(const CLI::ParseError& e) {
+    const std::string text = e.what(), repeated = ": At Most 1 required but received ";
+    const std::size_t at = text.find(repeated);
+    if (at == std::string::npos || at == 0) return text;
+    return text.substr(0, at) + " is given " + text.substr(at + repeated.size()) + " times; give it once";
+}
+
 // For a command line CLI11 refused: "; did you mean --iterations?" when a flag is not one of the
 // app's but close to one (a typo), "; give the files by flag: <usage>" when it starts with a bare
 // file name; otherwise "".
@@ -452,7 +462,7 @@ inline std::optional<int> parse_command_line(int argc, char** argv, command_line
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        throw usage_error(std::string(e.what()) +
+        throw usage_error(detail::parse_error_text(e) +
                           detail::flag_hint(app, argc, argv, "nst -c CONTENT -s STYLE -o OUTPUT.png") +
                           " (see nst --help)");
     }

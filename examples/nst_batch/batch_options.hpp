@@ -109,7 +109,7 @@ inline std::optional<int> parse_batch_command_line(int argc, char** argv, batch_
         // single-run flag is the better reason.
         detail::refuse_single_run_options(app);
         throw nst::cli::usage_error(
-            std::string(e.what()) +
+            nst::cli::detail::parse_error_text(e) +
             nst::cli::detail::flag_hint(app, argc, argv, "nst-batch --contents FILES --styles FILES --output-dir DIR") +
             " (see nst-batch --help)");
     }

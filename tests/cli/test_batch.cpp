@@ -464,6 +464,9 @@ TEST_CASE("batch: bad usage exits 2 with one line and runs nothing", "[cli][batc
     const outcome typo = run_batch(dir, {"--contents", img, "--styles", img, "--output-dri", dir / "out"});
     one_line(typo);
     CHECK(has(typo.err, "did you mean --output-dir?"));
+    const outcome repeated = run_batch(dir, {"--contents", img, "--styles", img, "--size", "64", "--size", "96"});
+    one_line(repeated);
+    CHECK(has(repeated.err, "--size is given 2 times; give it once"));
     const outcome single = run_batch(dir, {"--content", img, "--styles", img});  // nst's flag where --contents is meant
     one_line(single);
     CHECK(has(single.err, "--content is nst's, for one run: give --contents"));

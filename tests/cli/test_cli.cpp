@@ -222,9 +222,14 @@ TEST_CASE("cli: OpenMP threads sleep at once while they wait, unless the user ch
 TEST_CASE("cli: a missing content or style file", "[cli]") {
     bad_input_case c;
     auto r = run_nst(c.dir, c.args({"-c", c.dir / "nope.jpg", "-s", c.style}));
-    require_rejected(c.dir, r, {"nope.jpg", "No such file"}, c.fixtures());
+    require_rejected(c.dir, r, {"--content: cannot read image", "nope.jpg", "No such file"}, c.fixtures());
     r = run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "-s", c.dir / "missing_style.png"}));
-    require_rejected(c.dir, r, {"missing_style.png", "No such file"}, c.fixtures());
+    require_rejected(c.dir, r, {"--style: cannot read image", "missing_style.png", "No such file"}, c.fixtures());
+    // Each image flag is named: the same file may be given to several.
+    r = run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--style-mask", c.dir / "mask.png"}));
+    require_rejected(c.dir, r, {"--style-mask: cannot read image", "mask.png"}, c.fixtures());
+    r = run_nst(c.dir, c.args({"-c", c.content, "-s", c.style, "--content-mask", c.dir / "mask.png"}));
+    require_rejected(c.dir, r, {"--content-mask: cannot read image", "mask.png"}, c.fixtures());
 }
 
 TEST_CASE("cli: an unreadable content path (a folder)", "[cli]") {
@@ -365,6 +370,9 @@ TEST_CASE("cli: bad option values", "[cli]") {
     require_rejected(c.dir, run_nst(c.dir, {c.content, c.style, c.output}),
                      {"give the files by flag: nst -c CONTENT -s STYLE -o OUTPUT.png"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--init", c.dir / "no_init.png"})), {"no_init.png"}, c.fixtures());
+    // A flag given twice says so in plain words, not CLI11's "At Most 1 required but received 2".
+    require_rejected(c.dir, run_nst(c.dir, with({"--seed", "1", "--seed", "2"})),
+                     {"--seed is given 2 times; give it once"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, c.args({"-s", c.style})), {"--content", "required"}, c.fixtures());
 }
 
