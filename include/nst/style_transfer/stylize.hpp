@@ -675,9 +675,9 @@ stylize_result stylize_net(std::chrono::steady_clock::time_point start, const st
 #ifdef NST_EXTERN_STYLIZE_NET
 // The four pipelines (VGG19 and VGG16, max and average pooling) are most of the compile time of
 // a program that calls stylize (~85% of it in the compiler's back end). A program that links
-// them compiled once elsewhere (the project's own programs: cmake/stylize_net_instances.cpp)
-// defines NST_EXTERN_STYLIZE_NET and does not compile them again; nor the four networks'
-// forward and reverse passes (sequential_passes), which programs also call directly.
+// them compiled once elsewhere (nst/stylize_instances.hpp, in one of its units) defines
+// NST_EXTERN_STYLIZE_NET in the others, which then do not compile them again; nor the four
+// networks' forward and reverse passes (sequential_passes), which programs also call directly.
 #define NST_STYLIZE_NET_INSTANCE(prefix, Net)                                                          \
     prefix template stylize_result stylize_net<Net>(                                                    \
         std::chrono::steady_clock::time_point, const std::vector<scale_step>&,                          \
