@@ -21,8 +21,6 @@
 #include <tuple>
 #include <vector>
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,10 +30,9 @@
 #include "../../examples/nst_batch/job_queue.hpp"
 #include "../../examples/nst_batch/job_record.hpp"
 #include "../../examples/nst_batch/jobs.hpp"
+#include "spawn.hpp"
 #include "strict_json.hpp"
 #include "test_helpers.hpp"
-
-extern char** environ;
 
 namespace nst_batch_test {
 
@@ -47,58 +44,17 @@ struct outcome {
     std::string err;
 };
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using nst::test::read_text;
+using nst::test::spawned;
 
-struct started {
-    pid_t pid;
-    std::string err_path;
-};
-
-// Starts `program args...` with `extra_env` (NAME=VALUE) set; stdout to /dev/null, stderr to a
-// file in `dir`.
-started start_program(const std::string& program, const std::vector<std::string>& args, const temp_folder& dir,
+// Starts `program args...` (nst::test::spawn: "NAME=" in `extra_env` removes a variable);
+// stderr to a file in `dir`.
+spawned start_program(const std::string& program, const std::vector<std::string>& args, const temp_folder& dir,
                       const std::vector<std::string>& extra_env = {}) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) {
-        const std::string entry = *e;
-        bool replaced = false;
-        for (const auto& x : extra_env) replaced = replaced || entry.compare(0, x.find('=') + 1, x, 0, x.find('=') + 1) == 0;
-        if (!replaced) env.push_back(entry);
-    }
-    env.insert(env.end(), extra_env.begin(), extra_env.end());
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> storage{program};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    const std::string err_path = dir / "stderr.txt";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = -1;
-    const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(rc == 0);
-    return {pid, err_path};
+    return nst::test::spawn(program, args, dir / "stderr.txt", extra_env);
 }
 
-outcome wait_for(const started& p) {
-    int status = 0;
-    while (waitpid(p.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return {code, read_text(p.err_path)};
-}
+outcome wait_for(const spawned& p) { return {nst::test::exit_code(p), read_text(p.stderr_path)}; }
 
 outcome run_program(const std::string& program, const std::vector<std::string>& args, const temp_folder& dir,
                     const std::vector<std::string>& extra_env = {}) {
@@ -146,12 +102,12 @@ std::vector<std::string> mpi_environment() {
 
 // wait_for with a watchdog against a hang: nullopt when `p` had not ended after `limit` (it is
 // then sent SIGTERM, which mpirun passes on to its ranks, and reaped).
-std::optional<outcome> wait_at_most(const started& p, std::chrono::seconds limit) {
+std::optional<outcome> wait_at_most(const spawned& p, std::chrono::seconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
         int status = 0;
         if (waitpid(p.pid, &status, WNOHANG) == p.pid)
-            return outcome{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_text(p.err_path)};
+            return outcome{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_text(p.stderr_path)};
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     kill(p.pid, SIGTERM);
@@ -695,11 +651,11 @@ TEST_CASE("batch: Ctrl-C, SIGTERM or SIGHUP abandons the current job, starts no 
                                              std::tuple<int, int, const char*>{SIGTERM, 143, "terminated by SIGTERM"},
                                              std::tuple<int, int, const char*>{SIGHUP, 129, "hung up (SIGHUP)"}}) {
         fs::remove_all(dir / "out");
-        const started p = start_program(NST_BATCH_PATH, args("100000"), dir);
+        const spawned p = start_program(NST_BATCH_PATH, args("100000"), dir);
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
         bool first_done = false;
         while (!first_done && std::chrono::steady_clock::now() < deadline) {
-            first_done = has(read_text(p.err_path), "[1/3] ok");
+            first_done = has(read_text(p.stderr_path), "[1/3] ok");
             if (!first_done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         if (!first_done) kill(p.pid, SIGKILL);
@@ -937,7 +893,7 @@ TEST_CASE("batch: under mpirun a setup that fails on one rank only is refused (e
     std::ofstream(dir / "taken") << "a file";  // in the way of the folder
     // Rank 0 alone makes the folder: its failure skipped a broadcast the other rank made, which
     // then waited forever (as did rank 0, in the next collective).
-    const started p = start_program(NST_MPIEXEC,
+    const spawned p = start_program(NST_MPIEXEC,
                                     tiny(data, {"--oversubscribe", "-np", "2", NST_BATCH_PATH, "--contents", a,
                                                 "--styles", s, "--output-dir", dir / "taken/sub"}),
                                     dir, mpi_environment());

@@ -25,8 +25,6 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,10 +32,9 @@
 #include <catch2/catch.hpp>
 
 #include "fixture_script.hpp"
+#include "spawn.hpp"
 #include "strict_json.hpp"
 #include "test_helpers.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -45,66 +42,20 @@ namespace fs = std::filesystem;
 
 using nst::test::temp_folder;
 
-struct process {
-    pid_t pid = -1;
-    std::string stderr_path;
-};
+using nst::test::read_text;
+using nst::test::spawned;
 
-// Starts nst with `args`; stderr goes to a file, stdout to /dev/null. `env` entries NAME=VALUE
-// replace or add variables, and "NAME=" alone removes one.
-process start_nst(const std::vector<std::string>& args, const std::string& stderr_path,
+// Starts nst with `args` (nst::test::spawn: "NAME=" in `env` removes a variable).
+spawned start_nst(const std::vector<std::string>& args, const std::string& stderr_path,
                   const std::vector<std::string>& env = {}) {
-    std::vector<std::string> environment;
-    for (char** e = environ; *e; ++e) {
-        const std::string entry = *e;
-        bool replaced = false;
-        for (const auto& change : env)
-            if (entry.compare(0, change.find('=') + 1, change.substr(0, change.find('=') + 1)) == 0) replaced = true;
-        if (!replaced) environment.push_back(entry);
-    }
-    for (const auto& change : env)
-        if (change.back() != '=') environment.push_back(change);
-    std::vector<char*> envp;
-    for (auto& e : environment) envp.push_back(e.data());
-    envp.push_back(nullptr);
-
-    std::vector<std::string> argv_storage{NST_CLI_PATH};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    process p;
-    p.stderr_path = stderr_path;
-    const int rc = posix_spawn(&p.pid, NST_CLI_PATH, &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(rc == 0);
-    return p;
+    return nst::test::spawn(NST_CLI_PATH, args, stderr_path, env);
 }
 
-int wait_for(const process& p) {
-    int status = 0;
-    while (waitpid(p.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return -1;
-}
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+int wait_for(const spawned& p) { return nst::test::exit_code(p); }
 
 // Whether the started nst reports its first iteration within three minutes (it is killed if not),
 // so that a signal sent next reaches the optimisation.
-bool optimising(const process& p) {
+bool optimising(const spawned& p) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
     while (std::chrono::steady_clock::now() < deadline) {
         if (read_text(p.stderr_path).find("nst: iteration 0/") != std::string::npos) return true;
@@ -121,7 +72,7 @@ struct outcome {
 };
 
 outcome run_nst(const temp_folder& dir, const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
-    const process p = start_nst(args, dir / "stderr.txt", env);
+    const spawned p = start_nst(args, dir / "stderr.txt", env);
     const int code = wait_for(p);
     return {code, read_text(p.stderr_path)};
 }
@@ -636,7 +587,7 @@ namespace {
 void check_stopped_by(int signal, int code, const std::string& word) {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
-    const process p = start_nst({"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+    const spawned p = start_nst({"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
                                  "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-o", dir / "out.png",
                                  "--size", "64", "-i", "100000", "--log", dir / "loss.csv"},
                                 dir / "stderr.txt");
@@ -663,7 +614,7 @@ TEST_CASE("cli: Ctrl-C stops cleanly, saves the best image so far and exits 130"
 TEST_CASE("cli: Ctrl-C below the output size says whose loss it reports and saves the output size", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
-    const process p = start_nst({"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
+    const spawned p = start_nst({"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg",
                                  "--weights", data + "/weights/vgg19_imagenet_notop.h5", "-o", dir / "out.png",
                                  "--scales", "64,96", "-i", "100000"},
                                 dir / "stderr.txt");
@@ -1405,7 +1356,7 @@ TEST_CASE("cli: an output folder removed during the run: exit 1 naming the file,
     fs::create_directory(sub);
     std::vector<std::string> args = tiny_run(data, sub + "/out.png", {"--log", sub + "/loss.csv"}, "100000");
     args.erase(std::find(args.begin(), args.end(), "-q"));  // the progress lines say when it runs
-    const process p = start_nst(args, dir / "stderr.txt");
+    const spawned p = start_nst(args, dir / "stderr.txt");
     REQUIRE(optimising(p));
     fs::remove_all(sub);
     REQUIRE(kill(p.pid, SIGTERM) == 0);  // stop it: it saves the best image so far, into the void
