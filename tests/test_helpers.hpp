@@ -129,6 +129,20 @@ inline std::string shared_data_dir() {
     std::_Exit(77);
 }
 
+// Built with AddressSanitizer: freed memory stays mapped in its quarantine and every block has
+// redzones, so a test of resident memory measures the sanitizer, not nst.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool address_sanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool address_sanitizer = true;
+#else
+inline constexpr bool address_sanitizer = false;
+#endif
+#else
+inline constexpr bool address_sanitizer = false;
+#endif
+
 inline std::string require_shared_data() {
     const std::string dir = shared_data_dir();
     if (dir.empty())

@@ -102,6 +102,19 @@ template <class Net> double mask_floats(std::size_t h, std::size_t w, const styl
     return floats;
 }
 
+// Copies of the options' images (style masks, content mask, init image) at their given size
+// while stylize optimises: the caller's and the three stylize_options copies its pipeline holds
+// then (stylize's resolved options, stylize_net's with the weights' convention, the scale's:
+// stylize.hpp's stylize, load_network and options_at_scale).
+constexpr double option_image_copies = 4.0;
+
+// Floats of the images the options hold, at their given size (12 bytes per pixel each).
+inline double option_image_floats(const stylize_options& o) {
+    double floats = double(o.content_mask.size()) + double(o.init_image.size());
+    for (const auto& m : o.style_masks) floats += double(m.size());
+    return floats;
+}
+
 template <class Net>
 std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
                                   const std::vector<std::array<std::size_t, 2>>& style_sizes,
@@ -128,7 +141,8 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
         style_pass = std::max(style_pass, pass_floats<Net>(s[0], s[1], deepest, read, false));
     const double main_run =
         pass_floats<Net>(h, w, deepest, read, true) + image_copies * image + mask_floats<Net>(h, w, o);
-    const double floats = params + std::max(style_pass, main_run);
+    const double floats =
+        params + option_image_copies * option_image_floats(o) + std::max(style_pass, main_run);
     return std::uint64_t(memory_model::headroom * floats * sizeof(float)) +
            memory_model::per_thread_bytes * std::uint64_t(threads) + memory_model::process_bytes;
 }
@@ -139,6 +153,8 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
     given style working sizes, derived from the network's type (planning_model: VGG19 or VGG16;
     its layer shapes, what each layer's backward keeps, its parameter counts). It counts, in float32:
       - the network's weights (canonical only: kernels pack their layout per call);
+      - the images the options hold (style masks, content mask, init image) at their given size,
+        four times: the caller's and stylize's three copies of the options;
       - one evaluation's peak: the outputs the losses read, the compact backward state (1-bit ReLU
         masks; whole ReLU outputs before max pooling) and four transient layer-sized buffers;
       - the optimizer's copies of the image (L-BFGS: 2 * history + 4, of the image's resolution
