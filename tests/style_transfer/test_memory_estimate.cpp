@@ -107,6 +107,19 @@ TEST_CASE("the memory estimate counts the options' images at their given size, f
     REQUIRE(double(nst::estimate_stylize_memory(384, 512, styles, o) - plain) >= 4 * big * sizeof(float));
 }
 
+TEST_CASE("the memory estimate counts the weights twice with a cache", "[stylize][cache]") {
+    // The cache keeps the weights it read; each call's network gets a copy (load_network).
+    nst::stylize_options o;
+    o.threads = 1;
+    const std::uint64_t alone = nst::estimate_stylize_memory(384, 512, {{384, 512}}, o);
+    nst::stylize_cache cache;
+    o.cache = &cache;
+    double params = 0;
+    for (const std::size_t p : nst::vgg19<float, nst::pooling::average>::parameter_counts()) params += double(p);
+    REQUIRE(params > 20e6);  // VGG19's convolutions: 80 MB
+    REQUIRE(double(nst::estimate_stylize_memory(384, 512, {{384, 512}}, o) - alone) >= params * sizeof(float));
+}
+
 TEST_CASE("a run holds the options' images no more often than the memory estimate counts them",
           "[stylize][masks][data]") {
     // The resident memory at the first progress report (the optimisation's working set is formed),

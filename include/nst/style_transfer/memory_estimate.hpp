@@ -126,6 +126,8 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
 
     double params = 0;
     for (const std::size_t p : Net::parameter_counts()) params += double(p);
+    // With a cache the network gets a copy of the weights the cache keeps (load_network).
+    const double weight_copies = o.cache ? 2.0 : 1.0;
     const double image = double(3 * h * w);
     // L-BFGS's vectors hold the image's resolution levels (< 4/3 of its size) unless
     // pyramid_levels is 0; the levels' objective keeps an image and its gradient besides.
@@ -142,7 +144,7 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
     const double main_run =
         pass_floats<Net>(h, w, deepest, read, true) + image_copies * image + mask_floats<Net>(h, w, o);
     const double floats =
-        params + option_image_copies * option_image_floats(o) + std::max(style_pass, main_run);
+        weight_copies * params + option_image_copies * option_image_floats(o) + std::max(style_pass, main_run);
     return std::uint64_t(memory_model::headroom * floats * sizeof(float)) +
            memory_model::per_thread_bytes * std::uint64_t(threads) + memory_model::process_bytes;
 }
@@ -152,7 +154,8 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
 /*  Working-memory model of one stylize() run, in bytes, for a content working size h x w and the
     given style working sizes, derived from the network's type (planning_model: VGG19 or VGG16;
     its layer shapes, what each layer's backward keeps, its parameter counts). It counts, in float32:
-      - the network's weights (canonical only: kernels pack their layout per call);
+      - the network's weights (canonical only: kernels pack their layout per call), twice with
+        options.cache (the cache keeps its own copy);
       - the images the options hold (style masks, content mask, init image) at their given size,
         four times: the caller's and stylize's three copies of the options;
       - one evaluation's peak: the outputs the losses read, the compact backward state (1-bit ReLU
