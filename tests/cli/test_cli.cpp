@@ -1368,13 +1368,16 @@ TEST_CASE("cli: an output folder removed during the run: exit 1 naming the file,
 TEST_CASE("cli: above --memory-limit, tiling engages by itself with a notice", "[cli][data][tiling]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
-    // A limit that the untiled 192 x 144 run exceeds and tiles of 128 px meet (1 thread, as run).
+    // A limit that the untiled 192 x 144 run exceeds and tiles of 128 px meet (1 thread, as run;
+    // with the content and style images nst holds).
     nst::stylize_options o;
     o.size = 192;
     o.threads = 1;
-    const auto style_size = nst::detail::style_working_sizes({nst::load_image(data + "/images/starry_night.jpg")}, o);
-    const std::uint64_t limit = nst::estimate_tiled_memory(144, 192, style_size, 128, o);
-    REQUIRE(nst::estimate_stylize_memory(144, 192, style_size, o) > limit);
+    const nst::image style = nst::load_image(data + "/images/starry_night.jpg");
+    const std::uint64_t inputs = nst::input_image_bytes(nst::load_image(data + "/images/tubingen.jpg"), {style});
+    const auto style_size = nst::detail::style_working_sizes({style}, o);
+    const std::uint64_t limit = nst::estimate_tiled_memory(144, 192, style_size, 128, o) + inputs;
+    REQUIRE(nst::estimate_stylize_memory(144, 192, style_size, o) + inputs > limit);
     std::vector<std::string> args = tiny_run(data, dir / "out.png", {"--threads", "1", "--memory-limit",
                                                                       std::to_string(limit)});
     args[std::size_t(std::find(args.begin(), args.end(), "--size") - args.begin()) + 1] = "192";
@@ -1401,9 +1404,10 @@ TEST_CASE("cli: --multiscale above --memory-limit runs the small scale whole, ti
     o.multiscale = true;
     o.iterations = 14;  // 1 step at 136 px, 14 at 192 px
     const nst::image style = nst::load_image(data + "/images/starry_night.jpg");
+    const std::uint64_t inputs = nst::input_image_bytes(nst::load_image(data + "/images/tubingen.jpg"), {style});
     const auto style_size = nst::detail::style_working_sizes({style}, o);
-    const std::uint64_t limit = nst::estimate_tiled_memory(144, 192, style_size, 128, o);
-    REQUIRE(nst::estimate_stylize_memory(144, 192, style_size, o) > limit);
+    const std::uint64_t limit = nst::estimate_tiled_memory(144, 192, style_size, 128, o) + inputs;
+    REQUIRE(nst::estimate_stylize_memory(144, 192, style_size, o) + inputs > limit);
     std::vector<std::string> args = tiny_run(data, dir / "out.png",
                                              {"--threads", "1", "--memory-limit", std::to_string(limit), "--multiscale",
                                               "--log", dir / "log.csv"},

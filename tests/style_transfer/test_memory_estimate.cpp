@@ -120,6 +120,40 @@ TEST_CASE("the memory estimate counts the weights twice with a cache", "[stylize
     REQUIRE(double(nst::estimate_stylize_memory(384, 512, {{384, 512}}, o) - alone) >= params * sizeof(float));
 }
 
+TEST_CASE("stylize checks the memory limit with the content and style images given", "[stylize][tiling]") {
+    // The caller holds the images it gives for the whole run, at their size (12 bytes per pixel):
+    // a 4000 x 3000 photo is 144 MB, more than a 512 px run's activations.
+    const nst::image content = xt::zeros<float>({1500, 2000, 3});
+    const nst::image style = xt::zeros<float>({300, 400, 3});
+    const std::uint64_t inputs = nst::input_image_bytes(content, {style});
+    REQUIRE(inputs == (1500 * 2000 + 300 * 400) * 3 * sizeof(float));
+    nst::stylize_options o;
+    o.weights = "/nonexistent/weights.h5";  // never reached: the check comes first
+    o.threads = 1;
+
+    // A limit the working memory alone meets: refused (64 px: too small for tiles of 128 px).
+    o.size = 64;
+    o.memory_limit = nst::estimate_stylize_memory(48, 64, {{48, 64}}, o);
+    std::string what = "(not refused)";
+    try {
+        nst::stylize(content, {style}, o);
+    } catch (const nst::invalid_argument& e) {
+        what = e.what();
+    } catch (const std::exception& e) {
+        what = std::string("(past the check) ") + e.what();
+    }
+    INFO(what);
+    REQUIRE(what.find("working size 64 x 48 needs about " + nst::format_bytes(o.memory_limit + inputs)) !=
+            std::string::npos);
+
+    // At 512 px the same: tiled, in tiles whose estimate leaves room for the images.
+    o.size = 512;
+    o.memory_limit = nst::estimate_stylize_memory(384, 512, {{384, 512}}, o);
+    const nst::tiling_plan plan = nst::plan_tiling(content, {style}, o);
+    REQUIRE(plan.window != 0);
+    REQUIRE(nst::estimate_tiled_memory(384, 512, {{384, 512}}, plan.window, o) + inputs <= o.memory_limit);
+}
+
 TEST_CASE("a run holds the options' images no more often than the memory estimate counts them",
           "[stylize][masks][data]") {
     // The resident memory at the first progress report (the optimisation's working set is formed),

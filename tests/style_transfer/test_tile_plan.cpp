@@ -72,11 +72,19 @@ TEST_CASE("tile plan: tiling engages when asked, or by itself only above the mem
     o.tile = 512;  // larger than the image: one tile is the whole image, an ordinary run
     REQUIRE(nst::plan_tiling(content, {style}, o).window == 0);
 
-    // Automatic: a limit between the tiled and the untiled estimates engages the largest tile that fits.
+    // Automatic: a limit between the tiled and the untiled estimates engages the largest tile that
+    // fits (both with the images given, which the caller holds throughout).
     o.tile = 0;
     const std::vector<std::array<std::size_t, 2>> style_size{{267, 400}};
-    const std::uint64_t tiled = nst::estimate_tiled_memory(300, 400, style_size, 256, o);
-    REQUIRE(nst::estimate_stylize_memory(300, 400, style_size, o) > tiled);
+    const std::uint64_t inputs = nst::input_image_bytes(content, {style});
+    const std::uint64_t tiled = nst::estimate_tiled_memory(300, 400, style_size, 256, o) + inputs;
+    REQUIRE(nst::estimate_stylize_memory(300, 400, style_size, o) + inputs > tiled);
+    o.memory_limit = tiled;
+    plan = nst::plan_tiling(content, {style}, o);
+    REQUIRE(plan.window == 256);
+    // Without the images the limit is below what 256 px tiles need: smaller tiles.
+    o.memory_limit = tiled - inputs;
+    REQUIRE(nst::plan_tiling(content, {style}, o).window < 256);
     o.memory_limit = tiled;
     plan = nst::plan_tiling(content, {style}, o);
     REQUIRE(plan.window == 256);
@@ -169,9 +177,10 @@ TEST_CASE("tile plan: coarse-to-fine tiles only the scales that need it", "[tili
     // Automatic: a limit that 283 px meets whole and 400 px only in tiles tiles the last scale alone.
     o.tile = 0;
     const auto style_sizes = [&](std::size_t side) { return nst::scaled_size(200, 300, side); };
-    const std::uint64_t at_283 = nst::estimate_stylize_memory(212, 283, {style_sizes(283)}, o);
-    o.memory_limit = std::max(at_283, nst::estimate_tiled_memory(300, 400, {style_sizes(400)}, 256, o));
-    REQUIRE(nst::estimate_stylize_memory(300, 400, {style_sizes(400)}, o) > o.memory_limit);
+    const std::uint64_t inputs = nst::input_image_bytes(content, {style});
+    const std::uint64_t at_283 = nst::estimate_stylize_memory(212, 283, {style_sizes(283)}, o) + inputs;
+    o.memory_limit = std::max(at_283, nst::estimate_tiled_memory(300, 400, {style_sizes(400)}, 256, o) + inputs);
+    REQUIRE(nst::estimate_stylize_memory(300, 400, {style_sizes(400)}, o) + inputs > o.memory_limit);
     tiling = nst::plan_scale_tiling(content, {style}, o);
     REQUIRE(tiling[0].window == 0);
     REQUIRE(tiling[2].window == 0);

@@ -167,14 +167,26 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
         Gram targets and the masked loss's transient copies (mask_floats);
       - the style passes (forward only, at their own size), which run before the optimisation;
     then a headroom factor for the buffer pool's idle blocks and allocator slack, per-thread
-    kernel scratch, and a fixed amount for the process (libraries, OpenBLAS, HDF5). README
-    ("Performance") compares it with the measured peak. */
+    kernel scratch, and a fixed amount for the process (libraries, OpenBLAS, HDF5). Not the
+    content and style images the call is given (their sizes are not arguments here): stylize adds
+    input_image_bytes to this when it checks options.memory_limit. README ("Performance")
+    compares the sum with the measured peak. */
 inline std::uint64_t estimate_stylize_memory(std::size_t h, std::size_t w,
                                              const std::vector<std::array<std::size_t, 2>>& style_sizes,
                                              const stylize_options& o) {
     return with_vgg<float>(detail::planning_model(o), o.pooling_mode, [&](auto net) {
         return detail::estimate_memory_for<typename decltype(net)::type>(h, w, style_sizes, o);
     });
+}
+
+/*  Bytes of the content and style images a stylize call is given, at their given size (12 bytes
+    per pixel each, as nst::image holds them): the caller keeps them for the whole call, so
+    stylize checks estimate_stylize_memory (or estimate_tiled_memory) plus this against
+    options.memory_limit. A 4000 x 3000 photo is 144 MB, more than a 512 px run's activations. */
+inline std::uint64_t input_image_bytes(const image& content, const std::vector<image>& styles) {
+    std::uint64_t elements = content.size();
+    for (const auto& s : styles) elements += s.size();
+    return elements * sizeof(float);
 }
 
 }  // namespace NST_SIMD_NAMESPACE

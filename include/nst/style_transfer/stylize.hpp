@@ -91,7 +91,8 @@ inline working_sizes plan_working_sizes(const nst::image& content, const std::ve
     }
 
     const std::uint64_t limit = o.memory_limit ? o.memory_limit : default_memory_limit();
-    const std::uint64_t need = estimate_stylize_memory(sizes.content[0], sizes.content[1], sizes.styles, o);
+    const std::uint64_t need = estimate_stylize_memory(sizes.content[0], sizes.content[1], sizes.styles, o) +
+                               input_image_bytes(content, styles);
     if (need > limit) {
         // Style images larger than the content (a large style scale) may be what does not fit: named.
         std::string larger;

@@ -108,7 +108,9 @@ inline std::vector<std::array<std::size_t, 2>> style_working_sizes(const std::ve
     untiled estimate at the tile's size, style passes over style tiles of that size too) plus
     the whole-image buffers it keeps: the content, the image being built, the blend and the
     result (12 bytes per pixel each), the largest style image at its working size, and the
-    region masks (4 bytes per pixel each: one per style with style masks, one content mask). */
+    region masks (4 bytes per pixel each: one per style with style masks, one content mask).
+    As estimate_stylize_memory, without the content and style images given (plan_tiling_at
+    adds input_image_bytes). */
 inline std::uint64_t estimate_tiled_memory(std::size_t h, std::size_t w,
                                            const std::vector<std::array<std::size_t, 2>>& style_sizes,
                                            std::size_t window, const stylize_options& o) {
@@ -134,6 +136,7 @@ inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>
     const auto size = content_working_size(content, o);
     const auto style_sizes = style_working_sizes(styles, o);
     const std::uint64_t limit = o.memory_limit ? o.memory_limit : default_memory_limit();
+    const std::uint64_t inputs = input_image_bytes(content, styles);  // the caller's, held throughout
     tiling_plan plan;
     // A size that fits in one tile of options.tile px is planned as without it: whole when it
     // fits the memory limit, else in the largest tiles that do (so one --tile for all of a
@@ -141,7 +144,7 @@ inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>
     const bool fits_one_tile = size[0] <= align_down(o.tile) && size[1] <= align_down(o.tile);
     if (o.tile > 0 && !fits_one_tile) {
         plan.window = align_down(o.tile);
-        const std::uint64_t need = estimate_tiled_memory(size[0], size[1], style_sizes, plan.window, o);
+        const std::uint64_t need = estimate_tiled_memory(size[0], size[1], style_sizes, plan.window, o) + inputs;
         if (need > limit)
             throw invalid_argument("tiles of " + std::to_string(plan.window) + " px for " + std::to_string(size[1]) +
                                    " x " + std::to_string(size[0]) + " need about " + format_bytes(need) +
@@ -150,10 +153,10 @@ inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>
                                                                 : "; " + std::to_string(smallest_tile) +
                                                                       " px is the smallest tile: raise the memory limit"));
     } else {
-        if (estimate_stylize_memory(size[0], size[1], style_sizes, o) <= limit) return {};
+        if (estimate_stylize_memory(size[0], size[1], style_sizes, o) + inputs <= limit) return {};
         for (std::size_t w = align_down(std::max(size[0], size[1])); w >= smallest_tile && !plan.window;
              w -= tile_alignment)
-            if (estimate_tiled_memory(size[0], size[1], style_sizes, w, o) <= limit) plan.window = w;
+            if (estimate_tiled_memory(size[0], size[1], style_sizes, w, o) + inputs <= limit) plan.window = w;
         if (!plan.window) return {};
     }
     plan.halo = halo_for(plan.window);
