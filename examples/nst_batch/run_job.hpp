@@ -11,6 +11,7 @@
 #include <new>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <nst/nst.hpp>
 
@@ -97,10 +98,13 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
         stylize_options o = job_options(*ctx.base, j);
         prepare_output(j.output);
         const nst::image content = nst::load_image(j.content, o.input_limits);
-        const nst::image style = nst::load_image(j.style, o.input_limits);
-        o = nst::resolve_multiscale(o, content, {style});  // recorded as run: the pyramid for these shapes
+        // Moved in, not copied: `{style}` held two more copies of the style image (the initializer
+        // list's and the vector's) for the whole run.
+        std::vector<nst::image> styles;
+        styles.push_back(nst::load_image(j.style, o.input_limits));
+        o = nst::resolve_multiscale(o, content, styles);  // recorded as run: the pyramid for these shapes
         load_job_masks(o, j);
-        const stylize_result result = nst::stylize(content, {style}, o, nst::stop_flag(*ctx.stop));
+        const stylize_result result = nst::stylize(content, styles, o, nst::stop_flag(*ctx.stop));
         if (result.reason == stop_reason::stopped_by_callback) {
             // Not written: an unfinished image would be skipped as done by the next run.
             r.status = "interrupted";
