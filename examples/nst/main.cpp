@@ -22,6 +22,7 @@
 
 #include <nst/nst.hpp>
 
+#include "flag_image.hpp"
 #include "openmp_waiting.hpp"
 #include "options.hpp"
 #include "progress.hpp"
@@ -60,18 +61,6 @@ struct images {
     nst::image content;
     std::vector<nst::image> styles;
 };
-
-// Reads the image a flag names; a failure says which flag gave it ("--style-mask: cannot read
-// image 'm.png': ..."), the same file may be given to several.
-nst::image load_flag_image(const char* flag, const std::string& path, const nst::image_limits& limits) {
-    try {
-        return nst::load_image(path, limits);
-    } catch (const nst::image_too_large& e) {
-        throw nst::image_too_large(std::string(flag) + ": " + e.what());
-    } catch (const nst::io_error& e) {
-        throw nst::io_error(std::string(flag) + ": " + e.what());
-    }
-}
 
 // Finds the weights and reads every input image (and the init image into c.options).
 images load_inputs(command_line& c) {

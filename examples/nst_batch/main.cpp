@@ -32,6 +32,7 @@
 
 #include <nst/nst.hpp>
 
+#include "../nst/flag_image.hpp"
 #include "../nst/openmp_waiting.hpp"
 #include "../nst/stop_signals.hpp"
 #include "batch_options.hpp"
@@ -81,7 +82,8 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
     nst::cli::convert_stylisation_options(b.common, speak);  // (a warning: rank 0's alone)
     nst::stylize_options& o = p.base = b.common.options;
     o.weights = nst::find_vgg19_weights(b.common.weights, b.common.data_dir);
-    if (o.init == nst::init_kind::image) o.init_image = nst::load_image(b.common.init, o.input_limits);
+    if (o.init == nst::init_kind::image)
+        o.init_image = nst::cli::load_flag_image("--init", b.common.init, o.input_limits);
     if (o.threads == 0 && ranks_on_host > 1)  // share the host's cores among its ranks
         o.threads = std::max(1, int(std::thread::hardware_concurrency()) / ranks_on_host);
     nst::cli::detail::validate_flags(o, 1);

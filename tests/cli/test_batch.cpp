@@ -412,6 +412,11 @@ TEST_CASE("batch: bad usage exits 2 with one line and runs nothing", "[cli][batc
     one_line(run_batch(dir, {"--contents", img, "--styles", img, "--bit-depth", "12"}));
     one_line(run_batch(dir, {"--contents", img, "--styles", img, "--adam-beta1", "1.5"}));
     one_line(run_batch(dir, {"--contents", img, "--styles", img, "--content-layer-weights", "x"}));
+    // An --init image that does not decode is named by its flag, as nst names it.
+    std::ofstream(dir / "start.png") << "not an image";
+    const outcome init = run_batch(dir, {"--contents", img, "--styles", img, "--weights", img, "--init", dir / "start.png"});
+    one_line(init);
+    CHECK(has(init.err, "--init: cannot read image"));
     const outcome scales = run_batch(dir, {"--contents", img, "--styles", img, "--scales", "16,32", "--size", "48"});
     one_line(scales);
     CHECK(has(scales.err, "--scales ends at 32 but --size is 48"));
