@@ -151,7 +151,6 @@ inline std::string require_shared_data() {
     return dir;
 }
 
-// The VGG19 weights in the shared data folder `shared`.
 // Whether the OpenMP runtime's own printout of its settings (OMP_DISPLAY_ENV=verbose, on stderr)
 // says its threads sleep at once while they wait: a spin time of 0, GCC libgomp's GOMP_SPINCOUNT
 // or LLVM libomp's KMP_BLOCKTIME (the clang builds).
@@ -160,6 +159,7 @@ inline bool openmp_sleeps_at_once(const std::string& runtime_printout) {
            runtime_printout.find("KMP_BLOCKTIME='0'") != std::string::npos;
 }
 
+// The VGG19 weights in the shared data folder `shared`.
 inline std::string weights_path(const std::string& shared) { return shared + "/weights/vgg19_imagenet_notop.h5"; }
 
 }  // namespace nst::test
