@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,10 +61,11 @@ inline spawned spawn(const std::string& program, const std::vector<std::string>&
     return p;
 }
 
-// Waits for it to end: its exit code, or 128 + the signal that ended it (as a shell reports).
-inline int exit_code(const spawned& p) {
+// Waits for it to end: its exit code, or 128 + the signal that ended it (as a shell reports);
+// `usage`, when given, receives its resource use (ru_maxrss: its peak resident memory in kB).
+inline int exit_code(const spawned& p, rusage* usage = nullptr) {
     int status = 0;
-    while (waitpid(p.pid, &status, 0) < 0 && errno == EINTR) {
+    while (wait4(p.pid, &status, 0, usage) < 0 && errno == EINTR) {
     }
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);

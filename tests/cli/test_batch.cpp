@@ -524,12 +524,10 @@ TEST_CASE("batch: a job holds its style image once", "[cli][batch][data]") {
     const auto peak_bytes = [&](const std::string& style, const std::string& out) {
         const spawned p = start_program(NST_BATCH_PATH,
                                         tiny(data, {"--contents", content, "--styles", style, "--output-dir", out}), dir);
-        int status = 0;
         rusage usage{};
-        while (wait4(p.pid, &status, 0, &usage) < 0 && errno == EINTR) {
-        }
+        const int code = nst::test::exit_code(p, &usage);
         INFO("stderr: " << read_text(p.stderr_path));
-        REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+        REQUIRE(code == 0);
         return 1024.0 * double(usage.ru_maxrss);  // kB on Linux
     };
     const double small = peak_bytes(grey_ppm("small.ppm", 200, 300), dir / "out_small");
