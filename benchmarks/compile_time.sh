@@ -57,11 +57,10 @@ if (( $(pipelines stylize_extern) != 0 || $(pipelines instances) != 4 )); then
   exit 1
 fi
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A wall user rss
 for unit in "${units[@]}"; do
-  wall[$unit]=$(for (( r = 0; r < ROUNDS; ++r )); do wall_seconds "$work/$unit.$r.time"; echo; done | median)
-  user[$unit]=$(for (( r = 0; r < ROUNDS; ++r )); do time_field "$work/$unit.$r.time" "User time"; done | median)
+  wall[$unit]=$(for (( r = 0; r < ROUNDS; ++r )); do wall_seconds "$work/$unit.$r.time"; echo; done | bench_median)
+  user[$unit]=$(for (( r = 0; r < ROUNDS; ++r )); do time_field "$work/$unit.$r.time" "User time"; done | bench_median)
   rss[$unit]=$(for (( r = 0; r < ROUNDS; ++r )); do peak_rss_mb "$work/$unit.$r.time"; done | sort -n | tail -1)
 done
 

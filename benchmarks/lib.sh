@@ -16,6 +16,7 @@
 #   bench_cpu                       "<CPU model> (family F model M, AVX-512|AVX2|none)"
 #   bench_stamp                     "date: ... UTC, commit ..., <bench_cpu>, N cores, load average ...":
 #                                   where a figure comes from
+#   bench_median                    the median of the numbers on stdin (separated by spaces or newlines)
 #   time_field FILE LABEL           a value from /usr/bin/time -v's output (LABEL: the start of its line)
 #   wall_seconds FILE               its wall clock time (h:mm:ss or m:ss.ss) in seconds
 #   peak_rss_mb FILE                its peak resident set size in MB
@@ -114,6 +115,11 @@ bench_cpu() {
 bench_stamp() {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit)," \
        "$(bench_cpu), $(bench_cores) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+bench_median() {
+  tr ' ' '\n' | sed '/^$/d' | sort -g |
+    awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 time_field() { grep -F "$2" "$1" | head -1 | sed 's/.*: //'; }

@@ -94,8 +94,6 @@ run_once() {
   wall=$(wall_seconds "$work/time.txt")
 }
 
-median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 echo "# nst: OpenMP waiting policies, whole runs (tubingen + starry_night, L-BFGS, $ITERS iterations, $THREADS threads, median of $ROUNDS)"
 bench_stamp
 echo
@@ -113,7 +111,7 @@ for condition in $CONDITIONS; do
     done
     row="| $condition | $size px |"
     for policy in "${policies[@]}"; do
-      m=$(median <<<"${times[$policy]}")
+      m=$(bench_median <<<"${times[$policy]}")
       row+=" $m s |"
       [[ $policy == "spin 3 ms" ]] && base=$m
       [[ $policy == passive ]] && passive=$m
