@@ -43,5 +43,14 @@ inline stylize_options resolve_multiscale(const stylize_options& o, const image&
     return resolved;
 }
 
+/*  f(resolve_multiscale(o, content, styles)), without a copy of `o` when there is nothing to
+    resolve: options may hold photo-sized masks and an init image (12 bytes a pixel each). */
+template <class F>
+auto with_multiscale_resolved(const stylize_options& o, const image& content, const std::vector<image>& styles,
+                              F&& f) {
+    if (!o.multiscale || !o.scales.empty()) return f(o);
+    return f(resolve_multiscale(o, content, styles));
+}
+
 }  // namespace NST_SIMD_NAMESPACE
 }  // namespace nst

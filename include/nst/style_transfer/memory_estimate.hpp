@@ -103,10 +103,9 @@ template <class Net> double mask_floats(std::size_t h, std::size_t w, const styl
 }
 
 // Copies of the options' images (style masks, content mask, init image) at their given size
-// while stylize optimises: the caller's and the three stylize_options copies its pipeline holds
-// then (stylize's resolved options, stylize_net's with the weights' convention, the scale's:
-// stylize.hpp's stylize, load_network and options_at_scale).
-constexpr double option_image_copies = 4.0;
+// while stylize runs: the caller's and stylize's own copy of the options (which its scales
+// borrow: stylize.hpp, scale_options).
+constexpr double option_image_copies = 2.0;
 
 // Floats of the images the options hold, at their given size (12 bytes per pixel each).
 inline double option_image_floats(const stylize_options& o) {
@@ -157,7 +156,7 @@ std::uint64_t estimate_memory_for(std::size_t h, std::size_t w,
       - the network's weights (canonical only: kernels pack their layout per call), twice with
         options.cache (the cache keeps its own copy);
       - the images the options hold (style masks, content mask, init image) at their given size,
-        four times: the caller's and stylize's three copies of the options;
+        twice: the caller's and stylize's own copy of the options;
       - one evaluation's peak: the outputs the losses read, the compact backward state (1-bit ReLU
         masks; whole ReLU outputs before max pooling) and four transient layer-sized buffers;
       - the optimizer's copies of the image (L-BFGS: 2 * history + 4, of the image's resolution

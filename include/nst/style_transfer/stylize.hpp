@@ -485,16 +485,51 @@ inline stylize_options options_at_scale(const stylize_options& o, std::size_t si
     return at;
 }
 
+// The images stylize_options holds: style masks, content mask, init image.
+inline void swap_option_images(stylize_options& a, stylize_options& b) noexcept {
+    std::swap(a.style_masks, b.style_masks);
+    std::swap(a.content_mask, b.content_mask);
+    std::swap(a.init_image, b.init_image);
+}
+
+/*  One scale's options (options_at_scale of `o`) for as long as this object lives, holding o's
+    images, moved from `o` and back when it ends: they come at the caller's size (a photo-sized
+    mask is 12 bytes a pixel), and a copy per scale would hold them once more. Meanwhile `o` has
+    none: read them through get(). */
+class scale_options {
+public:
+    scale_options(stylize_options& o, std::size_t size) : output_(o) {
+        stylize_options images;
+        swap_option_images(images, output_);
+        try {
+            at_ = options_at_scale(output_, size);  // a copy of the settings alone
+        } catch (...) {
+            swap_option_images(images, output_);
+            throw;
+        }
+        swap_option_images(at_, images);
+    }
+    ~scale_options() { swap_option_images(at_, output_); }
+    scale_options(const scale_options&) = delete;
+    scale_options& operator=(const scale_options&) = delete;
+
+    const stylize_options& get() const { return at_; }
+
+private:
+    stylize_options& output_;
+    stylize_options at_;
+};
+
 /*  Step 1 for every requested scale, also those the budget gives no steps (requested_scales), so a
     bad scale is refused whatever the budget; returns the working sizes of the plan's steps. An
     error names the scale when several were requested. */
 inline std::vector<working_sizes> plan_scale_sizes(const nst::image& content, const std::vector<nst::image>& styles,
-                                                   const stylize_options& o, const std::vector<scale_step>& plan) {
+                                                   stylize_options& o, const std::vector<scale_step>& plan) {
     const std::vector<std::size_t> requested = requested_scales(o);
     std::vector<working_sizes> checked;
     for (const std::size_t size : requested) {
         try {
-            checked.push_back(plan_working_sizes(content, styles, options_at_scale(o, size)));
+            checked.push_back(plan_working_sizes(content, styles, scale_options(o, size).get()));
         } catch (const invalid_argument& e) {
             if (requested.size() == 1) throw;
             throw invalid_argument("at scale " + std::to_string(size) + ": " + e.what());
@@ -570,19 +605,17 @@ void run_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, const 
 }
 
 /*  Loads the weights into net (in the options' precision; the call's own copy moves in, a cache
-    keeps its own) and returns the options with the weights' input convention resolved
-    (convention_of). */
+    keeps its own) and resolves the options' input convention to the weights' where they leave it
+    open (convention_of). */
 template <class Net>
-stylize_options load_network(Net& net, weights_info& identity, call_weights weights, const stylize_options& options) {
-    stylize_options o = options;
-    o.weights_preprocessing = options.weights_preprocessing.value_or(weights.get().convention);
+void load_network(Net& net, weights_info& identity, call_weights weights, stylize_options& o) {
+    o.weights_preprocessing = o.weights_preprocessing.value_or(weights.get().convention);
     identity = weights.get().info;
     if (weights.shared)
         load_model_weights(net, *weights.shared);
     else
         load_model_weights(net, std::move(weights.own));
     net.set_precision(o.precision);
-    return o;
 }
 
 /*  Steps 2-5 of a scale stylised in tiles (the counterpart of run_scale; tiled.hpp, included at
@@ -598,11 +631,12 @@ void run_tiled_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, 
     several. */
 inline std::vector<working_sizes> plan_tiled_scale_sizes(const nst::image& content,
                                                          const std::vector<nst::image>& styles,
-                                                         const stylize_options& o, const std::vector<scale_step>& plan,
+                                                         stylize_options& o, const std::vector<scale_step>& plan,
                                                          const std::vector<tiling_plan>& tiling) {
     std::vector<working_sizes> sizes;
     for (std::size_t k = 0; k < plan.size(); ++k) {
-        const stylize_options at = options_at_scale(o, plan[k].size);
+        const scale_options scale(o, plan[k].size);
+        const stylize_options& at = scale.get();
         try {
             if (!tiling[k].window) {
                 sizes.push_back(plan_working_sizes(content, styles, at));
@@ -641,17 +675,17 @@ stylize_result run_result(coarse_to_fine_run<T>& run, const image_size& output_s
 
 /*  Steps 2-6 on the network type Net, with the weights read and every scale's working sizes
     planned: the scales in turn (whole, run_scale, or in tiles, run_tiled_scale), each starting
-    from the previous one's result. */
+    from the previous one's result. `o` is the call's own copy of the options (stylize). */
 template <class Net>
 stylize_result stylize_net(std::chrono::steady_clock::time_point start, const std::vector<scale_step>& plan,
                            const std::vector<working_sizes>& sizes, const std::vector<tiling_plan>& tiling,
                            call_weights weights, const nst::image& content_input,
-                           const std::vector<nst::image>& styles, const stylize_options& options,
+                           const std::vector<nst::image>& styles, stylize_options& o,
                            const progress_function& report) {
     using T = typename Net::value_type;
     Net net;
     weights_info identity;
-    const stylize_options o = load_network(net, identity, std::move(weights), options);
+    load_network(net, identity, std::move(weights), o);
 
     coarse_to_fine_run<T> run;
     run.at.count = plan.size();
@@ -660,11 +694,11 @@ stylize_result stylize_net(std::chrono::steady_clock::time_point start, const st
         run.at.size = plan[k].size;
         run.at.index = k;
         run.at.iterations = plan[k].iterations;
-        const stylize_options at = options_at_scale(o, plan[k].size);
+        const scale_options at(o, plan[k].size);
         if (tiling[k].window)
-            run_tiled_scale(run, net, content_input, styles, sizes[k], tiling[k], at, report);
+            run_tiled_scale(run, net, content_input, styles, sizes[k], tiling[k], at.get(), report);
         else
-            run_scale(run, net, content_input, styles, sizes[k], at, report);
+            run_scale(run, net, content_input, styles, sizes[k], at.get(), report);
         if (run.last.reason == stop_reason::non_finite || run.last.reason == stop_reason::stopped_by_callback) break;
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -683,7 +717,7 @@ stylize_result stylize_net(std::chrono::steady_clock::time_point start, const st
     prefix template stylize_result stylize_net<Net>(                                                    \
         std::chrono::steady_clock::time_point, const std::vector<scale_step>&,                          \
         const std::vector<working_sizes>&, const std::vector<tiling_plan>&, call_weights,               \
-        const nst::image&, const std::vector<nst::image>&, const stylize_options&, const progress_function&); \
+        const nst::image&, const std::vector<nst::image>&, stylize_options&, const progress_function&);       \
     prefix template const Net::network_type::tensor& sequential_passes::forward<Net::network_type>(     \
         Net::network_type&, const Net::network_type::tensor&, std::size_t);                             \
     prefix template Net::network_type::tensor sequential_passes::backward<Net::network_type>(          \
@@ -699,10 +733,10 @@ NST_STYLIZE_NET_INSTANCE(extern, vgg16_average_net)
 #endif
 
 // Step 1 for every scale, the weights, and the network the options and the weights file agree
-// on (model_choice.hpp).
+// on (model_choice.hpp). `o` is the call's own copy of the options (stylize).
 template <pooling P>
 stylize_result stylize_with(const nst::image& content_input, const std::vector<nst::image>& styles,
-                            const stylize_options& o, const std::vector<tiling_plan>& tiling,
+                            stylize_options& o, const std::vector<tiling_plan>& tiling,
                             const progress_function& report) {
     const auto start = std::chrono::steady_clock::now();
     const std::vector<scale_step> plan = plan_scales(o);
@@ -742,7 +776,9 @@ stylize_result stylize(const nst::image& content, const std::vector<nst::image>&
     validate_options(given, styles.size());
     detail::require_rgb_image(content, "stylize: content image");
     detail::require_finite_pixels(content, "stylize: content image");
-    const stylize_options options = resolve_multiscale(given, content, styles);
+    // The call's own copy, the only one: load_network resolves its input convention in it, and each
+    // scale borrows its images (scale_options).
+    stylize_options options = resolve_multiscale(given, content, styles);
     for (std::size_t i = 0; i < styles.size(); ++i) {
         detail::require_rgb_image(styles[i], "stylize: style image " + std::to_string(i + 1));
         detail::require_finite_pixels(styles[i], "stylize: style image " + std::to_string(i + 1));

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../core/isa_namespace.hpp"
@@ -90,13 +91,16 @@ inline axis_tiles split_axis(std::size_t length, std::size_t window, std::size_t
                            std::to_string(window) + " px");
 }
 
-// The working sizes stylize uses (stylize.hpp, plan_working_sizes), without its memory check.
-inline std::array<std::size_t, 2> content_working_size(const image& content, const stylize_options& o) {
-    return scaled_size(content.shape(0), content.shape(1), o.size);
+// The working sizes stylize uses at a scale of `size` px (stylize.hpp, plan_working_sizes), without
+// its memory check; by default at the output size, options.size.
+inline std::array<std::size_t, 2> content_working_size(const image& content, const stylize_options& o,
+                                                       std::size_t size = 0) {
+    return scaled_size(content.shape(0), content.shape(1), size ? size : o.size);
 }
 inline std::vector<std::array<std::size_t, 2>> style_working_sizes(const std::vector<image>& styles,
-                                                                   const stylize_options& o) {
-    const std::size_t side = std::max<std::size_t>(1, std::size_t(std::lround(o.style_scale * double(o.size))));
+                                                                   const stylize_options& o, std::size_t size = 0) {
+    const double longer = double(size ? size : o.size);
+    const std::size_t side = std::max<std::size_t>(1, std::size_t(std::lround(o.style_scale * longer)));
     std::vector<std::array<std::size_t, 2>> sizes;
     for (const auto& s : styles) sizes.push_back(scaled_size(s.shape(0), s.shape(1), side));
     return sizes;
@@ -130,11 +134,9 @@ namespace detail {
 /*  plan_tiling for one scale of a run: its longer side and its optimizer steps (scale_plan.hpp).
     throws: invalid_argument when tiles of options.tile px exceed the memory limit. */
 inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>& styles,
-                                  const stylize_options& options, const scale_step& step) {
-    stylize_options o = options;
-    o.size = step.size;
-    const auto size = content_working_size(content, o);
-    const auto style_sizes = style_working_sizes(styles, o);
+                                  const stylize_options& o, const scale_step& step) {
+    const auto size = content_working_size(content, o, step.size);
+    const auto style_sizes = style_working_sizes(styles, o, step.size);
     const std::uint64_t limit = o.memory_limit ? o.memory_limit : default_memory_limit();
     const std::uint64_t inputs = input_image_bytes(content, styles);  // the caller's, held throughout
     tiling_plan plan;
@@ -187,18 +189,19 @@ inline tiling_plan plan_tiling_at(const image& content, const std::vector<image>
              scale when there are several). */
 inline std::vector<tiling_plan> plan_scale_tiling(const image& content, const std::vector<image>& styles,
                                                   const stylize_options& options) {
-    const stylize_options o = resolve_multiscale(options, content, styles);
-    const std::vector<scale_step> steps = plan_scales(o);
-    std::vector<tiling_plan> plans;
-    for (const scale_step& step : steps) {
-        try {
-            plans.push_back(detail::plan_tiling_at(content, styles, o, step));
-        } catch (const invalid_argument& e) {
-            if (steps.size() == 1) throw;
-            throw invalid_argument("at scale " + std::to_string(step.size) + ": " + e.what());
+    return with_multiscale_resolved(options, content, styles, [&](const stylize_options& o) {
+        const std::vector<scale_step> steps = plan_scales(o);
+        std::vector<tiling_plan> plans;
+        for (const scale_step& step : steps) {
+            try {
+                plans.push_back(detail::plan_tiling_at(content, styles, o, step));
+            } catch (const invalid_argument& e) {
+                if (steps.size() == 1) throw;
+                throw invalid_argument("at scale " + std::to_string(step.size) + ": " + e.what());
+            }
         }
-    }
-    return plans;
+        return plans;
+    });
 }
 
 // The tiling of the run's last scale (the output size): plan_scale_tiling(...).back().
@@ -224,8 +227,9 @@ inline std::size_t planned_iterations(const std::vector<scale_step>& steps, cons
 // The same for the run stylize(content, styles, o) makes.
 inline std::size_t planned_iterations(const image& content, const std::vector<image>& styles,
                                       const stylize_options& options) {
-    const stylize_options o = resolve_multiscale(options, content, styles);
-    return planned_iterations(plan_scales(o), plan_scale_tiling(content, styles, o));
+    return with_multiscale_resolved(options, content, styles, [&](const stylize_options& o) {
+        return planned_iterations(plan_scales(o), plan_scale_tiling(content, styles, o));
+    });
 }
 
 // `steps` optimizer steps of `cost` each, in steps at the output size.
@@ -242,9 +246,9 @@ struct priced_steps {
     fraction of the time left. */
 inline std::vector<priced_steps> planned_step_costs(const image& content, const std::vector<image>& styles,
                                                     const stylize_options& options) {
-    const stylize_options o = resolve_multiscale(options, content, styles);
-    const std::vector<scale_step> steps = plan_scales(o);
-    const std::vector<tiling_plan> tiling = plan_scale_tiling(content, styles, o);
+    const auto [steps, tiling] = with_multiscale_resolved(options, content, styles, [&](const stylize_options& o) {
+        return std::pair{plan_scales(o), plan_scale_tiling(content, styles, o)};
+    });
     const auto pixels_at = [&](std::size_t size) {
         const auto hw = scaled_size(content.shape(0), content.shape(1), size);
         return double(hw[0]) * double(hw[1]);
