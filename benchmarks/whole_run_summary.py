@@ -192,7 +192,7 @@ if lbfgs:
         main, others = best["threads"][0], best["threads"][1:]
         serial.append(f"per-thread CPU time {' / '.join(f'{x:.1f}' for x in best['threads'])} s (main thread first): "
                       f"the main thread used {main / max(max(others), 1e-9):.2f}× the CPU time of the busiest other "
-                      f"thread (OpenMP workers that spin while waiting count as busy)")
+                      f"thread (nst's OpenMP workers sleep while they wait, its default, so their CPU time is work)")
     if serial:
         out.append("")
         out.append(f"Serial fraction ({best['iterations']}-iteration run): " + "; ".join(serial) + ".")
