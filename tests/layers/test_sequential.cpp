@@ -90,6 +90,16 @@ TEST_CASE("sequential rejects bad input clearly", "[layers][sequential][errors]"
                         Catch::Contains("expected 3 input channels, got 4"));
     REQUIRE_THROWS_WITH(net.index_of("relu9_9"), Catch::Contains("unknown layer name 'relu9_9'"));
     REQUIRE_THROWS_AS(net.backward(), invalid_argument);
+    REQUIRE_THROWS_WITH(net.output("layer1"), Catch::Contains("no forward pass has been run"));
+    // Why an output is missing: the forward stopped before it, or it was not kept (after an
+    // objective's evaluation only what its terms read is kept; this said "run forward through
+    // it first" of a layer the forward had just run through).
+    net.forward(xt::zeros<double>({3, 8, 8}), 1);
+    REQUIRE_THROWS_WITH(net.output("layer3"), Catch::Contains("the last forward stopped at layer 'layer1'"));
+    net.keep_only({4});
+    net.forward(xt::zeros<double>({3, 8, 8}));
+    REQUIRE_THROWS_WITH(net.output("layer2"), Catch::Contains("it was not kept") && Catch::Contains("keep_all()"));
+    net.keep_all();
     net.forward(xt::zeros<double>({3, 8, 8}));
     REQUIRE_THROWS_WITH(net.add_gradient("layer4", xt::zeros<double>({5, 3, 3})),
                         Catch::Contains("expected 5 x 4 x 4, got 5 x 3 x 3"));
@@ -306,4 +316,44 @@ TEST_CASE("fusion by trait: conv3x3 computes a user's fusable ReLU in its own pa
         return double(xt::sum(net.forward(at) * r)());
     };
     REQUIRE(gradient_error(loss, x, dx, 0, rng) < tolerance);
+}
+
+TEST_CASE("sequential checks each layer against its contract and names the layer that breaks it",
+          "[layers][sequential][errors][contract]") {
+    std::mt19937 rng(31);
+    const auto x = random_tensor<double, 3>({3, 8, 6}, rng);
+
+    // forward's shape is not output_shape's: every later shape, the gradients' shapes and the
+    // reverse pass would follow output_shape while the data follow forward.
+    sequential<conv3x3<double, 3, 4>, test::lying_shape<double>, conv3x3<double, 4, 2>> lying({"c1", "lie", "c2"});
+    test::randomize_weights(lying, rng);
+    REQUIRE_THROWS_WITH(lying.forward(x), Catch::Contains("layer 'lie': forward gave 4 x 8 x 6") &&
+                                              Catch::Contains("output_shape says 4 x 4 x 6"));
+
+    // A layer given another channel count than its in_channels (it does not check them itself).
+    sequential<conv3x3<double, 3, 8>, relu<double>, test::trusting_channels<double, 4>> channels(
+        {"c1", "r1", "four"});
+    test::randomize_weights(channels, rng);
+    REQUIRE_THROWS_WITH(channels.forward(x), Catch::Contains("layer 'four'") && Catch::Contains("in_channels 4") &&
+                                                 Catch::Contains("8 x 8 x 6"));
+
+    // backward's dL/dx does not have the input's shape: at the first layer it was returned as
+    // the network's gradient, of the wrong shape, without a word.
+    sequential<test::channel_sum_short_backward<double>, conv3x3<double, 1, 2>> short_backward({"sum", "c"});
+    test::randomize_weights(short_backward, rng);
+    REQUIRE(shape_of(short_backward.forward(x)) == shape3{2, 8, 6});
+    short_backward.add_gradient("c", random_tensor<double, 3>({2, 8, 6}, rng));
+    REQUIRE_THROWS_WITH(short_backward.backward(),
+                        Catch::Contains("layer 'sum': backward gave 1 x 8 x 6 for an input of 3 x 8 x 6"));
+}
+
+TEST_CASE("sequential refuses missing and repeated layer names", "[layers][sequential][errors]") {
+    using net = sequential<conv3x3<double, 3, 4>, relu<double>, conv3x3<double, 4, 4>, relu<double>>;
+    // Fewer names than layers compile (std::array fills the rest with ""): the rest had no name.
+    REQUIRE_THROWS_WITH(net({"conv1", "relu1"}), Catch::Contains("layer 2 has no name") &&
+                                                     Catch::Contains("4 layers"));
+    // A repeated name reached only the first of its layers.
+    REQUIRE_THROWS_WITH(net({"conv", "relu", "conv2", "relu"}),
+                        Catch::Contains("'relu'") && Catch::Contains("layers 1 and 3"));
+    REQUIRE_NOTHROW(net({"conv1", "relu1", "conv2", "relu2"}));
 }

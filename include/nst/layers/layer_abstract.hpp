@@ -30,8 +30,8 @@ public:
     using value_type = float;  // the scalar type T; all layers of one network share it
 
     // Channels of the input and output; 0 means "any" (then the layer keeps the channel count
-    // unless output_shape says otherwise). sequential checks the network input against the
-    // first layer's in_channels.
+    // unless output_shape says otherwise). sequential checks each layer's input against its
+    // in_channels before calling forward (shape_error naming the layer).
     static constexpr std::size_t in_channels = 0;
     static constexpr std::size_t out_channels = 0;
 
@@ -51,7 +51,8 @@ public:
     void forward(const tensor3<value_type>& x, tensor3<value_type>& y) const;
     /*  requires: x is C x H x W with C == in_channels (or any C when in_channels == 0).
         ensures:  y holds f(x) with shape output_shape(shape_of(x)); y's storage may be reused
-                  (resize it, do not assume its old contents).
+                  (resize it, do not assume its old contents). sequential checks y's shape and
+                  names the layer when it is not output_shape's.
         throws:   nst::shape_error naming the layer, the expected and the actual shape, when x
                   does not fit. */
 
@@ -60,7 +61,8 @@ public:
     /*  requires: dy = dL/dy, of shape output_shape(in_shape); x is the forward input when
                   backward_needs_input (else it may be empty), y the forward output when
                   backward_needs_output (else it may be empty); in_shape = shape of x.
-        ensures:  returns dL/dx, of shape in_shape. May reuse dy's storage (return it moved).
+        ensures:  returns dL/dx, of shape in_shape (sequential checks it). May reuse dy's storage
+                  (return it moved).
         throws:   nst::shape_error when dy does not have the expected shape. */
 
     /*  ---------------------------------------------------------------- optional members
@@ -97,6 +99,10 @@ public:
     // Convolution algorithm (conv_algorithm.hpp): sequential::set_conv_algorithm(a) calls this
     // on every layer that has it.
     void set_conv_algorithm(conv_algorithm a);
+
+    // Convolution precision (conv_precision.hpp): sequential::set_precision(p) calls this on
+    // every layer that has it.
+    void set_precision(conv_precision p);
 
     // 3x3 convolution weights (Out x In x 3 x 3 and Out biases, PyTorch order) that the weight
     // loaders fill: a layer with these says so by specializing nst::is_conv3x3 (layer_traits.hpp).

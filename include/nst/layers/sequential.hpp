@@ -27,7 +27,10 @@
 // so neither the mask nor the ReLU's backward takes a pass over memory of its own.
 //
 // Every layer type must meet the layer contract (layer_abstract.hpp): a type that does not
-// stops compilation with one message naming the missing member. Optional members are found by
+// stops compilation with one message naming the missing member. What the types cannot show is
+// checked as the passes run: each layer gets its in_channels (unless 0), forward gives the shape
+// output_shape says and backward the input's shape, or a shape_error names the layer and the
+// shapes. Layer names must be non-empty and distinct. Optional members are found by
 // what a layer declares (layer_traits.hpp): conv + ReLU fusion, the convolution algorithm,
 // parameter counts. Shapes follow from the types alone: output_shapes({3, 512, 512}) gives every
 // layer's output shape without an instance.
@@ -127,8 +130,19 @@ public:
         for (std::size_t i = 0; i < size; ++i) names_[i] = "layer" + std::to_string(i);
         keep_.fill(true);
     }
+    // throws invalid_argument when a name is empty (a braced list shorter than the layers
+    // leaves the rest "") or repeated (index_of and add_gradient would reach only the first).
     explicit sequential(const std::array<std::string, size>& names) : names_(names) {
         keep_.fill(true);
+        for (std::size_t i = 0; i < size; ++i) {
+            if (names_[i].empty())
+                throw invalid_argument("sequential: layer " + std::to_string(i) + " has no name (" +
+                                       std::to_string(size) + " layers: give one name each)");
+            for (std::size_t j = 0; j < i; ++j)
+                if (names_[j] == names_[i])
+                    throw invalid_argument("sequential: the name '" + names_[i] + "' is given to layers " +
+                                           std::to_string(j) + " and " + std::to_string(i));
+        }
     }
 
     template <std::size_t I> layer_type<I>& layer() { return std::get<I>(layers_); }
@@ -231,12 +245,18 @@ public:
         if (index >= size)
             throw invalid_argument("output: layer index " + std::to_string(index) +
                                    " out of range");
-        if (std::ptrdiff_t(index) > last_ || outputs_[index].size() == 0)
-            throw invalid_argument("output of layer '" + names_[index] +
-                                   "' is not available: " +
-                                   (released_[index] ? "it was released (release_output)"
-                                                     : "run forward through it first") +
-                                   (keep_[index] ? "" : " and keep it (keep_only/keep_all)"));
+        if (std::ptrdiff_t(index) > last_ || outputs_[index].size() == 0) {
+            const std::string why =
+                last_ < 0 ? "no forward pass has been run"
+                : std::ptrdiff_t(index) > last_
+                    ? "the last forward stopped at layer '" + names_[std::size_t(last_)] + "'"
+                : released_[index] ? "it was released (release_output; an objective's evaluation releases "
+                                     "what its terms read): run forward again"
+                : keep_[index]     ? "the last forward did not complete"
+                                   : "it was not kept: keep it with keep_all() or keep_only(...) before "
+                                     "forward (an objective's evaluation keeps only what its terms read)";
+            throw invalid_argument("output of layer '" + names_[index] + "' is not available: " + why);
+        }
         return outputs_[index];
     }
     const tensor& output(std::string_view name) const { return output(index_of(name)); }
@@ -357,6 +377,7 @@ private:
                 fused_into_this = false;
                 return;
             }
+            if constexpr (i > 0) require_channels<i>();
             try {
                 if constexpr (!layers_ok) {
                     // (the contract's static_assert has reported the broken layer)
@@ -386,6 +407,7 @@ private:
             } catch (const shape_error& e) {
                 throw shape_error("layer '" + names_[i] + "': " + e.what());
             }
+            if constexpr (layers_ok) require_forward_shape<i>(fused_into_this);
             if constexpr (i > 0) settle<i - 1>();
         });
         return outputs_[last];
@@ -421,10 +443,45 @@ private:
             // would change nothing, unless gradients were added here since.
             const bool masked = masked_for_ == std::size_t(i) && !added;
             masked_for_ = none;
-            if (!masked) g = backward_at<i>(std::move(g));
+            if (masked) return;
+            try {
+                g = backward_at<i>(std::move(g));
+            } catch (const shape_error& e) {
+                throw shape_error("layer '" + names_[i] + "': " + e.what());
+            }
+            if (shape_of(g) != shapes_in_[i])
+                throw shape_error("layer '" + names_[i] + "': backward gave " + shape_string(g.shape()) +
+                                  " for an input of " + shape_string(shapes_in_[i]) +
+                                  " (the layer contract, layer_abstract.hpp: dL/dx has the input's shape)");
         });
         if (g.size() == 0) return tensor(input_shape_, value_type(0));
         return g;
+    }
+
+    // The layer contract, where a broken layer would otherwise go unnoticed: layer I (I > 0) gets
+    // the channels it declares (in_channels, unless 0), and forward gives output_shape's shape
+    // (every later shape, each gradient's and the reverse pass follow output_shape). `fused`:
+    // layer I computed layer I + 1 too.
+    template <std::size_t I> void require_channels() const {
+        constexpr std::size_t channels = detail::in_channels_of<layer_type<I>>();
+        if (channels != 0 && shapes_in_[I][0] != channels)
+            throw shape_error("layer '" + names_[I] + "' has in_channels " + std::to_string(channels) +
+                              ", but layer '" + names_[I - 1] + "' gives it " + shape_string(shapes_in_[I]));
+    }
+    template <std::size_t I> void require_forward_shape(bool fused) const {
+        const shape3 expected = layer_type<I>::output_shape(shapes_in_[I]);
+        if (!fused) {
+            require_output_shape(I, expected, shapes_in_[I]);
+        } else if constexpr (I + 1 < size) {
+            require_output_shape(I + 1, layer_type<I + 1>::output_shape(expected), expected);
+        }
+    }
+    void require_output_shape(std::size_t index, const shape3& expected, const shape3& in) const {
+        if (shape_of(outputs_[index]) != expected)
+            throw shape_error("layer '" + names_[index] + "': forward gave " +
+                              shape_string(outputs_[index].shape()) + " for an input of " + shape_string(in) +
+                              ", but its output_shape says " + shape_string(expected) +
+                              " (the layer contract, layer_abstract.hpp)");
     }
 
     // Whether layer I can compute itself and the (activation) layer after it in one pass.
