@@ -95,3 +95,17 @@ TEST_CASE("conv3x3 without weights holds none and computes as zero weights would
     conv.forward(x, y);
     REQUIRE(xt::any(xt::not_equal(y, 0.0f)));
 }
+
+TEST_CASE("conv3x3 backward refuses a gradient or input shape that does not fit (the layer contract)",
+          "[layers][conv][errors]") {
+    std::mt19937 rng(5);
+    conv3x3<double, 3, 4> conv;
+    set_random_weights(conv, rng);
+    // The kernels read dy as Out x H x W and write dx as In x H x W of in_shape: a dy of other
+    // H x W was read past its end, an in_shape of other channels written past dx's.
+    REQUIRE_THROWS_WITH(conv.backward({}, {}, random_tensor<double, 3>({4, 5, 6}, rng), {3, 5, 7}),
+                        Catch::Contains("expected gradient 4 x 5 x 7") && Catch::Contains("got 4 x 5 x 6"));
+    REQUIRE_THROWS_WITH(conv.backward({}, {}, random_tensor<double, 3>({4, 5, 7}, rng), {2, 5, 7}),
+                        Catch::Contains("input of 2 x 5 x 7") && Catch::Contains("3 channels"));
+    REQUIRE(shape_of(conv.backward({}, {}, random_tensor<double, 3>({4, 5, 7}, rng), {3, 5, 7})) == shape3{3, 5, 7});
+}

@@ -79,7 +79,13 @@ public:
 
     tensor3<T> backward(const tensor3<T>&, const tensor3<T>&, tensor3<T>&& dy,
                         const shape3& in_shape) const {
-        require_activation(dy, Out, std::string(kind) + " backward");
+        // The kernels read dy as Out x H x W and write dx as In x H x W of in_shape.
+        if (in_shape[0] != In)
+            throw shape_error(std::string(kind) + " backward: an input of " + shape_string(in_shape) +
+                              ", but the layer takes " + std::to_string(In) + " channels");
+        if (shape_of(dy) != output_shape(in_shape))
+            throw shape_error(std::string(kind) + " backward: expected gradient " +
+                              shape_string(output_shape(in_shape)) + ", got " + shape_string(dy.shape()));
         auto dx = tensor3<T>::from_shape(in_shape);
         if (!has_weights()) {
             dx.fill(T(0));
