@@ -159,3 +159,30 @@ TEST_CASE("objective: a term with an accumulate form adds into the gradient gath
         REQUIRE(*shallow.adding == (normalised ? 0 : 1));
     }
 }
+
+TEST_CASE("objective: a term that does not fit its layer is named with its layer", "[objective][errors]") {
+    std::mt19937 rng(37);
+    max_net net(names);
+    test::randomize_weights(net, rng);
+    const auto x0 = random_tensor<double, 3>({3, 8, 8}, rng);
+    tensor3<double> grad;
+    // A content target taken at another layer (r1: 4 x 8 x 8) than the term's (r3: 6 x 4 x 4).
+    net.forward(x0);
+    objective<max_net> wrong_target(net);
+    wrong_target.add("r3", 1.0, content_loss<double>(net.output("r1")), "content");
+    REQUIRE_THROWS_WITH(wrong_target(x0, grad), Catch::Contains("term 'content' at layer 'r3'") &&
+                                                    Catch::Contains("content_loss: activations 6 x 4 x 4"));
+    // A term of one's own that writes a gradient of another shape than its layer's output: the
+    // message named only add_gradient, which the term's author never called.
+    objective<max_net> wrong_gradient(net);
+    wrong_gradient.add(
+        "r2", 1.0,
+        [](const tensor3<double>& f, tensor3<double>& d) {
+            d = xt::zeros<double>({f.shape(0), f.shape(1) / 2, f.shape(2)});
+            return 0.0;
+        },
+        "mine");
+    REQUIRE_THROWS_WITH(wrong_gradient(x0, grad),
+                        Catch::Contains("term 'mine' at layer 'r2' wrote a gradient of shape 4 x 4 x 8") &&
+                            Catch::Contains("output's 4 x 8 x 8"));
+}

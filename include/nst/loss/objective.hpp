@@ -185,17 +185,21 @@ private:
                 const auto& t = terms_[i];
                 if (t.layer != layer) continue;
                 reads = true;
+                const tensor3<T>& f = net_->output(layer);
                 // Added in place to what deeper layers sent back, where the term can (a
                 // normalised gradient needs the term's own first).
                 tensor3<T>* const gathered =
                     t.accumulate && !normalize_ ? net_->pending_gradient(layer) : nullptr;
                 if (gathered) {
-                    last_.parts[i].value =
-                        t.weight * t.accumulate(net_->output(layer), t.weight, *gathered);
+                    last_.parts[i].value = t.weight * named(t, [&] { return t.accumulate(f, t.weight, *gathered); });
                     continue;
                 }
                 tensor3<T> d;
-                last_.parts[i].value = t.weight * t.function(net_->output(layer), d);
+                last_.parts[i].value = t.weight * named(t, [&] { return t.function(f, d); });
+                if (d.shape() != f.shape())
+                    throw shape_error("objective: the term '" + t.group + "' at layer '" + net_->name(layer) +
+                                      "' wrote a gradient of shape " + shape_string(d.shape()) +
+                                      ", expected its layer output's " + shape_string(f.shape()));
                 // In parallel: at relu1_1 d has 16.7 M elements (512 px), a serial pass idles
                 // the other cores.
                 const T w = normalize_ ? T(double(t.weight) / (detail::l1_norm(d) + 1e-8)) : t.weight;
@@ -211,8 +215,20 @@ private:
         for (std::size_t i = 0; i < terms_.size(); ++i) {
             const auto& t = terms_[i];
             if (t.layer != image_level) continue;
-            last_.parts[i].value = t.weight * t.function(x, d);
+            last_.parts[i].value = t.weight * named(t, [&] { return t.function(x, d); });
             detail::add_scaled(grad, t.weight, d, t.group);
+        }
+    }
+
+    // Runs a term; a shape_error it throws (e.g. a content target taken at another layer) names
+    // the term and its layer.
+    template <class Run> T named(const term& t, Run&& run) const {
+        try {
+            return run();
+        } catch (const shape_error& e) {
+            throw shape_error("objective: the term '" + t.group + "' at " +
+                              (t.layer == image_level ? std::string("the image") : "layer '" + net_->name(t.layer) + "'") +
+                              ": " + e.what());
         }
     }
 
