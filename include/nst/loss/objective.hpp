@@ -111,8 +111,15 @@ public:
 
     // Adds weight * loss(activations of `layer`). Throws invalid_argument for an unknown layer.
     template <class Term> void add(const std::string& layer, T weight, Term loss, std::string group) {
+        // One readable error for a term of another form (not pages of std::function's).
+        constexpr bool is_term = std::is_invocable_r_v<T, Term&, const tensor3<T>&, tensor3<T>&>;
+        static_assert(is_term, "objective::add: a loss term must be callable as "
+                               "`T term(const tensor3<T>& f, tensor3<T>& df)`, returning its value and "
+                               "writing d value / d f into df (loss/objective.hpp)");
         const std::size_t index = net_->index_of(layer);
-        if constexpr (detail::has_accumulate<Term, T>::value) {
+        if constexpr (!is_term) {
+            // (reported above)
+        } else if constexpr (detail::has_accumulate<Term, T>::value) {
             // Both forms share one term (a content term holds a layer's activations).
             auto shared = std::make_shared<const Term>(std::move(loss));
             terms_.push_back({index, weight,
