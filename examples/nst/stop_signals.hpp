@@ -38,7 +38,9 @@ extern "C" inline void on_stop_signal(int signal) {
 
 // From now on SIGINT, SIGTERM and SIGHUP set the flag that stop_requested() reads, and print
 // "<program>: interrupted, <what> (Ctrl-C again to abort)". (After a hang-up the message may
-// reach no one; the image is saved all the same.)
+// reach no one; the image is saved all the same.) SIGPIPE is ignored: with stderr piped into
+// another program (`nst ... 2>&1 | tee run.log`), Ctrl-C ends that program too, and the next
+// message written would otherwise kill the run before it saves; the messages are lost instead.
 inline void catch_stop_signals(const char* program = "nst", const char* what = "stopping after this iteration") {
     const auto make = [&](detail::stop_message& m, const char* how, const char* again) {
         const int n = std::snprintf(m.text, sizeof m.text, "\n%s: %s, %s (%s again to abort)\n", program, how, what, again);
@@ -50,6 +52,7 @@ inline void catch_stop_signals(const char* program = "nst", const char* what = "
     std::signal(SIGINT, detail::on_stop_signal);
     std::signal(SIGTERM, detail::on_stop_signal);
     std::signal(SIGHUP, detail::on_stop_signal);
+    std::signal(SIGPIPE, SIG_IGN);
 }
 
 // How the end of a run names the signal that stopped it.

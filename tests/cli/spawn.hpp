@@ -1,14 +1,16 @@
 // Starting the programs under test (nst, nst-batch, mpirun) as separate processes: their own
-// arguments and environment, stdout to /dev/null, stderr to a file the test reads.
+// arguments and environment, stdout to /dev/null, stderr to a file the test reads (or a pipe).
 #pragma once
 
 #include <cerrno>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -59,6 +61,54 @@ inline spawned spawn(const std::string& program, const std::vector<std::string>&
     posix_spawn_file_actions_destroy(&actions);
     REQUIRE(rc == 0);
     return p;
+}
+
+// A program started with its stderr into a pipe (as a shell runs `program 2>&1 | tee run.log`):
+// `read_end` is the test's end of it, to read and to close.
+struct piped {
+    spawned process;  // (process.stderr_path is empty)
+    int read_end = -1;
+};
+
+// Starts `program args...` in this process's environment, stdout to /dev/null, stderr into a pipe.
+inline piped spawn_into_pipe(const std::string& program, const std::vector<std::string>& args) {
+    int ends[2];
+    REQUIRE(pipe(ends) == 0);
+    std::vector<std::string> argv_storage{program};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, ends[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, ends[0]);
+    posix_spawn_file_actions_addclose(&actions, ends[1]);
+    piped p;
+    const int rc = posix_spawn(&p.process.pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(ends[1]);
+    p.read_end = ends[0];
+    REQUIRE(rc == 0);
+    return p;
+}
+
+// Reads the pipe into `got` until it holds `text` (true), or the pipe is closed by the writer or
+// `seconds` have passed (false).
+inline bool read_until(const piped& p, const std::string& text, int seconds, std::string& got) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (got.find(text) == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        pollfd ready{p.read_end, POLLIN, 0};
+        if (poll(&ready, 1, int(left.count())) <= 0) continue;  // (a timeout ends the loop above)
+        char buffer[4096];
+        const ssize_t n = read(p.read_end, buffer, sizeof buffer);
+        if (n == 0) return false;
+        if (n > 0) got.append(buffer, std::size_t(n));
+    }
+    return true;
 }
 
 // Waits for it to end: its exit code, or 128 + the signal that ended it (as a shell reports);

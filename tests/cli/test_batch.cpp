@@ -718,6 +718,32 @@ TEST_CASE("batch: Ctrl-C, SIGTERM or SIGHUP abandons the current job, starts no 
     CHECK(has(again.err, "2 done, 1 skipped, 0 failed"));
 }
 
+TEST_CASE("batch: Ctrl-C with stderr piped into a program the Ctrl-C also ended still reports, exit 130",
+          "[cli][batch][data]") {
+    // `nst-batch ... 2>&1 | tee batch.log`: Ctrl-C ends tee too; SIGPIPE then ended nst-batch at
+    // its next message (exit 141), before the report line and the summary.
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    make_image(dir, "a.png", 1);
+    make_image(dir, "s.png", 3);
+    const nst::test::piped p = nst::test::spawn_into_pipe(
+        NST_BATCH_PATH, {"--contents", dir / "a.png", "--styles", dir / "s.png", "--output-dir", dir / "out",
+                         "--report", dir / "report.jsonl", "--weights", nst::test::weights_path(data), "--size",
+                         "32", "--threads", "1", "-i", "100000"});
+    std::string said;
+    const bool started = nst::test::read_until(p, "1 to run", 180, said);
+    if (started) std::this_thread::sleep_for(std::chrono::milliseconds(500));  // into the job
+    close(p.read_end);  // tee has ended
+    if (started) REQUIRE(kill(p.process.pid, SIGINT) == 0);
+    else kill(p.process.pid, SIGKILL);
+    const int code = nst::test::exit_code(p.process);
+    INFO("stderr until the pipe closed: " << said);
+    REQUIRE(started);
+    CHECK(code == 130);
+    CHECK(has(read_text(dir / "report.jsonl"), "\"status\":\"interrupted\""));
+    CHECK(fs::is_empty(dir / "out"));  // nothing unfinished written
+}
+
 TEST_CASE("batch: a manifest's per-job size and output are used", "[cli][batch][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;

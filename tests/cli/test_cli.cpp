@@ -638,6 +638,31 @@ TEST_CASE("cli: SIGHUP (the terminal closed) stops like Ctrl-C, saves the best i
     check_stopped_by(SIGHUP, 129, "hung up");
 }
 
+TEST_CASE("cli: Ctrl-C with stderr piped into a program the Ctrl-C also ended saves the image, exit 130",
+          "[cli][data]") {
+    // `nst ... 2>&1 | tee run.log`: Ctrl-C reaches tee as well, which exits; nst's next message
+    // then went into a pipe no one read, and SIGPIPE ended nst before it saved (exit 141, no image).
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const nst::test::piped p = nst::test::spawn_into_pipe(
+        NST_CLI_PATH, {"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg", "--weights",
+                       data + "/weights/vgg19_imagenet_notop.h5", "-o", dir / "out.png", "--size", "64", "-i",
+                       "100000", "--log", dir / "loss.csv"});
+    std::string said;
+    const bool started = nst::test::read_until(p, "nst: iteration 0/", 180, said);
+    close(p.read_end);  // tee has ended
+    if (started) REQUIRE(kill(p.process.pid, SIGINT) == 0);
+    else kill(p.process.pid, SIGKILL);
+    const int exit_code = wait_for(p.process);
+    INFO("stderr until the pipe closed: " << said);
+    REQUIRE(started);
+    REQUIRE(exit_code == 130);
+    const nst::image out = nst::load_image(dir / "out.png");
+    REQUIRE(out.shape(1) == 64);
+    REQUIRE(read_text(dir / "loss.csv").rfind("iteration,loss", 0) == 0);
+    require_no_output(dir, {"out.png", "loss.csv"});
+}
+
 TEST_CASE("cli: a loss that becomes non-finite stops at once, saves the best finite image, exit 1",
           "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
