@@ -32,20 +32,23 @@ inline std::filesystem::path folder_of(const std::string& path) {
 
 // An output file must go into an existing folder we may create files in, have a name its file
 // system allows, and not be a folder itself: checked before any work, so a run is not lost to a
-// path that can never be written.
+// path that can never be written. A path that is a symbolic link is written through it
+// (detail/atomic_file.hpp), so these hold for the file the link leads to, in its own folder.
 inline void check_writable_file(const std::string& path, const std::string& option) {
     std::error_code ec;
-    const std::string folder = folder_of(path).string();
+    const std::string target = nst::detail::link_target(path).string();
+    const std::string named = "'" + path + "'" + (target == path ? "" : " (a link to '" + target + "')");
+    const std::string folder = folder_of(target).string();
     if (!std::filesystem::is_directory(folder, ec))
-        throw usage_error(option + " '" + path + "': the folder '" + folder + "' " +
+        throw usage_error(option + " " + named + ": the folder '" + folder + "' " +
                           (std::filesystem::exists(folder, ec) ? "is not a folder" : "does not exist"));
-    if (std::filesystem::is_directory(path, ec)) throw usage_error(option + " '" + path + "' is a directory");
-    const std::size_t name = std::filesystem::path(path).filename().string().size();
+    if (std::filesystem::is_directory(path, ec)) throw usage_error(option + " " + named + " is a directory");
+    const std::size_t name = std::filesystem::path(target).filename().string().size();
     if (const std::size_t longest = nst::detail::longest_file_name(folder); name > longest)
-        throw usage_error(option + " '" + path + "': the name is " + std::to_string(name) + " bytes long, its file system allows " +
-                          std::to_string(longest));
+        throw usage_error(option + " " + named + ": the name is " + std::to_string(name) +
+                          " bytes long, its file system allows " + std::to_string(longest));
     if (::access(folder.c_str(), W_OK | X_OK) != 0)  // EACCES, or EROFS on a read-only file system
-        throw usage_error(option + " '" + path + "': cannot create files in the folder '" + folder +
+        throw usage_error(option + " " + named + ": cannot create files in the folder '" + folder +
                           "': " + std::strerror(errno));
 }
 
@@ -82,11 +85,13 @@ inline void check_writable_image(const std::string& path, const std::string& opt
 }
 
 // A path made absolute, with links, "." and ".." resolved as far as it exists: two paths of one
-// file compare equal (hard links aside).
+// file compare equal (hard links aside). A link to a file not made yet counts as that file (an
+// output written through it lands there), so `--loss-plot plot.png`, a link to the `-o` file
+// still to be written, is that file.
 inline std::string comparable_path(const std::string& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    const fs::path absolute = fs::absolute(path, ec);
+    const fs::path absolute = fs::absolute(nst::detail::link_target(path), ec);
     const fs::path resolved = fs::weakly_canonical(absolute, ec);
     return (ec ? absolute.lexically_normal() : resolved).string();
 }

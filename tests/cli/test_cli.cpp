@@ -1317,6 +1317,31 @@ TEST_CASE("cli: outputs that can never be written whole are refused before any w
                      {"the folder '" + c.content + "' is not a folder"}, fixtures);
 }
 
+TEST_CASE("cli: an output that is a link is checked where it leads, before any work", "[cli]") {
+    bad_input_case c;
+    const auto run_with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> all{"-c", c.content, "-s", c.style, "--weights", c.weights, "-i", "2", "--size", "32"};
+        all.insert(all.end(), extra.begin(), extra.end());
+        return run_nst(c.dir, all);
+    };
+    // A link into a folder that does not exist: the image was written through it only at the
+    // end, after the whole run (exit 1), where the folder's own check (exit 2) had passed.
+    fs::create_symlink(c.dir / "gone/out.png", c.dir / "away.png");
+    require_rejected(c.dir, run_with({"-o", c.dir / "away.png"}),
+                     {"--output '" + (c.dir / "away.png") + "' (a link to", "gone", "does not exist"},
+                     c.fixtures({c.dir / "away.png"}));
+    // A link to a file the run has yet to write is that file: the loss plot replaced the image.
+    fs::create_symlink(c.output, c.dir / "plot.png");
+    require_rejected(c.dir, run_with({"-o", c.output, "--loss-plot", c.dir / "plot.png"}),
+                     {"--loss-plot", "plot.png", "is also the --output file"},
+                     c.fixtures({c.dir / "away.png", c.dir / "plot.png"}));
+    // And a link to a snapshot's name: the snapshot of iteration 2 replaced the log.
+    fs::create_symlink(c.dir / "out_0002.png", c.dir / "log.csv");
+    require_rejected(c.dir, run_with({"-o", c.output, "--save-every", "2", "--log", c.dir / "log.csv"}),
+                     {"--save-every 2 would overwrite the --log file", "log.csv"},
+                     c.fixtures({c.dir / "away.png", c.dir / "plot.png", c.dir / "log.csv"}));
+}
+
 TEST_CASE("cli: a full disk: exit 1 naming the file, nothing partial or temporary left", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
