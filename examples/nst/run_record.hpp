@@ -50,10 +50,11 @@ inline std::size_t snapshot_iteration(const std::string& output, const std::stri
 }
 
 // --save-every's snapshots must not overwrite an input (a photo called out_0050.png beside
-// out.png) or another output (--log out_0002.png), and their names (the output's and "_0050")
-// must fit the file system: checked once the run's planned steps, and so the snapshots' names,
-// are known. A file is the one a snapshot would replace when it is that name in the output's
-// folder, given so or through a link.
+// out.png) or another output (--log out_0002.png), their names (the output's and "_0050")
+// must fit the file system, and a name must not be taken by what a file cannot replace (a
+// folder, a device, a link into a missing folder), which would end the run at that snapshot:
+// checked once the run's planned steps, and so the snapshots' names, are known. A file is the
+// one a snapshot would replace when it is that name in the output's folder, given so or through a link.
 inline void check_snapshots_apart(const command_line& c, std::size_t planned_total) {
     namespace fs = std::filesystem;
     if (!c.save_every) return;
@@ -62,6 +63,14 @@ inline void check_snapshots_apart(const command_line& c, std::size_t planned_tot
         throw usage_error("--save-every: the snapshot name '" + last + "' is " + std::to_string(last.size()) +
                           " bytes long, its file system allows " + std::to_string(longest) +
                           " (give --output a shorter name)");
+    std::error_code ec;
+    for (const fs::directory_entry& entry : fs::directory_iterator(detail::folder_of(c.output), ec)) {
+        const std::size_t iteration = snapshot_iteration(c.output, entry.path().filename().string(), planned_total);
+        if (iteration && iteration % c.save_every == 0)
+            detail::check_whole_file_output(entry.path().string(), "--save-every " + std::to_string(c.save_every) +
+                                                                       ": the snapshot of iteration " +
+                                                                       std::to_string(iteration));
+    }
     const fs::path folder = detail::comparable_path(detail::folder_of(c.output).string());
     std::vector<detail::named_path> files = detail::input_files(c);  // and the other outputs
     for (const detail::named_path& out : detail::output_files(c))

@@ -1342,6 +1342,17 @@ TEST_CASE("cli: an output that is a link is checked where it leads, before any w
                      c.fixtures({c.dir / "away.png", c.dir / "plot.png", c.dir / "log.csv"}));
 }
 
+TEST_CASE("cli: a snapshot name that a file cannot replace is refused before any work", "[cli]") {
+    bad_input_case c;
+    // A folder where --save-every 2 writes iteration 2's snapshot: the run ended there (exit 1),
+    // its work and its best image lost.
+    fs::create_directory(c.dir / "out_0002.png");
+    const auto r = run_nst(c.dir, {"-c", c.content, "-s", c.style, "--weights", c.weights, "-o", c.output, "-i", "4",
+                                   "--size", "32", "--save-every", "2"});
+    require_rejected(c.dir, r, {"--save-every 2: the snapshot of iteration 2", "out_0002.png", "is a directory"},
+                     c.fixtures({c.dir / "out_0002.png"}));
+}
+
 TEST_CASE("cli: a full disk: exit 1 naming the file, nothing partial or temporary left", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
