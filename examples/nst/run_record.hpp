@@ -20,6 +20,7 @@
 #include "loss_plot.hpp"
 #include "options.hpp"
 #include "run_parameters.hpp"
+#include "stop_signals.hpp"
 
 namespace nst::cli {
 
@@ -174,8 +175,10 @@ private:
     static std::string iteration_label(std::size_t iteration) { return "iteration " + std::to_string(iteration); }
 
     // Runs one write; its io_error (the message names the file and the system's reason)
-    // becomes an output_error that says what was being saved.
+    // becomes an output_error that says what was being saved. A second Ctrl-C meanwhile ends the
+    // program once the file is whole (stop_signals.hpp), not halfway, leaving its temporary.
     template <class Write> static void writing(const char* what, Write&& write) {
+        const writing_whole_file whole;
         try {
             write();
         } catch (const nst::io_error& e) {

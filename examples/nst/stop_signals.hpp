@@ -1,7 +1,8 @@
 // Ctrl-C (SIGINT), SIGTERM (what service managers and containers send) and SIGHUP (the terminal
 // or SSH session closed) all ask the program to stop cleanly: `nst` after the current iteration,
 // saving the best image so far; `nst-batch` after abandoning its current job. The exit code is
-// then 128 + the signal (130, 143, 129). A second signal ends the program at once.
+// then 128 + the signal (130, 143, 129). A second signal ends the program at once (while a file is
+// being written, as soon as that file is whole: see writing_whole_file).
 #pragma once
 
 #include <algorithm>
@@ -17,6 +18,8 @@ namespace nst::cli {
 namespace detail {
 inline std::atomic<bool> stop_requested{false};
 inline std::atomic<int> stop_signal{0};
+inline std::atomic<bool> writing_file{false};  // a writing_whole_file is in scope
+inline std::atomic<int> end_signal{0};         // the second signal, arrived while writing_file
 static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
               "the signal handler needs lock-free atomics");
 
@@ -28,7 +31,13 @@ struct stop_message {
 inline stop_message interrupt_message, terminate_message, hangup_message;
 
 extern "C" inline void on_stop_signal(int signal) {
-    if (stop_requested.exchange(true)) _exit(128 + signal);  // the second signal: give up at once
+    if (stop_requested.exchange(true)) {  // the second signal: give up at once,
+        // but not halfway through a file, which would leave its temporary behind (a third
+        // signal does not wait). (end_signal is stored before writing_file is read, and
+        // ~writing_whole_file clears writing_file before it reads end_signal: one of them ends.)
+        if (end_signal.exchange(signal) == 0 && writing_file.load()) return;
+        _exit(128 + signal);
+    }
     stop_signal.store(signal);
     const stop_message& m = signal == SIGINT ? interrupt_message : signal == SIGHUP ? hangup_message : terminate_message;
     const ssize_t ignored = write(STDERR_FILENO, m.text, m.size);
@@ -54,6 +63,19 @@ inline void catch_stop_signals(const char* program = "nst", const char* what = "
     std::signal(SIGHUP, detail::on_stop_signal);
     std::signal(SIGPIPE, SIG_IGN);
 }
+
+// Held while an output file is written (through its temporary file): a second signal then ends
+// the program once the file is whole, not halfway, when the temporary would be left behind.
+class writing_whole_file {
+public:
+    writing_whole_file() { detail::writing_file.store(true); }
+    ~writing_whole_file() {
+        detail::writing_file.store(false);
+        if (const int signal = detail::end_signal.load()) _exit(128 + signal);
+    }
+    writing_whole_file(const writing_whole_file&) = delete;
+    writing_whole_file& operator=(const writing_whole_file&) = delete;
+};
 
 // How the end of a run names the signal that stopped it.
 inline const char* stopped_by(int signal) {

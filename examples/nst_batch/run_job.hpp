@@ -17,6 +17,7 @@
 
 #include "../nst/options.hpp"
 #include "../nst/run_parameters.hpp"
+#include "../nst/stop_signals.hpp"
 #include "job_record.hpp"
 #include "jobs.hpp"
 
@@ -111,6 +112,7 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
             r.error = "stopped before it finished; not written";
         } else {
             if (result.reason == stop_reason::non_finite) throw std::runtime_error(result.failure);
+            const cli::writing_whole_file whole;  // a second Ctrl-C ends the program after the file, not in it
             nst::save_image(result.output, j.output, job_save_options(ctx, o, j, result.weights));
             r.status = "ok";
             r.loss = result.loss;

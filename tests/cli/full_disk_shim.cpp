@@ -1,14 +1,17 @@
 // A preload library for the CLI tests: a full disk without mounting one. With
 // NST_FULL_DISK=<absolute folder> in the environment, fwrite() and write() to files inside that
 // folder store NST_FULL_DISK_BYTES bytes in total (default 0) and then fail with ENOSPC, as a
-// full file system does; every other file is written normally. Loaded with LD_PRELOAD, so
-// stdio's fwrite (what nst's atomic_file uses) and plain write() both come here first.
+// full file system does; every other file is written normally. With NST_FULL_DISK_PAUSE_MS=<n>
+// too, each such write first waits n ms (a slow disk: a signal can arrive while a file there is
+// half-written). Loaded with LD_PRELOAD, so stdio's fwrite (what nst's atomic_file uses) and plain
+// write() both come here first.
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -35,6 +38,18 @@ std::size_t room() {
     const char* bytes = std::getenv("NST_FULL_DISK_BYTES");
     const std::size_t capacity = bytes ? std::strtoull(bytes, nullptr, 10) : 0;
     return capacity > stored ? capacity - stored : 0;
+}
+
+// Waits NST_FULL_DISK_PAUSE_MS, if set, on through any signal handler that runs meanwhile.
+void pause_if_slow() {
+    const char* ms = std::getenv("NST_FULL_DISK_PAUSE_MS");
+    if (!ms) return;
+    const long n = std::strtol(ms, nullptr, 10);
+    timespec left{n / 1000, (n % 1000) * 1000000L};
+    const int saved = errno;
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+    errno = saved;
 }
 
 template <class F> F real(const char* name) { return reinterpret_cast<F>(dlsym(RTLD_NEXT, name)); }

@@ -1391,6 +1391,43 @@ TEST_CASE("cli: a full disk: exit 1 naming the file, nothing partial or temporar
     REQUIRE(ok.code == 0);
 }
 
+TEST_CASE("cli: a second signal while the output is written ends the program once it is whole", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string slow = (fs::canonical(dir.path) / "slow").string();
+    fs::create_directory(slow);
+    // The preloaded shim makes each write into `slow` wait 2 s: the output's temporary file is
+    // there, unfinished, when the two signals arrive. The second one ended the program at once
+    // and left the temporary behind.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    const std::vector<std::string> env{"LD_PRELOAD=" NST_FULL_DISK_SHIM, "NST_FULL_DISK=" + slow,
+                                       "NST_FULL_DISK_BYTES=1000000000", "NST_FULL_DISK_PAUSE_MS=2000",
+                                       "ASAN_OPTIONS=" + std::string(asan ? asan : "") + ":verify_asan_link_order=0"};
+    const spawned p = start_nst(tiny_run(data, slow + "/out.png"), dir / "stderr.txt", env);
+    const auto temporaries = [&] {
+        std::size_t n = 0;
+        for (const auto& e : fs::directory_iterator(slow))
+            n += e.path().filename().string().find(".tmp-") != std::string::npos;
+        return n;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    while (temporaries() == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const bool writing = temporaries() == 1;
+    if (writing) {
+        REQUIRE(kill(p.pid, SIGINT) == 0);
+        REQUIRE(kill(p.pid, SIGTERM) == 0);  // (another signal: two pending SIGINTs would be one)
+    } else {
+        kill(p.pid, SIGKILL);
+    }
+    const int code = wait_for(p);
+    INFO("stderr: " << read_text(p.stderr_path));
+    REQUIRE(writing);
+    REQUIRE((code == 143 || code == 130));  // ended by the second signal (whichever came second)
+    REQUIRE(temporaries() == 0);
+    REQUIRE(nst::load_image(slow + "/out.png").shape(1) == 32);  // whole
+}
+
 TEST_CASE("cli: a really full file system (a 64 KB tmpfs, where the test may mount one)", "[cli][data][mount]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
