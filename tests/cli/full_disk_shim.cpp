@@ -60,6 +60,7 @@ extern "C" std::size_t fwrite(const void* data, std::size_t size, std::size_t co
     using fwrite_fn = std::size_t (*)(const void*, std::size_t, std::size_t, std::FILE*);
     static const fwrite_fn next = real<fwrite_fn>("fwrite");
     if (size == 0 || count == 0 || !on_full_disk(fileno(file))) return next(data, size, count, file);
+    pause_if_slow();
     const std::size_t fits = std::min(count, room() / size);
     const std::size_t done = fits ? next(data, size, fits, file) : 0;
     stored += done * size;
@@ -71,6 +72,7 @@ extern "C" ssize_t write(int fd, const void* data, std::size_t size) {
     using write_fn = ssize_t (*)(int, const void*, std::size_t);
     static const write_fn next = real<write_fn>("write");
     if (size == 0 || !on_full_disk(fd)) return next(fd, data, size);
+    pause_if_slow();
     const std::size_t fits = std::min(size, room());
     if (fits == 0) {
         errno = ENOSPC;
