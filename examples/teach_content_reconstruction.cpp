@@ -10,8 +10,10 @@
 //
 // Usage: teach_content_reconstruction WEIGHTS.h5 IMAGE [LAYER] [OUT.png] [ITERATIONS] [SIZE]
 //   defaults: relu4_2, reconstruction.png, 200 iterations, 256 px on the longer side.
+#include <algorithm>
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 #include <string>
 
 #include <nst/nst.hpp>
@@ -34,6 +36,12 @@ int main(int argc, char** argv) {
         check_output_image(out, {argv[1], argv[2]});
         nst::load_vgg19_weights(net, argv[1]);
         const nst::image photo = nst::resize_longer_side(nst::load_image(argv[2]), size);
+        // A layer behind k poolings, each halving the image, needs 2^k px: at least 1 px must remain.
+        const std::size_t shorter = std::min(photo.shape(0), photo.shape(1)),
+                          needed = net.min_input_side(net.index_of(layer));
+        if (shorter < needed)
+            throw std::invalid_argument("SIZE " + std::to_string(size) + " makes the photo's shorter side " +
+                                        std::to_string(shorter) + " px; " + layer + " needs " + std::to_string(needed));
 
         // The target: the photo's activations at `layer` (copied: the next forward overwrites them).
         const nst::tensor3<float> target = net.forward(nst::to_vgg_input<float>(photo), net.index_of(layer));
