@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <nst/core/tensor.hpp>
+#include <nst/loss/objective.hpp>
 #include <nst/optim/optim.hpp>
 
 #include "test_functions.hpp"
@@ -213,4 +214,22 @@ TEST_CASE("options that would break every run are refused, not left to fail as n
     nst::lbfgs<double>::options l;
     l.first_step_length = inf;
     CHECK_THROWS_WITH(nst::lbfgs<double>(l), Catch::Contains("first_step_length") && Catch::Contains("got inf"));
+}
+
+TEST_CASE("a non-finite start names the parts of the loss that are not finite", "[optim]") {
+    // What an objective with a term gone NaN returns: the message said only "loss = nan".
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    auto f = [nan](const tensor1<double>& x, tensor1<double>& g) {
+        g = 2.0 * x;
+        nst::loss_value<double> v;
+        v.parts = {{"content", 1.0}, {"style", nan}, {"style", nan}, {"tv", 2.0}};
+        v.total = nan;
+        return v;
+    };
+    tensor1<double> x = rosenbrock_start<double>();
+    CHECK_THROWS_WITH(nst::lbfgs<double>().minimize(f, x), Catch::Contains("(loss = nan; not finite: 'style')"));
+    CHECK_THROWS_WITH(nst::adam<double>().minimize(f, x), Catch::Contains("(loss = nan; not finite: 'style')"));
+    // A loss without parts: as before.
+    auto plain = [nan](const tensor1<double>&, tensor1<double>&) { return nan; };
+    CHECK_THROWS_WITH(nst::lbfgs<double>().minimize(plain, x), Catch::EndsWith("(loss = nan)"));
 }

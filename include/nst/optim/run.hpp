@@ -23,6 +23,13 @@ namespace nst {
 inline namespace NST_SIMD_NAMESPACE {
 namespace optim_detail {
 
+// Whether V carries named parts (objective's loss_value: parts, each with a group and a value).
+template <class V, class = void> struct has_named_parts : std::false_type {};
+template <class V>
+struct has_named_parts<V, std::void_t<decltype(std::declval<const V&>().parts.begin()->group),
+                                      decltype(std::declval<const V&>().parts.begin()->value)>>
+    : std::true_type {};
+
 template <class T, class X, class F> class run {
 public:
     using value_type = function_value_t<F, X>;
@@ -80,10 +87,24 @@ public:
             const non_finite_report& r = result_.non_finite;
             const char* what = r.loss && r.gradient ? "loss and gradient" : r.loss ? "loss" : "gradient";
             throw non_finite_start(who_ + ": the " + what + " at the starting point is not finite (loss = " +
-                                   number_text(loss) + ")");
+                                   number_text(loss) + non_finite_parts() + ")");
         }
         gradient_norm = norm(g_, n_);
         accept_latest();
+    }
+
+    // For a value with named parts: "; not finite: 'style', 'tv'", the groups of the parts
+    // that are not (a term that went NaN, named); else empty.
+    std::string non_finite_parts() const {
+        std::string names;
+        if constexpr (has_named_parts<value_type>::value) {
+            for (const auto& part : latest_->parts) {
+                const std::string name = "'" + std::string(part.group) + "'";
+                if (!std::isfinite(double(part.value)) && names.find(name) == std::string::npos)
+                    names += (names.empty() ? "" : ", ") + name;
+            }
+        }
+        return names.empty() ? names : "; not finite: " + names;
     }
 
     // The latest evaluation is the new accepted point: callbacks see its value from now on.
