@@ -744,6 +744,46 @@ TEST_CASE("batch: Ctrl-C with stderr piped into a program the Ctrl-C also ended 
     CHECK(fs::is_empty(dir / "out"));  // nothing unfinished written
 }
 
+TEST_CASE("batch: a second signal while a job's image is written ends the program once it is whole",
+          "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    make_image(dir, "a.png", 1);
+    make_image(dir, "s.png", 3);
+    const std::string out = (fs::canonical(dir.path) / "out").string();
+    fs::create_directory(out);
+    // The preloaded shim makes each write into `out` wait 2 s: the job's temporary file is there,
+    // unfinished, when the two signals arrive. The second one ended the program at once and left
+    // the temporary behind.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    const spawned p = start_program(
+        NST_BATCH_PATH, tiny(data, {"--contents", dir / "a.png", "--styles", dir / "s.png", "--output-dir", out}), dir,
+        {"LD_PRELOAD=" NST_FULL_DISK_SHIM, "NST_FULL_DISK=" + out, "NST_FULL_DISK_BYTES=1000000000",
+         "NST_FULL_DISK_PAUSE_MS=2000", "ASAN_OPTIONS=" + std::string(asan ? asan : "") + ":verify_asan_link_order=0"});
+    const auto temporaries = [&] {
+        std::size_t n = 0;
+        for (const auto& e : fs::directory_iterator(out))
+            n += e.path().filename().string().find(".tmp-") != std::string::npos;
+        return n;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    while (temporaries() == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const bool writing = temporaries() == 1;
+    if (writing) {
+        REQUIRE(kill(p.pid, SIGINT) == 0);
+        REQUIRE(kill(p.pid, SIGTERM) == 0);  // (another signal: two pending SIGINTs would be one)
+    } else {
+        kill(p.pid, SIGKILL);
+    }
+    const outcome r = wait_for(p);
+    INFO("stderr: " << r.err);
+    REQUIRE(writing);
+    REQUIRE((r.code == 143 || r.code == 130));  // ended by the second signal (whichever came second)
+    REQUIRE(temporaries() == 0);
+    REQUIRE(nst::load_image(out + "/a__s.png").shape(1) == 32);  // whole
+}
+
 TEST_CASE("batch: a manifest's per-job size and output are used", "[cli][batch][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
