@@ -64,6 +64,13 @@ inline CLI::Validator whole_number(std::uint64_t min = 0, std::uint64_t max = UI
                           "whole number");
 }
 
+// A CLI11 check that refuses an empty value (`--scales ""`, an unset shell variable), which the
+// option's text field could not tell from the flag left out: `problem` follows "'' ".
+inline CLI::Validator not_empty(const std::string& problem) {
+    return CLI::Validator([problem](std::string& text) { return text.empty() ? "'' " + problem : std::string(); }, "",
+                          "not empty");
+}
+
 // "a, b,c" -> {"a", "b", "c"}; an empty item (",," or a trailing comma) stays, for the caller to refuse.
 inline std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;
@@ -148,7 +155,8 @@ inline void add_job_options(CLI::App& app, command_line& c) {
     app.add_option("--style-mask", c.style_masks,
                    "Region of each --style, in order (one per --style): greyscale image, white = this style; "
                    "- = everywhere");
-    app.add_option("--content-mask", c.content_mask, "Where the content loss applies (white); elsewhere only style");
+    app.add_option("--content-mask", c.content_mask, "Where the content loss applies (white); elsewhere only style")
+        ->check(detail::not_empty("is not a file (give a mask image, or leave the flag out)"));
     app.add_option("--style-blend", c.style_blend, "Comma list of weights, one per --style (default: equal)");
 }
 
@@ -166,7 +174,8 @@ inline void add_image_options(CLI::App& app, command_line& c) {
 inline void add_scale_options(CLI::App& app, command_line& c) {
     app.add_option("--scales", c.scales,
                    "Coarse-to-fine: comma list of ascending longer sides, the last = the output size "
-                   "(e.g. 128,256,512); --iterations is the whole run's budget");
+                   "(e.g. 128,256,512); --iterations is the whole run's budget")
+        ->check(detail::not_empty("is not a size in pixels (expected e.g. 128,256,512)"));
     app.add_flag("--multiscale", c.options.multiscale,
                  "Coarse-to-fine over ~sqrt(2) steps from ~128 px up to --size");
     app.add_flag("--size-invariant,!--no-size-invariant", c.options.size_invariant,

@@ -341,6 +341,8 @@ TEST_CASE("cli: bad --scales values", "[cli]") {
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "0,32"})), {"at least 16", "got 0"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,x"})), {"--scales", "'x'"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,64,"})), {"--scales: '' is not a size"}, c.fixtures());
+    // Empty (an unset shell variable): refused, not taken for the flag left out (it ran one scale, exit 0).
+    require_rejected(c.dir, run_nst(c.dir, with({"--scales", ""})), {"--scales: '' is not a size"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,-64"})), {"--scales", "'-64'"}, c.fixtures());
     require_rejected(c.dir, run_nst(c.dir, with({"--scales", "32,64", "--size", "96"})),
                      {"--scales ends at 64 but --size is 96"}, c.fixtures());
@@ -756,6 +758,8 @@ TEST_CASE("cli: bad masks and colour options", "[cli]") {
     require_rejected(c.dir, run_nst(c.dir, with({"--style-mask", tall, "--style-mask", "-"})),
                      {"style mask 1 ('" + tall + "') is 30 x 60", "60 x 40"}, fixtures);
     require_rejected(c.dir, run_nst(c.dir, with({"--content-mask", black})), {"content mask is all black"}, fixtures);
+    // Empty: refused, not a run without a mask (exit 0, as if the flag were left out).
+    require_rejected(c.dir, run_nst(c.dir, with({"--content-mask", ""})), {"--content-mask: '' is not a file"}, fixtures);
     require_rejected(c.dir, run_nst(c.dir, with({"--colors", "sepia"})), {"--colors", "sepia"}, fixtures);
     require_rejected(c.dir, run_nst(c.dir, with({"--colors", "histogram", "--original-colors"})),
                      {"--original-colors", "conflicts", "histogram"}, fixtures);
