@@ -159,10 +159,22 @@ std::string with_style_files(const std::string& message, const command_line& c) 
     return out + message.substr(done);
 }
 
+// --multiscale whose pyramid holds no size below the output size (--size below ~181 px, or
+// images too narrow for the network at the smaller sizes): said, not run single-scale silently.
+void notice_single_size_pyramid(const command_line& c) {
+    if (c.quiet || c.options.scales.size() > 1) return;
+    std::fprintf(stderr,
+                 "nst: notice: --multiscale has no size below --size %zu (its pyramid starts at ~128 px, where "
+                 "every image must fit the network); only %zu px runs\n",
+                 c.options.size, c.options.size);
+}
+
 int stylise(command_line& c) {
     const images in = load_inputs(c);
     if (c.weights.empty()) detail::check_outputs_apart(c);  // again: nst found the weights itself
+    const bool multiscale = c.options.multiscale;
     c.options = nst::resolve_multiscale(c.options, in.content, in.styles);  // the pyramid for these shapes
+    if (multiscale) notice_single_size_pyramid(c);
 
     if (c.options.tile == 0) notice_automatic_tiling(c, nst::plan_scale_tiling(in.content, in.styles, c.options));
 

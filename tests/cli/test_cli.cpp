@@ -452,6 +452,23 @@ TEST_CASE("cli: a scale the budget gives no step is named, not skipped silently"
     CHECK(read_text(dir / "loss.csv").find(",32\n") == std::string::npos);  // indeed not run
 }
 
+TEST_CASE("cli: --multiscale at a size with no smaller pyramid size says so", "[cli][data][scales]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    // 96 px: the pyramid (from ~128 px) has nothing below it; it ran 96 px alone without a word.
+    auto r = run_nst(dir, {"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg", "--weights",
+                           nst::test::weights_path(data), "-o", dir / "out.png", "--multiscale", "--size", "96", "-i",
+                           "1"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.err.find("notice: --multiscale has no size below --size 96") != std::string::npos);
+    r = run_nst(dir, {"-c", data + "/images/tubingen.jpg", "-s", data + "/images/starry_night.jpg", "--weights",
+                      nst::test::weights_path(data), "-o", dir / "out.png", "--multiscale", "--size", "182", "-i", "0"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.err.find("notice: --multiscale") == std::string::npos);  // 129, 182
+}
+
 TEST_CASE("cli: at a scale change the last snapshot of the smaller scale is kept", "[cli][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
