@@ -186,3 +186,17 @@ TEST_CASE("objective: a term that does not fit its layer is named with its layer
                         Catch::Contains("term 'mine' at layer 'r2' wrote a gradient of shape 4 x 4 x 8") &&
                             Catch::Contains("output's 4 x 8 x 8"));
 }
+
+TEST_CASE("objective: an image term that writes no gradient is refused after another image term",
+          "[objective][errors]") {
+    std::mt19937 rng(41);
+    max_net net(names);
+    test::randomize_weights(net, rng);
+    const auto x0 = random_tensor<double, 3>({3, 8, 8}, rng);
+    objective<max_net> obj(net);
+    obj.add_image_term(1.0, total_variation_loss<double>(), "tv");
+    // Returns a value, forgets its gradient: it was given the total variation term's to add.
+    obj.add_image_term(1.0, [](const tensor3<double>&, tensor3<double>&) { return 1.0; }, "mine");
+    tensor3<double> grad;
+    REQUIRE_THROWS_WITH(obj(x0, grad), Catch::Contains("image term 'mine' wrote a gradient of shape 0 x 0 x 0"));
+}

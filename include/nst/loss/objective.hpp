@@ -218,10 +218,12 @@ private:
     }
 
     void image_terms(const tensor3<T>& x, tensor3<T>& grad) {
-        tensor3<T> d;
         for (std::size_t i = 0; i < terms_.size(); ++i) {
             const auto& t = terms_[i];
             if (t.layer != image_level) continue;
+            // Its own, as for layer terms: a term that wrote no gradient would otherwise have
+            // added the previous image term's, unnoticed.
+            tensor3<T> d;
             last_.parts[i].value = t.weight * named(t, [&] { return t.function(x, d); });
             detail::add_scaled(grad, t.weight, d, t.group);
         }
