@@ -534,11 +534,18 @@ inline void convert_stylisation_options(command_line& c, bool speak = true) {
 inline void to_stylize_options(command_line& c) {
     convert_stylisation_options(c);
     stylize_options& o = c.options;
+    const std::size_t style_flags = c.styles.size();
     detail::expand_style_folders(c);
     if (c.styles.empty()) throw usage_error("--style is required");
+    // Counted against the style images: a --style folder gives several (by file name).
     if (!c.style_masks.empty() && c.style_masks.size() != c.styles.size())
         throw usage_error("got " + std::to_string(c.style_masks.size()) + " --style-mask for " +
-                          std::to_string(c.styles.size()) + " --style (give one per --style, in order; - for none)");
+                          std::to_string(c.styles.size()) +
+                          (c.styles.size() == style_flags
+                               ? " --style (give one per --style, in order; - for none)"
+                               : " style images (" + std::to_string(style_flags) +
+                                     " --style, folders expanded: give one per image, in order, a folder's by "
+                                     "file name; - for none)"));
     if (o.init != init_kind::image) detail::validate_flags(o, c.styles.size());  // else: once the image is read
 
     detail::check_writable_image(c.output, "--output");

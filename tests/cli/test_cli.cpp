@@ -768,6 +768,17 @@ TEST_CASE("cli: bad masks and colour options", "[cli]") {
     };
     require_rejected(c.dir, run_nst(c.dir, with({"--style-mask", c.content})), {"1 --style-mask for 2 --style"},
                      fixtures);
+    // A --style folder of two images: its masks are counted per image (the message said "for 2
+    // --style" to a command line with one).
+    const std::string folder = c.dir / "styles";
+    fs::create_directory(folder);
+    fs::copy_file(c.style, folder + "/a.png");
+    fs::copy_file(c.style, folder + "/b.png");
+    require_rejected(c.dir,
+                     run_nst(c.dir, c.args({"-c", c.content, "-s", folder, "--style-mask", c.content})),
+                     {"got 1 --style-mask for 2 style images (1 --style, folders expanded"},
+                     c.fixtures({black, tall, folder}));
+    fs::remove_all(folder);
     require_rejected(c.dir, run_nst(c.dir, with({"--style-mask", "-", "--style-mask", c.dir / "gone.png"})),
                      {"gone.png"}, fixtures);
     require_rejected(c.dir, run_nst(c.dir, with({"--style-mask", "-", "--style-mask", black})),
