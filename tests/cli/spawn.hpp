@@ -4,9 +4,12 @@
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fcntl.h>
@@ -27,6 +30,17 @@ struct spawned {
     std::string stderr_path;
 };
 
+// `program args...` as posix_spawn takes them: null-terminated pointers into strings held here.
+struct argv_list {
+    std::vector<std::string> strings;
+    std::vector<char*> pointers;
+    argv_list(const std::string& program, const std::vector<std::string>& args) : strings{program} {
+        strings.insert(strings.end(), args.begin(), args.end());
+        for (auto& a : strings) pointers.push_back(a.data());
+        pointers.push_back(nullptr);
+    }
+};
+
 // Starts `program args...` with this process's environment changed by `env`: an entry
 // NAME=VALUE replaces or adds a variable, "NAME=" alone removes it.
 inline spawned spawn(const std::string& program, const std::vector<std::string>& args,
@@ -45,11 +59,7 @@ inline spawned spawn(const std::string& program, const std::vector<std::string>&
     for (auto& e : environment) envp.push_back(e.data());
     envp.push_back(nullptr);
 
-    std::vector<std::string> argv_storage{program};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    argv_list argv(program, args);
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -57,7 +67,7 @@ inline spawned spawn(const std::string& program, const std::vector<std::string>&
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     spawned p;
     p.stderr_path = stderr_path;
-    const int rc = posix_spawn(&p.pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+    const int rc = posix_spawn(&p.pid, program.c_str(), &actions, nullptr, argv.pointers.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     REQUIRE(rc == 0);
     return p;
@@ -74,11 +84,7 @@ struct piped {
 inline piped spawn_into_pipe(const std::string& program, const std::vector<std::string>& args) {
     int ends[2];
     REQUIRE(pipe(ends) == 0);
-    std::vector<std::string> argv_storage{program};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    argv_list argv(program, args);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
@@ -86,7 +92,7 @@ inline piped spawn_into_pipe(const std::string& program, const std::vector<std::
     posix_spawn_file_actions_addclose(&actions, ends[0]);
     posix_spawn_file_actions_addclose(&actions, ends[1]);
     piped p;
-    const int rc = posix_spawn(&p.process.pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+    const int rc = posix_spawn(&p.process.pid, program.c_str(), &actions, nullptr, argv.pointers.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     close(ends[1]);
     p.read_end = ends[0];
@@ -120,6 +126,30 @@ inline int exit_code(const spawned& p, rusage* usage = nullptr) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return -1;
+}
+
+// Output files being written in `folder`: their temporaries ("<name>.tmp-XXXXXX").
+inline std::size_t temporaries_in(const std::string& folder) {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(folder))
+        n += e.path().filename().string().find(".tmp-") != std::string::npos;
+    return n;
+}
+
+// Waits (3 minutes at most) until process `pid` is writing a file in `folder`, then sends it
+// SIGINT and SIGTERM (two kinds: two pending SIGINTs would be one), and returns true; when no
+// temporary appears it kills the process and returns false.
+inline bool signal_twice_while_writing(pid_t pid, const std::string& folder) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    while (temporaries_in(folder) == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (temporaries_in(folder) != 1) {
+        kill(pid, SIGKILL);
+        return false;
+    }
+    REQUIRE(kill(pid, SIGINT) == 0);
+    REQUIRE(kill(pid, SIGTERM) == 0);
+    return true;
 }
 
 inline std::string read_text(const std::string& path) {

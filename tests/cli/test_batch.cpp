@@ -760,27 +760,12 @@ TEST_CASE("batch: a second signal while a job's image is written ends the progra
         NST_BATCH_PATH, tiny(data, {"--contents", dir / "a.png", "--styles", dir / "s.png", "--output-dir", out}), dir,
         {"LD_PRELOAD=" NST_FULL_DISK_SHIM, "NST_FULL_DISK=" + out, "NST_FULL_DISK_BYTES=1000000000",
          "NST_FULL_DISK_PAUSE_MS=2000", "ASAN_OPTIONS=" + std::string(asan ? asan : "") + ":verify_asan_link_order=0"});
-    const auto temporaries = [&] {
-        std::size_t n = 0;
-        for (const auto& e : fs::directory_iterator(out))
-            n += e.path().filename().string().find(".tmp-") != std::string::npos;
-        return n;
-    };
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-    while (temporaries() == 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    const bool writing = temporaries() == 1;
-    if (writing) {
-        REQUIRE(kill(p.pid, SIGINT) == 0);
-        REQUIRE(kill(p.pid, SIGTERM) == 0);  // (another signal: two pending SIGINTs would be one)
-    } else {
-        kill(p.pid, SIGKILL);
-    }
+    const bool writing = nst::test::signal_twice_while_writing(p.pid, out);
     const outcome r = wait_for(p);
     INFO("stderr: " << r.err);
     REQUIRE(writing);
     REQUIRE((r.code == 143 || r.code == 130));  // ended by the second signal (whichever came second)
-    REQUIRE(temporaries() == 0);
+    REQUIRE(nst::test::temporaries_in(out) == 0);
     REQUIRE(nst::load_image(out + "/a__s.png").shape(1) == 32);  // whole
 }
 

@@ -1485,27 +1485,12 @@ TEST_CASE("cli: a second signal while the output is written ends the program onc
                                        "NST_FULL_DISK_BYTES=1000000000", "NST_FULL_DISK_PAUSE_MS=2000",
                                        "ASAN_OPTIONS=" + std::string(asan ? asan : "") + ":verify_asan_link_order=0"};
     const spawned p = start_nst(tiny_run(data, slow + "/out.png"), dir / "stderr.txt", env);
-    const auto temporaries = [&] {
-        std::size_t n = 0;
-        for (const auto& e : fs::directory_iterator(slow))
-            n += e.path().filename().string().find(".tmp-") != std::string::npos;
-        return n;
-    };
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-    while (temporaries() == 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    const bool writing = temporaries() == 1;
-    if (writing) {
-        REQUIRE(kill(p.pid, SIGINT) == 0);
-        REQUIRE(kill(p.pid, SIGTERM) == 0);  // (another signal: two pending SIGINTs would be one)
-    } else {
-        kill(p.pid, SIGKILL);
-    }
+    const bool writing = nst::test::signal_twice_while_writing(p.pid, slow);
     const int code = wait_for(p);
     INFO("stderr: " << read_text(p.stderr_path));
     REQUIRE(writing);
     REQUIRE((code == 143 || code == 130));  // ended by the second signal (whichever came second)
-    REQUIRE(temporaries() == 0);
+    REQUIRE(nst::test::temporaries_in(slow) == 0);
     REQUIRE(nst::load_image(slow + "/out.png").shape(1) == 32);  // whole
 }
 
