@@ -23,24 +23,24 @@ inline namespace NST_SIMD_NAMESPACE {
     at which the content and every style have both sides >= the deepest layer's minimum (the
     last, options.size, always: a size too small for the network is refused as without
     multiscale). Everything that plans a run from its images (stylize, plan_scale_tiling,
-    planned_iterations) plans the same scales. Options without multiscale are returned unchanged. */
-inline stylize_options resolve_multiscale(const stylize_options& o, const image& content,
-                                          const std::vector<image>& styles) {
+    planned_iterations) plans the same scales. Options without multiscale are returned unchanged.
+    Taken by value: `resolve_multiscale(std::move(o), ...)` resolves in place, without a copy of
+    the options' images (masks, init image: 12 bytes a pixel each). */
+inline stylize_options resolve_multiscale(stylize_options o, const image& content, const std::vector<image>& styles) {
     if (!o.multiscale || !o.scales.empty()) return o;
     const std::size_t min_side = detail::min_input_side(o);
     const auto fits = [min_side](const image& img, std::size_t longer) {
         const auto size = scaled_size(img.shape(0), img.shape(1), std::max<std::size_t>(1, longer));
         return size[0] >= min_side && size[1] >= min_side;
     };
-    stylize_options resolved = o;
-    resolved.multiscale = false;
+    o.multiscale = false;
     for (const std::size_t s : multiscale_sizes(o.size)) {
         bool all_fit = fits(content, s);
         for (const image& style : styles)
             all_fit = all_fit && fits(style, std::size_t(std::lround(o.style_scale * double(s))));
-        if (all_fit || s == o.size) resolved.scales.push_back(s);
+        if (all_fit || s == o.size) o.scales.push_back(s);
     }
-    return resolved;
+    return o;
 }
 
 /*  f(resolve_multiscale(o, content, styles)), without a copy of `o` when there is nothing to

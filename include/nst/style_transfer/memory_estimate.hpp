@@ -104,7 +104,7 @@ template <class Net> double mask_floats(std::size_t h, std::size_t w, const styl
 
 // Copies of the options' images (style masks, content mask, init image) at their given size
 // while stylize runs: the caller's and stylize's own copy of the options (which its scales
-// borrow: stylize.hpp, scale_options).
+// borrow: stylize.hpp, scale_options); one when the caller moves its options into stylize.
 constexpr double option_image_copies = 2.0;
 
 // Floats of the images the options hold, at their given size (12 bytes per pixel each).

@@ -769,7 +769,8 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
 
 }  // namespace detail
 
-/*  Stylises `content` with the blended `styles`.
+/*  Stylises `content` with the blended `styles`. The options are the call's (moved from): their
+    images (style masks, content mask, init image) are held once during the run.
     requires: content and every style are H x W x 3 RGB images (0..255) with H, W >= 1;
               each callback is invocable as cb(const stylize_progress&) and returns void or
               something convertible to bool (false = stop after this iteration).
@@ -787,13 +788,13 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
               shape_error for malformed images. Nothing large is allocated before these checks. */
 template <class... Callbacks>
 stylize_result stylize(const nst::image& content, const std::vector<nst::image>& styles,
-                       const stylize_options& given, Callbacks&&... callbacks) {
+                       stylize_options&& given, Callbacks&&... callbacks) {
     validate_options(given, styles.size());
     detail::require_rgb_image(content, "stylize: content image");
     detail::require_finite_pixels(content, "stylize: content image");
-    // The call's own copy, the only one: load_network resolves its input convention in it, and each
-    // scale borrows its images (scale_options).
-    stylize_options options = resolve_multiscale(given, content, styles);
+    // The call's options, the only copy of their images: load_network resolves its input
+    // convention in them, and each scale borrows the images (scale_options).
+    stylize_options options = resolve_multiscale(std::move(given), content, styles);
     for (std::size_t i = 0; i < styles.size(); ++i) {
         detail::require_rgb_image(styles[i], "stylize: style image " + std::to_string(i + 1));
         detail::require_finite_pixels(styles[i], "stylize: style image " + std::to_string(i + 1));
@@ -810,6 +811,16 @@ stylize_result stylize(const nst::image& content, const std::vector<nst::image>&
     if (options.pooling_mode == pooling::average)
         return detail::stylize_with<pooling::average>(content, styles, options, tiling, report);
     return detail::stylize_with<pooling::max>(content, styles, options, tiling, report);
+}
+
+/*  The same with the caller's options copied (the call's own copy of their images: masks and
+    init image are then held twice during the run). Pass the options as an rvalue
+    (`stylize(content, styles, std::move(options))`) to hold them once. */
+template <class... Callbacks>
+stylize_result stylize(const nst::image& content, const std::vector<nst::image>& styles,
+                       const stylize_options& given, Callbacks&&... callbacks) {
+    validate_options(given, styles.size());  // before the copy
+    return stylize(content, styles, stylize_options(given), std::forward<Callbacks>(callbacks)...);
 }
 
 }  // namespace NST_SIMD_NAMESPACE
