@@ -106,3 +106,20 @@ TEMPLATE_TEST_CASE("average pooling records its input's ReLU mask and applies it
     REQUIRE_THROWS_AS(pool.backward_through_relu(mask, tensor3<T>(xt::ones<T>({2, 2, 3})), shape3{2, 4, 6}),
                       shape_error);
 }
+
+TEST_CASE("max-pool backward refuses an input that is not of in_shape (the layer contract)", "[layers][pool][errors]") {
+    std::mt19937 rng(9);
+    const pool2x2<double, pooling::max> pool;
+    const tensor3<double> dy = random_tensor<double, 3>({2, 3, 3}, rng);
+    // Max reads x as in_shape to find each window's maximum: a wider x was read with the wrong
+    // row length, an empty one (as conv3x3's backward accepts) past its end.
+    REQUIRE_THROWS_WITH(pool.backward(random_tensor<double, 3>({2, 6, 8}, rng), {}, tensor3<double>(dy), {2, 6, 6}),
+                        Catch::Contains("maxpool2x2 backward") && Catch::Contains("expected input 2 x 6 x 6") &&
+                            Catch::Contains("got 2 x 6 x 8"));
+    REQUIRE_THROWS_AS(pool.backward({}, {}, tensor3<double>(dy), {2, 6, 6}), shape_error);
+    REQUIRE(shape_of(pool.backward(random_tensor<double, 3>({2, 6, 6}, rng), {}, tensor3<double>(dy), {2, 6, 6})) ==
+            shape3{2, 6, 6});
+    // Average pooling does not read x: an empty one is fine.
+    REQUIRE(shape_of(pool2x2<double, pooling::average>().backward({}, {}, tensor3<double>(dy), {2, 6, 6})) ==
+            shape3{2, 6, 6});
+}

@@ -55,6 +55,10 @@ public:
     // input of the window gets all of it (ties broken the way forward scanned).
     tensor3<T> backward(const tensor3<T>& x, const tensor3<T>&, tensor3<T>&& dy,
                         const shape3& in_shape) const {
+        // Max reads x as in_shape to find each window's maximum (average does not read it).
+        if (Mode == pooling::max && shape_of(x) != in_shape)
+            throw shape_error(std::string(kind) + " backward: expected input " + shape_string(in_shape) +
+                              ", got " + shape_string(x.shape()));
         return run_backward(x, std::move(dy), in_shape, nullptr);
     }
 
