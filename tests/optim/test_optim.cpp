@@ -233,3 +233,47 @@ TEST_CASE("a non-finite start names the parts of the loss that are not finite", 
     auto plain = [nan](const tensor1<double>&, tensor1<double>&) { return nan; };
     CHECK_THROWS_WITH(nst::lbfgs<double>().minimize(plain, x), Catch::EndsWith("(loss = nan)"));
 }
+
+namespace {
+
+// The Rosenbrock function as an objective's loss_value, with parts, until it has been called k
+// times; from then on its 'style' parts are NaN and its 'tv' part inf (terms gone bad mid-run).
+struct parts_turn_nan_after {
+    std::size_t k;
+    std::size_t calls = 0;
+    nst::loss_value<double> operator()(const tensor1<double>& x, tensor1<double>& g) {
+        nst::loss_value<double> v;
+        v.total = rosenbrock<double>{}(x, g);
+        v.parts = {{"content", v.total}, {"style", 0.0}, {"style", 0.0}, {"tv", 0.0}};
+        if (++calls > k) {
+            v.parts[1].value = v.parts[2].value = std::numeric_limits<double>::quiet_NaN();
+            v.parts[3].value = std::numeric_limits<double>::infinity();
+            v.total = std::numeric_limits<double>::quiet_NaN();
+        }
+        return v;
+    }
+};
+
+template <class Optimizer> void check_mid_run_names_terms(Optimizer solver) {
+    parts_turn_nan_after f{12};
+    tensor1<double> x = rosenbrock_start<double>();
+    const auto r = solver.minimize(f, x);
+    REQUIRE(r.reason == nst::stop_reason::non_finite);
+    CHECK(r.non_finite.terms == std::vector<std::string>{"style", "tv"});  // each group once
+    CHECK_THAT(nst::to_string(r.non_finite), Catch::EndsWith("of f); non-finite loss terms: style, tv"));
+    // A plain loss has no parts to name.
+    nan_after plain{12, true, false};
+    x = rosenbrock_start<double>();
+    const auto p = solver.minimize(plain, x);
+    REQUIRE(p.reason == nst::stop_reason::non_finite);
+    CHECK(p.non_finite.terms.empty());
+    CHECK_THAT(nst::to_string(p.non_finite), Catch::EndsWith("of f)"));
+}
+
+}  // namespace
+
+TEST_CASE("a loss that turns non-finite mid-run names its parts that are not finite", "[optim]") {
+    // The report said only "the loss became non-finite at iteration 7 (evaluation 9 of f)".
+    SECTION("adam") { check_mid_run_names_terms(nst::adam<double>()); }
+    SECTION("lbfgs") { check_mid_run_names_terms(nst::lbfgs<double>()); }
+}

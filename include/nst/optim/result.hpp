@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "../core/isa_namespace.hpp"
 
@@ -50,17 +51,25 @@ struct non_finite_report {
     std::size_t evaluation = 0;  // which call of f returned it (1 = the starting point's)
     bool loss = false;           // the loss was NaN or inf
     bool gradient = false;       // some element of the gradient was NaN or inf
+    // When f returns a value with named parts (objective's loss_value): the groups of the parts
+    // that were not finite at that evaluation, each once, in the order the terms were added.
+    // Empty for a plain number, or when only the gradient went bad.
+    std::vector<std::string> terms;
 };
 
 /*!
     ensures
         - returns a one-line description for a message, e.g. "the gradient became non-finite
-          (NaN or inf) at iteration 7 (evaluation 9 of f)"
+          (NaN or inf) at iteration 7 (evaluation 9 of f)", followed by
+          "; non-finite loss terms: style, tv" when r.terms names any
 !*/
 inline std::string to_string(const non_finite_report& r) {
     const char* what = r.loss && r.gradient ? "the loss and the gradient" : r.loss ? "the loss" : "the gradient";
-    return std::string(what) + " became non-finite (NaN or inf) at iteration " + std::to_string(r.iteration) +
-           " (evaluation " + std::to_string(r.evaluation) + " of f)";
+    std::string text = std::string(what) + " became non-finite (NaN or inf) at iteration " +
+                       std::to_string(r.iteration) + " (evaluation " + std::to_string(r.evaluation) + " of f)";
+    for (std::size_t i = 0; i < r.terms.size(); ++i)
+        text += (i == 0 ? "; non-finite loss terms: " : ", ") + r.terms[i];
+    return text;
 }
 
 template <class T> struct optim_result {

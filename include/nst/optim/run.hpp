@@ -11,6 +11,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "../core/isa_namespace.hpp"
 #include "../core/error.hpp"
@@ -65,7 +66,9 @@ public:
                               " to " + std::to_string(gradient_.size()) + " elements");
         const bool loss_finite = std::isfinite(loss), gradient_finite = all_finite(g_, n_);
         if (loss_finite && gradient_finite) return true;
-        result_.non_finite = {result_.iterations + 1, result_.evaluations, !loss_finite, !gradient_finite};
+        // Only here, off the finite path: which named parts went bad.
+        result_.non_finite = {result_.iterations + 1, result_.evaluations, !loss_finite, !gradient_finite,
+                              non_finite_groups(*latest_)};
         return false;
     }
 
@@ -86,25 +89,29 @@ public:
         if (!evaluate()) {
             const non_finite_report& r = result_.non_finite;
             const char* what = r.loss && r.gradient ? "loss and gradient" : r.loss ? "loss" : "gradient";
+            std::string parts;
+            for (const std::string& group : r.terms)
+                parts += (parts.empty() ? "; not finite: '" : ", '") + group + "'";
             throw non_finite_start(who_ + ": the " + what + " at the starting point is not finite (loss = " +
-                                   number_text(loss) + non_finite_parts() + ")");
+                                   number_text(loss) + parts + ")");
         }
         gradient_norm = norm(g_, n_);
         accept_latest();
     }
 
-    // For a value with named parts: "; not finite: 'style', 'tv'", the groups of the parts
-    // that are not (a term that went NaN, named); else empty.
-    std::string non_finite_parts() const {
-        std::string names;
+    // For a value with named parts: the groups of the parts that are not finite, each once (a
+    // term that went NaN, named); else none.
+    static std::vector<std::string> non_finite_groups([[maybe_unused]] const value_type& value) {
+        std::vector<std::string> groups;
         if constexpr (has_named_parts<value_type>::value) {
-            for (const auto& part : latest_->parts) {
-                const std::string name = "'" + std::string(part.group) + "'";
-                if (!std::isfinite(double(part.value)) && names.find(name) == std::string::npos)
-                    names += (names.empty() ? "" : ", ") + name;
+            for (const auto& part : value.parts) {
+                const std::string group(part.group);
+                if (!std::isfinite(double(part.value)) &&
+                    std::find(groups.begin(), groups.end(), group) == groups.end())
+                    groups.push_back(group);
             }
         }
-        return names.empty() ? names : "; not finite: " + names;
+        return groups;
     }
 
     // The latest evaluation is the new accepted point: callbacks see its value from now on.

@@ -441,14 +441,8 @@ optim_result<typename Net::value_type> optimise(objective<Net>& loss, tensor3<ty
 }
 
 // What went non-finite, for a run that stopped with stop_reason::non_finite: the optimizer's
-// report plus the loss groups whose value was not finite at the failing evaluation.
-template <class T> std::string non_finite_message(const optim_result<T>& run, const loss_value<T>& failing) {
-    std::vector<std::string> groups;  // each group once (a group may hold several terms)
-    for (const auto& part : failing.parts)
-        if (!std::isfinite(part.value) && std::find(groups.begin(), groups.end(), part.group) == groups.end())
-            groups.push_back(part.group);
-    return to_string(run.non_finite) + (groups.empty() ? "" : "; non-finite loss terms: " + join(groups));
-}
+// report, which names the loss groups whose value was not finite at the failing evaluation.
+template <class T> std::string non_finite_message(const optim_result<T>& run) { return to_string(run.non_finite); }
 
 /*  Step 6: the result: the best image as RGB, its loss parts and the run's counts. */
 template <class T>
@@ -614,7 +608,7 @@ void run_scale(coarse_to_fine_run<typename Net::value_type>& r, Net& net, const 
     const output_image to_rgb{keeps_content_chroma(o) ? &content : nullptr, convention_of(o)};
     r.last = optimise(loss, x, r.best, to_rgb, o, r.at, report);
     if (r.last.last_step_length > 0) r.at.step_per_value = r.last.last_step_length / std::sqrt(double(x.size()));
-    if (r.last.reason == stop_reason::non_finite) r.failure = non_finite_message(r.last, loss.last_value());
+    if (r.last.reason == stop_reason::non_finite) r.failure = non_finite_message(r.last);
     r.at.iterations_before += r.last.iterations;
     r.at.evaluations_before += r.last.evaluations;
 }

@@ -291,7 +291,7 @@ visit_outcome<typename Net::value_type> visit_tile(Net& net, tensor3<typename Ne
     const output_image to_rgb{nullptr, convention_of(o)};
     visit_outcome<T> out{optimise(loss, part, best, to_rgb, o, at, report), best.value, {}};
     if (std::isfinite(best.value.total)) blend_back(x, best.x, t);
-    if (out.run.reason == stop_reason::non_finite) out.failure = non_finite_message(out.run, loss.last_value());
+    if (out.run.reason == stop_reason::non_finite) out.failure = non_finite_message(out.run);
     return out;
 }
 
