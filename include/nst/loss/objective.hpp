@@ -10,11 +10,13 @@
 //
 // A term is any callable `T(const tensor3<T>& input, tensor3<T>& d_input)` returning its value
 // and writing its gradient: content_loss, style_loss, total_variation_loss, or your own. A layer
-// term may also offer `T accumulate(const tensor3<T>& input, T weight, tensor3<T>& d_input)`,
+// term may also offer `T accumulate(const tensor3<T>& input, T weight, tensor3<T>& d_input) const`,
 // returning its value and adding weight * its gradient to d_input (input's shape), as
 // content_loss and style_loss do: the objective then adds it straight into the gradient the
 // network's backward pass has gathered at that layer (sequential::pending_gradient), instead of
-// writing a term gradient, scaling it and adding it in three passes over memory.
+// writing a term gradient, scaling it and adding it in three passes over memory. Such a term's
+// call operator must be const too (both forms share one const term); add refuses at compile
+// time a term whose call operator or accumulate is not const.
 // Each term carries a group name ("content", "style", "tv", ...). An evaluation returns a
 // loss_value: the total and every term's weighted part, so whoever receives it (an optimizer
 // callback, see optim/state.hpp) knows the parts of exactly that point.
@@ -91,10 +93,11 @@ template <class T> void add_scaled(tensor3<T>& grad, T weight, const tensor3<T>&
 }  // namespace detail
 
 namespace detail {
-template <class Term, class T, class = void> struct has_accumulate : std::false_type {};
-template <class Term, class T>
-struct has_accumulate<Term, T,
-                      std::void_t<decltype(std::declval<const Term&>().accumulate(
+// Whether Object (a term, const or not) has the accumulate form.
+template <class Object, class T, class = void> struct has_accumulate : std::false_type {};
+template <class Object, class T>
+struct has_accumulate<Object, T,
+                      std::void_t<decltype(std::declval<Object&>().accumulate(
                           std::declval<const tensor3<T>&>(), T(1), std::declval<tensor3<T>&>()))>>
     : std::true_type {};
 }  // namespace detail
@@ -116,10 +119,21 @@ public:
         static_assert(is_term, "objective::add: a loss term must be callable as "
                                "`T term(const tensor3<T>& f, tensor3<T>& df)`, returning its value and "
                                "writing d value / d f into df (loss/objective.hpp)");
+        // Both forms of a term share one const object (below): a term with an accumulate form
+        // must be callable const too, and an accumulate that is not const would go unused.
+        constexpr bool accumulates = detail::has_accumulate<const Term, T>::value;
+        constexpr bool const_call = std::is_invocable_r_v<T, const Term&, const tensor3<T>&, tensor3<T>&>;
+        static_assert(!is_term || !accumulates || const_call,
+                      "objective::add: a loss term with an accumulate form needs a const call operator, "
+                      "`T operator()(const tensor3<T>& f, tensor3<T>& df) const` (loss/objective.hpp)");
+        constexpr bool non_const_accumulate = !accumulates && detail::has_accumulate<Term, T>::value;
+        static_assert(!is_term || !non_const_accumulate,
+                      "objective::add: a loss term's accumulate must be const, "
+                      "`T accumulate(const tensor3<T>& f, T weight, tensor3<T>& df) const` (loss/objective.hpp)");
         const std::size_t index = net_->index_of(layer);
-        if constexpr (!is_term) {
+        if constexpr (!is_term || (accumulates && !const_call) || non_const_accumulate) {
             // (reported above)
-        } else if constexpr (detail::has_accumulate<Term, T>::value) {
+        } else if constexpr (accumulates) {
             // Both forms share one term (a content term holds a layer's activations).
             auto shared = std::make_shared<const Term>(std::move(loss));
             terms_.push_back({index, weight,
