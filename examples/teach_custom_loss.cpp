@@ -7,7 +7,8 @@
 // these alone carry much of a style). It is used with nst's content loss and L-BFGS.
 //
 // Usage: teach_custom_loss WEIGHTS.h5 CONTENT STYLE [OUT.png] [ITERATIONS] [SIZE]
-//   defaults: custom_style.png, 150 iterations, 256 px on the longer side.
+//   defaults: custom_style.png, 150 iterations, 256 px on the longer side. Prints why the
+//   optimizer stopped; exits 1 when the loss became non-finite (naming the terms), 2 on errors.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -90,9 +91,16 @@ int main(int argc, char** argv) {
                 std::printf("iteration %4zu  total %.4g  content %.4g  style %.4g\n", s.iteration,
                             double(s.loss), double(s.value.group("content")), double(s.value.group("style")));
         };
-        nst::lbfgs<float>(options).minimize(f, x, progress);  // any nst optimizer takes any such f
-        nst::save_image(nst::from_vgg_input(x), out);
+        // Any nst optimizer takes any such f.
+        const auto result = nst::lbfgs<float>(options).minimize(f, x, progress);
+        std::printf("stopped after %zu iterations (%s), loss %.4g\n", result.iterations,
+                    nst::to_string(result.reason).c_str(), double(result.loss));
+        nst::save_image(nst::from_vgg_input(x), out);  // non_finite: the last finite point
         std::printf("wrote %s\n", out.c_str());
+        if (result.reason == nst::stop_reason::non_finite) {  // e.g. a term returned NaN: which one
+            std::fprintf(stderr, "error: %s\n", nst::to_string(result.non_finite).c_str());
+            return 1;
+        }
     } catch (const std::exception& e) {  // nst::error and its subclasses, bad numbers, ...
         std::fprintf(stderr, "error: %s\n", e.what());
         return 2;
