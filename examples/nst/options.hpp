@@ -153,9 +153,10 @@ inline void add_job_options(CLI::App& app, command_line& c) {
         ->required();
     app.add_option("-o,--output", c.output, "Output image (.png or .jpg), written atomically")->required();
     app.add_option("--style-mask", c.style_masks,
-                   "Region of each --style, in order (one per --style): greyscale image, white = this style; "
-                   "- = everywhere");
-    app.add_option("--content-mask", c.content_mask, "Where the content loss applies (white); elsewhere only style")
+                   "Region of each --style, in order (one per --style): greyscale image, white = this style "
+                   "(alpha: transparent = outside); - = everywhere");
+    app.add_option("--content-mask", c.content_mask,
+                   "Where the content loss applies (white; alpha: transparent = outside); elsewhere only style")
         ->check(detail::not_empty("is not a file (give a mask image, or leave the flag out)"));
     app.add_option("--style-blend", c.style_blend, "Comma list of weights, one per --style (default: equal)");
 }

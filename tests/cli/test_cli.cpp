@@ -786,6 +786,17 @@ TEST_CASE("cli: bad masks and colour options", "[cli]") {
     require_rejected(c.dir, run_nst(c.dir, with({"--style-mask", tall, "--style-mask", "-"})),
                      {"style mask 1 ('" + tall + "') is 30 x 60", "60 x 40"}, fixtures);
     require_rejected(c.dir, run_nst(c.dir, with({"--content-mask", black})), {"content mask is all black"}, fixtures);
+    // A mask with alpha counts value x alpha: white, but all transparent, is an empty region
+    // (composited on white as a picture is, it was everywhere).
+    const std::string clear = c.dir / "clear.png";
+    std::vector<unsigned char> pixels(40 * 60 * 2, 0);  // grey, alpha
+    for (std::size_t i = 0; i < pixels.size(); i += 2) pixels[i] = 255;
+    REQUIRE(stbi_write_png(clear.c_str(), 60, 40, 2, pixels.data(), 60 * 2));
+    const auto with_clear = c.fixtures({black, tall, clear});
+    require_rejected(c.dir, run_nst(c.dir, with({"--style-mask", "-", "--style-mask", clear})),
+                     {"style mask 2 ('" + clear + "') is all black"}, with_clear);
+    require_rejected(c.dir, run_nst(c.dir, with({"--content-mask", clear})), {"content mask is all black"}, with_clear);
+    fs::remove(clear);
     // Empty: refused, not a run without a mask (exit 0, as if the flag were left out).
     require_rejected(c.dir, run_nst(c.dir, with({"--content-mask", ""})), {"--content-mask: '' is not a file"}, fixtures);
     require_rejected(c.dir, run_nst(c.dir, with({"--colors", "sepia"})), {"--colors", "sepia"}, fixtures);

@@ -390,6 +390,51 @@ TEST_CASE("grey, grey+alpha and RGBA become RGB with alpha composited on white",
     CHECK(g(0, 1, 2) == Approx(224.0f));
 }
 
+TEST_CASE("a mask reads alpha as coverage: transparent is 0, not white", "[images][masks]") {
+    temp_folder dir;
+    // White strokes on a transparent layer, as an image editor exports them; the transparent
+    // pixels' stored colour is white too (GIMP can keep it), so only alpha tells them apart.
+    // Row 0: stroke, transparent, half-covered stroke (alpha 102/255 = 0.4).
+    const unsigned char grey_alpha[6] = {255, 255, 255, 0, 255, 102};
+    REQUIRE(stbi_write_png((dir / "ga.png").c_str(), 3, 1, 2, grey_alpha, 6));
+    const unsigned char rgba[12] = {255, 255, 255, 255, 255, 255, 255, 0, 255, 255, 255, 102};
+    REQUIRE(stbi_write_png((dir / "rgba.png").c_str(), 3, 1, 4, rgba, 12));
+    write_file(dir / "ga16.png", make_png(3, 1, 16, 4, {65535, 65535, 65535, 0, 65535, 26214}));
+    for (const char* name : {"ga.png", "rgba.png", "ga16.png"}) {
+        INFO(name);
+        const image mask = load_mask_image(dir / name);
+        REQUIRE(mask.shape() == shape3{1, 3, 3});
+        for (std::size_t c = 0; c < 3; ++c) {
+            CHECK(mask(0, 0, c) == Approx(255.0f));
+            CHECK(mask(0, 1, c) == 0.0f);
+            CHECK(mask(0, 2, c) == Approx(102.0f));
+        }
+        // As stylize weighs it (style_transfer/region_masks.hpp): 1 on the stroke, 0 beside it.
+        const tensor2<float> weights = mask_weights(mask, 1, 3);
+        CHECK(weights(0, 0) == Approx(1.0f));
+        CHECK(weights(0, 1) == 0.0f);
+        CHECK(weights(0, 2) == Approx(0.4f));
+        // A picture composites on white: the same file is all white there.
+        const image picture = load_image(dir / name);
+        CHECK(picture(0, 1, 0) == Approx(255.0f));
+        const bytes file = read_file(dir / name);
+        CHECK(max_abs_diff(decode_mask_image(file.data(), file.size(), name), mask) == 0.0f);
+    }
+    // Coloured strokes keep their colour scaled by alpha; an image without alpha reads as a picture.
+    const unsigned char red[8] = {200, 0, 100, 51, 10, 20, 30, 255};
+    REQUIRE(stbi_write_png((dir / "red.png").c_str(), 2, 1, 4, red, 8));
+    const image coloured = load_mask_image(dir / "red.png");
+    CHECK(coloured(0, 0, 0) == Approx(40.0f));
+    CHECK(coloured(0, 0, 1) == 0.0f);
+    CHECK(coloured(0, 0, 2) == Approx(20.0f));
+    CHECK((coloured(0, 1, 0) == 10.0f && coloured(0, 1, 1) == 20.0f && coloured(0, 1, 2) == 30.0f));
+    const unsigned char grey[2] = {0, 77};
+    REQUIRE(stbi_write_png((dir / "g.png").c_str(), 2, 1, 1, grey, 2));
+    CHECK(max_abs_diff(load_mask_image(dir / "g.png"), load_image(dir / "g.png")) == 0.0f);
+    // Errors are load_image's, naming the file.
+    CHECK_THROWS_WITH(load_mask_image(dir / "missing.png"), Contains("missing.png"));
+}
+
 TEST_CASE("16-bit PNGs keep their precision", "[images]") {
     temp_folder dir;
     // 0x80FF would read as 128 through an 8-bit path (high byte); its true value is 33023/257.
@@ -598,6 +643,30 @@ TEST_CASE("save_image writes through a link, refuses devices, takes the longest 
     const std::string longest = std::string(nst::detail::longest_file_name(dir.path) - 4, 'n') + ".png";
     save_image(img, dir / longest);
     CHECK(load_image(dir / longest).shape() == img.shape());
+}
+
+TEST_CASE("save_image: a new file gets 0666 less the umask, a replaced one keeps its permissions", "[images]") {
+    temp_folder dir;
+    std::mt19937 rng(6);
+    const auto mode_of = [&](const std::string& name) {
+        return fs::status(dir.path / name).permissions() & fs::perms::mask;
+    };
+    const mode_t before = ::umask(027);
+    save_image(random_image(4, 4, rng), dir / "new.png");
+    ::umask(022);
+    CHECK(mode_of("new.png") == fs::perms(0640));
+    // Replacing a 0600 file (kept private by its owner) under umask 022 made it 0644.
+    save_image(random_image(4, 4, rng), dir / "new.png");
+    fs::permissions(dir.path / "new.png", fs::perms(0600));
+    save_image(random_image(5, 4, rng), dir / "new.png");
+    CHECK(mode_of("new.png") == fs::perms(0600));
+    CHECK(load_image(dir / "new.png").shape(0) == 5);
+    // The library replaces a read-only file (the programs refuse to), and it stays read-only.
+    fs::permissions(dir.path / "new.png", fs::perms(0444));
+    save_image(random_image(6, 4, rng), dir / "new.png");
+    CHECK(mode_of("new.png") == fs::perms(0444));
+    CHECK(load_image(dir / "new.png").shape(0) == 6);
+    ::umask(before);
 }
 
 TEST_CASE("scaled_size and resize_longer_side keep the aspect ratio", "[images]") {

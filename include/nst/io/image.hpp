@@ -1,6 +1,7 @@
 // Images in and out of nst: load (stb_image), save as PNG or JPEG atomically (stb_image_write),
 // and resize (stb_image_resize). An nst::image is H x W x 3 RGB float in 0..255; values are
-// clamped and rounded only when saved, so intermediate results keep their precision.
+// clamped and rounded only when saved, so intermediate results keep their precision. Masks
+// (load_mask_image) read alpha as coverage: a transparent pixel is black, not white.
 //
 // Untrusted files: the declared size is checked against nst::image_limits before decoding, a
 // PNG's compressed data may not inflate beyond its declared size, EXIF orientation is applied,
@@ -88,10 +89,10 @@ struct orientation_map {
 };
 
 // Converts stb's interleaved samples (1 to 4 channels, `max` = full scale) to RGB 0..255,
-// placing each pixel where `place` shows it: grey is replicated, alpha is composited on white
-// and dropped.
+// placing each pixel where `place` shows it: grey is replicated, alpha is composited on
+// `background` (0..255 in every channel) and dropped.
 template <class Sample>
-image to_rgb(const Sample* pixels, const orientation_map& place, int channels, float max) {
+image to_rgb(const Sample* pixels, const orientation_map& place, int channels, float max, float background) {
     const std::size_t height = place.h, width = place.w;
     image out = place.swaps_sides() ? image({width, height, 3}) : image({height, width, 3});
     const float scale = 255.0f / max;
@@ -103,7 +104,7 @@ image to_rgb(const Sample* pixels, const orientation_map& place, int channels, f
             const float alpha = has_alpha ? float(pixels[channels - 1]) / max : 1.0f;
             for (int c = 0; c < 3; ++c) {
                 const float v = float(pixels[grey ? 0 : c]) * scale;
-                o[c] = has_alpha ? v * alpha + 255.0f * (1.0f - alpha) : v;
+                o[c] = has_alpha ? v * alpha + background * (1.0f - alpha) : v;
             }
         }
     return out;
@@ -200,24 +201,19 @@ inline void require_image_start(const unsigned char* start, std::size_t size, co
         throw size == 0 ? image_error(name, "the file is empty") : not_a_supported_image(name);
 }
 
+// A file's bytes for decoding, refused early when its start is no image's (see above).
+inline std::vector<unsigned char> read_image_file(const std::string& path) {
+    return read_file_bytes(path, "image", std::size_t(INT_MAX), [&](const unsigned char* start, std::size_t n) {
+        require_image_start(start, n, path);
+    });
+}
+
 }  // namespace detail
 
-/*  Decodes an image held in memory. `name` is only used in error messages.
-    requires: nothing (any bytes)
-    ensures:  an H x W x 3 RGB image (H, W >= 1), values in 0..255, shown upright: a JPEG's EXIF
-              or a PNG's eXIf orientation (1..8) is applied as image viewers do, so a phone photo
-              tagged "rotated 90 degrees" comes out with the upright size. 16-bit images keep
-              their precision (v / 257); grey becomes RGB; alpha is composited on white and
-              dropped; an animated GIF gives its first frame; Adobe CMYK/YCCK JPEGs are
-              converted to RGB.
-              Throws image_too_large (an io_error) when the header declares more than
-              limits.max_pixels pixels or a PNG's data inflates beyond its declared size, before
-              decoding; io_error naming `name` and the reason for empty, corrupt, truncated or
-              unsupported data (including a CMYK JPEG of unknown convention), and, before
-              decoding, for a file too small for the pixels it declares (io/detail/
-              pixel_data_bound.hpp: so a few bytes cannot cost a whole decode). */
-inline image decode_image(const unsigned char* data, std::size_t size, const std::string& name,
-                          const image_limits& limits = {}) {
+namespace detail {
+// decode_image with alpha composited on `background` (255 white: pictures; 0 black: masks).
+inline image decode_on_background(const unsigned char* data, std::size_t size, const std::string& name,
+                                  const image_limits& limits, float background) {
     if (size == 0) throw detail::image_error(name, "the file is empty");
     if (size > std::size_t(INT_MAX)) throw detail::image_error(name, "the file is too large");
     const int length = int(size);
@@ -255,12 +251,32 @@ inline image decode_image(const unsigned char* data, std::size_t size, const std
         std::unique_ptr<stbi_us, stb_free> pixels(
             stbi_load_16_from_memory(data, length, &width, &height, &channels, 0));
         if (!pixels) throw fail();
-        return detail::to_rgb(pixels.get(), place(), channels, 65535.0f);
+        return detail::to_rgb(pixels.get(), place(), channels, 65535.0f, background);
     }
     std::unique_ptr<stbi_uc, stb_free> pixels(
         stbi_load_from_memory(data, length, &width, &height, &channels, 0));
     if (!pixels) throw fail();
-    return detail::to_rgb(pixels.get(), place(), channels, 255.0f);
+    return detail::to_rgb(pixels.get(), place(), channels, 255.0f, background);
+}
+}  // namespace detail
+
+/*  Decodes an image held in memory. `name` is only used in error messages.
+    requires: nothing (any bytes)
+    ensures:  an H x W x 3 RGB image (H, W >= 1), values in 0..255, shown upright: a JPEG's EXIF
+              or a PNG's eXIf orientation (1..8) is applied as image viewers do, so a phone photo
+              tagged "rotated 90 degrees" comes out with the upright size. 16-bit images keep
+              their precision (v / 257); grey becomes RGB; alpha is composited on white and
+              dropped; an animated GIF gives its first frame; Adobe CMYK/YCCK JPEGs are
+              converted to RGB.
+              Throws image_too_large (an io_error) when the header declares more than
+              limits.max_pixels pixels or a PNG's data inflates beyond its declared size, before
+              decoding; io_error naming `name` and the reason for empty, corrupt, truncated or
+              unsupported data (including a CMYK JPEG of unknown convention), and, before
+              decoding, for a file too small for the pixels it declares (io/detail/
+              pixel_data_bound.hpp: so a few bytes cannot cost a whole decode). */
+inline image decode_image(const unsigned char* data, std::size_t size, const std::string& name,
+                          const image_limits& limits = {}) {
+    return detail::decode_on_background(data, size, name, limits, 255.0f);
 }
 
 /*  Loads JPEG, PNG (8 or 16 bit), BMP, TGA, GIF (first frame), PSD, PNM or HDR, upright.
@@ -271,11 +287,24 @@ inline image decode_image(const unsigned char* data, std::size_t size, const std
              first 64 KiB are no image's start (a video given by mistake, /dev/zero) after
              reading those. */
 inline image load_image(const std::string& path, const image_limits& limits = {}) {
-    const std::vector<unsigned char> bytes =
-        detail::read_file_bytes(path, "image", std::size_t(INT_MAX), [&](const unsigned char* start, std::size_t n) {
-            detail::require_image_start(start, n, path);
-        });
+    const std::vector<unsigned char> bytes = detail::read_image_file(path);
     return decode_image(bytes.data(), bytes.size(), path, limits);
+}
+
+/*  Decodes a region mask (stylize_options::style_masks, content_mask: white = in the region,
+    black = out, soft values between). As decode_image, but alpha is composited on black: a
+    pixel counts value x alpha, so a transparent pixel is outside the region. White strokes
+    painted on a transparent layer (an image editor's usual export) are the region, where
+    decode_image would read the whole image as white. Images without alpha read alike. */
+inline image decode_mask_image(const unsigned char* data, std::size_t size, const std::string& name,
+                               const image_limits& limits = {}) {
+    return detail::decode_on_background(data, size, name, limits, 0.0f);
+}
+
+/*  Loads a region mask: the file as load_image reads it, its alpha as decode_mask_image. */
+inline image load_mask_image(const std::string& path, const image_limits& limits = {}) {
+    const std::vector<unsigned char> bytes = detail::read_image_file(path);
+    return decode_mask_image(bytes.data(), bytes.size(), path, limits);
 }
 
 // How save_image writes a file.

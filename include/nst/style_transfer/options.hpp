@@ -122,13 +122,13 @@ struct stylize_options {
     // The older spelling of colors = color_mode::luminance (true with colors == histogram is refused).
     bool original_colors = false;
     // Style masks, one per style image in order (or none at all): H x W x 3 images like the
-    // content (as load_image gives any file, a greyscale one too; the mean of the three channels
-    // counts), white = this style applies, soft values between; an empty image = that style
-    // applies everywhere. Masks are stretched to the content's size (aspect ratios within 1.5x
-    // of it) and normalised where they overlap; each style's Gram is then taken over its region
-    // of the generated image (loss/masked_style_loss.hpp), against the Gram of the whole style
-    // image; style_blend then weights the styles' terms (scaled to mean 1, so each region is
-    // styled like a one-style run).
+    // content (as load_mask_image gives any file, a greyscale one too, with alpha as coverage:
+    // transparent = 0; the mean of the three channels counts), white = this style applies, soft
+    // values between; an empty image = that style applies everywhere. Masks are stretched to the
+    // content's size (aspect ratios within 1.5x of it) and normalised where they overlap; each
+    // style's Gram is then taken over its region of the generated image
+    // (loss/masked_style_loss.hpp), against the Gram of the whole style image; style_blend then
+    // weights the styles' terms (scaled to mean 1, so each region is styled like a one-style run).
     std::vector<nst::image> style_masks;
     // Where the content loss applies (white; soft values weight it); empty = everywhere.
     nst::image content_mask;

@@ -1,5 +1,5 @@
-// Region masks for stylize: images (H x W x 3, as load_image reads any file; the mean of the
-// channels: white = 1, black = 0, soft values between) that say
+// Region masks for stylize: images (H x W x 3, as load_mask_image reads any file, alpha as
+// coverage; the mean of the channels: white = 1, black = 0, soft values between) that say
 // where each style applies (stylize_options::style_masks) and where the content loss applies
 // (stylize_options::content_mask). They are resized to the content's working size, overlaps are
 // normalised there, and each layer sees the mask average-pooled to its own resolution with the
@@ -25,8 +25,8 @@ inline namespace NST_SIMD_NAMESPACE {
 // wrong file.
 inline constexpr double max_mask_aspect_ratio = 1.5;
 
-/*  Checks a mask image before any work: H x W x 3 (as load_image returns), an aspect ratio within
-    max_mask_aspect_ratio of the content's, and some pixel above black.
+/*  Checks a mask image before any work: H x W x 3 (as load_mask_image returns), an aspect ratio
+    within max_mask_aspect_ratio of the content's, and some pixel above black.
     throws: shape_error / invalid_argument naming `what`. */
 inline void check_mask_image(const nst::image& mask, const nst::image& content, const std::string& what) {
     detail::require_rgb_image(mask, what);
