@@ -179,9 +179,17 @@ inline void add_scale_options(CLI::App& app, command_line& c) {
         ->check(detail::not_empty("is not a size in pixels (expected e.g. 128,256,512)"));
     app.add_flag("--multiscale", c.options.multiscale,
                  "Coarse-to-fine over ~sqrt(2) steps from ~128 px up to --size");
-    app.add_flag("--size-invariant,!--no-size-invariant", c.options.size_invariant,
+    // Two flags, not CLI11's "--size-invariant,!--no-size-invariant": its help line reads
+    // "--no-size-invariant{false}", which looks like the default. Each sets the value as it is
+    // parsed, so the last one given wins, as with one flag.
+    app.add_flag("--size-invariant", c.options.size_invariant,
                  "Scale the content and TV weights by (512/size)^2 so the weights give the same look at "
-                 "any size (default on; --no-size-invariant: plain sums)");
+                 "any size (default: on)")
+        ->trigger_on_parse();
+    app.add_flag_function(
+           "--no-size-invariant", [&c](std::int64_t count) { c.options.size_invariant = count <= 0; },
+           "Turn --size-invariant off: plain sums over pixels, as the paper")
+        ->trigger_on_parse();
 }
 
 // "128,256,512" -> {128, 256, 512}; each item a whole number.

@@ -148,6 +148,20 @@ TEST_CASE("cli: --help and --version exit 0", "[cli]") {
     REQUIRE(r.code == 0);
     r = run_nst(dir, {"--version"});
     REQUIRE(r.code == 0);
+    // The help text (stdout) through a shell into the file run_nst reads.
+    r = {wait_for(nst::test::spawn("/bin/sh", {"-c", "exec \"$0\" --help >&2", NST_CLI_PATH}, dir / "stderr.txt")),
+         read_text(dir / "stderr.txt")};
+    REQUIRE(r.code == 0);
+    INFO(r.err);
+    // The negated flag has a line of its own: CLI11's "--size-invariant,--no-size-invariant{false}"
+    // read as if the default were off.
+    REQUIRE(r.err.find("{false}") == std::string::npos);
+    const std::size_t on = r.err.find("\n  --size-invariant "), off = r.err.find("\n  --no-size-invariant ");
+    REQUIRE(on != std::string::npos);
+    REQUIRE(off != std::string::npos);
+    CHECK(r.err.substr(on, r.err.find('\n', on + 1) - on).find("(default: on)") != std::string::npos);
+    // The masks' alpha is said where the mask flags are.
+    CHECK(r.err.find("transparent = outside") != std::string::npos);
 }
 
 TEST_CASE("cli: OpenMP threads sleep at once while they wait, unless the user chose", "[cli]") {

@@ -203,3 +203,22 @@ TEST_CASE("program: JSON strings are valid UTF-8 whatever bytes a file name hold
     // The escapes stay as they were.
     CHECK(cli::json::quote("a\"b\\c\n\xE9") == "\"a\\\"b\\\\c\\u000a" + r + "\"");
 }
+
+TEST_CASE("program: --size-invariant and --no-size-invariant, the last one given wins", "[cli][program]") {
+    // Two flags since the help line is theirs each: parsed in command-line order as one flag was.
+    const auto invariant_after = [](const std::string& flags) {
+        cli::command_line c;
+        CLI::App app;
+        cli::detail::add_stylisation_options(app, c);
+        app.parse(flags, false);
+        return c.options.size_invariant;
+    };
+    CHECK(invariant_after(""));
+    CHECK(invariant_after("--size-invariant"));
+    CHECK_FALSE(invariant_after("--no-size-invariant"));
+    CHECK(invariant_after("--no-size-invariant --size-invariant"));
+    CHECK_FALSE(invariant_after("--size-invariant --no-size-invariant"));
+    CHECK_FALSE(invariant_after("--no-size-invariant --size-invariant --no-size-invariant"));
+    CHECK_FALSE(invariant_after("--size-invariant=false"));
+    CHECK(invariant_after("--no-size-invariant=false"));
+}
