@@ -4,7 +4,9 @@
 // full file system does; every other file is written normally. With NST_FULL_DISK_PAUSE_MS=<n>
 // too, each such write first waits n ms (a slow disk: a signal can arrive while a file there is
 // half-written). Loaded with LD_PRELOAD, so stdio's fwrite (what nst's atomic_file uses) and plain
-// write() both come here first.
+// write() both come here first. For the tests of what surrounds the writes,
+// NST_SYNC_LOG=<file> appends a line to that file for each fsync() ("fsync <path>") and
+// rename() ("rename <from> <to>"), in the order they are called.
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -14,22 +16,31 @@
 #include <ctime>
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace {
 
-// Whether the open file `fd` lies inside $NST_FULL_DISK (the kernel's name of the file).
-bool on_full_disk(int fd) {
-    const char* folder = std::getenv("NST_FULL_DISK");
-    if (!folder || !*folder || fd < 0) return false;
-    char link[64], target[4096];
+// The kernel's name of the open file `fd` into `target` (false when it has none).
+bool name_of(int fd, char (&target)[4096]) {
+    char link[64];
     std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    const ssize_t n = readlink(link, target, sizeof target - 1);
+    const ssize_t n = fd < 0 ? -1 : readlink(link, target, sizeof target - 1);
     if (n <= 0) return false;
     target[n] = '\0';
+    return true;
+}
+
+// Whether the open file `fd` lies inside the folder that the variable `setting` names.
+bool inside(const char* setting, int fd) {
+    const char* folder = std::getenv(setting);
+    char target[4096];
+    if (!folder || !*folder || !name_of(fd, target)) return false;
     const std::size_t length = std::strlen(folder);
     return std::strncmp(target, folder, length) == 0 && target[length] == '/';
 }
+
+bool on_full_disk(int fd) { return inside("NST_FULL_DISK", fd); }
 
 std::atomic<std::size_t> stored{0};
 
@@ -81,4 +92,36 @@ extern "C" ssize_t write(int fd, const void* data, std::size_t size) {
     const ssize_t done = next(fd, data, fits);
     if (done > 0) stored += std::size_t(done);
     return done;
+}
+
+namespace {
+
+// Appends "<what> <a>[ <b>]" as one line to $NST_SYNC_LOG, if set.
+void log_call(const char* what, const char* a, const char* b = nullptr) {
+    const char* path = std::getenv("NST_SYNC_LOG");
+    if (!path || !*path) return;
+    char line[9000];
+    const int n = std::snprintf(line, sizeof line, "%s %s%s%s\n", what, a, b ? " " : "", b ? b : "");
+    const int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0 || n <= 0) return;
+    const ssize_t ignored = write(fd, line, std::min(std::size_t(n), sizeof line - 1));
+    (void)ignored;
+    close(fd);
+}
+
+}  // namespace
+
+extern "C" int fsync(int fd) {
+    using fsync_fn = int (*)(int);
+    static const fsync_fn next = real<fsync_fn>("fsync");
+    char target[4096];
+    if (name_of(fd, target)) log_call("fsync", target);
+    return next(fd);
+}
+
+extern "C" int rename(const char* from, const char* to) {
+    using rename_fn = int (*)(const char*, const char*);
+    static const rename_fn next = real<rename_fn>("rename");
+    log_call("rename", from, to);
+    return next(from, to);
 }

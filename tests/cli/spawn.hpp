@@ -4,11 +4,13 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -151,6 +153,16 @@ inline bool signal_twice_while_writing(pid_t pid, const std::string& folder) {
     REQUIRE(kill(pid, SIGTERM) == 0);
     return true;
 }
+
+#ifdef NST_FULL_DISK_SHIM
+// The environment changes that preload the test shim (full_disk_shim.cpp) with its `settings`.
+inline std::vector<std::string> with_shim(std::vector<std::string> settings) {
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    settings.push_back("LD_PRELOAD=" NST_FULL_DISK_SHIM);
+    settings.push_back("ASAN_OPTIONS=" + std::string(asan ? asan : "") + ":verify_asan_link_order=0");
+    return settings;
+}
+#endif
 
 inline std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -1621,3 +1621,35 @@ TEST_CASE("cli: --multiscale above --memory-limit runs the small scale whole, ti
     REQUIRE(out.shape(1) == 192);
     require_no_output(dir, {"out.png", "log.csv"});
 }
+
+// Outputs a user can trust on a server: durable, with the permissions they had, refused before the
+// run where they cannot be written, and a stop while the inputs load or in a tiled pass said as it is.
+namespace {
+
+using nst::test::with_shim;
+
+}  // namespace
+
+TEST_CASE("cli: the output is synced to disk before it replaces the old one, and its folder after", "[cli][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string folder = fs::canonical(dir.path).string();
+    const std::string log = folder + "/calls.txt";
+    const auto r = run_nst(dir, tiny_run(data, folder + "/out.png"), with_shim({"NST_SYNC_LOG=" + log}));
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    // Without fsync a power loss soon after could leave an empty out.png (ext4, XFS).
+    std::vector<std::string> calls;
+    std::istringstream lines(read_text(log));
+    for (std::string line; std::getline(lines, line);) calls.push_back(line);
+    INFO("calls: " << read_text(log));
+    const std::string prefix = "rename " + folder + "/out.png.tmp-", suffix = " " + folder + "/out.png";
+    const auto renamed = std::find_if(calls.begin(), calls.end(), [&](const std::string& c) {
+        return c.rfind(prefix, 0) == 0 && c.size() > suffix.size() &&
+               c.compare(c.size() - suffix.size(), suffix.size(), suffix) == 0;
+    });
+    REQUIRE(renamed != calls.end());
+    const std::string temporary = renamed->substr(7, renamed->size() - 7 - suffix.size());
+    CHECK(std::find(calls.begin(), renamed, "fsync " + temporary) != renamed);
+    CHECK(std::find(renamed, calls.end(), "fsync " + folder) != calls.end());
+}

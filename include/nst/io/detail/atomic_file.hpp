@@ -4,8 +4,14 @@
 // temporary behind. A target that is a symbolic link is written through it (the link stays, the
 // file it names is replaced: `-o latest.png` pointing into a renders folder); one that is not a
 // regular file (a device, a pipe: `--log /dev/stdout`) is refused, as a rename would replace it.
+// The file is synced to disk before the rename and its folder after it, so a power loss leaves
+// the old file or the new one, never an empty one (ext4 and XFS may write a rename before the
+// data it names). A new file gets the usual permissions (0666 less the umask); a replaced one
+// keeps its own (0600 stays 0600).
 #pragma once
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -107,11 +113,23 @@ public:
         }
     }
 
-    /*  ensures: the target holds exactly the bytes written, or io_error is thrown and the
-                 target is untouched (and the temporary removed by the destructor). */
+    /*  ensures: the target holds exactly the bytes written, on disk, with the permissions of the
+                 file it replaced (if any), or io_error is thrown and the target is untouched (and
+                 the temporary removed by the destructor). */
     void commit() {
         if (!file_) throw io_error("cannot write '" + path_ + "': already committed");
         if (!failed_ && std::fflush(file_) != 0) {
+            failed_ = true;
+            error_ = errno;
+        }
+        // The permission bits only: set-id bits are not carried onto new contents.
+        struct stat replaced;
+        if (!failed_ && ::stat(target_.c_str(), &replaced) == 0 && S_ISREG(replaced.st_mode) &&
+            ::fchmod(fileno(file_), replaced.st_mode & 0777) != 0) {
+            failed_ = true;
+            error_ = errno;
+        }
+        if (!failed_ && ::fsync(fileno(file_)) != 0) {
             failed_ = true;
             error_ = errno;
         }
@@ -128,11 +146,23 @@ public:
         std::filesystem::rename(temp_, target_, ec);  // replaces an existing file atomically
         if (ec) throw io_error("cannot write '" + path_ + "': rename failed: " + ec.message());
         committed_ = true;
+        sync_folder();
     }
 
     const std::string& temporary_path() const { return temp_; }
 
 private:
+    // The rename itself made durable. Best effort: the file is in place whatever happens here,
+    // and some file systems cannot sync a folder (EINVAL).
+    void sync_folder() const {
+        const std::filesystem::path target(target_);
+        const std::string folder = target.has_parent_path() ? target.parent_path().string() : ".";
+        const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return;
+        (void)::fsync(fd);
+        ::close(fd);
+    }
+
     std::string path_;    // as given (messages name it)
     std::string target_;  // the file written: path_ with its links followed
     std::string temp_;
