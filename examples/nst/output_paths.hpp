@@ -5,12 +5,15 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <system_error>
 #include <utility>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nst/io/detail/atomic_file.hpp>
@@ -30,9 +33,33 @@ inline std::filesystem::path folder_of(const std::string& path) {
     return p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
 }
 
-// An output file must go into an existing folder we may create files in, have a name its file
-// system allows, and not be a folder itself: checked before any work, so a run is not lost to a
-// path that can never be written. A path that is a symbolic link is written through it
+// Whether a file can be created in `folder`, tried for real (0, or the errno of the failure):
+// access() says yes where the create then fails (/proc as root, a file system out of inodes), and
+// the run was lost at its end. The probe file is removed at once.
+inline int cannot_create_files_in(const std::string& folder) {
+    std::string probe = (std::filesystem::path(folder) / ".nst-probe-XXXXXX").string();
+    const int fd = ::mkstemp(probe.data());
+    if (fd < 0) return errno;
+    ::close(fd);
+    ::unlink(probe.c_str());
+    return 0;
+}
+
+// An existing output that its owner made read-only (or that this user may not write) is not
+// replaced, as `cp` would not (root included: a rename would replace it whatever its mode).
+inline void refuse_write_protected(const std::string& target, const std::string& option, const std::string& named) {
+    struct stat file;
+    if (::stat(target.c_str(), &file) != 0 || !S_ISREG(file.st_mode)) return;
+    if ((file.st_mode & 0222) != 0 && ::access(target.c_str(), W_OK) == 0) return;
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", unsigned(file.st_mode & 07777));
+    throw usage_error(option + " " + named + " exists and is write-protected (mode " + mode +
+                      "): it is not replaced (make it writable or remove it first)");
+}
+
+// An output file must go into an existing folder we can create files in, have a name its file
+// system allows, and be neither a folder nor an existing file protected from writing: checked
+// before any work, so a run is not lost to a path that can never be written. A path that is a symbolic link is written through it
 // (detail/atomic_file.hpp), so these hold for the file the link leads to, in its own folder.
 inline void check_writable_file(const std::string& path, const std::string& option) {
     std::error_code ec;
@@ -47,9 +74,10 @@ inline void check_writable_file(const std::string& path, const std::string& opti
     if (const std::size_t longest = nst::detail::longest_file_name(folder); name > longest)
         throw usage_error(option + " " + named + ": the name is " + std::to_string(name) +
                           " bytes long, its file system allows " + std::to_string(longest));
-    if (::access(folder.c_str(), W_OK | X_OK) != 0)  // EACCES, or EROFS on a read-only file system
+    if (const int error = cannot_create_files_in(folder))
         throw usage_error(option + " " + named + ": cannot create files in the folder '" + folder +
-                          "': " + std::strerror(errno));
+                          "': " + std::strerror(error));
+    refuse_write_protected(target, option, named);
 }
 
 // A file written whole (an image, the log, the parameters: detail/atomic_file.hpp) must also not be

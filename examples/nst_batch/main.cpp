@@ -34,6 +34,7 @@
 
 #include "../nst/flag_image.hpp"
 #include "../nst/openmp_waiting.hpp"
+#include "../nst/output_paths.hpp"
 #include "../nst/stop_signals.hpp"
 #include "batch_options.hpp"
 #include "job_queue.hpp"
@@ -153,6 +154,11 @@ public:
     batch_log(const batch_plan& p)
         : quiet_(p.command.common.quiet), report_path_(p.command.report), total_(p.jobs.size()), progress_(total_) {
         make_folder(p.command.output_dir, "--output-dir");
+        // Tried for real, as nst's --output: a folder that exists but takes no files (/proc as
+        // root) failed every job after its work.
+        if (const int error = nst::cli::detail::cannot_create_files_in(p.command.output_dir))
+            throw usage_error("--output-dir '" + p.command.output_dir + "': cannot create files in it: " +
+                              std::strerror(error));
         if (!p.command.report.empty()) {
             report_.open(p.command.report, std::ios::trunc);
             if (!report_) throw usage_error("--report '" + p.command.report + "': cannot be written");

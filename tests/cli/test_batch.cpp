@@ -1016,3 +1016,34 @@ TEST_CASE("batch: under mpirun a setup that fails on one rank only is refused (e
     CHECK(read_text(dir / "r.jsonl") == "the last run's report\n");
     CHECK_FALSE(fs::exists(dir / "out"));
 }
+
+// Outputs a user can trust: a folder that takes no files, a write-protected output and a signal
+// during the setup are dealt with before any job's work.
+TEST_CASE("batch: an --output-dir that takes no files (/proc) is refused before any job", "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string img = make_image(dir, "a.png", 1);
+    // access() lets root "write" into /proc: every job failed, each after its work.
+    const outcome r = run_batch(dir, tiny(data, {"--contents", img, "--styles", img, "--output-dir", "/proc"}));
+    INFO("stderr: " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err == "nst-batch: error: --output-dir '/proc': cannot create files in it: No such file or directory\n");
+}
+
+TEST_CASE("batch: --overwrite fails a job whose output is write-protected before its work, and keeps it",
+          "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    make_image(dir, "a.png", 1);
+    make_image(dir, "s.png", 3);
+    fs::create_directory(dir.path / "out");
+    std::ofstream(dir / "out/a__s.png") << "kept";
+    fs::permissions(dir.path / "out/a__s.png", fs::perms(0444));
+    const outcome r = run_batch(
+        dir, tiny(data, {"--contents", dir / "a.png", "--styles", dir / "s.png", "--output-dir", dir / "out",
+                         "--overwrite"}));
+    INFO("stderr: " << r.err);
+    CHECK(r.code == 1);
+    CHECK(has(r.err, "a__s.png' exists and is write-protected (mode 0444)"));
+    CHECK(read_text(dir / "out/a__s.png") == "kept");
+}

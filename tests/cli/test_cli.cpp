@@ -1653,3 +1653,22 @@ TEST_CASE("cli: the output is synced to disk before it replaces the old one, and
     CHECK(std::find(calls.begin(), renamed, "fsync " + temporary) != renamed);
     CHECK(std::find(renamed, calls.end(), "fsync " + folder) != calls.end());
 }
+
+TEST_CASE("cli: an output in a folder that takes no files (/proc) is refused before any work", "[cli]") {
+    bad_input_case c;
+    // access() lets root "write" into /proc: the run went to its end and failed there (exit 1).
+    const auto r = run_nst(c.dir, {"-c", c.content, "-s", c.style, "--weights", c.weights, "-o", "/proc/out.png"});
+    require_rejected(c.dir, r, {"--output '/proc/out.png'", "cannot create files in the folder '/proc'"}, c.fixtures());
+}
+
+TEST_CASE("cli: an existing output that is write-protected is refused before any work, and kept", "[cli]") {
+    bad_input_case c;
+    write_bytes(c.output, "the last run's image");
+    fs::permissions(c.output, fs::perms(0444));
+    // It was replaced by a new 0644 file after the run, as root or not (the folder is writable).
+    const auto r = run_nst(c.dir, c.args({"-c", c.content, "-s", c.style}));
+    require_rejected(c.dir, r, {"--output '" + c.output + "' exists and is write-protected (mode 0444)"},
+                     c.fixtures({c.output}));
+    CHECK(read_text(c.output) == "the last run's image");
+    CHECK((fs::status(c.output).permissions() & fs::perms::mask) == fs::perms(0444));
+}
