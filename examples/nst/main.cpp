@@ -6,7 +6,8 @@
 // file written); 1 internal failure, an output that could not be written once the run had
 // started (disk full, folder removed; nothing partial is left), or the loss became non-finite
 // (the best finite image so far is saved); 130 interrupted by Ctrl-C, 143 stopped by SIGTERM,
-// 129 by SIGHUP (each saves the best image so far). Run `nst --help` for every option.
+// 129 by SIGHUP (each saves the best image so far; before the first iteration, while the inputs
+// are read, nothing is written). Run `nst --help` for every option.
 //
 // The program's own parts live next to this file: options.hpp (command line), run_record.hpp
 // (history, snapshots, output files), progress.hpp, loss_plot.hpp, contact_sheet.hpp,
@@ -169,6 +170,12 @@ void notice_single_size_pyramid(const command_line& c) {
                  c.options.size, c.options.size);
 }
 
+// A signal while the inputs were read (before the first iteration): nothing to save yet.
+int report_stopped_before_run() {
+    std::fprintf(stderr, "nst: %s before the first iteration; nothing written\n", stopped_by(stop_signal()));
+    return 128 + stop_signal();
+}
+
 int stylise(command_line& c) {
     const images in = load_inputs(c);
     if (c.weights.empty()) detail::check_outputs_apart(c);  // again: nst found the weights itself
@@ -179,7 +186,7 @@ int stylise(command_line& c) {
     if (c.options.tile == 0) notice_automatic_tiling(c, nst::plan_scale_tiling(in.content, in.styles, c.options));
 
     warn_about_openblas_core();
-    catch_stop_signals();
+    if (stop_signal() != 0) return report_stopped_before_run();
     // The plan's steps, priced for the time left; their sum is what progress counts to
     // (nst::planned_iterations).
     const std::vector<nst::priced_steps> priced = nst::planned_step_costs(in.content, in.styles, c.options);
@@ -191,9 +198,14 @@ int stylise(command_line& c) {
     display.price_steps(priced);
     run_record record(c, planned);
     const nst::stop_flag stop(stop_requested());
-    bool started = false;
+    bool started = false, stopped_before = false;
     const auto on_progress = [&](const nst::stylize_progress& p) {
-        if (!started && !c.quiet) notice_unused_scales(c);  // once every size has passed stylize's checks
+        if (!started) {  // the first iteration: from now on a stop saves what the run made
+            say_when_stopped("nst", "stopping after this iteration");
+            stopped_before = stop_signal() != 0;
+            if (stopped_before) return false;
+            if (!c.quiet) notice_unused_scales(c);  // once every size has passed stylize's checks
+        }
         started = true;
         record.add(p);
         if (!c.quiet)
@@ -202,6 +214,7 @@ int stylise(command_line& c) {
         return stop(p);
     };
     const nst::stylize_result result = nst::stylize(in.content, in.styles, c.options, on_progress);
+    if (stopped_before) return report_stopped_before_run();
     if (!c.quiet && display.is_terminal()) display.finish();
     record.write_outputs(result.output, result.weights);
     return report(c, result, record);
@@ -211,6 +224,8 @@ int run(int argc, char** argv) {
     command_line c;
     c.data_dir = NST_DEFAULT_DATA_DIR;
     if (const auto exit_code = parse_command_line(argc, argv, c)) return *exit_code;
+    // Before the inputs are read (large images, a folder of styles, the weights in stylize).
+    catch_stop_signals("nst", "stopping before the first iteration, nothing written");
     try {
         to_stylize_options(c);
         return stylise(c);

@@ -1,7 +1,8 @@
 // Ctrl-C (SIGINT), SIGTERM (what service managers and containers send) and SIGHUP (the terminal
 // or SSH session closed) all ask the program to stop cleanly: `nst` after the current iteration,
-// saving the best image so far; `nst-batch` after abandoning its current job. The exit code is
-// then 128 + the signal (130, 143, 129). A second signal ends the program at once (while a file is
+// saving the best image so far; `nst-batch` after abandoning its current job. While the inputs
+// are still being read, both stop once they are, writing nothing. The exit code is then 128 + the
+// signal (130, 143, 129). A second signal ends the program at once (while a file is
 // being written, as soon as that file is whole: see writing_whole_file).
 #pragma once
 
@@ -23,12 +24,18 @@ inline std::atomic<int> end_signal{0};         // the second signal, arrived whi
 static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
               "the signal handler needs lock-free atomics");
 
-// The handler's two messages, made before it is installed (it may only write() them).
+// The handler's messages, made before it is installed (it may only write() them): one for each
+// signal, in two sets, so that catch_stop_signals can say something new (after the loading, what
+// happens during the run) by filling the set the handler is not using and then switching to it.
 struct stop_message {
     char text[256] = {};
     std::size_t size = 0;
 };
-inline stop_message interrupt_message, terminate_message, hangup_message;
+struct stop_messages {
+    stop_message interrupt, terminate, hangup;
+};
+inline stop_messages message_sets[2];
+inline std::atomic<int> message_set{0};
 
 extern "C" inline void on_stop_signal(int signal) {
     if (stop_requested.exchange(true)) {  // the second signal: give up at once,
@@ -39,25 +46,36 @@ extern "C" inline void on_stop_signal(int signal) {
         _exit(128 + signal);
     }
     stop_signal.store(signal);
-    const stop_message& m = signal == SIGINT ? interrupt_message : signal == SIGHUP ? hangup_message : terminate_message;
+    const stop_messages& set = message_sets[message_set.load()];
+    const stop_message& m = signal == SIGINT ? set.interrupt : signal == SIGHUP ? set.hangup : set.terminate;
     const ssize_t ignored = write(STDERR_FILENO, m.text, m.size);
     (void)ignored;
 }
 }  // namespace detail
 
-// From now on SIGINT, SIGTERM and SIGHUP set the flag that stop_requested() reads, and print
-// "<program>: interrupted, <what> (Ctrl-C again to abort)". (After a hang-up the message may
-// reach no one; the image is saved all the same.) SIGPIPE is ignored: with stderr piped into
-// another program (`nst ... 2>&1 | tee run.log`), Ctrl-C ends that program too, and the next
-// message written would otherwise kill the run before it saves; the messages are lost instead.
-inline void catch_stop_signals(const char* program = "nst", const char* what = "stopping after this iteration") {
+// What the message of a signal says from now on: "<program>: interrupted, <what> (Ctrl-C again
+// to abort)". The loading over, the programs say what the run does when stopped.
+inline void say_when_stopped(const char* program, const char* what) {
     const auto make = [&](detail::stop_message& m, const char* how, const char* again) {
         const int n = std::snprintf(m.text, sizeof m.text, "\n%s: %s, %s (%s again to abort)\n", program, how, what, again);
         m.size = n < 0 ? 0 : std::min(std::size_t(n), sizeof m.text - 1);
     };
-    make(detail::interrupt_message, "interrupted", "Ctrl-C");
-    make(detail::terminate_message, "terminated", "SIGTERM");
-    make(detail::hangup_message, "hung up", "SIGHUP");
+    const int next = 1 - detail::message_set.load();
+    detail::stop_messages& set = detail::message_sets[next];
+    make(set.interrupt, "interrupted", "Ctrl-C");
+    make(set.terminate, "terminated", "SIGTERM");
+    make(set.hangup, "hung up", "SIGHUP");
+    detail::message_set.store(next);
+}
+
+// From now on SIGINT, SIGTERM and SIGHUP set the flag that stop_requested() reads, and print the
+// message of say_when_stopped(program, what). (After a hang-up the message may reach no one; the
+// image is saved all the same.) SIGPIPE is ignored: with stderr piped into another program
+// (`nst ... 2>&1 | tee run.log`), Ctrl-C ends that program too, and the next message written
+// would otherwise kill the run before it saves; the messages are lost instead. Installed before
+// the inputs are read: a signal while they load ended the program by the default action.
+inline void catch_stop_signals(const char* program = "nst", const char* what = "stopping after this iteration") {
+    say_when_stopped(program, what);
     std::signal(SIGINT, detail::on_stop_signal);
     std::signal(SIGTERM, detail::on_stop_signal);
     std::signal(SIGHUP, detail::on_stop_signal);

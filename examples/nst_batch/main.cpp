@@ -7,7 +7,7 @@
 // Exit codes: 0 every job done or skipped; 1 some job failed (each failure is logged with its
 // reason and is in the report; the other jobs ran) or writing the report failed; 2 bad usage (one
 // line on stderr, no job run); 130 / 143 / 129 stopped by Ctrl-C / SIGTERM / SIGHUP (the current
-// job abandoned, finished images kept).
+// job abandoned, finished images kept; during the setup, before the first job, nothing is written).
 // The program's parts live next to this file: batch_options.hpp (command line), jobs.hpp (the
 // job list), run_job.hpp (one job), job_record.hpp (report and progress lines), job_queue.hpp
 // and mpi_dispatch.hpp (who runs which job). Run `nst-batch --help` for every option.
@@ -244,19 +244,26 @@ int fail_setup(int code, const std::string& message) {
 }
 
 int run_alone(int argc, char** argv) {
+    // Ctrl-C / SIGTERM while the setup reads the weights and the --init image: the batch stops
+    // before its first job, having made and written nothing. Then, during the jobs: the current
+    // job is abandoned (not written), no other starts, the report and summary say so. (Under
+    // mpirun, Open MPI ends every rank itself.)
+    nst::cli::catch_stop_signals("nst-batch", "stopping before the first job, nothing written");
     batch_plan p;
     std::string message;
     int early = -1;  // the exit code of --help / --version
     const int code = guarded([&] { early = plan_batch(argc, argv, p, 1, true).value_or(-1); return 0; }, message);
     if (code != 0) return fail_setup(code, message);
     if (early >= 0) return early;
+    if (const int signal = nst::cli::stop_signal()) {
+        std::fprintf(stderr, "nst-batch: %s before the first job; nothing written\n", nst::cli::stopped_by(signal));
+        return 128 + signal;
+    }
+    nst::cli::say_when_stopped("nst-batch", "abandoning the current job");
     const auto start = std::chrono::steady_clock::now();
     std::optional<batch_log> log;
     if (const int c = guarded([&] { log.emplace(p); return 0; }, message)) return fail_setup(c, message);
     job_queue queue(start_log(p, *log, 1));
-    // Ctrl-C / SIGTERM: the current job is abandoned (not written), no other starts, the report
-    // and summary say so. (Under mpirun, Open MPI ends every rank itself.)
-    nst::cli::catch_stop_signals("nst-batch", "abandoning the current job");
     const std::atomic<bool>& stop = nst::cli::stop_requested();
     const job_context ctx{&p.base, &p.command.common, 0, host_name(), &stop};
     run_all_here(

@@ -4,7 +4,9 @@
 // full file system does; every other file is written normally. With NST_FULL_DISK_PAUSE_MS=<n>
 // too, each such write first waits n ms (a slow disk: a signal can arrive while a file there is
 // half-written). Loaded with LD_PRELOAD, so stdio's fwrite (what nst's atomic_file uses) and plain
-// write() both come here first. For the tests of what surrounds the writes,
+// write() both come here first. Two more settings, for the tests of what surrounds the writes:
+// NST_SLOW_READS=<absolute folder> makes each fread() of a file inside it wait
+// NST_FULL_DISK_PAUSE_MS first (a slow input: a signal can arrive while it is read), and
 // NST_SYNC_LOG=<file> appends a line to that file for each fsync() ("fsync <path>") and
 // rename() ("rename <from> <to>"), in the order they are called.
 #include <algorithm>
@@ -92,6 +94,13 @@ extern "C" ssize_t write(int fd, const void* data, std::size_t size) {
     const ssize_t done = next(fd, data, fits);
     if (done > 0) stored += std::size_t(done);
     return done;
+}
+
+extern "C" std::size_t fread(void* data, std::size_t size, std::size_t count, std::FILE* file) {
+    using fread_fn = std::size_t (*)(void*, std::size_t, std::size_t, std::FILE*);
+    static const fread_fn next = real<fread_fn>("fread");
+    if (inside("NST_SLOW_READS", fileno(file))) pause_if_slow();
+    return next(data, size, count, file);
 }
 
 namespace {

@@ -154,6 +154,21 @@ inline bool signal_twice_while_writing(pid_t pid, const std::string& folder) {
     return true;
 }
 
+// Waits (3 minutes at most) until process `pid` has `file` open (a path as the kernel names it:
+// no links), then sends it `signal` and returns true; when it never does, kills it, false.
+inline bool signal_while_open(pid_t pid, const std::string& file, int signal) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    const std::string fds = "/proc/" + std::to_string(pid) + "/fd";
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(fds, ec))
+            if (std::filesystem::read_symlink(e.path(), ec) == file) return kill(pid, signal) == 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    kill(pid, SIGKILL);
+    return false;
+}
+
 #ifdef NST_FULL_DISK_SHIM
 // The environment changes that preload the test shim (full_disk_shim.cpp) with its `settings`.
 inline std::vector<std::string> with_shim(std::vector<std::string> settings) {

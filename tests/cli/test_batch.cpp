@@ -1047,3 +1047,29 @@ TEST_CASE("batch: --overwrite fails a job whose output is write-protected before
     CHECK(has(r.err, "a__s.png' exists and is write-protected (mode 0444)"));
     CHECK(read_text(dir / "out/a__s.png") == "kept");
 }
+
+TEST_CASE("batch: Ctrl-C while the setup reads its inputs stops before any job, writes nothing, exit 130",
+          "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string slow = (fs::canonical(dir.path) / "slow").string();
+    fs::create_directory(slow);
+    make_image(dir, "a.png", 1);
+    make_image(dir, "s.png", 3);
+    const std::string init = make_image(dir, "slow/init.png", 2);
+    // The preloaded shim makes each read of the --init image wait 2 s: the signal arrives while
+    // the setup reads it. It killed nst-batch there (no handler yet), with no word of what happened.
+    const spawned p = start_program(NST_BATCH_PATH,
+                                    tiny(data, {"--contents", dir / "a.png", "--styles", dir / "s.png", "--init", init,
+                                                "--output-dir", dir / "out", "--report", dir / "r.jsonl"}),
+                                    dir, nst::test::with_shim({"NST_SLOW_READS=" + slow, "NST_FULL_DISK_PAUSE_MS=2000"}));
+    const bool reading = nst::test::signal_while_open(p.pid, slow + "/init.png", SIGINT);
+    const outcome r = wait_for(p);
+    INFO("stderr: " << r.err);
+    REQUIRE(reading);
+    CHECK(r.code == 130);
+    CHECK(has(r.err, "nst-batch: interrupted, stopping before the first job"));
+    CHECK(has(r.err, "nst-batch: interrupted before the first job; nothing written"));
+    CHECK_FALSE(fs::exists(dir / "out"));
+    CHECK_FALSE(fs::exists(dir / "r.jsonl"));
+}

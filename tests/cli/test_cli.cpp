@@ -1626,6 +1626,7 @@ TEST_CASE("cli: --multiscale above --memory-limit runs the small scale whole, ti
 // run where they cannot be written, and a stop while the inputs load or in a tiled pass said as it is.
 namespace {
 
+using nst::test::signal_while_open;
 using nst::test::with_shim;
 
 }  // namespace
@@ -1671,4 +1672,24 @@ TEST_CASE("cli: an existing output that is write-protected is refused before any
                      c.fixtures({c.output}));
     CHECK(read_text(c.output) == "the last run's image");
     CHECK((fs::status(c.output).permissions() & fs::perms::mask) == fs::perms(0444));
+}
+
+TEST_CASE("cli: Ctrl-C while the inputs are read stops cleanly, writes nothing, exit 130", "[cli]") {
+    bad_input_case c;
+    const std::string slow = (fs::canonical(c.dir.path) / "slow").string();
+    fs::create_directory(slow);
+    fs::rename(c.content, slow + "/content.png");
+    // The preloaded shim makes each read of the content image wait 2 s: the signal arrives while
+    // it is read. It killed nst there (no handler yet), with no word of what happened.
+    const spawned p = start_nst(c.args({"-c", slow + "/content.png", "-s", c.style}), c.dir / "stderr.txt",
+                                with_shim({"NST_SLOW_READS=" + slow, "NST_FULL_DISK_PAUSE_MS=2000"}));
+    const bool reading = signal_while_open(p.pid, slow + "/content.png", SIGINT);
+    const int code = wait_for(p);
+    const std::string err = read_text(p.stderr_path);
+    INFO("stderr: " << err);
+    REQUIRE(reading);
+    REQUIRE(code == 130);
+    CHECK(err.find("nst: interrupted, stopping before the first iteration") != std::string::npos);
+    CHECK(err.find("nst: interrupted before the first iteration; nothing written") != std::string::npos);
+    require_no_output(c.dir, c.fixtures({slow}));
 }
