@@ -110,9 +110,31 @@ void notice_unused_scales(const command_line& c) {
                  c.options.iterations, unused.c_str(), 100 * nst::coarse_share(c.options));
 }
 
+// The tiling plan of the scale at `size` (the longer side), or none when it ran whole.
+const nst::tiling_plan* tiled_scale(const command_line& c, const std::vector<nst::tiling_plan>& tiling,
+                                    std::size_t size) {
+    const std::vector<nst::scale_step> steps = nst::plan_scales(c.options);
+    for (std::size_t i = 0; i < steps.size() && i < tiling.size(); ++i)
+        if (steps[i].size == size && tiling[i].window != 0) return &tiling[i];
+    return nullptr;
+}
+
+// A stop in a tiled scale: the losses reported are the current tile's and the result's is a sum
+// over tiles at different stages, so no loss is named; what was kept is.
+void report_tiled_stop(const command_line& c, int signal, const run_record& record, const nst::tiling_plan& plan,
+                       const std::string& upsampled) {
+    std::fprintf(stderr,
+                 "nst: %s at iteration %zu, in the tiled pass at %zu px (%zu tiles of %zu px, %zu sweep%s); saved the "
+                 "image as it stands%s to %s: each tile as its last visit left it, the interrupted tile at its best "
+                 "so far (a tiled pass has no loss of the whole image)\n",
+                 stopped_by(signal), record.last_iteration(), record.last_size(), plan.tiles(), plan.window,
+                 plan.sweeps, plan.sweeps == 1 ? "" : "s", upsampled.c_str(), c.output.c_str());
+}
+
 // The last lines on stderr and the exit code: 0; 1 when the loss became non-finite (the best
 // finite image is saved); or 128 + the signal that stopped the run.
-int report(const command_line& c, const nst::stylize_result& result, const run_record& record) {
+int report(const command_line& c, const nst::stylize_result& result, const run_record& record,
+           const std::vector<nst::tiling_plan>& tiling) {
     if (result.reason == nst::stop_reason::non_finite) {
         std::fprintf(stderr, "nst: error: %s; saved the best finite image so far (loss %s) to %s\n",
                      result.failure.c_str(), format_loss(result.loss).c_str(), c.output.c_str());
@@ -123,9 +145,12 @@ int report(const command_line& c, const nst::stylize_result& result, const run_r
         // Stopped below the output size: the loss is that scale's (its objective, at its size),
         // the image saved its best, upsampled.
         const std::size_t output_size = nst::requested_scales(c.options).back();
-        const std::string at = record.last_size() != 0 && record.last_size() != output_size
-                                   ? " at " + std::to_string(record.last_size()) + " px, upsampled"
-                                   : "";
+        const bool below = record.last_size() != 0 && record.last_size() != output_size;
+        if (const nst::tiling_plan* plan = tiled_scale(c, tiling, record.last_size())) {
+            report_tiled_stop(c, signal, record, *plan, below ? ", upsampled" : "");
+            return 128 + signal;
+        }
+        const std::string at = below ? " at " + std::to_string(record.last_size()) + " px, upsampled" : "";
         std::fprintf(stderr, "nst: %s at iteration %zu; saved the best image so far (loss %s%s) to %s\n",
                      stopped_by(signal), record.last_iteration(), format_loss(result.loss).c_str(), at.c_str(),
                      c.output.c_str());
@@ -183,7 +208,8 @@ int stylise(command_line& c) {
     c.options = nst::resolve_multiscale(c.options, in.content, in.styles);  // the pyramid for these shapes
     if (multiscale) notice_single_size_pyramid(c);
 
-    if (c.options.tile == 0) notice_automatic_tiling(c, nst::plan_scale_tiling(in.content, in.styles, c.options));
+    const std::vector<nst::tiling_plan> tiling = nst::plan_scale_tiling(in.content, in.styles, c.options);
+    if (c.options.tile == 0) notice_automatic_tiling(c, tiling);
 
     warn_about_openblas_core();
     if (stop_signal() != 0) return report_stopped_before_run();
@@ -217,7 +243,7 @@ int stylise(command_line& c) {
     if (stopped_before) return report_stopped_before_run();
     if (!c.quiet && display.is_terminal()) display.finish();
     record.write_outputs(result.output, result.weights);
-    return report(c, result, record);
+    return report(c, result, record, tiling);
 }
 
 int run(int argc, char** argv) {

@@ -1693,3 +1693,24 @@ TEST_CASE("cli: Ctrl-C while the inputs are read stops cleanly, writes nothing, 
     CHECK(err.find("nst: interrupted before the first iteration; nothing written") != std::string::npos);
     require_no_output(c.dir, c.fixtures({slow}));
 }
+
+TEST_CASE("cli: Ctrl-C in a tiled pass says what was kept, not a tile's loss as the image's", "[cli][data][tiling]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    std::vector<std::string> args = tiny_run(data, dir / "out.png", {"--tile", "128"}, "100000");
+    args.erase(std::find(args.begin(), args.end(), "-q"));  // the progress lines say when it runs
+    args[std::size_t(std::find(args.begin(), args.end(), "--size") - args.begin()) + 1] = "192";
+    const spawned p = start_nst(args, dir / "stderr.txt");
+    REQUIRE(optimising(p));
+    REQUIRE(kill(p.pid, SIGINT) == 0);
+    const int code = wait_for(p);
+    const std::string err = read_text(p.stderr_path);
+    INFO("stderr: " << err);
+    REQUIRE(code == 130);
+    // It said "saved the best image so far (loss X)" with the loss of the tile being optimised.
+    CHECK(err.find("best image so far") == std::string::npos);
+    CHECK(err.find("in the tiled pass at 192 px (") != std::string::npos);
+    CHECK(err.find(" tiles of 128 px, ") != std::string::npos);
+    CHECK(err.find("the interrupted tile at its best so far") != std::string::npos);
+    CHECK(nst::load_image(dir / "out.png").shape(1) == 192);
+}
