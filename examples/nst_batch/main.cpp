@@ -26,6 +26,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -63,6 +64,7 @@ constexpr bool with_mpi = false;
 struct batch_plan {
     batch_command_line command;
     nst::stylize_options base;  // the command line's options, weights path resolved, cache set
+    nst::image init_image;      // --init's image (empty: none)
     std::vector<job> jobs;
     nst::stylize_cache cache;   // the process's: the weights read once, style targets per style
 };
@@ -88,6 +90,7 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
     if (o.threads == 0 && ranks_on_host > 1)  // share the host's cores among its ranks
         o.threads = std::max(1, int(std::thread::hardware_concurrency()) / ranks_on_host);
     nst::cli::detail::validate_flags(o, 1);
+    p.init_image = std::exchange(o.init_image, nst::image());  // each job's run is given it (job_options: why)
 
     std::vector<std::string> left_out;  // an earlier run's outputs in an input folder, files given twice
     p.jobs = b.manifest.empty() ? all_pairs(b.contents, b.styles, b.output_dir, &left_out)
@@ -265,7 +268,7 @@ int run_alone(int argc, char** argv) {
     if (const int c = guarded([&] { log.emplace(p); return 0; }, message)) return fail_setup(c, message);
     job_queue queue(start_log(p, *log, 1));
     const std::atomic<bool>& stop = nst::cli::stop_requested();
-    const job_context ctx{&p.base, &p.command.common, 0, host_name(), &stop};
+    const job_context ctx{&p.base, &p.init_image, &p.command.common, 0, host_name(), &stop};
     run_all_here(
         queue, [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); }, [&](const job_record& r) { log->add(r); },
         stop);
@@ -305,7 +308,7 @@ int run_with_mpi(int argc, char** argv) {
     if (worst != 0) return world.rank() == 0 || rank0_code == 0 ? fail_setup(code, message) : code;
     if (early >= 0) return early;
 
-    const job_context ctx{&p.base, &p.command.common, world.rank(), host_name()};
+    const job_context ctx{&p.base, &p.init_image, &p.command.common, world.rank(), host_name()};
     const run_function run = [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); };
     if (world.rank() != 0) {
         work_for_rank0(run);

@@ -11,6 +11,7 @@
 #include <new>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <nst/nst.hpp>
@@ -30,25 +31,27 @@ inline const std::atomic<bool>& never_set() {
 }
 
 struct job_context {
-    const stylize_options* base;       // the command line's options (weights resolved, the cache set)
+    const stylize_options* base;       // the command line's options (weights resolved, the cache set), no images
+    const nst::image* init_image;      // --init's image (null: none), given to each job's run
     const cli::command_line* command;  // the shared flags as given (output format, recorded parameters)
     int rank = 0;
     std::string host;
     const std::atomic<bool>* stop = &never_set();  // when it turns true the current job is abandoned
 };
 
-// The job's masks (manifest columns content-mask, style-mask) into its options.
+// The job's masks (manifest columns content-mask, style-mask) into its options, read as nst reads
+// its mask flags (alpha as coverage).
 inline void load_job_masks(stylize_options& o, const job& j) {
-    if (j.overrides.content_mask) o.content_mask = load_image(*j.overrides.content_mask, o.input_limits);
-    if (j.overrides.style_mask) o.style_masks = {load_image(*j.overrides.style_mask, o.input_limits)};
+    if (j.overrides.content_mask) o.content_mask = load_mask_image(*j.overrides.content_mask, o.input_limits);
+    if (j.overrides.style_mask) o.style_masks = {load_mask_image(*j.overrides.style_mask, o.input_limits)};
 }
 
 // How the job's output is written: the command line's format, and the job's parameters as nst
-// records them (run_parameters.hpp), with the job's inputs and per-job options.
-inline image_save_options job_save_options(const job_context& ctx, const stylize_options& o, const job& j,
+// records them (run_parameters.hpp), with the job's inputs and per-job settings.
+inline image_save_options job_save_options(const job_context& ctx, stylize_options settings, const job& j,
                                            const weights_info& weights) {
     cli::command_line c = *ctx.command;
-    c.options = o;
+    c.options = std::move(settings);
     c.content = j.content;
     c.styles = {j.style};
     c.output = j.output;
@@ -103,9 +106,14 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
         // list's and the vector's) for the whole run.
         std::vector<nst::image> styles;
         styles.push_back(nst::load_image(j.style, o.input_limits));
-        o = nst::resolve_multiscale(o, content, styles);  // recorded as run: the pyramid for these shapes
+        o = nst::resolve_multiscale(std::move(o), content, styles);  // recorded as run: the pyramid for these shapes
+        const stylize_options settings = o;  // the record's, which names the images by their files
         load_job_masks(o, j);
-        const stylize_result result = nst::stylize(content, styles, o, nst::stop_flag(*ctx.stop));
+        // The --init image copied (the next job needs it too): with the command line's, the two
+        // copies the memory estimate counts. It and the masks move into stylize, which holds no
+        // copy of its own.
+        if (o.init == init_kind::image && ctx.init_image) o.init_image = *ctx.init_image;
+        const stylize_result result = nst::stylize(content, styles, std::move(o), nst::stop_flag(*ctx.stop));
         if (result.reason == stop_reason::stopped_by_callback) {
             // Not written: an unfinished image would be skipped as done by the next run.
             r.status = "interrupted";
@@ -113,7 +121,7 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
         } else {
             if (result.reason == stop_reason::non_finite) throw std::runtime_error(result.failure);
             const cli::writing_whole_file whole;  // a second Ctrl-C ends the program after the file, not in it
-            nst::save_image(result.output, j.output, job_save_options(ctx, o, j, result.weights));
+            nst::save_image(result.output, j.output, job_save_options(ctx, settings, j, result.weights));
             r.status = "ok";
             r.loss = result.loss;
         }
