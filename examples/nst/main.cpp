@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nst/nst.hpp>
@@ -205,7 +206,7 @@ int stylise(command_line& c) {
     const images in = load_inputs(c);
     if (c.weights.empty()) detail::check_outputs_apart(c);  // again: nst found the weights itself
     const bool multiscale = c.options.multiscale;
-    c.options = nst::resolve_multiscale(c.options, in.content, in.styles);  // the pyramid for these shapes
+    c.options = nst::resolve_multiscale(std::move(c.options), in.content, in.styles);  // the pyramid for these shapes
     if (multiscale) notice_single_size_pyramid(c);
 
     const std::vector<nst::tiling_plan> tiling = nst::plan_scale_tiling(in.content, in.styles, c.options);
@@ -239,7 +240,9 @@ int stylise(command_line& c) {
                            p.scales > 1 ? p.size : 0);
         return stop(p);
     };
-    const nst::stylize_result result = nst::stylize(in.content, in.styles, c.options, on_progress);
+    // The run takes the options' images (masks, init image), c keeps the settings the record and
+    // the report read: the images are held once, not twice.
+    const nst::stylize_result result = nst::stylize(in.content, in.styles, nst::take_images(c.options), on_progress);
     if (stopped_before) return report_stopped_before_run();
     if (!c.quiet && display.is_terminal()) display.finish();
     record.write_outputs(result.output, result.weights);

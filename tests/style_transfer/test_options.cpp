@@ -1,6 +1,7 @@
 // stylize_options (style_transfer/options.hpp) are validated with messages naming the problem.
 #include <limits>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -162,4 +163,32 @@ TEST_CASE("the peers' knobs are validated with messages naming them", "[stylize]
     o = nst::stylize_options{};
     o.lbfgs_history = 0;
     REQUIRE(message(o).find("L-BFGS history") != std::string::npos);
+}
+
+TEST_CASE("take_images moves the options' images out and leaves the settings", "[stylize]") {
+    nst::stylize_options o;
+    o.size = 96;
+    o.style_layers = {"relu1_1", "relu3_1"};
+    o.init = nst::init_kind::image;
+    o.init_image = xt::ones<float>({6, 8, 3}) * 7.0f;
+    o.content_mask = xt::ones<float>({6, 8, 3}) * 255.0f;
+    o.style_masks = {nst::image(), xt::zeros<float>({6, 8, 3})};
+    const float* init_pixels = o.init_image.data();
+
+    const nst::stylize_options taken = nst::take_images(o);
+    // The images moved (the same pixels, not copies), the settings copied.
+    CHECK(taken.init_image.data() == init_pixels);
+    CHECK(taken.init_image.shape(0) == 6);
+    CHECK(taken.content_mask.size() == 6 * 8 * 3);
+    REQUIRE(taken.style_masks.size() == 2);
+    CHECK(taken.style_masks[1].size() == 6 * 8 * 3);
+    CHECK(taken.size == 96);
+    CHECK(taken.init == nst::init_kind::image);
+    CHECK(taken.style_layers == std::vector<std::string>{"relu1_1", "relu3_1"});
+    // `o` keeps the settings and holds no image.
+    CHECK(o.size == 96);
+    CHECK(o.style_layers == taken.style_layers);
+    CHECK(o.init_image.size() == 0);
+    CHECK(o.content_mask.size() == 0);
+    CHECK(o.style_masks.empty());
 }

@@ -479,13 +479,6 @@ inline stylize_options options_at_scale(const stylize_options& o, std::size_t si
     return at;
 }
 
-// The images stylize_options holds: style masks, content mask, init image.
-inline void swap_option_images(stylize_options& a, stylize_options& b) noexcept {
-    std::swap(a.style_masks, b.style_masks);
-    std::swap(a.content_mask, b.content_mask);
-    std::swap(a.init_image, b.init_image);
-}
-
 /*  One scale's options (options_at_scale of `o`) for as long as this object lives, holding o's
     images, moved from `o` and back when it ends: they come at the caller's size (a photo-sized
     mask is 12 bytes a pixel), and a copy per scale would hold them once more. Meanwhile `o` has
