@@ -154,7 +154,7 @@ TEST_CASE("stylize checks the memory limit with the content and style images giv
     REQUIRE(nst::estimate_tiled_memory(384, 512, {{384, 512}}, plan.window, o) + inputs <= o.memory_limit);
 }
 
-TEST_CASE("a run holds the options' images twice at most, as the memory estimate counts them; once when moved in",
+TEST_CASE("a run holds the options' images twice at most, as the memory estimate counts them, or once when moved in",
           "[stylize][masks][data]") {
     // The peak resident memory of a call (its planning included) with a style mask and an init
     // image the size of a 2048 x 1536 photo against both at the working size: the difference is
