@@ -170,17 +170,21 @@ int report(const command_line& c, const nst::stylize_result& result, const run_r
 }
 
 // The library names styles by position ("style image 2 working size ...", "style mask 2 is all
-// black"); the message gets each one's file: "style image 2 ('scream.jpg')".
-std::string with_style_files(const std::string& message, const command_line& c) {
-    static const std::regex numbered("style (image|mask) ([0-9]+)");
+// black") and the content mask by its role; the message gets each one's file: "style image 2
+// ('scream.jpg')", "content mask ('sky.png')".
+std::string with_input_files(const std::string& message, const command_line& c) {
+    static const std::regex named("style (image|mask) ([0-9]+)|content mask");
     std::string out;
     std::size_t done = 0;
-    for (auto m = std::sregex_iterator(message.begin(), message.end(), numbered); m != std::sregex_iterator(); ++m) {
-        const std::size_t k = std::stoul((*m)[2]);
-        const std::vector<std::string>& files = (*m)[1] == "image" ? c.styles : c.style_masks;
+    for (auto m = std::sregex_iterator(message.begin(), message.end(), named); m != std::sregex_iterator(); ++m) {
+        std::string file = c.content_mask;
+        if ((*m)[1].matched) {
+            const std::size_t k = std::stoul((*m)[2]);
+            const std::vector<std::string>& files = (*m)[1] == "image" ? c.styles : c.style_masks;
+            file = k >= 1 && k <= files.size() ? files[k - 1] : "";
+        }
         out += message.substr(done, std::size_t(m->position() + m->length()) - done);
-        if (k >= 1 && k <= files.size() && !files[k - 1].empty() && files[k - 1] != "-")
-            out += " ('" + files[k - 1] + "')";
+        if (!file.empty() && file != "-") out += " ('" + file + "')";
         done = std::size_t(m->position() + m->length());
     }
     return out + message.substr(done);
@@ -259,9 +263,9 @@ int run(int argc, char** argv) {
         to_stylize_options(c);
         return stylise(c);
     } catch (const nst::image_too_large& e) {
-        throw nst::image_too_large(with_style_files(e.what(), c));
+        throw nst::image_too_large(with_input_files(e.what(), c));
     } catch (const nst::invalid_argument& e) {
-        throw nst::invalid_argument(with_style_files(e.what(), c));
+        throw nst::invalid_argument(with_input_files(e.what(), c));
     }
 }
 

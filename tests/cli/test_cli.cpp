@@ -799,7 +799,8 @@ TEST_CASE("cli: bad masks and colour options", "[cli]") {
                      {"style mask 2 ('" + black + "') is all black"}, fixtures);  // named by its file too
     require_rejected(c.dir, run_nst(c.dir, with({"--style-mask", tall, "--style-mask", "-"})),
                      {"style mask 1 ('" + tall + "') is 30 x 60", "60 x 40"}, fixtures);
-    require_rejected(c.dir, run_nst(c.dir, with({"--content-mask", black})), {"content mask is all black"}, fixtures);
+    require_rejected(c.dir, run_nst(c.dir, with({"--content-mask", black})),
+                     {"content mask ('" + black + "') is all black"}, fixtures);
     // A mask with alpha counts value x alpha: white, but all transparent, is an empty region
     // (composited on white as a picture is, it was everywhere).
     const std::string clear = c.dir / "clear.png";
@@ -809,7 +810,8 @@ TEST_CASE("cli: bad masks and colour options", "[cli]") {
     const auto with_clear = c.fixtures({black, tall, clear});
     require_rejected(c.dir, run_nst(c.dir, with({"--style-mask", "-", "--style-mask", clear})),
                      {"style mask 2 ('" + clear + "') is all black"}, with_clear);
-    require_rejected(c.dir, run_nst(c.dir, with({"--content-mask", clear})), {"content mask is all black"}, with_clear);
+    require_rejected(c.dir, run_nst(c.dir, with({"--content-mask", clear})),
+                     {"content mask ('" + clear + "') is all black"}, with_clear);
     fs::remove(clear);
     // Empty: refused, not a run without a mask (exit 0, as if the flag were left out).
     require_rejected(c.dir, run_nst(c.dir, with({"--content-mask", ""})), {"--content-mask: '' is not a file"}, fixtures);
