@@ -72,8 +72,8 @@ images load_inputs(command_line& c) {
     for (const auto& path : c.styles) in.styles.push_back(load_flag_image("--style", path, limits));
     for (const auto& path : c.style_masks)
         c.options.style_masks.push_back(path.empty() || path == "-" ? nst::image()
-                                                                   : load_flag_image("--style-mask", path, limits));
-    if (!c.content_mask.empty()) c.options.content_mask = load_flag_image("--content-mask", c.content_mask, limits);
+                                                                   : load_flag_mask("--style-mask", path, limits));
+    if (!c.content_mask.empty()) c.options.content_mask = load_flag_mask("--content-mask", c.content_mask, limits);
     if (c.options.init == nst::init_kind::image) {
         c.options.init_image = load_flag_image("--init", c.init, limits);
         detail::validate_flags(c.options, in.styles.size());
