@@ -210,7 +210,9 @@ TEST_CASE("a run holds the options' images twice at most, as the memory estimate
     SECTION("moved in: the call's alone") {
         const held small = with_images(48, 64, passed::moved), big = with_images(1536, 2048, passed::moved);
         INFO("held " << (big.peak - small.peak) / images_bytes << " copies");
-        REQUIRE(big.peak - small.peak >= images_bytes);
+        // Exactly one copy, so the small run's resident noise (tens of kB) decides ">= 1": 0.9997
+        // was seen. The lower bound only shows the images are measured at all.
+        REQUIRE(big.peak - small.peak >= 0.95 * images_bytes);
         REQUIRE(big.peak - small.peak < 1.5 * images_bytes);
     }
 }
