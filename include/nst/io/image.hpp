@@ -31,8 +31,8 @@
 #include "detail/atomic_file.hpp"
 #include "detail/image_headers.hpp"
 #include "detail/jpeg_comment.hpp"
+#include "detail/jpeg_table_check.hpp"
 #include "detail/png_writer.hpp"
-#include "detail/jpeg_huffman_check.hpp"
 #include "detail/pixel_data_bound.hpp"
 #include "detail/read_file.hpp"
 
@@ -137,8 +137,8 @@ inline void check_pixel_limit(const std::string& name, std::size_t width, std::s
 inline int check_format_details(const unsigned char* data, std::size_t size,
                                 const std::string& name) {
     if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8) {
-        const std::string huffman = check_jpeg_huffman_tables(data, size);
-        if (!huffman.empty()) throw image_error(name, "corrupt JPEG: " + huffman);
+        const std::string tables = check_jpeg_tables(data, size);
+        if (!tables.empty()) throw image_error(name, "corrupt JPEG: " + tables);
         const jpeg_facts jpeg = read_jpeg_facts(data, size);
         if (jpeg.components == 4 && jpeg.adobe_transform != 0 && jpeg.adobe_transform != 2)
             throw image_error(name, "a 4-channel (CMYK) JPEG " +

@@ -1,9 +1,11 @@
-// A check of a JPEG's Huffman tables before stb_image decodes it. Debian's stb_image (2022)
-// trusts them: a table declaring more than 256 symbols overruns its arrays, a scan may use a
-// table no DHT segment defined (stb then reads uninitialised memory), and a code that matches no
-// symbol makes its decoder index outside the table and fail an assertion, which aborts the
-// process (nothings/stb #1289, fixed upstream after that copy). Such files are refused here.
-// The check rebuilds each table exactly as stb does and tries every 16-bit code prefix.
+// A check of a JPEG's tables and scans before stb_image decodes it. Debian's stb_image (2022)
+// trusts them: a Huffman table declaring more than 256 symbols overruns its arrays, a scan may use
+// a Huffman or quantisation table no DHT / DQT segment defined, and a frame component may be in
+// no scan (stb then reads uninitialised memory: the picture shows whatever the heap held, and two
+// decodes of one file differ), and a code that matches no symbol makes its decoder index outside
+// the table and fail an assertion, which aborts the process (nothings/stb #1289, fixed upstream
+// after that copy). Such files are refused here. The check rebuilds each Huffman table exactly as
+// stb does and tries every 16-bit code prefix.
 #pragma once
 
 #include <array>
@@ -62,25 +64,62 @@ inline std::string check_huffman_table(const unsigned char* counts) {
 }
 
 // Reads a JPEG's markers the way stb does (bytes between segments skipped, fill bytes too,
-// entropy-coded data skipped up to the next marker) and returns what is wrong with its Huffman
-// tables for stb, or "" when nothing is (also for data that is not a JPEG or that stb rejects
-// by itself with a clean error, such as a DHT segment whose tables overrun its length).
-inline std::string check_jpeg_huffman_tables(const unsigned char* data, std::size_t size) {
+// entropy-coded data skipped up to the next marker) and returns what is wrong with its tables or
+// scans for stb, or "" when nothing is (also for data that is not a JPEG or that stb rejects by
+// itself with a clean error, such as a DHT segment whose tables overrun its length or a file
+// without its end-of-image marker). What each scan uses must be defined before it: a progressive
+// file could define a quantisation table later (stb applies them at the end), encoders do not.
+inline std::string check_jpeg_tables(const unsigned char* data, std::size_t size) {
     byte_reader r{data, size};
     if (r.u16(0) != 0xFFD8) return "";
-    std::array<bool, 8> defined{};  // DC tables 0-3, then AC tables 0-3
+    std::array<bool, 8> defined{};  // Huffman tables: DC 0-3, then AC 0-3
+    std::array<bool, 4> quantisation{};
+    struct component {
+        unsigned id = 0, table = 0;  // table: its quantisation table
+        bool decoded = false;        // a scan wrote its blocks (progressive: a first DC scan)
+    };
+    std::array<component, 4> frame{};
+    std::size_t components = 0;  // 0 until the frame header (SOF)
     bool progressive = false;
     for (std::size_t at = 2;;) {
         while (at < size && data[at] != 0xFF) ++at;
         while (at < size && data[at] == 0xFF) ++at;
-        if (at + 2 >= size) return "";
+        if (at >= size) return "";
         const unsigned marker = data[at++];
-        if (marker == 0xD9) return "";
+        if (marker == 0xD9) {  // EOI: stb succeeds only here
+            for (std::size_t c = 0; c < components; ++c)
+                if (!frame[c].decoded) return "a frame component that no scan decodes";
+            return "";
+        }
         if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no length
+        if (at + 2 > size) return "";
         const std::size_t length = r.u16(at), body = at + 2;
         if (length < 2) return "";
         const std::size_t end = at + length;
-        if (marker == 0xC2 || marker == 0xC6 || marker == 0xCA || marker == 0xCE) progressive = true;
+        if (marker == 0xC0 || marker == 0xC1 || marker == 0xC2) {  // the frame: stb refuses a second one
+            if (components != 0 || !r.has(body, 6)) return "";
+            const std::size_t n = data[body + 5];
+            if ((n != 1 && n != 3 && n != 4) || !r.has(body, 6 + 3 * n)) return "";
+            for (std::size_t c = 0; c < n; ++c) {
+                frame[c].id = data[body + 6 + 3 * c];
+                frame[c].table = data[body + 8 + 3 * c];
+                if (frame[c].table > 3) return "";  // stb: "bad TQ"
+            }
+            components = n;
+            progressive = marker == 0xC2;
+        }
+        if (marker == 0xDB) {  // DQT: tables read on from the stream, as stb does, until L <= 0
+            std::ptrdiff_t left = std::ptrdiff_t(length) - 2;
+            for (std::size_t t = body; left > 0;) {
+                const unsigned kind = t < size ? data[t] : 0;  // stb reads zeros past the end
+                if ((kind >> 4) > 1 || (kind & 15) > 3) return "";  // stb: "bad DQT type / table"
+                quantisation[kind & 15] = true;
+                const std::size_t bytes = (kind >> 4) ? 129 : 65;
+                left -= std::ptrdiff_t(bytes);
+                t += bytes;
+            }
+            if (left != 0) return "";  // stb stops decoding
+        }
         if (marker == 0xC4) {  // DHT: tables read on from the stream, as stb does, until L <= 0
             std::ptrdiff_t left = std::ptrdiff_t(length) - 2;
             for (std::size_t t = body; left > 0;) {
@@ -98,15 +137,26 @@ inline std::string check_jpeg_huffman_tables(const unsigned char* data, std::siz
             if (left != 0) return "";  // stb stops decoding: "bad DHT header"
         }
         if (marker == 0xDA) {  // SOS: the tables its components use must exist
-            const std::size_t components = r.get(body, 1);
-            if (!r.has(body, 1 + 2 * components + 3)) return "";
-            const unsigned spectral_start = data[body + 1 + 2 * components];
+            const std::size_t count = r.get(body, 1);
+            if (components == 0 || count < 1 || count > components) return "";  // stb refuses it
+            if (!r.has(body, 1 + 2 * count + 3)) return "";
+            const unsigned spectral_start = data[body + 1 + 2 * count];
+            const unsigned approximation_high = data[body + 3 + 2 * count] >> 4;
             const bool dc = !progressive || spectral_start == 0, ac = !progressive || spectral_start != 0;
-            for (std::size_t c = 0; c < components; ++c) {
+            for (std::size_t c = 0; c < count; ++c) {
                 const unsigned tables = data[body + 2 + 2 * c];
                 if ((dc && ((tables >> 4) > 3 || !defined[tables >> 4])) ||
                     (ac && ((tables & 15) > 3 || !defined[4 + (tables & 15)])))
                     return "a scan that uses a Huffman table the file never defines";
+                // stb decodes into the first frame component with the scan's component id
+                component* decoded = nullptr;
+                for (std::size_t k = 0; k < components && !decoded; ++k)
+                    if (frame[k].id == data[body + 1 + 2 * c]) decoded = &frame[k];
+                if (!decoded) return "";  // stb refuses it
+                if (!quantisation[decoded->table])
+                    return "a scan that uses a quantisation table the file never defines";
+                // A progressive file's later scans add to the blocks its first DC scan cleared.
+                if (!progressive || (spectral_start == 0 && approximation_high == 0)) decoded->decoded = true;
             }
             at = end;  // the entropy-coded data runs to the next marker
             while (at + 1 < size && !(data[at] == 0xFF && data[at + 1] != 0 &&

@@ -1,5 +1,6 @@
-// JPEG Huffman tables that Debian's stb_image would mishandle (overrun, uninitialised table,
-// aborting assertion) are refused before decoding; ordinary JPEGs pass untouched.
+// JPEG tables and scans that Debian's stb_image would mishandle (overrun, uninitialised Huffman
+// or quantisation table, a component left undecoded, aborting assertion) are refused before
+// decoding; ordinary JPEGs pass untouched.
 #include <cstddef>
 #include <fstream>
 #include <iterator>
@@ -9,7 +10,7 @@
 #include <catch2/catch.hpp>
 #include <stb_image_write.h>
 
-#include <nst/io/detail/jpeg_huffman_check.hpp>
+#include <nst/io/detail/jpeg_table_check.hpp>
 #include <nst/io/image.hpp>
 
 namespace {
@@ -28,7 +29,7 @@ std::vector<unsigned char> small_jpeg() {
     return out;
 }
 
-// Offset of the first segment with this marker (0xC4 DHT, 0xDA SOS).
+// Offset of the first segment with this marker (0xC0 SOF, 0xC4 DHT, 0xDA SOS).
 std::size_t segment(const std::vector<unsigned char>& jpeg, unsigned char marker) {
     for (std::size_t at = 2; at + 4 <= jpeg.size();) {
         if (jpeg[at + 1] == marker) return at;
@@ -39,7 +40,7 @@ std::size_t segment(const std::vector<unsigned char>& jpeg, unsigned char marker
 }
 
 std::string check(const std::vector<unsigned char>& jpeg) {
-    return nst::detail::check_jpeg_huffman_tables(jpeg.data(), jpeg.size());
+    return nst::detail::check_jpeg_tables(jpeg.data(), jpeg.size());
 }
 
 }  // namespace
@@ -66,6 +67,32 @@ TEST_CASE("a scan using a Huffman table the file never defines is refused", "[im
     REQUIRE(check(jpeg) == "a scan that uses a Huffman table the file never defines");
 }
 
+// stb reads a quantisation table no DQT segment defined from uninitialised memory: the picture
+// showed the heap's leftovers, and two decodes of the file differed (fuzz_decode_image's check
+// that decode_mask_image reads a JPEG as decode_image does).
+TEST_CASE("a scan using a quantisation table the file never defines is refused", "[images][jpeg]") {
+    auto jpeg = small_jpeg();
+    const std::size_t sof = segment(jpeg, 0xC0);
+    REQUIRE(jpeg[sof + 9] == 3);  // three components, each (id, sampling, table)
+    jpeg[sof + 12] = 3;           // the first uses table 3, which stb's writer never writes
+    REQUIRE(check(jpeg) == "a scan that uses a quantisation table the file never defines");
+    REQUIRE_THROWS_WITH(nst::decode_image(jpeg.data(), jpeg.size(), "noquant.jpg"),
+                        Catch::Contains("noquant.jpg") && Catch::Contains("corrupt JPEG"));
+}
+
+// A frame component in no scan keeps stb's never-written buffer, which it converts to pixels.
+TEST_CASE("a frame component that no scan decodes is refused", "[images][jpeg]") {
+    auto jpeg = small_jpeg();
+    const std::size_t sos = segment(jpeg, 0xDA);
+    REQUIRE(jpeg[sos + 4] == 3);
+    jpeg[sos + 3] -= 2;  // the scan names the first two components only
+    jpeg[sos + 4] = 2;
+    jpeg.erase(jpeg.begin() + std::ptrdiff_t(sos + 9), jpeg.begin() + std::ptrdiff_t(sos + 11));
+    REQUIRE(check(jpeg) == "a frame component that no scan decodes");
+    REQUIRE_THROWS_WITH(nst::decode_image(jpeg.data(), jpeg.size(), "twoof3.jpg"),
+                        Catch::Contains("twoof3.jpg") && Catch::Contains("corrupt JPEG"));
+}
+
 TEST_CASE("a complete code passes, as does a table stb itself rejects", "[images][jpeg]") {
     unsigned char counts[16] = {0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};  // the DC table of the standard
     REQUIRE(nst::detail::check_huffman_table(counts).empty());
@@ -75,7 +102,8 @@ TEST_CASE("a complete code passes, as does a table stb itself rejects", "[images
 
 TEST_CASE("the fuzzer's JPEG findings are refused with a clear error", "[images][jpeg]") {
     for (const char* name : {"jpeg_scan_uses_undefined_huffman_table.jpg", "jpeg_huffman_table_with_300_symbols.jpg",
-                             "jpeg_bytes_between_segments_hide_undefined_table.jpg"}) {
+                             "jpeg_bytes_between_segments_hide_undefined_table.jpg",
+                             "jpeg_without_quantisation_tables.jpg"}) {
         const std::string path = std::string(NST_TEST_SOURCE_DIR) + "/fuzz/regressions/decode_image/" + name;
         std::ifstream in(path, std::ios::binary);
         REQUIRE(in);
