@@ -141,7 +141,7 @@ TEST_CASE("pth: non-finite and implausible values are refused naming the layer",
 }
 
 TEST_CASE("pth: the features indices tell VGG19 from VGG16", "[io][pytorch]") {
-    namespace p = nst::detail::pytorch;
+    namespace p = nst::detail::torchvision_vgg;
     CHECK(p::detect_layout({0, 2, 5, 7, 10, 12, 14, 16}, "f").second == "vgg19");
     CHECK(p::detect_layout({0, 2, 5, 7, 10, 12, 14, 17}, "f").second == "vgg16");
     CHECK(p::detect_layout({0, 2, 5, 7, 10, 12, 14}, "f").second.empty());

@@ -12,11 +12,9 @@
 //   - zip (torch >= 1.6): `<name>/data.pkl` (the state dict) and `<name>/data/<key>` (storages).
 // The pickles are read by a reader that never runs code (detail/pickle.hpp).
 //
-// Keys `features.N.weight` and `features.N.bias` (optionally prefixed `module.`) are VGG19's
-// convolutions for N = 0,2,5,7,10,12,14,16,19,21,23,25,28,30,32,34 and VGG16's for
-// N = 0,2,5,7,10,12,14,17,19,21,24,26,28; the indices present tell the model (a prefix of
-// either list is a truncated network; model "" when the prefix is common to both). PyTorch's
-// weights are (C_out, C_in, 3, 3) cross-correlation kernels: nst's layout, copied as is.
+// Keys `features.N.weight` and `features.N.bias` (optionally prefixed `module.`) are VGG19's or
+// VGG16's convolutions as detail/torchvision_vgg.hpp maps them (the indices tell the model).
+// PyTorch's weights are (C_out, C_in, 3, 3) cross-correlation kernels: nst's layout, copied as is.
 // `classifier.*` and every other key are ignored. Tensors may be float32, float16, bfloat16 or
 // float64 (converted to float), at any storage offset and with any strides (gathered).
 //
@@ -45,7 +43,9 @@
 #include "../core/tensor.hpp"
 #include "../layers/layer_shape.hpp"
 #include "detail/byte_source.hpp"
+#include "detail/float_bits.hpp"
 #include "detail/pickle.hpp"
+#include "detail/torchvision_vgg.hpp"
 #include "detail/weight_value.hpp"
 #include "detail/zip.hpp"
 #include "model_weights.hpp"
@@ -63,36 +63,6 @@ inline input_convention pytorch_convention_for(const std::string& path) {
 
 namespace detail::pytorch {
 
-// A VGG variant's convolutions: their index in torchvision's `features` and channel counts.
-struct vgg_layout {
-    const char* model;
-    std::vector<std::size_t> indices;
-    std::vector<std::size_t> block_sizes;  // convolutions per block
-};
-inline const vgg_layout& vgg19_layout() {
-    static const vgg_layout l{"vgg19", {0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34}, {2, 2, 4, 4, 4}};
-    return l;
-}
-inline const vgg_layout& vgg16_layout() {
-    static const vgg_layout l{"vgg16", {0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28}, {2, 2, 3, 3, 3}};
-    return l;
-}
-// nst's name and canonical output channels of the n-th convolution of a layout.
-inline std::string conv_name(const vgg_layout& l, std::size_t n) {
-    for (std::size_t b = 0; b < l.block_sizes.size(); n -= l.block_sizes[b++])
-        if (n < l.block_sizes[b]) return "conv" + std::to_string(b + 1) + "_" + std::to_string(n + 1);
-    return "conv?";
-}
-inline std::size_t conv_channels(const vgg_layout& l, std::size_t n) {
-    std::size_t block = 0;
-    for (; block + 1 < l.block_sizes.size() && n >= l.block_sizes[block]; n -= l.block_sizes[block++]) {}
-    return std::size_t(64) << std::min<std::size_t>(block, 3);
-}
-
-inline bool is_prefix_of(const std::vector<std::size_t>& present, const std::vector<std::size_t>& all) {
-    return present.size() <= all.size() && std::equal(present.begin(), present.end(), all.begin());
-}
-
 // The keys of a state dict that hold tensors, `module.` stripped, in file order.
 using tensor_keys = std::vector<std::pair<std::string, const pickle::tensor_ref*>>;
 
@@ -104,8 +74,7 @@ inline tensor_keys state_dict_tensors(const pickle::unpickled& p, const std::str
             const pickle::value& key = p.at(d.items[i]);
             const pickle::value& v = p.at(d.items[i + 1]);
             if (key.type != pickle::kind::string || v.type != pickle::kind::tensor) continue;
-            std::string name = key.text.compare(0, 7, "module.") == 0 ? key.text.substr(7) : key.text;
-            out.emplace_back(std::move(name), &p.tensors[v.ref]);
+            out.emplace_back(torchvision_vgg::without_module_prefix(key.text), &p.tensors[v.ref]);
         }
         return out;
     };
@@ -141,35 +110,6 @@ inline std::uint64_t checked_bytes(std::uint64_t numel, std::size_t element_size
     if (element_size == 0 || numel > (std::uint64_t(1) << 60) / element_size)
         throw io_error(what + ": storage of " + std::to_string(numel) + " elements is implausibly large");
     return numel * element_size;
-}
-
-// Half and bfloat16 bit patterns to float.
-inline float half_to_float(std::uint16_t h) {
-    const int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-    float v = exponent == 0    ? std::ldexp(float(mantissa), -24)
-              : exponent == 31 ? (mantissa ? std::nanf("") : INFINITY)
-                               : std::ldexp(float(mantissa + 1024), exponent - 25);
-    return (h & 0x8000) ? -v : v;
-}
-inline float bfloat16_to_float(std::uint16_t b) {
-    const std::uint32_t bits = std::uint32_t(b) << 16;
-    float f;
-    std::memcpy(&f, &bits, sizeof f);
-    return f;
-}
-inline double decode_element(const unsigned char* p, std::size_t element_size, bool bfloat) {
-    std::uint64_t u = 0;
-    for (std::size_t i = element_size; i-- > 0;) u = (u << 8) | p[i];
-    if (element_size == 2) return bfloat ? bfloat16_to_float(std::uint16_t(u)) : half_to_float(std::uint16_t(u));
-    if (element_size == 4) {
-        const std::uint32_t bits = std::uint32_t(u);
-        float f;
-        std::memcpy(&f, &bits, sizeof f);
-        return f;
-    }
-    double d;
-    std::memcpy(&d, &u, sizeof d);
-    return d;
 }
 
 /*  The values of tensor `t` (C order of its size), as float.
@@ -298,42 +238,6 @@ inline container read_zip(const byte_source& file) {
     return c;
 }
 
-// The VGG layout of the `features.N` indices present, with its name ("" for the common prefix).
-inline std::pair<const vgg_layout*, std::string> detect_layout(const std::vector<std::size_t>& present,
-                                                               const std::string& file) {
-    const bool vgg19 = is_prefix_of(present, vgg19_layout().indices);
-    const bool vgg16 = is_prefix_of(present, vgg16_layout().indices);
-    if (!present.empty() && vgg19) return {&vgg19_layout(), vgg16 ? "" : "vgg19"};
-    if (!present.empty() && vgg16) return {&vgg16_layout(), "vgg16"};
-    std::string found;
-    for (std::size_t i : present) found += (found.empty() ? "" : ",") + std::to_string(i);
-    throw io_error(file + ": the convolutions features.{" + found +
-                   "}.weight are neither VGG19's (features.0,2,5,7,10,12,14,16,19,21,23,25,28,30,32,34) nor "
-                   "VGG16's (0,2,5,7,10,12,14,17,19,21,24,26,28) nor a prefix of them"
-                   " (batch-norm VGGs are not supported)");
-}
-
-// Splits "features.N.weight" into N and "weight"; false for other keys.
-inline bool parse_feature_key(const std::string& key, std::size_t& index, std::string& param) {
-    const std::string prefix = "features.";
-    if (key.compare(0, prefix.size(), prefix) != 0) return false;
-    const std::size_t dot = key.find('.', prefix.size());
-    if (dot == std::string::npos || dot == prefix.size() || dot - prefix.size() > 4) return false;
-    index = 0;
-    for (std::size_t i = prefix.size(); i < dot; ++i) {
-        if (key[i] < '0' || key[i] > '9') return false;
-        index = index * 10 + std::size_t(key[i] - '0');
-    }
-    param = key.substr(dot + 1);
-    return true;
-}
-
-inline std::string dims_string(const std::vector<std::uint64_t>& dims) {
-    std::string s;
-    for (std::uint64_t d : dims) s += (s.empty() ? "" : " x ") + std::to_string(d);
-    return s.empty() ? "a scalar" : s;
-}
-
 // Where tensor t's storage is; io_error when the file does not hold it (a legacy key list
 // without the key).
 inline const storage_location& location(const container& c, const pickle::tensor_ref& t, const std::string& what) {
@@ -345,47 +249,12 @@ inline const storage_location& location(const container& c, const pickle::tensor
 
 /*  Finds, checks and reads the convolutions of a state dict into w.convs (and sets w.model). */
 inline void read_vgg_convs(const byte_source& file, const container& c, model_weights& w, double max_abs) {
-    std::unordered_map<std::size_t, const pickle::tensor_ref*> weights, biases;
-    for (const auto& [key, tensor] : state_dict_tensors(c.pickled, file.name())) {
-        std::size_t index = 0;
-        std::string param;
-        if (!parse_feature_key(key, index, param)) continue;  // classifier.* and others
-        if (param == "weight") weights[index] = tensor;
-        else if (param == "bias") biases[index] = tensor;
-        else throw io_error(file.name() + ": key " + key + " is not a plain VGG's (batch-norm VGGs are not supported)");
-    }
-    std::vector<std::size_t> present;
-    for (const auto& kv : weights) present.push_back(kv.first);
-    std::sort(present.begin(), present.end());
-    const auto [layout, model] = detect_layout(present, file.name());
-    w.model = model;
-    std::size_t in_channels = 3;
-    for (std::size_t n = 0; n < present.size(); ++n) {
-        const std::string key = "features." + std::to_string(present[n]);
-        const std::string name = conv_name(*layout, n);
-        const std::string what = file.name() + ": " + key + ".weight (" + name + ")";
-        const pickle::tensor_ref& kernel = *weights.at(present[n]);
-        const auto bias = biases.find(present[n]);
-        if (bias == biases.end()) throw io_error(file.name() + ": " + key + ".bias (" + name + ") is missing");
-        std::uint64_t out = kernel.size.empty() ? 0 : kernel.size[0];
-        if (!model.empty()) out = conv_channels(*layout, n);
-        const std::vector<std::uint64_t> expected{out, in_channels, 3, 3};
-        if (kernel.size != expected || out == 0 || out * in_channels > (std::size_t(1) << 20))
-            throw io_error(what + ": expected " + dims_string(expected) + ", got " + dims_string(kernel.size));
-        if (bias->second->size != std::vector<std::uint64_t>{out})
-            throw io_error(file.name() + ": " + key + ".bias (" + name + "): expected " + std::to_string(out) +
-                           ", got " + dims_string(bias->second->size));
-        named_conv_weights conv{name, tensor4<float>::from_shape({out, in_channels, 3, 3}),
-                                tensor1<float>::from_shape({out})};
-        const std::vector<float> k = tensor_values(file, kernel, location(c, kernel, what), what, max_abs);
-        const std::string bias_what = file.name() + ": " + key + ".bias (" + name + ")";
-        const std::vector<float> b = tensor_values(file, *bias->second, location(c, *bias->second, bias_what),
-                                                   bias_what, max_abs);
-        std::copy(k.begin(), k.end(), conv.weights.begin());
-        std::copy(b.begin(), b.end(), conv.bias.begin());
-        w.convs.push_back(std::move(conv));
-        in_channels = out;
-    }
+    std::vector<torchvision_vgg::keyed_tensor<const pickle::tensor_ref*>> tensors;
+    for (const auto& [key, tensor] : state_dict_tensors(c.pickled, file.name()))
+        tensors.push_back({key, tensor->size, tensor});
+    torchvision_vgg::read_vgg_convs(tensors, file.name(), w, [&](const pickle::tensor_ref* t, const std::string& what) {
+        return tensor_values(file, *t, location(c, *t, what), what, max_abs);
+    });
 }
 
 }  // namespace detail::pytorch
