@@ -1,7 +1,7 @@
 // The weights of a VGG network read from any supported file (Keras HDF5, PyTorch .pth, Caffe
-// .caffemodel), in nst's layout and names, together with the input convention the network was
-// trained with. Readers of each format produce a model_weights; load_model_weights puts it into
-// a network by layer name.
+// .caffemodel, safetensors), in nst's layout and names, together with the input convention the
+// network was trained with. Readers of each format produce a model_weights; load_model_weights
+// puts it into a network by layer name.
 #pragma once
 
 #include <algorithm>  // std::copy
@@ -36,7 +36,7 @@ struct named_conv_weights {
 };
 
 struct model_weights {
-    std::string format;  // e.g. "Keras HDF5", "PyTorch legacy", "PyTorch zip", "Caffe V1"
+    std::string format;  // e.g. "Keras HDF5", "PyTorch legacy", "PyTorch zip", "Caffe V1", "safetensors"
     std::string model;   // "vgg19" or "vgg16" when the file tells; "" when it does not
     input_convention convention = input_convention::caffe;
     weights_info info;                     // path, SHA-256, known published name

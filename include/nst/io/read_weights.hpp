@@ -5,6 +5,7 @@
 //   nst::load_model_weights(net, w);   // then prepare images with w.convention
 //
 //   HDF5 signature (\x89HDF\r\n\x1a\n)      -> Keras HDF5 (keras_weights.hpp), Caffe convention
+//   a header length <= 100 MB, then '{'   -> safetensors (safetensors_weights.hpp), torchvision
 //   "PK\x03\x04" or a pickle (0x80 0x02..) -> PyTorch .pth, zip or legacy (pytorch_weights.hpp)
 //   the fields a NetParameter starts with    -> Caffe .caffemodel, V1 or V2 (caffe_weights.hpp)
 // Every reader names the file, layer and shapes in its io_error, refuses non-finite values and
@@ -26,6 +27,7 @@
 #include "keras_weights.hpp"
 #include "model_weights.hpp"
 #include "pytorch_weights.hpp"
+#include "safetensors_weights.hpp"
 #include "weights_identity.hpp"
 
 namespace nst {
@@ -35,7 +37,8 @@ inline namespace NST_SIMD_NAMESPACE {
 inline std::string supported_weight_formats() {
     return "Keras HDF5 (.h5, e.g. vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5), "
            "PyTorch .pth (legacy and zip containers, e.g. vgg19-dcbb9e9d.pth, vgg19-d01eb7cb.pth), "
-           "Caffe .caffemodel (V1 and V2 layouts, e.g. VGG_ILSVRC_19_layers.caffemodel)";
+           "Caffe .caffemodel (V1 and V2 layouts, e.g. VGG_ILSVRC_19_layers.caffemodel), "
+           "safetensors (torchvision's layout, e.g. timm/vgg19.tv_in1k's model.safetensors)";
 }
 
 /*  A Keras HDF5 file's convolutions (layers blockB_convI) as model_weights with nst names.
@@ -79,7 +82,7 @@ inline model_weights read_model_weights(const std::string& path, const weights_o
     const fs::file_status status = fs::status(path, ec);
     if (!fs::exists(status)) throw io_error(path + ": no such file");
     if (fs::is_directory(status)) throw io_error(path + ": is a directory, not a weight file");
-    unsigned char head[8] = {};
+    unsigned char head[9] = {};  // safetensors' '{' is the 9th byte
     std::size_t got = 0;
     {
         const detail::file_source file(path);
@@ -87,14 +90,16 @@ inline model_weights read_model_weights(const std::string& path, const weights_o
         file.read(0, head, got, "the file's signature");
     }
     const unsigned char hdf5[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-    if (got == 8 && std::equal(head, head + 8, hdf5)) return read_keras_model_weights(path, options);
+    if (got >= 8 && std::equal(head, head + 8, hdf5)) return read_keras_model_weights(path, options);
+    // Before the pickle and protobuf tests: a header length can begin with their bytes (640 is 80 02).
+    if (detail::safetensors::looks_like_safetensors(head, got)) return read_safetensors_weights(path, options);
     if (got >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4)
         return read_pytorch_weights(path, options);
     if (got >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) return read_pytorch_weights(path, options);
     if (looks_like_caffemodel(head, got)) return read_caffe_weights(path, options);
 
     std::string first;
-    for (std::size_t i = 0; i < got; ++i) {
+    for (std::size_t i = 0; i < std::min<std::size_t>(got, 8); ++i) {
         const char* digits = "0123456789abcdef";
         first += std::string(first.empty() ? "" : " ") + digits[head[i] >> 4] + digits[head[i] & 15];
     }
