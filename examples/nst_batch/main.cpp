@@ -9,8 +9,9 @@
 // line on stderr, no job run); 130 / 143 / 129 stopped by Ctrl-C / SIGTERM / SIGHUP (the current
 // job abandoned, finished images kept; during the setup, before the first job, nothing is written).
 // The program's parts live next to this file: batch_options.hpp (command line), jobs.hpp (the
-// job list), run_job.hpp (one job), job_record.hpp (report and progress lines), job_queue.hpp
-// and mpi_dispatch.hpp (who runs which job). Run `nst-batch --help` for every option.
+// job list; job.hpp, one job; manifest.hpp, reading --manifest), run_job.hpp (running one job),
+// job_record.hpp (report and progress lines), job_queue.hpp and mpi_dispatch.hpp (who runs which
+// job). Run `nst-batch --help` for every option.
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
