@@ -134,7 +134,7 @@ inline void set_override(job_overrides& o, const std::string& column, const std:
     folder, outputs to output_dir; an empty output cell means <content stem>__<style stem>.png.
     Blank lines (also rows of empty cells) and lines starting with # (after spaces) are skipped.
     throws: usage_error naming the file, line and column; for an empty content or style cell, a
-    column named twice (which cell would count?) and a manifest without jobs. */
+    column named twice (which cell would count?), a NUL byte and a manifest without jobs. */
 inline std::vector<job> parse_manifest(std::istream& in, const std::string& path, const std::string& output_dir) {
     const std::filesystem::path folder = nst::cli::detail::folder_of(path);
     std::string line;
@@ -146,6 +146,9 @@ inline std::vector<job> parse_manifest(std::istream& in, const std::string& path
         if (number == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
         const std::size_t first = line.find_first_not_of(" \t\r");
         if (first == std::string::npos || line[first] == '#') continue;
+        // The file system reads a path up to a NUL byte ("x.jpg\0.png" wrote x.jpg, unchecked).
+        if (line.find('\0') != std::string::npos)
+            throw usage_error(where + ": a NUL byte (a binary or UTF-16 file? save the manifest as UTF-8 CSV)");
         const std::vector<std::string> cells = detail::split_csv_line(line, where);
         if (columns.empty()) {
             columns = cells;

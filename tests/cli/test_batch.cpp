@@ -311,6 +311,24 @@ TEST_CASE("batch parts: a quoted manifest cell keeps its text exactly, text afte
     REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 2: a quoted cell is not closed"));
 }
 
+// The file system reads a path up to a NUL byte: an output cell "x.jpg\0.png" passed the checks
+// as a PNG and wrote PNG data to x.jpg (found by fuzz_batch_manifest). A spreadsheet's UTF-16
+// export is all NULs: named as such, not as unknown columns.
+TEST_CASE("batch parts: a manifest line holding a NUL byte is refused", "[cli][batch]") {
+    temp_folder dir;
+    const std::string csv = dir / "jobs.csv";
+    const char output_cell[] = "content,style,output\na.jpg,s.jpg,x.jpg\0.png\n";
+    std::ofstream(csv) << std::string(output_cell, sizeof output_cell - 1);
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains(csv + " line 2: a NUL byte"));
+    const char utf16[] = "\xFF\xFE" "c\0o\0n\0t\0e\0n\0t\0,\0s\0t\0y\0l\0e\0\n\0";
+    std::ofstream(csv) << std::string(utf16, sizeof utf16 - 1);
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."),
+                        Catch::Contains("line 1: a NUL byte") && Catch::Contains("save the manifest as UTF-8"));
+    const char comment[] = "content,style\n# a\0b\na.jpg,s.jpg\n";  // a comment is not read
+    std::ofstream(csv) << std::string(comment, sizeof comment - 1);
+    CHECK(nst::batch::read_manifest(csv, ".").size() == 1);
+}
+
 TEST_CASE("batch parts: manifest masks are paths from its folder, colours replace the command line's", "[cli][batch]") {
     temp_folder dir;
     const std::string csv = dir / "jobs.csv";
