@@ -15,9 +15,10 @@
 
 namespace {
 
-// A 16 x 8 baseline JPEG from stb's writer (two Huffman tables of each class).
-std::vector<unsigned char> small_jpeg() {
-    std::vector<unsigned char> rgb(16 * 8 * 3);
+// A baseline JPEG from stb's writer (two Huffman tables of each class; 16 x 8, and chroma
+// subsampled, below quality 91).
+std::vector<unsigned char> small_jpeg(int width = 16, int height = 8, int quality = 90) {
+    std::vector<unsigned char> rgb(std::size_t(width * height * 3));
     for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<unsigned char>((i * 37) % 251);
     std::vector<unsigned char> out;
     stbi_write_jpg_to_func(
@@ -25,7 +26,7 @@ std::vector<unsigned char> small_jpeg() {
             auto* bytes = static_cast<std::vector<unsigned char>*>(context);
             bytes->insert(bytes->end(), static_cast<unsigned char*>(data), static_cast<unsigned char*>(data) + size);
         },
-        &out, 16, 8, 3, rgb.data(), 90);
+        &out, width, height, 3, rgb.data(), quality);
     return out;
 }
 
@@ -91,6 +92,25 @@ TEST_CASE("a frame component that no scan decodes is refused", "[images][jpeg]")
     REQUIRE(check(jpeg) == "a frame component that no scan decodes");
     REQUIRE_THROWS_WITH(nst::decode_image(jpeg.data(), jpeg.size(), "twoof3.jpg"),
                         Catch::Contains("twoof3.jpg") && Catch::Contains("corrupt JPEG"));
+}
+
+// stb stops a scan at a restart interval's end without a restart marker and, when no marker
+// follows, decodes the file with the scan's remaining blocks never written.
+TEST_CASE("a scan with fewer restart markers than its restart interval asks for is refused", "[images][jpeg]") {
+    const auto plain = small_jpeg(64, 16, 95);  // 8 x 8 MCUs (no subsampling): 8 x 2 of them
+    const auto with_interval = [&](unsigned char mcus) {
+        auto jpeg = plain;
+        const std::vector<unsigned char> dri{0xFF, 0xDD, 0, 4, 0, mcus};
+        jpeg.insert(jpeg.begin() + std::ptrdiff_t(segment(jpeg, 0xDA)), dri.begin(), dri.end());
+        return jpeg;
+    };
+    const auto whole = with_interval(16);  // one interval: no restart marker needed
+    REQUIRE(check(whole).empty());
+    REQUIRE(nst::decode_image(whole.data(), whole.size(), "ok.jpg").shape(1) == 64);
+    const auto cut = with_interval(1);  // 16 intervals, none of them ended by a marker
+    REQUIRE(check(cut) == "a scan with fewer restart markers than its restart interval asks for");
+    REQUIRE_THROWS_WITH(nst::decode_image(cut.data(), cut.size(), "cut.jpg"),
+                        Catch::Contains("cut.jpg") && Catch::Contains("corrupt JPEG"));
 }
 
 TEST_CASE("a complete code passes, as does a table stb itself rejects", "[images][jpeg]") {

@@ -1,13 +1,15 @@
 // A check of a JPEG's tables and scans before stb_image decodes it. Debian's stb_image (2022)
 // trusts them: a Huffman table declaring more than 256 symbols overruns its arrays, a scan may use
-// a Huffman or quantisation table no DHT / DQT segment defined, and a frame component may be in
-// no scan (stb then reads uninitialised memory: the picture shows whatever the heap held, and two
-// decodes of one file differ), and a code that matches no symbol makes its decoder index outside
+// a Huffman or quantisation table no DHT / DQT segment defined, a frame component may be in no
+// scan, and a scan may lack the restart markers its restart interval asks for (stb then stops the
+// scan early and leaves the rest undecoded): stb then reads uninitialised memory, the picture
+// shows whatever the heap held and two decodes of one file differ. A code that matches no symbol makes its decoder index outside
 // the table and fail an assertion, which aborts the process (nothings/stb #1289, fixed upstream
 // after that copy). Such files are refused here. The check rebuilds each Huffman table exactly as
 // stb does and tries every 16-bit code prefix.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -76,10 +78,12 @@ inline std::string check_jpeg_tables(const unsigned char* data, std::size_t size
     std::array<bool, 4> quantisation{};
     struct component {
         unsigned id = 0, table = 0;  // table: its quantisation table
+        std::size_t h = 1, v = 1;    // sampling factors
         bool decoded = false;        // a scan wrote its blocks (progressive: a first DC scan)
     };
     std::array<component, 4> frame{};
     std::size_t components = 0;  // 0 until the frame header (SOF)
+    std::size_t width = 0, height = 0, h_max = 1, v_max = 1, restart_interval = 0;
     bool progressive = false;
     for (std::size_t at = 2;;) {
         while (at < size && data[at] != 0xFF) ++at;
@@ -102,11 +106,22 @@ inline std::string check_jpeg_tables(const unsigned char* data, std::size_t size
             if ((n != 1 && n != 3 && n != 4) || !r.has(body, 6 + 3 * n)) return "";
             for (std::size_t c = 0; c < n; ++c) {
                 frame[c].id = data[body + 6 + 3 * c];
+                frame[c].h = data[body + 7 + 3 * c] >> 4;
+                frame[c].v = data[body + 7 + 3 * c] & 15;
                 frame[c].table = data[body + 8 + 3 * c];
-                if (frame[c].table > 3) return "";  // stb: "bad TQ"
+                if (frame[c].h < 1 || frame[c].h > 4 || frame[c].v < 1 || frame[c].v > 4 || frame[c].table > 3)
+                    return "";  // stb: "bad H", "bad V", "bad TQ"
+                h_max = std::max(h_max, frame[c].h);
+                v_max = std::max(v_max, frame[c].v);
             }
+            height = r.u16(body + 1);
+            width = r.u16(body + 3);
             components = n;
             progressive = marker == 0xC2;
+        }
+        if (marker == 0xDD) {  // DRI: stb asks for a restart marker after every that many MCUs
+            if (length != 4 || !r.has(body, 2)) return "";  // stb: "bad DRI len"
+            restart_interval = r.u16(body);
         }
         if (marker == 0xDB) {  // DQT: tables read on from the stream, as stb does, until L <= 0
             std::ptrdiff_t left = std::ptrdiff_t(length) - 2;
@@ -158,10 +173,37 @@ inline std::string check_jpeg_tables(const unsigned char* data, std::size_t size
                 // A progressive file's later scans add to the blocks its first DC scan cleared.
                 if (!progressive || (spectral_start == 0 && approximation_high == 0)) decoded->decoded = true;
             }
-            at = end;  // the entropy-coded data runs to the next marker
-            while (at + 1 < size && !(data[at] == 0xFF && data[at + 1] != 0 &&
-                                      !(data[at + 1] >= 0xD0 && data[at + 1] <= 0xD7)))
-                ++at;
+            // The entropy-coded data runs to the next marker but a restart marker; 0xFF 0x00 is
+            // a data byte, and 0xFF fill bytes may come before a marker.
+            std::size_t restarts = 0;
+            for (at = end; at < size;) {
+                if (data[at] != 0xFF) {
+                    ++at;
+                    continue;
+                }
+                std::size_t next = at + 1;
+                while (next < size && data[next] == 0xFF) ++next;
+                if (next >= size || (data[next] != 0x00 && (data[next] < 0xD0 || data[next] > 0xD7))) break;
+                restarts += data[next] != 0x00;
+                at = next + 1;
+            }
+            // stb decodes a restart interval's MCUs, then stops the scan unless a restart marker
+            // comes next, and succeeds only if the next marker it then finds is none: a scan it
+            // stops early yet decodes has fewer restart markers than intervals less one.
+            if (restart_interval != 0) {
+                const auto blocks = [](std::size_t pixels, std::size_t per_block) {
+                    return (pixels + per_block - 1) / per_block;
+                };
+                std::size_t mcus = blocks(width, 8 * h_max) * blocks(height, 8 * v_max);
+                if (count == 1) {  // one component alone: its own 8 x 8 blocks
+                    const component* c = nullptr;
+                    for (std::size_t k = 0; k < components && !c; ++k)
+                        if (frame[k].id == data[body + 1]) c = &frame[k];
+                    mcus = blocks(blocks(width * c->h, h_max), 8) * blocks(blocks(height * c->v, v_max), 8);
+                }
+                if (restarts + 1 < blocks(mcus, restart_interval))
+                    return "a scan with fewer restart markers than its restart interval asks for";
+            }
             continue;
         }
         at = end;
