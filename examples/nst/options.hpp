@@ -255,8 +255,8 @@ inline void add_system_options(CLI::App& app, command_line& c) {
         ->check(CLI::IsMember({"fp32", "bf16"}))
         ->capture_default_str();
     app.add_option("--weights", c.weights,
-                   "VGG19 or VGG16 weights: Keras .h5, PyTorch .pth or Caffe .caffemodel (default: "
-                   "$NST_WEIGHTS, then Keras' and PyTorch's caches, ./models/, then the data dir)");
+                   "VGG19 or VGG16 weights: Keras .h5, PyTorch .pth, Caffe .caffemodel or .safetensors (default: "
+                   "$NST_WEIGHTS, then Keras', PyTorch's and Hugging Face's caches, ./models/, then the data dir)");
     app.add_option("--model", c.model, "vgg19 | vgg16 (default: the weights file's model, else vgg19)")
         ->check(CLI::IsMember({"vgg19", "vgg16"}));
     app.add_option("--weights-preprocessing", c.weights_preprocessing,

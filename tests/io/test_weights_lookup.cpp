@@ -1,6 +1,6 @@
 // Where the VGG19 weights are looked for (io/weights_lookup.hpp): an explicit path, then
 // $NST_WEIGHTS, Keras' cache under $HOME, PyTorch's cache ($TORCH_HOME, $XDG_CACHE_HOME, $HOME),
-// ./models/, the data directory; the first existing file wins, and
+// Hugging Face's cache ($HF_HUB_CACHE, $HF_HOME, ...), ./models/, the data directory; the first existing file wins, and
 // the error lists every place looked at. Files and environment are made up in a scratch folder.
 #include <cstdlib>
 #include <fstream>
@@ -53,24 +53,28 @@ TEST_CASE("weights lookup: the first existing candidate wins, in the documented 
     const std::string data_nst = data + "/weights/vgg19_imagenet_notop.h5";
     const std::string data_keras = data + "/weights/" + nst::keras_vgg19_notop_file;
     const std::string hub = home + "/.cache/torch/hub/checkpoints";
+    const std::string hf = home + "/.cache/huggingface/hub/models--timm--vgg19.tv_in1k/snapshots";
     const scoped_env no_env("NST_WEIGHTS", std::nullopt);
     const scoped_env fake_home("HOME", home);
     const scoped_env no_torch_home("TORCH_HOME", std::nullopt);
     const scoped_env no_xdg("XDG_CACHE_HOME", std::nullopt);
+    const scoped_env no_hf_home("HF_HOME", std::nullopt);
+    const scoped_env no_hf_hub_cache("HF_HUB_CACHE", std::nullopt);
     const std::filesystem::path cwd = std::filesystem::current_path();
     std::filesystem::current_path(tmp.path);  // ./models/ is relative to the working folder
 
     const auto candidates = nst::vgg19_weights_candidates(data);
-    REQUIRE(candidates.size() == 8);
+    REQUIRE(candidates.size() == 9);
     CHECK(candidates[0].path.empty());  // $NST_WEIGHTS unset
     CHECK(candidates[1].path == keras_cache);
     CHECK(candidates[2].path == hub + "/vgg19-dcbb9e9d.pth");
     CHECK(candidates[3].path == hub + "/vgg19-d01eb7cb.pth");
-    CHECK(candidates[4].path == "models/vgg19-d01eb7cb.pth");
-    CHECK(candidates[5].path == "models/VGG_ILSVRC_19_layers.caffemodel");
-    CHECK(candidates[6].path == data_nst);
-    CHECK(candidates[7].path == data_keras);
-    CHECK(nst::vgg19_weights_candidates("").size() == 6);
+    CHECK(candidates[4].path == hf + "/*/model.safetensors");  // none there yet
+    CHECK(candidates[5].path == "models/vgg19-d01eb7cb.pth");
+    CHECK(candidates[6].path == "models/VGG_ILSVRC_19_layers.caffemodel");
+    CHECK(candidates[7].path == data_nst);
+    CHECK(candidates[8].path == data_keras);
+    CHECK(nst::vgg19_weights_candidates("").size() == 7);
 
     touch(data_keras);
     CHECK(nst::find_vgg19_weights("", data) == data_keras);
@@ -80,6 +84,8 @@ TEST_CASE("weights lookup: the first existing candidate wins, in the documented 
     CHECK(nst::find_vgg19_weights("", data) == "models/VGG_ILSVRC_19_layers.caffemodel");
     touch(tmp / "models/vgg19-d01eb7cb.pth");
     CHECK(nst::find_vgg19_weights("", data) == "models/vgg19-d01eb7cb.pth");
+    touch(hf + "/0123abcd/model.safetensors");
+    CHECK(nst::find_vgg19_weights("", data) == hf + "/0123abcd/model.safetensors");
     touch(hub + "/vgg19-d01eb7cb.pth");
     CHECK(nst::find_vgg19_weights("", data) == hub + "/vgg19-d01eb7cb.pth");
     touch(hub + "/vgg19-dcbb9e9d.pth");
@@ -135,6 +141,8 @@ TEST_CASE("weights lookup: nothing found lists every place looked at and how to 
     const scoped_env no_env("NST_WEIGHTS", std::nullopt);
     const scoped_env fake_home("HOME", home);
     const scoped_env torch_home("TORCH_HOME", tmp / "torch");
+    const scoped_env no_hf_home("HF_HOME", std::nullopt);
+    const scoped_env no_hf_hub_cache("HF_HUB_CACHE", std::nullopt);
     std::string message;
     try {
         nst::find_vgg19_weights("", data);
@@ -150,12 +158,17 @@ TEST_CASE("weights lookup: nothing found lists every place looked at and how to 
     CHECK(message.find(nst::keras_vgg19_notop_url) != std::string::npos);
     CHECK(message.find(nst::torchvision_vgg19_url) != std::string::npos);
     CHECK(message.find("./models models/vgg19-d01eb7cb.pth") != std::string::npos);
+    CHECK(message.find("Hugging Face cache " + home +
+                       "/.cache/huggingface/hub/models--timm--vgg19.tv_in1k/snapshots/*/model.safetensors") !=
+          std::string::npos);
+    CHECK(message.find("timm/vgg19.tv_in1k") != std::string::npos);
 
     const scoped_env no_home("HOME", std::nullopt);
     const scoped_env no_torch_home("TORCH_HOME", std::nullopt);
     const scoped_env no_xdg("XDG_CACHE_HOME", std::nullopt);
     CHECK_THROWS_WITH(nst::find_vgg19_weights("", ""),
                       Catch::Contains("Keras cache (not set)") && Catch::Contains("PyTorch cache (not set)") &&
+                          Catch::Contains("Hugging Face cache (not set)") &&
                           Catch::Contains("data directory (not set)"));
 }
 
@@ -174,4 +187,37 @@ TEST_CASE("weights lookup: PyTorch's cache follows TORCH_HOME, then XDG_CACHE_HO
     }
     const scoped_env no_xdg("XDG_CACHE_HOME", std::nullopt);
     CHECK(nst::torch_hub_checkpoints() == tmp / "home/.cache/torch/hub/checkpoints");
+}
+
+TEST_CASE("weights lookup: Hugging Face's cache follows HF_HUB_CACHE, HF_HOME, XDG_CACHE_HOME and refs/main",
+          "[io][weights_lookup]") {
+    const temp_folder tmp;
+    const scoped_env fake_home("HOME", tmp / "home");
+    const scoped_env no_hf_home("HF_HOME", std::nullopt);
+    const scoped_env no_hf_hub_cache("HF_HUB_CACHE", std::nullopt);
+    const scoped_env no_xdg("XDG_CACHE_HOME", std::nullopt);
+    const scoped_env no_env("NST_WEIGHTS", std::nullopt);
+    const scoped_env no_torch_home("TORCH_HOME", std::nullopt);
+    CHECK(nst::hugging_face_hub_cache() == tmp / "home/.cache/huggingface/hub");
+    {
+        const scoped_env xdg("XDG_CACHE_HOME", tmp / "xdg");
+        CHECK(nst::hugging_face_hub_cache() == tmp / "xdg/huggingface/hub");
+        const scoped_env hf_home("HF_HOME", tmp / "hf");
+        CHECK(nst::hugging_face_hub_cache() == tmp / "hf/hub");
+        const scoped_env hub_cache("HF_HUB_CACHE", tmp / "hc");
+        CHECK(nst::hugging_face_hub_cache() == tmp / "hc");
+    }
+    // Two revisions: the first by name until refs/main names the other.
+    const std::string repo = tmp / "home/.cache/huggingface/hub/models--timm--vgg19.tv_in1k";
+    const std::string older = touch(repo + "/snapshots/aaaa/model.safetensors");
+    const std::string newer = touch(repo + "/snapshots/bbbb/model.safetensors");
+    touch(repo + "/snapshots/0000/config.json");  // a revision without the weights
+    const std::string hub = nst::hugging_face_hub_cache();
+    CHECK(nst::hugging_face_cached_file(hub, "timm/vgg19.tv_in1k") == older);
+    std::filesystem::create_directories(repo + "/refs");
+    std::ofstream(repo + "/refs/main") << "bbbb";
+    CHECK(nst::hugging_face_cached_file(hub, "timm/vgg19.tv_in1k") == newer);
+    CHECK(nst::find_vgg19_weights("", "") == newer);
+    std::filesystem::remove(newer);  // refs/main's revision lacks it: the others are looked at
+    CHECK(nst::hugging_face_cached_file(hub, "timm/vgg19.tv_in1k") == older);
 }

@@ -8,16 +8,22 @@
 //   4. PyTorch's cache: $TORCH_HOME/hub/checkpoints/ (TORCH_HOME defaults to
 //      ${XDG_CACHE_HOME:-~/.cache}/torch, as in torch.hub), files vgg19-dcbb9e9d.pth
 //      (torchvision) then vgg19-d01eb7cb.pth (neural-style-pt);
-//   5. ./models/ (where neural-style-pt and neural-style download theirs): vgg19-d01eb7cb.pth,
+//   5. Hugging Face's cache: timm's vgg19.tv_in1k (torchvision's weights as safetensors) at
+//      <hub>/models--timm--vgg19.tv_in1k/snapshots/<revision>/model.safetensors, where <hub> is
+//      $HF_HUB_CACHE, else $HF_HOME/hub, else ${XDG_CACHE_HOME:-~/.cache}/huggingface/hub (as
+//      huggingface_hub computes it) and <revision> the one refs/main names, else the first by name;
+//   6. ./models/ (where neural-style-pt and neural-style download theirs): vgg19-d01eb7cb.pth,
 //      then VGG_ILSVRC_19_layers.caffemodel;
-//   6. a data directory given by the caller (the `nst --data-dir` option, defaulting to the CMake
+//   7. a data directory given by the caller (the `nst --data-dir` option, defaulting to the CMake
 //      setting NST_DATA_DIR compiled into the program): <dir>/weights/vgg19_imagenet_notop.h5,
 //      then <dir>/weights/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5.
 // When nothing exists, the io_error lists every place looked at and how to get the file.
 #pragma once
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +42,7 @@ inline constexpr const char* torchvision_vgg19_file = "vgg19-dcbb9e9d.pth";
 inline constexpr const char* torchvision_vgg19_url = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth";
 inline constexpr const char* neural_style_pt_vgg19_file = "vgg19-d01eb7cb.pth";
 inline constexpr const char* caffe_vgg19_file = "VGG_ILSVRC_19_layers.caffemodel";
+inline constexpr const char* timm_vgg19_repo = "timm/vgg19.tv_in1k";
 
 // PyTorch's hub checkpoint folder as torch.hub computes it ("" when neither TORCH_HOME,
 // XDG_CACHE_HOME nor HOME is set).
@@ -53,13 +60,49 @@ inline std::string torch_hub_checkpoints() {
     return torch_home.empty() ? "" : torch_home + "/hub/checkpoints";
 }
 
+// Hugging Face's hub cache folder as huggingface_hub computes it ("" when none of HF_HUB_CACHE,
+// HF_HOME, XDG_CACHE_HOME and HOME is set).
+inline std::string hugging_face_hub_cache() {
+    const auto env = [](const char* name) {
+        const char* v = std::getenv(name);
+        return std::string(v && *v ? v : "");
+    };
+    if (!env("HF_HUB_CACHE").empty()) return env("HF_HUB_CACHE");
+    std::string hf_home = env("HF_HOME");
+    if (hf_home.empty()) {
+        std::string cache = env("XDG_CACHE_HOME");
+        if (cache.empty() && !env("HOME").empty()) cache = env("HOME") + "/.cache";
+        if (!cache.empty()) hf_home = cache + "/huggingface";
+    }
+    return hf_home.empty() ? "" : hf_home + "/hub";
+}
+
+/*  The model.safetensors of a Hugging Face repo ("owner/name") in the hub cache `hub`: in the
+    snapshot refs/main names when it has one, else in the first snapshot by name that has one;
+    when none has, the pattern (for the list of places looked at). */
+inline std::string hugging_face_cached_file(const std::string& hub, const std::string& repo) {
+    namespace fs = std::filesystem;
+    std::string base = hub + "/models--";  // owner/name -> models--owner--name
+    for (const char c : repo) base += c == '/' ? std::string("--") : std::string(1, c);
+    std::error_code ec;
+    std::string main_revision;
+    std::ifstream(base + "/refs/main") >> main_revision;
+    if (!main_revision.empty() && fs::is_regular_file(base + "/snapshots/" + main_revision + "/model.safetensors", ec))
+        return base + "/snapshots/" + main_revision + "/model.safetensors";
+    std::vector<std::string> found;
+    for (fs::directory_iterator it(base + "/snapshots", ec), end; !ec && it != end; it.increment(ec))
+        if (fs::is_regular_file(it->path() / "model.safetensors", ec)) found.push_back((it->path() / "model.safetensors").string());
+    if (!found.empty()) return *std::min_element(found.begin(), found.end());
+    return base + "/snapshots/*/model.safetensors";
+}
+
 // One candidate location: the path ("" when the source is unset) and where it came from.
 struct weights_candidate {
     std::string path;
     std::string source;
 };
 
-// The candidates of steps 2-4 above, in order (unset sources included, with an empty path).
+// The candidates of steps 2-7 above, in order (unset sources included, with an empty path).
 inline std::vector<weights_candidate> vgg19_weights_candidates(const std::string& data_dir) {
     std::vector<weights_candidate> out;
     const char* env = std::getenv("NST_WEIGHTS");
@@ -70,6 +113,8 @@ inline std::vector<weights_candidate> vgg19_weights_candidates(const std::string
     const std::string hub = torch_hub_checkpoints();
     for (const char* file : {torchvision_vgg19_file, neural_style_pt_vgg19_file})
         out.push_back({hub.empty() ? "" : hub + "/" + file, "PyTorch cache"});
+    const std::string hf_hub = hugging_face_hub_cache();
+    out.push_back({hf_hub.empty() ? "" : hugging_face_cached_file(hf_hub, timm_vgg19_repo), "Hugging Face cache"});
     for (const char* file : {neural_style_pt_vgg19_file, caffe_vgg19_file})
         out.push_back({std::string("models/") + file, "./models"});
     if (!data_dir.empty()) {
@@ -110,7 +155,8 @@ inline std::string find_vgg19_weights(const std::string& explicit_path, const st
                    "nstConfig.cmake; downloads Keras' " +
                    keras_vgg19_notop_file + " into ~/.keras/models), or download " +
                    keras_vgg19_notop_url + " or torchvision's " + torchvision_vgg19_url +
-                   " (into ~/.cache/torch/hub/checkpoints) yourself, or give the path (nst --weights PATH, "
+                   " (into ~/.cache/torch/hub/checkpoints) yourself, or fetch " + std::string(timm_vgg19_repo) +
+                   " from the Hugging Face hub, or give the path (nst --weights PATH, "
                    "stylize_options::weights) or set NST_WEIGHTS");
 }
 
