@@ -98,7 +98,9 @@ double gradient_error(F&& f, X x, const X& analytic, std::size_t samples, std::m
     if (detail::nothing_compared(d))
         throw invalid_argument("gradient_error: both gradients are zero at all " +
                                std::string(samples == 0 ? "" : "sampled ") +
-                               "coordinates compared (|component| <= 1e-12), so the check cannot fail");
+                               "coordinates compared (|component| <= 1e-12), so the check cannot fail; "
+                               "set the parameters f depends on (a conv3x3 computes zeros until "
+                               "set_weights), or check at another x");
     return d.worst / d.scale;
 }
 
