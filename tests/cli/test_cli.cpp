@@ -451,6 +451,8 @@ TEST_CASE("cli: weights so large that the loss overflows at the start are named,
     CHECK(r.code == 2);
     CHECK(r.err.find("the loss overflows float with the weights at this size (content ") != std::string::npos);
     CHECK(r.err.find("style 1e+36, tv ") != std::string::npos);
+    // The overflowing terms, in the words of a run that goes non-finite later (the next test).
+    CHECK(r.err.find("(loss = inf; non-finite loss terms: style)") != std::string::npos);
     CHECK_FALSE(fs::exists(dir / "out.png"));
 }
 
@@ -708,6 +710,8 @@ TEST_CASE("cli: a loss that becomes non-finite stops at once, saves the best fin
     REQUIRE(r.code == 1);
     REQUIRE(r.err.find("non-finite") != std::string::npos);
     REQUIRE(r.err.find("iteration 1") != std::string::npos);
+    // Every term overflows (the image is ~1e30), named as at the start (the test above).
+    CHECK(r.err.find("; non-finite loss terms: content, style, tv;") != std::string::npos);
     REQUIRE(r.err.find("best finite image") != std::string::npos);
     const nst::image out = nst::load_image(dir / "out.png");  // the start, which was finite
     REQUIRE(out.shape(0) == 48);

@@ -59,17 +59,26 @@ struct non_finite_report {
 
 /*!
     ensures
+        - returns "; non-finite loss terms: style, tv" naming r.terms, or "" when it is empty: the
+          words both a run's report (to_string below) and a non-finite start's error use
+!*/
+inline std::string non_finite_terms_text(const non_finite_report& r) {
+    std::string text;
+    for (std::size_t i = 0; i < r.terms.size(); ++i)
+        text += (i == 0 ? "; non-finite loss terms: " : ", ") + r.terms[i];
+    return text;
+}
+
+/*!
+    ensures
         - returns a one-line description for a message, e.g. "the gradient became non-finite
           (NaN or inf) at iteration 7 (evaluation 9 of f)", followed by
           "; non-finite loss terms: style, tv" when r.terms names any
 !*/
 inline std::string to_string(const non_finite_report& r) {
     const char* what = r.loss && r.gradient ? "the loss and the gradient" : r.loss ? "the loss" : "the gradient";
-    std::string text = std::string(what) + " became non-finite (NaN or inf) at iteration " +
-                       std::to_string(r.iteration) + " (evaluation " + std::to_string(r.evaluation) + " of f)";
-    for (std::size_t i = 0; i < r.terms.size(); ++i)
-        text += (i == 0 ? "; non-finite loss terms: " : ", ") + r.terms[i];
-    return text;
+    return std::string(what) + " became non-finite (NaN or inf) at iteration " + std::to_string(r.iteration) +
+           " (evaluation " + std::to_string(r.evaluation) + " of f)" + non_finite_terms_text(r);
 }
 
 template <class T> struct optim_result {

@@ -89,11 +89,9 @@ public:
         if (!evaluate()) {
             const non_finite_report& r = result_.non_finite;
             const char* what = r.loss && r.gradient ? "loss and gradient" : r.loss ? "loss" : "gradient";
-            std::string parts;
-            for (const std::string& group : r.terms)
-                parts += (parts.empty() ? "; not finite: '" : ", '") + group + "'";
+            // The terms in the words of a run's report (to_string): one wording for both paths.
             throw non_finite_start(who_ + ": the " + what + " at the starting point is not finite (loss = " +
-                                   number_text(loss) + parts + ")");
+                                   number_text(loss) + non_finite_terms_text(r) + ")");
         }
         gradient_norm = norm(g_, n_);
         accept_latest();
