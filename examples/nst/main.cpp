@@ -11,7 +11,8 @@
 //
 // The program's own parts live next to this file: options.hpp (command line), run_record.hpp
 // (history, snapshots, output files), progress.hpp, loss_plot.hpp, contact_sheet.hpp,
-// canvas.hpp (drawing), stop_signals.hpp (Ctrl-C / SIGTERM). The library does the rest.
+// canvas.hpp (drawing), stop_signals.hpp (Ctrl-C / SIGTERM), openblas_core.hpp (the warning
+// about OpenBLAS's slow generic kernels, nst-batch's too). The library does the rest.
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -25,6 +26,7 @@
 #include <nst/nst.hpp>
 
 #include "flag_image.hpp"
+#include "openblas_core.hpp"
 #include "openmp_waiting.hpp"
 #include "options.hpp"
 #include "progress.hpp"
@@ -38,26 +40,6 @@
 namespace {
 
 using namespace nst::cli;
-
-// OpenBLAS 0.3.21 does not know the newest CPUs and falls back to generic kernels.
-void warn_about_openblas_core() {
-    const std::string core = nst::blas_core_name();
-    if (core == "unknown") return;
-    const bool fast = core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids" ||
-                      core == "Haswell" || core == "Zen";
-    if (fast) return;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f"))
-        std::fprintf(stderr,
-                     "nst: warning: OpenBLAS runs its generic '%s' kernels on this AVX-512 CPU (2-4x slower "
-                     "BLAS); set OPENBLAS_CORETYPE=SkylakeX in the environment to fix it\n",
-                     core.c_str());
-    else if (__builtin_cpu_supports("avx2"))
-        std::fprintf(stderr,
-                     "nst: warning: OpenBLAS runs its generic '%s' kernels on this AVX2 CPU; set "
-                     "OPENBLAS_CORETYPE=Haswell in the environment to fix it\n",
-                     core.c_str());
-}
 
 struct images {
     nst::image content;
@@ -216,7 +198,7 @@ int stylise(command_line& c) {
     const std::vector<nst::tiling_plan> tiling = nst::plan_scale_tiling(in.content, in.styles, c.options);
     if (c.options.tile == 0) notice_automatic_tiling(c, tiling);
 
-    warn_about_openblas_core();
+    warn_about_openblas_core("nst");
     if (stop_signal() != 0) return report_stopped_before_run();
     // The plan's steps, priced for the time left; their sum is what progress counts to
     // (nst::planned_iterations).

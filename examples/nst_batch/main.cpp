@@ -35,6 +35,7 @@
 #include <nst/nst.hpp>
 
 #include "../nst/flag_image.hpp"
+#include "../nst/openblas_core.hpp"
 #include "../nst/openmp_waiting.hpp"
 #include "../nst/output_paths.hpp"
 #include "../nst/stop_signals.hpp"
@@ -259,6 +260,7 @@ int run_alone(int argc, char** argv) {
     const int code = guarded([&] { early = plan_batch(argc, argv, p, 1, true).value_or(-1); return 0; }, message);
     if (code != 0) return fail_setup(code, message);
     if (early >= 0) return early;
+    nst::cli::warn_about_openblas_core("nst-batch");
     if (const int signal = nst::cli::stop_signal()) {
         std::fprintf(stderr, "nst-batch: %s before the first job; nothing written\n", nst::cli::stopped_by(signal));
         return 128 + signal;
@@ -308,6 +310,8 @@ int run_with_mpi(int argc, char** argv) {
     const int worst = world.max_over_ranks(code);
     if (worst != 0) return world.rank() == 0 || rank0_code == 0 ? fail_setup(code, message) : code;
     if (early >= 0) return early;
+    // Each host's OpenBLAS is its own: said once per host, by its first rank.
+    if (world.first_on_this_host()) nst::cli::warn_about_openblas_core("nst-batch on " + host_name());
 
     const job_context ctx{&p.base, &p.init_image, &p.command.common, world.rank(), host_name()};
     const run_function run = [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); };

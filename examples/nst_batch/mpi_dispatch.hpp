@@ -65,6 +65,7 @@ public:
         MPI_Comm local;  // the ranks sharing this host's memory
         MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local);
         MPI_Comm_size(local, &local_size_);
+        MPI_Comm_rank(local, &local_rank_);
         MPI_Comm_free(&local);
     }
     mpi_world(const mpi_world&) = delete;
@@ -74,6 +75,7 @@ public:
     int rank() const { return rank_; }
     int size() const { return size_; }
     int ranks_on_this_host() const { return local_size_; }
+    bool first_on_this_host() const { return local_rank_ == 0; }
 
     // Rank 0's value on every rank.
     std::uint64_t broadcast(std::uint64_t value) const {
@@ -93,7 +95,7 @@ public:
     }
 
 private:
-    int rank_ = 0, size_ = 1, local_size_ = 1;
+    int rank_ = 0, size_ = 1, local_size_ = 1, local_rank_ = 0;
 };
 
 namespace detail {

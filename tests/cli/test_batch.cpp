@@ -1139,3 +1139,46 @@ TEST_CASE("batch: Ctrl-C while the setup reads its inputs stops before any job, 
     CHECK_FALSE(fs::exists(dir / "out"));
     CHECK_FALSE(fs::exists(dir / "r.jsonl"));
 }
+
+// What an unattended run on a server needs: a hint when it runs slow, a report that survives a
+// crash as the outputs do, replaced outputs that stay their owner's.
+TEST_CASE("batch: OpenBLAS running its generic kernels is warned about once, as nst warns, alone and under mpirun",
+          "[cli][batch][data][mpi]") {
+    // OpenBLAS 0.3.21 runs its generic kernels on CPUs it does not know (2-4x slower BLAS). nst
+    // said so; nst-batch said nothing, and a batch server was slow for hours with no hint.
+    // OPENBLAS_CORETYPE forces a generic set; OpenBLAS is preloaded, as a build for AVX-512 does
+    // not load it at all.
+    const std::string data = nst::test::require_shared_data();
+    if (std::string(NST_OPENBLAS_LIBRARY).empty()) nst::test::skip("the BLAS is not OpenBLAS");
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2")) nst::test::skip("the warning is for AVX2 and AVX-512 CPUs");
+    temp_folder dir;
+    const std::string a = make_image(dir, "a.png", 1), s = make_image(dir, "s.png", 3);
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    const std::vector<std::string> env{"LD_PRELOAD=" NST_OPENBLAS_LIBRARY, "OPENBLAS_CORETYPE=Prescott",
+                                       "ASAN_OPTIONS=" + std::string(asan ? asan : "") + ":verify_asan_link_order=0"};
+    const std::string warning = "warning: OpenBLAS runs its generic 'Prescott' kernels on this ";
+    const auto said_once = [&](const outcome& r, const std::string& who) {
+        INFO("stderr: " << r.err);
+        CHECK(r.code == 0);
+        CHECK(has(r.err, who + ": " + warning));
+        CHECK(r.err.find(warning) == r.err.rfind(warning));
+        CHECK(has(r.err, "OPENBLAS_CORETYPE="));  // the fix, named
+    };
+    said_once(run_program(NST_BATCH_PATH, tiny(data, {"--contents", a, "--styles", s, "--output-dir", dir / "alone",
+                                                      "-q"}),
+                          dir, env),
+              "nst-batch");
+    if (!NST_BATCH_WITH_MPI) nst::test::skip("nst-batch was built without MPI (CMake found none)");
+    // Each host's OpenBLAS is its own: said by the first rank of each host, naming it (here one).
+    char host[256] = {};
+    REQUIRE(gethostname(host, sizeof host - 1) == 0);
+    std::vector<std::string> mpi_env = mpi_environment();  // (its ASAN_OPTIONS last)
+    mpi_env.back() += ":verify_asan_link_order=0";
+    mpi_env.insert(mpi_env.end(), env.begin(), env.end() - 1);
+    said_once(run_program(NST_MPIEXEC,
+                          tiny(data, {"--oversubscribe", "-np", "2", NST_BATCH_PATH, "--contents", a, "--styles", s,
+                                      "--output-dir", dir / "mpi", "-q"}),
+                          dir, mpi_env),
+              "nst-batch on " + std::string(host));
+}
