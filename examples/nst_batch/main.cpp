@@ -14,7 +14,6 @@
 // job). Run `nst-batch --help` for every option.
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -22,7 +21,6 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -43,6 +41,7 @@
 #include "job_queue.hpp"
 #include "job_record.hpp"
 #include "jobs.hpp"
+#include "report_file.hpp"
 #include "run_job.hpp"
 #ifdef NST_WITH_MPI
 #include "mpi_dispatch.hpp"
@@ -164,20 +163,14 @@ public:
         if (const int error = nst::cli::detail::cannot_create_files_in(p.command.output_dir))
             throw usage_error("--output-dir '" + p.command.output_dir + "': cannot create files in it: " +
                               std::strerror(error));
-        if (!p.command.report.empty()) {
-            report_.open(p.command.report, std::ios::trunc);
-            if (!report_) throw usage_error("--report '" + p.command.report + "': cannot be written");
-        }
+        if (!p.command.report.empty()) report_.emplace(p.command.report);
     }
 
     void add(const job_record& r) {
-        if (report_.is_open() && report_) {
-            errno = 0;
-            report_ << to_json_line(r) << '\n' << std::flush;
-            if (!report_)  // said once; the jobs go on (their images are what matters), the exit code is 1
-                std::fprintf(stderr, "nst-batch: error: --report '%s': writing failed%s; the report stops here\n",
-                             report_path_.c_str(), errno ? (std::string(": ") + std::strerror(errno)).c_str() : "");
-        }
+        if (report_ && !report_->failed() && !report_->append(to_json_line(r)))
+            // said once; the jobs go on (their images are what matters), the exit code is 1
+            std::fprintf(stderr, "nst-batch: error: --report '%s': writing failed: %s; the report stops here\n",
+                         report_path_.c_str(), std::strerror(report_->error()));
         const std::string line = progress_.line(r);
         if (!quiet_ || r.status == "failed") std::fprintf(stderr, "%s\n", line.c_str());
         if (r.status != "interrupted") ++counts_[r.status == "ok" ? 0 : r.status == "skipped" ? 1 : 2];
@@ -198,14 +191,14 @@ public:
         return counts_[2] > 0 || report_failed() ? 1 : 0;
     }
 
-    bool report_failed() const { return report_.is_open() && !report_; }
+    bool report_failed() const { return report_ && report_->failed(); }
 
 private:
     bool quiet_;
     std::string report_path_;
     std::size_t total_;
     batch_progress progress_;
-    std::ofstream report_;
+    std::optional<report_file> report_;
     std::size_t counts_[3] = {0, 0, 0};
 };
 

@@ -1182,3 +1182,44 @@ TEST_CASE("batch: OpenBLAS running its generic kernels is warned about once, as 
                           dir, mpi_env),
               "nst-batch on " + std::string(host));
 }
+
+namespace nst_batch_test {
+
+// The calls NST_SYNC_LOG recorded (full_disk_shim.cpp), one a line.
+std::vector<std::string> logged_calls(const std::string& log) { return lines_of(read_text(log)); }
+
+}  // namespace nst_batch_test
+
+TEST_CASE("batch: each --report line is synced to disk when its job ends, after the job's output",
+          "[cli][batch][data]") {
+    // The outputs are synced before their rename; the report was a stream flushed to the page
+    // cache and never synced: after a power loss its last lines could be missing while their
+    // images were on disk.
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string folder = fs::canonical(dir.path).string();
+    const std::string a = make_image(dir, "a.png", 1), b = make_image(dir, "b.png", 2), s = make_image(dir, "s.png", 3);
+    const std::string log = folder + "/calls.txt", report = folder + "/r.jsonl";
+    const outcome r = run_program(NST_BATCH_PATH,
+                                  tiny(data, {"--contents", a, b, "--styles", s, "--output-dir", folder + "/out",
+                                              "--report", report}),
+                                  dir, nst::test::with_shim({"NST_SYNC_LOG=" + log}));
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    const std::vector<std::string> calls = logged_calls(log);
+    INFO("calls: " << read_text(log));
+    const auto renamed_to = [&](const std::string& output) {
+        const std::string suffix = " " + folder + "/out/" + output;
+        return std::find_if(calls.begin(), calls.end(), [&](const std::string& c) {
+            return c.rfind("rename ", 0) == 0 && c.size() > suffix.size() &&
+                   c.compare(c.size() - suffix.size(), suffix.size(), suffix) == 0;
+        });
+    };
+    const auto first = renamed_to("a__s.png"), second = renamed_to("b__s.png");
+    REQUIRE(first < second);
+    REQUIRE(second != calls.end());
+    // Each job's line synced after its image is in place, before the next job's image is.
+    CHECK(std::find(first, second, "fsync " + report) != second);
+    CHECK(std::find(second, calls.end(), "fsync " + report) != calls.end());
+    CHECK(lines_of(read_text(report)).size() == 2);
+}
