@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1222,4 +1223,31 @@ TEST_CASE("batch: each --report line is synced to disk when its job ends, after 
     CHECK(std::find(first, second, "fsync " + report) != second);
     CHECK(std::find(second, calls.end(), "fsync " + report) != calls.end());
     CHECK(lines_of(read_text(report)).size() == 2);
+}
+
+TEST_CASE("batch: --overwrite keeps the owner and group of the output it replaces", "[cli][batch][data]") {
+    // Its permission bits were kept, not its owner: `sudo nst-batch --overwrite` in a user's
+    // folder left root-owned outputs that the user's next run refused as write-protected.
+    if (geteuid() != 0) nst::test::skip("needs root, to make an output another user owns");
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    make_image(dir, "a.png", 1);
+    make_image(dir, "s.png", 3);
+    fs::create_directory(dir.path / "out");
+    const std::string output = dir / "out/a__s.png";
+    std::ofstream(output) << "the last run's image";
+    const uid_t owner = 12345;
+    const gid_t group = 23456;
+    REQUIRE(chown(output.c_str(), owner, group) == 0);
+    REQUIRE(chmod(output.c_str(), 0640) == 0);
+    const outcome r = run_batch(dir, tiny(data, {"--contents", dir / "a.png", "--styles", dir / "s.png",
+                                                 "--output-dir", dir / "out", "--overwrite"}));
+    INFO("stderr: " << r.err);
+    REQUIRE(r.code == 0);
+    struct stat replaced {};
+    REQUIRE(stat(output.c_str(), &replaced) == 0);
+    CHECK(replaced.st_uid == owner);
+    CHECK(replaced.st_gid == group);
+    CHECK((replaced.st_mode & 07777) == 0640);
+    CHECK(nst::load_image(output).shape(1) == 32);  // the new image
 }

@@ -7,7 +7,7 @@
 // The file is synced to disk before the rename and its folder after it, so a power loss leaves
 // the old file or the new one, never an empty one (ext4 and XFS may write a rename before the
 // data it names). A new file gets the usual permissions (0666 less the umask); a replaced one
-// keeps its own (0600 stays 0600).
+// keeps its own (0600 stays 0600), and its owner and group where the writer may give them.
 #pragma once
 
 #include <fcntl.h>
@@ -124,10 +124,12 @@ public:
         }
         // The permission bits only: set-id bits are not carried onto new contents.
         struct stat replaced;
-        if (!failed_ && ::stat(target_.c_str(), &replaced) == 0 && S_ISREG(replaced.st_mode) &&
-            ::fchmod(fileno(file_), replaced.st_mode & 0777) != 0) {
-            failed_ = true;
-            error_ = errno;
+        if (!failed_ && ::stat(target_.c_str(), &replaced) == 0 && S_ISREG(replaced.st_mode)) {
+            keep_owner(replaced);
+            if (::fchmod(fileno(file_), replaced.st_mode & 0777) != 0) {
+                failed_ = true;
+                error_ = errno;
+            }
         }
         if (!failed_ && ::fsync(fileno(file_)) != 0) {
             failed_ = true;
@@ -152,6 +154,21 @@ public:
     const std::string& temporary_path() const { return temp_; }
 
 private:
+    // The replaced file's owner and group, where this process may give them (before the mode,
+    // which a change of owner may clear): root gives both; another user keeps a group it belongs
+    // to on a file it owns. The new file had the writer's: `sudo nst-batch --overwrite` left the
+    // user root-owned outputs that their next run refused as write-protected. Where neither is
+    // allowed the new file keeps the writer's, as a copy would.
+    void keep_owner(const struct stat& replaced) const {
+        struct stat made;
+        if (::fstat(fileno(file_), &made) != 0) return;
+        if (made.st_uid == replaced.st_uid && made.st_gid == replaced.st_gid) return;
+        if (::fchown(fileno(file_), replaced.st_uid, replaced.st_gid) == 0) return;
+        if (made.st_gid == replaced.st_gid) return;
+        const int group_kept = ::fchown(fileno(file_), uid_t(-1), replaced.st_gid);  // (or not: as a copy)
+        (void)group_kept;
+    }
+
     // The rename itself made durable. Best effort: the file is in place whatever happens here,
     // and some file systems cannot sync a folder (EINVAL).
     void sync_folder() const {
