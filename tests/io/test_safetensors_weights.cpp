@@ -289,6 +289,8 @@ TEST_CASE("safetensors: VGG tensors of a wrong shape, dtype or value, or missing
     const std::string bias = entry("features.0.bias", "F32", "4", 432, 448);
     CHECK_THAT(error_of(file_of("{" + entry("features.0.weight", "F32", "4,3,3,3", 0, 432) + "}", data.substr(0, 432))),
                names_file_and("features.0.bias (conv1_1) is missing"));
+    CHECK_THAT(error_of(file_of("{\"__metadata__\":{}," + entry("classifier.0.bias", "F32", "1", 0, 4) + "}", "1234")),
+               names_file_and("no features.N.weight tensor: not a VGG in torchvision's layout"));
     CHECK_THAT(error_of(file_of("{" + entry("features.2.weight", "F32", "4,3,3,3", 0, 432) + "," +
                                 entry("features.2.bias", "F32", "4", 432, 448) + "}", data)),
                names_file_and("features.{2}.weight are neither VGG19's"));

@@ -59,10 +59,12 @@ inline bool is_prefix_of(const std::vector<std::size_t>& present, const std::vec
 // The VGG layout of the `features.N` indices present, with its name ("" for the common prefix).
 inline std::pair<const vgg_layout*, std::string> detect_layout(const std::vector<std::size_t>& present,
                                                                const std::string& file) {
+    if (present.empty())
+        throw io_error(file + ": no features.N.weight tensor: not a VGG in torchvision's layout");
     const bool vgg19 = is_prefix_of(present, vgg19_layout().indices);
     const bool vgg16 = is_prefix_of(present, vgg16_layout().indices);
-    if (!present.empty() && vgg19) return {&vgg19_layout(), vgg16 ? "" : "vgg19"};
-    if (!present.empty() && vgg16) return {&vgg16_layout(), "vgg16"};
+    if (vgg19) return {&vgg19_layout(), vgg16 ? "" : "vgg19"};
+    if (vgg16) return {&vgg16_layout(), "vgg16"};
     std::string found;
     for (std::size_t i : present) found += (found.empty() ? "" : ",") + std::to_string(i);
     throw io_error(file + ": the convolutions features.{" + found +
