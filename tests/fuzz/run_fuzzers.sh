@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs each libFuzzer target for SECONDS with its seed corpus (builds nothing).
-#   tests/fuzz/run_fuzzers.sh SECONDS [BUILD_DIR] [TARGET...]   (targets: decode_image keras_weights caffe_weights pytorch_weights batch_manifest;
+#   tests/fuzz/run_fuzzers.sh SECONDS [BUILD_DIR] [TARGET...]   (targets: decode_image keras_weights caffe_weights pytorch_weights batch_manifest safetensors_weights;
 #   SECONDS 0 only runs the committed seeds and regressions through the fuzz binary; BUILD_DIR: default build-fuzz, configured
-#   with CXX=clang++-14 cmake -DNST_FUZZ=ON ...; then cmake --build BUILD_DIR --target fuzz_decode_image fuzz_keras_weights fuzz_caffe_weights fuzz_pytorch_weights fuzz_batch_manifest)
+#   with CXX=clang++-14 cmake -DNST_FUZZ=ON ...; then cmake --build BUILD_DIR --target fuzz_decode_image fuzz_keras_weights fuzz_caffe_weights fuzz_pytorch_weights fuzz_batch_manifest fuzz_safetensors_weights)
 # New inputs go to a scratch corpus under BUILD_DIR, never into the committed seeds. A finding
 # stops the run with a nonzero exit and leaves crash-*/leak-*/oom-* files in BUILD_DIR/fuzz-findings:
 # fix it, then copy the file into tests/fuzz/regressions/<target>/ so ctest replays it.
@@ -11,7 +11,7 @@ seconds=${1:?usage: run_fuzzers.sh SECONDS [BUILD_DIR]}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${2:-$here/../../build-fuzz}
 [ $# -ge 2 ] && shift 2 || shift $#
-targets=${*:-decode_image keras_weights caffe_weights pytorch_weights batch_manifest}
+targets=${*:-decode_image keras_weights caffe_weights pytorch_weights batch_manifest safetensors_weights}
 findings=$build/fuzz-findings
 mkdir -p "$findings"
 status=0
