@@ -21,6 +21,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -120,7 +121,12 @@ std::optional<int> plan_batch(int argc, char** argv, batch_plan& p, int ranks_on
     }
     // A bad weights file would fail every job: refused now, by the read the jobs then share.
     o.cache = &p.cache;
-    (void)nst::stylize_weights(o);
+    const std::shared_ptr<const nst::model_weights> read = nst::stylize_weights(o);
+    const nst::weights_info& weights = read->info;
+    // As nst says it (with -q too): outputs made with a file no one can name are hard to reproduce.
+    if (speak && weights.known_name.empty())
+        std::fprintf(stderr, "nst-batch: notice: the weights file %s is not one nst knows (SHA-256 %s)\n",
+                     weights.path.c_str(), weights.sha256.c_str());
     return std::nullopt;
 }
 

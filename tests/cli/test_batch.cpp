@@ -1251,3 +1251,27 @@ TEST_CASE("batch: --overwrite keeps the owner and group of the output it replace
     CHECK((replaced.st_mode & 07777) == 0640);
     CHECK(nst::load_image(output).shape(1) == 32);  // the new image
 }
+
+TEST_CASE("batch: a weights file nst does not know is named once with its SHA-256, as nst names it, with -q too",
+          "[cli][batch][data]") {
+    // nst said so; nst-batch wrote a batch of outputs from an unnamed file without a word.
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string a = make_image(dir, "a.png", 1), s = make_image(dir, "s.png", 3);
+    const std::string weights = dir / "changed.h5";  // the known file with bytes after its end: another file
+    fs::copy_file(nst::test::weights_path(data), weights);
+    fs::permissions(weights, fs::perms::owner_write, fs::perm_options::add);
+    std::ofstream(weights, std::ios::binary | std::ios::app) << "sixteen bytes...";
+    std::vector<std::string> args = tiny(data, {"--contents", a, "--styles", s, "--output-dir", dir / "out", "-q"});
+    args[std::size_t(std::find(args.begin(), args.end(), "--weights") - args.begin()) + 1] = weights;
+    const outcome r = run_batch(dir, args);
+    INFO("stderr: " << r.err);
+    CHECK(r.code == 0);
+    const std::string notice = "nst-batch: notice: the weights file " + weights + " is not one nst knows (SHA-256 ";
+    CHECK(has(r.err, notice));
+    CHECK(r.err.find(notice) == r.err.rfind(notice));
+    const outcome known = run_batch(dir, tiny(data, {"--contents", a, "--styles", s, "--output-dir", dir / "out2"}));
+    INFO("stderr: " << known.err);
+    CHECK(known.code == 0);
+    CHECK_FALSE(has(known.err, "is not one nst knows"));
+}
