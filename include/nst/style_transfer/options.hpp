@@ -61,9 +61,9 @@ inline const char* to_string(init_kind i) {
 
 // Every knob of a stylisation, with the defaults the `nst` program uses.
 struct stylize_options {
-    // VGG weights: Keras .h5, PyTorch .pth or Caffe .caffemodel (io/read_weights.hpp). Empty:
-    // find_vgg19_weights("", "") looks in $NST_WEIGHTS, Keras' cache, PyTorch's cache and
-    // ./models/ (io/weights_lookup.hpp).
+    // VGG weights: Keras .h5, PyTorch .pth, safetensors or Caffe .caffemodel
+    // (io/read_weights.hpp). Empty: find_vgg19_weights("", "") looks in $NST_WEIGHTS, Keras'
+    // cache, PyTorch's cache, Hugging Face's cache and ./models/ (io/weights_lookup.hpp).
     std::string weights;
     // The network: VGG19 or VGG16. Empty: the weights file's (13 convolutions: VGG16), VGG19 when
     // the file does not tell. A model the file contradicts is refused.

@@ -771,7 +771,7 @@ stylize_result stylize_with(const nst::image& content_input, const std::vector<n
               needs, an estimated working memory above the limit that no tiling brings under it
               (the message states the estimate), or a model the weights file contradicts
               (model_choice.hpp);
-              io_error when the weights cannot be found or read (.h5, .pth or .caffemodel);
+              io_error when the weights cannot be found or read (.h5, .pth, .safetensors or .caffemodel);
               shape_error for malformed images. Nothing large is allocated before these checks. */
 template <class... Callbacks>
 stylize_result stylize(const nst::image& content, const std::vector<nst::image>& styles,
