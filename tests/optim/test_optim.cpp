@@ -136,13 +136,23 @@ template <template <class> class Optimizer> void check_bad_input() {
             return 1.0;
         }
     };
+    struct nan_both {
+        double operator()(const tensor1<double>&, tensor1<double>& g) const {
+            g(0) = std::numeric_limits<double>::infinity();
+            return std::numeric_limits<double>::quiet_NaN();
+        }
+    };
     Optimizer<double> solver;
     tensor1<double> empty = xt::zeros<double>({0});
     CHECK_THROWS_AS(solver.minimize(rosenbrock<double>{}, empty), nst::invalid_argument);
     CHECK_THROWS_WITH(solver.minimize(rosenbrock<double>{}, empty), Catch::Contains("x is empty"));
     tensor1<double> x = rosenbrock_start<double>();
     CHECK_THROWS_AS(solver.minimize(nan_loss{}, x), nst::invalid_argument);
-    CHECK_THROWS_WITH(solver.minimize(nan_loss{}, x), Catch::Contains("starting point is not finite"));
+    CHECK_THROWS_WITH(solver.minimize(nan_loss{}, x), Catch::Contains("the loss at the starting point is not finite"));
+    CHECK_THROWS_WITH(solver.minimize(nan_gradient{}, x),
+                      Catch::Contains("the gradient at the starting point is not finite"));
+    CHECK_THROWS_WITH(solver.minimize(nan_both{}, x),
+                      Catch::Contains("the loss and gradient at the starting point are not finite"));
     CHECK_THROWS_AS(solver.minimize(nan_loss{}, x), nst::non_finite_start);  // an invalid_argument, by type
     CHECK_THROWS_AS(solver.minimize(nan_gradient{}, x), nst::invalid_argument);
 }

@@ -90,7 +90,8 @@ public:
             const non_finite_report& r = result_.non_finite;
             const char* what = r.loss && r.gradient ? "loss and gradient" : r.loss ? "loss" : "gradient";
             // The terms in the words of a run's report (to_string): one wording for both paths.
-            throw non_finite_start(who_ + ": the " + what + " at the starting point is not finite (loss = " +
+            throw non_finite_start(who_ + ": the " + what + " at the starting point " +
+                                   (r.loss && r.gradient ? "are" : "is") + " not finite (loss = " +
                                    number_text(loss) + non_finite_terms_text(r) + ")");
         }
         gradient_norm = norm(g_, n_);
