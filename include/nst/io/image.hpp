@@ -29,6 +29,7 @@
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "detail/atomic_file.hpp"
+#include "detail/bmp_palette_check.hpp"
 #include "detail/image_headers.hpp"
 #include "detail/jpeg_comment.hpp"
 #include "detail/jpeg_table_check.hpp"
@@ -132,6 +133,7 @@ inline void check_pixel_limit(const std::string& name, std::size_t width, std::s
 // Checks what stb would get wrong or pay too much for, and returns the EXIF orientation.
 // JPEG: 4 channels are CMYK only with Adobe's APP14 marker (transform 0: Adobe's inverted CMYK,
 // 2: YCCK), which stb converts; without it the channels' meaning is unknown.
+// BMP: a palette lacking an entry a pixel uses (stb would show uninitialised memory there).
 // PNG: a chunk longer than the file is refused (stb would reserve its declared size first);
 // compressed data inflating far beyond the declared size is a decompression bomb.
 inline int check_format_details(const unsigned char* data, std::size_t size,
@@ -149,6 +151,11 @@ inline int check_format_details(const unsigned char* data, std::size_t size,
                                         ": its colour space is ambiguous, so its colours would be "
                                         "wrong; convert it to RGB first");
         return jpeg.orientation;
+    }
+    if (size >= 2 && data[0] == 'B' && data[1] == 'M') {
+        const std::string palette = check_bmp_palette(data, size);
+        if (!palette.empty()) throw image_error(name, "corrupt BMP: " + palette);
+        return 1;
     }
     const png_facts png = read_png_facts(data, size);
     if (png.width == 0) return 1;  // not a PNG
