@@ -1099,4 +1099,9 @@ TEST_CASE("a palette BMP is decoded with its own colours, one using an entry its
     inside[10] = 51;  // 14 + 40 - 3
     CHECK_THROWS_WITH(decode_image(inside.data(), inside.size(), "inside.bmp"),
                       Contains("inside.bmp") && Contains("without palette entries"));
+    // stb reads the compression field as a signed int and decodes a negative one as uncompressed
+    // (the second CI finding).
+    inside[33] = 0xCD;
+    CHECK_THROWS_WITH(decode_image(inside.data(), inside.size(), "negative.bmp"),
+                      Contains("negative.bmp") && Contains("without palette entries"));
 }

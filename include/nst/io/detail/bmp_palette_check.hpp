@@ -41,7 +41,9 @@ inline std::string check_bmp_palette(const unsigned char* data, std::size_t size
         bpp = u16(24);
         entries = (offset - 14 - 24) / 3;  // stb's count for this header (C division)
     } else if (header == 40 || header == 56 || header == 108 || header == 124) {
-        if (size < 34 || u32(30) != 0) return "";  // compressed: refused by stb (or not a palette)
+        // Compression as stb reads it, a signed int: it refuses 1 to 3 (with a palette) and 4 up,
+        // and decodes any other value, a negative one too, as uncompressed.
+        if (size < 34 || std::int32_t(u32(30)) > 0) return "";
         width = u32(18);
         height = std::uint64_t(std::llabs(std::int32_t(u32(22))));  // negative: top-down rows
         bpp = u16(28);
