@@ -28,7 +28,8 @@ public:
         fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         if (fd_ < 0)
             throw nst::cli::usage_error("--report '" + path + "': cannot be written: " + std::strerror(errno));
-        sync_folder();  // the new file's name, made durable once
+        // The new name made durable once (a link's file, in its own folder).
+        nst::detail::sync_folder_of(nst::detail::link_target(path_));
     }
     report_file(const report_file&) = delete;
     report_file& operator=(const report_file&) = delete;
@@ -58,16 +59,6 @@ private:
     bool fail(int error) {
         error_ = error;
         return false;
-    }
-
-    // Best effort: some file systems cannot sync a folder, and the lines are synced all the same.
-    void sync_folder() const {
-        const std::filesystem::path file = nst::detail::link_target(path_);  // a link's file, in its own folder
-        const std::string folder = file.has_parent_path() ? file.parent_path().string() : ".";
-        const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) return;
-        (void)::fsync(fd);
-        ::close(fd);
     }
 
     std::string path_;

@@ -44,6 +44,16 @@ inline std::filesystem::path link_target(const std::filesystem::path& path) {
     return p;
 }
 
+// Makes `file`'s entry in its folder durable (a new name or a rename): the folder synced. Best
+// effort: the file's data is synced on its own, and some file systems cannot sync a folder.
+inline void sync_folder_of(const std::filesystem::path& file) {
+    const std::string folder = file.has_parent_path() ? file.parent_path().string() : ".";
+    const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)::fsync(fd);
+    ::close(fd);
+}
+
 // The longest file name `folder`'s file system allows (255 where it does not say).
 inline std::size_t longest_file_name(const std::filesystem::path& folder) {
     const long n = ::pathconf(folder.c_str(), _PC_NAME_MAX);
@@ -171,14 +181,7 @@ private:
 
     // The rename itself made durable. Best effort: the file is in place whatever happens here,
     // and some file systems cannot sync a folder (EINVAL).
-    void sync_folder() const {
-        const std::filesystem::path target(target_);
-        const std::string folder = target.has_parent_path() ? target.parent_path().string() : ".";
-        const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) return;
-        (void)::fsync(fd);
-        ::close(fd);
-    }
+    void sync_folder() const { sync_folder_of(target_); }
 
     std::string path_;    // as given (messages name it)
     std::string target_;  // the file written: path_ with its links followed
