@@ -48,8 +48,7 @@ inline std::string trim(const std::string& text) {
     (`a.jpg, b.jpg`). A quote inside an unquoted cell is a character (`5" disk.jpg`).
     throws: usage_error naming `where` for an unclosed quote and for text after a closing quote
     (`"a"b`: which name was meant?). */
-inline std::vector<std::string> split_csv_line(std::string line, const std::string& where) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF line ends
+inline std::vector<std::string> split_csv_line(const std::string& line, const std::string& where) {
     const auto blank = [&](std::size_t i) { return i < line.size() && (line[i] == ' ' || line[i] == '\t'); };
     std::vector<std::string> cells;
     for (std::size_t i = 0;; ++i) {  // i: the start of a cell
@@ -126,13 +125,30 @@ inline void set_override(job_overrides& o, const std::string& column, const std:
     }
 }
 
+/*  The next line of `in` into `line`, without its end: LF, CRLF or a CR alone (the line ends of
+    Excel's "Macintosh" CSV, which getline read as one line: the whole file as a header).
+    returns: false at the end of the input, with nothing left to read. */
+inline bool read_line(std::istream& in, std::string& line) {
+    line.clear();
+    for (int c = in.get(); c != std::char_traits<char>::eof(); c = in.get()) {
+        if (c == '\n') return true;
+        if (c == '\r') {
+            if (in.peek() == '\n') in.get();
+            return true;
+        }
+        line += char(c);
+    }
+    return !line.empty();
+}
+
 }  // namespace detail
 
 /*  The jobs of a manifest read from `in`; `path` is the file's, for its folder and messages.
     Its first line names the columns: content and style (required), output and the per-job
     options (optional, any order). Input paths are relative to the manifest's
     folder, outputs to output_dir; an empty output cell means <content stem>__<style stem>.png.
-    Blank lines (also rows of empty cells) and lines starting with # (after spaces) are skipped.
+    Blank lines (also rows of empty cells) and lines starting with # (after spaces) are skipped;
+    lines end in LF, CRLF or CR.
     throws: usage_error naming the file, line and column; for an empty content or style cell, a
     column named twice (which cell would count?), a NUL byte and a manifest without jobs. */
 inline std::vector<job> parse_manifest(std::istream& in, const std::string& path, const std::string& output_dir) {
@@ -140,7 +156,7 @@ inline std::vector<job> parse_manifest(std::istream& in, const std::string& path
     std::string line;
     std::vector<std::string> columns;
     std::vector<job> jobs;
-    for (std::size_t number = 1; std::getline(in, line); ++number) {
+    for (std::size_t number = 1; detail::read_line(in, line); ++number) {
         const std::string where = path + " line " + std::to_string(number);
         // Spreadsheets saving "CSV UTF-8" (Excel) start the file with a byte order mark.
         if (number == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);

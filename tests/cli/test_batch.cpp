@@ -238,6 +238,13 @@ TEST_CASE("batch parts: the manifest gives paths, outputs and per-job options, a
     REQUIRE(exported.size() == 1);
     CHECK(exported[0].content == dir / "a.jpg");
     CHECK(exported[0].style == dir / "s.jpg");
+    // Excel's "Macintosh" CSV ends lines with a CR alone: three lines, not one header line.
+    std::ofstream(csv) << "content,style\ra.jpg,s.jpg\r\rb.jpg,s.jpg\r";
+    const auto mac = nst::batch::read_manifest(csv, "out");
+    REQUIRE(mac.size() == 2);
+    CHECK(mac[1].content == dir / "b.jpg");
+    std::ofstream(csv) << "content,style\ra.jpg,s.jpg\rb.jpg\r";
+    REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."), Catch::Contains("line 3: 1 cells for 2 columns"));
     std::ofstream(csv) << "content;style\na.jpg;s.jpg\n";  // another locale's separator
     REQUIRE_THROWS_WITH(nst::batch::read_manifest(csv, "."),
                         Catch::Contains("unknown column 'content;style'") && Catch::Contains("separated by commas"));
