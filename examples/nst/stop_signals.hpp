@@ -36,20 +36,28 @@ struct stop_messages {
 };
 inline stop_messages message_sets[2];
 inline std::atomic<int> message_set{0};
+inline std::atomic<bool> end_at_once{false};  // end_at_once_on_stop_signals was called
+inline stop_messages end_messages;            // what it has the first signal say (may be empty)
 
-extern "C" inline void on_stop_signal(int signal) {
-    if (stop_requested.exchange(true)) {  // the second signal: give up at once,
-        // but not halfway through a file, which would leave its temporary behind (a third
-        // signal does not wait). (end_signal is stored before writing_file is read, and
-        // ~writing_whole_file clears writing_file before it reads end_signal: one of them ends.)
-        if (end_signal.exchange(signal) == 0 && writing_file.load()) return;
-        _exit(128 + signal);
-    }
-    stop_signal.store(signal);
-    const stop_messages& set = message_sets[message_set.load()];
+inline void write_message(const stop_messages& set, int signal) {
     const stop_message& m = signal == SIGINT ? set.interrupt : signal == SIGHUP ? set.hangup : set.terminate;
     const ssize_t ignored = write(STDERR_FILENO, m.text, m.size);
     (void)ignored;
+}
+
+extern "C" inline void on_stop_signal(int signal) {
+    if (stop_requested.exchange(true) || end_at_once.load()) {  // the second signal: give up at once,
+        // but not halfway through a file, which would leave its temporary behind (a third
+        // signal does not wait). (end_signal is stored before writing_file is read, and
+        // ~writing_whole_file clears writing_file before it reads end_signal: one of them ends.)
+        if (end_signal.exchange(signal) == 0) {
+            if (end_at_once.load()) write_message(end_messages, signal);
+            if (writing_file.load()) return;
+        }
+        _exit(128 + signal);
+    }
+    stop_signal.store(signal);
+    write_message(message_sets[message_set.load()], signal);
 }
 }  // namespace detail
 
@@ -80,6 +88,26 @@ inline void catch_stop_signals(const char* program = "nst", const char* what = "
     std::signal(SIGTERM, detail::on_stop_signal);
     std::signal(SIGHUP, detail::on_stop_signal);
     std::signal(SIGPIPE, SIG_IGN);
+}
+
+// For a process that cannot stop cleanly because others are to end with it: nst-batch's ranks under
+// mpirun, which sends every rank SIGTERM when it is stopped and SIGKILL a second later
+// (odls_base_sigkill_timeout). From now on the first signal ends the program at once, as a second
+// one does after catch_stop_signals (while a file is being written, as soon as it is whole, so
+// that no temporary file is left), having written "<program>: <how>; <what>" when `what` is not
+// null.
+inline void end_at_once_on_stop_signals(const char* program, const char* what) {
+    const auto make = [&](detail::stop_message& m, const char* how) {
+        const int n = what ? std::snprintf(m.text, sizeof m.text, "%s: %s; %s\n", program, how, what) : 0;
+        m.size = n < 0 ? 0 : std::min(std::size_t(n), sizeof m.text - 1);
+    };
+    make(detail::end_messages.interrupt, "interrupted");
+    make(detail::end_messages.terminate, "terminated by SIGTERM");
+    make(detail::end_messages.hangup, "hung up (SIGHUP)");
+    detail::end_at_once.store(true);
+    std::signal(SIGINT, detail::on_stop_signal);
+    std::signal(SIGTERM, detail::on_stop_signal);
+    std::signal(SIGHUP, detail::on_stop_signal);
 }
 
 // Held while an output file is written (through its temporary file): a second signal then ends

@@ -251,7 +251,7 @@ int run_alone(int argc, char** argv) {
     // Ctrl-C / SIGTERM while the setup reads the weights and the --init image: the batch stops
     // before its first job, having made and written nothing. Then, during the jobs: the current
     // job is abandoned (not written), no other starts, the report and summary say so. (Under
-    // mpirun, Open MPI ends every rank itself.)
+    // mpirun every rank ends at once: run_with_mpi.)
     nst::cli::catch_stop_signals("nst-batch", "stopping before the first job, nothing written");
     batch_plan p;
     std::string message;
@@ -283,6 +283,12 @@ int run_alone(int argc, char** argv) {
 // not rank 0's, makes every rank stop with its exit code (only one message is printed).
 int run_with_mpi(int argc, char** argv) {
     const mpi_world world(argc, argv);
+    // Stopped, mpirun ends every rank (SIGTERM, SIGKILL a second later): no rank can finish its
+    // job or the report, but none leaves a temporary file, and rank 0 says what is kept.
+    nst::cli::end_at_once_on_stop_signals(
+        "nst-batch", world.rank() == 0 ? "mpirun ends every rank at once; the jobs reported done are "
+                                         "written, the same command again does the rest"
+                                       : nullptr);
     batch_plan p;
     std::string message;
     int early = -1;  // the exit code of --help / --version

@@ -1015,6 +1015,51 @@ TEST_CASE("batch: mpirun -np 2 shares six jobs between both ranks once each, a r
 // A build without the bf16 kernel (no AVX512_BF16 at compile time) runs --precision bf16 in fp32
 // and says so: once, as nst-batch. Under mpirun every rank said it, as "nst:". Whether this
 // build falls back is read from the precision the output records.
+// mpirun, stopped, sends every rank SIGTERM and SIGKILL a second later: no rank can finish its job
+// or the summary. Each ended by the default action, silently, a write cut short leaving its
+// temporary file; now rank 0 says what is kept and every rank ends at once (after a file being
+// written is whole).
+TEST_CASE("batch: stopped under mpirun, rank 0 says what is kept, every rank ends at once, no temporary is left",
+          "[cli][batch][data][mpi]") {
+    const std::string data = nst::test::require_shared_data();
+    if (!NST_BATCH_WITH_MPI) nst::test::skip("nst-batch was built without MPI (CMake found none)");
+    temp_folder dir;
+    make_image(dir, "a.png", 1);
+    make_image(dir, "b.png", 2);
+    make_image(dir, "c.png", 4);
+    make_image(dir, "s.png", 3);
+    // The first job ends at once, the other two run until stopped.
+    std::ofstream(dir / "jobs.csv") << "content,style,iterations\na.png,s.png,2\nb.png,s.png,\nc.png,s.png,\n";
+    const spawned p = start_program(NST_MPIEXEC,
+                                    {"--oversubscribe", "-np", "2", NST_BATCH_PATH, "--manifest", dir / "jobs.csv",
+                                     "--output-dir", dir / "out", "--report", dir / "report.jsonl", "--weights",
+                                     nst::test::weights_path(data), "--size", "32", "--threads", "1", "-i", "100000"},
+                                    dir, mpi_environment());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    bool first_done = false;
+    while (!first_done && std::chrono::steady_clock::now() < deadline) {
+        first_done = has(read_text(p.stderr_path), "[1/3] ok");
+        if (!first_done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!first_done) kill(p.pid, SIGKILL);
+    INFO("stderr: " << read_text(p.stderr_path));
+    REQUIRE(first_done);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // both ranks well into a job
+    REQUIRE(kill(p.pid, SIGINT) == 0);  // Ctrl-C: mpirun sends its ranks SIGTERM
+    const std::optional<outcome> r = wait_at_most(p, std::chrono::seconds(60));
+    REQUIRE(r);
+    INFO("stderr: " << r->err);
+    CHECK(r->code != 0);
+    CHECK(count_with(lines_of(r->err), "nst-batch: terminated by SIGTERM; mpirun ends every rank at once; "
+                                       "the jobs reported done are written, the same command again does the rest") == 1);
+    const std::string report = read_text(dir / "report.jsonl");
+    CHECK(std::count(report.begin(), report.end(), '\n') == 1);
+    CHECK(has(report, "\"output\":\"" + (dir / "out/a__s.png") + "\",\"status\":\"ok\""));
+    std::vector<std::string> left;
+    for (const auto& f : fs::directory_iterator(dir / "out")) left.push_back(f.path().filename().string());
+    CHECK(left == std::vector<std::string>{"a__s.png"});  // no unfinished image, no temporary file
+}
+
 TEST_CASE("batch: --precision bf16 in a build without it warns once, as nst-batch, alone and under mpirun -np 2",
           "[cli][batch][data][mpi]") {
     const std::string data = nst::test::require_shared_data();
