@@ -958,6 +958,7 @@ TEST_CASE("batch: a manifest's masks (alpha as coverage) and colours are its job
     CHECK(fs::exists(dir / "out/plain.png"));
     CHECK_FALSE(fs::exists(dir / "out/broken.png"));
     CHECK(count_with(lines_of(read_text(dir / "r.jsonl")), "missing.png") == 1);
+    CHECK(has(r.err, "failed " + (dir / "out/broken.png") + ": " + (dir / "jobs.csv") + " line 4: "));
 
     const outcome single = run_program(NST_CLI_PATH, tiny(data, {"-c", a, "-s", s, "-o", dir / "nst.png", "-q",
                                                                  "--content-mask", dir / "mask.png", "--style-mask",
