@@ -117,6 +117,28 @@ std::optional<outcome> wait_at_most(const spawned& p, std::chrono::seconds limit
     return std::nullopt;
 }
 
+// Whether `p` wrote `text` to stderr within 3 minutes; if not, it is killed (the caller's
+// REQUIRE then fails with what it did write).
+bool said_in_time(const spawned& p, const std::string& text) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (has(read_text(p.stderr_path), text)) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill(p.pid, SIGKILL);
+    return false;
+}
+
+// Three contents and a style, and jobs.csv: the first job ends at once (2 iterations), the other
+// two take the command line's iterations (they run until stopped).
+void one_quick_two_long_jobs(const temp_folder& dir) {
+    make_image(dir, "a.png", 1);
+    make_image(dir, "b.png", 2);
+    make_image(dir, "c.png", 4);
+    make_image(dir, "s.png", 3);
+    std::ofstream(dir / "jobs.csv") << "content,style,iterations\na.png,s.png,2\nb.png,s.png,\nc.png,s.png,\n";
+}
+
 // Tiny, fast jobs: 32 px, 3 L-BFGS iterations, one thread.
 std::vector<std::string> tiny(const std::string& data, std::vector<std::string> more) {
     more.insert(more.end(), {"--weights", nst::test::weights_path(data), "--size", "32", "-i", "3", "--threads", "1"});
@@ -743,12 +765,7 @@ TEST_CASE("batch: Ctrl-C, SIGTERM or SIGHUP abandons the current job, starts no 
           "[cli][batch][data]") {
     const std::string data = nst::test::require_shared_data();
     temp_folder dir;
-    make_image(dir, "a.png", 1);
-    make_image(dir, "b.png", 2);
-    make_image(dir, "c.png", 4);
-    make_image(dir, "s.png", 3);
-    // The second job runs until stopped (its iterations: the command line's).
-    std::ofstream(dir / "jobs.csv") << "content,style,iterations\na.png,s.png,2\nb.png,s.png,\nc.png,s.png,2\n";
+    one_quick_two_long_jobs(dir);
     const auto args = [&](const char* iterations) {
         return std::vector<std::string>{"--manifest", dir / "jobs.csv", "--output-dir", dir / "out", "--report",
                                         dir / "report.jsonl", "--weights", nst::test::weights_path(data), "--size",
@@ -761,13 +778,8 @@ TEST_CASE("batch: Ctrl-C, SIGTERM or SIGHUP abandons the current job, starts no 
                                              std::tuple<int, int, const char*>{SIGHUP, 129, "hung up (SIGHUP)"}}) {
         fs::remove_all(dir / "out");
         const spawned p = start_program(NST_BATCH_PATH, args("100000"), dir);
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-        bool first_done = false;
-        while (!first_done && std::chrono::steady_clock::now() < deadline) {
-            first_done = has(read_text(p.stderr_path), "[1/3] ok");
-            if (!first_done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        if (!first_done) kill(p.pid, SIGKILL);
+        const bool first_done = said_in_time(p, "[1/3] ok");
+        INFO("stderr: " << read_text(p.stderr_path));
         REQUIRE(first_done);
         std::this_thread::sleep_for(std::chrono::milliseconds(300));  // well into the second job
         REQUIRE(kill(p.pid, signal) == 0);
@@ -1025,24 +1037,13 @@ TEST_CASE("batch: stopped under mpirun, rank 0 says what is kept, every rank end
     const std::string data = nst::test::require_shared_data();
     if (!NST_BATCH_WITH_MPI) nst::test::skip("nst-batch was built without MPI (CMake found none)");
     temp_folder dir;
-    make_image(dir, "a.png", 1);
-    make_image(dir, "b.png", 2);
-    make_image(dir, "c.png", 4);
-    make_image(dir, "s.png", 3);
-    // The first job ends at once, the other two run until stopped.
-    std::ofstream(dir / "jobs.csv") << "content,style,iterations\na.png,s.png,2\nb.png,s.png,\nc.png,s.png,\n";
+    one_quick_two_long_jobs(dir);
     const spawned p = start_program(NST_MPIEXEC,
                                     {"--oversubscribe", "-np", "2", NST_BATCH_PATH, "--manifest", dir / "jobs.csv",
                                      "--output-dir", dir / "out", "--report", dir / "report.jsonl", "--weights",
                                      nst::test::weights_path(data), "--size", "32", "--threads", "1", "-i", "100000"},
                                     dir, mpi_environment());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-    bool first_done = false;
-    while (!first_done && std::chrono::steady_clock::now() < deadline) {
-        first_done = has(read_text(p.stderr_path), "[1/3] ok");
-        if (!first_done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (!first_done) kill(p.pid, SIGKILL);
+    const bool first_done = said_in_time(p, "[1/3] ok");
     INFO("stderr: " << read_text(p.stderr_path));
     REQUIRE(first_done);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // both ranks well into a job
