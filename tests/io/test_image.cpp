@@ -597,6 +597,17 @@ TEST_CASE("save_image is atomic and rejects what it cannot write", "[images]") {
     const std::string nowhere = dir / "no/such/folder/out.png";
     CHECK_THAT(message_of<io_error>([&] { save_image(img, nowhere); }),
                Contains(nowhere) && Contains("does not exist"));
+    // A failed system call's errno rides along (a batch stops on ENOSPC); a refusal of our own has none.
+    const auto system_error_of = [&](const std::string& path) {
+        try {
+            save_image(img, path);
+        } catch (const io_error& e) {
+            return e.system_error();
+        }
+        return -1;
+    };
+    CHECK(system_error_of(nowhere) == 0);
+    CHECK(system_error_of("/proc/nst_test_out.png") > 0);  // /proc takes no new files, even from root
     CHECK_THAT(message_of<invalid_argument>([&] { save_image(img, dir / "out.bmp"); }),
                Contains(".bmp"));
     CHECK_THAT(message_of<invalid_argument>([&] { save_image(img, dir / "noext"); }),

@@ -32,9 +32,15 @@ public:
 };
 
 // A file could not be read or written, or its content is not what it claims to be.
+// system_error(): the errno of the failed system call behind it, where there was one (ENOSPC: the
+// disk is full, which a batch should not meet again on every later output), else 0.
 class io_error : public error {
 public:
-    using error::error;
+    explicit io_error(const std::string& what, int system_error = 0) : error(what), system_error_(system_error) {}
+    int system_error() const noexcept { return system_error_; }
+
+private:
+    int system_error_;
 };
 
 }  // namespace nst

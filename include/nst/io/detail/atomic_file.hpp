@@ -100,9 +100,12 @@ public:
             file_ = std::fopen(temp_.c_str(), "wbx");
             if (!file_ && errno != EEXIST) break;
         }
-        if (!file_)
-            throw io_error("cannot write '" + path_ + "': cannot create a temporary file in '" +
-                           folder.string() + "': " + std::strerror(errno));
+        if (!file_) {
+            const int error = errno;
+            throw io_error("cannot write '" + path_ + "': cannot create a temporary file in '" + folder.string() +
+                               "': " + std::strerror(error),
+                           error);
+        }
     }
 
     atomic_file(const atomic_file&) = delete;
@@ -152,11 +155,11 @@ public:
             error_ = errno;
         }
         if (failed_)
-            throw io_error("cannot write '" + path_ + "': " +
-                           (error_ ? std::strerror(error_) : "write failed"));
+            throw io_error("cannot write '" + path_ + "': " + (error_ ? std::strerror(error_) : "write failed"),
+                           error_);
         std::error_code ec;
         std::filesystem::rename(temp_, target_, ec);  // replaces an existing file atomically
-        if (ec) throw io_error("cannot write '" + path_ + "': rename failed: " + ec.message());
+        if (ec) throw io_error("cannot write '" + path_ + "': rename failed: " + ec.message(), ec.value());
         committed_ = true;
         sync_folder();
     }
