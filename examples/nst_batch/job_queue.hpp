@@ -29,6 +29,12 @@ public:
         return pending_[next_++];
     }
 
+    // Hands out no more jobs (the running ones finish).
+    void close() {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        next_ = pending_.size();
+    }
+
 private:
     std::mutex mutex_;
     std::vector<std::size_t> pending_;

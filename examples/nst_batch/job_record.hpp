@@ -25,6 +25,7 @@ struct job_record {
     double loss = std::numeric_limits<double>::quiet_NaN();  // final (best) total loss of an ok job
     int rank = 0;
     std::string host;
+    bool out_of_space = false;  // it failed writing to a full disk (ENOSPC, EDQUOT): the batch stops
 };
 
 namespace detail {
@@ -57,7 +58,7 @@ inline std::string encode(const job_record& r) {
     std::string text;
     for (const std::string& field : {std::to_string(r.index), r.content, r.style, r.output, r.status, r.error,
                                      detail::json_number(r.seconds), detail::json_number(r.loss),
-                                     std::to_string(r.rank), r.host})
+                                     std::to_string(r.rank), r.host, std::string(r.out_of_space ? "1" : "0")})
         text += std::to_string(field.size()) + ':' + field;
     return text;
 }
@@ -70,7 +71,7 @@ inline job_record decode(const std::string& text) {
         f.push_back(text.substr(colon + 1, size));
         at = colon + 1 + size;
     }
-    f.resize(10);
+    f.resize(11);
     const auto number = [](const std::string& s) {
         return s == "null" || s.empty() ? std::numeric_limits<double>::quiet_NaN() : std::stod(s);
     };
@@ -85,6 +86,7 @@ inline job_record decode(const std::string& text) {
     r.loss = number(f[7]);
     r.rank = std::stoi(f[8]);
     r.host = f[9];
+    r.out_of_space = f[10] == "1";
     return r;
 }
 

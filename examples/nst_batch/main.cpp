@@ -172,7 +172,9 @@ public:
         if (!p.command.report.empty()) report_.emplace(p.command.report);
     }
 
-    void add(const job_record& r) {
+    // Records a finished job; returns false when no more jobs should start: it failed writing to a
+    // full disk, where each later one would do all its work and fail the same way.
+    bool add(const job_record& r) {
         if (report_ && !report_->failed() && !report_->append(to_json_line(r)))
             // said once; the jobs go on (their images are what matters), the exit code is 1
             std::fprintf(stderr, "nst-batch: error: --report '%s': writing failed: %s; the report stops here\n",
@@ -180,6 +182,8 @@ public:
         const std::string line = progress_.line(r);
         if (!quiet_ || r.status == "failed") std::fprintf(stderr, "%s\n", line.c_str());
         if (r.status != "interrupted") ++counts_[r.status == "ok" ? 0 : r.status == "skipped" ? 1 : 2];
+        if (r.out_of_space && disk_full_.empty()) disk_full_ = r.output;
+        return disk_full_.empty();
     }
 
     // The summary line and the exit code; `signal`: the one that stopped the run early, or 0.
@@ -190,6 +194,13 @@ public:
                          "again does the rest\n", nst::cli::stopped_by(signal), counts_[0],
                          counts_[1], counts_[2], total_ - counts_[0] - counts_[1] - counts_[2], took.c_str());
             return 128 + signal;
+        }
+        if (!disk_full_.empty()) {
+            std::fprintf(stderr, "nst-batch: stopped, writing %s met a full disk or quota: %zu done, %zu skipped, %zu "
+                         "failed, %zu not started in %s; with space freed the same command again does the rest\n",
+                         disk_full_.c_str(),
+                         counts_[0], counts_[1], counts_[2], total_ - counts_[0] - counts_[1] - counts_[2], took.c_str());
+            return 1;
         }
         if (!quiet_ || counts_[2] > 0 || report_failed())
             std::fprintf(stderr, "nst-batch: %zu done, %zu skipped, %zu failed in %s%s\n", counts_[0], counts_[1],
@@ -206,6 +217,7 @@ private:
     batch_progress progress_;
     std::optional<report_file> report_;
     std::size_t counts_[3] = {0, 0, 0};
+    std::string disk_full_;  // the output of the first job that met a full disk
 };
 
 // The jobs to run; those whose output exists (without --overwrite) become `skipped` records.
@@ -272,7 +284,10 @@ int run_alone(int argc, char** argv) {
     const std::atomic<bool>& stop = nst::cli::stop_requested();
     const job_context ctx{&p.base, &p.init_image, &p.command.common, 0, host_name(), &stop};
     run_all_here(
-        queue, [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); }, [&](const job_record& r) { log->add(r); },
+        queue, [&](std::size_t i) { return run_job(p.jobs[i], i, ctx); },
+        [&](const job_record& r) {
+            if (!log->add(r)) queue.close();
+        },
         stop);
     return log->finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
                        nst::cli::stop_signal());
@@ -326,7 +341,9 @@ int run_with_mpi(int argc, char** argv) {
     }
     const auto start = std::chrono::steady_clock::now();
     job_queue queue(start_log(p, *log, world.size()));
-    dispatch_as_rank0(world, queue, run, [&](const job_record& r) { log->add(r); });
+    dispatch_as_rank0(world, queue, run, [&](const job_record& r) {
+        if (!log->add(r)) queue.close();
+    });
     const int result = log->finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return int(world.broadcast(std::uint64_t(result)));
 }

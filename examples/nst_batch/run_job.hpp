@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <exception>
 #include <filesystem>
@@ -131,6 +132,10 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
     } catch (const nst::image_too_large& e) {  // the library names its knob; a user has the flag
         r.status = "failed";
         r.error = std::string(e.what()) + "; on the command line: --max-input-pixels N";
+    } catch (const nst::io_error& e) {
+        r.status = "failed";
+        r.error = e.what();
+        r.out_of_space = e.system_error() == ENOSPC || e.system_error() == EDQUOT;
     } catch (const std::exception& e) {
         r.status = "failed";
         r.error = e.what();

@@ -416,6 +416,10 @@ TEST_CASE("batch parts: report lines are JSON and records survive the trip betwe
     const nst::batch::job_record back = nst::batch::decode(nst::batch::encode(r));
     CHECK(nst::batch::to_json_line(back) == nst::batch::to_json_line(r));
     CHECK(back.index == 12);
+    CHECK_FALSE(back.out_of_space);
+    r.out_of_space = true;  // a worker's full disk stops rank 0's queue
+    CHECK(nst::batch::decode(nst::batch::encode(r)).out_of_space);
+    r.out_of_space = false;
     // A file name may hold any byte but '/' and NUL: a field separator in one split the record,
     // and rank 0 aborted the run decoding it (seen with a content named "b<0x1f>c.jpg").
     r.content = "photos/b\x1f" "c:7:.jpg";
@@ -685,6 +689,32 @@ TEST_CASE("batch: a broken input fails only its own jobs, with the reason, exit 
     CHECK(has(r.err, "failed " + (dir / "out/broken__s.png") + ": "));
     CHECK(has(r.err, "1 done, 0 skipped, 1 failed"));
     for (const auto& f : fs::directory_iterator(dir / "out")) CHECK_FALSE(has(f.path().string(), ".tmp-"));
+}
+
+// A full disk failed every later job too, each after all its work: the batch stops at the first.
+TEST_CASE("batch: an output that meets a full disk stops the batch, the jobs not started are said, exit 1",
+          "[cli][batch][data]") {
+    const std::string data = nst::test::require_shared_data();
+    temp_folder dir;
+    const std::string a = make_image(dir, "a.png", 1), b = make_image(dir, "b.png", 2),
+                      c = make_image(dir, "c.png", 4), s = make_image(dir, "s.png", 3);
+    const std::string out = (fs::canonical(dir.path) / "out").string();
+    fs::create_directory(out);
+    // The preloaded shim: every write into `out` fails with ENOSPC (creating a file there works).
+    const spawned p = start_program(NST_BATCH_PATH,
+                                    tiny(data, {"--contents", a, b, c, "--styles", s, "--output-dir", out, "--report",
+                                                dir / "r.jsonl"}),
+                                    dir, nst::test::with_shim({"NST_FULL_DISK=" + out}));
+    const outcome r = wait_for(p);
+    INFO("stderr: " << r.err);
+    CHECK(r.code == 1);
+    CHECK(has(r.err, "[1/3] failed " + out + "/a__s.png: "));
+    CHECK(has(r.err, "cannot write '" + out + "/a__s.png': No space left on device"));
+    CHECK(has(r.err, "nst-batch: stopped, writing " + out +
+                         "/a__s.png met a full disk or quota: 0 done, 0 skipped, 1 failed, 2 not started"));
+    CHECK_FALSE(has(r.err, "[2/3]"));
+    CHECK(lines_of(read_text(dir / "r.jsonl")).size() == 1);
+    CHECK(nst::test::temporaries_in(out) == 0);
 }
 
 // Linux file names are bytes: a Latin-1 name went into the report and the recorded parameters as
