@@ -140,7 +140,8 @@ inline job_record run_job(const job& j, std::size_t index, const job_context& ct
         r.status = "failed";
         r.error = e.what();
     }
-    // A manifest's job names its line: the row to mend (a content and style may be on several).
+    // A failure names where its job comes from: the manifest line to mend (the same content and
+    // style may be on several), or "<content> x <style>" for --contents/--styles.
     if (r.status == "failed" && !j.origin.empty()) r.error = j.origin + ": " + r.error;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return r;
