@@ -1121,6 +1121,39 @@ TEST_CASE("batch: --precision bf16 in a build without it warns once, as nst-batc
           dir / "mpi/a__s.png");
 }
 
+// The same under mpirun: a worker's full disk reaches rank 0 in its record, which closes the queue.
+TEST_CASE("batch: under mpirun an output that meets a full disk stops the batch on every rank",
+          "[cli][batch][data][mpi]") {
+    const std::string data = nst::test::require_shared_data();
+    if (!NST_BATCH_WITH_MPI) nst::test::skip("nst-batch was built without MPI (CMake found none)");
+    temp_folder dir;
+    std::vector<std::string> contents;
+    for (int i = 0; i < 6; ++i) contents.push_back(make_image(dir, "c" + std::to_string(i) + ".png", i + 1));
+    const std::string s = make_image(dir, "s.png", 9);
+    const std::string out = (fs::canonical(dir.path) / "out").string();
+    fs::create_directory(out);
+    std::vector<std::string> args{"--oversubscribe", "-np", "2", NST_BATCH_PATH, "--contents"};
+    args.insert(args.end(), contents.begin(), contents.end());
+    args.insert(args.end(), {"--styles", s, "--output-dir", out, "--report", dir / "r.jsonl"});
+    std::vector<std::string> env = nst::test::with_shim({"NST_FULL_DISK=" + out});
+    for (std::string& e : env)
+        if (e.compare(0, 13, "ASAN_OPTIONS=") == 0) e += ":detect_leaks=0";  // as mpi_environment
+    for (const std::string& e : mpi_environment())
+        if (e.compare(0, 13, "ASAN_OPTIONS=") != 0) env.push_back(e);
+    const std::optional<outcome> r = wait_at_most(start_program(NST_MPIEXEC, tiny(data, args), dir, env),
+                                                  std::chrono::minutes(3));
+    REQUIRE(r);
+    INFO("stderr: " << r->err);
+    CHECK(r->code != 0);
+    // Each rank's first job fails; rank 0's own thread may have taken one more before the close.
+    const std::size_t failed = count_with(lines_of(r->err), "] failed ");
+    CHECK(failed >= 1);
+    CHECK(failed <= 3);
+    CHECK(has(r->err, "met a full disk or quota: 0 done, 0 skipped, " + std::to_string(failed) + " failed, " +
+                          std::to_string(6 - failed) + " not started"));
+    CHECK(nst::test::temporaries_in(out) == 0);
+}
+
 TEST_CASE("batch: under mpirun a setup that fails on one rank only is refused (exit 2), the run does not hang",
           "[cli][batch][data][mpi]") {
     const std::string data = nst::test::require_shared_data();
