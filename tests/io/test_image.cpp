@@ -59,6 +59,7 @@ template <class E, class F> std::string message_of(F f) {
 void put16be(bytes& b, unsigned v) { b.insert(b.end(), {(unsigned char)(v >> 8), (unsigned char)v}); }
 void put32be(bytes& b, std::uint32_t v) { put16be(b, v >> 16); put16be(b, v & 0xFFFF); }
 void put16le(bytes& b, unsigned v) { b.insert(b.end(), {(unsigned char)v, (unsigned char)(v >> 8)}); }
+void put32le(bytes& b, std::uint32_t v) { put16le(b, v & 0xFFFF); put16le(b, v >> 16); }
 
 std::uint32_t crc32(const unsigned char* p, std::size_t n) {
     std::uint32_t c = 0xFFFFFFFFu;
@@ -225,7 +226,7 @@ bytes exif_block(bool big_endian, unsigned orientation) {
     bytes t;
     const auto p16 = [&](unsigned v) { big_endian ? put16be(t, v) : put16le(t, v); };
     const auto p32 = [&](std::uint32_t v) {
-        big_endian ? put32be(t, v) : (put16le(t, v & 0xFFFF), put16le(t, v >> 16));
+        big_endian ? put32be(t, v) : put32le(t, v);
     };
     t.insert(t.end(), {(unsigned char)(big_endian ? 'M' : 'I'), (unsigned char)(big_endian ? 'M' : 'I')});
     p16(42);
@@ -1064,18 +1065,15 @@ namespace {
 // An uncompressed 8-bit palette BMP (40-byte info header), 3 x 2 pixels: `palette` BGR entries,
 // then the rows of `indices` (bottom row first, each padded to 4 bytes).
 bytes palette_bmp(const std::vector<std::array<unsigned char, 3>>& palette, const std::vector<unsigned char>& indices) {
-    const auto le = [](bytes& b, std::uint32_t v, int n) {
-        for (int i = 0; i < n; ++i) b.push_back(static_cast<unsigned char>(v >> (8 * i)));
-    };
     const std::uint32_t offset = 14 + 40 + 4 * std::uint32_t(palette.size());
     bytes b{'B', 'M'};
-    le(b, offset + 8, 4);  // file size: two rows of 3 bytes, each padded to 4
-    le(b, 0, 4);
-    le(b, offset, 4);
-    for (std::uint32_t v : {40u, 3u, 2u}) le(b, v, 4);
-    le(b, 1, 2);  // planes
-    le(b, 8, 2);  // bits per pixel
-    for (std::uint32_t v : {0u, 8u, 2835u, 2835u, std::uint32_t(palette.size()), 0u}) le(b, v, 4);
+    put32le(b, offset + 8);  // file size: two rows of 3 bytes, each padded to 4
+    put32le(b, 0);
+    put32le(b, offset);
+    for (std::uint32_t v : {40u, 3u, 2u}) put32le(b, v);
+    put16le(b, 1);  // planes
+    put16le(b, 8);  // bits per pixel
+    for (std::uint32_t v : {0u, 8u, 2835u, 2835u, std::uint32_t(palette.size()), 0u}) put32le(b, v);
     for (const auto& c : palette) b.insert(b.end(), {c[0], c[1], c[2], 0});
     for (std::size_t row = 0; row < 2; ++row) {
         b.insert(b.end(), indices.begin() + std::ptrdiff_t(3 * row), indices.begin() + std::ptrdiff_t(3 * row + 3));
