@@ -161,7 +161,9 @@ public:
         std::filesystem::rename(temp_, target_, ec);  // replaces an existing file atomically
         if (ec) throw io_error("cannot write '" + path_ + "': rename failed: " + ec.message(), ec.value());
         committed_ = true;
-        sync_folder();
+        // The rename itself made durable. Best effort: the file is in place whatever happens
+        // here, and some file systems cannot sync a folder (EINVAL).
+        sync_folder_of(target_);
     }
 
     const std::string& temporary_path() const { return temp_; }
@@ -181,10 +183,6 @@ private:
         const int group_kept = ::fchown(fileno(file_), uid_t(-1), replaced.st_gid);  // (or not: as a copy)
         (void)group_kept;
     }
-
-    // The rename itself made durable. Best effort: the file is in place whatever happens here,
-    // and some file systems cannot sync a folder (EINVAL).
-    void sync_folder() const { sync_folder_of(target_); }
 
     std::string path_;    // as given (messages name it)
     std::string target_;  // the file written: path_ with its links followed
